@@ -1,0 +1,132 @@
+# Peel — one Makefile you can read.
+#
+#   make run [SMP=4] [MEM=512M]   install what is missing, build the ISO, boot it in QEMU
+#   make test                     install, build, run every test; ends "N passed, N failed"
+#   make gdb                      boot with QEMU waiting for GDB, symbols loaded
+#   make iso | unit | deps | clean
+#
+# Everything is built out of tree in build/.  Fragments named *.mk below
+# guest-image/ and tests/unit/ add guest images and unit tests.
+
+BUILD   ?= build
+SMP     ?= 4
+MEM     ?= 512M
+CPU     ?= max
+ACCEL   ?= tcg,thread=multi
+QEMU    ?= qemu-system-x86_64
+
+CC      ?= gcc
+NASM    ?= nasm
+LD      ?= ld
+HOSTCC  ?= gcc
+
+WARN    := -Wall -Wextra -Werror
+KCFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -ffreestanding -fno-pic -fno-pie \
+           -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+           -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -MMD -MP
+KNASM   := -f elf64 -g -F dwarf -I$(BUILD)/ -I.
+KLDFLAGS:= -nostdlib -z max-page-size=0x1000 -T boot/linker.ld
+
+# Host-side unit tests: the same pure sources, built with sanitizers.
+UCFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -DUNIT_TEST -fsanitize=address,undefined \
+           -fno-sanitize-recover=all -fno-omit-frame-pointer
+ULIBS   := -lcmocka
+
+KDIRS   := boot kernel smp sched tests/ktest
+KCSRCS  := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.c)))
+KASRCS  := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.asm)))
+KOBJS   := $(patsubst %.c,$(BUILD)/%.o,$(KCSRCS)) $(patsubst %.asm,$(BUILD)/%.o,$(KASRCS))
+
+KERNEL  := $(BUILD)/peel.elf
+ISO     := $(BUILD)/peel.iso
+
+QEMUFLAGS := -machine pc -cpu $(CPU) -accel $(ACCEL) -smp $(SMP) -m $(MEM) \
+             -serial stdio -display none -no-reboot \
+             -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+             -cdrom $(ISO) -boot d
+
+# Extra host command-line words reach the kernel through QEMU's fw_cfg, so
+# one ISO serves every run (see kernel/fwcfg.c).
+ifneq ($(strip $(ARGS)),)
+QEMUFLAGS += -fw_cfg name=opt/peel/cmdline,string="$(ARGS)"
+endif
+
+.PHONY: all run gdb iso test unit deps clean
+all: iso
+
+# Fragments: guest images and unit tests register themselves.
+GUEST_TARGETS :=
+UNIT_TESTS    :=
+TEST_DEPS     :=
+include $(sort $(wildcard guest-image/*/*.mk))
+include $(sort $(wildcard tests/unit/*.mk))
+
+deps:
+	@sh .ci/deps.sh
+
+run: deps iso $(GUEST_TARGETS)
+	$(QEMU) $(QEMUFLAGS)
+
+gdb: deps iso
+	@echo "QEMU waits for GDB on :1234; in another shell: gdb -ex 'target remote :1234' $(KERNEL)"
+	$(QEMU) $(QEMUFLAGS) -s -S
+
+iso: $(ISO)
+
+# --- kernel -----------------------------------------------------------------
+
+$(BUILD)/%.o: %.c $(BUILD)/kernel/asm-offsets.inc
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.asm $(BUILD)/kernel/asm-offsets.inc
+	@mkdir -p $(dir $@)
+	$(NASM) $(KNASM) -MD $(@:.o=.d) $< -o $@
+
+# Structure offsets shared with NASM come from the C compiler, never by hand.
+$(BUILD)/kernel/asm-offsets.inc: kernel/asm-offsets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -MF $(BUILD)/kernel/asm-offsets.d -MT $@ -S $< -o $(BUILD)/kernel/asm-offsets.s
+	sed -n 's/.*@@OFFSET \([A-Za-z_0-9]*\) \$$\{0,1\}\([0-9-]*\).*/%define \1 \2/p' \
+		$(BUILD)/kernel/asm-offsets.s > $@
+
+# Two links: the symbol table for backtraces lives after .text, so filling it
+# in the second link moves no function.
+$(KERNEL): $(KOBJS) boot/linker.ld kernel/ksyms.sh
+	printf 'section .ksyms\nglobal ksyms\nksyms: dq 0\n' > $(BUILD)/ksyms0.asm
+	$(NASM) -f elf64 -o $(BUILD)/ksyms0.o $(BUILD)/ksyms0.asm
+	$(LD) $(KLDFLAGS) -o $(BUILD)/peel.pass1 $(KOBJS) $(BUILD)/ksyms0.o
+	sh kernel/ksyms.sh $(BUILD)/peel.pass1 > $(BUILD)/ksyms.asm
+	$(NASM) -f elf64 -o $(BUILD)/ksyms.o $(BUILD)/ksyms.asm
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms.o
+	sh kernel/ksyms.sh $@ | cmp -s - $(BUILD)/ksyms.asm || \
+		{ echo "ksyms: text moved between links" >&2; rm -f $@; exit 1; }
+
+$(ISO): $(KERNEL) boot/grub.cfg $(GUEST_TARGETS)
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	cp $(KERNEL) $(BUILD)/iso/boot/peel.elf
+	for f in $(GUEST_TARGETS); do cp $$f $(BUILD)/iso/boot/; done
+	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || \
+		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+# --- host-side unit tests -----------------------------------------------------
+# A fragment says:  UNIT_TESTS += foo   and   foo_SRCS := tests/unit/test_foo.c a.c b.c
+
+define unit_rule
+$(BUILD)/unit/$(1): $$($(1)_SRCS)
+	@mkdir -p $$(dir $$@)
+	$$(HOSTCC) $$(UCFLAGS) $$($(1)_CFLAGS) -o $$@ $$($(1)_SRCS) $$(ULIBS) $$($(1)_LIBS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+UNIT_BINS := $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+
+unit: $(UNIT_BINS)
+
+test: deps iso unit $(TEST_DEPS)
+	@BUILD=$(BUILD) QEMU=$(QEMU) sh tests/run.sh $(UNIT_BINS)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(KOBJS:.o=.d)
