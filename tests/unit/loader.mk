@@ -2,7 +2,17 @@
 # Run one case alone:  build/unit/elf32 <case-name-pattern>
 UNIT_TESTS += elf32 multiboot sha256
 LOADER_COMMON := loader/msg.c loader/guestmem.c
-elf32_SRCS     := tests/unit/test_elf32.c tests/unit/loader_image.c loader/elf32.c loader/elf32_sym.c $(LOADER_COMMON)
+LOADER_ELF32  := loader/elf32.c loader/elf32_sym.c
+elf32_SRCS     := tests/unit/test_elf32.c tests/unit/loader_image.c $(LOADER_ELF32) $(LOADER_COMMON)
 multiboot_SRCS := tests/unit/test_multiboot.c tests/unit/loader_image.c loader/multiboot.c \
-                  loader/mb1info.c loader/elf32.c loader/elf32_sym.c $(LOADER_COMMON)
+                  loader/mb1info.c $(LOADER_ELF32) $(LOADER_COMMON)
 sha256_SRCS    := tests/unit/test_sha256.c loader/sha256.c
+
+# A real Multiboot ELF32 kernel from binutils, built here, never checked in.
+TINY_KERNEL := $(BUILD)/unit/tiny-kernel.elf
+multiboot_CFLAGS := -DTINY_KERNEL='"$(TINY_KERNEL)"'
+$(BUILD)/unit/multiboot: $(TINY_KERNEL)
+$(TINY_KERNEL): tests/unit/tiny_kernel.S tests/unit/tiny_kernel.ld
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c tests/unit/tiny_kernel.S -o $(@:.elf=.o)
+	$(LD) -m elf_i386 -T tests/unit/tiny_kernel.ld $(@:.elf=.o) -o $@

@@ -314,11 +314,12 @@ static struct mb1_boot default_boot(void)
 	};
 }
 
-static void check_info_header(const struct guest *g, const struct mb1_info *out)
+static void check_info_header_at(const struct guest *g,
+				 const struct mb1_info *out, uint32_t where)
 {
 	uint32_t i = out->info_addr;
 
-	assert_int_equal(i, 0x104000);
+	assert_int_equal(i, where);
 	assert_int_equal(rd32(g, i + MB1_I_FLAGS), 0x24d);	/* bits 0 2 3 6 9 */
 	assert_int_equal(rd32(g, i + MB1_I_MEM_LOWER), 639);
 	assert_int_equal(rd32(g, i + MB1_I_MEM_UPPER), 7 * 1024);
@@ -331,6 +332,11 @@ static void check_info_header(const struct guest *g, const struct mb1_info *out)
 	for (uint32_t off = MB1_I_DRIVES_LENGTH; off < MB1_INFO_SIZE; off += 4)
 		if (off != MB1_I_BOOT_LOADER_NAME)
 			assert_int_equal(rd32(g, i + off), 0);
+}
+
+static void check_info_header(const struct guest *g, const struct mb1_info *out)
+{
+	check_info_header_at(g, out, 0x104000);
 }
 
 /* Walk the map as a kernel must: "size" does not count itself. */
@@ -525,6 +531,45 @@ static void elf_with_kludge_uses_address_fields(void **state)
 	img_free(&im);
 }
 
+/* tests/unit/tiny_kernel.S, linked by binutils at build time. */
+static void boots_binutils_kernel(void **state)
+{
+	static uint8_t buf[1 << 16];
+	FILE *f = fopen(TINY_KERNEL, "rb");
+	struct mb1_boot b = default_boot();
+	struct elf32_image elf;
+	struct elf32_symbol start, info;
+	struct mb1_kernel mk;
+	struct mb1_info out;
+	struct guest g;
+	size_t n;
+
+	(void)state;
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	guest_init(&g);
+	assert_int_equal(mb1_open(&mk, buf, n), MB1_OK);
+	assert_int_equal(mk.header.flags, MB1_PAGE_ALIGN | MB1_MEMORY_INFO);
+	assert_int_equal(elf32_open(&elf, buf, n), ELF32_OK);
+	assert_int_equal(elf32_load(&elf, &g.mem), ELF32_OK);
+	assert_true(elf32_lookup(&elf, "_start", &start));
+	assert_true(elf32_lookup(&elf, "boot_info", &info));
+	assert_int_equal(start.type, ELF32_STT_FUNC);
+	assert_int_equal(info.type, ELF32_STT_OBJECT);
+	assert_int_equal(info.size, 4);
+	assert_int_equal(elf.entry, start.value);
+	assert_int_equal(elf.entry_phys, start.value - 0xc0000000u);
+	assert_int_equal(elf.lo, 0x100000);
+	assert_int_equal(rd32(&g, 0x100000), MB1_HEADER_MAGIC);
+	b.kernel_lo = elf.lo;
+	b.kernel_hi = elf.hi;
+	b.area_base = (uint32_t)((elf.hi + 0xfff) & ~0xfffull);
+	assert_int_equal(mb1_build_info(&b, &g.mem, &out), MB1_OK);
+	check_info_header_at(&g, &out, b.area_base);
+	guest_free(&g);
+}
+
 static void error_names_are_distinct(void **state)
 {
 	(void)state;
@@ -550,6 +595,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(info_map_refusal),
 		cmocka_unit_test(boots_elf_kernel_like_grub),
 		cmocka_unit_test(elf_with_kludge_uses_address_fields),
+		cmocka_unit_test(boots_binutils_kernel),
 		cmocka_unit_test(error_names_are_distinct),
 	};
 	struct CMUnitTest tests[COUNT(fixed) + COUNT(header_cases) +
