@@ -1,5 +1,5 @@
 # Unit tests of the pure logic in loader/ (ELF32, Multiboot v1, SHA-256).
-# Run one case alone:  build/unit/elf32 <case-name-pattern>
+# Run one case alone:  build/unit/elf32 overlap_inside   (or a glob: '*overlap*')
 UNIT_TESTS += elf32 multiboot sha256
 LOADER_COMMON := loader/msg.c loader/guestmem.c
 LOADER_ELF32  := loader/elf32.c loader/elf32_sym.c

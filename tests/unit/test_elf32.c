@@ -2,7 +2,7 @@
  * elf32: a well-formed generated image loads byte-exact with its bss
  * zeroed and its symbols readable; every mutation in the bad-image table is
  * refused with its own error and a message naming the offending values.
- * Run one case alone: build/unit/elf32 <name-pattern>.
+ * Run one case alone: build/unit/elf32 <name or *glob*>.
  */
 #include <setjmp.h>
 #include <stdarg.h>

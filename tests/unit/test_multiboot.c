@@ -2,7 +2,7 @@
  * Multiboot v1: finding and checking the header, loading through the a.out
  * kludge, and the information block read back field by field.  Images are
  * generated (tests/unit/loader_image.c) and mutated; nothing binary is
- * checked in.  Run one case alone: build/unit/multiboot <name-pattern>.
+ * checked in.  Run one case alone: build/unit/multiboot <name or *glob*>.
  */
 #include <setjmp.h>
 #include <stdarg.h>
