@@ -28,6 +28,15 @@ static void save_cmdline(const struct mb_info *mbi)
 
 static void init_main(void *arg);
 
+static void stats(void)
+{
+    console_printf("classic: %u context switches, %u timer IRQs, %u disk IRQs, %u spurious\n",
+                   sched_context_switches, trap_irq_counts[0], trap_irq_counts[14], trap_spurious);
+    console_printf("classic: cache %u hits %u misses, disk %u reads %u writes, "
+                   "%u KiB free, %u kmalloc blocks live\n", cache_hits, cache_misses, blk_reads,
+                   blk_writes, mm_free_pages * 4, mm_kmalloc_live);
+}
+
 void kmain(uint32_t magic, const struct mb_info *mbi)
 {
     console_init();                 /* first, so every later failure can speak */
@@ -71,6 +80,7 @@ static void init_main(void *arg)
         timer_watchdog_arm(cfg->watchdog * timer_hz);
         svc_run(cfg);
         timer_watchdog_disarm();
+        stats();
     }
     if (fs_check())
         classic_exit(EXIT_FSCK);

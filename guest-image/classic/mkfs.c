@@ -1,6 +1,6 @@
 /* classic-mkfs: build classic's disk image on the host.
  *
- *   classic-mkfs OUT.img [NBLOCKS]
+ *   classic-mkfs OUT.img [NBLOCKS] [--list]
  *
  * Lays out the "cfs" file system of fs_format.h (default 8192 blocks of
  * 512 bytes = 4 MiB, 1024 inodes) and fills in what the workload expects:
@@ -9,7 +9,8 @@
  *   /etc/motd                a greeting
  *   /work/                   empty: one directory per worker goes here
  *   /shared/log0 .. log3     empty logs the workers append to
- * The host is assumed little endian, like the disk format. */
+ * --list prints "inode N PATH" for each file made, so tests can find the
+ * bytes to corrupt.  The host is assumed little endian, like the disk. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@
 static uint8_t *img;
 static struct fs_super *sb;
 static uint32_t next_inum = FS_ROOT, next_block;
+static int list;
+static char cur_dir[64] = "";
 
 static uint64_t mix64(uint64_t x)
 {
@@ -100,6 +103,9 @@ static uint32_t mkdir_in(uint32_t parent, const char *name)
     link_name(d, "..", parent);
     link_name(parent, name, d);
     inode(parent)->nlink++;
+    snprintf(cur_dir, sizeof cur_dir, "/%s", name);
+    if (list)
+        printf("inode %u %s\n", d, cur_dir);
     return d;
 }
 
@@ -108,6 +114,8 @@ static uint32_t mkfile_in(uint32_t dir, const char *name, const void *data, uint
     uint32_t f = ialloc(FS_T_FILE, 1);
     append(f, data, n);
     link_name(dir, name, f);
+    if (list)
+        printf("inode %u %s/%s\n", f, cur_dir, name);
     return f;
 }
 
@@ -153,9 +161,11 @@ static void populate(void)
 
 int main(int argc, char **argv)
 {
+    list = argc > 2 && !strcmp(argv[argc - 1], "--list");
+    argc -= list;
     uint32_t nblocks = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : 8192;
     if (argc < 2 || argc > 3 || nblocks < 512 || nblocks > (1u << 20)) {
-        fprintf(stderr, "usage: classic-mkfs OUT.img [NBLOCKS 512..1048576]\n");
+        fprintf(stderr, "usage: classic-mkfs OUT.img [NBLOCKS 512..1048576] [--list]\n");
         return 2;
     }
     img = calloc(nblocks, FS_BSIZE);
