@@ -74,12 +74,11 @@ static void init_main(void *arg)
         classic_exit(EXIT_BADFS);
     console_printf("fs: mounted, %u blocks (%u free), %u inodes (%u free)\n", fs_sb.nblocks,
                    fs_free_blocks, fs_sb.ninodes, fs_free_inodes);
+    timer_watchdog_arm(cfg->watchdog * timer_hz);  /* covers the workload and fsck */
     if (!cfg->fsck_only) {
         console_printf("classic: workers=%u requests=%u watchdog=%us\n", cfg->workers,
                        cfg->requests, cfg->watchdog);
-        timer_watchdog_arm(cfg->watchdog * timer_hz);
         svc_run(cfg);
-        timer_watchdog_disarm();
         stats();
     }
     if (fs_check())

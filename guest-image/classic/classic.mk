@@ -58,7 +58,7 @@ $(CLASSIC_DISK): $(CLASSIC_MKFS)
 	$(CLASSIC_MKFS) $@
 
 GUEST_TARGETS += $(CLASSIC_ELF) $(CLASSIC_DISK)
-TEST_DEPS     += $(CLASSIC_ELF) $(CLASSIC_DISK) $(CLASSIC_REF)
+TEST_DEPS     += $(CLASSIC_ELF) $(CLASSIC_DISK) $(CLASSIC_REF) $(CLASSIC_MKFS)
 
 # Boot classic alone: Multiboot v1 via -kernel, the disk as IDE primary
 # master (-snapshot: every run starts from the mkfs'd image).  QEMU's exit
