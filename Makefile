@@ -33,7 +33,7 @@ UCFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -DUNIT_TEST -fsanitize=address,undefine
 ULIBS   := -lcmocka
 
 KDIRS   := boot kernel smp sched tests/ktest
-KCSRCS  := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.c)))
+KCSRCS  := $(filter-out kernel/asm-offsets.c,$(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.c))))
 KASRCS  := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.asm)))
 KOBJS   := $(patsubst %.c,$(BUILD)/%.o,$(KCSRCS)) $(patsubst %.asm,$(BUILD)/%.o,$(KASRCS))
 

@@ -1,0 +1,26 @@
+/* Structure offsets for NASM, extracted at build time into
+ * build/kernel/asm-offsets.inc (see the Makefile) — never written by hand. */
+#include <stddef.h>
+#include "kernel/trap.h"
+#include "sched/thread.h"
+#include "smp/trampoline.h"
+
+#define OFFSET(sym, type, member) \
+    __asm__ volatile("@@OFFSET " #sym " %0" :: "i"(offsetof(type, member)))
+#define DEFINE(sym, val) __asm__ volatile("@@OFFSET " #sym " %0" :: "i"(val))
+
+void asm_offsets(void);
+void asm_offsets(void)
+{
+    DEFINE(TF_SIZE, sizeof(struct trapframe));
+    OFFSET(TF_VECTOR, struct trapframe, vector);
+    OFFSET(TF_CS, struct trapframe, cs);
+    OFFSET(TF_RIP, struct trapframe, rip);
+    OFFSET(TF_RBP, struct trapframe, rbp);
+    OFFSET(THREAD_RSP, struct thread, rsp);
+    OFFSET(TP_CR3, struct trampoline_params, cr3);
+    OFFSET(TP_STACK, struct trampoline_params, stack);
+    OFFSET(TP_ENTRY, struct trampoline_params, entry);
+    OFFSET(TP_CPU, struct trampoline_params, cpu);
+    DEFINE(TP_OFFSET, TRAMPOLINE_PARAMS);
+}

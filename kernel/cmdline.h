@@ -1,0 +1,25 @@
+/* The host command line: GRUB's, then QEMU fw_cfg's opt/peel/cmdline. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CMDLINE_MAX 512
+
+struct cmdline {
+    bool nosmp;
+    unsigned max_cpus;               /* smp=N; 0 = all */
+    bool panic_exit;                 /* panic=exit: leave QEMU on panic */
+    bool noacpi;                     /* pretend firmware gave no ACPI */
+    bool acpidump;                   /* hex-dump the ACPI tables found */
+    char ktest[64];                  /* ktest=all | name[,name] : run in-kernel tests, exit */
+    uint32_t failalloc_rate, failalloc_seed;
+    char stress[64];                 /* stress=all | case[,case] */
+    unsigned duration;               /* seconds per stress case */
+    char monitor_script[128];        /* monitor=cmd;cmd : run at boot (tests) */
+};
+
+extern struct cmdline cmdline;
+
+/* Parse space-separated words into out (defaults first).  Unknown or bad
+ * words are reported through warn, never fatal.  Returns how many were bad. */
+int cmdline_parse(const char *s, struct cmdline *out, void (*warn)(const char *word, const char *why));

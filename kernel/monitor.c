@@ -1,0 +1,159 @@
+/*
+ * The host monitor.  Reads lines from the console (COM1 interrupt-driven,
+ * so waiting costs no CPU) and runs commands from a table.  Commands
+ * given with monitor=cmd;cmd on the command line run first, for scripted
+ * runs.
+ */
+#include "kernel/monitor.h"
+#include "kernel/console.h"
+#include "kernel/cmdline.h"
+#include "kernel/string.h"
+#include "kernel/heap.h"
+#include "kernel/pmm.h"
+#include "kernel/power.h"
+#include "smp/percpu.h"
+#include "smp/ipi.h"
+#include "sched/sched.h"
+
+#define MAX_COMMANDS 32
+#define MAX_ARGS 8
+
+struct command { const char *name, *help; monitor_fn_t fn; };
+static struct command commands[MAX_COMMANDS];
+static unsigned ncommands;
+
+void monitor_register(const char *name, const char *help, monitor_fn_t fn)
+{
+    if (ncommands < MAX_COMMANDS)
+        commands[ncommands++] = (struct command){ name, help, fn };
+}
+
+static void cmd_help(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    for (unsigned i = 0; i < ncommands; i++)
+        kprintf("  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+static void cmd_cpus(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    kprintf("  cpu apic online    ticks  idle%%  switches     irqs     ipis runq current\n");
+    for (unsigned i = 0; i < ncpus; i++) {
+        struct cpu *c = cpu_of(i);
+        uint64_t idle = c->ticks ? c->idle_ticks * 100 / c->ticks : 0;
+        kprintf("  %3u %4u %6s %8lu %5lu%% %9lu %8lu %8lu %4u %s\n", i, c->apic_id,
+                c->online ? "yes" : "no", c->ticks, idle, c->switches, c->irqs, ipi_count(i),
+                c->rq.nr, c->current ? c->current->name : "-");
+    }
+}
+
+static void show_thread(struct thread *t, void *arg)
+{
+    (void)arg;
+    kprintf("  %4lu %-16s %-9s %3u %016lx %8lu %6lu %016lx\n", t->tid, t->name,
+            thread_state_name(t->state), t->cpu, t->rq.affinity, t->switches, t->migrations, t->ran_on);
+}
+
+static void cmd_threads(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    kprintf("   tid name             state     cpu affinity         switches  migr. ran on\n");
+    thread_for_each(show_thread, 0);
+}
+
+static void cmd_mem(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    uint64_t live, pages, allocs, frees;
+    kmalloc_stats(&live, &pages, &allocs, &frees);
+    kprintf("  pages: %lu total, %lu free (%lu MiB free)\n", page_total_count(), page_free_count(),
+            page_free_count() * PAGE_SIZE >> 20);
+    kprintf("  heap: %lu bytes live in %lu pages; %lu allocations, %lu frees\n", live, pages, allocs, frees);
+}
+
+static void cmd_uptime(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    uint64_t ms = time_ns() / 1000000;
+    kprintf("  up %lu.%03lu s, %u CPUs, %lu threads\n", ms / 1000, ms % 1000, ncpus, thread_count());
+}
+
+static void cmd_poweroff(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    power_off();
+}
+
+void monitor_run_line(char *line)
+{
+    char *argv[MAX_ARGS];
+    int argc = 0;
+    for (char *p = line; *p && argc < MAX_ARGS;) {
+        while (*p == ' ') *p++ = '\0';
+        if (!*p) break;
+        argv[argc++] = p;
+        while (*p && *p != ' ') p++;
+    }
+    if (!argc)
+        return;
+    for (unsigned i = 0; i < ncommands; i++)
+        if (!strcmp(argv[0], commands[i].name)) {
+            commands[i].fn(argc, argv);
+            return;
+        }
+    kprintf("unknown command '%s'; try help\n", argv[0]);
+}
+
+static void read_line(char *buf, size_t size)
+{
+    size_t n = 0;
+    for (;;) {
+        int c = console_getc();
+        if (c == '\r' || c == '\n') {
+            console_write("\n", 1);
+            break;
+        }
+        if ((c == 0x7f || c == '\b') && n) {
+            n--;
+            console_write("\b \b", 3);
+        } else if (c >= ' ' && c < 0x7f && n + 1 < size) {
+            buf[n++] = c;
+            char ch = c;
+            console_write(&ch, 1);
+        }
+    }
+    buf[n] = '\0';
+}
+
+static void run_script(const char *script)
+{
+    char line[128];
+    while (*script) {
+        size_t n = 0;
+        while (script[n] && script[n] != ';' && n + 1 < sizeof line) { line[n] = script[n]; n++; }
+        line[n] = '\0';
+        script += n + (script[n] == ';');
+        kprintf("peel> %s\n", line);
+        monitor_run_line(line);
+    }
+}
+
+void monitor_main(void)
+{
+    monitor_register("help", "list commands", cmd_help);
+    monitor_register("cpus", "per-CPU state: ticks, idle, switches, interrupts, run queue", cmd_cpus);
+    monitor_register("threads", "every thread: state, CPU, affinity, migrations", cmd_threads);
+    monitor_register("mem", "physical pages and heap", cmd_mem);
+    monitor_register("uptime", "time since boot", cmd_uptime);
+    monitor_register("poweroff", "turn the machine off", cmd_poweroff);
+    if (cmdline.monitor_script[0])
+        run_script(cmdline.monitor_script);
+    kprintf("Peel monitor ready; type help\n");
+    static char line[128];
+    for (;;) {
+        kprintf("peel> ");
+        read_line(line, sizeof line);
+        monitor_run_line(line);
+    }
+}

@@ -1,0 +1,9 @@
+/* The host monitor: a small shell on the serial console.  Other subsystems
+ * add commands with monitor_register. */
+#pragma once
+
+typedef void (*monitor_fn_t)(int argc, char **argv);
+
+void monitor_register(const char *name, const char *help, monitor_fn_t fn);
+void monitor_run_line(char *line);
+void monitor_main(void) __attribute__((noreturn));

@@ -1,0 +1,84 @@
+/*
+ * One IDT shared by every CPU.  trap() is the C side of every vector:
+ * exceptions in the host panic with a backtrace; device and IPI vectors
+ * go to their registered handler, then the local APIC gets its EOI, then
+ * deferred work (a reschedule) runs on the way out.
+ */
+#include "kernel/trap.h"
+#include "kernel/gdt.h"
+#include "kernel/panic.h"
+#include "kernel/console.h"
+#include "kernel/x86.h"
+#include "smp/percpu.h"
+#include "smp/lapic.h"
+#include "sched/sched.h"
+
+struct gate {
+    uint16_t off_lo, sel;
+    uint8_t ist, type;
+    uint16_t off_mid;
+    uint32_t off_hi, zero;
+} __attribute__((packed));
+_Static_assert(sizeof(struct gate) == 16, "long-mode gates are 16 bytes");
+
+static struct gate idt[256] __attribute__((aligned(16)));
+static irq_handler_t handlers[256];
+extern const uint64_t vector_table[256];
+
+static void set_gate(unsigned v, unsigned ist)
+{
+    uint64_t a = vector_table[v];
+    idt[v] = (struct gate){ a & 0xffff, SEL_KCODE, ist, 0x8e,   /* present, DPL 0, interrupt gate */
+                            (a >> 16) & 0xffff, a >> 32, 0 };
+}
+
+void trap_init(void)
+{
+    for (unsigned v = 0; v < 256; v++)
+        set_gate(v, 0);
+    set_gate(8, IST_DOUBLE_FAULT);
+    set_gate(2, IST_NMI);
+}
+
+void trap_load(void)
+{
+    struct descptr d = { sizeof idt - 1, (uint64_t)idt };
+    lidt(&d);
+}
+
+void trap_register(unsigned vector, irq_handler_t h)
+{
+    handlers[vector] = h;
+}
+
+void trap_dump(const struct trapframe *tf)
+{
+    console_printf_unlocked(
+        "  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n"
+        "  rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n"
+        "  r8  %016lx r9  %016lx r10 %016lx r11 %016lx\n"
+        "  r12 %016lx r13 %016lx r14 %016lx r15 %016lx\n"
+        "  rip %016lx cs %04lx rflags %08lx ss %04lx\n",
+        tf->rax, tf->rbx, tf->rcx, tf->rdx, tf->rsi, tf->rdi, tf->rbp, tf->rsp,
+        tf->r8, tf->r9, tf->r10, tf->r11, tf->r12, tf->r13, tf->r14, tf->r15,
+        tf->rip, tf->cs, tf->rflags, tf->ss);
+}
+
+void trap(struct trapframe *tf)
+{
+    if (tf->vector == 2 && panicking)
+        for (;;) { cli(); hlt(); }          /* stopped by a panicking CPU */
+    if (tf->vector < 32 || !handlers[tf->vector]) {
+        if (tf->vector == VEC_SPURIOUS)
+            return;                         /* SDM: no EOI for the spurious vector */
+        panic_trap(tf);
+    }
+    this_cpu()->irqs++;
+    handlers[tf->vector](tf);
+    lapic_eoi();
+    /* Preempt only code that ran with interrupts on; its locks would have
+     * turned them off, so it holds none. */
+    struct cpu *c = this_cpu();
+    if ((c->hazard & HAZARD_RESCHED) && c->preempt == 0 && (tf->rflags & FLAGS_IF))
+        sched_preempt();
+}

@@ -1,0 +1,58 @@
+/* Kernel threads: each has its own stack and runs on one CPU at a time. */
+#pragma once
+#include <stdint.h>
+#include <stdbool.h>
+#include "kernel/list.h"
+#include "sched/runq.h"
+#include "sched/waitq.h"
+
+enum thread_state { T_RUNNABLE, T_RUNNING, T_SLEEPING, T_ZOMBIE, T_DEAD };
+
+#define THREAD_STACK_PAGES 4
+#define THREAD_NAME 24
+
+struct spinlock;
+
+struct thread {
+    uint64_t rsp;                   /* saved by swtch; offset shared with NASM */
+    struct runq_entry rq;           /* in a run queue or an inbox */
+    uint64_t tid;
+    char name[THREAD_NAME];
+    volatile enum thread_state state;
+    unsigned cpu;                   /* where it runs or last ran */
+    int migrate_to;                 /* -1, or a CPU to hand it to after switching away */
+    uint8_t *stack;                 /* THREAD_STACK_PAGES, NULL for a CPU's boot thread */
+    struct spinlock *handoff;       /* released by whoever runs after us (sleep) */
+    int slice;                      /* ticks left before preemption */
+    bool detached;                  /* freed on exit instead of joined */
+    bool idle;
+    int exit_code;
+    void (*fn)(void *);
+    void *arg;
+
+    struct list wait_link;          /* in a waitq while sleeping */
+    struct list timer_link;         /* in a CPU's sleepers while in thread_sleep */
+    uint64_t wake_at;               /* ns */
+    struct waitq joiners;
+    struct list all_link;           /* in the global thread list */
+
+    uint64_t switches, migrations;
+    cpumask_t ran_on;               /* every CPU it has run on */
+};
+
+/* Create a runnable thread on the calling CPU (idle CPUs will steal it). */
+struct thread *thread_create(const char *name, void (*fn)(void *), void *arg);
+struct thread *thread_create_on(const char *name, void (*fn)(void *), void *arg, cpumask_t affinity);
+void thread_detach(struct thread *t);
+int thread_join(struct thread *t);            /* waits for exit, frees, returns the code */
+void thread_exit(int code) __attribute__((noreturn));
+void thread_yield(void);
+void thread_sleep_ns(uint64_t ns);
+void thread_set_affinity(cpumask_t mask);     /* of the calling thread; moves it if needed */
+void thread_adopt_boot(struct thread *t, const char *name);   /* a CPU's boot context becomes its idle thread */
+void thread_free(struct thread *t);
+uint64_t thread_count(void);
+
+typedef void (*thread_visit_t)(struct thread *t, void *arg);
+void thread_for_each(thread_visit_t fn, void *arg);   /* under the thread-list lock */
+const char *thread_state_name(enum thread_state s);

@@ -1,0 +1,30 @@
+/*
+ * Wait queues: sleep until woken, without lost wakeups.
+ *
+ * The sleeper checks its condition under a lock `held` (which may be the
+ * queue's own lock) and calls waitq_sleep: the queue's lock is taken before
+ * `held` is dropped, and is released only after the sleeper has switched
+ * away (the scheduler's hand-off).  A waker takes the queue's lock too, so
+ * it can neither slip between the check and the sleep nor wake a thread
+ * that is still on its CPU.
+ */
+#pragma once
+#include <stdbool.h>
+#include "kernel/list.h"
+#include "smp/spinlock.h"
+
+struct waitq {
+    struct spinlock lock;
+    struct list waiters;
+};
+
+#define WAITQ_INIT(wq, n) { SPINLOCK_INIT(n), LIST_INIT((wq).waiters) }
+
+void waitq_init(struct waitq *wq, const char *name);
+/* held: an interrupt-safe lock the caller holds (or NULL); held again on return. */
+void waitq_sleep(struct waitq *wq, struct spinlock *held);
+bool waitq_wake_one(struct waitq *wq);
+unsigned waitq_wake_all(struct waitq *wq);
+/* The same, for a caller that already holds wq->lock. */
+bool waitq_wake_one_locked(struct waitq *wq);
+unsigned waitq_wake_all_locked(struct waitq *wq);

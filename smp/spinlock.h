@@ -1,0 +1,37 @@
+/*
+ * Ticket spinlocks that help you debug: each records its name, the owner CPU
+ * and the caller that took it; acquiring one you already hold, or releasing
+ * one held by another CPU, panics with both call sites.
+ *
+ *   spin_lock/spin_unlock          disable preemption, not interrupts
+ *   spin_lock_irq/spin_unlock_irq  also disable interrupts (nesting, pushcli)
+ *
+ * Code that runs in interrupt handlers takes only the _irq kind.
+ */
+#pragma once
+#include <stdint.h>
+#include <stdbool.h>
+
+struct spinlock {
+    volatile uint32_t next;      /* next ticket to hand out */
+    volatile uint32_t serving;   /* ticket now allowed in */
+    const char *name;
+    int owner;                   /* CPU id, -1 when free */
+    void *caller;                /* return address of the acquirer */
+    uint64_t contended;          /* acquisitions that had to wait */
+};
+
+#define SPINLOCK_INIT(n) { 0, 0, (n), -1, 0, 0 }
+
+void spin_init(struct spinlock *l, const char *name);
+void spin_lock(struct spinlock *l);
+void spin_unlock(struct spinlock *l);
+void spin_lock_irq(struct spinlock *l);
+void spin_unlock_irq(struct spinlock *l);
+bool spin_held(const struct spinlock *l);   /* by this CPU */
+
+/* Interrupt disabling that nests (xv6 pushcli/popcli). */
+void pushcli(void);
+void popcli(void);
+void preempt_disable(void);
+void preempt_enable(void);
