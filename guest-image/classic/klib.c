@@ -148,7 +148,11 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         case 's': put_str(&o, va_arg(ap, const char *), width); break;
         case 'c': put(&o, (char)va_arg(ap, int)); break;
         case '%': put(&o, '%'); break;
-        default: put(&o, '%'); put(&o, *fmt); break;
+        default:                    /* unknown conversion: print it as is */
+            put(&o, '%');
+            if (*fmt)
+                put(&o, *fmt);
+            break;
         }
         if (!*fmt)
             break;

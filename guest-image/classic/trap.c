@@ -74,7 +74,8 @@ static NORETURN void exception(struct trapframe *tf)
 {
     const char *name = exception_names[tf->vector];
     console_printf("exception %u (%s) error %08x in thread '%s'\n", tf->vector,
-                   name ? name : "reserved", tf->error, sched_current->name);
+                   name ? name : "reserved", tf->error,
+                   sched_current ? sched_current->name : "boot");
     console_printf("  eip %08x cs %04x eflags %08x\n", tf->eip, tf->cs, tf->eflags);
     console_printf("  eax %08x ebx %08x ecx %08x edx %08x\n", tf->eax, tf->ebx, tf->ecx, tf->edx);
     console_printf("  esi %08x edi %08x ebp %08x esp %08x\n", tf->esi, tf->edi, tf->ebp,

@@ -121,6 +121,8 @@ fi
 digest_case digest-w8-r16 8 16
 digest_case digest-w3-r40 3 40
 digest_case digest-w3-r40-hz1000 3 40 hz=1000     # same digest at another timer rate
+digest_case digest-w1-r1 1 1                      # smallest run
+digest_case digest-w32-r8 32 8                    # most workers
 
 # --- bad command lines ----------------------------------------------------
 bad_case cmdline-workers-0 3 "cmdline: bad value for workers: '0'" "$G/classic-disk.img" "workers=0"
@@ -203,7 +205,7 @@ CFG
 fi
 
 # Meta-check: every case ran (a typo in a case name must not pass silently).
-if [ -z "$ONLY_CASE" ] && [ "$ran" -ne 15 ]; then
-    not_ok all-cases-ran "ran $ran cases, expected 15"
+if [ -z "$ONLY_CASE" ] && [ "$ran" -ne 17 ]; then
+    not_ok all-cases-ran "ran $ran cases, expected 17"
 fi
 [ "$failures" -eq 0 ]
