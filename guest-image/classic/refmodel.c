@@ -61,7 +61,7 @@ static uint64_t request(uint32_t w, uint32_t r)
     uint32_t len = n1 + n2;
     uint32_t c2 = fnv1a(file, len);
 
-    uint32_t h = c2, rounds = 16 + (key >> 24) % 16;
+    uint32_t h = c2, rounds = 128 + (key >> 24) % 128;
     for (uint32_t t = 0; t < rounds; t++)
         for (uint32_t i = 0; i < len; i++)
             h = (h ^ file[i] ^ t) * 16777619u;

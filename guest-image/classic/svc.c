@@ -190,7 +190,7 @@ API uint64_t svc_request(uint32_t w, uint32_t r)
     uint32_t c2 = svc_checksum(s->got, len);
 
     /* 5. compute */
-    uint32_t h = svc_hash_rounds(c2, s->got, len, 16 + (q.key >> 24) % 16);
+    uint32_t h = svc_hash_rounds(c2, s->got, len, 128 + (q.key >> 24) % 128);
 
     /* 6. keep only the last two request files */
     if (r >= 2) {
