@@ -59,7 +59,7 @@ static uint8_t wait_not_busy(void)
 
 /* IDENTIFY DEVICE, polled and with the interrupt masked: runs at boot,
  * before the scheduler has threads to put to sleep. */
-API int blk_init(void)
+API __init int blk_init(void)
 {
     uint16_t id[256];
     outb(ATA_CTRL, CTRL_NIEN);

@@ -37,7 +37,7 @@ static void stats(void)
                    blk_writes, mm_free_pages * 4, mm_kmalloc_live);
 }
 
-void kmain(uint32_t magic, const struct mb_info *mbi)
+__init void kmain(uint32_t magic, const struct mb_info *mbi)
 {
     console_init();                 /* first, so every later failure can speak */
     console_printf("classic: legacy uniprocessor kernel, Multiboot v1\n");

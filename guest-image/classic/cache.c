@@ -26,7 +26,7 @@ static void push_front(struct buf *b)
     cache_lru.next = b;
 }
 
-API void cache_init(void)
+API __init void cache_init(void)
 {
     cache_lru.next = cache_lru.prev = &cache_lru;
     for (int i = 0; i < CACHE_NBUF; i++) {

@@ -23,7 +23,7 @@ CLASSIC_CFLAGS := -m32 -march=i486 -ffreestanding -nostdinc -I$(CLASSIC_DIR) \
 	-fno-inline-functions-called-once -fno-partial-inlining -fno-optimize-sibling-calls \
 	-fno-ipa-cp -fno-ipa-sra -fno-ipa-icf -fno-ipa-ra -fno-ipa-modref \
 	-fno-ipa-pure-const -fno-ipa-reference -fno-ipa-vrp -fno-ipa-bit-cp -MMD -MP
-CLASSIC_LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T $(CLASSIC_DIR)/linker.ld
+CLASSIC_LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(CLASSIC_DIR)/linker.ld
 CLASSIC_HOSTCFLAGS := -std=gnu11 -O2 -g $(WARN)
 
 CLASSIC_CSRCS := $(filter-out $(CLASSIC_DIR)/mkfs.c $(CLASSIC_DIR)/refmodel.c, \

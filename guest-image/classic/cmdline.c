@@ -80,7 +80,7 @@ static int parse_word(const char *s, size_t n, struct classic_config *cfg)
     return -1;
 }
 
-API int cmdline_parse(const char *line, struct classic_config *cfg)
+API __init int cmdline_parse(const char *line, struct classic_config *cfg)
 {
     int first = 1, errors = 0;
     cfg->workers = 8;

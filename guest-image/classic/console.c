@@ -24,7 +24,7 @@
 uint32_t console_vga_pos;
 uint32_t console_chars;
 
-API void console_init(void)
+API __init void console_init(void)
 {
     outb(COM1 + UART_IER, 0x00);    /* polled output: no UART interrupts */
     outb(COM1 + UART_LCR, 0x80);    /* DLAB on to reach the divisor */

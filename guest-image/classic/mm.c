@@ -38,7 +38,7 @@ static void page_set(uint32_t pg) { mm_page_used[pg / 8] |= (uint8_t)(1 << (pg %
 static void page_clear(uint32_t pg) { mm_page_used[pg / 8] &= (uint8_t)~(1 << (pg % 8)); }
 
 /* Make the whole pages inside [base, base+len) available. */
-static void add_range(uint64_t base, uint64_t len)
+static __init void add_range(uint64_t base, uint64_t len)
 {
     uint64_t lo = base, hi = base + len;
     if (lo < (uint32_t)_end)
@@ -56,7 +56,7 @@ static void add_range(uint64_t base, uint64_t len)
     }
 }
 
-API int mm_init(const struct mb_info *mbi)
+API __init int mm_init(const struct mb_info *mbi)
 {
     memset(mm_page_used, 0xff, sizeof mm_page_used);
     if (mbi->flags & MB_INFO_MMAP) {

@@ -14,7 +14,7 @@
 
 unsigned char pic_mask_master = 0xff, pic_mask_slave = 0xff;
 
-API void pic_init(void)
+API __init void pic_init(void)
 {
     outb(PIC1_CMD, 0x11);           /* ICW1: edge triggered, cascade, ICW4 follows */
     outb(PIC2_CMD, 0x11);

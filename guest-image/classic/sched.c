@@ -20,7 +20,7 @@ uint32_t sched_next_id;
 
 extern uint8_t boot_stack[];    /* entry.asm */
 
-API void sched_init(void)
+API __init void sched_init(void)
 {
     struct thread *t = &sched_threads[0];
     t->state = T_RUNNING;

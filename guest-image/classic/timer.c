@@ -18,7 +18,7 @@ volatile uint32_t timer_ticks;
 uint32_t timer_hz;
 uint32_t timer_watchdog_deadline;
 
-API void timer_init(uint32_t hz)
+API __init void timer_init(uint32_t hz)
 {
     uint32_t divisor = (PIT_HZ + hz / 2) / hz;
     timer_hz = hz;

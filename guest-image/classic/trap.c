@@ -34,7 +34,7 @@ static uint64_t interrupt_gate(uint32_t handler)
            | ((uint64_t)(handler >> 16) << 48);
 }
 
-static void load_gdt(void)
+static __init void load_gdt(void)
 {
     trap_gdt[0] = 0;
     trap_gdt[1] = flat_segment(0xa);    /* code, execute/read */
@@ -48,7 +48,7 @@ static void load_gdt(void)
                      : : "i"(KCODE_SEL), "i"(KDATA_SEL) : "eax", "memory");
 }
 
-API void trap_init(void)
+API __init void trap_init(void)
 {
     load_gdt();
     for (int v = 0; v < TRAP_NVEC; v++)

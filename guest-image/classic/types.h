@@ -24,6 +24,8 @@ typedef __builtin_va_list va_list;
 /* Subsystem entry points are found by symbol name and may be replaced by a
  * host: keep every API call a real call to the global symbol. */
 #define API __attribute__((noinline, used))
+/* Code that runs once, at boot (gathered in .text.init). */
+#define __init __attribute__((section(".text.init")))
 #define NORETURN __attribute__((noreturn))
 #define PRINTF(f, a) __attribute__((format(printf, f, a)))
 
