@@ -67,7 +67,7 @@ static const uint16_t attr_one[256] = {
 	[0x70 ... 0x7f] = JB,
 	[0x80] = MB | A_GROUP, MZ | A_GROUP, MB | A_GROUP, MB | A_SX | A_GROUP,
 	[0x84] = M, M, ML, ML, M, M, M, M,
-	[0x8c] = MG, MM, MG, MG,
+	[0x8c] = M, MM, M, MG,	/* MOV Sreg: see registers_valid */
 	[0x90 ... 0x99] = 0,
 	[0x9a] = IMM(I_PTR), 0, 0, 0, 0, 0,
 	[0xa0 ... 0xa3] = IMM(I_MOFFS),
@@ -90,7 +90,7 @@ static const uint16_t attr_0f[256] = {
 	[0x00] = MG, MG, M, M, X, X, 0, X,	0, 0, X, 0, X, M, 0, MG,
 	[0x10 ... 0x17] = MS,
 	[0x18] = MG, M, MG, MG, M, M, M, M,	/* hint NOPs, MPX, CET */
-	[0x20 ... 0x23] = MG,			/* MOV CR/DR: register form only */
+	[0x20 ... 0x23] = M,			/* MOV CR/DR: see registers_valid */
 	[0x24 ... 0x27] = X,			/* MOV TR: 386/486 only */
 	[0x28 ... 0x2f] = MS,
 	/* 37 GETSEC and 77 EMMS take no prefix that selects SSE forms */
@@ -165,7 +165,12 @@ static const uint8_t sse_0f38[256] = {
 	[0x80 ... 0x82] = SSE(C_X, C_M, C_X, C_X),	/* INVEPT, INVVPID, INVPCID */
 	[0xc8 ... 0xcd] = AXXX,				/* SHA */
 	[0xcf] = XAXX,					/* GF2P8MULB */
-	[0xdb ... 0xdf] = XAXX,				/* AES */
+	/* AES (66); Key Locker (F3): D8 AESENC/DECWIDE, DC AESENC128KL or
+	 * LOADIWKEY (register form), DD-DF AES*KL, FA/FB ENCODEKEY128/256 */
+	[0xd8] = SSE(C_X, C_X, C_M, C_X),
+	[0xdb] = XAXX, SSE(C_X, C_A, C_A, C_X),
+	[0xdd ... 0xdf] = SSE(C_X, C_A, C_M, C_X),
+	[0xfa ... 0xfb] = SSE(C_X, C_X, C_R, C_X),
 	/* MOVBE (memory only) and CRC32 (F2) */
 	[0xf0] = SSE(C_M, C_M, C_X, C_A), SSE(C_M, C_M, C_X, C_A),
 	[0xf5] = SSE(C_X, C_M, C_X, C_X),		/* WRUSSD */
@@ -184,6 +189,7 @@ static const uint8_t sse_0f3a[256] = {
 	[0xcc] = AXXX,
 	[0xce] = XAXX, XAXX,
 	[0xdf] = XAXX,
+	[0xf0] = SSE(C_X, C_X, C_R, C_X),	/* HRESET imm8: F3 0F 3A F0 C0 */
 };
 
 /* 3DNow! opcodes (AMD 3DNow! Technology Manual, Table 11), as a bitmap. */
@@ -251,8 +257,8 @@ enum { COL_NP = 1, COL_66 = 2, COL_F3 = 4, COL_F2 = 8, COL_ANY = 15 };
 static const uint8_t grp7_register_forms[64] = {
 	/* C0 ENCLV VMCALL VMLAUNCH VMRESUME VMXOFF PCONFIG */
 	[0x00] = COL_NP, COL_NP, COL_NP, COL_NP, COL_NP, COL_NP,
-	/* C8 MONITOR MWAIT CLAC STAC ... ENCLS */
-	[0x08] = COL_NP, COL_NP, COL_NP, COL_NP, [0x0f] = COL_NP,
+	/* C8 MONITOR MWAIT CLAC STAC, CC TDCALL (66), CF ENCLS */
+	[0x08] = COL_NP, COL_NP, COL_NP, COL_NP, COL_66, [0x0f] = COL_NP,
 	/* D0 XGETBV XSETBV .. .. VMFUNC XEND XTEST ENCLU; D8-DF AMD SVM */
 	[0x10] = COL_NP, COL_NP, [0x14] = COL_NP, COL_NP, COL_NP, COL_NP,
 	[0x20 ... 0x27] = COL_ANY,				/* SMSW r */
@@ -260,7 +266,7 @@ static const uint8_t grp7_register_forms[64] = {
 	[0x28] = COL_NP | COL_F3 | COL_F2, COL_F2, COL_F3,
 	[0x2e] = COL_NP, COL_NP,				/* RDPKRU WRPKRU */
 	[0x30 ... 0x37] = COL_ANY,				/* LMSW r */
-	[0x39] = COL_NP,					/* RDTSCP */
+	[0x39] = COL_ANY,					/* RDTSCP */
 };
 
 /* ---- byte cursor ----------------------------------------------------------- */
@@ -462,11 +468,18 @@ static int take_modrm(struct decoder *d, bool register_only)
 	in->mod = register_only ? 3 : in->modrm >> 6;
 	in->reg = (in->modrm >> 3) & 7;
 	in->rm = in->modrm & 7;
-	if (in->mod == 3)
+	return DECODE_OK;
+}
+
+/* The SIB byte and displacement that a memory-form ModRM announces. */
+static int take_address(struct decoder *d)
+{
+	struct insn *in = d->in;
+	if (!in->has_modrm || in->mod == 3)
 		return DECODE_OK;
 	in->has_mem = true;
 	in->mem.scale = 1;
-	rc = in->addr_size == 16 ? take_mem16(d) : take_mem32(d);
+	int rc = in->addr_size == 16 ? take_mem16(d) : take_mem32(d);
 	choose_segment(in);
 	return rc;
 }
@@ -490,7 +503,7 @@ static int take_moffs(struct decoder *d)
 	int rc = take_value(&d->c, in->disp_size, &offset);
 	in->has_mem = true;
 	in->mem.scale = 1;
-	in->mem.disp = (int32_t)offset;
+	in->mem.disp = sign_extend(offset, in->disp_size);
 	choose_segment(in);
 	return rc;
 }
@@ -569,9 +582,16 @@ static bool check_sse(struct decoder *d)
 {
 	struct insn *in = d->in;
 	switch (in->map) {
-	case MAP_0F: return column_allows(sse_0f[in->opcode], in);
-	case MAP_0F38: return column_allows(sse_0f38[in->opcode], in);
-	case MAP_0F3A: return column_allows(sse_0f3a[in->opcode], in);
+	case MAP_0F:
+		return column_allows(sse_0f[in->opcode], in);
+	case MAP_0F38:	/* AESENCWIDE/AESDECWIDE are /0../3 */
+		if (in->opcode == 0xd8 && in->reg > 3)
+			return false;
+		return column_allows(sse_0f38[in->opcode], in);
+	case MAP_0F3A:	/* HRESET is F3 0F 3A F0 C0 ib exactly */
+		if (in->opcode == 0xf0 && in->modrm != 0xc0)
+			return false;
+		return column_allows(sse_0f3a[in->opcode], in);
 	}
 	return false;
 }
@@ -589,10 +609,6 @@ static bool check_group_one(struct decoder *d)
 	case 0x80: case 0x81: case 0x82: case 0x83:
 		d->lockable = in->reg != 7;		/* all but CMP */
 		return true;
-	case 0x8c:
-		return in->reg <= SEG_GS;
-	case 0x8e:	/* "MOV CS, r/m16 is #UD" */
-		return in->reg <= SEG_GS && in->reg != SEG_CS;
 	case 0x8f:	/* Group 1A: POP r/m is /0 only (AMD XOP otherwise) */
 		return in->reg == 0;
 	case 0xc6:	/* Group 11: MOV /0, or XABORT ib = C6 F8 */
@@ -726,10 +742,6 @@ static bool check_group_0f(struct decoder *d)
 		return true;
 	case 0x1a: case 0x1b:
 		return check_mpx(d);
-	case 0x20: case 0x22:	/* CR0, CR2, CR3, CR4 (CR8 needs REX.R) */
-		return in->reg == 0 || (in->reg >= 2 && in->reg <= 4);
-	case 0x21: case 0x23:
-		return true;
 	case 0x71: case 0x72: case 0x73:
 		return check_shift_group(d);
 	case 0x78: case 0x79:	/* VMREAD/VMWRITE; 66/F2 forms are AMD SSE4a */
@@ -910,15 +922,14 @@ static int take_vex_body(struct decoder *d, unsigned map)
 	/* VZEROUPPER/VZEROALL (VEX.0F 77) are the only ones without ModRM */
 	if (!(in->map == MAP_VEX1 && in->opcode == 0x77)) {
 		rc = take_modrm(d, false);
+		if (rc == DECODE_OK)
+			rc = take_address(d);
 		if (rc != DECODE_OK)
 			return rc;
 	}
 	if (map == 3 || (map == 1 && map1_has_imm8(in->opcode)))
 		d->imm_kind = I_B;
-	rc = take_immediates(d);
-	if (rc != DECODE_OK)
-		return rc;
-	return vex_prefixes_ok(in) ? DECODE_OK : DECODE_INVALID;
+	return take_immediates(d);
 }
 
 /* C5 [R vvvv L pp] or C4 [R X B mmmmm] [W vvvv L pp] (SDM Figure 2-9). */
@@ -1032,8 +1043,19 @@ static bool lock_allowed(const struct decoder *d)
 	return d->lockable && d->in->has_modrm && d->in->mod != 3;
 }
 
-/* Everything after the opcode is taken before validity is judged, so an
- * invalid encoding too long for 15 bytes reports TOO_LONG like the CPU's #GP. */
+/* Register operands that do not exist; judged after the whole instruction. */
+static bool registers_valid(const struct insn *in)
+{
+	if (in->map == MAP_ONE && in->opcode == 0x8c)
+		return in->reg <= SEG_GS;
+	if (in->map == MAP_ONE && in->opcode == 0x8e)	/* "MOV CS, r/m16 is #UD" */
+		return in->reg <= SEG_GS && in->reg != SEG_CS;
+	if (in->map == MAP_0F && (in->opcode == 0x20 || in->opcode == 0x22))
+		return in->reg == 0 || (in->reg >= 2 && in->reg <= 4);	/* CR8 needs REX.R */
+	return true;
+}
+
+/* Validity that the opcode, prefixes and ModRM byte decide on their own. */
 static bool legacy_valid(struct decoder *d)
 {
 	struct insn *in = d->in;
@@ -1041,12 +1063,17 @@ static bool legacy_valid(struct decoder *d)
 		return false;
 	if ((d->attr & A_SSE) && !check_sse(d))
 		return false;
-	if ((d->attr & A_GROUP) &&
-	    !(in->map == MAP_ONE ? check_group_one(d) : check_group_0f(d)))
-		return false;
-	return !(in->prefixes & PFX_LOCK) || lock_allowed(d);
+	if (in->map == MAP_0F && in->opcode == 0x0f && (in->prefixes & PFX_LOCK))
+		return false;	/* 3DNow! has no LOCKable form; its suffix comes late */
+	return !(d->attr & A_GROUP) ||
+	       (in->map == MAP_ONE ? check_group_one(d) : check_group_0f(d));
 }
 
+/*
+ * Order matters only at the 15-byte limit: an encoding that the opcode and
+ * ModRM byte already make invalid is #UD, but a LOCK prefix is judged only
+ * after the whole instruction is taken, as Zydis (and XED) do.
+ */
 static int decode_legacy(struct decoder *d)
 {
 	struct insn *in = d->in;
@@ -1063,18 +1090,21 @@ static int decode_legacy(struct decoder *d)
 	}
 	if (in->map != MAP_ONE)
 		in->mandatory = mandatory_prefix(d);
-	bool valid = legacy_valid(d);	/* may choose the immediate (groups 3, 11) */
-	int rc;
-	if (in->map == MAP_0F && in->opcode == 0x0f)
-		rc = take_3dnow_suffix(d);
-	else
-		rc = take_immediates(d);
+	if (!legacy_valid(d))	/* may choose the immediate (groups 3, 11) */
+		return DECODE_INVALID;
+	int rc = take_address(d);
+	if (rc == DECODE_OK)
+		rc = in->map == MAP_0F && in->opcode == 0x0f ? take_3dnow_suffix(d) : take_immediates(d);
 	if (rc != DECODE_OK)
 		return rc;
-	if (in->map == MAP_3DNOW)
-		valid = valid && valid_3dnow_opcode(in->opcode);
+	if (in->map == MAP_3DNOW && !valid_3dnow_opcode(in->opcode))
+		return DECODE_INVALID;
+	if ((in->prefixes & PFX_LOCK) && !lock_allowed(d))
+		return DECODE_INVALID;
+	if (!registers_valid(in))
+		return DECODE_INVALID;
 	classify(in);
-	return valid ? DECODE_OK : DECODE_INVALID;
+	return DECODE_OK;
 }
 
 int decode(const uint8_t *bytes, size_t avail, int mode, struct insn *out)
@@ -1093,7 +1123,9 @@ int decode(const uint8_t *bytes, size_t avail, int mode, struct insn *out)
 	rc = take_opcode(&d);
 	if (rc != DECODE_OK)
 		return rc;
-	if (starts_vex(&d))
+	if (starts_vex(&d) && !vex_prefixes_ok(out))
+		rc = DECODE_INVALID;
+	else if (starts_vex(&d))
 		rc = out->opcode == 0x62 ? decode_evex(&d) : decode_vex(&d, out->opcode);
 	else
 		rc = decode_legacy(&d);
