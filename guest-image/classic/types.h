@@ -13,13 +13,20 @@ typedef __INT64_TYPE__  int64_t;
 typedef __SIZE_TYPE__   size_t;
 typedef __UINTPTR_TYPE__ uintptr_t;
 
+/* Guarded so host-side unit tests may include libc headers first. */
+#ifndef NULL
 #define NULL ((void *)0)
+#endif
+#ifndef offsetof
 #define offsetof(t, m) __builtin_offsetof(t, m)
+#endif
 
 typedef __builtin_va_list va_list;
+#ifndef va_start
 #define va_start(ap, last) __builtin_va_start(ap, last)
 #define va_arg(ap, t)      __builtin_va_arg(ap, t)
 #define va_end(ap)         __builtin_va_end(ap)
+#endif
 
 /* Subsystem entry points are found by symbol name and may be replaced by a
  * host: keep every API call a real call to the global symbol. */
