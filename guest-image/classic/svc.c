@@ -68,16 +68,16 @@ struct req {
     struct scratch *s;
 };
 
-static NORETURN void fail(const struct req *q, const char *op, const char *path, int err)
+static NORETURN void fail(const struct req *q, const char *op, const char *path, const char *why)
 {
-    classic_fail(EXIT_WORKLOAD, "svc: worker %u request %u: %s %s: %s (%d)\n", q->w, q->r, op,
-                 path, err < 0 ? fs_strerror(err) : "data differs", err);
+    classic_fail(EXIT_WORKLOAD, "svc: worker %u request %u: %s %s: %s\n", q->w, q->r, op, path,
+                 why);
 }
 
 static int must(const struct req *q, int r, const char *op, const char *path)
 {
     if (r < 0)
-        fail(q, op, path, r);
+        fail(q, op, path, fs_strerror(r));
     return r;
 }
 
@@ -88,11 +88,11 @@ static uint32_t read_all(const struct req *q, const char *path, uint8_t *buf, ui
     int inum = must(q, fs_lookup(path), "lookup", path);
     uint32_t size = (uint32_t)must(q, fs_size(inum), "stat", path);
     if (size > max)
-        fail(q, "size of", path, 1);
+        fail(q, "read", path, "larger than any file the workload knows");
     for (uint32_t off = 0; off < size; off += chunk) {
         uint32_t n = size - off < chunk ? size - off : chunk;
         if (must(q, fs_read(inum, off, buf + off, n), "read", path) != (int)n)
-            fail(q, "short read", path, 1);
+            fail(q, "read", path, "short read");
     }
     return size;
 }
@@ -117,7 +117,7 @@ static uint32_t shared_file(const struct req *q)
     ksnprintf(path, sizeof path, "/shared/s%u.%u", q->w, q->r);
     write_new(q, path, e, sizeof e);
     if (read_all(q, path, back, sizeof back, 64) != 64 || memcmp(e, back, 64))
-        fail(q, "verify", path, 1);
+        fail(q, "verify", path, "read back data differs from what was written");
     if (q->r >= 5) {
         ksnprintf(path, sizeof path, "/shared/s%u.%u", q->w, q->r - 4);
         must(q, fs_unlink(path), "unlink", path);
@@ -186,7 +186,7 @@ API uint64_t svc_request(uint32_t w, uint32_t r)
     /* 4. read it back and check it */
     uint32_t len = read_all(&q, path, s->got, sizeof s->got, 512);
     if (len != len1 + len2 || memcmp(s->got, s->want, len))
-        fail(&q, "verify", path, 1);
+        fail(&q, "verify", path, "read back data differs from what was written");
     uint32_t c2 = svc_checksum(s->got, len);
 
     /* 5. compute */
