@@ -42,6 +42,7 @@ uint32_t fs_balloc(void);
 void fs_bfree(uint32_t b);
 uint32_t fs_bmap(struct fs_inode *ip, uint32_t fbn, int alloc);
 void fs_itrunc(struct fs_inode *ip);
+void fs_count_free(void);
 int fs_readi(struct fs_inode *ip, uint32_t off, void *buf, uint32_t n);
 int fs_writei(uint32_t inum, struct fs_inode *ip, uint32_t off, const void *buf, uint32_t n);
 int fs_check_block(uint32_t b);
