@@ -1,7 +1,7 @@
 /*
  * diffdec: compare host/decode.c with Zydis, instruction by instruction.
  *
- *   diffdec [-a allowlist] [-r count] [-s seed] [-v] [file.elf ...]
+ *   diffdec [-a allowlist] [-r count] [-s seed] [-v] [[16:]file.elf ...]
  *   diffdec -p 16|32 hex bytes...        show what both decoders say
  *
  * Corpora: every executable section of each i386 ELF32 file (linear sweep,
@@ -314,8 +314,9 @@ static uint8_t *read_file(const char *path, size_t *size)
 static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
-/* Linear sweep over every SHF_EXECINSTR section of an i386 ELF32 file. */
-static int sweep_elf(const char *path, struct tally *t)
+/* Linear sweep over every SHF_EXECINSTR section of an i386 ELF32 file
+ * ("16:file" sweeps it as 16-bit code, for .code16 objects). */
+static int sweep_elf(const char *path, int mode, struct tally *t)
 {
 	size_t size;
 	uint8_t *f = read_file(path, &size);
@@ -333,7 +334,7 @@ static int sweep_elf(const char *path, struct tally *t)
 		if (type != 1 || !(flags & 4) || off > size || len > size - off)
 			continue;	/* SHT_PROGBITS with SHF_EXECINSTR only */
 		for (uint32_t pos = 0; pos < len;)
-			pos += compare(32, f + off + pos, len - pos, t);
+			pos += compare(mode, f + off + pos, len - pos, t);
 	}
 	free(f);
 	return 0;
@@ -537,9 +538,10 @@ int main(int argc, char **argv)
 	for (; opt < argc; opt++) {
 		struct tally t = { 0 };
 		char name[300];
-		if (sweep_elf(argv[opt], &t) != 0)
+		int mode = strncmp(argv[opt], "16:", 3) == 0 ? 16 : 32;
+		if (sweep_elf(argv[opt] + (mode == 16 ? 3 : 0), mode, &t) != 0)
 			continue;
-		snprintf(name, sizeof name, "elf %s", argv[opt]);
+		snprintf(name, sizeof name, "elf%d %s", mode, argv[opt] + (mode == 16 ? 3 : 0));
 		all_ok &= tap(name, &t, &total);
 	}
 	for (int mode = 32; mode >= 16; mode -= 16) {
