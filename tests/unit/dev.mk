@@ -3,7 +3,7 @@ DEV_TESTS := pic pit uart ports ata rtc kbc vga
 
 UNIT_TESTS += $(addprefix dev_,$(DEV_TESTS))
 dev_pic_SRCS   := tests/unit/test_pic.c host/dev/pic.c host/dev/ports.c
-dev_pit_SRCS   := tests/unit/test_pit.c host/dev/pit.c host/dev/pic.c host/dev/ports.c
+dev_pit_SRCS   := tests/unit/test_pit.c host/dev/pit.c host/dev/pit_count.c host/dev/pic.c host/dev/ports.c
 dev_uart_SRCS  := tests/unit/test_uart.c host/dev/uart.c host/dev/ports.c
 dev_ports_SRCS := tests/unit/test_ports.c host/dev/ports.c
 dev_rtc_SRCS   := tests/unit/test_rtc.c host/dev/rtc.c host/dev/ports.c
