@@ -30,8 +30,9 @@ static void init_main(void *arg);
 
 static void stats(void)
 {
-    console_printf("classic: %u context switches, %u timer IRQs, %u disk IRQs, %u spurious\n",
-                   sched_context_switches, trap_irq_counts[0], trap_irq_counts[14], trap_spurious);
+    console_printf("classic: %u context switches (%u preemptions), %u timer IRQs, %u disk IRQs, "
+                   "%u spurious\n", sched_context_switches, sched_preemptions, trap_irq_counts[0],
+                   trap_irq_counts[14], trap_spurious);
     console_printf("classic: cache %u hits %u misses, disk %u reads %u writes, "
                    "%u KiB free, %u kmalloc blocks live\n", cache_hits, cache_misses, blk_reads,
                    blk_writes, mm_free_pages * 4, mm_kmalloc_live);

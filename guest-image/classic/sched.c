@@ -16,6 +16,7 @@ struct thread *sched_idle_thread;
 volatile int sched_need_resched;
 uint32_t sched_quantum_left;
 uint32_t sched_context_switches;
+uint32_t sched_preemptions;     /* switches forced by the timer */
 uint32_t sched_next_id;
 
 extern uint8_t boot_stack[];    /* entry.asm */
@@ -139,6 +140,7 @@ API void sched_yield(void)
  * thread.  It resumes here later and IRET returns it to where it was. */
 API void sched_preempt(void)
 {
+    sched_preemptions++;
     sched_yield();
 }
 

@@ -8,7 +8,7 @@
 
 #define SCHED_NTHREADS    40
 #define SCHED_STACK_PAGES 2
-#define SCHED_QUANTUM     2     /* timer ticks per time slice */
+#define SCHED_QUANTUM     1     /* timer ticks per time slice: a tick preempts */
 
 enum thread_state { T_FREE, T_RUNNABLE, T_RUNNING, T_SLEEPING, T_ZOMBIE };
 
@@ -52,5 +52,6 @@ extern struct thread *sched_idle_thread;
 extern volatile int sched_need_resched;
 extern uint32_t sched_quantum_left;
 extern uint32_t sched_context_switches;
+extern uint32_t sched_preemptions;
 
 #endif
