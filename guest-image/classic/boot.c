@@ -75,6 +75,10 @@ static void init_main(void *arg)
         classic_exit(EXIT_BADFS);
     console_printf("fs: mounted, %u blocks (%u free), %u inodes (%u free)\n", fs_sb.nblocks,
                    fs_free_blocks, fs_sb.ninodes, fs_free_inodes);
+    /* The default bound grows with the work: 10 minutes plus 1 s per 8
+     * requests, far above any bare run, loose enough for a slow host. */
+    if (!cfg->watchdog)
+        cfg->watchdog = 600 + cfg->workers * cfg->requests / 8;
     timer_watchdog_arm(cfg->watchdog * timer_hz);  /* covers the workload and fsck */
     if (!cfg->fsck_only) {
         console_printf("classic: workers=%u requests=%u watchdog=%us\n", cfg->workers,

@@ -28,7 +28,7 @@ struct classic_config {
     uint32_t workers;               /* workers=  1..32, default 8 */
     uint32_t requests;              /* requests= 1..4096, default 64 */
     uint32_t hz;                    /* hz=       timer rate, 20..1000, default 100 */
-    uint32_t watchdog;              /* watchdog= seconds, 1..86400, default 600 */
+    uint32_t watchdog;              /* watchdog= seconds, 1..86400; 0: 600 + W*R/8 */
     uint32_t fsck_only;             /* mode=fsck: check the disk, run no workload */
 };
 

@@ -86,7 +86,7 @@ API __init int cmdline_parse(const char *line, struct classic_config *cfg)
     cfg->workers = 8;
     cfg->requests = 64;
     cfg->hz = 100;
-    cfg->watchdog = 600;
+    cfg->watchdog = 0;              /* automatic, see boot.c */
     cfg->fsck_only = 0;
     while (*line) {
         while (*line == ' ' || *line == '\t')

@@ -47,7 +47,7 @@ static void defaults(void **state)
     assert_int_equal(cfg.workers, 8);
     assert_int_equal(cfg.requests, 64);
     assert_int_equal(cfg.hz, 100);
-    assert_int_equal(cfg.watchdog, 600);
+    assert_int_equal(cfg.watchdog, 0);  /* automatic */
     assert_int_equal(cfg.fsck_only, 0);
 }
 
