@@ -25,7 +25,7 @@ KCFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -ffreestanding -fno-pic -fno-pie \
            -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
            -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -MMD -MP
 KNASM   := -f elf64 -g -F dwarf -I$(BUILD)/ -I.
-KLDFLAGS:= -nostdlib -z max-page-size=0x1000 -T boot/linker.ld
+KLDFLAGS:= -nostdlib -z max-page-size=0x1000 -z noexecstack -T boot/linker.ld
 
 # Host-side unit tests: the same pure sources, built with sanitizers.
 UCFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -DUNIT_TEST -fsanitize=address,undefined \
@@ -45,10 +45,11 @@ QEMUFLAGS := -machine pc -cpu $(CPU) -accel $(ACCEL) -smp $(SMP) -m $(MEM) \
              -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
              -cdrom $(ISO) -boot d
 
+comma := ,
 # Extra host command-line words reach the kernel through QEMU's fw_cfg, so
 # one ISO serves every run (see kernel/fwcfg.c).
 ifneq ($(strip $(ARGS)),)
-QEMUFLAGS += -fw_cfg name=opt/peel/cmdline,string="$(ARGS)"
+QEMUFLAGS += -fw_cfg name=opt/peel/cmdline,string="$(subst $(comma),$(comma)$(comma),$(ARGS))"
 endif
 
 .PHONY: all run gdb iso test unit deps clean

@@ -10,6 +10,7 @@
 #include "kernel/printf.h"
 #include "kernel/x86.h"
 #include "kernel/vm.h"
+#include "kernel/trap.h"
 #include "smp/spinlock.h"
 #include "smp/ioapic.h"
 #include "sched/waitq.h"
@@ -40,8 +41,15 @@ void console_init(void)
         vga[i] = 0x0720;
 }
 
+static void com1_irq(struct trapframe *tf)
+{
+    (void)tf;
+    console_irq();
+}
+
 void console_enable_input(void)
 {
+    trap_register(VEC_IRQ0 + 4, com1_irq);
     outb(COM1 + UART_IER, 0x01);                /* received-data interrupt */
     ioapic_route(4, 0);
 }

@@ -11,6 +11,7 @@
 #include "kernel/heap.h"
 #include "kernel/pmm.h"
 #include "kernel/power.h"
+#include "kernel/panic.h"
 #include "smp/percpu.h"
 #include "smp/ipi.h"
 #include "sched/sched.h"
@@ -77,6 +78,21 @@ static void cmd_uptime(int argc, char **argv)
     (void)argc; (void)argv;
     uint64_t ms = time_ns() / 1000000;
     kprintf("  up %lu.%03lu s, %u CPUs, %lu threads\n", ms / 1000, ms % 1000, ncpus, thread_count());
+}
+
+/* Debugging aids: both must end in a report with a symbolized backtrace. */
+static void cmd_panic(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    panic("requested from the monitor");
+}
+
+static void cmd_fault(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    volatile uint64_t *lower_half = (volatile uint64_t *)8;   /* unmapped in the host */
+    __asm__ volatile("" : "+r"(lower_half));                    /* hide the constant from gcc */
+    *lower_half = 1;
 }
 
 static void cmd_poweroff(int argc, char **argv)
@@ -147,6 +163,8 @@ void monitor_main(void)
     monitor_register("mem", "physical pages and heap", cmd_mem);
     monitor_register("uptime", "time since boot", cmd_uptime);
     monitor_register("poweroff", "turn the machine off", cmd_poweroff);
+    monitor_register("panic", "panic on purpose (shows the backtrace; stops the machine)", cmd_panic);
+    monitor_register("fault", "touch an unmapped address (page fault in the host)", cmd_fault);
     if (cmdline.monitor_script[0])
         run_script(cmdline.monitor_script);
     kprintf("Peel monitor ready; type help\n");

@@ -52,6 +52,8 @@ static void map_image(void)
         pd[i] = ((uint64_t)i << 21) | PTE_P | PTE_W | PTE_PS | PTE_G;
 }
 
+static uint64_t *pte_of(uint64_t va, bool create);
+
 void vm_init(uint64_t top)
 {
     if (top < 4 * GiB)
@@ -63,6 +65,7 @@ void vm_init(uint64_t top)
      * later can share the upper half by copying these 256 entries */
     for (unsigned i = 256; i < 512; i++)
         walk_next(kernel_pml4, i, true);
+    pte_of(VM_TEST_WINDOW, true);       /* its first 2 MiB get their page table now */
     write_cr4(read_cr4() | (1ul << 7));                  /* PGE: global pages */
     write_cr3(virt_to_phys(kernel_pml4));
     vm_ready = true;

@@ -83,9 +83,12 @@ static bool start_ap(unsigned id, uint32_t apic_id)
     return c->online;
 }
 
+static unsigned listed;
+unsigned smp_listed_cpus(void) { return listed; }
+
 void smp_boot(const struct acpi_info *acpi, unsigned max_cpus)
 {
-    unsigned listed = acpi ? acpi->ncpus : 1;
+    listed = acpi ? acpi->ncpus : 1;
     cpus[0].apic_id = lapic_id();
     if (max_cpus > MAX_CPUS)
         max_cpus = MAX_CPUS;
@@ -112,4 +115,6 @@ void smp_boot(const struct acpi_info *acpi, unsigned max_cpus)
         write_cr3(read_cr3());          /* APs never touch low memory after entry */
     }
     kprintf("smp: %u of %u CPUs online\n", ncpus, listed);
+    if (listed > max_cpus)
+        listed = max_cpus;              /* what was asked for is what must come up */
 }

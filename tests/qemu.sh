@@ -1,0 +1,27 @@
+#!/bin/sh
+# Boot build/peel.iso in QEMU for a test: qemu_boot LOG SMP TIMEOUT "host words" [extra QEMU args...]
+# Serial goes to LOG.  Prints QEMU's exit status; 124 means the timeout
+# struck (a hang), and the log is kept either way.
+BUILD=${BUILD:-build}
+QEMU=${QEMU:-qemu-system-x86_64}
+
+qemu_boot() {
+    log=$1 smp=$2 limit=$3 words=$4
+    shift 4
+    words=$(printf '%s' "$words" | sed 's/,/,,/g')     # QEMU option syntax: ",," is a comma
+    timeout --kill-after=5 "$limit" "$QEMU" -machine pc -cpu max -accel tcg,thread=multi \
+        -smp "$smp" -m 512M -display none -no-reboot -serial "file:$log" \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        -cdrom "$BUILD/peel.iso" -boot d \
+        -fw_cfg name=opt/peel/cmdline,string="$words" "$@" </dev/null >/dev/null 2>&1
+    echo $?
+}
+
+# isa-debug-exit: code c leaves QEMU with status (c << 1) | 1 (kernel/power.h)
+describe_status() {
+    case $1 in
+        1) echo "passed" ;; 3) echo "tests failed" ;; 5) echo "kernel panic" ;;
+        7) echo "hang detected by the kernel" ;; 124|137) echo "timed out (hang)" ;;
+        *) echo "QEMU exited with status $1" ;;
+    esac
+}

@@ -1,0 +1,98 @@
+/* Host command-line parsing: known options, bad values, unknown words. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+#include "kernel/cmdline.h"
+
+static char warned[512];
+static void warn(const char *word, const char *why)
+{
+    strcat(warned, word);
+    strcat(warned, ":");
+    strcat(warned, why);
+    strcat(warned, ";");
+}
+
+static struct cmdline parse(const char *s, int expect_bad)
+{
+    struct cmdline c;
+    memset(&c, 0, sizeof c);
+    warned[0] = 0;
+    assert_int_equal(cmdline_parse(s, &c, warn), expect_bad);
+    return c;
+}
+
+static void empty_and_spaces(void **s)
+{
+    (void)s;
+    parse("", 0);
+    parse("   \t ", 0);
+    parse(NULL, 0);
+}
+
+static void known_options(void **s)
+{
+    (void)s;
+    struct cmdline c = parse("nosmp smp=3 panic=exit ktest=all failalloc=100,7 duration=5 stress=locks,ipi", 0);
+    assert_true(c.nosmp);
+    assert_int_equal(c.max_cpus, 3);
+    assert_true(c.panic_exit);
+    assert_string_equal(c.ktest, "all");
+    assert_int_equal(c.failalloc_rate, 100);
+    assert_int_equal(c.failalloc_seed, 7);
+    assert_int_equal(c.duration, 5);
+    assert_string_equal(c.stress, "locks,ipi");
+}
+
+static void unknown_reported_not_fatal(void **s)
+{
+    (void)s;
+    struct cmdline c = parse("bogus smp=2 frob=1 nosmp=yes", 3);
+    assert_int_equal(c.max_cpus, 2);                  /* the good word still counts */
+    assert_non_null(strstr(warned, "bogus:unknown option"));
+    assert_non_null(strstr(warned, "frob=1:unknown option"));
+    assert_non_null(strstr(warned, "nosmp=yes:"));
+}
+
+static void bad_values(void **s)
+{
+    (void)s;
+    struct cmdline c = parse("smp=0 smp=x smp=99999999999 panic=maybe failalloc=5 failalloc=0,1 duration= ktest=", 8);
+    assert_int_equal(c.max_cpus, 0);
+    assert_false(c.panic_exit);
+    assert_int_equal(c.failalloc_rate, 0);
+}
+
+static void overlong_value_refused(void **s)
+{
+    (void)s;
+    char line[300] = "ktest=";
+    memset(line + 6, 'a', 200);
+    line[206] = 0;
+    struct cmdline c = parse(line, 1);
+    assert_string_equal(c.ktest, "");
+}
+
+static void later_word_wins(void **s)
+{
+    (void)s;
+    struct cmdline c = parse("panic=exit panic=halt smp=2 smp=4", 0);
+    assert_false(c.panic_exit);
+    assert_int_equal(c.max_cpus, 4);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(empty_and_spaces),
+        cmocka_unit_test(known_options),
+        cmocka_unit_test(unknown_reported_not_fatal),
+        cmocka_unit_test(bad_values),
+        cmocka_unit_test(overlong_value_refused),
+        cmocka_unit_test(later_word_wins),
+    };
+    return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);
+}
