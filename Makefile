@@ -10,6 +10,8 @@
 
 BUILD   ?= build
 SMP     ?= 4
+STRESS_SMP ?= $(if $(filter command line,$(origin SMP)),$(SMP),1 2 4 8)
+DURATION ?= 20
 MEM     ?= 512M
 CPU     ?= max
 ACCEL   ?= tcg,thread=multi
@@ -32,7 +34,7 @@ UCFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -DUNIT_TEST -fsanitize=address,undefine
            -fno-sanitize-recover=all -fno-omit-frame-pointer
 ULIBS   := -lcmocka
 
-KDIRS   := boot kernel smp sched tests/ktest
+KDIRS   := boot kernel smp sched tests/ktest tests/stress
 KCSRCS  := $(filter-out kernel/asm-offsets.c,$(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.c))))
 KASRCS  := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.asm)))
 KOBJS   := $(patsubst %.c,$(BUILD)/%.o,$(KCSRCS)) $(patsubst %.asm,$(BUILD)/%.o,$(KASRCS))
@@ -52,7 +54,7 @@ ifneq ($(strip $(ARGS)),)
 QEMUFLAGS += -fw_cfg name=opt/peel/cmdline,string="$(subst $(comma),$(comma)$(comma),$(ARGS))"
 endif
 
-.PHONY: all run gdb iso test unit deps clean
+.PHONY: all run gdb iso test unit deps clean stress
 all: iso
 
 # Fragments: guest images and unit tests register themselves.
@@ -126,6 +128,10 @@ unit: $(UNIT_BINS)
 
 test: deps iso unit $(TEST_DEPS)
 	@BUILD=$(BUILD) QEMU=$(QEMU) sh tests/run.sh $(UNIT_BINS)
+
+# The SMP stress suite (tests/stress): every case at each CPU count.
+stress: deps iso
+	@BUILD=$(BUILD) QEMU=$(QEMU) SMP="$(STRESS_SMP)" DURATION=$(DURATION) sh tests/stress/run.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -23,6 +23,7 @@
 #include "smp/topology.h"
 #include "sched/sched.h"
 #include "tests/ktest/ktest.h"
+#include "tests/stress/stress.h"
 
 static struct bootinfo boot;
 
@@ -77,6 +78,8 @@ static void init_thread(void *arg)
     (void)arg;
     if (cmdline.ktest[0])
         ktest_main(cmdline.ktest);       /* runs the tests and leaves QEMU */
+    if (cmdline.stress[0])
+        stress_main(cmdline.stress);     /* likewise, for the stress suite */
     monitor_main();
 }
 

@@ -27,6 +27,7 @@ tally() {
 run_one() {   # name, command...
     name=$1; shift
     log=$LOGS/$name.log
+    mkdir -p "$(dirname "$log")"
     "$@" > "$log" 2>&1
     rc=$?
     tally "$name" < "$log"
