@@ -9,6 +9,7 @@
 #include "kernel/panic.h"
 #include "kernel/console.h"
 #include "kernel/x86.h"
+#include "kernel/watchdog.h"
 #include "smp/percpu.h"
 #include "smp/lapic.h"
 #include "sched/sched.h"
@@ -68,6 +69,15 @@ void trap(struct trapframe *tf)
 {
     if (tf->vector == 2 && panicking)
         for (;;) { cli(); hlt(); }          /* stopped by a panicking CPU */
+    if (tf->vector == 2 && watchdog_dump_requested(this_cpu()->id)) {
+        /* the watchdog saw our heartbeat stop: say where we are, then stop */
+        console_printf_unlocked("watchdog: cpu %u stuck at rip %p (thread %s)\n", this_cpu()->id,
+                                (void *)tf->rip, this_cpu()->current ? this_cpu()->current->name : "?");
+        trap_dump(tf);
+        backtrace(tf->rbp, tf->rip);
+        watchdog_dump_done();
+        for (;;) { cli(); hlt(); }
+    }
     if (tf->vector < 32 || !handlers[tf->vector]) {
         if (tf->vector == VEC_SPURIOUS)
             return;                         /* SDM: no EOI for the spurious vector */

@@ -41,7 +41,7 @@ struct stress_case {
 struct stress_run {
     const struct stress_case *c;
     unsigned ncpus, nworkers;
-    uint64_t start_ns, deadline_ns;
+    uint64_t start_ns, deadline_ns, elapsed_ns;
     volatile bool go;               /* workers start together, once armed */
     volatile unsigned finished;     /* workers that returned */
     uint64_t ops;                   /* added by workers */
@@ -75,7 +75,7 @@ cpumask_t stress_online_mask(void);
 /* A cheap per-thread generator for sizes and choices. */
 uint64_t stress_rand(uint64_t *state);
 
-extern const struct stress_case stress_cases[];
+extern const struct stress_case *const stress_cases[];
 extern const unsigned stress_ncases;
 
 void stress_main(const char *which) __attribute__((noreturn));
