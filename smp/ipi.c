@@ -90,7 +90,9 @@ static void queue(unsigned cpu, struct call *req)
 static void wait_done(struct call *req)
 {
     while (!__atomic_load_n(&req->done, __ATOMIC_ACQUIRE)) {
+        pushcli();                      /* calls run with interrupts off, as from the IPI */
         serve_calls();
+        popcli();
         cpu_relax();
     }
 }
