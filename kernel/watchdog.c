@@ -45,31 +45,30 @@ static void __attribute__((noreturn)) report(unsigned cpu, uint64_t heartbeat, u
     panic("watchdog: cpu %u hung (no isa-debug-exit to leave through)", cpu);
 }
 
-static void check(unsigned cpu, uint64_t now)
+/* Time is read under the lock: watchers on other CPUs update `since` too,
+ * and a `now` read before theirs would make the stall look negative. */
+static void check(unsigned cpu)
 {
     spin_lock_irq(&seen_lock);
+    uint64_t now = time_ns();
     uint64_t hb = __atomic_load_n(&cpu_of(cpu)->heartbeat, __ATOMIC_RELAXED);
-    bool stuck = false;
     if (hb != seen[cpu].heartbeat || !seen[cpu].since) {
         seen[cpu].heartbeat = hb;
         seen[cpu].since = now;
-    } else {
-        stuck = now - seen[cpu].since >= stall_limit;
     }
-    uint64_t since = seen[cpu].since;
+    uint64_t stalled = now - seen[cpu].since;
     spin_unlock_irq(&seen_lock);
-    if (stuck)
-        report(cpu, hb, now - since);
+    if (stalled >= stall_limit && cpu != this_cpu()->id)
+        report(cpu, hb, stalled);
 }
 
 static void watch(void *arg)
 {
     (void)arg;
     for (;;) {
-        uint64_t now = time_ns();
         for (unsigned i = 0; i < ncpus; i++)
             if (cpu_of(i)->online)
-                check(i, now);
+                check(i);
         thread_sleep_ns(WATCH_PERIOD_NS);
     }
 }

@@ -123,7 +123,7 @@ static void wait_workers(struct stress_run *r)
     while (__atomic_load_n(&r->finished, __ATOMIC_ACQUIRE) < r->nworkers) {
         if (time_ns() > r->deadline_ns + STUCK_GRACE_NS) {
             kprintf("STRESS case=%s cpus=%u result=fail detail=\"%u of %u workers stuck %lu s past the deadline\"\n",
-                    r->c->name, r->ncpus, r->nworkers - r->finished, r->nworkers, (uint64_t)(STUCK_GRACE_NS / SEC));
+                    r->c->name, r->ncpus, r->nworkers - r->finished, r->nworkers, STUCK_GRACE_NS / SEC);
             kprintf("not ok - %s # workers stuck (deadlock or lost wakeup)\n", r->c->name);
             qemu_exit(EXIT_FAIL);
             power_off();
@@ -254,6 +254,9 @@ void stress_main(const char *which)
                 total + 1, ran, total, which);
         failed++;
     }
+    for (unsigned i = 0; i < ncpus; i++)
+        kprintf("# cpu %u: heartbeat %lu, idle ticks %lu, switches %lu\n", i, cpu_of(i)->heartbeat,
+                cpu_of(i)->idle_ticks, cpu_of(i)->switches);
     kprintf("# stress: %u passed, %u failed on %u CPUs, %lu allocations failed by injection\n",
             ran - failed + (ran != total || total == 0), failed, ncpus, failalloc_injected());
     qemu_exit(failed ? EXIT_FAIL : EXIT_PASS);

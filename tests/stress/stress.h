@@ -21,8 +21,8 @@
 #include "sched/sched.h"
 #include "sched/thread.h"
 
-#define MS (1000000ull)
-#define SEC (1000000000ull)
+#define MS ((uint64_t)1000000)
+#define SEC ((uint64_t)1000000000)
 
 struct stress_run;
 

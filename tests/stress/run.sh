@@ -1,0 +1,52 @@
+#!/bin/sh
+# make stress [SMP="1 2 4 8"] [DURATION=20] [FAILALLOC=RATE,SEED]
+#
+# Boots the ISO at each CPU count and runs every stress case for DURATION
+# seconds, then the controls that end a run on purpose: the hang control
+# (the watchdog must fire) at the smallest count >= 2, and a fault-injection
+# run (failalloc=) at the largest count.  Writes $BUILD/stress/results.csv,
+# results.json and scaling.png; prints TAP; exits non-zero on any failure.
+. tests/stress/lib.sh
+SMP=${SMP:-1 2 4 8}
+DURATION=${DURATION:-20}
+FAILALLOC=${FAILALLOC:-64,7}
+FAIL_SECS=${FAIL_SECS:-$(( DURATION < 10 ? DURATION : 10 ))}
+OUT=$BUILD/stress
+LOGS=$BUILD/test-logs/stress
+mkdir -p "$OUT" "$LOGS"
+CSV=$OUT/results.csv
+TAP=$OUT/results.tap
+echo "mode,cpus,case,secs,ops,ops_per_sec,injected,alloc_failures,result,detail" > "$CSV"
+: > "$TAP"
+
+say() { echo "$@" | tee -a "$TAP"; }
+
+run_all() {   # mode smp secs words
+    log=$LOGS/$1-smp$2.log
+    echo "# stress: $1 at -smp $2, $3 s a case (log: $log)" >&2
+    status=$(stress_boot "$log" "$2" "$(stress_limit $STRESS_ALL "$3")" "stress=all duration=$3 $4")
+    stress_csv "$log" "$1" >> "$CSV"
+    stress_tap "$log" "$1-smp$2" | while IFS= read -r l; do say "$l"; done
+    say "$(stress_check_run "$log" "$status" "$1-smp$2" $STRESS_ALL)"
+    grep -a '^# [a-z-]*: free pages' "$log" | sed "s/^#/# $1-smp$2:/" >&2
+}
+
+for smp in $SMP; do
+    run_all normal "$smp" "$DURATION" ""
+done
+
+hang_smp=$(for s in $SMP; do [ "$s" -ge 2 ] && echo "$s"; done | head -1)
+hang_log=$LOGS/hang-control-smp${hang_smp:-2}.log
+line=$(stress_hang_control "$hang_log" "${hang_smp:-2}" "control-smp${hang_smp:-2}")
+say "$line"
+case "$line" in ok*) r=pass ;; *) r=fail ;; esac
+echo "control,${hang_smp:-2},hang-control,,,,,,$r,watchdog NMI backtrace + EXIT_HANG" >> "$CSV"
+
+max_smp=$(for s in $SMP; do echo "$s"; done | sort -n | tail -1)
+run_all failalloc "$max_smp" "$FAIL_SECS" "failalloc=$FAILALLOC"
+
+sh tests/stress/report.sh "$CSV" "$OUT"
+passed=$(grep -c '^ok' "$TAP")
+failed=$(grep -c '^not ok' "$TAP")
+echo "# stress: $passed passed, $failed failed; results in $CSV, chart in $OUT/scaling.png"
+[ "$failed" -eq 0 ]
