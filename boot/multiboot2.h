@@ -26,5 +26,7 @@ struct bootinfo {
     const char *warning;                     /* first problem found, or NULL */
 };
 
+extern struct bootinfo boot_info;   /* the kernel's, parsed at boot */
+
 /* Returns NULL on success, else why the block cannot be used at all. */
 const char *mb2_parse(const void *info, size_t avail, struct bootinfo *out);

@@ -4,6 +4,7 @@
 #include "kernel/trap.h"
 #include "sched/thread.h"
 #include "smp/trampoline.h"
+#include "smp/percpu.h"
 
 #define OFFSET(sym, type, member) \
     __asm__ volatile("@@OFFSET " #sym " %0" :: "i"(offsetof(type, member)))
@@ -23,4 +24,5 @@ void asm_offsets(void)
     OFFSET(TP_ENTRY, struct trampoline_params, entry);
     OFFSET(TP_CPU, struct trampoline_params, cpu);
     DEFINE(TP_OFFSET, TRAMPOLINE_PARAMS);
+    DEFINE(CPU_TSS_RSP0, offsetof(struct cpu, tss) + offsetof(struct tss, rsp));
 }

@@ -32,6 +32,17 @@ static bool copy_str(char *dst, size_t size, const char *s, size_t n)
     return true;
 }
 
+static bool append_word(char *dst, size_t size, const char *s, size_t n)
+{
+    size_t len = 0;
+    while (dst[len]) len++;
+    if (len + (len > 0) + n + 1 > size) return false;
+    if (len) dst[len++] = ' ';
+    for (size_t i = 0; i < n; i++) dst[len++] = s[i];
+    dst[len] = '\0';
+    return true;
+}
+
 /* "a,b" with both unsigned */
 static bool parse_pair(const char *s, size_t n, uint32_t *a, uint32_t *b)
 {
@@ -47,6 +58,7 @@ static const char *apply(struct cmdline *c, const char *k, size_t kn, const char
     if (word_eq(k, kn, "nosmp") && !has_v) { c->nosmp = true; return 0; }
     if (word_eq(k, kn, "noacpi") && !has_v) { c->noacpi = true; return 0; }
     if (word_eq(k, kn, "acpidump") && !has_v) { c->acpidump = true; return 0; }
+    if (word_eq(k, kn, "oneshot") && !has_v) { c->oneshot = true; return 0; }
     if (!has_v)
         return "unknown option";
     if (word_eq(k, kn, "smp"))
@@ -65,6 +77,10 @@ static const char *apply(struct cmdline *c, const char *k, size_t kn, const char
     if (word_eq(k, kn, "failalloc"))
         return parse_pair(v, vn, &c->failalloc_rate, &c->failalloc_seed) && c->failalloc_rate > 0
                ? 0 : "wants RATE,SEED (fail one allocation in RATE)";
+    if (word_eq(k, kn, "guest"))
+        return copy_str(c->guest, sizeof c->guest, v, vn) ? 0 : "wants an image name";
+    if (word_eq(k, kn, "guestarg"))
+        return append_word(c->guest_args, sizeof c->guest_args, v, vn) ? 0 : "guest command line too long";
     if (word_eq(k, kn, "monitor"))
         return copy_str(c->monitor_script, sizeof c->monitor_script, v, vn) ? 0 : "wants commands separated by ;";
     return "unknown option";

@@ -16,6 +16,9 @@ struct cmdline {
     char stress[64];                 /* stress=all | case[,case] */
     unsigned duration;               /* seconds per stress case */
     char monitor_script[128];        /* monitor=cmd;cmd : run at boot (tests) */
+    char guest[16];                  /* guest=NAME: run NAME.elf from the boot modules */
+    char guest_args[256];            /* guestarg=WORD, repeatable: the guest's command line */
+    bool oneshot;                    /* power off with the guest's status when it ends */
 };
 
 extern struct cmdline cmdline;

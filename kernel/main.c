@@ -22,10 +22,13 @@
 #include "smp/smp.h"
 #include "smp/topology.h"
 #include "sched/sched.h"
+#include "host/guest.h"
+#include "kernel/power.h"
 #include "tests/ktest/ktest.h"
 #include "tests/stress/stress.h"
 
-static struct bootinfo boot;
+struct bootinfo boot_info;
+
 
 static void warn_option(const char *word, const char *why)
 {
@@ -36,12 +39,12 @@ static void warn_option(const char *word, const char *why)
 static void read_cmdline(void)
 {
     static char extra[CMDLINE_MAX];
-    cmdline_parse(boot.cmdline, &cmdline, warn_option);
+    cmdline_parse(boot_info.cmdline, &cmdline, warn_option);
     if (fwcfg_read_file("opt/peel/cmdline", extra, sizeof extra) > 0) {
-        kprintf("cmdline: %s %s\n", boot.cmdline, extra);
+        kprintf("cmdline: %s %s\n", boot_info.cmdline, extra);
         cmdline_parse(extra, &cmdline, warn_option);
     } else {
-        kprintf("cmdline: %s\n", boot.cmdline);
+        kprintf("cmdline: %s\n", boot_info.cmdline);
     }
     failalloc_configure(cmdline.failalloc_rate, cmdline.failalloc_seed);
 }
@@ -51,26 +54,26 @@ static void read_bootinfo(uint32_t magic, uint32_t info_phys)
     if (magic != MB2_BOOT_MAGIC)
         panic("not booted by a Multiboot2 loader (magic 0x%x)", magic);
     const uint8_t *info = phys_to_virt(info_phys);
-    const char *err = mb2_parse(info, *(const uint32_t *)info, &boot);
+    const char *err = mb2_parse(info, *(const uint32_t *)info, &boot_info);
     if (err)
         panic("boot information unusable: %s", err);
-    if (boot.warning)
-        kprintf("boot: %s\n", boot.warning);
+    if (boot_info.warning)
+        kprintf("boot: %s\n", boot_info.warning);
 }
 
 static void init_memory(uint32_t info_phys)
 {
-    if (!boot.nregions)
+    if (!boot_info.nregions)
         panic("the boot loader gave no memory map");
-    page_init(boot.regions, boot.nregions, boot.top);
+    page_init(boot_info.regions, boot_info.nregions, boot_info.top);
     page_reserve(info_phys, *(const uint32_t *)phys_to_virt(info_phys));
-    for (size_t i = 0; i < boot.nmodules; i++)
-        page_reserve(boot.modules[i].start, boot.modules[i].end - boot.modules[i].start);
-    vm_init(boot.top);
+    for (size_t i = 0; i < boot_info.nmodules; i++)
+        page_reserve(boot_info.modules[i].start, boot_info.modules[i].end - boot_info.modules[i].start);
+    vm_init(boot_info.top);
     kmalloc_init();
     kprintf("mem: %lu MiB usable, %lu MiB free, %zu map entries, %zu modules\n",
             page_total_count() * PAGE_SIZE >> 20, page_free_count() * PAGE_SIZE >> 20,
-            boot.nregions, boot.nmodules);
+            boot_info.nregions, boot_info.nmodules);
 }
 
 static void init_thread(void *arg)
@@ -80,6 +83,13 @@ static void init_thread(void *arg)
         ktest_main(cmdline.ktest);       /* runs the tests and leaves QEMU */
     if (cmdline.stress[0])
         stress_main(cmdline.stress);     /* likewise, for the stress suite */
+    guest_monitor_init();
+    if (cmdline.guest[0] && guest_start(cmdline.guest, cmdline.guest_args) && cmdline.oneshot) {
+        int status = guest_wait_all();
+        kprintf("peel: oneshot: the guest ended with status %d\n", status);
+        qemu_exit(status < 0 ? EXIT_PANIC : status);     /* QEMU exits (status << 1) | 1 */
+        power_off();
+    }
     monitor_main();
 }
 
@@ -93,7 +103,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     read_bootinfo(magic, info_phys);      /* memory map, command line, modules, RSDP */
     read_cmdline();
     init_memory(info_phys);               /* page allocator, direct map, heap */
-    const struct acpi_info *acpi = topology_discover(&boot);
+    const struct acpi_info *acpi = topology_discover(&boot_info);
     lapic_init_bsp(acpi ? acpi->lapic_addr : rdmsr(MSR_APIC_BASE) & ~0xffful);  /* + timer calibration */
     ioapic_init(acpi);                    /* 8259s masked; devices routed one by one */
     ipi_init();

@@ -13,6 +13,7 @@
 #include "smp/percpu.h"
 #include "smp/lapic.h"
 #include "sched/sched.h"
+#include "host/vcpu.h"
 
 struct gate {
     uint16_t off_lo, sel;
@@ -78,17 +79,22 @@ void trap(struct trapframe *tf)
         watchdog_dump_done();
         for (;;) { cli(); hlt(); }
     }
-    if (tf->vector < 32 || !handlers[tf->vector]) {
-        if (tf->vector == VEC_SPURIOUS)
-            return;                         /* SDM: no EOI for the spurious vector */
+    bool from_guest = tf->cs & 3;
+    bool host_irq = tf->vector >= 32 && handlers[tf->vector];
+    if (host_irq) {
+        this_cpu()->irqs++;
+        handlers[tf->vector](tf);
+        lapic_eoi();
+    } else if (tf->vector == VEC_SPURIOUS) {
+        return;                             /* SDM: no EOI for the spurious vector */
+    } else if (!from_guest) {
         panic_trap(tf);
     }
-    this_cpu()->irqs++;
-    handlers[tf->vector](tf);
-    lapic_eoi();
     /* Preempt only code that ran with interrupts on; its locks would have
      * turned them off, so it holds none. */
     struct cpu *c = this_cpu();
-    if ((c->hazard & HAZARD_RESCHED) && c->preempt == 0 && (tf->rflags & FLAGS_IF))
+    if (host_irq && (c->hazard & HAZARD_RESCHED) && c->preempt == 0 && (tf->rflags & FLAGS_IF))
         sched_preempt();
+    if (from_guest)
+        vcpu_trap(tf, host_irq);            /* emulate, then deliver virtual interrupts */
 }

@@ -115,3 +115,51 @@ uint64_t vm_translate(uint64_t va)
     spin_unlock_irq(&vm_lock);
     return pa;
 }
+
+/* ---- address spaces for guests -------------------------------------------- */
+
+uint64_t vm_space_create(void)
+{
+    uint64_t *pml4 = page_alloc(1);
+    if (!pml4)
+        return 0;
+    for (unsigned i = 256; i < 512; i++)
+        pml4[i] = kernel_pml4[i];                     /* the shared upper half */
+    return virt_to_phys(pml4);
+}
+
+bool vm_space_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags)
+{
+    if (va >= (1ul << 47))
+        return false;
+    uint64_t *t = phys_to_virt(root);
+    for (int level = 3; level > 0; level--) {
+        unsigned i = IDX(va, level);
+        if (!(t[i] & PTE_P)) {
+            uint64_t *next = page_alloc(1);
+            if (!next) return false;
+            t[i] = virt_to_phys(next) | PTE_P | PTE_W | PTE_U;
+        }
+        t = table_of(t[i]);
+    }
+    t[IDX(va, 0)] = (pa & PTE_ADDR) | flags | PTE_P;
+    return true;
+}
+
+static void free_level(uint64_t *t, int level)
+{
+    for (unsigned i = 0; i < 512; i++)
+        if (level > 1 && (t[i] & PTE_P))
+            free_level(table_of(t[i]), level - 1);
+    page_free(t, 1);
+}
+
+/* Frees the lower half's page tables (not the frames they map) and the root. */
+void vm_space_destroy(uint64_t root)
+{
+    uint64_t *pml4 = phys_to_virt(root);
+    for (unsigned i = 0; i < 256; i++)
+        if (pml4[i] & PTE_P)
+            free_level(table_of(pml4[i]), 3);
+    page_free(pml4, 1);
+}

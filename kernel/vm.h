@@ -44,3 +44,8 @@ uint64_t vm_kernel_root(void);                /* physical address of the kernel 
 bool vm_map(uint64_t va, uint64_t pa, uint64_t flags);
 bool vm_unmap(uint64_t va);                   /* local invlpg only: callers shoot down */
 uint64_t vm_translate(uint64_t va);           /* physical address, or ~0 */
+
+/* Address spaces: the kernel's upper half plus a private lower half. */
+uint64_t vm_space_create(void);               /* root (physical), 0 when out of memory */
+bool vm_space_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags);   /* 4 KiB, lower half */
+void vm_space_destroy(uint64_t root);

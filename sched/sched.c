@@ -14,6 +14,7 @@
 #include "smp/ipi.h"
 #include "kernel/panic.h"
 #include "kernel/x86.h"
+#include "kernel/vm.h"
 #include "kernel/heap.h"
 #include "kernel/printf.h"
 
@@ -190,6 +191,9 @@ void schedule(struct spinlock *handoff)
     c->current = next;
     c->switches++;
     c->tss.rsp[0] = next->stack ? (uint64_t)next->stack + THREAD_STACK_PAGES * 4096 : 0;
+    uint64_t root = next->cr3 ? next->cr3 : vm_kernel_root();
+    if (read_cr3() != root)
+        write_cr3(root);                     /* the upper half is shared: we keep running */
     int intena = c->intena;                  /* belongs to the thread, not the CPU */
     prev = swtch(prev, next);
     c = this_cpu();                          /* we may have resumed elsewhere */

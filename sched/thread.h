@@ -12,6 +12,7 @@ enum thread_state { T_RUNNABLE, T_RUNNING, T_SLEEPING, T_ZOMBIE, T_DEAD };
 #define THREAD_NAME 24
 
 struct spinlock;
+struct vcpu;
 
 struct thread {
     uint64_t rsp;                   /* saved by swtch; offset shared with NASM */
@@ -29,6 +30,8 @@ struct thread {
     int exit_code;
     void (*fn)(void *);
     void *arg;
+    uint64_t cr3;                   /* address space; 0 = the kernel's */
+    struct vcpu *vcpu;              /* set while the thread runs a hosted guest */
 
     struct list wait_link;          /* in a waitq while sleeping */
     struct list timer_link;         /* in a CPU's sleepers while in thread_sleep */

@@ -1,0 +1,268 @@
+/*
+ * Guests: find the image among the GRUB modules, check and load it into a
+ * fresh address space below 4 GiB as its boot loader would (the module's own
+ * bytes are never written: the loader copies them, the scanner patches the
+ * copy), build its Multiboot v1 information, and run it as one host thread.
+ */
+#include "host/guest.h"
+#include "boot/multiboot2.h"
+#include "loader/elf32.h"
+#include "loader/multiboot.h"
+#include "loader/sha256.h"
+#include "kernel/console.h"
+#include "kernel/heap.h"
+#include "kernel/pmm.h"
+#include "kernel/printf.h"
+#include "kernel/string.h"
+#include "kernel/vm.h"
+#include "kernel/x86.h"
+#include "kernel/monitor.h"
+#include "host/decode.h"
+#include "smp/percpu.h"
+#include "sched/sched.h"
+
+#define GUEST_RAM (64ul << 20)
+#define INFO_AREA 0x10000
+
+static struct guest *guests[GUEST_MAX];
+static unsigned nguests;
+static struct waitq ended = WAITQ_INIT(ended, "guests ended");
+
+struct guest *guest_of(unsigned id) { return id < nguests ? guests[id] : 0; }
+unsigned guest_count(void) { return nguests; }
+
+void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len)
+{
+    if (gpa >= g->ram_size || len > g->ram_size - gpa)
+        return 0;
+    return g->ram + gpa;
+}
+
+/* A module's name: the last path component of the first word of its string. */
+static bool module_is(const struct mb2_module *m, const char *name)
+{
+    const char *s = m->cmdline ? m->cmdline : "", *base = s, *end = s;
+    for (; *end && *end != ' '; end++)
+        if (*end == '/') base = end + 1;
+    size_t n = strlen(name);
+    return (size_t)(end - base) == n && !strncmp(base, name, n);
+}
+
+static const struct mb2_module *find_module(const char *name)
+{
+    for (size_t i = 0; i < boot_info.nmodules; i++)
+        if (module_is(&boot_info.modules[i], name))
+            return &boot_info.modules[i];
+    return 0;
+}
+
+/* Guest RAM as the guest's memory map shows it: RAM below 640 KiB and from
+ * 1 MiB, the legacy hole between (backed, for VGA text memory) reserved. */
+static const struct loader_region regions[] = {
+    { 0, 0x9fc00, LOADER_RAM }, { 0x9fc00, 0x60400, LOADER_RESERVED },
+    { 0x100000, GUEST_RAM - 0x100000, LOADER_RAM },
+};
+
+static void *map_guest(void *ctx, uint64_t paddr, uint64_t len, uint64_t *span)
+{
+    struct guest *g = ctx;
+    if (paddr >= g->ram_size) return 0;
+    *span = g->ram_size - paddr < len ? g->ram_size - paddr : len;   /* at most what was asked */
+    return g->ram + paddr;
+}
+
+static bool make_memory(struct guest *g)
+{
+    g->ram_size = GUEST_RAM;
+    g->ram = page_alloc(GUEST_RAM / PAGE_SIZE);
+    g->root = vm_space_create();
+    if (!g->ram || !g->root)
+        return false;
+    uint64_t base = virt_to_phys(g->ram);
+    for (uint64_t a = 0; a < g->ram_size; a += PAGE_SIZE)
+        if (!vm_space_map(g->root, a, base + a, PTE_W))
+            return false;
+    return true;
+}
+
+static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, uint32_t *info)
+{
+    static struct elf32_image img;
+    static struct mb1_kernel k;
+    static struct mb1_info mi;
+    struct loader_mem mem = { regions, 3, 0x100000, map_guest, g };
+    if (mb1_open(&k, g->image, g->image_size) != MB1_OK)
+        return mb1_kernel_strerror(&k);
+    if (elf32_open(&img, g->image, g->image_size) != ELF32_OK || elf32_load(&img, &mem) != ELF32_OK)
+        return elf32_strerror(&img);
+    struct mb1_boot b = { .header_flags = k.header.flags, .cmdline = cmdline,
+                          .area_base = (uint32_t)((img.hi + 4095) & ~4095ull), .area_size = INFO_AREA,
+                          .kernel_lo = img.lo, .kernel_hi = img.hi };
+    if (mb1_build_info(&b, &mem, &mi) != MB1_OK)
+        return mb1_info_strerror(&mi);
+    *entry = img.entry_phys;
+    *info = mi.info_addr;
+    /* the scan starts at the entry point and at every function the image names */
+    size_t n = elf32_symbol_count(&img), nstarts = 0;
+    uint32_t *starts = kmalloc((n + 1) * sizeof *starts);
+    if (!starts)
+        return "out of memory for the scan";
+    starts[nstarts++] = img.entry_phys;
+    for (size_t i = 0; i < n; i++) {
+        struct elf32_symbol s;
+        if (elf32_symbol(&img, i, &s) && s.type == ELF32_STT_FUNC && s.value >= img.lo && s.value < img.hi)
+            starts[nstarts++] = s.value;
+    }
+    bool ok = scan_and_patch(g, starts, nstarts, img.lo, img.hi);
+    kfree(starts);
+    return ok ? 0 : "out of memory while scanning";
+}
+
+static void guest_thread(void *arg)
+{
+    struct guest *g = arg;
+    pushcli();                                        /* the scheduler reloads it from here on */
+    current_thread()->cr3 = g->root;
+    write_cr3(g->root);
+    popcli();
+    g->start_ns = time_ns();
+    vcpu_run(&g->vcpu);
+}
+
+static struct guest *fail(struct guest *g, const char *what, const char *detail)
+{
+    kprintf("guest %s: %s%s%s\n", g->name, what, detail ? ": " : "", detail ? detail : "");
+    g->state = GUEST_DEAD;
+    strncpy_safe(g->why, what, sizeof g->why);
+    return 0;
+}
+
+struct guest *guest_start(const char *name, const char *guest_cmdline)
+{
+    if (nguests == GUEST_MAX) { kprintf("guest %s: too many guests\n", name); return 0; }
+    struct guest *g = kzalloc(sizeof *g);
+    if (!g) { kprintf("guest %s: out of memory\n", name); return 0; }
+    g->id = nguests;
+    strncpy_safe(g->name, name, sizeof g->name);
+    g->exit_status = -1;
+    guests[nguests++] = g;
+    char file[GUEST_NAME + 16];
+    snprintf(file, sizeof file, "%s.elf", name);
+    const struct mb2_module *image = find_module(file);
+    if (!image)
+        return fail(g, "no such image among the boot modules", file);
+    g->image = phys_to_virt(image->start);
+    g->image_size = image->end - image->start;
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    sha256(g->image, g->image_size, digest);
+    sha256_hex(digest, g->sha256);
+    kprintf("guest %s: image %s, %zu bytes, sha256 %s\n", name, file, g->image_size, g->sha256);
+    snprintf(file, sizeof file, "%s-disk.img", name);
+    const struct mb2_module *disk = find_module(file);
+    if (disk) {
+        g->disk_size = disk->end - disk->start;
+        g->disk = page_alloc((g->disk_size + PAGE_SIZE - 1) / PAGE_SIZE);
+        if (!g->disk)
+            return fail(g, "out of memory for the disk", 0);
+        memcpy(g->disk, phys_to_virt(disk->start), g->disk_size);   /* the module stays pristine */
+    }
+    if (!make_memory(g))
+        return fail(g, "out of memory for guest RAM", 0);
+    uint32_t entry = 0, info = 0;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "/boot/%s.elf %s", name, guest_cmdline ? guest_cmdline : "");
+    const char *err = load(g, cmd, &entry, &info);
+    if (err)
+        return fail(g, "image refused", err);
+    kprintf("guest %s: loaded, entry 0x%x, %zu patches over %lu instructions scanned\n",
+            name, entry, g->patches.n, g->patches.insns_seen);
+    vdevs_init(&g->dev, g);
+    vcpu_init(&g->vcpu, g, entry, MB1_BOOTLOADER_MAGIC, info);
+    g->state = GUEST_RUNNING;
+    unsigned cpu = ncpus > 1 ? 1 + g->id % (ncpus - 1) : 0;   /* leave CPU 0 to the monitor */
+    g->thread = thread_create_on(name, guest_thread, g, (cpumask_t)1 << cpu);
+    if (!g->thread)
+        return fail(g, "cannot create its thread", 0);
+    thread_detach(g->thread);
+    return g;
+}
+
+void guest_end(struct guest *g, enum guest_state how, int status, const char *why)
+{
+    if (g->state != GUEST_RUNNING)
+        return;
+    g->exit_status = status;
+    strncpy_safe(g->why, why, sizeof g->why);
+    struct vcpu *v = &g->vcpu;
+    kprintf("guest %s: %s (%s); %lu privileged-instruction traps, %lu patched-instruction traps, "
+            "%lu interrupts delivered, %lu halts\n", g->name,
+            how == GUEST_EXITED ? "exited" : "stopped", why, v->exits[VEXIT_PRIV], v->exits[VEXIT_PATCH],
+            v->irqs_delivered, v->halts);
+    __atomic_store_n(&g->state, how, __ATOMIC_RELEASE);
+    waitq_wake_all(&ended);
+}
+
+int guest_wait_all(void)
+{
+    spin_lock_irq(&ended.lock);
+    for (;;) {
+        bool running = false;
+        for (unsigned i = 0; i < nguests; i++)
+            running |= guests[i]->state == GUEST_RUNNING || guests[i]->state == GUEST_LOADING;
+        if (!running)
+            break;
+        waitq_sleep(&ended, &ended.lock);
+    }
+    spin_unlock_irq(&ended.lock);
+    return nguests ? guests[0]->exit_status : -1;
+}
+
+/* ---- monitor -------------------------------------------------------------- */
+
+static const char *state_name(enum guest_state s)
+{
+    static const char *const names[] = { "loading", "running", "exited", "dead" };
+    return names[s];
+}
+
+static void cmd_guests(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    kprintf("  id name         state    status sha256\n");
+    for (unsigned i = 0; i < nguests; i++) {
+        struct guest *g = guests[i];
+        kprintf("  %2u %-12s %-8s %6d %s\n", i, g->name, state_name(g->state), g->exit_status, g->sha256);
+        if (g->state > GUEST_RUNNING)
+            kprintf("     %s\n", g->why);
+    }
+}
+
+static void cmd_guest(int argc, char **argv)
+{
+    unsigned id = argc > 1 ? (unsigned)(argv[1][0] - '0') : ~0u;
+    struct guest *g = guest_of(id);
+    if (argc < 3 || strcmp(argv[2], "stats") || !g) {
+        kprintf("usage: guest N stats\n");
+        return;
+    }
+    struct vcpu *v = &g->vcpu;
+    static const char *const kinds[VEXIT_KINDS] = { "privileged", "patched", "int n", "exception", "host irq" };
+    kprintf("  traps:");
+    for (unsigned k = 0; k < VEXIT_KINDS; k++) kprintf(" %s %lu", kinds[k], v->exits[k]);
+    kprintf("\n  emulated:");
+    for (unsigned c = 1; c < INSN_CLASS_COUNT && c < 64; c++)
+        if (v->insn_count[c]) kprintf(" %s %lu", insn_class_name(c), v->insn_count[c]);
+    kprintf("\n  interrupts delivered %lu, halts %lu, patches %zu (scan saw %lu instructions, %lu undecodable paths)\n",
+            v->irqs_delivered, v->halts, g->patches.n, g->patches.insns_seen, g->patches.undecodable);
+    const struct ports *p = &g->dev.ports;
+    kprintf("  ports with no device:");
+    for (int i = 0; i < p->nstat; i++)
+        kprintf(" 0x%x (r%u w%u)", p->stat[i].port, p->stat[i].reads, p->stat[i].writes);
+    kprintf("\n");
+}
+
+void guest_monitor_init(void)
+{
+    monitor_register("guests", "hosted guests: state, exit status, image SHA-256", cmd_guests);
+    monitor_register("guest", "guest N stats: traps by kind, emulated instructions, ports", cmd_guest);
+}

@@ -1,0 +1,52 @@
+/*
+ * A hosted guest: an unmodified legacy 32-bit kernel image run as one task.
+ * It gets guest "physical" memory (host frames mapped at guest addresses
+ * below 4 GiB in its own address space), a virtual CPU that runs in ring 1
+ * compatibility mode (host/vcpu.c), and virtual devices (host/vdevs.c).
+ */
+#pragma once
+#include <stdint.h>
+#include <stdbool.h>
+#include "host/vcpu.h"
+#include "host/vdevs.h"
+#include "host/scan.h"
+
+#define GUEST_NAME 16
+#define GUEST_MAX 8
+
+enum guest_state { GUEST_LOADING, GUEST_RUNNING, GUEST_EXITED, GUEST_DEAD };
+
+struct thread;
+
+struct guest {
+    unsigned id;
+    char name[GUEST_NAME];
+    volatile enum guest_state state;
+    char sha256[65];                 /* of the image module, as GRUB loaded it */
+    const uint8_t *image;            /* the module: read-only, never modified */
+    size_t image_size;
+    uint8_t *ram;                    /* guest-physical 0 .. ram_size, in the direct map */
+    uint64_t ram_size;
+    uint64_t root;                   /* the guest address space's PML4 (physical) */
+    uint8_t *disk;                   /* a writable copy of the disk module */
+    uint64_t disk_size;
+    uint64_t start_ns;
+    struct vcpu vcpu;
+    struct vdevs dev;
+    struct patches patches;
+    struct thread *thread;
+    int exit_status;                 /* the guest's isa-debug-exit value, or -1 */
+    char why[128];                   /* how it ended */
+};
+
+/* Create guest `name` from the GRUB modules NAME.elf (and NAME-disk.img if
+ * present), load it and start it.  NULL, with a message, if it cannot. */
+struct guest *guest_start(const char *name, const char *guest_cmdline);
+void guest_end(struct guest *g, enum guest_state how, int status, const char *why);
+struct guest *guest_of(unsigned id);
+unsigned guest_count(void);
+/* Guest-physical [gpa, gpa + len) as a host pointer, or NULL if not all RAM. */
+void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len);
+void guest_monitor_init(void);
+/* Blocks until every started guest has ended; returns the first one's status. */
+int guest_wait_all(void);

@@ -1,0 +1,210 @@
+/*
+ * Running a guest kernel in ring 1.  The guest thread enters through
+ * vcpu_enter (an iretq to 32-bit compatibility mode, CPL 1, real IF on,
+ * IOPL 0); from then on every trap from ring 1 arrives in trap(), which
+ * hands it here.  Before each return to the guest, due virtual timers are
+ * advanced and a pending virtual interrupt is delivered through the guest's
+ * own IDT if its virtual IF allows.
+ */
+#include "host/vcpu.h"
+#include "host/guest.h"
+#include "host/emulate.h"
+#include "kernel/gdt.h"
+#include "kernel/console.h"
+#include "kernel/panic.h"
+#include "kernel/string.h"
+#include "kernel/printf.h"
+#include "smp/percpu.h"
+#include "sched/sched.h"
+
+#define EFLAGS_TF (1u << 8)
+#define EFLAGS_IF (1u << 9)
+#define EFLAGS_NT (1u << 14)
+#define EFLAGS_RF (1u << 16)
+#define EFLAGS_RESERVED1 (1u << 1)
+
+void vcpu_enter(const struct trapframe *tf, uint64_t percpu, uint16_t data_sel) __attribute__((noreturn));
+
+static uint64_t flat_descriptor(bool code)
+{
+    /* base 0, limit 4 GiB, 32-bit, DPL 1, present: what Multiboot promises */
+    return 0x00cf00000000ffffull | (code ? 0xbaull << 40 : 0xb2ull << 40);
+}
+
+void vcpu_init(struct vcpu *v, struct guest *g, uint32_t eip, uint32_t eax, uint32_t ebx)
+{
+    memset(v, 0, sizeof *v);
+    v->guest = g;
+    v->cr0 = 0x11;                                   /* PE, ET */
+    v->boot.rip = eip;
+    v->boot.rax = eax;
+    v->boot.rbx = ebx;
+    v->boot.cs = (VCPU_BOOT_CS_IDX << 3) | 1;
+    v->boot.ss = (VCPU_BOOT_DS_IDX << 3) | 1;
+    v->boot.rsp = 0x7000;                            /* Multiboot leaves ESP undefined */
+    v->boot.rflags = EFLAGS_RESERVED1 | EFLAGS_IF;   /* the real IF; the guest's is vif = 0 */
+}
+
+/* The guest's descriptors go into the real GDT of the CPU it runs on, at
+ * their own indexes, code and data with DPL 0 made DPL 1 (ring compression).
+ * System descriptors are not mirrored: the guest never gets a real TSS, LDT
+ * or gate. */
+void vcpu_mirror_gdt(struct vcpu *v)
+{
+    uint64_t *gdt = cpu_of(v->cpu)->gdt;
+    unsigned n = (v->gdt_limit + 1u) / 8;
+    const uint64_t *src = guest_ptr(v->guest, v->gdt_base, n * 8ull);
+    if (n > VCPU_BOOT_CS_IDX)
+        n = VCPU_BOOT_CS_IDX;                        /* the host's own live above */
+    for (unsigned i = 1; i < n; i++) {
+        uint64_t d = src ? src[i] : 0;
+        bool code_or_data = d >> 44 & 1, present = d >> 47 & 1;
+        if (!code_or_data || !present) {
+            gdt[i] = 0;
+            continue;
+        }
+        if ((d >> 45 & 3) == 0)
+            d |= 1ull << 45;                         /* DPL 0 -> 1 */
+        gdt[i] = d | 1ull << 40;                     /* accessed: the CPU need not write it */
+    }
+}
+
+uint64_t *vcpu_gpr(struct trapframe *tf, unsigned reg)
+{
+    switch (reg) {
+    case 0: return &tf->rax;
+    case 1: return &tf->rcx;
+    case 2: return &tf->rdx;
+    case 3: return &tf->rbx;
+    case 4: return &tf->rsp;
+    case 5: return &tf->rbp;
+    case 6: return &tf->rsi;
+    default: return &tf->rdi;
+    }
+}
+
+void vcpu_run(struct vcpu *v)
+{
+    struct cpu *c = this_cpu();
+    v->cpu = c->id;
+    uint64_t *gdt = c->gdt;
+    gdt[VCPU_BOOT_CS_IDX] = flat_descriptor(true);
+    gdt[VCPU_BOOT_DS_IDX] = flat_descriptor(false);
+    current_thread()->vcpu = v;
+    vcpu_enter(&v->boot, (uint64_t)c, (VCPU_BOOT_DS_IDX << 3) | 1);
+}
+
+static bool push32(struct vcpu *v, struct trapframe *tf, uint32_t val)
+{
+    uint32_t esp = (uint32_t)tf->rsp - 4;
+    uint32_t *slot = guest_ptr(v->guest, esp, 4);
+    if (!slot)
+        return false;
+    *slot = val;
+    tf->rsp = esp;
+    return true;
+}
+
+/* The EFLAGS the guest believes in: the real arithmetic flags, its own IF. */
+uint32_t vcpu_guest_eflags(struct vcpu *v, struct trapframe *tf)
+{
+    return ((uint32_t)tf->rflags & ~(EFLAGS_IF | 3u << 12)) | (v->vif ? EFLAGS_IF : 0);
+}
+
+/* Protected-mode delivery through a 32-bit interrupt or trap gate, at the
+ * guest's (compressed) privilege level: no stack switch. */
+bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
+{
+    if (vector * 8 + 7 > v->idt_limit)
+        return false;
+    const uint32_t *gate = guest_ptr(v->guest, v->idt_base + vector * 8, 8);
+    if (!gate)
+        return false;
+    uint32_t lo = gate[0], hi = gate[1];
+    unsigned type = hi >> 8 & 0x1f;                  /* S=0 and type */
+    bool present = hi >> 15 & 1;
+    if (!present || (type != 0xe && type != 0xf))    /* 32-bit interrupt / trap gate */
+        return false;
+    uint16_t sel = lo >> 16;
+    uint32_t offset = (hi & 0xffff0000) | (lo & 0xffff);
+    if (!scan_entry(v->guest, offset))               /* first arrival at this handler */
+        return false;
+    uint32_t eflags = vcpu_guest_eflags(v, tf);
+    uint16_t cs_seen = (uint16_t)tf->cs & ~3;        /* the guest thinks it is in ring 0 */
+    if (!push32(v, tf, eflags) || !push32(v, tf, cs_seen) || !push32(v, tf, (uint32_t)tf->rip) ||
+        (has_error && !push32(v, tf, error)))
+        return false;
+    tf->rip = offset;
+    tf->cs = (sel & ~3) | 1;
+    tf->rflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF);
+    if (type == 0xe)
+        v->vif = false;
+    return true;
+}
+
+/* A fault during delivery is a double fault; one during that, a triple fault. */
+void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
+{
+    if (vcpu_deliver(v, tf, vector, has_error, error))
+        return;
+    if (vector != 8 && vcpu_deliver(v, tf, 8, true, 0))
+        return;
+    char why[96];
+    snprintf(why, sizeof why, "triple fault: vector %u at eip 0x%lx could not be delivered", vector, tf->rip);
+    guest_end(v->guest, GUEST_DEAD, -1, why);
+}
+
+static void deliver_pending(struct vcpu *v, struct trapframe *tf)
+{
+    struct vdevs *d = &v->guest->dev;
+    vdevs_advance(d, vdevs_now(v->guest));
+    if (!v->vif || !pic_pending(&d->pic))
+        return;
+    int vector = pic_ack(&d->pic);
+    if (vector < 0)
+        return;
+    v->irqs_delivered++;
+    vcpu_reflect(v, tf, vector, false, 0);
+}
+
+/* hlt with interrupts enabled: give the CPU away until the next virtual
+ * interrupt is due (or something else raises one). */
+void vcpu_halt(struct vcpu *v, struct trapframe *tf)
+{
+    struct vdevs *d = &v->guest->dev;
+    v->halts++;
+    if (!v->vif) {
+        guest_end(v->guest, GUEST_DEAD, -1, "halted with interrupts disabled (cli; hlt): it can never wake");
+        return;
+    }
+    for (int round = 0; round < 1000000; round++) {
+        uint64_t now = vdevs_now(v->guest);
+        vdevs_advance(d, now);
+        if (pic_pending(&d->pic) || v->guest->state != GUEST_RUNNING)
+            return;
+        uint64_t next = vdevs_next_event(d, now);
+        uint64_t wait = next > now ? next - now : 0;
+        if (wait > 100000000ull)
+            wait = 100000000ull;                     /* look around every 100 ms at most */
+        if (wait)
+            thread_sleep_ns(wait);
+    }
+    (void)tf;
+}
+
+void vcpu_trap(struct trapframe *tf, bool host_irq)
+{
+    struct vcpu *v = current_thread()->vcpu;
+    if (!v)
+        panic("trap from ring %lu with no guest on this thread", tf->cs & 3);
+    if (host_irq)
+        v->exits[VEXIT_HOST_IRQ]++;
+    else
+        emulate_trap(v, tf);
+    if (v->guest->state == GUEST_RUNNING)
+        deliver_pending(v, tf);
+    if (v->guest->state != GUEST_RUNNING) {
+        current_thread()->vcpu = 0;
+        thread_exit(v->guest->exit_status);          /* the guest thread ends here */
+    }
+}

@@ -1,0 +1,52 @@
+/*
+ * The virtual CPU of a hosted guest.  The guest kernel runs in ring 1,
+ * 32-bit compatibility mode, with the real IF always on and IOPL 0, so every
+ * privileged instruction faults to the host, which emulates it against this
+ * state (host/emulate.c).  Interrupts from virtual devices are delivered
+ * through the guest's own IDT when the virtual IF allows.
+ */
+#pragma once
+#include <stdint.h>
+#include <stdbool.h>
+#include "kernel/trap.h"
+
+/* Why the guest left ring 1, counted for `guest N stats`. */
+enum vcpu_exit {
+    VEXIT_PRIV,        /* an emulated privileged instruction */
+    VEXIT_PATCH,          /* a patched pushf/popf/iret */
+    VEXIT_INT,            /* int n reflected to the guest */
+    VEXIT_EXCEPTION,      /* a guest exception reflected */
+    VEXIT_HOST_IRQ,       /* a host interrupt arrived while the guest ran */
+    VEXIT_KINDS
+};
+
+struct guest;
+
+struct vcpu {
+    struct guest *guest;
+    bool vif;                        /* the guest's IF */
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t gdt_base, idt_base;
+    uint16_t gdt_limit, idt_limit;
+    uint16_t tr, ldtr;
+    unsigned cpu;                    /* the host CPU whose GDT mirrors the guest's */
+    uint64_t exits[VEXIT_KINDS];
+    uint64_t insn_count[64];         /* emulated, by decoder class */
+    uint64_t irqs_delivered;
+    uint64_t halts;
+    struct trapframe boot;           /* the Multiboot entry state */
+};
+
+/* Guest-visible selectors for the boot segments, and the host GDT indexes
+ * that hold them until the guest loads its own GDT. */
+#define VCPU_BOOT_CS_IDX 8184
+#define VCPU_BOOT_DS_IDX 8185
+
+void vcpu_init(struct vcpu *v, struct guest *g, uint32_t eip, uint32_t eax, uint32_t ebx);
+void vcpu_run(struct vcpu *v) __attribute__((noreturn));
+/* From trap(): a trap or interrupt that came from the guest. */
+void vcpu_trap(struct trapframe *tf, bool host_irq);
+/* Deliver vector through the guest's IDT; false if that is impossible. */
+bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error);
+void vcpu_mirror_gdt(struct vcpu *v);
+uint64_t *vcpu_gpr(struct trapframe *tf, unsigned reg);

@@ -1,0 +1,32 @@
+/* The virtual PC around a hosted guest: the device models of host/dev/
+ * wired to one port table, one interrupt controller and one clock. */
+#pragma once
+#include <stdint.h>
+#include "host/dev/ports.h"
+#include "host/dev/pic.h"
+#include "host/dev/pit.h"
+#include "host/dev/uart.h"
+#include "host/dev/rtc.h"
+#include "host/dev/kbc.h"
+#include "host/dev/ata.h"
+#include "host/dev/vga.h"
+
+struct guest;
+
+struct vdevs {
+    struct ports ports;
+    struct pic pic;
+    struct pit pit;
+    struct uart com1;
+    struct rtc rtc;
+    struct kbc kbc;
+    struct ata ata;
+    struct vga vga;
+    struct uart_line line;           /* guest console output, a line at a time */
+    char name[16];
+};
+
+void vdevs_init(struct vdevs *d, struct guest *g);
+uint64_t vdevs_now(const struct guest *g);           /* the guest's virtual time, ns */
+void vdevs_advance(struct vdevs *d, uint64_t now);   /* raise whatever timers are due */
+uint64_t vdevs_next_event(const struct vdevs *d, uint64_t now);
