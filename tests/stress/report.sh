@@ -1,6 +1,7 @@
 #!/bin/sh
 # report.sh CSV OUTDIR: results.json and the scaling chart (scaling.png)
-# from the stress results.  Only full runs ("normal" mode) are charted.
+# from the stress results.  Only full runs ("normal" mode) are charted,
+# and not the deliberately broken controls (named *-broken).
 csv=$1 out=$2
 
 # JSON: one object per row, fields as in the CSV header
@@ -15,7 +16,7 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) key[i] = $i; n = NF; print "["; nex
     END { print "\n]" }' "$csv" > "$out/results.json"
 
 # A wide table: cpus, then ops/s of each case ("?" where it was skipped)
-awk -F, '$1 == "normal" && $9 != "skip" && $6 != "" {
+awk -F, '$1 == "normal" && $9 != "skip" && $6 != "" && $3 !~ /-broken$/ {
         if (!($3 in seen)) { seen[$3] = 1; cases[++nc] = $3 }
         if (!($2 in cs)) { cs[$2] = 1; cpus[++np] = $2 }
         v[$2, $3] = $6 }
