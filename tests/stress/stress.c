@@ -234,20 +234,18 @@ static bool run_case(const struct stress_case *c, unsigned num, unsigned secs)
     return pass;
 }
 
-void stress_main(const char *which)
+/* Whole-run checks after the cases: nothing leaked across all of them, and
+ * as many cases ran as were selected.  Returns the number that failed. */
+static unsigned check_run(const struct leak_mark *run0, unsigned ran, unsigned total, const char *which)
 {
-    unsigned secs = cmdline.duration ? cmdline.duration : DEFAULT_SECS, total = 0, ran = 0, failed = 0;
-    for (unsigned i = 0; i < stress_ncases; i++)
-        total += selected(which, stress_cases[i]);
-    unsigned watchers = watchdog_start(WATCHDOG_STALL_NS);
-    kprintf("# stress: %u cases, %u s each, %u CPUs, %u watchdog threads, failalloc %s\n",
-            total, secs, ncpus, watchers, cmdline.failalloc_rate ? "armed per case" : "off");
-    kprintf("KTAP version 1\n1..%u\n", total);
-    for (unsigned i = 0; i < stress_ncases; i++) {
-        if (!selected(which, stress_cases[i]))
-            continue;
-        ran++;
-        failed += !run_case(stress_cases[i], ran, secs);
+    unsigned failed = 0;
+    struct leak_mark run1 = leak_mark();
+    kprintf("# stress: free pages %lu -> %lu, heap live bytes %lu -> %lu over the whole run\n",
+            run0->pages, run1.pages, run0->live, run1.live);
+    if (run1.pages != run0->pages || run1.live != run0->live) {
+        kprintf("not ok %u stress-leaks # %ld pages, %ld heap bytes not returned\n", total + 1,
+                (long)(run0->pages - run1.pages), (long)(run1.live - run0->live));
+        failed++;
     }
     if (ran != total || total == 0) {
         kprintf("not ok %u stress-meta # ran %u of %u selected cases (asked for '%s')\n",
@@ -257,8 +255,29 @@ void stress_main(const char *which)
     for (unsigned i = 0; i < ncpus; i++)
         kprintf("# cpu %u: heartbeat %lu, idle ticks %lu, switches %lu\n", i, cpu_of(i)->heartbeat,
                 cpu_of(i)->idle_ticks, cpu_of(i)->switches);
-    kprintf("# stress: %u passed, %u failed on %u CPUs, %lu allocations failed by injection\n",
-            ran - failed + (ran != total || total == 0), failed, ncpus, failalloc_injected());
-    qemu_exit(failed ? EXIT_FAIL : EXIT_PASS);
+    return failed;
+}
+
+void stress_main(const char *which)
+{
+    unsigned secs = cmdline.duration ? cmdline.duration : DEFAULT_SECS, total = 0, ran = 0, failed = 0;
+    for (unsigned i = 0; i < stress_ncases; i++)
+        total += selected(which, stress_cases[i]);
+    unsigned watchers = watchdog_start(WATCHDOG_STALL_NS);
+    kprintf("# stress: %u cases, %u s each, %u CPUs, %u watchdog threads, failalloc %s\n",
+            total, secs, ncpus, watchers, cmdline.failalloc_rate ? "armed per case" : "off");
+    struct leak_mark run0 = leak_mark();
+    kprintf("KTAP version 1\n1..%u\n", total);
+    for (unsigned i = 0; i < stress_ncases; i++) {
+        if (!selected(which, stress_cases[i]))
+            continue;
+        ran++;
+        failed += !run_case(stress_cases[i], ran, secs);
+    }
+    unsigned run_failed = check_run(&run0, ran, total, which);
+    kprintf("# stress: %u of %u cases passed, %u whole-run checks failed, on %u CPUs, "
+            "%lu allocations failed by injection\n",
+            ran - failed, ran, run_failed, ncpus, failalloc_injected());
+    qemu_exit(failed + run_failed ? EXIT_FAIL : EXIT_PASS);
     power_off();
 }
