@@ -1,6 +1,7 @@
 # Peel — one Makefile you can read.
 #
 #   make run [SMP=4] [MEM=512M]   install what is missing, build the ISO, boot it in QEMU
+#   make run GUEST=classic [GUESTARGS="workers=8 requests=64"] [ONESHOT=1]
 #   make test                     install, build, run every test; ends "N passed, N failed"
 #   make gdb                      boot with QEMU waiting for GDB, symbols loaded
 #   make iso | unit | deps | clean
@@ -47,11 +48,19 @@ QEMUFLAGS := -machine pc -cpu $(CPU) -accel $(ACCEL) -smp $(SMP) -m $(MEM) \
              -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
              -cdrom $(ISO) -boot d
 
+# GUEST=name starts that hosted image (GUESTARGS="w=1 x=2" is its command
+# line); ONESHOT=1 powers off when it ends and returns its exit status.
+GUEST     ?=
+GUESTARGS ?=
+ONESHOT   ?=
+HOSTARGS  := $(if $(GUEST),guest=$(GUEST)) $(addprefix guestarg=,$(GUESTARGS)) \
+             $(if $(ONESHOT),oneshot) $(ARGS)
+
 comma := ,
 # Extra host command-line words reach the kernel through QEMU's fw_cfg, so
 # one ISO serves every run (see kernel/fwcfg.c).
-ifneq ($(strip $(ARGS)),)
-QEMUFLAGS += -fw_cfg name=opt/peel/cmdline,string="$(subst $(comma),$(comma)$(comma),$(ARGS))"
+ifneq ($(strip $(HOSTARGS)),)
+QEMUFLAGS += -fw_cfg name=opt/peel/cmdline,string="$(subst $(comma),$(comma)$(comma),$(strip $(HOSTARGS)))"
 endif
 
 .PHONY: all run gdb iso test unit deps clean stress
@@ -63,12 +72,17 @@ UNIT_TESTS    :=
 TEST_DEPS     :=
 include $(sort $(wildcard guest-image/*/*.mk))
 include $(sort $(wildcard tests/unit/*.mk))
+include $(sort $(wildcard tests/guests/*.mk))
 
 deps:
 	@sh .ci/deps.sh
 
+# With ONESHOT, QEMU's status (code << 1) | 1 from isa-debug-exit becomes
+# the guest's own exit code.
 run: deps iso $(GUEST_TARGETS)
-	$(QEMU) $(QEMUFLAGS)
+	@echo "$(QEMU) $(QEMUFLAGS)"
+	@$(QEMU) $(QEMUFLAGS); st=$$?; \
+	if [ -n "$(ONESHOT)" ] && [ $$((st & 1)) = 1 ]; then exit $$((st >> 1)); fi; exit $$st
 
 gdb: deps iso
 	@echo "QEMU waits for GDB on :1234; in another shell: gdb -ex 'target remote :1234' $(KERNEL)"
@@ -107,7 +121,9 @@ $(KERNEL): $(KOBJS) boot/linker.ld kernel/ksyms.sh
 
 $(ISO): $(KERNEL) boot/grub.cfg $(GUEST_TARGETS)
 	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
-	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	for f in $(GUEST_TARGETS); do printf '    module2 /boot/%s %s\n' $$(basename $$f) $$(basename $$f); done \
+		> $(BUILD)/modules.cfg
+	sed -e '/@MODULES@/{r $(BUILD)/modules.cfg' -e 'd}' boot/grub.cfg > $(BUILD)/iso/boot/grub/grub.cfg
 	cp $(KERNEL) $(BUILD)/iso/boot/peel.elf
 	for f in $(GUEST_TARGETS); do cp $$f $(BUILD)/iso/boot/; done
 	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || \

@@ -78,6 +78,7 @@ static void set_flags(struct vcpu *v, struct trapframe *tf, uint32_t eflags, uin
 {
     tf->rflags = (tf->rflags & ~(uint64_t)mask) | (eflags & mask) | EFLAGS_IF;
     v->vif = eflags & EFLAGS_IF;
+    v->vif_writes++;
 }
 
 static void io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
@@ -182,8 +183,8 @@ static void store_system(struct vcpu *v, const struct insn *in, struct trapframe
 static bool emulate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
     switch (in->cls) {
-    case INSN_CLI: v->vif = false; break;
-    case INSN_STI: v->vif = true; break;
+    case INSN_CLI: v->vif = false; v->vif_writes++; break;
+    case INSN_STI: v->vif = true; v->vif_writes++; break;
     case INSN_HLT: tf->rip += in->length; vcpu_halt(v, tf); return true;
     case INSN_IN: case INSN_OUT: io(v, in, tf); break;
     case INSN_INS: case INSN_OUTS: string_io(v, in, tf); break;

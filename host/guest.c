@@ -91,9 +91,12 @@ static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, u
     static struct mb1_kernel k;
     static struct mb1_info mi;
     struct loader_mem mem = { regions, 3, 0x100000, map_guest, g };
+    /* ELF checks first: a truncated image should say so, not "no header" */
+    if (elf32_open(&img, g->image, g->image_size) != ELF32_OK)
+        return elf32_strerror(&img);
     if (mb1_open(&k, g->image, g->image_size) != MB1_OK)
         return mb1_kernel_strerror(&k);
-    if (elf32_open(&img, g->image, g->image_size) != ELF32_OK || elf32_load(&img, &mem) != ELF32_OK)
+    if (elf32_load(&img, &mem) != ELF32_OK)
         return elf32_strerror(&img);
     struct mb1_boot b = { .header_flags = k.header.flags, .cmdline = cmdline,
                           .area_base = (uint32_t)((img.hi + 4095) & ~4095ull), .area_size = INFO_AREA,
@@ -198,8 +201,22 @@ void guest_end(struct guest *g, enum guest_state how, int status, const char *wh
             "%lu interrupts delivered, %lu halts\n", g->name,
             how == GUEST_EXITED ? "exited" : "stopped", why, v->exits[VEXIT_PRIV], v->exits[VEXIT_PATCH],
             v->irqs_delivered, v->halts);
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    char hex[65];
+    sha256(g->image, g->image_size, digest);         /* the module must be as GRUB loaded it */
+    sha256_hex(digest, hex);
+    kprintf("guest %s: image module %s (sha256 %s)\n", g->name,
+            strcmp(hex, g->sha256) ? "MODIFIED" : "unchanged", hex);
     __atomic_store_n(&g->state, how, __ATOMIC_RELEASE);
     waitq_wake_all(&ended);
+}
+
+static bool any_running(void)
+{
+    for (unsigned i = 0; i < nguests; i++)
+        if (guests[i]->state == GUEST_RUNNING || guests[i]->state == GUEST_LOADING)
+            return true;
+    return false;
 }
 
 int guest_wait_all(void)
@@ -261,8 +278,23 @@ static void cmd_guest(int argc, char **argv)
     kprintf("\n");
 }
 
+/* wait [S]: until every guest has ended, or S seconds (default 60) */
+static void cmd_wait(int argc, char **argv)
+{
+    unsigned limit = 60;
+    if (argc > 1) {
+        limit = 0;
+        for (const char *p = argv[1]; *p >= '0' && *p <= '9'; p++) limit = limit * 10 + (*p - '0');
+    }
+    uint64_t deadline = time_ns() + limit * 1000000000ull;
+    while (any_running() && time_ns() < deadline)
+        thread_sleep_ns(50000000ull);
+    kprintf("  %s\n", any_running() ? "guests still running" : "no guest running");
+}
+
 void guest_monitor_init(void)
 {
+    monitor_register("wait", "wait [S]: until every guest has ended (at most S seconds)", cmd_wait);
     monitor_register("guests", "hosted guests: state, exit status, image SHA-256", cmd_guests);
     monitor_register("guest", "guest N stats: traps by kind, emulated instructions, ports", cmd_guest);
 }

@@ -137,8 +137,10 @@ bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool ha
     tf->rip = offset;
     tf->cs = (sel & ~3) | 1;
     tf->rflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF);
-    if (type == 0xe)
+    if (type == 0xe) {
         v->vif = false;
+        v->vif_writes++;
+    }
     return true;
 }
 
@@ -192,14 +194,33 @@ void vcpu_halt(struct vcpu *v, struct trapframe *tf)
     (void)tf;
 }
 
+/* Host interrupts keep arriving while the guest spins with its own
+ * interrupts off (the real IF is on): that is where we notice it. */
+static void watch_interrupts_off(struct vcpu *v, struct trapframe *tf)
+{
+    uint64_t now = vdevs_now(v->guest);
+    if (v->vif || v->vif_writes != v->stuck_writes) {
+        v->stuck_since = now;
+        v->stuck_writes = v->vif_writes;
+        return;
+    }
+    if (now - v->stuck_since > VCPU_STUCK_NS) {
+        char why[96];
+        snprintf(why, sizeof why, "spun with interrupts disabled for %llu s, at eip 0x%lx",
+                 VCPU_STUCK_NS / 1000000000ull, tf->rip);
+        guest_end(v->guest, GUEST_DEAD, -1, why);
+    }
+}
+
 void vcpu_trap(struct trapframe *tf, bool host_irq)
 {
     struct vcpu *v = current_thread()->vcpu;
     if (!v)
         panic("trap from ring %lu with no guest on this thread", tf->cs & 3);
-    if (host_irq)
+    if (host_irq) {
         v->exits[VEXIT_HOST_IRQ]++;
-    else
+        watch_interrupts_off(v, tf);
+    } else
         emulate_trap(v, tf);
     if (v->guest->state == GUEST_RUNNING)
         deliver_pending(v, tf);

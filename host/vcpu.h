@@ -25,6 +25,8 @@ struct guest;
 struct vcpu {
     struct guest *guest;
     bool vif;                        /* the guest's IF */
+    uint64_t vif_writes;             /* cli, sti, popf, iret, delivery: any change of mind */
+    uint64_t stuck_since, stuck_writes;   /* for the interrupts-off watchdog */
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t gdt_base, idt_base;
     uint16_t gdt_limit, idt_limit;
@@ -41,6 +43,10 @@ struct vcpu {
  * that hold them until the guest loads its own GDT. */
 #define VCPU_BOOT_CS_IDX 8184
 #define VCPU_BOOT_DS_IDX 8185
+
+/* A guest that keeps interrupts off this long without touching IF again
+ * can never be interrupted: it is reported and stopped. */
+#define VCPU_STUCK_NS (5ull * 1000000000ull)
 
 void vcpu_init(struct vcpu *v, struct guest *g, uint32_t eip, uint32_t eax, uint32_t ebx);
 void vcpu_run(struct vcpu *v) __attribute__((noreturn));

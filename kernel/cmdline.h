@@ -11,11 +11,11 @@ struct cmdline {
     bool panic_exit;                 /* panic=exit: leave QEMU on panic */
     bool noacpi;                     /* pretend firmware gave no ACPI */
     bool acpidump;                   /* hex-dump the ACPI tables found */
-    char ktest[64];                  /* ktest=all | name[,name] : run in-kernel tests, exit */
+    char ktest[256];                  /* ktest=all | name[,name] : run in-kernel tests, exit */
     uint32_t failalloc_rate, failalloc_seed;
     char stress[64];                 /* stress=all | case[,case] */
     unsigned duration;               /* seconds per stress case */
-    char monitor_script[128];        /* monitor=cmd;cmd : run at boot (tests) */
+    char monitor_script[256];        /* monitor=cmd;cmd,arg : run at boot (tests); ',' is a space */
     char guest[16];                  /* guest=NAME: run NAME.elf from the boot modules */
     char guest_args[256];            /* guestarg=WORD, repeatable: the guest's command line */
     bool oneshot;                    /* power off with the guest's status when it ends */

@@ -76,15 +76,17 @@ static void init_memory(uint32_t info_phys)
             boot_info.nregions, boot_info.nmodules);
 }
 
+/* The first thread: start the guest, if asked, then the tests or the monitor. */
 static void init_thread(void *arg)
 {
     (void)arg;
+    guest_monitor_init();
+    struct guest *g = cmdline.guest[0] ? guest_start(cmdline.guest, cmdline.guest_args) : 0;
     if (cmdline.ktest[0])
         ktest_main(cmdline.ktest);       /* runs the tests and leaves QEMU */
     if (cmdline.stress[0])
         stress_main(cmdline.stress);     /* likewise, for the stress suite */
-    guest_monitor_init();
-    if (cmdline.guest[0] && guest_start(cmdline.guest, cmdline.guest_args) && cmdline.oneshot) {
+    if (g && cmdline.oneshot) {
         int status = guest_wait_all();
         kprintf("peel: oneshot: the guest ended with status %d\n", status);
         qemu_exit(status < 0 ? EXIT_PANIC : status);     /* QEMU exits (status << 1) | 1 */

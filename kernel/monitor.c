@@ -147,7 +147,10 @@ static void run_script(const char *script)
     char line[128];
     while (*script) {
         size_t n = 0;
-        while (script[n] && script[n] != ';' && n + 1 < sizeof line) { line[n] = script[n]; n++; }
+        while (script[n] && script[n] != ';' && n + 1 < sizeof line) {
+            line[n] = script[n] == ',' ? ' ' : script[n];    /* the command line has no spaces */
+            n++;
+        }
         line[n] = '\0';
         script += n + (script[n] == ';');
         kprintf("peel> %s\n", line);

@@ -69,9 +69,9 @@ static void bad_values(void **s)
 static void overlong_value_refused(void **s)
 {
     (void)s;
-    char line[300] = "ktest=";
-    memset(line + 6, 'a', 200);
-    line[206] = 0;
+    char line[400] = "ktest=";
+    memset(line + 6, 'a', 300);
+    line[306] = 0;
     struct cmdline c = parse(line, 1);
     assert_string_equal(c.ktest, "");
 }

@@ -1,0 +1,78 @@
+#!/bin/sh
+# The unmodified classic image hosted by Peel: digests equal to the
+# reference model (and so to bare metal), the image's SHA-256, the monitor's
+# guest commands; hostile guests and corrupt images contained while the host
+# keeps running.  One TAP line per check.
+. tests/qemu.sh
+LOGS=$BUILD/test-logs
+G=$BUILD/guest
+
+check() {   # name, condition-command...
+    name=$1; shift
+    if "$@"; then echo "ok - $name"; else echo "not ok - $name (log: $log)"; fi
+}
+has() { grep -aq -- "$1" "$log"; }
+
+# classic hosted at two sizes and CPU counts; the oneshot status is the guest's
+for run in "1 4 8" "4 8 16"; do
+    set -- $run
+    smp=$1 w=$2 r=$3
+    log=$LOGS/hosted-classic-smp$smp-w$w-r$r.log
+    st=$(qemu_boot "$log" "$smp" 600 "guest=classic guestarg=workers=$w guestarg=requests=$r oneshot panic=exit")
+    want=$("$G/classic-refmodel" "$w" "$r" | sed -n 's/^DIGEST //p')
+    got=$(tr -d '\r' < "$log" | sed -n 's/^\[classic\] DIGEST //p')
+    echo "# smp$smp W=$w R=$r: hosted $got, reference $want"
+    check "classic-smp$smp-w$w-r$r/digest" test -n "$want" -a "$got" = "$want"
+    check "classic-smp$smp-w$w-r$r/fsck" has "\[classic\] fsck: clean"
+    check "classic-smp$smp-w$w-r$r/exit-status" test "$st" = 1
+    check "classic-smp$smp-w$w-r$r/module-unchanged" has "guest classic: image module unchanged"
+done
+sum=$(sha256sum "$G/classic.elf" | cut -d' ' -f1)
+check classic/sha256-matches-file has "guest classic: image classic.elf, [0-9]* bytes, sha256 $sum"
+
+# the monitor's view of a finished guest
+log=$LOGS/hosted-monitor.log
+qemu_boot "$log" 2 300 "guest=classic guestarg=workers=2 guestarg=requests=4 monitor=wait;guests;guest,0,stats;poweroff" >/dev/null
+check monitor/guests has "   0 classic      exited        0 $sum"
+check monitor/traps has "  traps: privileged [1-9][0-9]* patched [1-9][0-9]* int n"
+check monitor/emulated has "emulated:.* out [1-9]"
+check monitor/ports has "ports with no device:"
+
+# hostile guests: each stopped with a reason; the host goes on and powers off
+expect_hostile() {   # guest, expected reason, [host command-line words]
+    log=$LOGS/hosted-$1.log
+    st=$(qemu_boot "$log" 2 120 "guest=$1 $3 monitor=wait;guests;cpus;poweroff")
+    check "$1/reported" has "guest $1: .*$2"
+    check "$1/host-survives" test "$st" = 0
+    check "$1/host-answers" has "peel: powering off"
+}
+expect_hostile hostile-wild "access to 0x7ff00000 outside its 64 MiB of memory"
+expect_hostile hostile-gdt "triple fault"
+expect_hostile hostile-cli "spun with interrupts disabled"
+expect_hostile hostile-triple "triple fault: vector 128"
+expect_hostile hostile-idt "triple fault: vector 32"
+expect_hostile hostile-ports "exited (wrote 0 to the debug-exit port)"
+check hostile-ports/all-ones has "every unclaimed port read all ones"
+
+# while a guest spins with interrupts off on CPU 1, host threads there still run
+log=$LOGS/hosted-spin-and-tests.log
+st=$(qemu_boot "$log" 2 300 "guest=hostile-cli ktest=preemption_time_slices,affinity_pins,sleep_duration,mutex_exact_count panic=exit")
+check spin/host-threads-on-same-cpu test "$st" = 1
+
+# corrupt images: a clear refusal, and the host keeps running
+expect_refusal() {   # image, expected message
+    log=$LOGS/hosted-$1.log
+    st=$(qemu_boot "$log" 2 120 "guest=$1 monitor=guests;poweroff")
+    check "$1/refused" has "guest $1: image refused: .*$2"
+    check "$1/host-survives" test "$st" = 0
+}
+expect_refusal bad-truncated "past the end of the file\|shorter\|truncated"
+expect_refusal bad-class "class"
+expect_refusal bad-machine "machine"
+expect_refusal bad-entry "entry"
+expect_refusal bad-phnum "e_phnum 65535"
+expect_refusal bad-nomb "Multiboot"
+log=$LOGS/hosted-missing.log
+st=$(qemu_boot "$log" 2 120 "guest=nosuch monitor=poweroff")
+check missing-image/reported has "guest nosuch: no such image among the boot modules"
+check missing-image/host-survives test "$st" = 0
