@@ -63,7 +63,7 @@ ifneq ($(strip $(HOSTARGS)),)
 QEMUFLAGS += -fw_cfg name=opt/peel/cmdline,string="$(subst $(comma),$(comma)$(comma),$(strip $(HOSTARGS)))"
 endif
 
-.PHONY: all run gdb iso test unit deps clean stress
+.PHONY: all run gdb iso test unit deps clean stress bench
 all: iso
 
 # Fragments: guest images and unit tests register themselves.
@@ -144,6 +144,10 @@ unit: $(UNIT_BINS)
 
 test: deps iso unit $(TEST_DEPS)
 	@BUILD=$(BUILD) QEMU=$(QEMU) sh tests/run.sh $(UNIT_BINS)
+
+# Benchmarks, never tests: hosted vs bare metal, measured side by side.
+bench: deps iso $(GUEST_TARGETS)
+	@BUILD=$(BUILD) QEMU=$(QEMU) sh tests/bench/classic.sh
 
 # The SMP stress suite (tests/stress): every case at each CPU count.
 stress: deps iso

@@ -87,10 +87,12 @@ static void io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
     unsigned size = in->opcode & 1 ? in->op_size / 8 : 1;
     uint16_t port = (in->opcode & 0xf8) == 0xe0 ? (uint16_t)in->imm : (uint16_t)tf->rdx;
     uint64_t now = vdevs_now(v->guest);
+    spin_lock_irq(&v->guest->dev.lock);
     if (in->cls == INSN_IN)
         set_reg(tf, REG_AX, size, ports_in(p, port, size, now));
     else
         ports_out(p, port, size, (uint32_t)tf->rax, now);
+    spin_unlock_irq(&v->guest->dev.lock);
     if (p->exit_requested) {                           /* isa-debug-exit: the guest is done */
         char why[48];
         int status = p->exit_status >> 1;
@@ -113,8 +115,10 @@ static void string_io(struct vcpu *v, const struct insn *in, struct trapframe *t
     void *buf = guest_ptr(v->guest, addr, (uint64_t)count * size);
     if (count && !buf) { fail(v, tf, "string I/O outside guest memory"); return; }
     uint64_t now = vdevs_now(v->guest);
+    spin_lock_irq(&v->guest->dev.lock);
     if (is_in) ports_ins(&v->guest->dev.ports, (uint16_t)tf->rdx, size, buf, count, now);
     else ports_outs(&v->guest->dev.ports, (uint16_t)tf->rdx, size, buf, count, now);
+    spin_unlock_irq(&v->guest->dev.lock);
     *ptr_reg = (uint32_t)(*ptr_reg + count * size);
     if (rep) tf->rcx = 0;
 }
@@ -244,7 +248,7 @@ static bool emulate_patch(struct vcpu *v, struct trapframe *tf)
         return true;
     }
     default:
-        return false;
+        return emulate(v, &in, tf);        /* sgdt & co., patched where UMIP is missing */
     }
 }
 

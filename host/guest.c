@@ -254,14 +254,52 @@ static void cmd_guests(int argc, char **argv)
     }
 }
 
+/* Host input to the guest: the words, then a carriage return, into COM1. */
+static void guest_send(struct guest *g, int argc, char **argv)
+{
+    char text[128];
+    unsigned n = 0;
+    for (int i = 3; i < argc && n + 2 < sizeof text; i++) {
+        if (i > 3) text[n++] = ' ';
+        for (const char *p = argv[i]; *p && n + 2 < sizeof text; p++)
+            text[n++] = *p;
+    }
+    text[n++] = '\r';
+    spin_lock_irq(&g->dev.lock);
+    unsigned taken = vdevs_input(&g->dev, text, n);
+    spin_unlock_irq(&g->dev.lock);
+    kprintf("  %u of %u bytes queued for %s's COM1\n", taken, n, g->name);
+}
+
+static void guest_screen(struct guest *g)
+{
+    char row[VGA_COLS + 1];
+    for (int r = 0; r < VGA_ROWS; r++) {
+        vga_row_text(&g->dev.vga, r, row);
+        kprintf("  |%s|\n", row);
+    }
+}
+
+static void guest_stats(struct guest *g);
+
 static void cmd_guest(int argc, char **argv)
 {
     unsigned id = argc > 1 ? (unsigned)(argv[1][0] - '0') : ~0u;
     struct guest *g = guest_of(id);
-    if (argc < 3 || strcmp(argv[2], "stats") || !g) {
-        kprintf("usage: guest N stats\n");
+    if (argc < 3 || !g) {
+        kprintf("usage: guest N stats | guest N screen | guest N send TEXT\n");
         return;
     }
+    if (!strcmp(argv[2], "send"))
+        guest_send(g, argc, argv);
+    else if (!strcmp(argv[2], "screen"))
+        guest_screen(g);
+    else
+        guest_stats(g);
+}
+
+static void guest_stats(struct guest *g)
+{
     struct vcpu *v = &g->vcpu;
     static const char *const kinds[VEXIT_KINDS] = { "privileged", "patched", "int n", "exception", "host irq" };
     kprintf("  traps:");
@@ -296,5 +334,5 @@ void guest_monitor_init(void)
 {
     monitor_register("wait", "wait [S]: until every guest has ended (at most S seconds)", cmd_wait);
     monitor_register("guests", "hosted guests: state, exit status, image SHA-256", cmd_guests);
-    monitor_register("guest", "guest N stats: traps by kind, emulated instructions, ports", cmd_guest);
+    monitor_register("guest", "guest N stats|screen|send TEXT: traps and ports, VGA text, COM1 input", cmd_guest);
 }

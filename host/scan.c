@@ -3,6 +3,7 @@
 #include "host/decode.h"
 #include "kernel/heap.h"
 #include "kernel/string.h"
+#include "kernel/cpufeat.h"
 
 /* One scan's work list; what it has seen stays in struct patches. */
 struct scan {
@@ -71,9 +72,17 @@ void patches_free(struct patches *t)
     t->n = t->cap = 0;
 }
 
+/* Instructions that misbehave in ring 1 without faulting. */
 static bool sensitive(const struct insn *in)
 {
-    return in->cls == INSN_PUSHF || in->cls == INSN_POPF || in->cls == INSN_IRET;
+    switch (in->cls) {
+    case INSN_PUSHF: case INSN_POPF: case INSN_IRET:
+        return true;
+    case INSN_SGDT: case INSN_SIDT: case INSN_SLDT: case INSN_STR: case INSN_SMSW:
+        return !cpu_has_umip;               /* with UMIP they fault by themselves */
+    default:
+        return false;
+    }
 }
 
 /* Follow one path until it ends (ret, jmp, hlt, undecodable, seen before). */

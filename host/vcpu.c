@@ -159,10 +159,10 @@ void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool ha
 static void deliver_pending(struct vcpu *v, struct trapframe *tf)
 {
     struct vdevs *d = &v->guest->dev;
+    spin_lock_irq(&d->lock);
     vdevs_advance(d, vdevs_now(v->guest));
-    if (!v->vif || !pic_pending(&d->pic))
-        return;
-    int vector = pic_ack(&d->pic);
+    int vector = v->vif && pic_pending(&d->pic) ? pic_ack(&d->pic) : -1;
+    spin_unlock_irq(&d->lock);
     if (vector < 0)
         return;
     v->irqs_delivered++;
@@ -181,10 +181,13 @@ void vcpu_halt(struct vcpu *v, struct trapframe *tf)
     }
     for (int round = 0; round < 1000000; round++) {
         uint64_t now = vdevs_now(v->guest);
+        spin_lock_irq(&d->lock);
         vdevs_advance(d, now);
-        if (pic_pending(&d->pic) || v->guest->state != GUEST_RUNNING)
-            return;
+        bool pending = pic_pending(&d->pic);
         uint64_t next = vdevs_next_event(d, now);
+        spin_unlock_irq(&d->lock);
+        if (pending || v->guest->state != GUEST_RUNNING)
+            return;
         uint64_t wait = next > now ? next - now : 0;
         if (wait > 100000000ull)
             wait = 100000000ull;                     /* look around every 100 ms at most */

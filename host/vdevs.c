@@ -30,6 +30,7 @@ void vdevs_init(struct vdevs *d, struct guest *g)
     struct vdev_irq to_pic = { pic_set_irq, &d->pic };
     uint64_t now = 0;
     strncpy_safe(d->name, g->name, sizeof d->name);
+    spin_init(&d->lock, "vdevs");
     ports_init(&d->ports);
     pic_init(&d->pic);
     pic_attach(&d->pic, &d->ports);
@@ -47,10 +48,28 @@ void vdevs_init(struct vdevs *d, struct guest *g)
     vga_attach(&d->vga, &d->ports);
 }
 
+/* Like a serial line with flow control: bytes wait here until the guest's
+ * UART has room (one byte without its FIFO enabled, sixteen with). */
+static void feed_input(struct vdevs *d)
+{
+    while (d->in_tail != d->in_head && uart_rx_room(&d->com1))
+        uart_push(&d->com1, d->input[d->in_tail++ % sizeof d->input]);
+}
+
+unsigned vdevs_input(struct vdevs *d, const char *s, unsigned n)
+{
+    unsigned taken = 0;
+    for (; taken < n && d->in_head - d->in_tail < sizeof d->input; taken++)
+        d->input[d->in_head++ % sizeof d->input] = s[taken];
+    feed_input(d);
+    return taken;
+}
+
 void vdevs_advance(struct vdevs *d, uint64_t now)
 {
     pit_advance(&d->pit, now);
     rtc_advance(&d->rtc, now);
+    feed_input(d);
 }
 
 uint64_t vdevs_next_event(const struct vdevs *d, uint64_t now)

@@ -10,10 +10,12 @@
 #include "host/dev/kbc.h"
 #include "host/dev/ata.h"
 #include "host/dev/vga.h"
+#include "smp/spinlock.h"
 
 struct guest;
 
 struct vdevs {
+    struct spinlock lock;            /* the guest's vCPU and the monitor (input) both reach in */
     struct ports ports;
     struct pic pic;
     struct pit pit;
@@ -23,10 +25,13 @@ struct vdevs {
     struct ata ata;
     struct vga vga;
     struct uart_line line;           /* guest console output, a line at a time */
+    char input[256];                 /* host input waiting for room in COM1's receiver */
+    unsigned in_head, in_tail;
     char name[16];
 };
 
 void vdevs_init(struct vdevs *d, struct guest *g);
 uint64_t vdevs_now(const struct guest *g);           /* the guest's virtual time, ns */
-void vdevs_advance(struct vdevs *d, uint64_t now);   /* raise whatever timers are due */
+void vdevs_advance(struct vdevs *d, uint64_t now);   /* timers due, input the UART can take */
+unsigned vdevs_input(struct vdevs *d, const char *s, unsigned n);   /* queue host input; returns bytes taken */
 uint64_t vdevs_next_event(const struct vdevs *d, uint64_t now);

@@ -23,11 +23,14 @@ static uint64_t *alloc_table(void)
 static uint64_t *table_of(uint64_t entry) { return phys_to_virt(entry & PTE_ADDR); }
 
 /* Next-level table under t[i], made on demand. */
+/* Before vm_ready a missing table is fatal; afterwards the caller is told. */
 static uint64_t *walk_next(uint64_t *t, unsigned i, bool create)
 {
     if (!(t[i] & PTE_P)) {
         if (!create) return 0;
-        t[i] = virt_to_phys(alloc_table()) | PTE_P | PTE_W;
+        uint64_t *next = vm_ready ? page_alloc(1) : alloc_table();
+        if (!next) return 0;
+        t[i] = virt_to_phys(next) | PTE_P | PTE_W;
     }
     return table_of(t[i]);
 }
@@ -90,10 +93,11 @@ bool vm_map(uint64_t va, uint64_t pa, uint64_t flags)
         return false;
     spin_lock_irq(&vm_lock);
     uint64_t *pte = pte_of(va, true);
-    *pte = (pa & PTE_ADDR) | flags | PTE_P;
+    if (pte)
+        *pte = (pa & PTE_ADDR) | flags | PTE_P;
     spin_unlock_irq(&vm_lock);
     invlpg(va);
-    return true;
+    return pte != 0;
 }
 
 bool vm_unmap(uint64_t va)

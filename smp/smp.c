@@ -10,6 +10,7 @@
 #include "smp/lapic.h"
 #include "smp/trampoline.h"
 #include "kernel/gdt.h"
+#include "kernel/cpufeat.h"
 #include "kernel/trap.h"
 #include "kernel/vm.h"
 #include "kernel/pmm.h"
@@ -31,6 +32,7 @@ static uint8_t bsp_ist[2 * IST_STACK_SIZE] __attribute__((aligned(16)));
 static void cpu_setup(unsigned id, uint32_t apic_id, uint64_t *gdt)
 {
     percpu_init(id, apic_id);
+    cpufeat_init();
     gdt_init_cpu(this_cpu(), gdt);
     trap_load();
 }
@@ -46,7 +48,6 @@ static void __attribute__((noreturn)) ap_main(uint64_t id)
 {
     struct cpu *c = cpu_of(id);
     cpu_setup(id, c->apic_id, c->gdt);
-    write_cr4(read_cr4() | (1ul << 7));
     lapic_init_cpu();
     sched_init_cpu();
     __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);

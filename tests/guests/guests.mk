@@ -3,11 +3,11 @@
 # as modules like every guest image.
 TGUEST_DIR   := tests/guests
 TGUEST_OUT   := $(BUILD)/guest
-TGUEST_NAMES := $(basename $(notdir $(wildcard $(TGUEST_DIR)/hostile-*.asm)))
+TGUEST_NAMES := $(basename $(notdir $(wildcard $(TGUEST_DIR)/hostile-*.asm))) echo
 TGUEST_ELFS  := $(addprefix $(TGUEST_OUT)/,$(addsuffix .elf,$(TGUEST_NAMES)))
 TGUEST_BAD   := $(addprefix $(TGUEST_OUT)/bad-,truncated.elf class.elf machine.elf entry.elf phnum.elf nomb.elf)
 
-$(TGUEST_OUT)/hostile-%.elf: $(TGUEST_DIR)/hostile-%.asm $(TGUEST_DIR)/guest.inc $(TGUEST_DIR)/guest.ld
+$(TGUEST_OUT)/%.elf: $(TGUEST_DIR)/%.asm $(TGUEST_DIR)/guest.inc $(TGUEST_DIR)/guest.ld
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf32 -I. -o $(@:.elf=.o) $<
 	$(LD) -m elf_i386 -nostdlib -z noexecstack -z max-page-size=0x1000 --no-warn-rwx-segments -T $(TGUEST_DIR)/guest.ld -o $@ $(@:.elf=.o)

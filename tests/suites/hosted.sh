@@ -38,6 +38,13 @@ check monitor/traps has "  traps: privileged [1-9][0-9]* patched [1-9][0-9]* int
 check monitor/emulated has "emulated:.* out [1-9]"
 check monitor/ports has "ports with no device:"
 
+# host input reaches the guest's UART; its VGA text memory is readable
+log=$LOGS/hosted-echo.log
+qemu_boot "$log" 2 120 "guest=echo monitor=guest,0,send,hello,peel;wait,30;guest,0,screen;poweroff" >/dev/null
+check uart-input/echoed has "\[echo\] hello peel"
+check uart-input/exited has "guest echo: exited (wrote 0"
+check vga/screen has "^  |"
+
 # hostile guests: each stopped with a reason; the host goes on and powers off
 expect_hostile() {   # guest, expected reason, [host command-line words]
     log=$LOGS/hosted-$1.log

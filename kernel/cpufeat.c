@@ -1,0 +1,19 @@
+#include "kernel/cpufeat.h"
+#include "kernel/x86.h"
+
+#define CR4_PGE  (1ul << 7)
+#define CR4_UMIP (1ul << 11)
+
+bool cpu_has_umip;
+
+void cpufeat_init(void)
+{
+    uint32_t r[4];
+    cpuid(0, 0, r);
+    bool has_leaf7 = r[0] >= 7;
+    if (has_leaf7) {
+        cpuid(7, 0, r);
+        cpu_has_umip = r[2] >> 2 & 1;           /* CPUID.(EAX=7,ECX=0):ECX[2] */
+    }
+    write_cr4(read_cr4() | CR4_PGE | (cpu_has_umip ? CR4_UMIP : 0));
+}

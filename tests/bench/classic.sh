@@ -1,0 +1,60 @@
+#!/bin/sh
+# make bench: the classic workload hosted by Peel against the same image on
+# bare (emulated) metal, side by side in one run.
+#
+# Executed instructions: QEMU's -icount shift=0 makes virtual time count
+# instructions (1 ns each), so the guest's own clock, at hz=1000, reads
+# millions of instructions; hosted, that count includes every instruction
+# the host executed on the guest's behalf.  Wall time is the elapsed time of
+# each whole QEMU run (boot included) on this machine, as measured now.
+# Trap counts per request come from the host's report.
+BUILD=${BUILD:-build}
+W=${W:-8}
+R=${R:-32}
+OUT=$BUILD/bench
+G=$BUILD/guest
+mkdir -p "$OUT"
+. tests/qemu.sh
+
+now_ms() { date +%s%3N; }
+ticks() { tr -d '\r' < "$1" | sed -n 's/.*requests in \([0-9]*\) ticks at 1000 Hz.*/\1/p' | tail -1; }
+digest() { tr -d '\r' < "$1" | sed -n 's/^\(\[classic\] \)\{0,1\}DIGEST //p' | tail -1; }
+
+t0=$(now_ms)
+timeout 900 qemu-system-i386 -machine pc -accel tcg -icount shift=0 -m 128M -display none -no-reboot \
+    -serial "file:$OUT/bare.log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -drive "file=$G/classic-disk.img,format=raw,if=ide,index=0,media=disk" -snapshot \
+    -kernel "$G/classic.elf" -append "workers=$W requests=$R hz=1000" </dev/null >/dev/null 2>&1
+t1=$(now_ms)
+timeout 900 "$QEMU" -machine pc -cpu max -accel tcg -icount shift=0 -smp 1 -m 512M -display none \
+    -no-reboot -serial "file:$OUT/hosted.log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -cdrom "$BUILD/peel.iso" -boot d \
+    -fw_cfg name=opt/peel/cmdline,string="guest=classic guestarg=workers=$W guestarg=requests=$R guestarg=hz=1000 oneshot" \
+    </dev/null >/dev/null 2>&1
+t2=$(now_ms)
+
+bare=$(ticks "$OUT/bare.log") hosted=$(ticks "$OUT/hosted.log")
+requests=$((W * R))
+report=$(tr -d '\r' < "$OUT/hosted.log" | grep 'guest classic: exited')
+priv=$(echo "$report" | sed -n 's/.* \([0-9]*\) privileged-instruction traps.*/\1/p')
+patched=$(echo "$report" | sed -n 's/.* \([0-9]*\) patched-instruction traps.*/\1/p')
+irqs=$(echo "$report" | sed -n 's/.* \([0-9]*\) interrupts delivered.*/\1/p')
+{
+    echo "classic workload, W=$W R=$R ($requests requests), one CPU, -icount shift=0"
+    echo "digest: bare $(digest "$OUT/bare.log"), hosted $(digest "$OUT/hosted.log"), reference $("$G/classic-refmodel" "$W" "$R" | sed -n 's/^DIGEST //p')"
+    printf '%-26s %14s %14s %8s\n' "" "bare metal" "hosted" "ratio"
+    if [ -n "$bare" ] && [ -n "$hosted" ]; then
+        printf '%-26s %14s %14s %8s\n' "instructions (millions)" "$bare" "$hosted" \
+            "$(awk -v a="$bare" -v b="$hosted" 'BEGIN { printf "%.2fx", b / a }')"
+        printf '%-26s %14s %14s\n' "instructions per request" \
+            "$(awk -v a="$bare" -v n="$requests" 'BEGIN { printf "%.0f", a * 1e6 / n }')" \
+            "$(awk -v a="$hosted" -v n="$requests" 'BEGIN { printf "%.0f", a * 1e6 / n }')"
+    else
+        echo "instructions: a run did not finish (logs in $OUT)"
+    fi
+    printf '%-26s %14s %14s %8s\n' "wall time of the run (ms)" "$((t1 - t0))" "$((t2 - t1))" \
+        "$(awk -v a="$((t1 - t0))" -v b="$((t2 - t1))" 'BEGIN { printf "%.2fx", b / a }')"
+    echo "traps per request (hosted): privileged $(awk -v t="${priv:-0}" -v n="$requests" 'BEGIN { printf "%.1f", t / n }')," \
+         "patched pushf/popf/iret $(awk -v t="${patched:-0}" -v n="$requests" 'BEGIN { printf "%.1f", t / n }')," \
+         "interrupts delivered $(awk -v t="${irqs:-0}" -v n="$requests" 'BEGIN { printf "%.1f", t / n }')"
+} | tee "$OUT/classic.txt"
