@@ -85,6 +85,24 @@ static bool make_memory(struct guest *g)
     return true;
 }
 
+/* The executable segments' span: where peels write, and what an unpeel must
+ * give back byte for byte (data changes as the guest runs; code must not). */
+static void exec_range(struct guest *g, const struct elf32_image *img)
+{
+    uint32_t lo = ~0u, hi = 0;
+    for (unsigned i = 0; i < img->phnum; i++) {
+        const uint8_t *ph = img->data + img->phoff + 32ul * i;   /* bounds checked by elf32_open */
+        uint32_t type = *(const uint32_t *)ph, paddr = *(const uint32_t *)(ph + 12);
+        uint32_t memsz = *(const uint32_t *)(ph + 20), flags = *(const uint32_t *)(ph + 24);
+        if (type == 1 && (flags & 1) && memsz) {                  /* PT_LOAD, PF_X */
+            if (paddr < lo) lo = paddr;
+            if (paddr + memsz > hi) hi = paddr + memsz;
+        }
+    }
+    g->peels.code_lo = lo < hi ? lo : 0;
+    g->peels.code_hi = lo < hi ? hi : 0;
+}
+
 static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, uint32_t *info)
 {
     static struct elf32_image img;
@@ -105,6 +123,7 @@ static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, u
         return mb1_info_strerror(&mi);
     *entry = img.entry_phys;
     *info = mi.info_addr;
+    exec_range(g, &img);
     /* the scan starts at the entry point and at every function the image names */
     size_t n = elf32_symbol_count(&img), nstarts = 0;
     uint32_t *starts = kmalloc((n + 1) * sizeof *starts);
@@ -140,7 +159,22 @@ static struct guest *fail(struct guest *g, const char *what, const char *detail)
     return 0;
 }
 
-struct guest *guest_start(const char *name, const char *guest_cmdline)
+/* peel=a,b at boot: applied before the guest's first instruction. */
+static void peel_at_boot(struct guest *g, const char *list)
+{
+    char name[MANIFEST_NAME];
+    while (list && *list) {
+        size_t n = 0;
+        while (list[n] && list[n] != ',' && n + 1 < sizeof name) { name[n] = list[n]; n++; }
+        name[n] = '\0';
+        list += n + (list[n] == ',');
+        const char *why = peel_request(g, name, true);
+        if (why)
+            kprintf("guest %s: peel %s refused: %s\n", g->name, name, why);
+    }
+}
+
+struct guest *guest_start(const char *name, const char *guest_cmdline, const char *peel_list)
 {
     if (nguests == GUEST_MAX) { kprintf("guest %s: too many guests\n", name); return 0; }
     struct guest *g = kzalloc(sizeof *g);
@@ -179,6 +213,11 @@ struct guest *guest_start(const char *name, const char *guest_cmdline)
         return fail(g, "image refused", err);
     kprintf("guest %s: loaded, entry 0x%x, %zu patches over %lu instructions scanned\n",
             name, entry, g->patches.n, g->patches.insns_seen);
+    snprintf(file, sizeof file, "%s.manifest", name);
+    const struct mb2_module *manifest = find_module(file);
+    if (manifest)
+        peel_load_manifest(g, phys_to_virt(manifest->start), manifest->end - manifest->start);
+    peel_at_boot(g, peel_list);
     vdevs_init(&g->dev, g);
     vcpu_init(&g->vcpu, g, entry, MB1_BOOTLOADER_MAGIC, info);
     g->state = GUEST_RUNNING;
@@ -333,6 +372,7 @@ static void cmd_wait(int argc, char **argv)
 void guest_monitor_init(void)
 {
     monitor_register("wait", "wait [S]: until every guest has ended (at most S seconds)", cmd_wait);
+    peel_monitor_init();
     monitor_register("guests", "hosted guests: state, exit status, image SHA-256", cmd_guests);
     monitor_register("guest", "guest N stats|screen|send TEXT: traps and ports, VGA text, COM1 input", cmd_guest);
 }

@@ -10,6 +10,7 @@
 #include "host/vcpu.h"
 #include "host/vdevs.h"
 #include "host/scan.h"
+#include "host/peel.h"
 
 #define GUEST_NAME 16
 #define GUEST_MAX 8
@@ -34,6 +35,7 @@ struct guest {
     struct vcpu vcpu;
     struct vdevs dev;
     struct patches patches;
+    struct peels peels;
     struct thread *thread;
     int exit_status;                 /* the guest's isa-debug-exit value, or -1 */
     char why[128];                   /* how it ended */
@@ -41,7 +43,7 @@ struct guest {
 
 /* Create guest `name` from the GRUB modules NAME.elf (and NAME-disk.img if
  * present), load it and start it.  NULL, with a message, if it cannot. */
-struct guest *guest_start(const char *name, const char *guest_cmdline);
+struct guest *guest_start(const char *name, const char *guest_cmdline, const char *peel_list);
 void guest_end(struct guest *g, enum guest_state how, int status, const char *why);
 struct guest *guest_of(unsigned id);
 unsigned guest_count(void);

@@ -186,7 +186,7 @@ void vcpu_halt(struct vcpu *v, struct trapframe *tf)
         bool pending = pic_pending(&d->pic);
         uint64_t next = vdevs_next_event(d, now);
         spin_unlock_irq(&d->lock);
-        if (pending || v->guest->state != GUEST_RUNNING)
+        if (pending || v->guest->state != GUEST_RUNNING || v->guest->peels.request)
             return;
         uint64_t wait = next > now ? next - now : 0;
         if (wait > 100000000ull)
@@ -225,8 +225,10 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
         watch_interrupts_off(v, tf);
     } else
         emulate_trap(v, tf);
-    if (v->guest->state == GUEST_RUNNING)
+    if (v->guest->state == GUEST_RUNNING) {
+        peel_safe_point(v->guest);                   /* no guest instruction runs now */
         deliver_pending(v, tf);
+    }
     if (v->guest->state != GUEST_RUNNING) {
         current_thread()->vcpu = 0;
         thread_exit(v->guest->exit_status);          /* the guest thread ends here */

@@ -79,6 +79,8 @@ static const char *apply(struct cmdline *c, const char *k, size_t kn, const char
                ? 0 : "wants RATE,SEED (fail one allocation in RATE)";
     if (word_eq(k, kn, "guest"))
         return copy_str(c->guest, sizeof c->guest, v, vn) ? 0 : "wants an image name";
+    if (word_eq(k, kn, "peel"))
+        return copy_str(c->peel, sizeof c->peel, v, vn) ? 0 : "wants subsystem names";
     if (word_eq(k, kn, "guestarg"))
         return append_word(c->guest_args, sizeof c->guest_args, v, vn) ? 0 : "guest command line too long";
     if (word_eq(k, kn, "monitor"))

@@ -19,6 +19,7 @@ struct cmdline {
     char guest[16];                  /* guest=NAME: run NAME.elf from the boot modules */
     char guest_args[256];            /* guestarg=WORD, repeatable: the guest's command line */
     bool oneshot;                    /* power off with the guest's status when it ends */
+    char peel[128];                  /* peel=a,b: subsystems of the guest replaced from the start */
 };
 
 extern struct cmdline cmdline;

@@ -81,7 +81,7 @@ static void init_thread(void *arg)
 {
     (void)arg;
     guest_monitor_init();
-    struct guest *g = cmdline.guest[0] ? guest_start(cmdline.guest, cmdline.guest_args) : 0;
+    struct guest *g = cmdline.guest[0] ? guest_start(cmdline.guest, cmdline.guest_args, cmdline.peel) : 0;
     if (cmdline.ktest[0])
         ktest_main(cmdline.ktest);       /* runs the tests and leaves QEMU */
     if (cmdline.stress[0])

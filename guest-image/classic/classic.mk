@@ -79,3 +79,9 @@ guest-run: $(CLASSIC_ELF) $(CLASSIC_DISK) $(CLASSIC_REF)
 	[ $$rc -eq 1 ]
 
 -include $(CLASSIC_OBJS:.o=.d)
+
+# The peel manifest rides along as a boot module, like the image.
+$(BUILD)/guest/classic.manifest: $(CLASSIC_DIR)/peel.manifest
+	@mkdir -p $(dir $@)
+	cp $< $@
+GUEST_TARGETS += $(BUILD)/guest/classic.manifest

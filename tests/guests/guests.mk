@@ -16,3 +16,10 @@ $(TGUEST_BAD) &: $(TGUEST_OUT)/hostile-ports.elf $(TGUEST_DIR)/mkbad.sh
 	sh $(TGUEST_DIR)/mkbad.sh $(TGUEST_OUT)/hostile-ports.elf $(TGUEST_OUT)
 
 GUEST_TARGETS += $(TGUEST_ELFS) $(TGUEST_BAD)
+
+# Manifests for the peel framework's refusal tests.
+TGUEST_MANIFESTS := $(addprefix $(TGUEST_OUT)/,$(notdir $(wildcard $(TGUEST_DIR)/*.manifest)))
+$(TGUEST_OUT)/%.manifest: $(TGUEST_DIR)/%.manifest
+	@mkdir -p $(dir $@)
+	cp $< $@
+GUEST_TARGETS += $(TGUEST_MANIFESTS)

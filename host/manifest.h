@@ -1,0 +1,44 @@
+/*
+ * Peel manifests: which guest functions make up each subsystem of an image,
+ * and what replaces them.  One per image, shipped beside it as a boot module
+ * (NAME.manifest).  Pure parsing, unit-tested on the host.
+ *
+ *   # comment
+ *   subsystem NAME [outside-gkl]     a peelable unit; outside-gkl: its native
+ *                                    code may run without the guest kernel lock
+ *   fn SYMBOL NATIVE ARGS            guest function SYMBOL (cdecl, ARGS 32-bit
+ *                                    stack arguments) is served by NATIVE
+ *   keeps SYMBOL                     a guest variable the replacement keeps current
+ */
+#pragma once
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MANIFEST_NAME 32
+#define MANIFEST_MAX_SUBSYSTEMS 16
+#define MANIFEST_MAX_FNS 16
+#define MANIFEST_MAX_KEEPS 8
+
+struct manifest_fn {
+    char symbol[MANIFEST_NAME];
+    char native[MANIFEST_NAME];
+    unsigned nargs;
+};
+
+struct manifest_subsystem {
+    char name[MANIFEST_NAME];
+    bool outside_gkl;
+    unsigned nfns, nkeeps;
+    struct manifest_fn fns[MANIFEST_MAX_FNS];
+    char keeps[MANIFEST_MAX_KEEPS][MANIFEST_NAME];
+};
+
+struct manifest {
+    unsigned nsubsystems;
+    struct manifest_subsystem subsystems[MANIFEST_MAX_SUBSYSTEMS];
+};
+
+/* NULL on success; otherwise a sentence naming the line, written to err. */
+const char *manifest_parse(const char *text, size_t len, struct manifest *out, char *err, size_t errlen);
+const struct manifest_subsystem *manifest_find(const struct manifest *m, const char *name);

@@ -1,0 +1,221 @@
+#include "host/peel.h"
+#include "host/guest.h"
+#include "host/vcpu.h"
+#include "loader/elf32.h"
+#include "kernel/console.h"
+#include "kernel/monitor.h"
+#include "kernel/printf.h"
+#include "kernel/string.h"
+#include "sched/sched.h"
+
+#define TRAP_BYTE 0xf4                   /* hlt: #GP(0) in ring 1, like the scanner's patches */
+#define EFLAGS_TF (1u << 8)
+
+void peel_load_manifest(struct guest *g, const char *text, size_t len)
+{
+    char err[96];
+    const char *why = manifest_parse(text, len, &g->peels.manifest, err, sizeof err);
+    if (why) {
+        kprintf("guest %s: manifest refused (%s); it runs unpeeled\n", g->name, why);
+        return;
+    }
+    g->peels.have_manifest = true;
+    kprintf("guest %s: manifest names %u peelable subsystems\n", g->name, g->peels.manifest.nsubsystems);
+}
+
+static uint32_t code_sum(struct guest *g)
+{
+    uint32_t h = 0x811c9dc5u;
+    for (uint32_t a = g->peels.code_lo; a < g->peels.code_hi; a++)
+        h = (h ^ g->ram[a]) * 0x01000193u;
+    return h;
+}
+
+/* Every symbol and native of the subsystem must exist before anything is
+ * written: a peel happens whole or not at all. */
+static const char *resolve(struct guest *g, const struct manifest_subsystem *s, unsigned idx,
+                           struct peel_site *out)
+{
+    static struct elf32_image img;
+    static char why[96];
+    if (elf32_open(&img, g->image, g->image_size) != ELF32_OK)
+        return elf32_strerror(&img);
+    for (unsigned i = 0; i < s->nfns; i++) {
+        struct elf32_symbol sym;
+        const struct native *n = native_find(s->fns[i].native);
+        if (!elf32_lookup(&img, s->fns[i].symbol, &sym) || sym.type != ELF32_STT_FUNC) {
+            snprintf(why, sizeof why, "the image has no function %s", s->fns[i].symbol);
+            return why;
+        }
+        if (!n) {
+            snprintf(why, sizeof why, "no native replacement called %s", s->fns[i].native);
+            return why;
+        }
+        if (!guest_ptr(g, sym.value, 1)) {
+            snprintf(why, sizeof why, "%s lies outside guest memory", s->fns[i].symbol);
+            return why;
+        }
+        out[i] = (struct peel_site){ sym.value, 0, (uint8_t)idx, (uint8_t)s->fns[i].nargs, n->fn, 0 };
+    }
+    return 0;
+}
+
+static const char *peel_on(struct guest *g, unsigned idx)
+{
+    struct peels *p = &g->peels;
+    const struct manifest_subsystem *s = &p->manifest.subsystems[idx];
+    struct peel_site new_sites[MANIFEST_MAX_FNS];
+    if (p->nsites + s->nfns > PEEL_MAX_SITES)
+        return "too many peeled functions";
+    const char *why = resolve(g, s, idx, new_sites);
+    if (why)
+        return why;
+    p->code_sum[idx] = code_sum(g);
+    for (unsigned i = 0; i < s->nfns; i++) {
+        struct peel_site *site = &p->sites[p->nsites++];
+        *site = new_sites[i];
+        site->orig = g->ram[site->addr];
+        g->ram[site->addr] = TRAP_BYTE;
+    }
+    p->peeled[idx] = true;
+    return 0;
+}
+
+static const char *peel_off(struct guest *g, unsigned idx)
+{
+    struct peels *p = &g->peels;
+    unsigned kept = 0;
+    for (unsigned i = 0; i < p->nsites; i++) {
+        if (p->sites[i].subsystem == idx)
+            g->ram[p->sites[i].addr] = p->sites[i].orig;
+        else
+            p->sites[kept++] = p->sites[i];
+    }
+    p->nsites = kept;
+    p->peeled[idx] = false;
+    uint32_t now = code_sum(g);
+    kprintf("guest %s: unpeel %s: code bytes %s (fnv 0x%08x before the peel, 0x%08x now)\n", g->name,
+            p->manifest.subsystems[idx].name, now == p->code_sum[idx] ? "restored exactly" : "DIFFER",
+            p->code_sum[idx], now);
+    return 0;
+}
+
+const char *peel_apply(struct guest *g, unsigned idx, bool peel)
+{
+    if (peel == g->peels.peeled[idx])
+        return peel ? "already peeled" : "not peeled";
+    const char *why = peel ? peel_on(g, idx) : peel_off(g, idx);
+    kprintf("guest %s: %s %s%s%s\n", g->name, peel ? "peel" : "unpeel", g->peels.manifest.subsystems[idx].name,
+            why ? " refused: " : " done", why ? why : "");
+    return why;
+}
+
+const char *peel_request(struct guest *g, const char *name, bool peel)
+{
+    struct peels *p = &g->peels;
+    if (!p->have_manifest)
+        return "this guest has no manifest";
+    const struct manifest_subsystem *s = manifest_find(&p->manifest, name);
+    if (!s)
+        return "no such subsystem in the manifest";
+    int idx = s - p->manifest.subsystems;
+    if (g->state == GUEST_LOADING)
+        return peel_apply(g, idx, peel);
+    if (g->state != GUEST_RUNNING)
+        return "the guest is not running";
+    if (p->peeled[idx] == peel)
+        return peel ? "already peeled" : "not peeled";
+    int want = peel ? idx + 1 : -(idx + 1);
+    if (!__atomic_compare_exchange_n(&p->request, &(int){ 0 }, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return "another peel request is still pending";
+    return 0;
+}
+
+void peel_safe_point(struct guest *g)
+{
+    int r = __atomic_exchange_n(&g->peels.request, 0, __ATOMIC_ACQ_REL);
+    if (r)
+        peel_apply(g, (r > 0 ? r : -r) - 1, r > 0);
+}
+
+/* cdecl: [esp] return address, [esp + 4 * (i + 1)] argument i; the result
+ * goes in EAX and the host returns as `ret` would (the caller pops the
+ * arguments). */
+bool peel_call(struct guest *g, struct trapframe *tf)
+{
+    struct peels *p = &g->peels;
+    uint32_t eip = (uint32_t)tf->rip;
+    for (unsigned i = 0; i < p->nsites; i++) {
+        struct peel_site *s = &p->sites[i];
+        if (s->addr != eip)
+            continue;
+        const uint32_t *stack = guest_ptr(g, (uint32_t)tf->rsp, 4 * (s->nargs + 1u));
+        uint32_t ret;
+        if (!stack || !s->fn(g, stack + 1, &ret)) {
+            /* falling through to the guest's own code needs a single step
+             * over the displaced byte: not built yet, so say so */
+            char why[96];
+            snprintf(why, sizeof why, "a peeled function at 0x%x got arguments its native code refused", eip);
+            guest_end(g, GUEST_DEAD, -1, why);
+            return true;
+        }
+        s->calls++;
+        p->calls[s->subsystem]++;
+        tf->rax = ret;
+        tf->rip = stack[0];
+        tf->rsp = (uint32_t)(tf->rsp + 4);
+        return true;
+    }
+    return false;
+}
+
+/* ---- monitor -------------------------------------------------------------- */
+
+static void cmd_peel(int argc, char **argv)
+{
+    struct guest *g = guest_of(0);
+    bool peel = !strcmp(argv[0], "peel");
+    if (argc < 2 || !g) {
+        kprintf("usage: %s SUBSYSTEM (of guest 0)\n", argv[0]);
+        return;
+    }
+    const char *why = peel_request(g, argv[1], peel);
+    if (why)
+        kprintf("  %s %s: %s\n", argv[0], argv[1], why);
+    else
+        kprintf("  %s %s: at the guest's next safe point\n", argv[0], argv[1]);
+}
+
+static void cmd_peels(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    for (unsigned gi = 0; gi < guest_count(); gi++) {
+        struct guest *g = guest_of(gi);
+        struct peels *p = &g->peels;
+        if (!p->have_manifest) {
+            kprintf("  guest %u %s: no manifest\n", gi, g->name);
+            continue;
+        }
+        for (unsigned i = 0; i < p->manifest.nsubsystems; i++) {
+            const struct manifest_subsystem *s = &p->manifest.subsystems[i];
+            kprintf("  guest %u %-10s %-8s %s, %u functions, %lu native calls\n", gi, s->name,
+                    p->peeled[i] ? "peeled" : "guest", s->outside_gkl ? "outside the GKL" : "under the GKL",
+                    s->nfns, p->calls[i]);
+        }
+    }
+}
+
+static void cmd_sleep(int argc, char **argv)
+{
+    unsigned ms = 0;
+    for (const char *c = argc > 1 ? argv[1] : "0"; *c >= '0' && *c <= '9'; c++) ms = ms * 10 + (*c - '0');
+    thread_sleep_ns(ms * 1000000ull);
+}
+
+void peel_monitor_init(void)
+{
+    monitor_register("peel", "peel SUBSYSTEM: replace it by native code (guest 0)", cmd_peel);
+    monitor_register("unpeel", "unpeel SUBSYSTEM: give it back to the guest's own code", cmd_peel);
+    monitor_register("peels", "subsystems per guest: peeled or not, native calls", cmd_peels);
+    monitor_register("sleep", "sleep MS: pause the monitor (scripts)", cmd_sleep);
+}

@@ -1,0 +1,61 @@
+/*
+ * Peeling: replace a subsystem of a hosted image, function by function, with
+ * native host code — at boot (peel=a,b) or at run time (monitor: peel X,
+ * unpeel X, peels).  A peel writes a trapping byte at each guest entry point
+ * named by the image's manifest, in the loaded copy only; a call there traps,
+ * the native replacement runs with the arguments from the guest stack, and
+ * the host returns to the caller as `ret` would.  An unpeel writes the
+ * original bytes back.  Changes are made by the guest's own thread at its
+ * next trap, a safe point: no guest instruction runs meanwhile.
+ */
+#pragma once
+#include <stdint.h>
+#include <stdbool.h>
+#include "host/manifest.h"
+#include "kernel/trap.h"
+
+#define PEEL_MAX_SITES 64
+
+struct guest;
+
+/* A native replacement: args are the guest's cdecl stack arguments.
+ * Returns false to fall through to the guest's own code (not yet supported
+ * by the framework: every native so far handles every call). */
+typedef bool (*native_fn_t)(struct guest *g, const uint32_t *args, uint32_t *ret);
+
+struct native { const char *name; native_fn_t fn; };
+const struct native *native_find(const char *name);
+
+struct peel_site {
+    uint32_t addr;                   /* the guest function's entry */
+    uint8_t orig;                    /* the byte the trap replaced */
+    uint8_t subsystem;
+    uint8_t nargs;
+    native_fn_t fn;
+    uint64_t calls;
+};
+
+struct peels {
+    struct manifest manifest;
+    bool have_manifest;
+    bool peeled[MANIFEST_MAX_SUBSYSTEMS];
+    uint64_t calls[MANIFEST_MAX_SUBSYSTEMS];
+    uint32_t code_lo, code_hi;       /* for the restore check */
+    uint32_t code_sum[MANIFEST_MAX_SUBSYSTEMS];
+    struct peel_site sites[PEEL_MAX_SITES];
+    unsigned nsites;
+    volatile int request;            /* subsystem index + 1, negative to unpeel, 0 none */
+};
+
+/* Read NAME.manifest among the boot modules, if there is one. */
+void peel_load_manifest(struct guest *g, const char *module_text, size_t len);
+/* Ask for a change; the guest thread makes it at its next trap.  Returns a
+ * message when the request is impossible (it is then not made). */
+const char *peel_request(struct guest *g, const char *subsystem, bool peel);
+/* Apply now: only when no guest instruction can run (before start, or on the
+ * guest's own thread). */
+const char *peel_apply(struct guest *g, unsigned subsystem, bool peel);
+void peel_safe_point(struct guest *g);
+/* A trap at a peeled entry: true if served. */
+bool peel_call(struct guest *g, struct trapframe *tf);
+void peel_monitor_init(void);

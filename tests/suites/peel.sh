@@ -1,0 +1,61 @@
+#!/bin/sh
+# The peel framework on the hosted classic image: peeling at boot and
+# peeling/unpeeling while the workload runs keep the digest equal to the
+# reference model (the differential contract); an unpeel restores the code
+# bytes exactly; bad manifests and missing symbols are refused while the
+# guest runs unpeeled.
+. tests/qemu.sh
+LOGS=$BUILD/test-logs
+mkdir -p "$LOGS"
+G=$BUILD/guest
+
+check() {   # name, condition-command...
+    name=$1; shift
+    if "$@"; then echo "ok - $name"; else echo "not ok - $name (log: $log)"; fi
+}
+has() { grep -aq -- "$1" "$log"; }
+digest_ok() {   # W R: the log's DIGEST equals the reference model's
+    want=$("$G/classic-refmodel" "$1" "$2" | sed -n 's/^DIGEST //p')
+    got=$(tr -d '\r' < "$log" | sed -n 's/^\[classic\] DIGEST //p')
+    echo "# $name: hosted $got, reference $want" >&2
+    test -n "$want" -a "$got" = "$want"
+}
+
+# every subset of the peelable subsystems (today: {} and {checksum})
+for peels in none checksum; do
+    log=$LOGS/peel-boot-$peels.log
+    words="guest=classic guestarg=workers=4 guestarg=requests=12 oneshot panic=exit"
+    [ "$peels" = none ] || words="$words peel=$peels"
+    st=$(qemu_boot "$log" 2 600 "$words")
+    check "boot-$peels/digest" digest_ok 4 12
+    check "boot-$peels/exit-status" test "$st" = 1
+done
+check boot-checksum/served-natively has "guest classic: peel checksum done"
+
+# peel churn while the workload runs, at -smp 2 and -smp 4
+for smp in 2 4; do
+    log=$LOGS/peel-churn-smp$smp.log
+    script="sleep,150;peel,checksum;sleep,250;unpeel,checksum;sleep,250;peel,checksum;sleep,150"
+    script="$script;unpeel,checksum;sleep,150;peel,checksum;wait,300;peels;poweroff"
+    st=$(qemu_boot "$log" "$smp" 600 "guest=classic guestarg=workers=8 guestarg=requests=24 monitor=$script")
+    check "churn-smp$smp/digest" digest_ok 8 24
+    check "churn-smp$smp/fsck" has "\[classic\] fsck: clean"
+    check "churn-smp$smp/unpeel-restores-bytes" has "unpeel checksum: code bytes restored exactly"
+    check "churn-smp$smp/no-byte-differs" sh -c "! grep -aq 'code bytes DIFFER' '$log'"
+    check "churn-smp$smp/native-calls" has "checksum   peeled   outside the GKL, 2 functions, [1-9][0-9]* native calls"
+    check "churn-smp$smp/host-survives" test "$st" = 0
+done
+
+# refusals: the guest runs unpeeled and the host goes on
+log=$LOGS/peel-missing-symbol.log
+st=$(qemu_boot "$log" 2 120 "guest=echo peel=ghost monitor=guest,0,send,x;wait,30;peels;poweroff")
+check missing-symbol/refused has "peel ghost refused: the image has no function no_such_function"
+check missing-symbol/guest-runs-unpeeled has "guest echo: exited (wrote 0"
+log=$LOGS/peel-bad-manifest.log
+st=$(qemu_boot "$log" 2 120 "guest=hostile-ports peel=ports monitor=wait,30;peel,ports;poweroff")
+check bad-manifest/refused has "manifest refused (manifest line 3: fn ARGS must be a number from 0 to 8); it runs unpeeled"
+check bad-manifest/guest-runs-unpeeled has "guest hostile-ports: exited (wrote 0"
+log=$LOGS/peel-unknown.log
+st=$(qemu_boot "$log" 2 120 "guest=classic guestarg=workers=1 guestarg=requests=1 monitor=peel,nosuch;wait,60;poweroff")
+check unknown-subsystem/refused has "peel nosuch: no such subsystem in the manifest"
+check unknown-subsystem/host-survives test "$st" = 0
