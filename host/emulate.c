@@ -81,12 +81,24 @@ static void set_flags(struct vcpu *v, struct trapframe *tf, uint32_t eflags, uin
     v->vif_writes++;
 }
 
+static void count_io(struct vcpu *v, uint16_t port, bool is_in, uint64_t n)
+{
+    unsigned i = 0;
+    while (i < v->nio && v->io[i].port != port) i++;
+    if (i == v->nio) {
+        if (v->nio == sizeof v->io / sizeof v->io[0]) { v->io_other += n; return; }
+        v->io[v->nio++].port = port;
+    }
+    if (is_in) v->io[i].in += n; else v->io[i].out += n;
+}
+
 static void io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
     struct ports *p = &v->guest->dev.ports;
     unsigned size = in->opcode & 1 ? in->op_size / 8 : 1;
     uint16_t port = (in->opcode & 0xf8) == 0xe0 ? (uint16_t)in->imm : (uint16_t)tf->rdx;
     uint64_t now = vdevs_now(v->guest);
+    count_io(v, port, in->cls == INSN_IN, 1);
     spin_lock_irq(&v->guest->dev.lock);
     if (in->cls == INSN_IN)
         set_reg(tf, REG_AX, size, ports_in(p, port, size, now));
@@ -115,6 +127,7 @@ static void string_io(struct vcpu *v, const struct insn *in, struct trapframe *t
     void *buf = guest_ptr(v->guest, addr, (uint64_t)count * size);
     if (count && !buf) { fail(v, tf, "string I/O outside guest memory"); return; }
     uint64_t now = vdevs_now(v->guest);
+    count_io(v, (uint16_t)tf->rdx, is_in, count);
     spin_lock_irq(&v->guest->dev.lock);
     if (is_in) ports_ins(&v->guest->dev.ports, (uint16_t)tf->rdx, size, buf, count, now);
     else ports_outs(&v->guest->dev.ports, (uint16_t)tf->rdx, size, buf, count, now);

@@ -218,6 +218,7 @@ struct guest *guest_start(const char *name, const char *guest_cmdline, const cha
     if (manifest)
         peel_load_manifest(g, phys_to_virt(manifest->start), manifest->end - manifest->start);
     peel_at_boot(g, peel_list);
+    prof_init(g);
     vdevs_init(&g->dev, g);
     vcpu_init(&g->vcpu, g, entry, MB1_BOOTLOADER_MAGIC, info);
     g->state = GUEST_RUNNING;
@@ -348,6 +349,10 @@ static void guest_stats(struct guest *g)
         if (v->insn_count[c]) kprintf(" %s %lu", insn_class_name(c), v->insn_count[c]);
     kprintf("\n  interrupts delivered %lu, halts %lu, patches %zu (scan saw %lu instructions, %lu undecodable paths)\n",
             v->irqs_delivered, v->halts, g->patches.n, g->patches.insns_seen, g->patches.undecodable);
+    kprintf("  port I/O (in/out):");
+    for (unsigned i = 0; i < v->nio; i++)
+        kprintf(" 0x%x %lu/%lu", v->io[i].port, v->io[i].in, v->io[i].out);
+    kprintf(v->io_other ? " others %lu\n" : "\n", v->io_other);
     const struct ports *p = &g->dev.ports;
     kprintf("  ports with no device:");
     for (int i = 0; i < p->nstat; i++)
@@ -373,6 +378,7 @@ void guest_monitor_init(void)
 {
     monitor_register("wait", "wait [S]: until every guest has ended (at most S seconds)", cmd_wait);
     peel_monitor_init();
+    prof_monitor_init();
     monitor_register("guests", "hosted guests: state, exit status, image SHA-256", cmd_guests);
     monitor_register("guest", "guest N stats|screen|send TEXT: traps and ports, VGA text, COM1 input", cmd_guest);
 }

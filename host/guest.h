@@ -11,6 +11,7 @@
 #include "host/vdevs.h"
 #include "host/scan.h"
 #include "host/peel.h"
+#include "host/prof.h"
 
 #define GUEST_NAME 16
 #define GUEST_MAX 8
@@ -36,6 +37,7 @@ struct guest {
     struct vdevs dev;
     struct patches patches;
     struct peels peels;
+    struct prof prof;
     struct thread *thread;
     int exit_status;                 /* the guest's isa-debug-exit value, or -1 */
     char why[128];                   /* how it ended */

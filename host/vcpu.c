@@ -220,6 +220,7 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     struct vcpu *v = current_thread()->vcpu;
     if (!v)
         panic("trap from ring %lu with no guest on this thread", tf->cs & 3);
+    prof_sample(v->guest, (uint32_t)tf->rip, !host_irq);
     if (host_irq) {
         v->exits[VEXIT_HOST_IRQ]++;
         watch_interrupts_off(v, tf);

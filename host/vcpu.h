@@ -34,6 +34,9 @@ struct vcpu {
     unsigned cpu;                    /* the host CPU whose GDT mirrors the guest's */
     uint64_t exits[VEXIT_KINDS];
     uint64_t insn_count[64];         /* emulated, by decoder class */
+    struct { uint16_t port; uint64_t in, out; } io[32];   /* port I/O by port, first come */
+    unsigned nio;
+    uint64_t io_other;               /* accesses to ports beyond the table */
     uint64_t irqs_delivered;
     uint64_t halts;
     struct trapframe boot;           /* the Multiboot entry state */

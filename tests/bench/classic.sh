@@ -14,7 +14,6 @@ R=${R:-32}
 OUT=$BUILD/bench
 G=$BUILD/guest
 mkdir -p "$OUT"
-. tests/qemu.sh
 
 now_ms() { date +%s%3N; }
 ticks() { tr -d '\r' < "$1" | sed -n 's/.*requests in \([0-9]*\) ticks at 1000 Hz.*/\1/p' | tail -1; }
@@ -58,3 +57,10 @@ irqs=$(echo "$report" | sed -n 's/.* \([0-9]*\) interrupts delivered.*/\1/p')
          "patched pushf/popf/iret $(awk -v t="${patched:-0}" -v n="$requests" 'BEGIN { printf "%.1f", t / n }')," \
          "interrupts delivered $(awk -v t="${irqs:-0}" -v n="$requests" 'BEGIN { printf "%.1f", t / n }')"
 } | tee "$OUT/classic.txt"
+
+# What to peel next: the hosted guest's profile (guest time = the GKL held,
+# and traps), ranked, from a separate run at full speed.
+. tests/qemu.sh
+qemu_boot "$OUT/prof.log" 2 900 "guest=classic guestarg=workers=$W guestarg=requests=$R monitor=wait,900;peels;prof,12;poweroff" >/dev/null
+echo "what to peel next (classic W=$W R=$R, -smp 2):" | tee "$OUT/next-peel.txt"
+tr -d '\r' < "$OUT/prof.log" | sed -n '/^peel> peels/,/^peel> poweroff/p' | grep -v '^peel>' | tee -a "$OUT/next-peel.txt"

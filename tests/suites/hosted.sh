@@ -32,11 +32,13 @@ check classic/sha256-matches-file has "guest classic: image classic.elf, [0-9]* 
 
 # the monitor's view of a finished guest
 log=$LOGS/hosted-monitor.log
-qemu_boot "$log" 2 300 "guest=classic guestarg=workers=2 guestarg=requests=4 monitor=wait;guests;guest,0,stats;poweroff" >/dev/null
+qemu_boot "$log" 2 300 "guest=classic guestarg=workers=2 guestarg=requests=4 monitor=wait;guests;guest,0,stats;prof;poweroff" >/dev/null
+check monitor/prof has "  rank  time%  traps%  function"
 check monitor/guests has "   0 classic      exited        0 $sum"
 check monitor/traps has "  traps: privileged [1-9][0-9]* patched [1-9][0-9]* int n"
 check monitor/emulated has "emulated:.* out [1-9]"
 check monitor/ports has "ports with no device:"
+check monitor/port-io has "port I/O (in/out):.* 0x1f7 [1-9]"
 
 # host input reaches the guest's UART; its VGA text memory is readable
 log=$LOGS/hosted-echo.log

@@ -1,0 +1,105 @@
+#include <stdbool.h>
+#include "host/prof.h"
+#include "host/guest.h"
+#include "loader/elf32.h"
+#include "kernel/console.h"
+#include "kernel/heap.h"
+#include "kernel/monitor.h"
+#include "kernel/string.h"
+
+void prof_init(struct guest *g)
+{
+    static struct elf32_image img;
+    struct prof *p = &g->prof;
+    if (elf32_open(&img, g->image, g->image_size) != ELF32_OK)
+        return;
+    size_t n = elf32_symbol_count(&img), k = 0;
+    p->fns = kzalloc((n ? n : 1) * sizeof *p->fns);
+    if (!p->fns)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        struct elf32_symbol s;
+        if (!elf32_symbol(&img, i, &s) || s.type != ELF32_STT_FUNC || !s.size)
+            continue;
+        size_t j = k++;                           /* insertion sort: images have few thousand */
+        while (j > 0 && p->fns[j - 1].addr > s.value) { p->fns[j] = p->fns[j - 1]; j--; }
+        p->fns[j] = (struct prof_fn){ s.value, s.size, s.name, 0, 0 };
+    }
+    p->nfns = k;
+}
+
+static struct prof_fn *lookup(struct prof *p, uint32_t eip)
+{
+    size_t lo = 0, hi = p->nfns;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p->fns[mid].addr <= eip) lo = mid + 1; else hi = mid;
+    }
+    if (!lo) return 0;
+    struct prof_fn *f = &p->fns[lo - 1];
+    return eip - f->addr < f->size ? f : 0;
+}
+
+void prof_sample(struct guest *g, uint32_t eip, bool trap)
+{
+    struct prof *p = &g->prof;
+    struct prof_fn *f = lookup(p, eip);
+    if (trap) {
+        p->traps++;
+        if (f) f->traps++;
+    } else {
+        p->samples++;
+        if (f) f->samples++; else p->unknown_samples++;
+    }
+}
+
+static const char *subsystem_of(struct guest *g, const char *fn)
+{
+    const struct manifest *m = &g->peels.manifest;
+    for (unsigned i = 0; g->peels.have_manifest && i < m->nsubsystems; i++)
+        for (unsigned j = 0; j < m->subsystems[i].nfns; j++)
+            if (!strcmp(m->subsystems[i].fns[j].symbol, fn))
+                return m->subsystems[i].name;
+    return "-";
+}
+
+/* The top functions by time, then by traps: candidates for the next peel. */
+void prof_report(struct guest *g, unsigned top)
+{
+    struct prof *p = &g->prof;
+    kprintf("  guest %s: %lu samples of guest time (the GKL), %lu traps; %lu samples outside named functions\n",
+            g->name, p->samples, p->traps, p->unknown_samples);
+    kprintf("  rank  time%%  traps%%  function                 subsystem\n");
+    bool *shown = kzalloc(p->nfns + 1);
+    for (unsigned r = 1; shown && r <= top; r++) {
+        struct prof_fn *best = 0;
+        for (size_t i = 0; i < p->nfns; i++)
+            if (!shown[i] && (p->fns[i].samples || p->fns[i].traps) &&
+                (!best || p->fns[i].samples * 4 + p->fns[i].traps * (p->samples * 4 + 1) / (p->traps + 1) >
+                          best->samples * 4 + best->traps * (p->samples * 4 + 1) / (p->traps + 1)))
+                best = &p->fns[i];
+        if (!best) break;
+        shown[best - p->fns] = true;
+        kprintf("  %4u %5lu.%lu %6lu.%lu  %-24s %s\n", r,
+                best->samples * 100 / (p->samples + !p->samples), best->samples * 1000 / (p->samples + !p->samples) % 10,
+                best->traps * 100 / (p->traps + !p->traps), best->traps * 1000 / (p->traps + !p->traps) % 10,
+                best->name, subsystem_of(g, best->name));
+    }
+    kfree(shown);
+}
+
+static void cmd_prof(int argc, char **argv)
+{
+    unsigned top = 15;
+    if (argc > 1) {
+        top = 0;
+        for (const char *c = argv[1]; *c >= '0' && *c <= '9'; c++) top = top * 10 + (*c - '0');
+    }
+    for (unsigned i = 0; i < guest_count(); i++)
+        prof_report(guest_of(i), top);
+}
+
+void prof_monitor_init(void)
+{
+    monitor_register("prof", "prof [N]: guest functions ranked by guest time and traps", cmd_prof);
+}
