@@ -1,7 +1,7 @@
 # Peel — one Makefile you can read.
 #
 #   make run [SMP=4] [MEM=512M]   install what is missing, build the ISO, boot it in QEMU
-#   make run GUEST=classic [GUESTARGS="workers=8 requests=64"] [ONESHOT=1]
+#   make run GUEST=classic [GUESTARGS="workers=8 requests=64"] [PEEL=checksum] [ONESHOT=1]
 #   make test                     install, build, run every test; ends "N passed, N failed"
 #   make gdb                      boot with QEMU waiting for GDB, symbols loaded
 #   make iso | unit | deps | clean
@@ -53,8 +53,9 @@ QEMUFLAGS := -machine pc -cpu $(CPU) -accel $(ACCEL) -smp $(SMP) -m $(MEM) \
 GUEST     ?=
 GUESTARGS ?=
 ONESHOT   ?=
+PEEL      ?=
 HOSTARGS  := $(if $(GUEST),guest=$(GUEST)) $(addprefix guestarg=,$(GUESTARGS)) \
-             $(if $(ONESHOT),oneshot) $(ARGS)
+             $(if $(PEEL),peel=$(PEEL)) $(if $(ONESHOT),oneshot) $(ARGS)
 
 comma := ,
 # Extra host command-line words reach the kernel through QEMU's fw_cfg, so
