@@ -282,6 +282,8 @@ static bool software_interrupt(struct vcpu *v, struct trapframe *tf)
 void emulate_trap(struct vcpu *v, struct trapframe *tf)
 {
     unsigned vec = tf->vector;
+    if (vec == 1 && peel_step_done(v->guest, tf))
+        return;                                        /* a fall-through's single step is over */
     if (vec == 13 && tf->error == 0 && peel_call(v->guest, tf))
         return;                                        /* a peeled function, served natively */
     if (vec == 13 && tf->error == 0 && emulate_patch(v, tf)) {

@@ -169,7 +169,8 @@ static void peel_at_boot(struct guest *g, const char *list)
         name[n] = '\0';
         list += n + (list[n] == ',');
         const char *why = peel_request(g, name, true);
-        if (why)
+        bool reported = g->peels.have_manifest && manifest_find(&g->peels.manifest, name);  /* by peel_apply */
+        if (why && !reported)
             kprintf("guest %s: peel %s refused: %s\n", g->name, name, why);
     }
 }

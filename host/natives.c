@@ -37,9 +37,26 @@ static bool fnv1a_rounds(struct guest *g, const uint32_t *a, uint32_t *ret)
     return true;
 }
 
+/* For the framework's own tests (tests/guests/calls.asm): a replacement
+ * that serves every call, and one that always falls through. */
+static bool twice(struct guest *g, const uint32_t *a, uint32_t *ret)
+{
+    (void)g;
+    *ret = a[0] * 2;
+    return true;
+}
+
+static bool decline(struct guest *g, const uint32_t *a, uint32_t *ret)
+{
+    (void)g; (void)a; (void)ret;
+    return false;
+}
+
 static const struct native natives[] = {
     { "fnv1a", fnv1a },
     { "fnv1a_rounds", fnv1a_rounds },
+    { "test_twice", twice },
+    { "test_decline", decline },
 };
 
 const struct native *native_find(const char *name)

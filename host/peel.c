@@ -55,7 +55,7 @@ static const char *resolve(struct guest *g, const struct manifest_subsystem *s, 
             snprintf(why, sizeof why, "%s lies outside guest memory", s->fns[i].symbol);
             return why;
         }
-        out[i] = (struct peel_site){ sym.value, 0, (uint8_t)idx, (uint8_t)s->fns[i].nargs, n->fn, 0 };
+        out[i] = (struct peel_site){ sym.value, 0, (uint8_t)idx, (uint8_t)s->fns[i].nargs, n->fn, 0, 0 };
     }
     return 0;
 }
@@ -70,6 +70,10 @@ static const char *peel_on(struct guest *g, unsigned idx)
     const char *why = resolve(g, s, idx, new_sites);
     if (why)
         return why;
+    for (unsigned i = 0; i < s->nfns; i++)
+        for (unsigned j = 0; j < p->nsites; j++)
+            if (p->sites[j].addr == new_sites[i].addr)
+                return "one of its functions is already peeled by another subsystem";
     p->code_sum[idx] = code_sum(g);
     for (unsigned i = 0; i < s->nfns; i++) {
         struct peel_site *site = &p->sites[p->nsites++];
@@ -134,6 +138,10 @@ const char *peel_request(struct guest *g, const char *name, bool peel)
 void peel_safe_point(struct guest *g)
 {
     int r = __atomic_exchange_n(&g->peels.request, 0, __ATOMIC_ACQ_REL);
+    if (r && g->peels.stepping) {
+        g->peels.request = r;                        /* mid fall-through: at the next safe point */
+        return;
+    }
     if (r)
         peel_apply(g, (r > 0 ? r : -r) - 1, r > 0);
 }
@@ -152,11 +160,12 @@ bool peel_call(struct guest *g, struct trapframe *tf)
         const uint32_t *stack = guest_ptr(g, (uint32_t)tf->rsp, 4 * (s->nargs + 1u));
         uint32_t ret;
         if (!stack || !s->fn(g, stack + 1, &ret)) {
-            /* falling through to the guest's own code needs a single step
-             * over the displaced byte: not built yet, so say so */
-            char why[96];
-            snprintf(why, sizeof why, "a peeled function at 0x%x got arguments its native code refused", eip);
-            guest_end(g, GUEST_DEAD, -1, why);
+            /* The guest's own code runs: its first byte back for exactly one
+             * instruction (TF), then the trap byte again (peel_step_done). */
+            s->fell_through++;
+            g->ram[s->addr] = s->orig;
+            tf->rflags |= EFLAGS_TF;
+            p->stepping = i + 1;
             return true;
         }
         s->calls++;
@@ -167,6 +176,17 @@ bool peel_call(struct guest *g, struct trapframe *tf)
         return true;
     }
     return false;
+}
+
+bool peel_step_done(struct guest *g, struct trapframe *tf)
+{
+    struct peels *p = &g->peels;
+    if (!p->stepping)
+        return false;
+    g->ram[p->sites[p->stepping - 1].addr] = TRAP_BYTE;
+    p->stepping = 0;
+    tf->rflags &= ~(uint64_t)EFLAGS_TF;
+    return true;
 }
 
 /* ---- monitor -------------------------------------------------------------- */
@@ -198,9 +218,12 @@ static void cmd_peels(int argc, char **argv)
         }
         for (unsigned i = 0; i < p->manifest.nsubsystems; i++) {
             const struct manifest_subsystem *s = &p->manifest.subsystems[i];
-            kprintf("  guest %u %-10s %-8s %s, %u functions, %lu native calls\n", gi, s->name,
-                    p->peeled[i] ? "peeled" : "guest", s->outside_gkl ? "outside the GKL" : "under the GKL",
-                    s->nfns, p->calls[i]);
+            uint64_t fell = 0;
+            for (unsigned k = 0; k < p->nsites; k++)
+                if (p->sites[k].subsystem == i) fell += p->sites[k].fell_through;
+            kprintf("  guest %u %-10s %-8s %s, %u functions, %lu native calls, %lu fell through\n", gi,
+                    s->name, p->peeled[i] ? "peeled" : "guest", s->outside_gkl ? "outside the GKL" : "under the GKL",
+                    s->nfns, p->calls[i], fell);
         }
     }
 }

@@ -19,8 +19,9 @@
 struct guest;
 
 /* A native replacement: args are the guest's cdecl stack arguments.
- * Returns false to fall through to the guest's own code (not yet supported
- * by the framework: every native so far handles every call). */
+ * Returns false to fall through to the guest's own code (for state the
+ * replacement does not own): the host puts the displaced byte back, single-
+ * steps it, and re-arms the trap. */
 typedef bool (*native_fn_t)(struct guest *g, const uint32_t *args, uint32_t *ret);
 
 struct native { const char *name; native_fn_t fn; };
@@ -32,7 +33,7 @@ struct peel_site {
     uint8_t subsystem;
     uint8_t nargs;
     native_fn_t fn;
-    uint64_t calls;
+    uint64_t calls, fell_through;
 };
 
 struct peels {
@@ -45,6 +46,7 @@ struct peels {
     struct peel_site sites[PEEL_MAX_SITES];
     unsigned nsites;
     volatile int request;            /* subsystem index + 1, negative to unpeel, 0 none */
+    unsigned stepping;               /* site index + 1 while its displaced byte is single-stepped */
 };
 
 /* Read NAME.manifest among the boot modules, if there is one. */
@@ -56,6 +58,8 @@ const char *peel_request(struct guest *g, const char *subsystem, bool peel);
  * guest's own thread). */
 const char *peel_apply(struct guest *g, unsigned subsystem, bool peel);
 void peel_safe_point(struct guest *g);
-/* A trap at a peeled entry: true if served. */
+/* A trap at a peeled entry: true if served (natively, or by falling through). */
 bool peel_call(struct guest *g, struct trapframe *tf);
+/* The debug trap after a fall-through's single step: true if it was ours. */
+bool peel_step_done(struct guest *g, struct trapframe *tf);
 void peel_monitor_init(void);

@@ -226,9 +226,9 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
         watch_interrupts_off(v, tf);
     } else
         emulate_trap(v, tf);
-    if (v->guest->state == GUEST_RUNNING) {
+    if (v->guest->state == GUEST_RUNNING && !v->guest->peels.stepping) {
         peel_safe_point(v->guest);                   /* no guest instruction runs now */
-        deliver_pending(v, tf);
+        deliver_pending(v, tf);                      /* (not inside a single step) */
     }
     if (v->guest->state != GUEST_RUNNING) {
         current_thread()->vcpu = 0;

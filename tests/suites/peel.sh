@@ -46,6 +46,23 @@ for smp in 2 4; do
     check "churn-smp$smp/host-survives" test "$st" = 0
 done
 
+# the framework on a small subject: a native that serves every call, one
+# that always falls through to the guest's code (single step over the
+# displaced byte), and two subsystems that claim the same function
+for p in native decline; do
+    log=$LOGS/peel-calls-$p.log
+    qemu_boot "$log" 2 120 "guest=calls peel=$p monitor=wait,60;peels;poweroff" >/dev/null
+    check "calls-$p/result-right" has "\[calls\] calls: sum ok"
+done
+log=$LOGS/peel-calls-native.log
+check calls-native/served has "guest 0 native     peeled   under the GKL, 1 functions, 1000 native calls, 0 fell through"
+log=$LOGS/peel-calls-decline.log
+check calls-decline/fell-through has "guest 0 decline    peeled   under the GKL, 1 functions, 0 native calls, 1000 fell through"
+log=$LOGS/peel-calls-overlap.log
+qemu_boot "$log" 2 120 "guest=calls peel=native,decline monitor=wait,60;poweroff" >/dev/null
+check calls-overlap/refused has "peel decline refused: one of its functions is already peeled by another subsystem"
+check calls-overlap/result-right has "\[calls\] calls: sum ok"
+
 # refusals: the guest runs unpeeled and the host goes on
 log=$LOGS/peel-missing-symbol.log
 st=$(qemu_boot "$log" 2 120 "guest=echo peel=ghost monitor=guest,0,send,x;wait,30;peels;poweroff")
