@@ -34,7 +34,7 @@ static const uint16_t attr_one[256] = {
 	[0x70 ... 0x7f] = JB,
 	[0x80] = MB | A_GROUP, MZ | A_GROUP, MB | A_GROUP, MB | A_SX | A_GROUP,
 	[0x84] = M, M, ML, ML, M, M, M, M,
-	[0x8c] = M, MM, M, MG,	/* MOV Sreg: see registers_valid */
+	[0x8c] = M, MM, M, MG,	/* MOV Sreg: see registers_valid in decode.c */
 	[0x90 ... 0x99] = 0,
 	[0x9a] = IMM(I_PTR), 0, 0, 0, 0, 0,
 	[0xa0 ... 0xa3] = IMM(I_MOFFS),
@@ -57,7 +57,7 @@ static const uint16_t attr_0f[256] = {
 	[0x00] = MG, MG, M, M, X, X, 0, X,	0, 0, X, 0, X, M, 0, MG,
 	[0x10 ... 0x17] = MS,
 	[0x18] = MG, M, MG, MG, M, M, M, M,	/* hint NOPs, MPX, CET */
-	[0x20 ... 0x23] = M,			/* MOV CR/DR: see registers_valid */
+	[0x20 ... 0x23] = M,			/* MOV CR/DR: see registers_valid in decode.c */
 	[0x24 ... 0x27] = X,			/* MOV TR: 386/486 only */
 	[0x28 ... 0x2f] = MS,
 	/* 37 GETSEC and 77 EMMS take no prefix that selects SSE forms */

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Differential test of host/decode.c against Zydis (docs/decoder.md).
+# Differential test of the decoder (host/decode*.c) against Zydis (docs/decoder.md).
 #
 # Corpora: the guest images in $BUILD/guest/*.elf, a C/asm corpus compiled
 # here with gcc -m32 at several -march levels, the i386 libraries that
@@ -19,9 +19,10 @@ newer() {	# target, sources...: is any source newer than target?
 	return 1
 }
 
-if newer "$tool" tests/decoder/diffdec.c host/decode.c host/decode.h; then
+# The decoder is every host/decode*.c, sharing host/decode_priv.h.
+if newer "$tool" tests/decoder/diffdec.c host/decode*.c host/decode*.h; then
 	if ! gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -o "$tool" \
-		tests/decoder/diffdec.c host/decode.c -lZydis -lZycore; then
+		tests/decoder/diffdec.c host/decode*.c -lZydis -lZycore; then
 		echo "not ok - build diffdec"
 		exit 1
 	fi
