@@ -13,7 +13,12 @@ void broken_lock(struct broken_lock *l)
     preempt_disable();
     while (__atomic_load_n(&l->locked, __ATOMIC_ACQUIRE))
         cpu_relax();
-    /* BUG on purpose: another CPU may have stored 1 since our load saw 0 */
+    /* BUG on purpose: another CPU may have stored 1 since our load saw 0.
+     * The pause between widens that window: under TCG on a busy 2-core host
+     * vCPUs overlap rarely, and a control that catches the bug only
+     * sometimes is no control. */
+    for (int i = 0; i < 200; i++)
+        cpu_relax();
     __atomic_store_n(&l->locked, 1, __ATOMIC_RELAXED);
 }
 
