@@ -152,7 +152,8 @@ bench: deps iso $(GUEST_TARGETS)
 
 # The SMP stress suite (tests/stress): every case at each CPU count.
 stress: deps iso
-	@BUILD=$(BUILD) QEMU=$(QEMU) SMP="$(STRESS_SMP)" DURATION=$(DURATION) sh tests/stress/run.sh
+	@BUILD=$(BUILD) QEMU=$(QEMU) SMP="$(STRESS_SMP)" DURATION=$(DURATION) \
+		$(if $(FAILALLOC),FAILALLOC=$(FAILALLOC)) sh tests/stress/run.sh
 
 clean:
 	rm -rf $(BUILD)
