@@ -48,9 +48,10 @@ QEMUFLAGS := -machine pc -cpu $(CPU) -accel $(ACCEL) -smp $(SMP) -m $(MEM) \
              -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
              -cdrom $(ISO) -boot d
 
-# GUEST=name starts that hosted image (GUESTARGS="w=1 x=2" is its command
-# line); ONESHOT=1 powers off when it ends and returns its exit status.
-GUEST     ?=
+# GUEST=name starts that hosted image (default classic; GUEST= for none),
+# GUESTARGS="w=1 x=2" is its command line; ONESHOT=1 powers off when it
+# ends and returns its exit status.
+GUEST     ?= classic
 GUESTARGS ?=
 ONESHOT   ?=
 PEEL      ?=

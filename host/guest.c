@@ -151,8 +151,33 @@ static void guest_thread(void *arg)
     vcpu_run(&g->vcpu);
 }
 
+/* Give back the guest's memory, disk copy and address space; the small
+ * tables the monitor still shows (patches, profile, manifest) stay.  Runs on
+ * the guest's own thread after its last instruction, or on a failed start. */
+void guest_release(struct guest *g)
+{
+    struct thread *t = current_thread();
+    if (t->cr3 == g->root && g->root) {
+        pushcli();
+        t->cr3 = 0;
+        write_cr3(vm_kernel_root());         /* never free the tables we run on */
+        popcli();
+    }
+    if (g->root)
+        vm_space_destroy(g->root);
+    if (g->ram)
+        page_free(g->ram, g->ram_size / PAGE_SIZE);
+    if (g->disk)
+        page_free(g->disk, (g->disk_size + PAGE_SIZE - 1) / PAGE_SIZE);
+    g->root = 0;
+    g->ram = 0;
+    g->ram_size = 0;
+    g->disk = 0;
+}
+
 static struct guest *fail(struct guest *g, const char *what, const char *detail)
 {
+    guest_release(g);
     kprintf("guest %s: %s%s%s\n", g->name, what, detail ? ": " : "", detail ? detail : "");
     g->state = GUEST_DEAD;
     strncpy_safe(g->why, what, sizeof g->why);
@@ -314,6 +339,10 @@ static void guest_send(struct guest *g, int argc, char **argv)
 
 static void guest_screen(struct guest *g)
 {
+    if (!g->ram) {
+        kprintf("  its memory is gone: the guest has ended\n");
+        return;
+    }
     char row[VGA_COLS + 1];
     for (int r = 0; r < VGA_ROWS; r++) {
         vga_row_text(&g->dev.vga, r, row);

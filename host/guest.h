@@ -47,6 +47,7 @@ struct guest {
  * present), load it and start it.  NULL, with a message, if it cannot. */
 struct guest *guest_start(const char *name, const char *guest_cmdline, const char *peel_list);
 void guest_end(struct guest *g, enum guest_state how, int status, const char *why);
+void guest_release(struct guest *g);
 struct guest *guest_of(unsigned id);
 unsigned guest_count(void);
 /* Guest-physical [gpa, gpa + len) as a host pointer, or NULL if not all RAM. */

@@ -231,6 +231,7 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
         deliver_pending(v, tf);                      /* (not inside a single step) */
     }
     if (v->guest->state != GUEST_RUNNING) {
+        guest_release(v->guest);
         current_thread()->vcpu = 0;
         thread_exit(v->guest->exit_status);          /* the guest thread ends here */
     }

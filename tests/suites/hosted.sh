@@ -32,7 +32,11 @@ check classic/sha256-matches-file has "guest classic: image classic.elf, [0-9]* 
 
 # the monitor's view of a finished guest
 log=$LOGS/hosted-monitor.log
-qemu_boot "$log" 2 300 "guest=classic guestarg=workers=2 guestarg=requests=4 monitor=wait;guests;guest,0,stats;prof;poweroff" >/dev/null
+qemu_boot "$log" 2 300 "guest=classic guestarg=workers=2 guestarg=requests=4 monitor=mem;wait;guests;guest,0,stats;prof;mem;poweroff" >/dev/null
+free_before=$(tr -d '\r' < "$log" | sed -n 's/^  pages: [0-9]* total, \([0-9]*\) free.*/\1/p' | head -1)
+free_after=$(tr -d '\r' < "$log" | sed -n 's/^  pages: [0-9]* total, \([0-9]*\) free.*/\1/p' | tail -1)
+echo "# free pages with the guest running: $free_before, after it ended: $free_after"
+check monitor/memory-given-back test -n "$free_after" -a "$free_after" -gt $((free_before + 16000))
 check monitor/prof has "  rank  time%  traps%  function"
 check monitor/guests has "   0 classic      exited        0 $sum"
 check monitor/traps has "  traps: privileged [1-9][0-9]* patched [1-9][0-9]* int n"
@@ -42,7 +46,7 @@ check monitor/port-io has "port I/O (in/out):.* 0x1f7 [1-9]"
 
 # host input reaches the guest's UART; its VGA text memory is readable
 log=$LOGS/hosted-echo.log
-qemu_boot "$log" 2 120 "guest=echo monitor=guest,0,send,hello,peel;wait,30;guest,0,screen;poweroff" >/dev/null
+qemu_boot "$log" 2 120 "guest=echo monitor=guest,0,screen;guest,0,send,hello,peel;wait,30;poweroff" >/dev/null
 check uart-input/echoed has "\[echo\] hello peel"
 check uart-input/exited has "guest echo: exited (wrote 0"
 check vga/screen has "^  |"
