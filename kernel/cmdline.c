@@ -63,6 +63,8 @@ static const char *apply(struct cmdline *c, const char *k, size_t kn, const char
         return "unknown option";
     if (word_eq(k, kn, "smp"))
         return parse_uint(v, vn, &u) && u > 0 ? (c->max_cpus = u, (const char *)0) : "wants a CPU count > 0";
+    if (word_eq(k, kn, "apsilent"))
+        return parse_uint(v, vn, &u) && u < 0xffffffffu ? (c->ap_silent = u + 1, (const char *)0) : "wants an APIC id";
     if (word_eq(k, kn, "panic")) {
         if (word_eq(v, vn, "exit")) { c->panic_exit = true; return 0; }
         if (word_eq(v, vn, "halt")) { c->panic_exit = false; return 0; }
@@ -91,6 +93,7 @@ static const char *apply(struct cmdline *c, const char *k, size_t kn, const char
 int cmdline_parse(const char *s, struct cmdline *out, void (*warn)(const char *word, const char *why))
 {
     int bad = 0;
+
     while (s && *s) {
         while (*s == ' ' || *s == '\t' || *s == '\n') s++;
         const char *w = s;

@@ -18,6 +18,7 @@
 #include "kernel/string.h"
 #include "kernel/console.h"
 #include "kernel/panic.h"
+#include "kernel/cmdline.h"
 #include "kernel/x86.h"
 #include "sched/sched.h"
 
@@ -72,9 +73,10 @@ static bool start_ap(unsigned id, uint32_t apic_id)
     tp->cpu = id;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 
+    bool silent = cmdline.ap_silent == apic_id + 1;    /* a test of the timeout below */
     lapic_send(apic_id, ICR_INIT);
     udelay(10000);
-    for (int sipi = 0; sipi < 2 && !c->online; sipi++) {
+    for (int sipi = 0; sipi < 2 && !c->online && !silent; sipi++) {
         lapic_send(apic_id, ICR_STARTUP | (TRAMPOLINE_PHYS >> 12));
         udelay(200);
     }

@@ -35,6 +35,13 @@ st=$(qemu_boot "$log" 4 120 "smp=3 ktest=cpus_all_online,threads_run_everywhere_
 check smp3/three-of-four has "smp: 3 of 4 CPUs online"
 check smp3/tests-pass test "$st" = 1
 
+# An AP that never answers is reported and skipped; the rest come up and work.
+log=$LOGS/boot-apsilent.log
+st=$(qemu_boot "$log" 4 120 "apsilent=2 ktest=threads_run_everywhere_and_migrate,percpu_and_ipi_call panic=exit")
+check apsilent/reported has "smp: cpu with APIC id 2 did not come up within 1000 ms; skipped"
+check apsilent/three-of-four has "smp: 3 of 4 CPUs online"
+check apsilent/others-work test "$st" = 1
+
 # RAM above the PCI hole: the memory map has a hole below 4 GiB.
 log=$LOGS/boot-highmem.log
 st=$(qemu_boot "$log" 2 120 "ktest=page_alloc_contiguous,heap_large,vm_map_unmap,many_threads panic=exit" -m 4608M)
