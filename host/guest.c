@@ -21,7 +21,6 @@
 #include "smp/percpu.h"
 #include "sched/sched.h"
 
-#define GUEST_RAM (64ul << 20)
 #define INFO_AREA 0x10000
 
 static struct guest *guests[GUEST_MAX];
@@ -60,7 +59,8 @@ static const struct mb2_module *find_module(const char *name)
  * 1 MiB, the legacy hole between (backed, for VGA text memory) reserved. */
 static const struct loader_region regions[] = {
     { 0, 0x9fc00, LOADER_RAM }, { 0x9fc00, 0x60400, LOADER_RESERVED },
-    { 0x100000, GUEST_RAM - 0x100000, LOADER_RAM },
+    { 0x100000, GUEST_POOL_BASE - 0x100000, LOADER_RAM },
+    { GUEST_POOL_BASE, GUEST_POOL_SIZE, LOADER_RESERVED },
 };
 
 static void *map_guest(void *ctx, uint64_t paddr, uint64_t len, uint64_t *span)
@@ -85,22 +85,23 @@ static bool make_memory(struct guest *g)
     return true;
 }
 
-/* The executable segments' span: where peels write, and what an unpeel must
- * give back byte for byte (data changes as the guest runs; code must not). */
+/* The (first) executable segment: where peels write, and what an unpeel
+ * must give back byte for byte (data changes as the guest runs; code must
+ * not, but for the scanner's own patches). */
 static void exec_range(struct guest *g, const struct elf32_image *img)
 {
-    uint32_t lo = ~0u, hi = 0;
     for (unsigned i = 0; i < img->phnum; i++) {
         const uint8_t *ph = img->data + img->phoff + 32ul * i;   /* bounds checked by elf32_open */
-        uint32_t type = *(const uint32_t *)ph, paddr = *(const uint32_t *)(ph + 12);
-        uint32_t memsz = *(const uint32_t *)(ph + 20), flags = *(const uint32_t *)(ph + 24);
-        if (type == 1 && (flags & 1) && memsz) {                  /* PT_LOAD, PF_X */
-            if (paddr < lo) lo = paddr;
-            if (paddr + memsz > hi) hi = paddr + memsz;
+        uint32_t type = *(const uint32_t *)ph, offset = *(const uint32_t *)(ph + 4);
+        uint32_t paddr = *(const uint32_t *)(ph + 12), filesz = *(const uint32_t *)(ph + 16);
+        uint32_t flags = *(const uint32_t *)(ph + 24);
+        if (type == 1 && (flags & 1) && filesz) {                 /* the first PT_LOAD with PF_X */
+            g->peels.code_lo = paddr;
+            g->peels.code_hi = paddr + filesz;
+            g->peels.code_file = offset;
+            return;
         }
     }
-    g->peels.code_lo = lo < hi ? lo : 0;
-    g->peels.code_hi = lo < hi ? hi : 0;
 }
 
 static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, uint32_t *info)
@@ -108,7 +109,7 @@ static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, u
     static struct elf32_image img;
     static struct mb1_kernel k;
     static struct mb1_info mi;
-    struct loader_mem mem = { regions, 3, 0x100000, map_guest, g };
+    struct loader_mem mem = { regions, sizeof regions / sizeof regions[0], 0x100000, map_guest, g };
     /* ELF checks first: a truncated image should say so, not "no header" */
     if (elf32_open(&img, g->image, g->image_size) != ELF32_OK)
         return elf32_strerror(&img);

@@ -14,11 +14,17 @@
 #include "host/prof.h"
 
 #define GUEST_NAME 16
+/* The top of guest RAM, marked reserved in the guest's memory map: memory
+ * for native replacements (host/native_mm.c) that the guest never hands out. */
+#define GUEST_RAM       (64u << 20)
+#define GUEST_POOL_SIZE (8u << 20)
+#define GUEST_POOL_BASE (GUEST_RAM - GUEST_POOL_SIZE)
 #define GUEST_MAX 8
 
 enum guest_state { GUEST_LOADING, GUEST_RUNNING, GUEST_EXITED, GUEST_DEAD };
 
 struct thread;
+struct native_mm;
 
 struct guest {
     unsigned id;
@@ -38,6 +44,7 @@ struct guest {
     struct patches patches;
     struct peels peels;
     struct prof prof;
+    struct native_mm *native_mm;     /* the mm peel's host-side state, made on first use */
     struct thread *thread;
     int exit_status;                 /* the guest's isa-debug-exit value, or -1 */
     char why[128];                   /* how it ended */

@@ -69,7 +69,7 @@ static bool number(const char *w, unsigned *out)
 /* One line whose first word is kw; the rest of the words follow. */
 static const char *parse_line(struct cursor *c, const char *kw, struct manifest *m, bool *too_long)
 {
-    char a[MANIFEST_NAME], b[MANIFEST_NAME], d[MANIFEST_NAME], extra[MANIFEST_NAME];
+    char a[MANIFEST_NAME], b[MANIFEST_NAME], d[MANIFEST_NAME], extra[MANIFEST_NAME], extra_word[MANIFEST_NAME];
     struct manifest_subsystem *s = m->nsubsystems ? &m->subsystems[m->nsubsystems - 1] : 0;
     if (same(kw, "subsystem")) {
         if (!word(c, a, sizeof a, too_long)) return "subsystem needs a name";
@@ -91,6 +91,11 @@ static const char *parse_line(struct cursor *c, const char *kw, struct manifest 
         copy(f->symbol, a);
         copy(f->native, b);
         f->nargs = nargs;
+        f->drain = false;
+        if (word(c, extra_word, sizeof extra_word, too_long)) {
+            if (!same(extra_word, "drain")) return "fn takes only the word drain after ARGS";
+            f->drain = true;
+        }
     } else if (same(kw, "keeps")) {
         if (!s) return "keeps before any subsystem";
         if (!word(c, a, sizeof a, too_long)) return "keeps needs a symbol";

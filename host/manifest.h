@@ -6,8 +6,10 @@
  *   # comment
  *   subsystem NAME [outside-gkl]     a peelable unit; outside-gkl: its native
  *                                    code may run without the guest kernel lock
- *   fn SYMBOL NATIVE ARGS            guest function SYMBOL (cdecl, ARGS 32-bit
- *                                    stack arguments) is served by NATIVE
+ *   fn SYMBOL NATIVE ARGS [drain]    guest function SYMBOL (cdecl, ARGS 32-bit
+ *                                    stack arguments) is served by NATIVE; drain:
+ *                                    after an unpeel it stays served until the
+ *                                    native side owns nothing (a free routine)
  *   keeps SYMBOL                     a guest variable the replacement keeps current
  */
 #pragma once
@@ -24,6 +26,7 @@ struct manifest_fn {
     char symbol[MANIFEST_NAME];
     char native[MANIFEST_NAME];
     unsigned nargs;
+    bool drain;
 };
 
 struct manifest_subsystem {

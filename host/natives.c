@@ -53,15 +53,20 @@ static bool decline(struct guest *g, const uint32_t *a, uint32_t *ret)
 }
 
 static const struct native natives[] = {
-    { "fnv1a", fnv1a },
-    { "fnv1a_rounds", fnv1a_rounds },
-    { "test_twice", twice },
-    { "test_decline", decline },
+    { "fnv1a", fnv1a, 0 },
+    { "fnv1a_rounds", fnv1a_rounds, 0 },
+    { "test_twice", twice, 0 },
+    { "test_decline", decline, 0 },
 };
+
+extern const struct native native_mm_alloc, native_mm_free;   /* host/native_mm.c */
 
 const struct native *native_find(const char *name)
 {
+    static const struct native *const more[] = { &native_mm_alloc, &native_mm_free };
     for (unsigned i = 0; i < sizeof natives / sizeof natives[0]; i++)
         if (!strcmp(natives[i].name, name)) return &natives[i];
+    for (unsigned i = 0; i < sizeof more / sizeof more[0]; i++)
+        if (!strcmp(more[i]->name, name)) return more[i];
     return 0;
 }

@@ -23,12 +23,20 @@ void peel_load_manifest(struct guest *g, const char *text, size_t len)
     kprintf("guest %s: manifest names %u peelable subsystems\n", g->name, g->peels.manifest.nsubsystems);
 }
 
-static uint32_t code_sum(struct guest *g)
+/* Does the loaded code, with the scanner's patches undone, equal the
+ * image file's bytes?  After an unpeel it must: peels leave no trace. */
+static bool code_pristine(struct guest *g)
 {
-    uint32_t h = 0x811c9dc5u;
-    for (uint32_t a = g->peels.code_lo; a < g->peels.code_hi; a++)
-        h = (h ^ g->ram[a]) * 0x01000193u;
-    return h;
+    const struct peels *p = &g->peels;
+    if (p->code_file + (uint64_t)(p->code_hi - p->code_lo) > g->image_size)
+        return false;
+    for (uint32_t a = p->code_lo; a < p->code_hi; a++) {
+        const struct patch *scan = patch_find(&g->patches, a);
+        uint8_t byte = scan ? scan->orig[0] : g->ram[a];
+        if (byte != g->image[p->code_file + (a - p->code_lo)])
+            return false;
+    }
+    return true;
 }
 
 /* Every symbol and native of the subsystem must exist before anything is
@@ -55,8 +63,38 @@ static const char *resolve(struct guest *g, const struct manifest_subsystem *s, 
             snprintf(why, sizeof why, "%s lies outside guest memory", s->fns[i].symbol);
             return why;
         }
-        out[i] = (struct peel_site){ sym.value, 0, (uint8_t)idx, (uint8_t)s->fns[i].nargs, n->fn, 0, 0 };
+        out[i] = (struct peel_site){ sym.value, 0, (uint8_t)idx, (uint8_t)s->fns[i].nargs,
+                                     s->fns[i].drain, n, 0, 0 };
     }
+    for (unsigned i = 0; i < s->nkeeps; i++) {
+        struct elf32_symbol sym;
+        if (!elf32_lookup(&img, s->keeps[i], &sym) || !guest_ptr(g, sym.value, 4)) {
+            snprintf(why, sizeof why, "the image has no variable %s", s->keeps[i]);
+            return why;
+        }
+    }
+    return 0;
+}
+
+static void remember_kept(struct guest *g, const struct manifest_subsystem *s)
+{
+    static struct elf32_image img;
+    struct peels *p = &g->peels;
+    if (elf32_open(&img, g->image, g->image_size) != ELF32_OK)
+        return;
+    for (unsigned i = 0; i < s->nkeeps && p->nkept < sizeof p->kept / sizeof p->kept[0]; i++) {
+        struct elf32_symbol sym;
+        if (peel_kept(g, s->keeps[i]) || !elf32_lookup(&img, s->keeps[i], &sym))
+            continue;
+        strncpy_safe(p->kept[p->nkept].symbol, s->keeps[i], MANIFEST_NAME);
+        p->kept[p->nkept++].addr = sym.value;
+    }
+}
+
+uint32_t peel_kept(struct guest *g, const char *symbol)
+{
+    for (unsigned i = 0; i < g->peels.nkept; i++)
+        if (!strcmp(g->peels.kept[i].symbol, symbol)) return g->peels.kept[i].addr;
     return 0;
 }
 
@@ -74,7 +112,9 @@ static const char *peel_on(struct guest *g, unsigned idx)
         for (unsigned j = 0; j < p->nsites; j++)
             if (p->sites[j].addr == new_sites[i].addr)
                 return "one of its functions is already peeled by another subsystem";
-    p->code_sum[idx] = code_sum(g);
+    if (p->draining[idx])
+        return "its previous unpeel is still draining (the native side owns objects)";
+    remember_kept(g, s);
     for (unsigned i = 0; i < s->nfns; i++) {
         struct peel_site *site = &p->sites[p->nsites++];
         *site = new_sites[i];
@@ -85,22 +125,46 @@ static const char *peel_on(struct guest *g, unsigned idx)
     return 0;
 }
 
-static const char *peel_off(struct guest *g, unsigned idx)
+static bool still_owns(struct guest *g, const struct peel_site *site)
+{
+    return site->drain && site->native->owned && site->native->owned(g) > 0;
+}
+
+/* Restore this subsystem's sites, except drain sites whose native side still
+ * owns objects: those wait (peel_safe_point finishes the job). */
+static void disarm(struct guest *g, unsigned idx, bool keep_draining)
 {
     struct peels *p = &g->peels;
     unsigned kept = 0;
     for (unsigned i = 0; i < p->nsites; i++) {
-        if (p->sites[i].subsystem == idx)
-            g->ram[p->sites[i].addr] = p->sites[i].orig;
+        struct peel_site *site = &p->sites[i];
+        if (site->subsystem == idx && !(keep_draining && still_owns(g, site)))
+            g->ram[site->addr] = site->orig;
         else
-            p->sites[kept++] = p->sites[i];
+            p->sites[kept++] = *site;
     }
     p->nsites = kept;
-    p->peeled[idx] = false;
-    uint32_t now = code_sum(g);
-    kprintf("guest %s: unpeel %s: code bytes %s (fnv 0x%08x before the peel, 0x%08x now)\n", g->name,
-            p->manifest.subsystems[idx].name, now == p->code_sum[idx] ? "restored exactly" : "DIFFER",
-            p->code_sum[idx], now);
+    p->draining[idx] = false;
+    for (unsigned i = 0; i < p->nsites; i++)
+        if (p->sites[i].subsystem == idx) p->draining[idx] = true;
+    if (p->draining[idx]) {
+        kprintf("guest %s: unpeel %s: draining: the native side still owns objects the guest will free\n",
+                g->name, p->manifest.subsystems[idx].name);
+        return;
+    }
+    bool others = false;
+    for (unsigned i = 0; i < p->nsites; i++)
+        others = true;                               /* other subsystems' traps are still in */
+    kprintf("guest %s: unpeel %s: code bytes %s\n", g->name, p->manifest.subsystems[idx].name,
+            others ? "restored (other peels remain in place)"
+                   : code_pristine(g) ? "restored exactly: the code equals the image file's, but for the scanner's patches"
+                                      : "DIFFER from the image file");
+}
+
+static const char *peel_off(struct guest *g, unsigned idx)
+{
+    g->peels.peeled[idx] = false;
+    disarm(g, idx, true);
     return 0;
 }
 
@@ -138,6 +202,13 @@ const char *peel_request(struct guest *g, const char *name, bool peel)
 void peel_safe_point(struct guest *g)
 {
     int r = __atomic_exchange_n(&g->peels.request, 0, __ATOMIC_ACQ_REL);
+    for (unsigned i = 0; i < g->peels.manifest.nsubsystems && !g->peels.stepping; i++) {
+        bool owns = false;
+        for (unsigned k = 0; g->peels.draining[i] && k < g->peels.nsites; k++)
+            owns |= g->peels.sites[k].subsystem == i && still_owns(g, &g->peels.sites[k]);
+        if (g->peels.draining[i] && !owns)
+            disarm(g, i, false);                     /* drained: the last sites go */
+    }
     if (r && g->peels.stepping) {
         g->peels.request = r;                        /* mid fall-through: at the next safe point */
         return;
@@ -159,7 +230,7 @@ bool peel_call(struct guest *g, struct trapframe *tf)
             continue;
         const uint32_t *stack = guest_ptr(g, (uint32_t)tf->rsp, 4 * (s->nargs + 1u));
         uint32_t ret;
-        if (!stack || !s->fn(g, stack + 1, &ret)) {
+        if (!stack || !s->native->fn(g, stack + 1, &ret)) {
             /* The guest's own code runs: its first byte back for exactly one
              * instruction (TF), then the trap byte again (peel_step_done). */
             s->fell_through++;
@@ -222,8 +293,8 @@ static void cmd_peels(int argc, char **argv)
             for (unsigned k = 0; k < p->nsites; k++)
                 if (p->sites[k].subsystem == i) fell += p->sites[k].fell_through;
             kprintf("  guest %u %-10s %-8s %s, %u functions, %lu native calls, %lu fell through\n", gi,
-                    s->name, p->peeled[i] ? "peeled" : "guest", s->outside_gkl ? "outside the GKL" : "under the GKL",
-                    s->nfns, p->calls[i], fell);
+                    s->name, p->peeled[i] ? "peeled" : p->draining[i] ? "draining" : "guest",
+                    s->outside_gkl ? "outside the GKL" : "under the GKL", s->nfns, p->calls[i], fell);
         }
     }
 }

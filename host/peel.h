@@ -24,25 +24,39 @@ struct guest;
  * steps it, and re-arms the trap. */
 typedef bool (*native_fn_t)(struct guest *g, const uint32_t *args, uint32_t *ret);
 
-struct native { const char *name; native_fn_t fn; };
+struct native {
+    const char *name;
+    native_fn_t fn;
+    uint64_t (*owned)(struct guest *g);   /* objects the native side holds (for drain), or NULL */
+};
 const struct native *native_find(const char *name);
+
+/* The guest address of a variable the subsystem `keeps` current (resolved
+ * at peel time from the image's symbols), or 0. */
+uint32_t peel_kept(struct guest *g, const char *symbol);
 
 struct peel_site {
     uint32_t addr;                   /* the guest function's entry */
     uint8_t orig;                    /* the byte the trap replaced */
     uint8_t subsystem;
     uint8_t nargs;
-    native_fn_t fn;
+    bool drain;                      /* stays after an unpeel while the native owns objects */
+    const struct native *native;
     uint64_t calls, fell_through;
 };
+
+struct peel_kept { char symbol[MANIFEST_NAME]; uint32_t addr; };
 
 struct peels {
     struct manifest manifest;
     bool have_manifest;
     bool peeled[MANIFEST_MAX_SUBSYSTEMS];
+    bool draining[MANIFEST_MAX_SUBSYSTEMS];   /* unpeeled, its drain sites still armed */
+    struct peel_kept kept[MANIFEST_MAX_SUBSYSTEMS * MANIFEST_MAX_KEEPS];
+    unsigned nkept;
     uint64_t calls[MANIFEST_MAX_SUBSYSTEMS];
-    uint32_t code_lo, code_hi;       /* for the restore check */
-    uint32_t code_sum[MANIFEST_MAX_SUBSYSTEMS];
+    uint32_t code_lo, code_hi;       /* the executable segment, for the restore check */
+    uint32_t code_file;              /* its offset in the image file */
     struct peel_site sites[PEEL_MAX_SITES];
     unsigned nsites;
     volatile int request;            /* subsystem index + 1, negative to unpeel, 0 none */

@@ -21,8 +21,8 @@ digest_ok() {   # W R: the log's DIGEST equals the reference model's
     test -n "$want" -a "$got" = "$want"
 }
 
-# every subset of the peelable subsystems (today: {} and {checksum})
-for peels in none checksum; do
+# every subset of the peelable subsystems (today: checksum and mm)
+for peels in none checksum mm mm,checksum; do
     log=$LOGS/peel-boot-$peels.log
     words="guest=classic guestarg=workers=4 guestarg=requests=12 oneshot panic=exit"
     [ "$peels" = none ] || words="$words peel=$peels"
@@ -45,6 +45,22 @@ for smp in 2 4; do
     check "churn-smp$smp/native-calls" has "checksum   peeled   outside the GKL, 2 functions, [1-9][0-9]* native calls"
     check "churn-smp$smp/host-survives" test "$st" = 0
 done
+
+# mm: peeled at boot then unpeeled while the guest holds native objects
+# (drain until it frees them); peeled at run time over objects the guest
+# made itself (their kfree falls through to the guest's allocator)
+log=$LOGS/peel-mm-drain.log
+qemu_boot "$log" 2 600 "guest=classic guestarg=workers=8 guestarg=requests=24 peel=mm,checksum monitor=sleep,1000;unpeel,mm;wait;peels;poweroff" >/dev/null
+check mm-drain/digest digest_ok 8 24
+check mm-drain/draining has "unpeel mm: draining: the native side still owns objects"
+check mm-drain/drained has "unpeel mm: code bytes restored (other peels remain in place)"
+check mm-drain/no-blocks-leaked has "\[classic\] classic: cache .* 0 kmalloc blocks live"
+log=$LOGS/peel-mm-late.log
+qemu_boot "$log" 2 600 "guest=classic guestarg=workers=8 guestarg=requests=24 monitor=sleep,1000;peel,mm;wait;peels;unpeel,mm;sleep,100;peels;poweroff" >/dev/null
+check mm-late/digest digest_ok 8 24
+check mm-late/fell-through has "guest 0 mm         peeled   under the GKL, 2 functions, [0-9]* native calls, [1-9][0-9]* fell through"
+check mm-late/no-blocks-leaked has "\[classic\] classic: cache .* 0 kmalloc blocks live"
+check mm-late/fsck has "\[classic\] fsck: clean"
 
 # the framework on a small subject: a native that serves every call, one
 # that always falls through to the guest's code (single step over the

@@ -21,7 +21,7 @@ static void classic_manifest(void **s)
     assert_null(parse("# comment\n\nsubsystem checksum outside-gkl\n"
                       "    fn svc_checksum fnv1a 2   # trailing comment\n"
                       "    fn svc_hash_rounds fnv1a_rounds 4\n"
-                      "subsystem mm\n  fn kmalloc native_kmalloc 1\n  keeps mm_free_pages\n"));
+                      "subsystem mm\n  fn kmalloc native_kmalloc 1\n  fn kfree native_kfree 1 drain\n  keeps mm_free_pages\n"));
     assert_int_equal(m.nsubsystems, 2);
     const struct manifest_subsystem *c = manifest_find(&m, "checksum");
     assert_non_null(c);
@@ -32,6 +32,8 @@ static void classic_manifest(void **s)
     assert_int_equal(c->fns[1].nargs, 4);
     const struct manifest_subsystem *mm = manifest_find(&m, "mm");
     assert_false(mm->outside_gkl);
+    assert_false(mm->fns[0].drain);
+    assert_true(mm->fns[1].drain);
     assert_int_equal(mm->nkeeps, 1);
     assert_string_equal(mm->keeps[0], "mm_free_pages");
     assert_null(manifest_find(&m, "fs"));
@@ -54,7 +56,8 @@ static void errors_name_the_line(void **s)
         { "subsystem a\n fn f g 9\n", "manifest line 2: fn ARGS must be a number from 0 to 8" },
         { "subsystem a inside\n fn f g 1\n", "manifest line 1: subsystem takes only the word outside-gkl after its name" },
         { "subsystem a\n\n\n frob x\n", "manifest line 4: unknown keyword (want subsystem, fn or keeps)" },
-        { "subsystem a\n fn f g 1 extra\n", "manifest line 2: unexpected words at the end of the line" },
+        { "subsystem a\n fn f g 1 extra\n", "manifest line 2: fn takes only the word drain after ARGS" },
+        { "subsystem a\n fn f g 1 drain more\n", "manifest line 2: unexpected words at the end of the line" },
         { "subsystem a\n", "manifest line 2: a subsystem without functions" },
         { "subsystem\n", "manifest line 1: subsystem needs a name" },
         { "keeps x\n", "manifest line 1: keeps before any subsystem" },
