@@ -152,7 +152,7 @@ bench: deps iso $(GUEST_TARGETS)
 	@BUILD=$(BUILD) QEMU=$(QEMU) sh tests/bench/classic.sh
 
 # The SMP stress suite (tests/stress): every case at each CPU count.
-stress: deps iso
+stress: deps iso $(TEST_DEPS)
 	@BUILD=$(BUILD) QEMU=$(QEMU) SMP="$(STRESS_SMP)" DURATION=$(DURATION) \
 		$(if $(FAILALLOC),FAILALLOC=$(FAILALLOC)) sh tests/stress/run.sh
 

@@ -299,6 +299,33 @@ static void cmd_peels(int argc, char **argv)
     }
 }
 
+/* churn S A B ...: for S seconds, toggle a random one of the named
+ * subsystems of guest 0 at random intervals (a fixed seed: a run can be
+ * repeated), while the workload runs.  The stress suite's peel churn. */
+static void cmd_churn(int argc, char **argv)
+{
+    struct guest *g = guest_of(0);
+    unsigned secs = 0, peels = 0, unpeels = 0, refused = 0;
+    for (const char *c = argc > 1 ? argv[1] : ""; *c >= '0' && *c <= '9'; c++) secs = secs * 10 + (*c - '0');
+    if (argc < 3 || !g || !secs) {
+        kprintf("usage: churn SECONDS SUBSYSTEM...\n");
+        return;
+    }
+    uint64_t deadline = time_ns() + secs * 1000000000ull, x = 0x9e3779b97f4a7c15ull;
+    while (time_ns() < deadline && g->state == GUEST_RUNNING) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        const char *name = argv[2 + x % (unsigned)(argc - 2)];
+        const struct manifest_subsystem *s = g->peels.have_manifest ? manifest_find(&g->peels.manifest, name) : 0;
+        bool peel = !s || !g->peels.peeled[s - g->peels.manifest.subsystems];
+        if (peel_request(g, name, peel)) refused++;
+        else if (peel) peels++;
+        else unpeels++;
+        thread_sleep_ns((50 + (x >> 32) % 250) * 1000000ull);
+    }
+    kprintf("  churn: %u peels, %u unpeels requested, %u refused (pending, draining or not running)\n",
+            peels, unpeels, refused);
+}
+
 static void cmd_sleep(int argc, char **argv)
 {
     unsigned ms = 0;
@@ -312,4 +339,5 @@ void peel_monitor_init(void)
     monitor_register("unpeel", "unpeel SUBSYSTEM: give it back to the guest's own code", cmd_peel);
     monitor_register("peels", "subsystems per guest: peeled or not, native calls", cmd_peels);
     monitor_register("sleep", "sleep MS: pause the monitor (scripts)", cmd_sleep);
+    monitor_register("churn", "churn S A B...: peel and unpeel those subsystems at random for S seconds", cmd_churn);
 }

@@ -3,8 +3,9 @@
 #
 # Boots the ISO at each CPU count and runs every stress case for DURATION
 # seconds, then the controls that end a run on purpose: the hang control
-# (the watchdog must fire) at the smallest count >= 2, and a fault-injection
-# run (failalloc=) at the largest count.  Writes $BUILD/stress/results.csv,
+# (the watchdog must fire) at the smallest count >= 2, peel churn on the
+# hosted classic image at -smp 2 and 4, and a fault-injection run
+# (failalloc=) at the largest count.  Writes $BUILD/stress/results.csv,
 # results.json and scaling.png; prints TAP; exits non-zero on any failure.
 . tests/stress/lib.sh
 SMP=${SMP:-1 2 4 8}
@@ -41,6 +42,26 @@ line=$(stress_hang_control "$hang_log" "${hang_smp:-2}" "control-smp${hang_smp:-
 say "$line"
 case "$line" in ok*) r=pass ;; *) r=fail ;; esac
 echo "control,${hang_smp:-2},hang-control,,,,,,$r,watchdog NMI backtrace + EXIT_HANG" >> "$CSV"
+
+# Peel churn: the hosted classic workload while its subsystems are peeled
+# and unpeeled at random for DURATION seconds; the digest must equal the
+# reference model's and the file system must stay consistent.
+. tests/qemu.sh
+requests=$(( DURATION * 3 > 16 ? DURATION * 3 : 16 ))
+want=$("$BUILD/guest/classic-refmodel" 8 "$requests" | sed -n 's/^DIGEST //p')
+for smp in 2 4; do
+    log=$LOGS/peel-churn-smp$smp.log
+    qemu_boot "$log" "$smp" $(( DURATION * 20 + 300 )) \
+        "guest=classic guestarg=workers=8 guestarg=requests=$requests monitor=churn,$DURATION,mm,checksum;wait;peels;poweroff" >/dev/null
+    got=$(tr -d '\r' < "$log" | sed -n 's/^\[classic\] DIGEST //p')
+    churn=$(tr -d '\r' < "$log" | sed -n 's/^  churn: //p')
+    if [ -n "$want" ] && [ "$got" = "$want" ] && grep -aq "fsck: clean" "$log" && grep -aq " 0 kmalloc blocks live" "$log"; then
+        say "ok - peel-churn-smp$smp # digest $got, $churn"; r=pass
+    else
+        say "not ok - peel-churn-smp$smp # digest $got, want $want (log: $log)"; r=fail
+    fi
+    echo "peel,$smp,peel-churn,$DURATION,,,,,$r,$churn" >> "$CSV"
+done
 
 max_smp=$(for s in $SMP; do echo "$s"; done | sort -n | tail -1)
 run_all failalloc "$max_smp" "$FAIL_SECS" "failalloc=$FAILALLOC"
