@@ -60,7 +60,7 @@ for smp in 2 4; do
     else
         say "not ok - peel-churn-smp$smp # digest $got, want $want (log: $log)"; r=fail
     fi
-    echo "peel,$smp,peel-churn,$DURATION,,,,,$r,$churn" >> "$CSV"
+    echo "peel,$smp,peel-churn,$DURATION,,,,,$r,\"$churn\"" >> "$CSV"
 done
 
 max_smp=$(for s in $SMP; do echo "$s"; done | sort -n | tail -1)
