@@ -57,6 +57,7 @@ void guest_end(struct guest *g, enum guest_state how, int status, const char *wh
 void guest_release(struct guest *g);
 struct guest *guest_of(unsigned id);
 unsigned guest_count(void);
+bool guest_any_running(void);
 /* Guest-physical [gpa, gpa + len) as a host pointer, or NULL if not all RAM. */
 void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len);
 void guest_monitor_init(void);
