@@ -104,37 +104,37 @@ static void exec_range(struct guest *g, const struct elf32_image *img)
 
 static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, uint32_t *info)
 {
-    static struct elf32_image img;
-    static struct mb1_kernel k;
+    struct elf32_image *img = &g->elf;
+    static struct mb1_kernel k;             /* guests start one at a time, from the init thread */
     static struct mb1_info mi;
     struct loader_mem mem = { regions, sizeof regions / sizeof regions[0], 0x100000, map_guest, g };
     /* ELF checks first: a truncated image should say so, not "no header" */
-    if (elf32_open(&img, g->image, g->image_size) != ELF32_OK)
-        return elf32_strerror(&img);
+    if (elf32_open(img, g->image, g->image_size) != ELF32_OK)
+        return elf32_strerror(img);
     if (mb1_open(&k, g->image, g->image_size) != MB1_OK)
         return mb1_kernel_strerror(&k);
-    if (elf32_load(&img, &mem) != ELF32_OK)
-        return elf32_strerror(&img);
+    if (elf32_load(img, &mem) != ELF32_OK)
+        return elf32_strerror(img);
     struct mb1_boot b = { .header_flags = k.header.flags, .cmdline = cmdline,
-                          .area_base = (uint32_t)((img.hi + 4095) & ~4095ull), .area_size = INFO_AREA,
-                          .kernel_lo = img.lo, .kernel_hi = img.hi };
+                          .area_base = (uint32_t)((img->hi + 4095) & ~4095ull), .area_size = INFO_AREA,
+                          .kernel_lo = img->lo, .kernel_hi = img->hi };
     if (mb1_build_info(&b, &mem, &mi) != MB1_OK)
         return mb1_info_strerror(&mi);
-    *entry = img.entry_phys;
+    *entry = img->entry_phys;
     *info = mi.info_addr;
-    exec_range(g, &img);
+    exec_range(g, img);
     /* the scan starts at the entry point and at every function the image names */
-    size_t n = elf32_symbol_count(&img), nstarts = 0;
+    size_t n = elf32_symbol_count(img), nstarts = 0;
     uint32_t *starts = kmalloc((n + 1) * sizeof *starts);
     if (!starts)
         return "out of memory for the scan";
-    starts[nstarts++] = img.entry_phys;
+    starts[nstarts++] = img->entry_phys;
     for (size_t i = 0; i < n; i++) {
         struct elf32_symbol s;
-        if (elf32_symbol(&img, i, &s) && s.type == ELF32_STT_FUNC && s.value >= img.lo && s.value < img.hi)
+        if (elf32_symbol(img, i, &s) && s.type == ELF32_STT_FUNC && s.value >= img->lo && s.value < img->hi)
             starts[nstarts++] = s.value;
     }
-    bool ok = scan_and_patch(g, starts, nstarts, img.lo, img.hi);
+    bool ok = scan_and_patch(g, starts, nstarts, img->lo, img->hi);
     kfree(starts);
     return ok ? 0 : "out of memory while scanning";
 }

@@ -12,6 +12,7 @@
 #include "host/scan.h"
 #include "host/peel.h"
 #include "host/prof.h"
+#include "loader/elf32.h"
 
 #define GUEST_NAME 16
 /* The top of guest RAM, marked reserved in the guest's memory map: memory
@@ -33,6 +34,7 @@ struct guest {
     char sha256[65];                 /* of the image module, as GRUB loaded it */
     const uint8_t *image;            /* the module: read-only, never modified */
     size_t image_size;
+    struct elf32_image elf;          /* the image, checked once: symbols for peels and the profiler */
     uint8_t *ram;                    /* guest-physical 0 .. ram_size, in the direct map */
     uint64_t ram_size;
     uint64_t root;                   /* the guest address space's PML4 (physical) */

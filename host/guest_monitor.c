@@ -58,8 +58,7 @@ static void guest_stats(struct guest *g);
 
 static void cmd_guest(int argc, char **argv)
 {
-    unsigned id = argc > 1 ? (unsigned)(argv[1][0] - '0') : ~0u;
-    struct guest *g = guest_of(id);
+    struct guest *g = guest_of(monitor_uint(argc, argv, 1, ~0u));
     if (argc < 3 || !g) {
         kprintf("usage: guest N stats | guest N screen | guest N send TEXT\n");
         return;
@@ -97,11 +96,7 @@ static void guest_stats(struct guest *g)
 /* wait [S]: until every guest has ended, or S seconds (default 60) */
 static void cmd_wait(int argc, char **argv)
 {
-    unsigned limit = 60;
-    if (argc > 1) {
-        limit = 0;
-        for (const char *p = argv[1]; *p >= '0' && *p <= '9'; p++) limit = limit * 10 + (*p - '0');
-    }
+    unsigned limit = monitor_uint(argc, argv, 1, 60);
     uint64_t deadline = time_ns() + limit * 1000000000ull;
     while (guest_any_running() && time_ns() < deadline)
         thread_sleep_ns(50000000ull);

@@ -40,18 +40,16 @@ static bool code_pristine(struct guest *g)
 }
 
 /* Every symbol and native of the subsystem must exist before anything is
- * written: a peel happens whole or not at all. */
+ * written: a peel happens whole or not at all.  Fills the sites and the kept
+ * variables' addresses. */
 static const char *resolve(struct guest *g, const struct manifest_subsystem *s, unsigned idx,
-                           struct peel_site *out)
+                           struct peel_site *out, struct peel_kept *kept)
 {
-    static struct elf32_image img;
     static char why[96];
-    if (elf32_open(&img, g->image, g->image_size) != ELF32_OK)
-        return elf32_strerror(&img);
     for (unsigned i = 0; i < s->nfns; i++) {
         struct elf32_symbol sym;
         const struct native *n = native_find(s->fns[i].native);
-        if (!elf32_lookup(&img, s->fns[i].symbol, &sym) || sym.type != ELF32_STT_FUNC) {
+        if (!elf32_lookup(&g->elf, s->fns[i].symbol, &sym) || sym.type != ELF32_STT_FUNC) {
             snprintf(why, sizeof why, "the image has no function %s", s->fns[i].symbol);
             return why;
         }
@@ -68,26 +66,24 @@ static const char *resolve(struct guest *g, const struct manifest_subsystem *s, 
     }
     for (unsigned i = 0; i < s->nkeeps; i++) {
         struct elf32_symbol sym;
-        if (!elf32_lookup(&img, s->keeps[i], &sym) || !guest_ptr(g, sym.value, 4)) {
+        if (!elf32_lookup(&g->elf, s->keeps[i], &sym) || !guest_ptr(g, sym.value, 4)) {
             snprintf(why, sizeof why, "the image has no variable %s", s->keeps[i]);
             return why;
         }
+        strncpy_safe(kept[i].symbol, s->keeps[i], MANIFEST_NAME);
+        kept[i].addr = sym.value;
     }
     return 0;
 }
 
-static void remember_kept(struct guest *g, const struct manifest_subsystem *s)
+static void remember_kept(struct peels *p, const struct peel_kept *kept, unsigned n)
 {
-    static struct elf32_image img;
-    struct peels *p = &g->peels;
-    if (elf32_open(&img, g->image, g->image_size) != ELF32_OK)
-        return;
-    for (unsigned i = 0; i < s->nkeeps && p->nkept < sizeof p->kept / sizeof p->kept[0]; i++) {
-        struct elf32_symbol sym;
-        if (peel_kept(g, s->keeps[i]) || !elf32_lookup(&img, s->keeps[i], &sym))
-            continue;
-        strncpy_safe(p->kept[p->nkept].symbol, s->keeps[i], MANIFEST_NAME);
-        p->kept[p->nkept++].addr = sym.value;
+    for (unsigned i = 0; i < n && p->nkept < sizeof p->kept / sizeof p->kept[0]; i++) {
+        bool known = false;
+        for (unsigned k = 0; k < p->nkept; k++)
+            known |= !strcmp(p->kept[k].symbol, kept[i].symbol);
+        if (!known)
+            p->kept[p->nkept++] = kept[i];
     }
 }
 
@@ -103,18 +99,19 @@ static const char *peel_on(struct guest *g, unsigned idx)
     struct peels *p = &g->peels;
     const struct manifest_subsystem *s = &p->manifest.subsystems[idx];
     struct peel_site new_sites[MANIFEST_MAX_FNS];
+    struct peel_kept kept[MANIFEST_MAX_KEEPS];
+    if (p->draining[idx])
+        return "its previous unpeel is still draining (the native side owns objects)";
     if (p->nsites + s->nfns > PEEL_MAX_SITES)
         return "too many peeled functions";
-    const char *why = resolve(g, s, idx, new_sites);
+    const char *why = resolve(g, s, idx, new_sites, kept);
     if (why)
         return why;
     for (unsigned i = 0; i < s->nfns; i++)
         for (unsigned j = 0; j < p->nsites; j++)
             if (p->sites[j].addr == new_sites[i].addr)
                 return "one of its functions is already peeled by another subsystem";
-    if (p->draining[idx])
-        return "its previous unpeel is still draining (the native side owns objects)";
-    remember_kept(g, s);
+    remember_kept(p, kept, s->nkeeps);
     for (unsigned i = 0; i < s->nfns; i++) {
         struct peel_site *site = &p->sites[p->nsites++];
         *site = new_sites[i];
@@ -305,8 +302,7 @@ static void cmd_peels(int argc, char **argv)
 static void cmd_churn(int argc, char **argv)
 {
     struct guest *g = guest_of(0);
-    unsigned secs = 0, peels = 0, unpeels = 0, refused = 0;
-    for (const char *c = argc > 1 ? argv[1] : ""; *c >= '0' && *c <= '9'; c++) secs = secs * 10 + (*c - '0');
+    unsigned secs = monitor_uint(argc, argv, 1, 0), peels = 0, unpeels = 0, refused = 0;
     if (argc < 3 || !g || !secs) {
         kprintf("usage: churn SECONDS SUBSYSTEM...\n");
         return;
@@ -326,18 +322,10 @@ static void cmd_churn(int argc, char **argv)
             peels, unpeels, refused);
 }
 
-static void cmd_sleep(int argc, char **argv)
-{
-    unsigned ms = 0;
-    for (const char *c = argc > 1 ? argv[1] : "0"; *c >= '0' && *c <= '9'; c++) ms = ms * 10 + (*c - '0');
-    thread_sleep_ns(ms * 1000000ull);
-}
-
 void peel_monitor_init(void)
 {
     monitor_register("peel", "peel SUBSYSTEM: replace it by native code (guest 0)", cmd_peel);
     monitor_register("unpeel", "unpeel SUBSYSTEM: give it back to the guest's own code", cmd_peel);
     monitor_register("peels", "subsystems per guest: peeled or not, native calls", cmd_peels);
-    monitor_register("sleep", "sleep MS: pause the monitor (scripts)", cmd_sleep);
     monitor_register("churn", "churn S A B...: peel and unpeel those subsystems at random for S seconds", cmd_churn);
 }

@@ -9,17 +9,14 @@
 
 void prof_init(struct guest *g)
 {
-    static struct elf32_image img;
     struct prof *p = &g->prof;
-    if (elf32_open(&img, g->image, g->image_size) != ELF32_OK)
-        return;
-    size_t n = elf32_symbol_count(&img), k = 0;
+    size_t n = elf32_symbol_count(&g->elf), k = 0;    /* g->elf was checked by the loader */
     p->fns = kzalloc((n ? n : 1) * sizeof *p->fns);
     if (!p->fns)
         return;
     for (size_t i = 0; i < n; i++) {
         struct elf32_symbol s;
-        if (!elf32_symbol(&img, i, &s) || s.type != ELF32_STT_FUNC || !s.size)
+        if (!elf32_symbol(&g->elf, i, &s) || s.type != ELF32_STT_FUNC || !s.size)
             continue;
         size_t j = k++;                           /* insertion sort: images have few thousand */
         while (j > 0 && p->fns[j - 1].addr > s.value) { p->fns[j] = p->fns[j - 1]; j--; }
@@ -90,11 +87,7 @@ void prof_report(struct guest *g, unsigned top)
 
 static void cmd_prof(int argc, char **argv)
 {
-    unsigned top = 15;
-    if (argc > 1) {
-        top = 0;
-        for (const char *c = argv[1]; *c >= '0' && *c <= '9'; c++) top = top * 10 + (*c - '0');
-    }
+    unsigned top = monitor_uint(argc, argv, 1, 15);
     for (unsigned i = 0; i < guest_count(); i++)
         prof_report(guest_of(i), top);
 }

@@ -29,6 +29,16 @@ void monitor_register(const char *name, const char *help, monitor_fn_t fn)
         commands[ncommands++] = (struct command){ name, help, fn };
 }
 
+unsigned monitor_uint(int argc, char **argv, int i, unsigned dflt)
+{
+    if (i >= argc || argv[i][0] < '0' || argv[i][0] > '9')
+        return dflt;
+    unsigned v = 0;
+    for (const char *c = argv[i]; *c >= '0' && *c <= '9' && v < 100000000u; c++)
+        v = v * 10 + (*c - '0');
+    return v;
+}
+
 static void cmd_help(int argc, char **argv)
 {
     (void)argc; (void)argv;
@@ -93,6 +103,11 @@ static void cmd_fault(int argc, char **argv)
     volatile uint64_t *lower_half = (volatile uint64_t *)8;   /* unmapped in the host */
     __asm__ volatile("" : "+r"(lower_half));                    /* hide the constant from gcc */
     *lower_half = 1;
+}
+
+static void cmd_sleep(int argc, char **argv)
+{
+    thread_sleep_ns(monitor_uint(argc, argv, 1, 0) * 1000000ull);
 }
 
 static void cmd_poweroff(int argc, char **argv)
@@ -165,6 +180,7 @@ void monitor_main(void)
     monitor_register("threads", "every thread: state, CPU, affinity, migrations", cmd_threads);
     monitor_register("mem", "physical pages and heap", cmd_mem);
     monitor_register("uptime", "time since boot", cmd_uptime);
+    monitor_register("sleep", "sleep MS: pause the monitor (scripts)", cmd_sleep);
     monitor_register("poweroff", "turn the machine off", cmd_poweroff);
     monitor_register("panic", "panic on purpose (shows the backtrace; stops the machine)", cmd_panic);
     monitor_register("fault", "touch an unmapped address (page fault in the host)", cmd_fault);

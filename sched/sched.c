@@ -116,9 +116,8 @@ static void ask_for_work(struct cpu *c)
 
 static int first_online(cpumask_t mask)
 {
-    for (unsigned i = 0; i < ncpus; i++)
-        if ((mask & bit(i)) && cpu_of(i)->online) return i;
-    return -1;
+    mask &= cpus_online();
+    return mask ? __builtin_ctzll(mask) : -1;
 }
 
 /* ---- switching ------------------------------------------------------------ */

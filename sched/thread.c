@@ -39,10 +39,7 @@ static void init_common(struct thread *t, const char *name, cpumask_t affinity)
 
 struct thread *thread_create_on(const char *name, void (*fn)(void *), void *arg, cpumask_t affinity)
 {
-    cpumask_t online = 0;
-    for (unsigned i = 0; i < ncpus; i++)
-        if (cpu_of(i)->online) online |= (cpumask_t)1 << i;
-    if (!(affinity & online))
+    if (!(affinity & cpus_online()))
         return 0;
     struct thread *t = kzalloc(sizeof *t);
     if (!t)

@@ -4,6 +4,14 @@
 struct cpu cpus[MAX_CPUS];
 unsigned ncpus = 1;
 
+cpumask_t cpus_online(void)
+{
+    cpumask_t m = 0;
+    for (unsigned i = 0; i < ncpus; i++)
+        if (cpus[i].online) m |= (cpumask_t)1 << i;
+    return m;
+}
+
 /* Runs on the CPU itself: after this, this_cpu() works. */
 void percpu_init(unsigned id, uint32_t apic_id)
 {

@@ -84,3 +84,4 @@ static inline struct thread *current_thread(void)
 }
 
 void percpu_init(unsigned id, uint32_t apic_id);
+cpumask_t cpus_online(void);        /* a bit for each CPU that is up */

@@ -25,3 +25,20 @@ describe_status() {
         *) echo "QEMU exited with status $1" ;;
     esac
 }
+
+# TAP helpers for the suites: check NAME COMMAND... prints ok/not ok (with
+# the current $log); has PATTERN greps the current $log.
+check() {
+    name=$1; shift
+    if "$@"; then echo "ok - $name"; else echo "not ok - $name (log: $log)"; fi
+}
+has() { grep -aq -- "$1" "$log"; }
+
+# classic_digest_ok W R: the current $log's DIGEST equals the reference
+# model's for that workload (and says both, as a TAP comment).
+classic_digest_ok() {
+    want=$("$BUILD/guest/classic-refmodel" "$1" "$2" | sed -n 's/^DIGEST //p')
+    got=$(tr -d '\r' < "$log" | sed -n 's/^\[classic\] DIGEST //p')
+    echo "# ${name:-digest} (W=$1 R=$2): hosted $got, reference $want" >&2
+    test -n "$want" -a "$got" = "$want"
+}

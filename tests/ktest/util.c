@@ -1,14 +1,6 @@
 #include "tests/ktest/util.h"
 #include "kernel/heap.h"
 
-cpumask_t kt_online_mask(void)
-{
-    cpumask_t m = 0;
-    for (unsigned i = 0; i < ncpus; i++)
-        if (cpu_of(i)->online) m |= (cpumask_t)1 << i;
-    return m;
-}
-
 unsigned kt_run_on_each_cpu(void (*fn)(void *), void *arg, unsigned per_cpu)
 {
     unsigned n = ncpus * per_cpu, failed = 0;

@@ -8,4 +8,3 @@
 /* Run fn(arg) in `per_cpu` threads pinned to each online CPU; join them all.
  * Returns the number of threads that could not be created. */
 unsigned kt_run_on_each_cpu(void (*fn)(void *), void *arg, unsigned per_cpu);
-cpumask_t kt_online_mask(void);

@@ -89,7 +89,7 @@ static void churn_finish(struct stress_run *r)
     while (__atomic_load_n(&c.detached_done, __ATOMIC_ACQUIRE) < c.detached && time_ns() < until)
         thread_sleep_ns(10 * MS);
     stress_add_ops(r, c.detached);
-    cpumask_t online = stress_online_mask(), switched = 0;
+    cpumask_t online = cpus_online(), switched = 0;
     for (unsigned i = 0; i < r->ncpus; i++)
         if (cpu_of(i)->switches != c.switches0[i]) switched |= (cpumask_t)1 << i;
     if (c.ran != c.created || c.detached_done != c.detached || c.bad_code)

@@ -41,14 +41,6 @@ void stress_note(struct stress_run *r, const char *fmt, ...)
     va_end(ap);
 }
 
-cpumask_t stress_online_mask(void)
-{
-    cpumask_t m = 0;
-    for (unsigned i = 0; i < ncpus; i++)
-        if (cpu_of(i)->online) m |= (cpumask_t)1 << i;
-    return m;
-}
-
 uint64_t stress_rand(uint64_t *s)
 {
     uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ull;

@@ -71,7 +71,6 @@ static inline void stress_alloc_failed(struct stress_run *r)
 void stress_fail(struct stress_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A note printed with a passing result (e.g. the worst lateness seen). */
 void stress_note(struct stress_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-cpumask_t stress_online_mask(void);
 /* A cheap per-thread generator for sizes and choices. */
 uint64_t stress_rand(uint64_t *state);
 

@@ -4,12 +4,6 @@
 . tests/qemu.sh
 LOGS=$BUILD/test-logs
 
-check() {   # name, condition-command...
-    name=$1; shift
-    if "$@"; then echo "ok - $name"; else echo "not ok - $name (log: $log)"; fi
-}
-has() { grep -q "$1" "$log"; }
-
 # No ACPI at all: one CPU, a clear message, and the scheduler still works.
 log=$LOGS/boot-noacpi.log
 st=$(qemu_boot "$log" 4 120 "ktest=thread_create_join,mutex_exact_count panic=exit" -machine acpi=off)

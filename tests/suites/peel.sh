@@ -7,19 +7,6 @@
 . tests/qemu.sh
 LOGS=$BUILD/test-logs
 mkdir -p "$LOGS"
-G=$BUILD/guest
-
-check() {   # name, condition-command...
-    name=$1; shift
-    if "$@"; then echo "ok - $name"; else echo "not ok - $name (log: $log)"; fi
-}
-has() { grep -aq -- "$1" "$log"; }
-digest_ok() {   # W R: the log's DIGEST equals the reference model's
-    want=$("$G/classic-refmodel" "$1" "$2" | sed -n 's/^DIGEST //p')
-    got=$(tr -d '\r' < "$log" | sed -n 's/^\[classic\] DIGEST //p')
-    echo "# $name: hosted $got, reference $want" >&2
-    test -n "$want" -a "$got" = "$want"
-}
 
 # every subset of the peelable subsystems (today: checksum and mm)
 for peels in none checksum mm mm,checksum; do
@@ -27,7 +14,7 @@ for peels in none checksum mm mm,checksum; do
     words="guest=classic guestarg=workers=4 guestarg=requests=12 oneshot panic=exit"
     [ "$peels" = none ] || words="$words peel=$peels"
     st=$(qemu_boot "$log" 2 600 "$words")
-    check "boot-$peels/digest" digest_ok 4 12
+    check "boot-$peels/digest" classic_digest_ok 4 12
     check "boot-$peels/exit-status" test "$st" = 1
 done
 check boot-checksum/served-natively has "guest classic: peel checksum done"
@@ -38,7 +25,7 @@ for smp in 2 4; do
     script="sleep,150;peel,checksum;sleep,250;unpeel,checksum;sleep,250;peel,checksum;sleep,150"
     script="$script;unpeel,checksum;sleep,150;peel,checksum;wait,300;peels;poweroff"
     st=$(qemu_boot "$log" "$smp" 600 "guest=classic guestarg=workers=8 guestarg=requests=24 monitor=$script")
-    check "churn-smp$smp/digest" digest_ok 8 24
+    check "churn-smp$smp/digest" classic_digest_ok 8 24
     check "churn-smp$smp/fsck" has "\[classic\] fsck: clean"
     check "churn-smp$smp/unpeel-restores-bytes" has "unpeel checksum: code bytes restored exactly"
     check "churn-smp$smp/no-byte-differs" sh -c "! grep -aq 'code bytes DIFFER' '$log'"
@@ -51,13 +38,13 @@ done
 # made itself (their kfree falls through to the guest's allocator)
 log=$LOGS/peel-mm-drain.log
 qemu_boot "$log" 2 600 "guest=classic guestarg=workers=8 guestarg=requests=24 peel=mm,checksum monitor=sleep,1000;unpeel,mm;wait;peels;poweroff" >/dev/null
-check mm-drain/digest digest_ok 8 24
+check mm-drain/digest classic_digest_ok 8 24
 check mm-drain/draining has "unpeel mm: draining: the native side still owns objects"
 check mm-drain/drained has "unpeel mm: code bytes restored (other peels remain in place)"
 check mm-drain/no-blocks-leaked has "\[classic\] classic: cache .* 0 kmalloc blocks live"
 log=$LOGS/peel-mm-late.log
 qemu_boot "$log" 2 600 "guest=classic guestarg=workers=8 guestarg=requests=24 monitor=sleep,1000;peel,mm;wait;peels;unpeel,mm;sleep,100;peels;poweroff" >/dev/null
-check mm-late/digest digest_ok 8 24
+check mm-late/digest classic_digest_ok 8 24
 check mm-late/fell-through has "guest 0 mm         peeled   under the GKL, 2 functions, [0-9]* native calls, [1-9][0-9]* fell through"
 check mm-late/no-blocks-leaked has "\[classic\] classic: cache .* 0 kmalloc blocks live"
 check mm-late/fsck has "\[classic\] fsck: clean"
