@@ -65,15 +65,6 @@ static void set_reg(struct trapframe *tf, unsigned reg, unsigned size, uint32_t 
     else *r = (*r & ~0xfful) | (val & 0xff);
 }
 
-static bool pop32(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size)
-{
-    const void *p = guest_ptr(v->guest, (uint32_t)tf->rsp, size);
-    if (!p) return false;
-    *val = size == 4 ? *(const uint32_t *)p : *(const uint16_t *)p;
-    tf->rsp = (uint32_t)(tf->rsp + size);
-    return true;
-}
-
 static void set_flags(struct vcpu *v, struct trapframe *tf, uint32_t eflags, uint32_t mask)
 {
     tf->rflags = (tf->rflags & ~(uint64_t)mask) | (eflags & mask) | EFLAGS_IF;
@@ -174,7 +165,7 @@ static void load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
     uint32_t sel;
     if (in->cls == INSN_POP) {
-        if (!pop32(v, tf, &sel, in->op_size / 8)) { fail(v, tf, "pop ss outside guest memory"); return; }
+        if (!vcpu_pop(v, tf, &sel, in->op_size / 8)) { fail(v, tf, "pop ss outside guest memory"); return; }
     } else if (in->has_mem) {
         uint16_t *m = guest_ptr(v->guest, effective_address(v, in, tf), 2);
         if (!m) { fail(v, tf, "mov ss operand outside guest memory"); return; }
@@ -202,7 +193,7 @@ static bool emulate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
     switch (in->cls) {
     case INSN_CLI: v->vif = false; v->vif_writes++; break;
     case INSN_STI: v->vif = true; v->vif_writes++; break;
-    case INSN_HLT: tf->rip += in->length; vcpu_halt(v, tf); return true;
+    case INSN_HLT: tf->rip += in->length; vcpu_halt(v); return true;
     case INSN_IN: case INSN_OUT: io(v, in, tf); break;
     case INSN_INS: case INSN_OUTS: string_io(v, in, tf); break;
     case INSN_LGDT: case INSN_LIDT: case INSN_SGDT: case INSN_SIDT: descriptor_table(v, in, tf); break;
@@ -234,23 +225,18 @@ static bool emulate_patch(struct vcpu *v, struct trapframe *tf)
     v->insn_count[in.cls & 63]++;
     switch (in.cls) {
     case INSN_PUSHF: {
-        uint32_t f = vcpu_guest_eflags(v, tf);
-        uint32_t esp = (uint32_t)tf->rsp - size;
-        void *slot = guest_ptr(v->guest, esp, size);
-        if (!slot) { fail(v, tf, "pushf outside guest memory"); return true; }
-        if (size == 4) *(uint32_t *)slot = f; else *(uint16_t *)slot = f;
-        tf->rsp = esp;
+        if (!vcpu_push(v, tf, vcpu_guest_eflags(v, tf), size)) { fail(v, tf, "pushf outside guest memory"); return true; }
         tf->rip += in.length;
         return true;
     }
     case INSN_POPF:
-        if (!pop32(v, tf, &val, size)) { fail(v, tf, "popf outside guest memory"); return true; }
+        if (!vcpu_pop(v, tf, &val, size)) { fail(v, tf, "popf outside guest memory"); return true; }
         set_flags(v, tf, val, size == 4 ? EFLAGS_GUEST_MASK : EFLAGS_GUEST_MASK & 0xffff);
         tf->rip += in.length;
         return true;
     case INSN_IRET: {
         uint32_t eip, cs, eflags;
-        if (!pop32(v, tf, &eip, size) || !pop32(v, tf, &cs, size) || !pop32(v, tf, &eflags, size)) {
+        if (!vcpu_pop(v, tf, &eip, size) || !vcpu_pop(v, tf, &cs, size) || !vcpu_pop(v, tf, &eflags, size)) {
             fail(v, tf, "iret frame outside guest memory");
             return true;
         }

@@ -94,14 +94,25 @@ void vcpu_run(struct vcpu *v)
     vcpu_enter(&v->boot, (uint64_t)c, (VCPU_BOOT_DS_IDX << 3) | 1);
 }
 
-static bool push32(struct vcpu *v, struct trapframe *tf, uint32_t val)
+/* The guest's stack (flat SS): size 2 or 4 bytes; false if outside its RAM. */
+bool vcpu_push(struct vcpu *v, struct trapframe *tf, uint32_t val, unsigned size)
 {
-    uint32_t esp = (uint32_t)tf->rsp - 4;
-    uint32_t *slot = guest_ptr(v->guest, esp, 4);
+    uint32_t esp = (uint32_t)tf->rsp - size;
+    void *slot = guest_ptr(v->guest, esp, size);
     if (!slot)
         return false;
-    *slot = val;
+    if (size == 4) *(uint32_t *)slot = val; else *(uint16_t *)slot = (uint16_t)val;
     tf->rsp = esp;
+    return true;
+}
+
+bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size)
+{
+    const void *slot = guest_ptr(v->guest, (uint32_t)tf->rsp, size);
+    if (!slot)
+        return false;
+    *val = size == 4 ? *(const uint32_t *)slot : *(const uint16_t *)slot;
+    tf->rsp = (uint32_t)(tf->rsp + size);
     return true;
 }
 
@@ -131,8 +142,8 @@ bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool ha
         return false;
     uint32_t eflags = vcpu_guest_eflags(v, tf);
     uint16_t cs_seen = (uint16_t)tf->cs & ~3;        /* the guest thinks it is in ring 0 */
-    if (!push32(v, tf, eflags) || !push32(v, tf, cs_seen) || !push32(v, tf, (uint32_t)tf->rip) ||
-        (has_error && !push32(v, tf, error)))
+    if (!vcpu_push(v, tf, eflags, 4) || !vcpu_push(v, tf, cs_seen, 4) || !vcpu_push(v, tf, (uint32_t)tf->rip, 4) ||
+        (has_error && !vcpu_push(v, tf, error, 4)))
         return false;
     tf->rip = offset;
     tf->cs = (sel & ~3) | 1;
@@ -171,7 +182,7 @@ static void deliver_pending(struct vcpu *v, struct trapframe *tf)
 
 /* hlt with interrupts enabled: give the CPU away until the next virtual
  * interrupt is due (or something else raises one). */
-void vcpu_halt(struct vcpu *v, struct trapframe *tf)
+void vcpu_halt(struct vcpu *v)
 {
     struct vdevs *d = &v->guest->dev;
     v->halts++;
@@ -194,7 +205,6 @@ void vcpu_halt(struct vcpu *v, struct trapframe *tf)
         if (wait)
             thread_sleep_ns(wait);
     }
-    (void)tf;
 }
 
 /* Host interrupts keep arriving while the guest spins with its own

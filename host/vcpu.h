@@ -57,5 +57,11 @@ void vcpu_run(struct vcpu *v) __attribute__((noreturn));
 void vcpu_trap(struct trapframe *tf, bool host_irq);
 /* Deliver vector through the guest's IDT; false if that is impossible. */
 bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error);
+/* Deliver, or failing that #DF, or failing that stop the guest (triple fault). */
+void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error);
+void vcpu_halt(struct vcpu *v);             /* hlt with the virtual IF set: sleep till an IRQ is due */
+uint32_t vcpu_guest_eflags(struct vcpu *v, struct trapframe *tf);
+bool vcpu_push(struct vcpu *v, struct trapframe *tf, uint32_t val, unsigned size);
+bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size);
 void vcpu_mirror_gdt(struct vcpu *v);
 uint64_t *vcpu_gpr(struct trapframe *tf, unsigned reg);

@@ -90,8 +90,8 @@ void trap(struct trapframe *tf)
     } else if (!from_guest) {
         panic_trap(tf);
     }
-    /* Preempt only code that ran with interrupts on; its locks would have
-     * turned them off, so it holds none. */
+    /* Preempt only code that ran with interrupts on and preemption enabled:
+     * it holds neither kind of spinlock. */
     struct cpu *c = this_cpu();
     if (host_irq && (c->hazard & HAZARD_RESCHED) && c->preempt == 0 && (tf->rflags & FLAGS_IF))
         sched_preempt();
