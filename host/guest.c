@@ -88,18 +88,12 @@ static bool make_memory(struct guest *g)
  * not, but for the scanner's own patches). */
 static void exec_range(struct guest *g, const struct elf32_image *img)
 {
-    for (unsigned i = 0; i < img->phnum; i++) {
-        const uint8_t *ph = img->data + img->phoff + 32ul * i;   /* bounds checked by elf32_open */
-        uint32_t type = *(const uint32_t *)ph, offset = *(const uint32_t *)(ph + 4);
-        uint32_t paddr = *(const uint32_t *)(ph + 12), filesz = *(const uint32_t *)(ph + 16);
-        uint32_t flags = *(const uint32_t *)(ph + 24);
-        if (type == 1 && (flags & 1) && filesz) {                 /* the first PT_LOAD with PF_X */
-            g->peels.code_lo = paddr;
-            g->peels.code_hi = paddr + filesz;
-            g->peels.code_file = offset;
-            return;
-        }
-    }
+    uint32_t paddr, offset, filesz;
+    if (!elf32_exec_segment(img, &paddr, &offset, &filesz))
+        return;
+    g->peels.code_lo = paddr;
+    g->peels.code_hi = paddr + filesz;
+    g->peels.code_file = offset;
 }
 
 static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, uint32_t *info)

@@ -13,11 +13,8 @@
 static void com1_tx(void *ctx, uint8_t byte)
 {
     struct vdevs *d = ctx;
-    if (uart_line_put(&d->line, byte)) {
+    if (uart_line_put(&d->line, byte))                /* it starts the next line itself */
         kprintf("[%s] %s\n", d->name, d->line.text);
-        d->line.len = 0;
-        d->line.done = false;
-    }
 }
 
 uint64_t vdevs_now(const struct guest *g)

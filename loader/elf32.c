@@ -30,6 +30,22 @@ static struct phdr phdr_at(const struct elf32_image *img, unsigned i)
 	};
 }
 
+bool elf32_exec_segment(const struct elf32_image *img, uint32_t *paddr,
+			uint32_t *offset, uint32_t *filesz)
+{
+	for (unsigned i = 0; i < img->phnum; i++) {
+		struct phdr ph = phdr_at(img, i);
+
+		if (ph.type == PT_LOAD && (ph.flags & PF_X) && ph.filesz) {
+			*paddr = ph.paddr;
+			*offset = ph.offset;
+			*filesz = ph.filesz;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* A segment that occupies guest memory; empty PT_LOADs are ignored. */
 static bool loads(const struct phdr *ph)
 {

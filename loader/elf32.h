@@ -103,4 +103,9 @@ bool elf32_symbol(const struct elf32_image *img, size_t index,
 bool elf32_lookup(const struct elf32_image *img, const char *name,
 		  struct elf32_symbol *out);
 
+/* The first loadable, executable segment with file bytes (after
+ * elf32_open): where its bytes land and where they are in the file. */
+bool elf32_exec_segment(const struct elf32_image *img, uint32_t *paddr,
+			uint32_t *offset, uint32_t *filesz);
+
 #endif

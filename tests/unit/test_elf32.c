@@ -224,6 +224,28 @@ static void higher_half_loads_at_paddr(void **state)
 	img_free(&im);
 }
 
+/* The executable segment, for peeling: its load address and file bytes. */
+static void finds_the_exec_segment(void **state)
+{
+	struct img_spec spec = img_default_spec();
+	struct elf32_image elf;
+	struct img im;
+	uint32_t paddr, offset, filesz;
+
+	(void)state;
+	spec.segs[0].vaddr = 0xc0100000;
+	spec.segs[1].vaddr = 0xc0101000;
+	spec.entry = 0xc010000c;
+	img_build(&spec, &im);
+	img_seal(&im);
+	assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
+	assert_true(elf32_exec_segment(&elf, &paddr, &offset, &filesz));
+	assert_int_equal(paddr, 0x100000);
+	assert_int_equal(filesz, 0x1000);
+	assert_int_equal(((const uint8_t *)im.data)[offset], img_pattern(0, 0));
+	img_free(&im);
+}
+
 /* PT_NOTE and empty PT_LOAD headers take no memory; adjacent segments
  * touch without overlapping. */
 static void ignores_non_load_segments(void **state)
@@ -404,6 +426,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(ignores_non_load_segments),
 		cmocka_unit_test(map_refusal_is_reported),
 		cmocka_unit_test(truncated_at_every_length),
+		cmocka_unit_test(finds_the_exec_segment),
 		cmocka_unit_test(reads_symbols),
 		cmocka_unit_test(stripped_image_has_no_symbols),
 		cmocka_unit_test(bad_symbol_names_are_refused),
