@@ -20,6 +20,15 @@
 #define GUEST_RAM       (64u << 20)
 #define GUEST_POOL_SIZE (8u << 20)
 #define GUEST_POOL_BASE (GUEST_RAM - GUEST_POOL_SIZE)
+/* Split between the natives that hand guest code memory of their own: the
+ * mm peel's objects (host/native_mm.c), the sched peel's thread stacks
+ * (host/native_sched.c), then the buffer cache's buffers
+ * (host/native_cache.c). */
+#define GUEST_POOL_MM_SIZE     (5u << 20)
+#define GUEST_POOL_STACKS_BASE (GUEST_POOL_BASE + GUEST_POOL_MM_SIZE)
+#define GUEST_POOL_STACKS_SIZE (1u << 20)
+#define GUEST_POOL_CACHE_BASE  (GUEST_POOL_STACKS_BASE + GUEST_POOL_STACKS_SIZE)
+#define GUEST_POOL_CACHE_SIZE  (GUEST_POOL_BASE + GUEST_POOL_SIZE - GUEST_POOL_CACHE_BASE)
 #define GUEST_MAX 8
 
 enum guest_state { GUEST_LOADING, GUEST_RUNNING, GUEST_EXITED, GUEST_DEAD };

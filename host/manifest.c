@@ -73,13 +73,18 @@ static const char *parse_line(struct cursor *c, const char *kw, struct manifest 
     struct manifest_subsystem *s = m->nsubsystems ? &m->subsystems[m->nsubsystems - 1] : 0;
     if (same(kw, "subsystem")) {
         if (!word(c, a, sizeof a, too_long)) return "subsystem needs a name";
-        bool outside = word(c, b, sizeof b, too_long);
-        if (outside && !same(b, "outside-gkl")) return "subsystem takes only the word outside-gkl after its name";
+        bool outside = false, boot_only = false;
+        while (word(c, b, sizeof b, too_long)) {
+            if (same(b, "outside-gkl")) outside = true;
+            else if (same(b, "boot-only")) boot_only = true;
+            else return "subsystem takes only the words outside-gkl and boot-only after its name";
+        }
         if (m->nsubsystems == MANIFEST_MAX_SUBSYSTEMS) return "too many subsystems";
         s = &m->subsystems[m->nsubsystems++];
-        s->nfns = s->nkeeps = 0;
+        s->nfns = s->nkeeps = s->nidle = 0;
         copy(s->name, a);
         s->outside_gkl = outside;
+        s->boot_only = boot_only;
     } else if (same(kw, "fn")) {
         if (!s) return "fn before any subsystem";
         if (!word(c, a, sizeof a, too_long) || !word(c, b, sizeof b, too_long) || !word(c, d, sizeof d, too_long))
@@ -101,8 +106,13 @@ static const char *parse_line(struct cursor *c, const char *kw, struct manifest 
         if (!word(c, a, sizeof a, too_long)) return "keeps needs a symbol";
         if (s->nkeeps == MANIFEST_MAX_KEEPS) return "too many kept variables";
         copy(s->keeps[s->nkeeps++], a);
+    } else if (same(kw, "idle")) {
+        if (!s) return "idle before any subsystem";
+        if (!word(c, a, sizeof a, too_long)) return "idle needs a symbol";
+        if (s->nidle == MANIFEST_MAX_IDLE) return "too many idle words";
+        copy(s->idle[s->nidle++], a);
     } else {
-        return "unknown keyword (want subsystem, fn or keeps)";
+        return "unknown keyword (want subsystem, fn, keeps or idle)";
     }
     if (word(c, extra, sizeof extra, too_long)) return "unexpected words at the end of the line";
     return 0;

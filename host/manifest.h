@@ -4,13 +4,20 @@
  * (NAME.manifest).  Pure parsing, unit-tested on the host.
  *
  *   # comment
- *   subsystem NAME [outside-gkl]     a peelable unit; outside-gkl: its native
- *                                    code may run without the guest kernel lock
+ *   subsystem NAME [outside-gkl] [boot-only]
+ *                                    a peelable unit; outside-gkl: its native
+ *                                    code may run without the guest kernel lock;
+ *                                    boot-only: it can be peeled only before the
+ *                                    guest's first instruction, and never unpeeled
+ *                                    (its natives cannot adopt the guest's state)
  *   fn SYMBOL NATIVE ARGS [drain]    guest function SYMBOL (cdecl, ARGS 32-bit
  *                                    stack arguments) is served by NATIVE; drain:
  *                                    after an unpeel it stays served until the
  *                                    native side owns nothing (a free routine)
  *   keeps SYMBOL                     a guest variable the replacement keeps current
+ *   idle SYMBOL                      a guest word (a lock) that must be 0 when the
+ *                                    subsystem changes hands: no guest thread is
+ *                                    inside the guest's own version then
  */
 #pragma once
 #include <stdint.h>
@@ -21,6 +28,7 @@
 #define MANIFEST_MAX_SUBSYSTEMS 16
 #define MANIFEST_MAX_FNS 16
 #define MANIFEST_MAX_KEEPS 8
+#define MANIFEST_MAX_IDLE 4
 
 struct manifest_fn {
     char symbol[MANIFEST_NAME];
@@ -31,10 +39,11 @@ struct manifest_fn {
 
 struct manifest_subsystem {
     char name[MANIFEST_NAME];
-    bool outside_gkl;
-    unsigned nfns, nkeeps;
+    bool outside_gkl, boot_only;
+    unsigned nfns, nkeeps, nidle;
     struct manifest_fn fns[MANIFEST_MAX_FNS];
     char keeps[MANIFEST_MAX_KEEPS][MANIFEST_NAME];
+    char idle[MANIFEST_MAX_IDLE][MANIFEST_NAME];
 };
 
 struct manifest {

@@ -24,10 +24,17 @@ struct guest;
  * steps it, and re-arms the trap. */
 typedef bool (*native_fn_t)(struct guest *g, const uint32_t *args, uint32_t *ret);
 
+/* A native of an `outside-gkl` subsystem runs without the guest kernel
+ * lock: concurrently with guest code and with itself on other CPUs, and it
+ * may block (host mutexes, wait queues).  Others run under the lock. */
 struct native {
     const char *name;
     native_fn_t fn;
     uint64_t (*owned)(struct guest *g);   /* objects the native side holds (for drain), or NULL */
+    /* At the safe point of its subsystem's peel (true) or unpeel (false),
+     * lock held, no call of the subsystem in flight: a chance to take over
+     * or hand back state (invalidate the guest's caches, say).  Or NULL. */
+    void (*changed)(struct guest *g, bool peeled);
 };
 const struct native *native_find(const char *name);
 

@@ -39,6 +39,23 @@ static void classic_manifest(void **s)
     assert_null(manifest_find(&m, "fs"));
 }
 
+static void options_and_idle(void **s)
+{
+    (void)s;
+    assert_null(parse("subsystem sched boot-only outside-gkl\n fn sched_yield yield 0\n"
+                      "subsystem fs outside-gkl\n fn fs_read read 4\n idle fs_mutex\n idle other_lock\n"));
+    const struct manifest_subsystem *sc = manifest_find(&m, "sched"), *fs = manifest_find(&m, "fs");
+    assert_true(sc->boot_only);
+    assert_true(sc->outside_gkl);
+    assert_int_equal(sc->nidle, 0);
+    assert_false(fs->boot_only);
+    assert_int_equal(fs->nidle, 2);
+    assert_string_equal(fs->idle[0], "fs_mutex");
+    assert_string_equal(fs->idle[1], "other_lock");
+    assert_string_equal(parse("idle x\n"), "manifest line 1: idle before any subsystem");
+    assert_string_equal(parse("subsystem a\n fn f g 1\n idle\n"), "manifest line 3: idle needs a symbol");
+}
+
 static void no_newline_at_end(void **s)
 {
     (void)s;
@@ -54,8 +71,8 @@ static void errors_name_the_line(void **s)
         { "subsystem a\n fn f g\n", "manifest line 2: fn needs SYMBOL NATIVE ARGS" },
         { "subsystem a\n fn f g two\n", "manifest line 2: fn ARGS must be a number from 0 to 8" },
         { "subsystem a\n fn f g 9\n", "manifest line 2: fn ARGS must be a number from 0 to 8" },
-        { "subsystem a inside\n fn f g 1\n", "manifest line 1: subsystem takes only the word outside-gkl after its name" },
-        { "subsystem a\n\n\n frob x\n", "manifest line 4: unknown keyword (want subsystem, fn or keeps)" },
+        { "subsystem a inside\n fn f g 1\n", "manifest line 1: subsystem takes only the words outside-gkl and boot-only after its name" },
+        { "subsystem a\n\n\n frob x\n", "manifest line 4: unknown keyword (want subsystem, fn, keeps or idle)" },
         { "subsystem a\n fn f g 1 extra\n", "manifest line 2: fn takes only the word drain after ARGS" },
         { "subsystem a\n fn f g 1 drain more\n", "manifest line 2: unexpected words at the end of the line" },
         { "subsystem a\n", "manifest line 2: a subsystem without functions" },
@@ -83,6 +100,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(classic_manifest),
+        cmocka_unit_test(options_and_idle),
         cmocka_unit_test(no_newline_at_end),
         cmocka_unit_test(errors_name_the_line),
         cmocka_unit_test(limits),
