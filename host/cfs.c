@@ -431,6 +431,10 @@ restart:
             }
             continue;
         }
+        if ((uint32_t)next >= fs->sb.ninodes) {
+            o->unlock(fs->dev, dir, held);
+            return BAD;                      /* classic: "inode number out of range" */
+        }
         if (off >= 2 * sizeof(struct cfs_dirent)) {
             o->lock(fs->dev, (uint32_t)next, want);       /* a child: downward */
         } else if (!o->trylock(fs->dev, (uint32_t)next, want)) {
@@ -556,8 +560,8 @@ static int remove_locked(struct cfs *fs, uint32_t parent, const char *name, uint
         return BAD;
     if (!inum || !strcmp(name, ".") || !strcmp(name, ".."))
         return inum ? CFS_EINVAL : CFS_ENOENT;
-    if ((uint32_t)inum == parent || off < 2 * sizeof(struct cfs_dirent))
-        return BAD;                          /* an entry naming its own directory */
+    if ((uint32_t)inum == parent || off < 2 * sizeof(struct cfs_dirent) || (uint32_t)inum >= fs->sb.ninodes)
+        return BAD;                          /* its own directory, or out of range */
     fs->ops->lock(fs->dev, (uint32_t)inum, CFS_EXCL);
     int r = remove_child(fs, parent, &dip, off, (uint32_t)inum, want);
     fs->ops->unlock(fs->dev, (uint32_t)inum, CFS_EXCL);

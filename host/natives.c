@@ -60,10 +60,16 @@ static const struct native natives[] = {
 };
 
 extern const struct native native_mm_alloc, native_mm_free;   /* host/native_mm.c */
+extern const struct native native_cache_read, native_cache_write, native_cache_release,   /* host/native_cache.c */
+    native_blk_read, native_blk_write, native_fs_lookup, native_fs_create, native_fs_mkdir,   /* host/native_fs.c */
+    native_fs_unlink, native_fs_rmdir, native_fs_read, native_fs_write, native_fs_append, native_fs_size;
 
 const struct native *native_find(const char *name)
 {
-    static const struct native *const more[] = { &native_mm_alloc, &native_mm_free };
+    static const struct native *const more[] = { &native_mm_alloc, &native_mm_free,
+        &native_cache_read, &native_cache_write, &native_cache_release, &native_blk_read, &native_blk_write,
+        &native_fs_lookup, &native_fs_create, &native_fs_mkdir, &native_fs_unlink, &native_fs_rmdir,
+        &native_fs_read, &native_fs_write, &native_fs_append, &native_fs_size };
     for (unsigned i = 0; i < sizeof natives / sizeof natives[0]; i++)
         if (!strcmp(natives[i].name, name)) return &natives[i];
     for (unsigned i = 0; i < sizeof more / sizeof more[0]; i++)
