@@ -79,3 +79,24 @@ log=$LOGS/peel-unknown.log
 st=$(qemu_boot "$log" 2 120 "guest=classic guestarg=workers=1 guestarg=requests=1 monitor=peel,nosuch;wait,60;poweroff")
 check unknown-subsystem/refused has "peel nosuch: no such subsystem in the manifest"
 check unknown-subsystem/host-survives test "$st" = 0
+
+# ---- cache and fs: classic's buffer cache, disk driver and file system served
+# natively outside the GKL (host/native_cache.c, host/native_fs.c over
+# host/cfs.c; tests/unit/test_cfs.c checks the core against classic's own fs
+# code).  Each set peeled at boot, at -smp 2 and 4: the digest equals the
+# reference model's, classic's own fsck (which reads what the natives wrote,
+# through classic's own cache) is clean, and the natives served every call.
+for peels in cache fs cache,fs checksum,mm,cache,fs; do
+    for smp in 2 4; do
+        log=$LOGS/peel-fs-$peels-smp$smp.log
+        qemu_boot "$log" "$smp" 600 "guest=classic guestarg=workers=8 guestarg=requests=32 peel=$peels monitor=wait;peels;poweroff" >/dev/null
+        check "fs-$peels-smp$smp/digest" classic_digest_ok 8 32
+        check "fs-$peels-smp$smp/fsck" has "\[classic\] fsck: clean"
+        check "fs-$peels-smp$smp/exit" has "\[classic\] classic: exit 0 (success)"
+        for s in cache fs; do
+            case ",$peels," in *",$s,"*) ;; *) continue ;; esac
+            check "fs-$peels-smp$smp/$s-served" \
+                has "guest 0 $s *peeled   outside the GKL, [0-9]* functions, [1-9][0-9]* native calls, 0 fell through"
+        done
+    done
+done
