@@ -53,20 +53,25 @@ static bool decline(struct guest *g, const uint32_t *a, uint32_t *ret)
 }
 
 static const struct native natives[] = {
-    { "fnv1a", fnv1a, 0 },
-    { "fnv1a_rounds", fnv1a_rounds, 0 },
-    { "test_twice", twice, 0 },
-    { "test_decline", decline, 0 },
+    { "fnv1a", fnv1a, 0, 0 },
+    { "fnv1a_rounds", fnv1a_rounds, 0, 0 },
+    { "test_twice", twice, 0, 0 },
+    { "test_decline", decline, 0, 0 },
 };
 
 extern const struct native native_mm_alloc, native_mm_free;   /* host/native_mm.c */
+extern const struct native native_sched_natives[];             /* host/native_sched.c, ends with a null name */
 
 const struct native *native_find(const char *name)
 {
     static const struct native *const more[] = { &native_mm_alloc, &native_mm_free };
+    static const struct native *const tables[] = { native_sched_natives };
     for (unsigned i = 0; i < sizeof natives / sizeof natives[0]; i++)
         if (!strcmp(natives[i].name, name)) return &natives[i];
     for (unsigned i = 0; i < sizeof more / sizeof more[0]; i++)
         if (!strcmp(more[i]->name, name)) return more[i];
+    for (unsigned t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (const struct native *n = tables[t]; n->name; n++)
+            if (!strcmp(n->name, name)) return n;
     return 0;
 }
