@@ -12,6 +12,7 @@
 #include "host/vcpu.h"
 #include "host/guest.h"
 #include "host/decode.h"
+#include "host/native_sched.h"
 #include "kernel/printf.h"
 #include "kernel/x86.h"
 #include "smp/percpu.h"
@@ -43,8 +44,9 @@ static uint16_t read_sreg(unsigned seg, struct trapframe *tf)
 
 static uint32_t seg_base(struct vcpu *v, unsigned seg, struct trapframe *tf)
 {
+    (void)v;
     uint16_t sel = read_sreg(seg, tf);
-    uint64_t d = cpu_of(v->cpu)->gdt[sel >> 3];
+    uint64_t d = this_cpu()->gdt[sel >> 3];   /* it mirrors this guest's */
     return (uint32_t)((d >> 16 & 0xffffff) | (d >> 56 & 0xff) << 24);
 }
 
@@ -270,6 +272,8 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
     unsigned vec = tf->vector;
     if (vec == 1 && peel_step_done(v->guest, tf))
         return;                                        /* a fall-through's single step is over */
+    if (vec == 13 && tf->error == 0 && native_sched_trap(v, tf))
+        return;                                        /* a guest thread's function returned */
     if (vec == 13 && tf->error == 0 && peel_call(v->guest, tf))
         return;                                        /* a peeled function, served natively */
     if (vec == 13 && tf->error == 0 && emulate_patch(v, tf)) {

@@ -18,6 +18,7 @@
 #include "kernel/x86.h"
 #include "smp/percpu.h"
 #include "sched/sched.h"
+#include "host/native_sched.h"
 
 #define INFO_AREA 0x10000
 
@@ -144,6 +145,30 @@ static void guest_thread(void *arg)
     vcpu_run(&g->vcpu);
 }
 
+void guest_vcpu_totals(struct guest *g, struct vcpu *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    for (unsigned i = 0; i < g->nvcpus; i++) {
+        const struct vcpu *v = g->vcpus[i];
+        for (unsigned k = 0; k < VEXIT_KINDS; k++) sum->exits[k] += v->exits[k];
+        for (unsigned k = 0; k < 64; k++) sum->insn_count[k] += v->insn_count[k];
+        sum->irqs_delivered += v->irqs_delivered;
+        sum->halts += v->halts;
+        sum->io_other += v->io_other;
+        for (unsigned k = 0; k < v->nio; k++) {
+            unsigned j = 0;
+            while (j < sum->nio && sum->io[j].port != v->io[k].port) j++;
+            if (j == sum->nio && sum->nio == sizeof sum->io / sizeof sum->io[0]) {
+                sum->io_other += v->io[k].in + v->io[k].out;
+                continue;
+            }
+            if (j == sum->nio) sum->io[sum->nio++].port = v->io[k].port;
+            sum->io[j].in += v->io[k].in;
+            sum->io[j].out += v->io[k].out;
+        }
+    }
+}
+
 /* Give back the guest's memory, disk copy and address space; the small
  * tables the monitor still shows (patches, profile, manifest) stay.  Runs on
  * the guest's own thread after its last instruction, or on a failed start. */
@@ -162,6 +187,7 @@ void guest_release(struct guest *g)
         page_free(g->ram, g->ram_size / PAGE_SIZE);
     if (g->disk)
         page_free(g->disk, (g->disk_size + PAGE_SIZE - 1) / PAGE_SIZE);
+    native_sched_release(g);
     g->root = 0;
     g->ram = 0;
     g->ram_size = 0;
@@ -236,13 +262,19 @@ struct guest *guest_start(const char *name, const char *guest_cmdline, const cha
     const struct mb2_module *manifest = find_module(file);
     if (manifest)
         peel_load_manifest(g, phys_to_virt(manifest->start), manifest->end - manifest->start);
+    gkl_init(&g->gkl);
+    vcpu_init(&g->vcpu, g, entry, MB1_BOOTLOADER_MAGIC, info);
+    g->vcpus[g->nvcpus++] = &g->vcpu;
+    g->live_vcpus = 1;
     peel_at_boot(g, peel_list);
     prof_init(g);
     vdevs_init(&g->dev, g);
-    vcpu_init(&g->vcpu, g, entry, MB1_BOOTLOADER_MAGIC, info);
     g->state = GUEST_RUNNING;
-    unsigned cpu = ncpus > 1 ? 1 + g->id % (ncpus - 1) : 0;   /* leave CPU 0 to the monitor */
-    g->thread = thread_create_on(name, guest_thread, g, (cpumask_t)1 << cpu);
+    /* One vCPU stays on one CPU, leaving CPU 0 to the monitor; with the
+     * sched peel the guest's threads are host threads and go anywhere. */
+    unsigned cpu = ncpus > 1 ? 1 + g->id % (ncpus - 1) : 0;
+    cpumask_t where = g->native_sched ? cpus_online() : (cpumask_t)1 << cpu;
+    g->thread = thread_create_on(name, guest_thread, g, where);
     if (!g->thread)
         return fail(g, "cannot create its thread", 0);
     thread_detach(g->thread);
@@ -255,11 +287,22 @@ void guest_end(struct guest *g, enum guest_state how, int status, const char *wh
         return;
     g->exit_status = status;
     strncpy_safe(g->why, why, sizeof g->why);
-    struct vcpu *v = &g->vcpu;
+    g->end_ns = time_ns();
+    static struct vcpu sum;                          /* too big for the stack; ends are rare */
+    static struct spinlock sum_lock = SPINLOCK_INIT("guest_end");
+    spin_lock_irq(&sum_lock);
+    guest_vcpu_totals(g, &sum);
     kprintf("guest %s: %s (%s); %lu privileged-instruction traps, %lu patched-instruction traps, "
             "%lu interrupts delivered, %lu halts\n", g->name,
-            how == GUEST_EXITED ? "exited" : "stopped", why, v->exits[VEXIT_PRIV], v->exits[VEXIT_PATCH],
-            v->irqs_delivered, v->halts);
+            how == GUEST_EXITED ? "exited" : "stopped", why, sum.exits[VEXIT_PRIV], sum.exits[VEXIT_PATCH],
+            sum.irqs_delivered, sum.halts);
+    spin_unlock_irq(&sum_lock);
+    uint64_t ran = (g->end_ns - g->start_ns) / 1000000, held = gkl_held_ns(&g->gkl) / 1000000;
+    held = held > ran ? ran : held;                  /* the holder's last stretch ends with us */
+    unsigned pct10 = ran ? (unsigned)(held * 1000 / ran) : 0;
+    kprintf("guest %s: ran %lu ms on %u vCPUs; GKL held %lu ms (%u.%u%%), %lu acquisitions, %lu handoffs, "
+            "%lu waited spinning, %lu asleep\n", g->name, ran, g->nvcpus, held, pct10 / 10, pct10 % 10,
+            g->gkl.acquisitions, g->gkl.handoffs, g->gkl.spun, g->gkl.slept);
     uint8_t digest[SHA256_DIGEST_SIZE];
     char hex[65];
     sha256(g->image, g->image_size, digest);         /* the module must be as GRUB loaded it */
@@ -267,6 +310,7 @@ void guest_end(struct guest *g, enum guest_state how, int status, const char *wh
     kprintf("guest %s: image module %s (sha256 %s)\n", g->name,
             strcmp(hex, g->sha256) ? "MODIFIED" : "unchanged", hex);
     __atomic_store_n(&g->state, how, __ATOMIC_RELEASE);
+    native_sched_guest_ended(g);                     /* wake its sleeping vCPUs: they exit */
     waitq_wake_all(&ended);
 }
 

@@ -12,6 +12,7 @@
 #include "host/scan.h"
 #include "host/peel.h"
 #include "host/prof.h"
+#include "host/gkl.h"
 #include "loader/elf32.h"
 
 #define GUEST_NAME 16
@@ -30,11 +31,13 @@
 #define GUEST_POOL_CACHE_BASE  (GUEST_POOL_STACKS_BASE + GUEST_POOL_STACKS_SIZE)
 #define GUEST_POOL_CACHE_SIZE  (GUEST_POOL_BASE + GUEST_POOL_SIZE - GUEST_POOL_CACHE_BASE)
 #define GUEST_MAX 8
+#define GUEST_MAX_VCPUS 64         /* the boot vCPU and the sched peel's threads */
 
 enum guest_state { GUEST_LOADING, GUEST_RUNNING, GUEST_EXITED, GUEST_DEAD };
 
 struct thread;
 struct native_mm;
+struct native_sched;
 
 struct guest {
     unsigned id;
@@ -49,13 +52,19 @@ struct guest {
     uint64_t root;                   /* the guest address space's PML4 (physical) */
     uint8_t *disk;                   /* a writable copy of the disk module */
     uint64_t disk_size;
-    uint64_t start_ns;
-    struct vcpu vcpu;
+    uint64_t start_ns, end_ns;
+    struct vcpu vcpu;                /* the boot vCPU */
+    struct vcpu *vcpus[GUEST_MAX_VCPUS];   /* [0] = &vcpu; the rest made by the sched peel */
+    unsigned nvcpus;
+    unsigned live_vcpus;             /* threads still running it: the last frees the guest */
+    struct gkl gkl;
+    uint64_t gdt_gen;                /* bumped by lgdt: CPUs' mirrors older than it are stale */
     struct vdevs dev;
     struct patches patches;
     struct peels peels;
     struct prof prof;
     struct native_mm *native_mm;     /* the mm peel's host-side state, made on first use */
+    struct native_sched *native_sched;   /* the sched peel's, made when it is peeled */
     struct thread *thread;
     int exit_status;                 /* the guest's isa-debug-exit value, or -1 */
     char why[128];                   /* how it ended */
@@ -66,6 +75,8 @@ struct guest {
 struct guest *guest_start(const char *name, const char *guest_cmdline, const char *peel_list);
 void guest_end(struct guest *g, enum guest_state how, int status, const char *why);
 void guest_release(struct guest *g);
+/* Every vCPU's counters added up (exits, emulated instructions, port I/O). */
+void guest_vcpu_totals(struct guest *g, struct vcpu *sum);
 struct guest *guest_of(unsigned id);
 unsigned guest_count(void);
 bool guest_any_running(void);

@@ -73,7 +73,12 @@ static void cmd_guest(int argc, char **argv)
 
 static void guest_stats(struct guest *g)
 {
-    struct vcpu *v = &g->vcpu;
+    static struct vcpu sum;                          /* the monitor is one thread */
+    struct vcpu *v = &sum;
+    guest_vcpu_totals(g, v);
+    uint64_t held = gkl_held_ns(&g->gkl) / 1000000;
+    kprintf("  vCPUs %u (%u running); GKL held %lu ms, %lu acquisitions, %lu handoffs\n", g->nvcpus,
+            g->live_vcpus, held, g->gkl.acquisitions, g->gkl.handoffs);
     static const char *const kinds[VEXIT_KINDS] = { "privileged", "patched", "int n", "exception", "host irq" };
     kprintf("  traps:");
     for (unsigned k = 0; k < VEXIT_KINDS; k++) kprintf(" %s %lu", kinds[k], v->exits[k]);

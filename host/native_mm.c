@@ -145,5 +145,5 @@ static uint64_t mm_owned(struct guest *g)
     return g->native_mm ? g->native_mm->live : 0;
 }
 
-const struct native native_mm_alloc = { "mm_alloc", mm_alloc, 0 };
-const struct native native_mm_free = { "mm_free", mm_free, mm_owned };
+const struct native native_mm_alloc = { "mm_alloc", mm_alloc, 0, 0 };
+const struct native native_mm_free = { "mm_free", mm_free, mm_owned, 0 };

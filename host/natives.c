@@ -53,16 +53,17 @@ static bool decline(struct guest *g, const uint32_t *a, uint32_t *ret)
 }
 
 static const struct native natives[] = {
-    { "fnv1a", fnv1a, 0 },
-    { "fnv1a_rounds", fnv1a_rounds, 0 },
-    { "test_twice", twice, 0 },
-    { "test_decline", decline, 0 },
+    { "fnv1a", fnv1a, 0, 0 },
+    { "fnv1a_rounds", fnv1a_rounds, 0, 0 },
+    { "test_twice", twice, 0, 0 },
+    { "test_decline", decline, 0, 0 },
 };
 
 extern const struct native native_mm_alloc, native_mm_free;   /* host/native_mm.c */
 extern const struct native native_cache_read, native_cache_write, native_cache_release,   /* host/native_cache.c */
     native_blk_read, native_blk_write, native_fs_lookup, native_fs_create, native_fs_mkdir,   /* host/native_fs.c */
     native_fs_unlink, native_fs_rmdir, native_fs_read, native_fs_write, native_fs_append, native_fs_size;
+extern const struct native native_sched_natives[];             /* host/native_sched.c, ends with a null name */
 
 const struct native *native_find(const char *name)
 {
@@ -70,9 +71,13 @@ const struct native *native_find(const char *name)
         &native_cache_read, &native_cache_write, &native_cache_release, &native_blk_read, &native_blk_write,
         &native_fs_lookup, &native_fs_create, &native_fs_mkdir, &native_fs_unlink, &native_fs_rmdir,
         &native_fs_read, &native_fs_write, &native_fs_append, &native_fs_size };
+    static const struct native *const tables[] = { native_sched_natives };
     for (unsigned i = 0; i < sizeof natives / sizeof natives[0]; i++)
         if (!strcmp(natives[i].name, name)) return &natives[i];
     for (unsigned i = 0; i < sizeof more / sizeof more[0]; i++)
         if (!strcmp(more[i]->name, name)) return more[i];
+    for (unsigned t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (const struct native *n = tables[t]; n->name; n++)
+            if (!strcmp(n->name, name)) return n;
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "kernel/printf.h"
 #include "kernel/string.h"
 #include "sched/sched.h"
+#include "kernel/x86.h"
 
 #define TRAP_BYTE 0xf4                   /* hlt: #GP(0) in ring 1, like the scanner's patches */
 #define EFLAGS_TF (1u << 8)
@@ -64,6 +65,14 @@ static const char *resolve(struct guest *g, const struct manifest_subsystem *s, 
         out[i] = (struct peel_site){ sym.value, 0, (uint8_t)idx, (uint8_t)s->fns[i].nargs,
                                      s->fns[i].drain, n, 0, 0 };
     }
+    for (unsigned i = 0; i < s->nidle; i++) {
+        struct elf32_symbol sym;
+        if (!elf32_lookup(&g->elf, s->idle[i], &sym) || !guest_ptr(g, sym.value, 4)) {
+            snprintf(why, sizeof why, "the image has no variable %s", s->idle[i]);
+            return why;
+        }
+        g->peels.idle_at[idx][i] = sym.value;
+    }
     for (unsigned i = 0; i < s->nkeeps; i++) {
         struct elf32_symbol sym;
         if (!elf32_lookup(&g->elf, s->keeps[i], &sym) || !guest_ptr(g, sym.value, 4)) {
@@ -94,6 +103,22 @@ uint32_t peel_kept(struct guest *g, const char *symbol)
     return 0;
 }
 
+/* Each distinct changed() hook of the subsystem's natives, once. */
+static void tell_natives(struct guest *g, unsigned idx, bool peeled)
+{
+    const struct manifest_subsystem *s = &g->peels.manifest.subsystems[idx];
+    for (unsigned i = 0; i < s->nfns; i++) {
+        const struct native *n = native_find(s->fns[i].native);
+        bool seen = false;
+        for (unsigned k = 0; k < i && n && n->changed; k++) {
+            const struct native *m = native_find(s->fns[k].native);
+            seen |= m && m->changed == n->changed;
+        }
+        if (n && n->changed && !seen)
+            n->changed(g, peeled);
+    }
+}
+
 static const char *peel_on(struct guest *g, unsigned idx)
 {
     struct peels *p = &g->peels;
@@ -119,6 +144,7 @@ static const char *peel_on(struct guest *g, unsigned idx)
         g->ram[site->addr] = TRAP_BYTE;
     }
     p->peeled[idx] = true;
+    tell_natives(g, idx, true);
     return 0;
 }
 
@@ -160,8 +186,11 @@ static void disarm(struct guest *g, unsigned idx, bool keep_draining)
 
 static const char *peel_off(struct guest *g, unsigned idx)
 {
+    if (g->peels.manifest.subsystems[idx].boot_only)
+        return "it is boot-only: its natives hold state the guest's own code could not take back";
     g->peels.peeled[idx] = false;
     disarm(g, idx, true);
+    tell_natives(g, idx, false);
     return 0;
 }
 
@@ -190,10 +219,40 @@ const char *peel_request(struct guest *g, const char *name, bool peel)
         return "the guest is not running";
     if (p->peeled[idx] == peel)
         return peel ? "already peeled" : "not peeled";
+    if (s->boot_only)
+        return peel ? "it is boot-only (peel=NAME on the command line): its natives cannot adopt what the guest's own code already made"
+                    : "it is boot-only: its natives hold state the guest's own code could not take back";
     int want = peel ? idx + 1 : -(idx + 1);
     if (!__atomic_compare_exchange_n(&p->request, &(int){ 0 }, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return "another peel request is still pending";
     return 0;
+}
+
+/* May the subsystem change hands now?  Not while one of its native calls
+ * runs without the lock, nor while a guest thread is inside the guest's own
+ * version (its idle words, locks, are not 0). */
+static bool quiet(struct guest *g, unsigned idx)
+{
+    const struct manifest_subsystem *s = &g->peels.manifest.subsystems[idx];
+    if (__atomic_load_n(&g->peels.inflight[idx], __ATOMIC_ACQUIRE))
+        return false;
+    for (unsigned i = 0; i < s->nidle; i++) {
+        uint32_t at = g->peels.idle_at[idx][i];
+        const uint32_t *w = at ? guest_ptr(g, at, 4) : 0;
+        if (!at) {
+            struct elf32_symbol sym;                 /* not resolved yet: a first peel */
+            w = elf32_lookup(&g->elf, s->idle[i], &sym) ? guest_ptr(g, sym.value, 4) : 0;
+        }
+        if (w && *w)
+            return false;
+    }
+    return true;
+}
+
+bool peel_request_ready(struct guest *g)
+{
+    int r = __atomic_load_n(&g->peels.request, __ATOMIC_ACQUIRE);
+    return r && !g->peels.stepping && quiet(g, (unsigned)(r > 0 ? r : -r) - 1);
 }
 
 void peel_safe_point(struct guest *g)
@@ -206,44 +265,85 @@ void peel_safe_point(struct guest *g)
         if (g->peels.draining[i] && !owns)
             disarm(g, i, false);                     /* drained: the last sites go */
     }
-    if (r && g->peels.stepping) {
-        g->peels.request = r;                        /* mid fall-through: at the next safe point */
+    if (!r)
+        return;
+    unsigned idx = (r > 0 ? r : -r) - 1;
+    if (g->peels.stepping || !quiet(g, idx)) {
+        g->peels.waited[idx]++;
+        int none = 0;                                /* try again at the next safe point */
+        __atomic_compare_exchange_n(&g->peels.request, &none, r, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
         return;
     }
-    if (r)
-        peel_apply(g, (r > 0 ? r : -r) - 1, r > 0);
+    peel_apply(g, idx, r > 0);
+}
+
+static struct peel_site *site_at(struct peels *p, uint32_t addr)
+{
+    for (unsigned i = 0; i < p->nsites; i++)
+        if (p->sites[i].addr == addr) return &p->sites[i];
+    return 0;
 }
 
 /* cdecl: [esp] return address, [esp + 4 * (i + 1)] argument i; the result
  * goes in EAX and the host returns as `ret` would (the caller pops the
- * arguments). */
+ * arguments).  A native of an outside-gkl subsystem runs without the guest
+ * kernel lock and with host interrupts on — unless the caller has its own
+ * interrupts off: then it is inside one of the guest's critical sections,
+ * which the lock is all that protects. */
 bool peel_call(struct guest *g, struct trapframe *tf)
 {
     struct peels *p = &g->peels;
     uint32_t eip = (uint32_t)tf->rip;
-    for (unsigned i = 0; i < p->nsites; i++) {
-        struct peel_site *s = &p->sites[i];
-        if (s->addr != eip)
-            continue;
-        const uint32_t *stack = guest_ptr(g, (uint32_t)tf->rsp, 4 * (s->nargs + 1u));
-        uint32_t ret;
-        if (!stack || !s->native->fn(g, stack + 1, &ret)) {
-            /* The guest's own code runs: its first byte back for exactly one
-             * instruction (TF), then the trap byte again (peel_step_done). */
-            s->fell_through++;
-            g->ram[s->addr] = s->orig;
-            tf->rflags |= EFLAGS_TF;
-            p->stepping = i + 1;
-            return true;
+    struct peel_site *s = site_at(p, eip);
+    if (!s)
+        return false;
+    struct vcpu *v = vcpu_current();
+    const struct native *native = s->native;
+    unsigned sub = s->subsystem, nargs = s->nargs;
+    const uint32_t *stack = guest_ptr(g, (uint32_t)tf->rsp, 4 * (nargs + 1u));
+    uint32_t args[8], ret = 0, ret_addr = stack ? stack[0] : 0;
+    for (unsigned i = 0; stack && i < nargs; i++)
+        args[i] = stack[1 + i];
+    bool outside = p->manifest.subsystems[sub].outside_gkl && v->vif;
+    bool served = false;
+    if (stack) {
+        if (outside) {
+            __atomic_add_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
+            vcpu_unlock(v);
+            sti();
         }
-        s->calls++;
-        p->calls[s->subsystem]++;
-        tf->rax = ret;
-        tf->rip = stack[0];
-        tf->rsp = (uint32_t)(tf->rsp + 4);
+        served = native->fn(g, args, &ret);
+        if (outside) {
+            cli();
+            __atomic_sub_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
+            vcpu_lock(v);
+        }
+    }
+    if (g->state != GUEST_RUNNING)
+        return true;                                 /* vcpu_trap ends this vCPU */
+    s = site_at(p, eip);                             /* the table may have changed meanwhile */
+    if (!served) {
+        if (!s)
+            return true;                             /* unpeeled meanwhile: the guest's code is back */
+        /* The guest's own code runs: its first byte back for exactly one
+         * instruction (TF), then the trap byte again (peel_step_done). */
+        s->fell_through++;
+        g->ram[s->addr] = s->orig;
+        tf->rflags |= EFLAGS_TF;
+        p->stepping = (unsigned)(s - p->sites) + 1;
         return true;
     }
-    return false;
+    if (s)
+        s->calls++;
+    p->calls[sub]++;
+    if (v->frame_set) {
+        v->frame_set = false;                        /* the native placed the guest itself */
+        return true;
+    }
+    tf->rax = ret;
+    tf->rip = ret_addr;
+    tf->rsp = (uint32_t)(tf->rsp + 4);
+    return true;
 }
 
 bool peel_step_done(struct guest *g, struct trapframe *tf)

@@ -62,6 +62,9 @@ struct peels {
     struct peel_kept kept[MANIFEST_MAX_SUBSYSTEMS * MANIFEST_MAX_KEEPS];
     unsigned nkept;
     uint64_t calls[MANIFEST_MAX_SUBSYSTEMS];
+    unsigned inflight[MANIFEST_MAX_SUBSYSTEMS];   /* native calls running without the lock now */
+    uint64_t waited[MANIFEST_MAX_SUBSYSTEMS];     /* safe points a change had to let pass */
+    uint32_t idle_at[MANIFEST_MAX_SUBSYSTEMS][MANIFEST_MAX_IDLE];   /* the idle words' addresses */
     uint32_t code_lo, code_hi;       /* the executable segment, for the restore check */
     uint32_t code_file;              /* its offset in the image file */
     struct peel_site sites[PEEL_MAX_SITES];
@@ -79,6 +82,9 @@ const char *peel_request(struct guest *g, const char *subsystem, bool peel);
  * guest's own thread). */
 const char *peel_apply(struct guest *g, unsigned subsystem, bool peel);
 void peel_safe_point(struct guest *g);
+/* A request is waiting and could be carried out at a safe point now (an
+ * idle vCPU should come back to make one). */
+bool peel_request_ready(struct guest *g);
 /* A trap at a peeled entry: true if served (natively, or by falling through). */
 bool peel_call(struct guest *g, struct trapframe *tf);
 /* The debug trap after a fall-through's single step: true if it was ours. */

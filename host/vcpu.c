@@ -16,6 +16,9 @@
 #include "kernel/printf.h"
 #include "smp/percpu.h"
 #include "sched/sched.h"
+#include "kernel/vm.h"
+#include "kernel/x86.h"
+#include "host/native_sched.h"
 
 #define EFLAGS_TF (1u << 8)
 #define EFLAGS_IF (1u << 9)
@@ -45,13 +48,31 @@ void vcpu_init(struct vcpu *v, struct guest *g, uint32_t eip, uint32_t eax, uint
     v->boot.rflags = EFLAGS_RESERVED1 | EFLAGS_IF;   /* the real IF; the guest's is vif = 0 */
 }
 
+void vcpu_clone(struct vcpu *v, const struct vcpu *from, unsigned index, uint32_t eip, uint32_t esp)
+{
+    memset(v, 0, sizeof *v);
+    v->guest = from->guest;
+    v->index = index;
+    v->cr0 = from->cr0; v->cr3 = from->cr3; v->cr4 = from->cr4;
+    v->gdt_base = from->gdt_base; v->gdt_limit = from->gdt_limit;
+    v->idt_base = from->idt_base; v->idt_limit = from->idt_limit;
+    v->tr = from->tr; v->ldtr = from->ldtr;
+    v->vif = true;
+    v->boot = *from->tf;                             /* its segments */
+    v->boot.rip = eip;
+    v->boot.rsp = esp;
+    v->boot.rflags = EFLAGS_RESERVED1 | EFLAGS_IF;
+    __asm__ volatile("mov %%ds, %0" : "=r"(v->ds));  /* `from` is the caller: its own, live */
+}
+
 /* The guest's descriptors go into the real GDT of the CPU it runs on, at
  * their own indexes, code and data with DPL 0 made DPL 1 (ring compression).
  * System descriptors are not mirrored: the guest never gets a real TSS, LDT
- * or gate. */
-void vcpu_mirror_gdt(struct vcpu *v)
+ * or gate.  Each CPU remembers whose descriptors it holds; a vCPU that
+ * arrives on a CPU holding another guest's (or an older) copy rewrites it. */
+static void mirror(struct vcpu *v, struct cpu *c)
 {
-    uint64_t *gdt = cpu_of(v->cpu)->gdt;
+    uint64_t *gdt = c->gdt;
     unsigned n = (v->gdt_limit + 1u) / 8;
     const uint64_t *src = guest_ptr(v->guest, v->gdt_base, n * 8ull);
     if (n > VCPU_BOOT_CS_IDX)
@@ -67,6 +88,63 @@ void vcpu_mirror_gdt(struct vcpu *v)
             d |= 1ull << 45;                         /* DPL 0 -> 1 */
         gdt[i] = d | 1ull << 40;                     /* accessed: the CPU need not write it */
     }
+    for (unsigned i = n ? n : 1; i < c->gdt_mirror_n; i++)
+        gdt[i] = 0;                                  /* what the last guest had beyond ours */
+    gdt[VCPU_BOOT_CS_IDX] = flat_descriptor(true);
+    gdt[VCPU_BOOT_DS_IDX] = flat_descriptor(false);
+    c->gdt_mirror_n = n;
+    c->gdt_mirror_of = v->guest;
+    c->gdt_mirror_gen = v->guest->gdt_gen;
+}
+
+static void mirror_if_stale(struct vcpu *v, struct cpu *c)
+{
+    if (c->gdt_mirror_of != v->guest || c->gdt_mirror_gen != v->guest->gdt_gen)
+        mirror(v, c);
+}
+
+/* lgdt: the new table goes into this CPU's GDT now, into the others' when
+ * a vCPU of the guest next runs there. */
+void vcpu_mirror_gdt(struct vcpu *v)
+{
+    __atomic_add_fetch(&v->guest->gdt_gen, 1, __ATOMIC_RELEASE);
+    pushcli();
+    mirror(v, this_cpu());
+    popcli();
+}
+
+struct vcpu *vcpu_current(void)
+{
+    return current_thread()->vcpu;
+}
+
+static uint16_t usable(const struct cpu *c, uint16_t sel)
+{
+    unsigned i = sel >> 3;
+    bool ok = i && (i < c->gdt_mirror_n || i == VCPU_BOOT_CS_IDX || i == VCPU_BOOT_DS_IDX) && (c->gdt[i] >> 47 & 1);
+    return ok ? sel : 0;                             /* a stale selector must not fault the host */
+}
+
+void vcpu_switch_out(struct vcpu *v)
+{
+    if (!v->entered)
+        return;
+    __asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
+                     : "=r"(v->ds), "=r"(v->es), "=r"(v->fs), "=r"(v->gs));
+    v->gs_base = rdmsr(MSR_KERNEL_GS);          /* swapped away at the trap */
+}
+
+void vcpu_switch_in(struct vcpu *v)
+{
+    if (!v->entered)
+        return;
+    struct cpu *c = this_cpu();
+    mirror_if_stale(v, c);
+    uint16_t ds = usable(c, v->ds), es = usable(c, v->es), fs = usable(c, v->fs), gs = usable(c, v->gs);
+    __asm__ volatile("mov %0, %%ds; mov %1, %%es; mov %2, %%fs; mov %3, %%gs"
+                     :: "r"(ds), "r"(es), "r"(fs), "r"(gs));
+    wrmsr(MSR_GS_BASE, (uint64_t)c);                 /* the load of GS cleared the per-CPU base */
+    wrmsr(MSR_KERNEL_GS, v->gs_base);
 }
 
 uint64_t *vcpu_gpr(struct trapframe *tf, unsigned reg)
@@ -85,13 +163,52 @@ uint64_t *vcpu_gpr(struct trapframe *tf, unsigned reg)
 
 void vcpu_run(struct vcpu *v)
 {
-    struct cpu *c = this_cpu();
-    v->cpu = c->id;
-    uint64_t *gdt = c->gdt;
-    gdt[VCPU_BOOT_CS_IDX] = flat_descriptor(true);
-    gdt[VCPU_BOOT_DS_IDX] = flat_descriptor(false);
     current_thread()->vcpu = v;
-    vcpu_enter(&v->boot, (uint64_t)c, (VCPU_BOOT_DS_IDX << 3) | 1);
+    v->thread = current_thread();
+    vcpu_lock(v);
+    cli();                                           /* vcpu_enter's iretq turns them back on */
+    struct cpu *c = this_cpu();
+    mirror_if_stale(v, c);
+    uint16_t ds = v->ds ? v->ds : (VCPU_BOOT_DS_IDX << 3) | 1;
+    v->entered = true;
+    vcpu_enter(&v->boot, (uint64_t)c, ds);
+}
+
+void vcpu_lock(struct vcpu *v)
+{
+    struct guest *g = v->guest;
+    gkl_acquire(&g->gkl, v);
+    v->stuck_since = vdevs_now(g);                   /* time away does not count as spinning */
+    v->stuck_writes = v->vif_writes;
+    if (g->native_sched)
+        native_sched_running(g, v);                  /* the guest's idea of its current thread */
+}
+
+void vcpu_unlock(struct vcpu *v)
+{
+    struct guest *g = v->guest;
+    gkl_release(&g->gkl, v);
+    if (g->native_sched)
+        native_sched_kick_if_pending(g);             /* someone must take a pending interrupt */
+}
+
+void vcpu_exit(struct vcpu *v)
+{
+    struct guest *g = v->guest;
+    if (gkl_held_by(&g->gkl, v))
+        vcpu_unlock(v);
+    struct thread *t = current_thread();
+    t->vcpu = 0;
+    int status = g->exit_status;
+    if (__atomic_sub_fetch(&g->live_vcpus, 1, __ATOMIC_ACQ_REL) == 0)
+        guest_release(g);                            /* the last one out */
+    else {
+        pushcli();
+        t->cr3 = 0;
+        write_cr3(vm_kernel_root());
+        popcli();
+    }
+    thread_exit(status);
 }
 
 /* The guest's stack (flat SS): size 2 or 4 bytes; false if outside its RAM. */
@@ -190,6 +307,7 @@ void vcpu_halt(struct vcpu *v)
         guest_end(v->guest, GUEST_DEAD, -1, "halted with interrupts disabled (cli; hlt): it can never wake");
         return;
     }
+    vcpu_unlock(v);
     for (int round = 0; round < 1000000; round++) {
         uint64_t now = vdevs_now(v->guest);
         spin_lock_irq(&d->lock);
@@ -197,14 +315,15 @@ void vcpu_halt(struct vcpu *v)
         bool pending = pic_pending(&d->pic);
         uint64_t next = vdevs_next_event(d, now);
         spin_unlock_irq(&d->lock);
-        if (pending || v->guest->state != GUEST_RUNNING || v->guest->peels.request)
-            return;
+        if (pending || v->guest->state != GUEST_RUNNING || peel_request_ready(v->guest))
+            break;
         uint64_t wait = next > now ? next - now : 0;
         if (wait > 100000000ull)
             wait = 100000000ull;                     /* look around every 100 ms at most */
         if (wait)
             thread_sleep_ns(wait);
     }
+    vcpu_lock(v);
 }
 
 /* Host interrupts keep arriving while the guest spins with its own
@@ -230,6 +349,9 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     struct vcpu *v = current_thread()->vcpu;
     if (!v)
         panic("trap from ring %lu with no guest on this thread", tf->cs & 3);
+    if (!gkl_held_by(&v->guest->gkl, v))
+        panic("vCPU %u of guest %s ran guest code without the guest kernel lock", v->index, v->guest->name);
+    v->tf = tf;
     prof_sample(v->guest, (uint32_t)tf->rip, !host_irq);
     if (host_irq) {
         v->exits[VEXIT_HOST_IRQ]++;
@@ -240,9 +362,9 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
         peel_safe_point(v->guest);                   /* no guest instruction runs now */
         deliver_pending(v, tf);                      /* (not inside a single step) */
     }
-    if (v->guest->state != GUEST_RUNNING) {
-        guest_release(v->guest);
-        current_thread()->vcpu = 0;
-        thread_exit(v->guest->exit_status);          /* the guest thread ends here */
-    }
+    if (v->guest->state != GUEST_RUNNING)
+        vcpu_exit(v);                                /* the guest thread ends here */
+    pushcli();
+    mirror_if_stale(v, this_cpu());                  /* another vCPU loaded a new GDT */
+    popcli();
 }

@@ -24,6 +24,11 @@ struct guest;
 
 struct vcpu {
     struct guest *guest;
+    unsigned index;                  /* 0: the boot vCPU; others are made by the sched peel */
+    unsigned sched_slot;
+    struct thread *thread;           /* the host thread running it */             /* its thread's slot in the sched peel (host/native_sched.c) */
+    struct trapframe *tf;            /* the trap being handled, for natives that need the frame */
+    bool frame_set;                  /* a native set tf itself: no `ret` after it */
     bool vif;                        /* the guest's IF */
     uint64_t vif_writes;             /* cli, sti, popf, iret, delivery: any change of mind */
     uint64_t stuck_since, stuck_writes;   /* for the interrupts-off watchdog */
@@ -31,7 +36,9 @@ struct vcpu {
     uint32_t gdt_base, idt_base;
     uint16_t gdt_limit, idt_limit;
     uint16_t tr, ldtr;
-    unsigned cpu;                    /* the host CPU whose GDT mirrors the guest's */
+    bool entered;                    /* has been in ring 1: the selectors below mean something */
+    uint16_t ds, es, fs, gs;         /* the guest's data selectors while the thread is switched out */
+    uint64_t gs_base;
     uint64_t exits[VEXIT_KINDS];
     uint64_t insn_count[64];         /* emulated, by decoder class */
     struct { uint16_t port; uint64_t in, out; } io[32];   /* port I/O by port, first come */
@@ -52,7 +59,25 @@ struct vcpu {
 #define VCPU_STUCK_NS (5ull * 1000000000ull)
 
 void vcpu_init(struct vcpu *v, struct guest *g, uint32_t eip, uint32_t eax, uint32_t ebx);
+/* Another vCPU of the same guest, its descriptor tables and segments those
+ * of `from` now, starting at eip with stack esp and interrupts enabled. */
+void vcpu_clone(struct vcpu *v, const struct vcpu *from, unsigned index, uint32_t eip, uint32_t esp);
+/* On the vCPU's own host thread (its address space loaded): take the guest
+ * kernel lock and enter ring 1.  Never returns: the thread ends in vcpu_exit. */
 void vcpu_run(struct vcpu *v) __attribute__((noreturn));
+/* Leave guest code for something long (the lock is free for other vCPUs),
+ * and come back to it.  vcpu_unlock also wakes whoever should take a
+ * virtual interrupt that is pending. */
+void vcpu_unlock(struct vcpu *v);
+void vcpu_lock(struct vcpu *v);
+/* The calling vCPU's thread ends here (its guest thread exited, or the
+ * guest ended); the last vCPU of a guest gives back the guest's memory. */
+void vcpu_exit(struct vcpu *v) __attribute__((noreturn));
+struct vcpu *vcpu_current(void);
+/* The scheduler's hooks: a vCPU thread leaves or takes a host CPU.  The
+ * data segment registers and this CPU's GDT mirror belong to the guest. */
+void vcpu_switch_out(struct vcpu *v);
+void vcpu_switch_in(struct vcpu *v);
 /* From trap(): a trap or interrupt that came from the guest. */
 void vcpu_trap(struct trapframe *tf, bool host_irq);
 /* Deliver vector through the guest's IDT; false if that is impossible. */

@@ -17,6 +17,7 @@
 #include "kernel/vm.h"
 #include "kernel/heap.h"
 #include "kernel/printf.h"
+#include "host/vcpu.h"
 
 #define STACK_CANARY 0x5ca1ab1e0ddba11ull
 
@@ -194,9 +195,13 @@ void schedule(struct spinlock *handoff)
     if (read_cr3() != root)
         write_cr3(root);                     /* the upper half is shared: we keep running */
     int intena = c->intena;                  /* belongs to the thread, not the CPU */
+    if (prev->vcpu)
+        vcpu_switch_out(prev->vcpu);         /* a guest's segment registers are its own */
     prev = swtch(prev, next);
     c = this_cpu();                          /* we may have resumed elsewhere */
     c->intena = intena;
+    if (c->current->vcpu)
+        vcpu_switch_in(c->current->vcpu);
     finish_switch(prev);
     popcli();
 }
@@ -260,6 +265,45 @@ void thread_sleep_ns(uint64_t ns)
     list_insert_between(&t->timer_link, pos->prev, pos);
     t->state = T_SLEEPING;
     schedule(&c->timer_lock);
+}
+
+/* A nap: thread_sleep_ns that thread_wake_napper can cut short.  *flag is
+ * checked under the timer lock the waker also takes, so a wakeup that sets
+ * it before the nap begins is never lost. */
+void thread_nap_ns(uint64_t ns, volatile int *flag)
+{
+    pushcli();
+    struct cpu *c = this_cpu();
+    spin_lock_irq(&c->timer_lock);
+    popcli();
+    if (__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
+        spin_unlock_irq(&c->timer_lock);
+        return;
+    }
+    struct thread *t = c->current;
+    t->wake_at = time_ns() + ns;
+    struct list *pos = c->sleepers.next;
+    while (pos != &c->sleepers && container_of(pos, struct thread, timer_link)->wake_at <= t->wake_at)
+        pos = pos->next;
+    list_insert_between(&t->timer_link, pos->prev, pos);
+    t->state = T_SLEEPING;
+    schedule(&c->timer_lock);
+}
+
+/* Set *flag, then end t's nap if it is in one. */
+void thread_wake_napper(struct thread *t, volatile int *flag)
+{
+    __atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+    unsigned cpu = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
+    struct cpu *c = cpu_of(cpu);
+    spin_lock_irq(&c->timer_lock);
+    for (struct list *pos = c->sleepers.next; pos != &c->sleepers; pos = pos->next)
+        if (pos == &t->timer_link) {
+            list_remove(&t->timer_link);
+            sched_wake(t);
+            break;
+        }
+    spin_unlock_irq(&c->timer_lock);
 }
 
 static void expire_sleepers(struct cpu *c)

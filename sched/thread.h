@@ -51,6 +51,9 @@ int thread_join(struct thread *t);            /* waits for exit, frees, returns 
 void thread_exit(int code) __attribute__((noreturn));
 void thread_yield(void);
 void thread_sleep_ns(uint64_t ns);
+/* Sleep up to ns unless *flag is (or becomes) set by thread_wake_napper. */
+void thread_nap_ns(uint64_t ns, volatile int *flag);
+void thread_wake_napper(struct thread *t, volatile int *flag);
 void thread_set_affinity(cpumask_t mask);     /* of the calling thread; moves it if needed */
 void thread_adopt_boot(struct thread *t, const char *name);   /* a CPU's boot context becomes its idle thread */
 void thread_free(struct thread *t);

@@ -56,6 +56,9 @@ struct cpu {
     struct list calls;
 
     uint64_t *gdt;
+    const void *gdt_mirror_of;      /* the guest whose descriptors the low GDT holds (host/vcpu.c) */
+    uint64_t gdt_mirror_gen;
+    unsigned gdt_mirror_n;          /* entries written */
     struct tss tss;
     uint8_t *ist_stacks;            /* #DF and NMI run on their own stacks */
     volatile uint64_t heartbeat;    /* bumped by the timer; watched by stress tests */
