@@ -1,0 +1,111 @@
+#!/bin/sh
+# make bench, part 3: the banana-peel chart (docs/bench.md).
+#
+# classic hosted at each CPU count (BENCH_SMP) for each peel set
+# (BENCH_SETS, comma-separated inside a set, "none" for the unpeeled
+# image), under -accel tcg,thread=multi without icount, so the timing is
+# real.  Throughput is REQUESTS over the host's "ran N ms" for the guest
+# (host wall clock: the guest's own THROUGHPUT line counts its timer ticks,
+# which mean little once interrupts are coalesced).  A set's smp counts run
+# back to back, BENCH_REPEAT times over, and report.sh takes medians:
+# ratios are only worth reading side by side on a shared machine.
+#
+# Every run's DIGEST must equal the unpeeled -smp 1 run's (the peel
+# contract): a mismatch, a hang or a failed guest makes the bench exit
+# non-zero, with the log kept in $BUILD/bench/chart/logs.
+. tests/qemu.sh
+SETS=${BENCH_SETS:-none mm mm,sched mm,sched,checksum mm,sched,checksum,cache mm,sched,checksum,cache,fs}
+SMPS=${BENCH_SMP:-1 2 4}
+REPEAT=${BENCH_REPEAT:-1}
+W=${BENCH_WORKERS:-16}
+R=${BENCH_REQUESTS:-128}
+LIMIT=${BENCH_TIMEOUT:-$((120 + W * R / 4))}
+OUT=$BUILD/bench/chart
+LOGS=$OUT/logs
+CSV=$OUT/runs.csv
+FAILS=$OUT/failures.txt
+rm -rf "$OUT" && mkdir -p "$LOGS"
+: > "$FAILS"
+
+now_ms() { date +%s%3N; }
+# "none", "-", "{}" and "" all name the empty set; in file names and the
+# CSV a set's commas become '+' (the CSV has no quoting).
+set_key() { case $1 in none|-|'{}'|'') echo none ;; *) echo "$1" | tr , + ;; esac; }
+fail() { echo "$*" >> "$FAILS"; echo "# bench: FAIL: $*" >&2; }
+
+# One run of the matrix: boot, then one CSV row from its log.
+run_one() {   # set-key smp rep
+    log=$LOGS/$1-smp$2-$3.log
+    words="guest=classic guestarg=workers=$W guestarg=requests=$R oneshot"
+    [ "$1" = none ] || words="$words peel=$(echo "$1" | tr + ,)"
+    t0=$(now_ms)
+    status=$(qemu_boot "$log" "$2" "$LIMIT" "$words")
+    wall=$(( $(now_ms) - t0 ))
+    [ -f "$log" ] || echo "(QEMU wrote nothing: status $status)" > "$log"
+    tr -d '\r' < "$log" > "$log.txt"
+    digest=$(sed -n 's/^\[classic\] DIGEST //p' "$log.txt" | tail -1)
+    requests=$(sed -n 's/^\[classic\] REQUESTS \([0-9]*\).*/\1/p' "$log.txt" | tail -1)
+    # "guest classic: ran 1234 ms on 4 vCPUs; GKL held 567 ms (45.9%)", or
+    # nothing from a host that does not say it yet
+    ran=$(sed -n 's/^guest classic: ran \([0-9]*\) ms on \([0-9]*\) vCPUs\{0,1\}; GKL held \([0-9]*\) ms.*/\1,\2,\3/p' \
+        "$log.txt" | tail -1)
+    refused=$(peels_refused "$1" "$log.txt")
+    rm -f "$log.txt"
+    load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null)
+    echo "$1,$2,$3,$status,$requests,${ran:-,,},$wall,$digest,$refused,$load,$log" >> "$CSV"
+    if [ "$status" != 1 ] || [ -z "$digest" ] || [ -z "$requests" ]; then
+        fail "$(set_label "$1") at -smp $2 (run $3): $(describe_status "$status"), digest '${digest}' (log: $log)"
+    fi
+    echo "# bench: $(set_label "$1") -smp $2 run $3: ${requests:-?} requests," \
+         "${ran:+ran ${ran%%,*} ms, }whole run $wall ms${refused:+, refused $refused}, digest ${digest:-none}," \
+         "load ${load:-?}" >&2
+}
+
+# The set's peels the host refused ("guest classic: peel X refused: why"),
+# or never confirmed in a guest that did start: "a+b", or nothing.
+peels_refused() {   # set-key log
+    [ "$1" = none ] && return
+    for p in $(echo "$1" | tr + ' '); do
+        if grep -q "^guest classic: peel $p refused" "$2"; then echo "$p"
+        elif ! grep -q "^guest classic: peel $p done" "$2" && grep -q "^guest classic: loaded" "$2"; then echo "$p"
+        fi
+    done | paste -sd+ -
+}
+set_label() { [ "$1" = none ] && echo "{}" || echo "{$(echo "$1" | tr + ,)}"; }
+
+echo "set,smp,rep,status,requests,ran_ms,vcpus,gkl_ms,wall_ms,digest,refused,load1,log" > "$CSV"
+keys=$(for s in $SETS; do set_key "$s"; done)
+echo "# bench: banana-peel chart, classic W=$W R=$R, sets: $(for k in $keys; do set_label "$k"; done | paste -sd' ' -)," \
+     "-smp $(echo $SMPS | tr ' ' /), $REPEAT run(s) each, $LIMIT s limit a run" >&2
+
+# The peel contract's reference: the unpeeled -smp 1 run (the matrix's
+# first that printed a digest, or else a run of its own first).
+if ! echo "$keys" | grep -qx none || ! echo " $SMPS " | grep -q ' 1 '; then
+    run_one none 1 baseline
+fi
+for k in $keys; do
+    rep=1
+    while [ "$rep" -le "$REPEAT" ]; do
+        for smp in $SMPS; do run_one "$k" "$smp" "$rep"; done
+        rep=$((rep + 1))
+    done
+done
+
+ref=$(awk -F, '$1 == "none" && $2 == 1 && $10 != "" { print $10; exit }' "$CSV")
+want=$("$BUILD/guest/classic-refmodel" "$W" "$R" 2>/dev/null | sed -n 's/^DIGEST //p')
+echo "# bench: reference digest (unpeeled, -smp 1) ${ref:-missing}, reference model ${want:-unavailable}" >&2
+[ -n "$ref" ] || fail "no digest from the unpeeled -smp 1 run: nothing to check the peels against"
+[ -z "$want" ] || [ -z "$ref" ] || [ "$ref" = "$want" ] ||
+    fail "the unpeeled -smp 1 digest $ref differs from the reference model's $want"
+awk -F, -v ref="$ref" 'NR > 1 && ref != "" && $10 != "" && $10 != ref {
+        set = $1 == "none" ? "{}" : "{" $1 "}"; gsub(/\+/, ",", set)
+        printf "digest %s from %s at -smp %s (run %s) differs from the unpeeled -smp 1 run'"'"'s %s (log: %s)\n",
+               $10, set, $2, $3, ref, $13 }' "$CSV" |
+    while IFS= read -r l; do fail "$l"; done
+
+sh tests/bench/report.sh "$CSV" "$OUT" "$W" "$R" "$ref"
+if [ -s "$FAILS" ]; then
+    echo "bench: FAILED — $(wc -l < "$FAILS") problem(s), the peel contract is broken or a run did not finish:"
+    sed 's/^/  /' "$FAILS"
+    exit 1
+fi
