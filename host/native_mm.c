@@ -1,148 +1,173 @@
 /*
- * A native replacement for a guest's kmalloc/kfree: objects come from the
- * pool at the top of guest RAM that the guest's memory map marks reserved
- * (GUEST_POOL_*), in size classes of one page each; every piece of
- * bookkeeping lives on the host side, so a wild guest write can spoil only
- * guest data, never the allocator.  kfree of an object the guest's own
- * allocator made (before the peel) falls through to the guest's kfree; a
- * kfree the pool cannot account for stops the guest instead of corrupting it.
- * With one vCPU per guest there is nothing to cache per CPU yet.
+ * The mm peel: a guest's kmalloc/kfree served by the pool allocator
+ * (host/mm_pool.c) over [GUEST_POOL_BASE, GUEST_POOL_BASE +
+ * GUEST_POOL_MM_SIZE), memory the guest's own map marks reserved.  Every
+ * piece of bookkeeping lives on the host side, so a wild guest write can
+ * spoil only guest data, never the allocator.  The subsystem runs outside
+ * the guest kernel lock: calls come from several vCPUs on several CPUs at
+ * once, each CPU served from its own magazines (preemption off while it
+ * touches them) and the pool behind one spinlock.
+ *
+ * kfree of an object the guest's own allocator made (before the peel)
+ * falls through to the guest's kfree; a kfree the pool cannot account for
+ * (freed twice, not the start of an object) stops the guest instead.
  */
+#include "host/native_mm.h"
+#include "host/mm_pool.h"
 #include "host/peel.h"
 #include "host/guest.h"
+#include "kernel/console.h"
 #include "kernel/heap.h"
-#include "kernel/string.h"
+#include "kernel/panic.h"
 #include "kernel/printf.h"
+#include "kernel/string.h"
+#include "smp/percpu.h"
+#include "smp/spinlock.h"
 
-#define PAGE 4096u
-#define POOL_PAGES (GUEST_POOL_SIZE / PAGE)
-#define MIN_SHIFT 4                          /* 16 bytes */
-#define CLASSES 8                            /* 16 .. 2048 */
-#define BIG 0xff                             /* first page of a multi-page object */
-#define TAIL 0xfe                            /* its other pages */
+#define POOL_PAGES (GUEST_POOL_MM_SIZE / MM_PAGE)
+
+_Static_assert(GUEST_POOL_BASE % MM_PAGE == 0 && GUEST_POOL_MM_SIZE % MM_PAGE == 0,
+               "the mm pool is whole pages");
 
 struct native_mm {
-    uint8_t cls[POOL_PAGES];                 /* 0 free, 1 + class, BIG, TAIL */
-    uint16_t used[POOL_PAGES];               /* objects in use on the page; BIG: its length */
-    uint8_t bits[POOL_PAGES][PAGE >> MIN_SHIFT >> 3];
-    uint64_t live;
+    struct spinlock lock;            /* the pool's; magazines need none */
+    uint32_t live_at;                /* the guest's mm_kmalloc_live (manifest keeps), or 0 */
+    void *mem;                       /* the pool's books, as allocated */
+    struct mm_pool *pool;            /* the same, 64-byte aligned */
 };
 
+static void pool_lock(void *ctx) { spin_lock(&((struct native_mm *)ctx)->lock); }
+static void pool_unlock(void *ctx) { spin_unlock(&((struct native_mm *)ctx)->lock); }
+
+/* Preemption off, not interrupts: no interrupt handler allocates from a
+ * guest's pool, and this CPU's magazines must not change hands midway. */
+static unsigned pin(void *ctx)
+{
+    (void)ctx;
+    preempt_disable();
+    return this_cpu()->id;
+}
+
+static void unpin(void *ctx) { (void)ctx; preempt_enable(); }
+
+static void broken(void *ctx, const char *what, uint32_t off)
+{
+    (void)ctx;
+    panic("mm peel: %s (pool offset 0x%x): the allocator's books disagree", what, off);
+}
+
+static void destroy(struct native_mm *m)
+{
+    kfree(m->mem);
+    kfree(m);
+}
+
+static struct native_mm *create(struct guest *g)
+{
+    struct native_mm *m = kzalloc(sizeof *m);
+    if (!m)
+        return 0;
+    m->mem = kzalloc(mm_pool_bytes(POOL_PAGES, ncpus) + 63);
+    if (!m->mem) {
+        kfree(m);
+        return 0;
+    }
+    spin_init(&m->lock, "mm pool");
+    uint32_t at = peel_kept(g, "mm_kmalloc_live");   /* resolved when the peel was applied */
+    m->live_at = at % 4 ? 0 : at;                    /* an atomic add wants it aligned */
+    struct mm_pool_ops ops = { pool_lock, pool_unlock, pin, unpin, broken, m };
+    m->pool = mm_pool_init((void *)(((uintptr_t)m->mem + 63) & ~(uintptr_t)63), POOL_PAGES, ncpus, &ops);
+    if (!m->pool) {
+        destroy(m);
+        return 0;
+    }
+    return m;
+}
+
+/* Made at the first call after a peel; vCPUs making their first calls at
+ * once race to install theirs, and the losers throw theirs away. */
 static struct native_mm *state(struct guest *g)
 {
-    if (!g->native_mm)
-        g->native_mm = kzalloc(sizeof *g->native_mm);
-    return g->native_mm;
+    struct native_mm *m = __atomic_load_n(&g->native_mm, __ATOMIC_ACQUIRE), *none = 0;
+    if (m || !(m = create(g)))
+        return m;
+    if (__atomic_compare_exchange_n(&g->native_mm, &none, m, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return m;
+    destroy(m);
+    return none;
 }
 
-static void keep_live_count(struct guest *g, int delta)
+/* The guest's own count of live blocks, which its end-of-run report
+ * prints; several CPUs change it at once. */
+static void keep_live_count(struct guest *g, struct native_mm *m, int delta)
 {
-    uint32_t at = peel_kept(g, "mm_kmalloc_live");   /* named by the manifest's keeps */
-    uint32_t *v = at ? guest_ptr(g, at, 4) : 0;
-    if (v) *v += delta;
-}
-
-static int find_pages(struct native_mm *m, uint32_t n)
-{
-    for (uint32_t start = 0, run = 0, pg = 0; pg < POOL_PAGES; pg++) {
-        run = m->cls[pg] ? 0 : run + 1;
-        if (run == 1) start = pg;
-        if (run == n) return (int)start;
-    }
-    return -1;
-}
-
-static uint32_t alloc_small(struct native_mm *m, unsigned c)
-{
-    uint32_t size = 1u << (c + MIN_SHIFT), per = PAGE / size;
-    for (uint32_t pg = 0; pg < POOL_PAGES; pg++) {
-        if (m->cls[pg] != 1 + c || m->used[pg] == per) continue;
-        for (uint32_t i = 0; i < per; i++)
-            if (!(m->bits[pg][i / 8] >> (i % 8) & 1)) {
-                m->bits[pg][i / 8] |= 1 << (i % 8);
-                m->used[pg]++;
-                return pg * PAGE + i * size;
-            }
-    }
-    int pg = find_pages(m, 1);
-    if (pg < 0) return ~0u;
-    m->cls[pg] = 1 + c;
-    m->used[pg] = 1;
-    memset(m->bits[pg], 0, sizeof m->bits[pg]);
-    m->bits[pg][0] = 1;
-    return (uint32_t)pg * PAGE;
-}
-
-static uint32_t alloc_big(struct native_mm *m, uint32_t size)
-{
-    uint32_t n = (size + PAGE - 1) / PAGE;
-    int pg = find_pages(m, n);
-    if (pg < 0) return ~0u;
-    m->cls[pg] = BIG;
-    m->used[pg] = (uint16_t)n;
-    for (uint32_t i = 1; i < n; i++) m->cls[pg + i] = TAIL;
-    return (uint32_t)pg * PAGE;
+    uint32_t *v = m->live_at ? guest_ptr(g, m->live_at, 4) : 0;
+    if (v)
+        __atomic_add_fetch(v, (uint32_t)delta, __ATOMIC_RELAXED);
 }
 
 /* kmalloc(size): 0 when the pool is exhausted, as the guest's would */
 static bool mm_alloc(struct guest *g, const uint32_t *a, uint32_t *ret)
 {
     struct native_mm *m = state(g);
-    if (!m) return false;                        /* no host memory: let the guest do it */
-    uint32_t size = a[0] ? a[0] : 1;
-    unsigned c = 0;
-    while (c < CLASSES && (1u << (c + MIN_SHIFT)) < size) c++;
-    if (size > POOL_PAGES * PAGE) { *ret = 0; return true; }
-    uint32_t off = c < CLASSES ? alloc_small(m, c) : alloc_big(m, size);
-    if (off == ~0u) { *ret = 0; return true; }
-    void *p = guest_ptr(g, GUEST_POOL_BASE + off, c < CLASSES ? 1u << (c + MIN_SHIFT) : size);
-    if (p) memset(p, 0, c < CLASSES ? 1u << (c + MIN_SHIFT) : size);
-    m->live++;
-    keep_live_count(g, 1);
+    if (!m)
+        return false;                            /* no host memory: let the guest do it */
+    uint32_t got, off = mm_pool_alloc(m->pool, a[0], &got);
+    *ret = 0;
+    if (off == MM_NONE)
+        return true;
+    void *p = guest_ptr(g, GUEST_POOL_BASE + off, got);
+    if (p)
+        memset(p, 0, got);
+    keep_live_count(g, m, 1);
     *ret = GUEST_POOL_BASE + off;
-    return true;
-}
-
-static bool free_in_pool(struct guest *g, struct native_mm *m, uint32_t off)
-{
-    uint32_t pg = off / PAGE, in = off % PAGE;
-    uint8_t c = m->cls[pg];
-    if (c == BIG && in == 0) {
-        for (uint32_t i = 1; i < m->used[pg]; i++) m->cls[pg + i] = 0;
-        m->cls[pg] = 0;
-        m->used[pg] = 0;
-    } else if (c >= 1 && c <= CLASSES && in % (1u << (c - 1 + MIN_SHIFT)) == 0) {
-        uint32_t i = in >> (c - 1 + MIN_SHIFT);
-        if (!(m->bits[pg][i / 8] >> (i % 8) & 1)) return false;   /* freed twice */
-        m->bits[pg][i / 8] &= ~(1 << (i % 8));
-        if (--m->used[pg] == 0) m->cls[pg] = 0;
-    } else {
-        return false;
-    }
-    m->live--;
-    keep_live_count(g, -1);
     return true;
 }
 
 /* kfree(p) */
 static bool mm_free(struct guest *g, const uint32_t *a, uint32_t *ret)
 {
+    uint32_t at = a[0];
     *ret = 0;
-    if (!a[0]) return true;
-    if (a[0] < GUEST_POOL_BASE || a[0] >= GUEST_POOL_BASE + GUEST_POOL_SIZE)
-        return false;                            /* the guest's own object: its kfree */
-    struct native_mm *m = state(g);
-    if (m && free_in_pool(g, m, a[0] - GUEST_POOL_BASE))
+    if (!at)
         return true;
-    char why[96];
-    snprintf(why, sizeof why, "kfree(0x%x): not an object the native allocator handed out, or freed twice", a[0]);
+    if (at < GUEST_POOL_BASE || at >= GUEST_POOL_BASE + GUEST_POOL_SIZE)
+        return false;                            /* the guest's own object: its kfree */
+    struct native_mm *m = __atomic_load_n(&g->native_mm, __ATOMIC_ACQUIRE);
+    if (m && at < GUEST_POOL_BASE + GUEST_POOL_MM_SIZE && mm_pool_free(m->pool, at - GUEST_POOL_BASE)) {
+        keep_live_count(g, m, -1);
+        return true;
+    }
+    char why[112];
+    snprintf(why, sizeof why, "kfree(0x%x): not an object the native allocator handed out, or freed twice", at);
     guest_end(g, GUEST_DEAD, -1, why);
     return true;
 }
 
+/* Objects handed to the guest and not yet freed (not those in magazines):
+ * never fewer than the truth, so a drain never ends early. */
 static uint64_t mm_owned(struct guest *g)
 {
-    return g->native_mm ? g->native_mm->live : 0;
+    struct native_mm *m = __atomic_load_n(&g->native_mm, __ATOMIC_ACQUIRE);
+    return m ? mm_pool_owned(m->pool) : 0;
+}
+
+void native_mm_release(struct guest *g)
+{
+    struct native_mm *m = __atomic_exchange_n(&g->native_mm, 0, __ATOMIC_ACQ_REL);
+    if (!m)
+        return;
+    struct mm_pool_stats s;
+    mm_pool_stats(m->pool, &s);
+    uint64_t calls = s.allocs + s.frees + s.bypassed;
+    kprintf("guest %s: mm peel: %lu kmalloc and %lu kfree served, %lu%% without the pool lock "
+            "(%lu waits for it), %lu objects still held\n", g->name, s.allocs, s.frees,
+            calls ? 100 * (calls - s.locked - s.bypassed) / calls : 100, m->lock.contended,
+            mm_pool_owned(m->pool));
+    const char *why = mm_pool_check(m->pool);        /* nothing runs now: the books must agree */
+    if (why)
+        kprintf("guest %s: mm peel: the allocator's books DISAGREE: %s\n", g->name, why);
+    destroy(m);
 }
 
 const struct native native_mm_alloc = { "mm_alloc", mm_alloc, 0, 0 };

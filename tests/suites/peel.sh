@@ -45,9 +45,17 @@ check mm-drain/no-blocks-leaked has "\[classic\] classic: cache .* 0 kmalloc blo
 log=$LOGS/peel-mm-late.log
 qemu_boot "$log" 2 600 "guest=classic guestarg=workers=8 guestarg=requests=24 monitor=sleep,1000;peel,mm;wait;peels;unpeel,mm;sleep,100;peels;poweroff" >/dev/null
 check mm-late/digest classic_digest_ok 8 24
-check mm-late/fell-through has "guest 0 mm         peeled   under the GKL, 2 functions, [0-9]* native calls, [1-9][0-9]* fell through"
+check mm-late/fell-through has "guest 0 mm         peeled   outside the GKL, 2 functions, [0-9]* native calls, [1-9][0-9]* fell through"
 check mm-late/no-blocks-leaked has "\[classic\] classic: cache .* 0 kmalloc blocks live"
 check mm-late/fsck has "\[classic\] fsck: clean"
+# mm outside the GKL with the sched peel: several vCPUs allocate and free at
+# once (per-CPU caches, host/mm_pool.c), and an unpeel mid-run drains
+log=$LOGS/peel-mm-sched.log
+qemu_boot "$log" 4 600 "guest=classic guestarg=workers=4 guestarg=requests=12 peel=sched,mm monitor=sleep,500;unpeel,mm;wait;peels;poweroff" >/dev/null
+check mm-sched/digest classic_digest_ok 4 12
+check mm-sched/unpeeled has "unpeel mm: code bytes restored (other peels remain in place)"
+check mm-sched/no-blocks-leaked has "\[classic\] classic: cache .* 0 kmalloc blocks live"
+check mm-sched/fsck has "\[classic\] fsck: clean"
 
 # the framework on a small subject: a native that serves every call, one
 # that always falls through to the guest's code (single step over the
