@@ -199,6 +199,7 @@ void vcpu_exit(struct vcpu *v)
         vcpu_unlock(v);
     struct thread *t = current_thread();
     t->vcpu = 0;
+    v->exited = true;
     int status = g->exit_status;
     if (__atomic_sub_fetch(&g->live_vcpus, 1, __ATOMIC_ACQ_REL) == 0)
         guest_release(g);                            /* the last one out */
