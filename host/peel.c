@@ -250,7 +250,7 @@ static bool in_code(struct guest *g, unsigned idx, uint32_t a)
  * only makes the change wait. */
 #define BOOT_STACK_SCAN 16384u
 
-static bool thread_inside(struct guest *g, unsigned idx)
+static void learn_code(struct guest *g, unsigned idx)
 {
     struct peels *p = &g->peels;
     const struct manifest_subsystem *s = &p->manifest.subsystems[idx];
@@ -265,6 +265,21 @@ static bool thread_inside(struct guest *g, unsigned idx)
         }
         p->code_known[idx] = true;
     }
+}
+
+int peel_subsystem_at(struct guest *g, uint32_t addr)
+{
+    for (unsigned i = 0; g->peels.have_manifest && i < g->peels.manifest.nsubsystems; i++) {
+        learn_code(g, i);
+        if (in_code(g, i, addr))
+            return (int)i;
+    }
+    return -1;
+}
+
+static bool thread_inside(struct guest *g, unsigned idx)
+{
+    learn_code(g, idx);
     for (unsigned i = 0; i < g->nvcpus; i++) {
         const struct vcpu *v = g->vcpus[i];
         if (!v || v->exited)

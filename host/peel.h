@@ -86,6 +86,8 @@ const char *peel_request(struct guest *g, const char *subsystem, bool peel);
  * guest's own thread). */
 const char *peel_apply(struct guest *g, unsigned subsystem, bool peel);
 void peel_safe_point(struct guest *g);
+/* The subsystem one of whose functions holds addr, or -1. */
+int peel_subsystem_at(struct guest *g, uint32_t addr);
 /* A request is waiting and could be carried out at a safe point now (an
  * idle vCPU should come back to make one). */
 bool peel_request_ready(struct guest *g);
