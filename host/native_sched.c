@@ -73,6 +73,11 @@ static void learn_boot_handle(struct guest *g, struct native_sched *ns)
         ns->t[0].handle = *cur;
 }
 
+uint32_t native_sched_stack_top(struct guest *g, const struct vcpu *v)
+{
+    return g->native_sched && v->sched_slot ? slot_base(v->sched_slot) + SLOT_SIZE : 0;
+}
+
 void native_sched_running(struct guest *g, struct vcpu *v)
 {
     struct native_sched *ns = g->native_sched;

@@ -1,6 +1,7 @@
 #include "host/peel.h"
 #include "host/guest.h"
 #include "host/vcpu.h"
+#include "host/native_sched.h"
 #include "loader/elf32.h"
 #include "kernel/console.h"
 #include "kernel/monitor.h"
@@ -222,15 +223,88 @@ const char *peel_request(struct guest *g, const char *name, bool peel)
     if (s->boot_only)
         return peel ? "it is boot-only (peel=NAME on the command line): its natives cannot adopt what the guest's own code already made"
                     : "it is boot-only: its natives hold state the guest's own code could not take back";
+    if (s->nidle && !g->native_sched)
+        return "at run time it needs the sched peel: without it the host cannot see whether a guest thread is inside the subsystem";
     int want = peel ? idx + 1 : -(idx + 1);
     if (!__atomic_compare_exchange_n(&p->request, &(int){ 0 }, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return "another peel request is still pending";
     return 0;
 }
 
+static bool in_code(struct guest *g, unsigned idx, uint32_t a)
+{
+    const struct manifest_subsystem *s = &g->peels.manifest.subsystems[idx];
+    if (a < g->peels.span[idx].lo || a >= g->peels.span[idx].hi)
+        return false;                                /* most words: one comparison */
+    for (unsigned i = 0; i < s->nfns; i++)
+        if (a >= g->peels.code[idx][i].lo && a < g->peels.code[idx][i].hi)
+            return true;
+    return false;
+}
+
+/* Is some guest thread inside the subsystem's guest functions: executing
+ * one, or with a return address into one on its stack?  Every thread is a
+ * vCPU (the sched peel), each one not holding the lock is in the host with
+ * its guest state in its last trap frame, so all their stacks can be seen.
+ * The scan is conservative: a stale word that looks like a return address
+ * only makes the change wait. */
+#define BOOT_STACK_SCAN 16384u
+
+static void learn_code(struct guest *g, unsigned idx)
+{
+    struct peels *p = &g->peels;
+    const struct manifest_subsystem *s = &p->manifest.subsystems[idx];
+    if (!p->code_known[idx]) {
+        for (unsigned i = 0; i < s->nfns; i++) {
+            struct elf32_symbol sym;
+            bool ok = elf32_lookup(&g->elf, s->fns[i].symbol, &sym);
+            p->code[idx][i].lo = ok ? sym.value : 0;
+            p->code[idx][i].hi = ok ? sym.value + (sym.size ? sym.size : 1) : 0;
+            if (ok && (!p->span[idx].hi || p->code[idx][i].lo < p->span[idx].lo)) p->span[idx].lo = p->code[idx][i].lo;
+            if (ok && p->code[idx][i].hi > p->span[idx].hi) p->span[idx].hi = p->code[idx][i].hi;
+        }
+        p->code_known[idx] = true;
+    }
+}
+
+int peel_subsystem_at(struct guest *g, uint32_t addr)
+{
+    for (unsigned i = 0; g->peels.have_manifest && i < g->peels.manifest.nsubsystems; i++) {
+        learn_code(g, i);
+        if (in_code(g, i, addr))
+            return (int)i;
+    }
+    return -1;
+}
+
+static bool thread_inside(struct guest *g, unsigned idx)
+{
+    learn_code(g, idx);
+    for (unsigned i = 0; i < g->nvcpus; i++) {
+        const struct vcpu *v = g->vcpus[i];
+        if (!v || v->exited)
+            continue;
+        const struct trapframe *tf = v->tf ? v->tf : &v->boot;
+        uint32_t esp = (uint32_t)tf->rsp, top = native_sched_stack_top(g, v);
+        if (in_code(g, idx, (uint32_t)tf->rip))
+            return true;
+        if (!top)
+            top = esp + BOOT_STACK_SCAN;
+        for (uint32_t a = esp & ~3u; a >= esp && a + 4 <= top; a += 4) {
+            const uint32_t *w = guest_ptr(g, a, 4);
+            if (!w)
+                break;
+            if (in_code(g, idx, *w))
+                return true;
+        }
+    }
+    return false;
+}
+
 /* May the subsystem change hands now?  Not while one of its native calls
  * runs without the lock, nor while a guest thread is inside the guest's own
- * version (its idle words, locks, are not 0). */
+ * version (its idle words, locks, are not 0; a thread's stack goes
+ * through it). */
 static bool quiet(struct guest *g, unsigned idx)
 {
     const struct manifest_subsystem *s = &g->peels.manifest.subsystems[idx];
@@ -246,7 +320,15 @@ static bool quiet(struct guest *g, unsigned idx)
         if (w && *w)
             return false;
     }
-    return true;
+    if (!s->nidle || g->state != GUEST_RUNNING)
+        return true;
+    if (!g->native_sched)
+        return false;
+    uint64_t now = time_ns();                        /* the stack scan is not for every trap */
+    if (now - g->peels.last_scan < 1000000ull)
+        return false;
+    g->peels.last_scan = now;
+    return !thread_inside(g, idx);
 }
 
 bool peel_request_ready(struct guest *g)

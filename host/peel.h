@@ -65,6 +65,10 @@ struct peels {
     unsigned inflight[MANIFEST_MAX_SUBSYSTEMS];   /* native calls running without the lock now */
     uint64_t waited[MANIFEST_MAX_SUBSYSTEMS];     /* safe points a change had to let pass */
     uint32_t idle_at[MANIFEST_MAX_SUBSYSTEMS][MANIFEST_MAX_IDLE];   /* the idle words' addresses */
+    struct { uint32_t lo, hi; } code[MANIFEST_MAX_SUBSYSTEMS][MANIFEST_MAX_FNS];   /* its functions' bytes */
+    struct { uint32_t lo, hi; } span[MANIFEST_MAX_SUBSYSTEMS];   /* lowest to highest of them */
+    bool code_known[MANIFEST_MAX_SUBSYSTEMS];
+    uint64_t last_scan;              /* ns: stacks are scanned at most once a millisecond */
     uint32_t code_lo, code_hi;       /* the executable segment, for the restore check */
     uint32_t code_file;              /* its offset in the image file */
     struct peel_site sites[PEEL_MAX_SITES];
@@ -82,6 +86,8 @@ const char *peel_request(struct guest *g, const char *subsystem, bool peel);
  * guest's own thread). */
 const char *peel_apply(struct guest *g, unsigned subsystem, bool peel);
 void peel_safe_point(struct guest *g);
+/* The subsystem one of whose functions holds addr, or -1. */
+int peel_subsystem_at(struct guest *g, uint32_t addr);
 /* A request is waiting and could be carried out at a safe point now (an
  * idle vCPU should come back to make one). */
 bool peel_request_ready(struct guest *g);

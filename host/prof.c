@@ -6,6 +6,7 @@
 #include "kernel/heap.h"
 #include "kernel/monitor.h"
 #include "kernel/string.h"
+#include "sched/sched.h"
 
 void prof_init(struct guest *g)
 {
@@ -37,7 +38,25 @@ static struct prof_fn *lookup(struct prof *p, uint32_t eip)
     return eip - f->addr < f->size ? f : 0;
 }
 
-void prof_sample(struct guest *g, uint32_t eip, bool trap)
+/* Which subsystem is the guest in: the innermost of its functions on the
+ * stack (a conservative look at the top of the stack for return addresses;
+ * the helpers a subsystem calls are not in the manifest, its entry points
+ * are). */
+#define STACK_LOOK 256
+
+static unsigned subsystem_now(struct guest *g, uint32_t eip, uint32_t esp)
+{
+    int s = peel_subsystem_at(g, eip);
+    for (uint32_t i = 0; s < 0 && i < STACK_LOOK; i++) {
+        const uint32_t *w = guest_ptr(g, esp + 4 * i, 4);
+        if (!w)
+            break;
+        s = peel_subsystem_at(g, *w);
+    }
+    return s < 0 ? MANIFEST_MAX_SUBSYSTEMS : (unsigned)s;
+}
+
+void prof_sample(struct guest *g, uint32_t eip, uint32_t esp, bool trap)
 {
     struct prof *p = &g->prof;
     struct prof_fn *f = lookup(p, eip);
@@ -47,6 +66,7 @@ void prof_sample(struct guest *g, uint32_t eip, bool trap)
     } else {
         p->samples++;
         if (f) f->samples++; else p->unknown_samples++;
+        p->by_subsystem[subsystem_now(g, eip, esp)]++;
     }
 }
 
@@ -66,7 +86,16 @@ void prof_report(struct guest *g, unsigned top)
     struct prof *p = &g->prof;
     kprintf("  guest %s: %lu samples of guest time (the GKL), %lu traps; %lu samples outside named functions\n",
             g->name, p->samples, p->traps, p->unknown_samples);
-    kprintf("  rank  time%%  traps%%  function                 subsystem\n");
+    /* a sample is a host timer tick (1/HZ s) that found the lock held in guest code */
+    kprintf("  GKL time by subsystem (the one the guest was inside):");
+    for (unsigned i = 0; i <= MANIFEST_MAX_SUBSYSTEMS; i++) {
+        bool named = g->peels.have_manifest && i < g->peels.manifest.nsubsystems;
+        if (!p->by_subsystem[i] || (!named && i < MANIFEST_MAX_SUBSYSTEMS))
+            continue;
+        kprintf(" %s %lu%% (~%lu ms)", named ? g->peels.manifest.subsystems[i].name : "none",
+                p->by_subsystem[i] * 100 / (p->samples + !p->samples), p->by_subsystem[i] * 1000 / HZ);
+    }
+    kprintf("\n  rank  time%%  traps%%  function                 subsystem\n");
     bool *shown = kzalloc(p->nfns + 1);
     for (unsigned r = 1; shown && r <= top; r++) {
         struct prof_fn *best = 0;

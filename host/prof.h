@@ -9,6 +9,7 @@
 #pragma once
 #include <stdint.h>
 #include <stddef.h>
+#include "host/manifest.h"
 
 struct guest;
 
@@ -22,9 +23,14 @@ struct prof {
     struct prof_fn *fns;             /* sorted by addr */
     size_t nfns;
     uint64_t samples, traps, unknown_samples;
+    /* samples by the manifest subsystem the guest was inside (its innermost
+     * function on the stack); [MANIFEST_MAX_SUBSYSTEMS]: none */
+    uint64_t by_subsystem[MANIFEST_MAX_SUBSYSTEMS + 1];
 };
 
 void prof_init(struct guest *g);     /* from the image's symbol table */
-void prof_sample(struct guest *g, uint32_t eip, bool trap);
+/* At a trap (trap) or a host timer interrupt that found the guest running,
+ * with the lock: eip and esp are the guest's. */
+void prof_sample(struct guest *g, uint32_t eip, uint32_t esp, bool trap);
 void prof_report(struct guest *g, unsigned top);
 void prof_monitor_init(void);

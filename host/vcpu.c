@@ -199,6 +199,7 @@ void vcpu_exit(struct vcpu *v)
         vcpu_unlock(v);
     struct thread *t = current_thread();
     t->vcpu = 0;
+    v->exited = true;
     int status = g->exit_status;
     if (__atomic_sub_fetch(&g->live_vcpus, 1, __ATOMIC_ACQ_REL) == 0)
         guest_release(g);                            /* the last one out */
@@ -352,7 +353,7 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     if (!gkl_held_by(&v->guest->gkl, v))
         panic("vCPU %u of guest %s ran guest code without the guest kernel lock", v->index, v->guest->name);
     v->tf = tf;
-    prof_sample(v->guest, (uint32_t)tf->rip, !host_irq);
+    prof_sample(v->guest, (uint32_t)tf->rip, (uint32_t)tf->rsp, !host_irq);
     if (host_irq) {
         v->exits[VEXIT_HOST_IRQ]++;
         watch_interrupts_off(v, tf);

@@ -37,6 +37,7 @@ struct vcpu {
     uint16_t gdt_limit, idt_limit;
     uint16_t tr, ldtr;
     bool entered;                    /* has been in ring 1: the selectors below mean something */
+    bool exited;                     /* its thread has ended */
     uint16_t ds, es, fs, gs;         /* the guest's data selectors while the thread is switched out */
     uint64_t gs_base;
     uint64_t exits[VEXIT_KINDS];
