@@ -19,6 +19,7 @@
 #include "smp/percpu.h"
 #include "sched/sched.h"
 #include "host/native_sched.h"
+#include "host/native_mm.h"
 
 #define INFO_AREA 0x10000
 
@@ -188,6 +189,7 @@ void guest_release(struct guest *g)
     if (g->disk)
         page_free(g->disk, (g->disk_size + PAGE_SIZE - 1) / PAGE_SIZE);
     native_sched_release(g);
+    native_mm_release(g);
     g->root = 0;
     g->ram = 0;
     g->ram_size = 0;
