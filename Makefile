@@ -170,4 +170,4 @@ stress: deps iso $(TEST_DEPS)
 clean:
 	rm -rf $(BUILD)
 
--include $(KOBJS:.o=.d)
+-include $(KOBJS:.o=.d) $(BUILD)/kernel/asm-offsets.d
