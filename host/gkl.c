@@ -53,6 +53,7 @@ void gkl_acquire(struct gkl *l, struct vcpu *v)
         }
     }
     l->since = time_ns();
+    l->paused = false;
     l->acquisitions++;
     l->spun += waited && !slept;
     l->slept += slept;
@@ -65,7 +66,9 @@ void gkl_release(struct gkl *l, struct vcpu *v)
 {
     if (l->holder != v)
         panic("gkl: vCPU %u releases a guest kernel lock it does not hold", v->index);
-    l->held_ns += time_ns() - l->since;
+    if (!l->paused)
+        l->held_ns += time_ns() - l->since;
+    l->paused = false;
     __atomic_store_n(&l->holder, 0, __ATOMIC_SEQ_CST);
     /* A taker counts itself among the sleepers before its last try: either
      * it sees the lock free, or we see it and wake it. */
@@ -78,6 +81,22 @@ bool gkl_held_by(const struct gkl *l, const struct vcpu *v)
     return l->holder == v;
 }
 
+void gkl_pause(struct gkl *l, const struct vcpu *v)
+{
+    if (l->holder == v && !l->paused) {
+        l->held_ns += time_ns() - l->since;
+        l->paused = true;
+    }
+}
+
+void gkl_resume(struct gkl *l, const struct vcpu *v)
+{
+    if (l->holder == v && l->paused) {
+        l->since = time_ns();
+        l->paused = false;
+    }
+}
+
 bool gkl_contended(const struct gkl *l)
 {
     return __atomic_load_n(&l->sleepers, __ATOMIC_RELAXED) != 0;
@@ -86,5 +105,5 @@ bool gkl_contended(const struct gkl *l)
 uint64_t gkl_held_ns(const struct gkl *l)
 {
     uint64_t since = l->since;
-    return l->held_ns + (l->holder ? time_ns() - since : 0);
+    return l->held_ns + (l->holder && !l->paused ? time_ns() - since : 0);
 }

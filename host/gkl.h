@@ -26,8 +26,9 @@ struct gkl {
     struct vcpu *volatile holder;
     volatile unsigned sleepers;      /* takers asleep in wq (or about to be) */
     struct waitq wq;
-    uint64_t since;                  /* ns, when the holder took it */
-    uint64_t held_ns;                /* total, over the guest's life */
+    uint64_t since;                  /* ns, when the holder took it (or got its CPU back) */
+    uint64_t held_ns;                /* total, over the guest's life, while the holder ran */
+    bool paused;                     /* the holder is switched out: the time is not work */
     uint64_t acquisitions, handoffs; /* handoffs: taken by a vCPU other than the last holder */
     uint64_t spun, slept;            /* acquisitions that waited, by how */
     struct vcpu *last;
@@ -37,6 +38,12 @@ void gkl_init(struct gkl *l);
 void gkl_acquire(struct gkl *l, struct vcpu *v);
 void gkl_release(struct gkl *l, struct vcpu *v);
 bool gkl_held_by(const struct gkl *l, const struct vcpu *v);
+/* The scheduler takes the holder off its CPU / gives it one back: held
+ * time counts only while the holder runs, so that at -smp 1 it measures
+ * the work done under the lock (the serial fraction), not the time the
+ * holder waited behind threads running outside it. */
+void gkl_pause(struct gkl *l, const struct vcpu *v);
+void gkl_resume(struct gkl *l, const struct vcpu *v);
 /* Somebody is waiting to take it (and will find a pending interrupt). */
 bool gkl_contended(const struct gkl *l);
 /* Time held so far, the current holding included. */

@@ -149,25 +149,8 @@ static void guest_thread(void *arg)
 void guest_vcpu_totals(struct guest *g, struct vcpu *sum)
 {
     memset(sum, 0, sizeof *sum);
-    for (unsigned i = 0; i < g->nvcpus; i++) {
-        const struct vcpu *v = g->vcpus[i];
-        for (unsigned k = 0; k < VEXIT_KINDS; k++) sum->exits[k] += v->exits[k];
-        for (unsigned k = 0; k < 64; k++) sum->insn_count[k] += v->insn_count[k];
-        sum->irqs_delivered += v->irqs_delivered;
-        sum->halts += v->halts;
-        sum->io_other += v->io_other;
-        for (unsigned k = 0; k < v->nio; k++) {
-            unsigned j = 0;
-            while (j < sum->nio && sum->io[j].port != v->io[k].port) j++;
-            if (j == sum->nio && sum->nio == sizeof sum->io / sizeof sum->io[0]) {
-                sum->io_other += v->io[k].in + v->io[k].out;
-                continue;
-            }
-            if (j == sum->nio) sum->io[sum->nio++].port = v->io[k].port;
-            sum->io[j].in += v->io[k].in;
-            sum->io[j].out += v->io[k].out;
-        }
-    }
+    for (unsigned i = 0; i < g->nvcpus; i++)
+        vcpu_add_counts(sum, g->vcpus[i]);
 }
 
 /* Give back the guest's memory, disk copy and address space; the small

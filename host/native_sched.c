@@ -110,11 +110,13 @@ static void sleep_on(struct guest *g, struct native_sched *ns, struct vcpu *v, u
     nt->chan = chan;
     nt->woken = 0;
     spin_unlock_irq(&ns->lock);
+    thread_sync_wakeups(true);                       /* the lock's next taker runs here */
     vcpu_unlock(v);
     spin_lock_irq(&nt->wq.lock);
     while (!nt->woken && g->state == GUEST_RUNNING)
         waitq_sleep(&nt->wq, &nt->wq.lock);
     spin_unlock_irq(&nt->wq.lock);
+    thread_sync_wakeups(false);
     vcpu_lock(v);
 }
 
@@ -239,11 +241,13 @@ static bool join(struct guest *g, const uint32_t *a, uint32_t *ret)
         spin_unlock_irq(&ns->lock);
         if (zombie)
             continue;
+        thread_sync_wakeups(true);
         vcpu_unlock(v);
         spin_lock_irq(&me->wq.lock);
         while (!me->woken && g->state == GUEST_RUNNING)
             waitq_sleep(&me->wq, &me->wq.lock);
         spin_unlock_irq(&me->wq.lock);
+        thread_sync_wakeups(false);
         vcpu_lock(v);
     }
     *ret = 0;
@@ -300,6 +304,7 @@ static bool idle(struct guest *g, const uint32_t *a, uint32_t *ret)
     ns->idle = current_thread();
     ns->idles++;
     uint64_t t0 = time_ns();
+    thread_sync_wakeups(false);
     vcpu_unlock(v);
     while (g->state == GUEST_RUNNING && !peel_request_ready(g)) {
         uint64_t now = vdevs_now(g);
@@ -316,6 +321,9 @@ static bool idle(struct guest *g, const uint32_t *a, uint32_t *ret)
     }
     ns->idle_ns += time_ns() - t0;
     vcpu_lock(v);
+    /* An errand: deliver, let the handler wake whom it wakes (they run on
+     * this CPU once we nap again), come back to sched_idle. */
+    thread_sync_wakeups(true);
     v->vif = true;
     v->vif_writes++;
     v->frame_set = true;                             /* eip stays at sched_idle */
@@ -364,6 +372,7 @@ void native_sched_guest_ended(struct guest *g)
 void native_sched_release(struct guest *g)
 {
     for (unsigned i = 1; i < g->nvcpus; i++) {
+        vcpu_add_counts(&g->vcpu, g->vcpus[i]);      /* `guest N stats` still adds up */
         kfree(g->vcpus[i]);
         g->vcpus[i] = 0;
     }

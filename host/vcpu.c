@@ -113,6 +113,26 @@ void vcpu_mirror_gdt(struct vcpu *v)
     popcli();
 }
 
+void vcpu_add_counts(struct vcpu *into, const struct vcpu *v)
+{
+    for (unsigned k = 0; k < VEXIT_KINDS; k++) into->exits[k] += v->exits[k];
+    for (unsigned k = 0; k < 64; k++) into->insn_count[k] += v->insn_count[k];
+    into->irqs_delivered += v->irqs_delivered;
+    into->halts += v->halts;
+    into->io_other += v->io_other;
+    for (unsigned k = 0; k < v->nio; k++) {
+        unsigned j = 0;
+        while (j < into->nio && into->io[j].port != v->io[k].port) j++;
+        if (j == into->nio && into->nio == sizeof into->io / sizeof into->io[0]) {
+            into->io_other += v->io[k].in + v->io[k].out;
+            continue;
+        }
+        if (j == into->nio) into->io[into->nio++].port = v->io[k].port;
+        into->io[j].in += v->io[k].in;
+        into->io[j].out += v->io[k].out;
+    }
+}
+
 struct vcpu *vcpu_current(void)
 {
     return current_thread()->vcpu;
@@ -127,6 +147,7 @@ static uint16_t usable(const struct cpu *c, uint16_t sel)
 
 void vcpu_switch_out(struct vcpu *v)
 {
+    gkl_pause(&v->guest->gkl, v);
     if (!v->entered)
         return;
     __asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
@@ -136,6 +157,7 @@ void vcpu_switch_out(struct vcpu *v)
 
 void vcpu_switch_in(struct vcpu *v)
 {
+    gkl_resume(&v->guest->gkl, v);
     if (!v->entered)
         return;
     struct cpu *c = this_cpu();

@@ -75,6 +75,8 @@ void vcpu_lock(struct vcpu *v);
  * guest ended); the last vCPU of a guest gives back the guest's memory. */
 void vcpu_exit(struct vcpu *v) __attribute__((noreturn));
 struct vcpu *vcpu_current(void);
+/* Add v's counters (exits, emulated instructions, port I/O) into `into`. */
+void vcpu_add_counts(struct vcpu *into, const struct vcpu *v);
 /* The scheduler's hooks: a vCPU thread leaves or takes a host CPU.  The
  * data segment registers and this CPU's GDT mirror belong to the guest. */
 void vcpu_switch_out(struct vcpu *v);

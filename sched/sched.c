@@ -56,14 +56,34 @@ static void send_to(unsigned to, struct thread *t)
     ipi_resched(to);
 }
 
+/* Where a woken thread should run: where it last ran, unless that CPU is
+ * busy and another one it may use sits idle — then there, at once, rather
+ * than after the busy one's slice or the idle one's next tick. */
+static unsigned wake_cpu(struct thread *t)
+{
+    struct cpu *here = this_cpu(), *last = cpu_of(t->cpu);
+    if (here->current->sync_wakeups && (t->rq.affinity & bit(here->id)))
+        return here->id;
+    if (last->current->idle)
+        return t->cpu;
+    for (unsigned i = 0; i < ncpus; i++) {
+        struct cpu *c = cpu_of(i);
+        if (c->online && (t->rq.affinity & bit(i)) && c->current->idle &&
+            !__atomic_load_n(&c->rq.nr, __ATOMIC_RELAXED))
+            return i;
+    }
+    return t->cpu;
+}
+
 void sched_wake(struct thread *t)
 {
     if (t->state != T_SLEEPING)
         panic("sched_wake: thread %s is %s, not sleeping", t->name, thread_state_name(t->state));
     t->state = T_RUNNABLE;
     struct cpu *c = this_cpu();
-    if (t->cpu != c->id) {
-        send_to(t->cpu, t);
+    unsigned to = wake_cpu(t);
+    if (to != c->id) {
+        send_to(to, t);
         return;
     }
     runq_push(&c->rq, &t->rq);
@@ -346,6 +366,11 @@ void sched_resched_ipi(void)
     this_cpu()->hazard |= HAZARD_RESCHED;
 }
 
+void thread_sync_wakeups(bool on)
+{
+    current_thread()->sync_wakeups = on;
+}
+
 void thread_yield(void)
 {
     schedule(0);
@@ -357,8 +382,10 @@ void sched_idle(void)
         schedule(0);
         cli();
         struct cpu *c = this_cpu();
-        if (c->rq.nr == 0 && !(c->hazard & HAZARD_RESCHED))
+        if (c->rq.nr == 0 && !(c->hazard & HAZARD_RESCHED)) {
+            ask_for_work(c);                /* now, not at the next tick */
             sti_hlt();                      /* the wakeup interrupt cannot slip in between */
+        }
         else
             sti();
     }

@@ -26,6 +26,7 @@ struct thread {
     struct spinlock *handoff;       /* released by whoever runs after us (sleep) */
     int slice;                      /* ticks left before preemption */
     bool detached;                  /* freed on exit instead of joined */
+    bool sync_wakeups;              /* about to block: whom it wakes runs here, after it */
     bool idle;
     int exit_code;
     void (*fn)(void *);
@@ -51,6 +52,10 @@ int thread_join(struct thread *t);            /* waits for exit, frees, returns 
 void thread_exit(int code) __attribute__((noreturn));
 void thread_yield(void);
 void thread_sleep_ns(uint64_t ns);
+/* The caller is about to block (or is a short errand that will): threads
+ * it wakes meanwhile should run on this CPU once it is gone, not cost an
+ * IPI and another CPU's wakeup.  On until turned off. */
+void thread_sync_wakeups(bool on);
 /* Sleep up to ns unless *flag is (or becomes) set by thread_wake_napper. */
 void thread_nap_ns(uint64_t ns, volatile int *flag);
 void thread_wake_napper(struct thread *t, volatile int *flag);
