@@ -119,15 +119,19 @@ static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, u
     *entry = img->entry_phys;
     *info = mi.info_addr;
     exec_range(g, img);
-    /* the scan starts at the entry point and at every function the image names */
-    size_t n = elf32_symbol_count(img), nstarts = 0;
+    char file[GUEST_NAME + 16];
+    snprintf(file, sizeof file, "%s.map", g->name);
+    const struct mb2_module *map = find_module(file);
+    guest_symbols_load(g, map ? phys_to_virt(map->start) : 0, map ? map->end - map->start : 0);
+    /* the scan starts at the entry point and at every function the image (or its map) names */
+    size_t n = guest_symbol_count(g), nstarts = 0;
     uint32_t *starts = kmalloc((n + 1) * sizeof *starts);
     if (!starts)
         return "out of memory for the scan";
     starts[nstarts++] = img->entry_phys;
     for (size_t i = 0; i < n; i++) {
         struct elf32_symbol s;
-        if (elf32_symbol(img, i, &s) && s.type == ELF32_STT_FUNC && s.value >= img->lo && s.value < img->hi)
+        if (guest_symbol_at(g, i, &s) && s.type == ELF32_STT_FUNC && s.value >= img->lo && s.value < img->hi)
             starts[nstarts++] = s.value;
     }
     bool ok = scan_and_patch(g, starts, nstarts, img->lo, img->hi);

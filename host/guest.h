@@ -13,9 +13,10 @@
 #include "host/peel.h"
 #include "host/prof.h"
 #include "host/gkl.h"
+#include "host/symmap.h"
 #include "loader/elf32.h"
 
-#define GUEST_NAME 16
+#define GUEST_NAME 32              /* "classic-stripped" and the like */
 /* The top of guest RAM, marked reserved in the guest's memory map: memory
  * for native replacements (host/native_mm.c) that the guest never hands out. */
 #define GUEST_RAM       (64u << 20)
@@ -46,7 +47,8 @@ struct guest {
     char sha256[65];                 /* of the image module, as GRUB loaded it */
     const uint8_t *image;            /* the module: read-only, never modified */
     size_t image_size;
-    struct elf32_image elf;          /* the image, checked once: symbols for peels and the profiler */
+    struct elf32_image elf;          /* the image, checked once */
+    struct symmap syms;              /* from NAME.map, for an image without a symbol table */
     uint8_t *ram;                    /* guest-physical 0 .. ram_size, in the direct map */
     uint64_t ram_size;
     uint64_t root;                   /* the guest address space's PML4 (physical) */
@@ -80,6 +82,12 @@ void guest_vcpu_totals(struct guest *g, struct vcpu *sum);
 struct guest *guest_of(unsigned id);
 unsigned guest_count(void);
 bool guest_any_running(void);
+/* The guest's symbols (host/guest_syms.c): the image's own ELF symbol table,
+ * or NAME.map if the image is stripped, chosen once at load and said which. */
+void guest_symbols_load(struct guest *g, const char *map, size_t len);
+bool guest_symbol(const struct guest *g, const char *name, struct elf32_symbol *out);
+size_t guest_symbol_count(const struct guest *g);
+bool guest_symbol_at(const struct guest *g, size_t i, struct elf32_symbol *out);
 /* Guest-physical [gpa, gpa + len) as a host pointer, or NULL if not all RAM. */
 void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len);
 void guest_monitor_init(void);

@@ -238,7 +238,7 @@ static void forget_guest_copy(struct ncache *c, uint32_t blockno)
     if (!c->gbufs) {
         struct elf32_symbol sym;
         uint32_t at = peel_kept(c->g, "cache_bufs");
-        if (!at || !elf32_lookup(&c->g->elf, "cache_bufs", &sym))
+        if (!at || !guest_symbol(c->g, "cache_bufs", &sym))
             return;
         c->ngbufs = sym.size / GBUF_SIZE;
         __atomic_store_n(&c->gbufs, at, __ATOMIC_RELEASE);
@@ -293,7 +293,7 @@ void ncache_forget(struct guest *g)
     }
     uint32_t at = peel_kept(g, "cache_bufs");
     struct elf32_symbol sym;
-    if (!at || !elf32_lookup(&g->elf, "cache_bufs", &sym))
+    if (!at || !guest_symbol(g, "cache_bufs", &sym))
         return;
     volatile uint32_t *gb = guest_ptr(g, at, sym.size);
     for (uint32_t i = 0; gb && i < sym.size / GBUF_SIZE; i++, gb += GBUF_SIZE / 4)

@@ -51,7 +51,7 @@ static const char *resolve(struct guest *g, const struct manifest_subsystem *s, 
     for (unsigned i = 0; i < s->nfns; i++) {
         struct elf32_symbol sym;
         const struct native *n = native_find(s->fns[i].native);
-        if (!elf32_lookup(&g->elf, s->fns[i].symbol, &sym) || sym.type != ELF32_STT_FUNC) {
+        if (!guest_symbol(g, s->fns[i].symbol, &sym) || sym.type != ELF32_STT_FUNC) {
             snprintf(why, sizeof why, "the image has no function %s", s->fns[i].symbol);
             return why;
         }
@@ -68,7 +68,7 @@ static const char *resolve(struct guest *g, const struct manifest_subsystem *s, 
     }
     for (unsigned i = 0; i < s->nidle; i++) {
         struct elf32_symbol sym;
-        if (!elf32_lookup(&g->elf, s->idle[i], &sym) || !guest_ptr(g, sym.value, 4)) {
+        if (!guest_symbol(g, s->idle[i], &sym) || !guest_ptr(g, sym.value, 4)) {
             snprintf(why, sizeof why, "the image has no variable %s", s->idle[i]);
             return why;
         }
@@ -76,7 +76,7 @@ static const char *resolve(struct guest *g, const struct manifest_subsystem *s, 
     }
     for (unsigned i = 0; i < s->nkeeps; i++) {
         struct elf32_symbol sym;
-        if (!elf32_lookup(&g->elf, s->keeps[i], &sym) || !guest_ptr(g, sym.value, 4)) {
+        if (!guest_symbol(g, s->keeps[i], &sym) || !guest_ptr(g, sym.value, 4)) {
             snprintf(why, sizeof why, "the image has no variable %s", s->keeps[i]);
             return why;
         }
@@ -257,7 +257,7 @@ static void learn_code(struct guest *g, unsigned idx)
     if (!p->code_known[idx]) {
         for (unsigned i = 0; i < s->nfns; i++) {
             struct elf32_symbol sym;
-            bool ok = elf32_lookup(&g->elf, s->fns[i].symbol, &sym);
+            bool ok = guest_symbol(g, s->fns[i].symbol, &sym);
             p->code[idx][i].lo = ok ? sym.value : 0;
             p->code[idx][i].hi = ok ? sym.value + (sym.size ? sym.size : 1) : 0;
             if (ok && (!p->span[idx].hi || p->code[idx][i].lo < p->span[idx].lo)) p->span[idx].lo = p->code[idx][i].lo;
@@ -315,7 +315,7 @@ static bool quiet(struct guest *g, unsigned idx)
         const uint32_t *w = at ? guest_ptr(g, at, 4) : 0;
         if (!at) {
             struct elf32_symbol sym;                 /* not resolved yet: a first peel */
-            w = elf32_lookup(&g->elf, s->idle[i], &sym) ? guest_ptr(g, sym.value, 4) : 0;
+            w = guest_symbol(g, s->idle[i], &sym) ? guest_ptr(g, sym.value, 4) : 0;
         }
         if (w && *w)
             return false;

@@ -11,13 +11,13 @@
 void prof_init(struct guest *g)
 {
     struct prof *p = &g->prof;
-    size_t n = elf32_symbol_count(&g->elf), k = 0;    /* g->elf was checked by the loader */
+    size_t n = guest_symbol_count(g), k = 0;
     p->fns = kzalloc((n ? n : 1) * sizeof *p->fns);
     if (!p->fns)
         return;
     for (size_t i = 0; i < n; i++) {
         struct elf32_symbol s;
-        if (!elf32_symbol(&g->elf, i, &s) || s.type != ELF32_STT_FUNC || !s.size)
+        if (!guest_symbol_at(g, i, &s) || s.type != ELF32_STT_FUNC || !s.size)
             continue;
         size_t j = k++;                           /* insertion sort: images have few thousand */
         while (j > 0 && p->fns[j - 1].addr > s.value) { p->fns[j] = p->fns[j - 1]; j--; }

@@ -27,7 +27,7 @@ struct vdevs {
     struct uart_line line;           /* guest console output, a line at a time */
     char input[256];                 /* host input waiting for room in COM1's receiver */
     unsigned in_head, in_tail;
-    char name[16];
+    char name[32];
 };
 
 void vdevs_init(struct vdevs *d, struct guest *g);

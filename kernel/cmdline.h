@@ -17,7 +17,7 @@ struct cmdline {
     char stress[64];                 /* stress=all | case[,case] */
     unsigned duration;               /* seconds per stress case */
     char monitor_script[256];        /* monitor=cmd;cmd,arg : run at boot (tests); ',' is a space */
-    char guest[16];                  /* guest=NAME: run NAME.elf from the boot modules */
+    char guest[32];                  /* guest=NAME: run NAME.elf from the boot modules (GUEST_NAME) */
     char guest_args[256];            /* guestarg=WORD, repeatable: the guest's command line */
     bool oneshot;                    /* power off with the guest's status when it ends */
     char peel[128];                  /* peel=a,b: subsystems of the guest replaced from the start */

@@ -34,11 +34,12 @@ check() {
 }
 has() { grep -aq -- "$1" "$log"; }
 
-# classic_digest_ok W R: the current $log's DIGEST equals the reference
-# model's for that workload (and says both, as a TAP comment).
+# classic_digest_ok W R [GUEST]: the current $log's DIGEST, on the console
+# lines of guest GUEST (default classic), equals the reference model's for
+# that workload (and says both, as a TAP comment).
 classic_digest_ok() {
     want=$("$BUILD/guest/classic-refmodel" "$1" "$2" | sed -n 's/^DIGEST //p')
-    got=$(tr -d '\r' < "$log" | sed -n 's/^\[classic\] DIGEST //p')
+    got=$(tr -d '\r' < "$log" | sed -n "s/^\[${3:-classic}\] DIGEST //p")
     echo "# ${name:-digest} (W=$1 R=$2): hosted $got, reference $want" >&2
     test -n "$want" -a "$got" = "$want"
 }

@@ -85,3 +85,29 @@ $(BUILD)/guest/classic.manifest: $(CLASSIC_DIR)/peel.manifest
 	@mkdir -p $(dir $@)
 	cp $< $@
 GUEST_TARGETS += $(BUILD)/guest/classic.manifest
+
+# classic stripped, as third-party images come (tests/suites/stripped.sh):
+# no symbol table in the image; its symbols ride beside it as NAME.map, the
+# output of nm on the unstripped build (for a distribution's kernel: nm on
+# its debug package's file).  classic-badmap is the same with one garbage
+# line in its map, which the host must refuse.  Each needs its own manifest
+# and disk module: the host finds them by the guest's name.
+CLASSIC_STRIPPED := $(BUILD)/guest/classic-stripped
+CLASSIC_BADMAP   := $(BUILD)/guest/classic-badmap
+OBJCOPY ?= objcopy
+NM      ?= nm
+
+$(CLASSIC_STRIPPED).elf $(CLASSIC_BADMAP).elf: $(CLASSIC_ELF)
+	$(OBJCOPY) --strip-all $< $@
+$(CLASSIC_STRIPPED).map: $(CLASSIC_ELF)
+	$(NM) -S --defined-only $< > $@
+$(CLASSIC_BADMAP).map: $(CLASSIC_STRIPPED).map
+	sed '5i @@@ garbage @@@' $< > $@
+$(CLASSIC_STRIPPED).manifest $(CLASSIC_BADMAP).manifest: $(CLASSIC_DIR)/peel.manifest
+	cp $< $@
+$(CLASSIC_STRIPPED)-disk.img $(CLASSIC_BADMAP)-disk.img: $(CLASSIC_DISK)
+	cp $< $@
+
+CLASSIC_STRIPPED_FILES := $(foreach n,$(CLASSIC_STRIPPED) $(CLASSIC_BADMAP),$(n).elf $(n).map $(n).manifest $(n)-disk.img)
+GUEST_TARGETS += $(CLASSIC_STRIPPED_FILES)
+TEST_DEPS     += $(CLASSIC_STRIPPED_FILES)

@@ -1,0 +1,41 @@
+#!/bin/sh
+# A stripped image with its symbols in a map beside it (NAME.map, the output
+# of nm -S --defined-only: host/symmap.c): the host scans and peels it as
+# if it had kept its symbol table, and the digest equals the reference
+# model's.  A map with a garbage line is refused with the line number: the
+# guest then has no symbols, so no peel can be applied.
+. tests/qemu.sh
+LOGS=$BUILD/test-logs
+mkdir -p "$LOGS"
+W=4 R=8
+
+# both boots at once (-smp 2 each): neither depends on timing
+good=$LOGS/stripped-peeled.log bad=$LOGS/stripped-badmap.log
+qemu_boot "$good" 2 300 "guest=classic-stripped guestarg=workers=$W guestarg=requests=$R peel=sched,mm,checksum,cache,fs oneshot panic=exit" \
+    >"$good.status" &
+qemu_boot "$bad" 2 300 "guest=classic-badmap guestarg=workers=$W guestarg=requests=$R peel=checksum,mm monitor=wait,60;poweroff" \
+    >"$bad.status" &
+wait
+
+log=$good
+elf=$BUILD/guest/classic-stripped.elf
+check stripped/image-has-no-symbols test -z "$(nm "$elf" 2>/dev/null)"
+check stripped/symbols-from-map has "guest classic-stripped: symbols from classic-stripped.map ([1-9][0-9]* functions)"
+# the same functions as the unstripped image's symbol table, so the same scan
+n=$(readelf -sW "$BUILD/guest/classic.elf" | awk '$4 == "FUNC"' | wc -l)
+check stripped/every-function has "guest classic-stripped: symbols from classic-stripped.map ($n functions)"
+for s in sched mm checksum cache fs; do
+    check "stripped/peel-$s" has "guest classic-stripped: peel $s done"
+done
+check stripped/no-refusal sh -c "! grep -aq 'refused' '$log'"
+check stripped/digest classic_digest_ok $W $R classic-stripped
+check stripped/fsck has "\[classic-stripped\] fsck: clean"
+check stripped/exit-status test "$(cat "$good.status")" = 1
+check stripped/module-unchanged has "guest classic-stripped: image module unchanged (sha256 $(sha256sum "$elf" | cut -d' ' -f1))"
+
+log=$bad
+check badmap/refused-with-line has "guest classic-badmap: symbol map refused (symbol map line 5: ADDR is not a hexadecimal number)"
+check badmap/runs-unpeeled has "guest classic-badmap: peel checksum refused: the image has no function svc_checksum"
+check badmap/no-peel-done sh -c "! grep -aq 'peel [a-z]* done' '$log'"
+check badmap/module-unchanged has "guest classic-badmap: image module unchanged"
+check badmap/host-survives test "$(cat "$bad.status")" = 0
