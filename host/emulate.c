@@ -97,7 +97,7 @@ static void io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
         set_reg(tf, REG_AX, size, ports_in(p, port, size, now));
     else
         ports_out(p, port, size, (uint32_t)tf->rax, now);
-    spin_unlock_irq(&v->guest->dev.lock);
+    vdevs_unlock(&v->guest->dev, now);
     if (p->exit_requested) {                           /* isa-debug-exit: the guest is done */
         char why[48];
         int status = p->exit_status >> 1;
@@ -124,7 +124,7 @@ static void string_io(struct vcpu *v, const struct insn *in, struct trapframe *t
     spin_lock_irq(&v->guest->dev.lock);
     if (is_in) ports_ins(&v->guest->dev.ports, (uint16_t)tf->rdx, size, buf, count, now);
     else ports_outs(&v->guest->dev.ports, (uint16_t)tf->rdx, size, buf, count, now);
-    spin_unlock_irq(&v->guest->dev.lock);
+    vdevs_unlock(&v->guest->dev, now);
     *ptr_reg = (uint32_t)(*ptr_reg + count * size);
     if (rep) tf->rcx = 0;
 }

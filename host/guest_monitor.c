@@ -37,7 +37,7 @@ static void guest_send(struct guest *g, int argc, char **argv)
     text[n++] = '\r';
     spin_lock_irq(&g->dev.lock);
     unsigned taken = vdevs_input(&g->dev, text, n);
-    spin_unlock_irq(&g->dev.lock);
+    vdevs_unlock(&g->dev, vdevs_now(g));
     kprintf("  %u of %u bytes queued for %s's COM1\n", taken, n, g->name);
 }
 

@@ -85,13 +85,10 @@ static struct ncache *make(struct guest *g)
     spin_init(&c->lru_lock, "ncache lru");
     list_init(&c->lru);
     waitq_init(&c->starved, "ncache starved");
-    struct bucket *none = &c->bucket[hash(NONE)];
     for (unsigned i = 0; i < NBUF; i++) {
         struct ncbuf *b = &c->buf[i];
-        b->blockno = NONE;
+        b->blockno = NONE;                   /* holding no block: in no hash chain */
         b->gpa = GUEST_POOL_CACHE_BASE + i * SLOT;
-        b->hnext = none->chain;
-        none->chain = b;
         list_push_back(&c->lru, &b->lru);
     }
     return c;
@@ -139,7 +136,15 @@ static struct ncbuf *victim(struct ncache *c)
         waitq_sleep(&c->starved, &c->lru_lock);
     struct ncbuf *v = container_of(c->lru.prev, struct ncbuf, lru);
     uint32_t old = __atomic_load_n(&v->blockno, __ATOMIC_RELAXED);
+    if (old == NONE && !v->busy) {           /* an empty buffer: the LRU lock is all it needs */
+        v->busy = true;
+        list_remove(&v->lru);
+        spin_unlock_irq(&c->lru_lock);
+        return v;
+    }
     spin_unlock_irq(&c->lru_lock);
+    if (old == NONE)
+        return 0;                            /* an empty one someone is claiming: try again */
     struct bucket *ob = &c->bucket[hash(old)];
     spin_lock_irq(&ob->wq.lock);
     bool ours = v->blockno == old && !v->busy;
@@ -152,6 +157,16 @@ static struct ncbuf *victim(struct ncache *c)
     }
     spin_unlock_irq(&ob->wq.lock);
     return ours ? v : 0;
+}
+
+/* After a buffer went back on the LRU list (under its lock): a thread that
+ * found the list empty sleeps on `starved`, queued before it let the LRU
+ * lock go, so looking without the lock is enough — and spares every
+ * release a trip through one global lock. */
+static void wake_starved(struct ncache *c)
+{
+    if (!list_empty(&c->starved.waiters))
+        waitq_wake_all(&c->starved);
 }
 
 /* Make b idle in bucket bk (whose lock is held). */
@@ -191,22 +206,22 @@ static struct ncbuf *get(struct ncache *c, uint32_t blockno, bool *hit)
             continue;
         spin_lock_irq(&bk->wq.lock);
         bool raced = find(bk, blockno) != 0;   /* another thread brought it in meanwhile */
-        struct bucket *home = raced ? &c->bucket[hash(NONE)] : bk;
         if (raced) {
             spin_unlock_irq(&bk->wq.lock);
-            spin_lock_irq(&home->wq.lock);
-        }
-        v->blockno = raced ? NONE : blockno;
-        v->valid = false;
-        v->hnext = home->chain;
-        home->chain = v;
-        if (raced)
-            idle_locked(c, home, v, false);
-        spin_unlock_irq(&home->wq.lock);
-        if (raced) {
-            waitq_wake_all(&c->starved);
+            v->blockno = NONE;                 /* back, empty, to the cold end */
+            v->valid = false;
+            spin_lock_irq(&c->lru_lock);
+            v->busy = false;
+            list_push_back(&c->lru, &v->lru);
+            spin_unlock_irq(&c->lru_lock);
+            wake_starved(c);
             continue;
         }
+        v->blockno = blockno;
+        v->valid = false;
+        v->hnext = bk->chain;
+        bk->chain = v;
+        spin_unlock_irq(&bk->wq.lock);
         *hit = false;
         return v;
     }
@@ -218,7 +233,7 @@ static void put(struct ncache *c, struct ncbuf *b)
     spin_lock_irq(&bk->wq.lock);
     idle_locked(c, bk, b, true);
     spin_unlock_irq(&bk->wq.lock);
-    waitq_wake_all(&c->starved);
+    wake_starved(c);
 }
 
 static uint8_t *data(struct ncache *c, struct ncbuf *b)

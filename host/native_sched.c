@@ -312,7 +312,7 @@ static bool idle(struct guest *g, const uint32_t *a, uint32_t *ret)
         vdevs_advance(d, now);
         bool pending = pic_pending(&d->pic);
         uint64_t next = vdevs_next_event(d, now);
-        spin_unlock_irq(&d->lock);
+        vdevs_unlock(d, now);
         if (pending)
             break;
         uint64_t wait = next > now ? next - now : 1000000ull;
@@ -336,10 +336,7 @@ void native_sched_kick_if_pending(struct guest *g)
     struct thread *idle_thread = ns->idle;
     if (!idle_thread || idle_thread == current_thread() || gkl_contended(&g->gkl))
         return;                                      /* a taker will find it at its first trap */
-    spin_lock_irq(&g->dev.lock);
-    bool pending = pic_pending(&g->dev.pic);
-    spin_unlock_irq(&g->dev.lock);
-    if (pending) {
+    if (g->dev.hint_pending) {                       /* a hint is enough: the idle vCPU looks again */
         ns->kicks++;
         thread_wake_napper(idle_thread, &ns->kick);
     }

@@ -310,10 +310,13 @@ void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool ha
 static void deliver_pending(struct vcpu *v, struct trapframe *tf)
 {
     struct vdevs *d = &v->guest->dev;
+    uint64_t now = vdevs_now(v->guest);
+    if (!v->vif || !vdevs_may_have_work(d, now))
+        return;                                      /* most traps: nothing to do, no lock */
     spin_lock_irq(&d->lock);
-    vdevs_advance(d, vdevs_now(v->guest));
-    int vector = v->vif && pic_pending(&d->pic) ? pic_ack(&d->pic) : -1;
-    spin_unlock_irq(&d->lock);
+    vdevs_advance(d, now);
+    int vector = pic_pending(&d->pic) ? pic_ack(&d->pic) : -1;
+    vdevs_unlock(d, now);
     if (vector < 0)
         return;
     v->irqs_delivered++;
@@ -337,7 +340,7 @@ void vcpu_halt(struct vcpu *v)
         vdevs_advance(d, now);
         bool pending = pic_pending(&d->pic);
         uint64_t next = vdevs_next_event(d, now);
-        spin_unlock_irq(&d->lock);
+        vdevs_unlock(d, now);
         if (pending || v->guest->state != GUEST_RUNNING || peel_request_ready(v->guest))
             break;
         uint64_t wait = next > now ? next - now : 0;

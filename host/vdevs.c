@@ -74,3 +74,10 @@ uint64_t vdevs_next_event(const struct vdevs *d, uint64_t now)
     uint64_t a = pit_next_irq(&d->pit, now), b = rtc_next_irq(&d->rtc, now);
     return a < b ? a : b;
 }
+
+void vdevs_unlock(struct vdevs *d, uint64_t now)
+{
+    d->hint_pending = pic_pending(&d->pic);
+    d->hint_due = vdevs_next_event(d, now);
+    spin_unlock_irq(&d->lock);
+}

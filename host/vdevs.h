@@ -28,6 +28,12 @@ struct vdevs {
     char input[256];                 /* host input waiting for room in COM1's receiver */
     unsigned in_head, in_tail;
     char name[32];
+    /* Written at every unlock (vdevs_unlock), read without the lock: may a
+     * trap find work here (an interrupt pending, a timer due)?  A stale
+     * answer costs one trip through the lock, or a delivery at the next
+     * trap; it saves every other trap of every vCPU the lock. */
+    volatile bool hint_pending;
+    volatile uint64_t hint_due;
 };
 
 void vdevs_init(struct vdevs *d, struct guest *g);
@@ -35,3 +41,9 @@ uint64_t vdevs_now(const struct guest *g);           /* the guest's virtual time
 void vdevs_advance(struct vdevs *d, uint64_t now);   /* timers due, input the UART can take */
 unsigned vdevs_input(struct vdevs *d, const char *s, unsigned n);   /* queue host input; returns bytes taken */
 uint64_t vdevs_next_event(const struct vdevs *d, uint64_t now);
+/* Release d->lock, leaving the hints for vdevs_may_have_work. */
+void vdevs_unlock(struct vdevs *d, uint64_t now);
+static inline bool vdevs_may_have_work(const struct vdevs *d, uint64_t now)
+{
+    return d->hint_pending || now >= d->hint_due;
+}

@@ -5,6 +5,7 @@
  * runs.
  */
 #include "kernel/monitor.h"
+#include "kernel/hprof.h"
 #include "kernel/console.h"
 #include "kernel/cmdline.h"
 #include "kernel/string.h"
@@ -184,6 +185,7 @@ void monitor_main(void)
     monitor_register("poweroff", "turn the machine off", cmd_poweroff);
     monitor_register("panic", "panic on purpose (shows the backtrace; stops the machine)", cmd_panic);
     monitor_register("fault", "touch an unmapped address (page fault in the host)", cmd_fault);
+    hprof_monitor_init();
     if (cmdline.monitor_script[0])
         run_script(cmdline.monitor_script);
     kprintf("Peel monitor ready; type help\n");

@@ -1,4 +1,5 @@
 #include "smp/lapic.h"
+#include "kernel/hprof.h"
 #include "smp/percpu.h"
 #include "sched/sched.h"
 #include "kernel/vm.h"
@@ -41,7 +42,7 @@ static bool pit_done(void) { return inb(0x61) & 0x20; }
 
 static void timer_handler(struct trapframe *tf)
 {
-    (void)tf;
+    hprof_tick(tf);
     sched_tick();
 }
 

@@ -1,5 +1,5 @@
 /*
- * Ticket spinlocks that help you debug: each records its name, the owner CPU
+ * Spinlocks (test-and-test-and-set: see spinlock.c for why not tickets) that help you debug: each records its name, the owner CPU
  * and the caller that took it; acquiring one you already hold, or releasing
  * one held by another CPU, panics with both call sites.
  *
@@ -13,15 +13,14 @@
 #include <stdbool.h>
 
 struct spinlock {
-    volatile uint32_t next;      /* next ticket to hand out */
-    volatile uint32_t serving;   /* ticket now allowed in */
+    volatile uint32_t held;      /* 1 while held */
     const char *name;
     int owner;                   /* CPU id, -1 when free */
     void *caller;                /* return address of the acquirer */
     uint64_t contended;          /* acquisitions that had to wait */
 };
 
-#define SPINLOCK_INIT(n) { 0, 0, (n), -1, 0, 0 }
+#define SPINLOCK_INIT(n) { 0, (n), -1, 0, 0 }
 
 void spin_init(struct spinlock *l, const char *name);
 void spin_lock(struct spinlock *l);
