@@ -1,4 +1,5 @@
 #include "host/manifest.h"
+#include "host/linemsg.h"
 
 struct cursor { const char *p, *end; unsigned line; };
 
@@ -40,18 +41,7 @@ static void copy(char *dst, const char *src)
 
 static const char *complain(char *err, size_t errlen, unsigned line, const char *what)
 {
-    /* "line N: what", without a printf: this runs in the kernel and on the host */
-    char num[12];
-    int n = 0;
-    do { num[n++] = '0' + line % 10; line /= 10; } while (line);
-    size_t i = 0;
-    const char *prefix = "manifest line ";
-    while (*prefix && i + 1 < errlen) err[i++] = *prefix++;
-    while (n && i + 1 < errlen) err[i++] = num[--n];
-    if (i + 2 < errlen) { err[i++] = ':'; err[i++] = ' '; }
-    while (*what && i + 1 < errlen) err[i++] = *what++;
-    err[i] = '\0';
-    return err;
+    return line_message(err, errlen, "manifest line ", line, what);
 }
 
 static bool number(const char *w, unsigned *out)

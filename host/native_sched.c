@@ -102,14 +102,10 @@ static void wake_chan(struct native_sched *ns, uint32_t chan)
     }
 }
 
-/* Sleep on chan without the guest kernel lock; back with it. */
-static void sleep_on(struct guest *g, struct native_sched *ns, struct vcpu *v, uint32_t chan)
+/* With its channel registered (ns->lock): wait for a wakeup without the
+ * guest kernel lock, come back with it. */
+static void wait_woken(struct guest *g, struct nthread *nt, struct vcpu *v)
 {
-    struct nthread *nt = self(ns, v);
-    spin_lock_irq(&ns->lock);
-    nt->chan = chan;
-    nt->woken = 0;
-    spin_unlock_irq(&ns->lock);
     thread_sync_wakeups(true);                       /* the lock's next taker runs here */
     vcpu_unlock(v);
     spin_lock_irq(&nt->wq.lock);
@@ -118,6 +114,17 @@ static void sleep_on(struct guest *g, struct native_sched *ns, struct vcpu *v, u
     spin_unlock_irq(&nt->wq.lock);
     thread_sync_wakeups(false);
     vcpu_lock(v);
+}
+
+/* Sleep on chan without the guest kernel lock; back with it. */
+static void sleep_on(struct guest *g, struct native_sched *ns, struct vcpu *v, uint32_t chan)
+{
+    struct nthread *nt = self(ns, v);
+    spin_lock_irq(&ns->lock);
+    nt->chan = chan;
+    nt->woken = 0;
+    spin_unlock_irq(&ns->lock);
+    wait_woken(g, nt, v);
 }
 
 static void vcpu_thread(void *arg)
@@ -239,16 +246,8 @@ static bool join(struct guest *g, const uint32_t *a, uint32_t *ret)
         me->chan = zombie ? 0 : a[0];
         me->woken = 0;
         spin_unlock_irq(&ns->lock);
-        if (zombie)
-            continue;
-        thread_sync_wakeups(true);
-        vcpu_unlock(v);
-        spin_lock_irq(&me->wq.lock);
-        while (!me->woken && g->state == GUEST_RUNNING)
-            waitq_sleep(&me->wq, &me->wq.lock);
-        spin_unlock_irq(&me->wq.lock);
-        thread_sync_wakeups(false);
-        vcpu_lock(v);
+        if (!zombie)
+            wait_woken(g, me, v);
     }
     *ret = 0;
     return true;

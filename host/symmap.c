@@ -1,4 +1,5 @@
 #include "host/symmap.h"
+#include "host/linemsg.h"
 
 struct word { const char *p; size_t n; };
 
@@ -23,18 +24,7 @@ static unsigned split(const char *p, const char *end, struct word *w, unsigned m
 
 static const char *complain(char *err, size_t errlen, unsigned line, const char *what)
 {
-    /* "symbol map line N: what", without a printf: this runs in the kernel and on the host */
-    char num[12];
-    int n = 0;
-    do { num[n++] = '0' + line % 10; line /= 10; } while (line);
-    size_t i = 0;
-    const char *prefix = "symbol map line ";
-    while (*prefix && i + 1 < errlen) err[i++] = *prefix++;
-    while (n && i + 1 < errlen) err[i++] = num[--n];
-    if (i + 2 < errlen) { err[i++] = ':'; err[i++] = ' '; }
-    while (*what && i + 1 < errlen) err[i++] = *what++;
-    err[i] = '\0';
-    return err;
+    return line_message(err, errlen, "symbol map line ", line, what);
 }
 
 /* A hexadecimal word that fits in 32 bits (leading zeros as many as nm

@@ -271,32 +271,16 @@ void sched_place(struct thread *t)
 
 /* ---- timer, sleeping, idle ------------------------------------------------ */
 
-void thread_sleep_ns(uint64_t ns)
+/* Sleep up to ns on this CPU's timed sleepers, unless flag is given and
+ * already set: it is checked under the timer lock a waker also takes, so a
+ * wakeup that sets it before the sleep begins is never lost. */
+static void timed_sleep(uint64_t ns, volatile int *flag)
 {
     pushcli();
     struct cpu *c = this_cpu();
     spin_lock_irq(&c->timer_lock);
     popcli();
-    struct thread *t = c->current;
-    t->wake_at = time_ns() + ns;
-    struct list *pos = c->sleepers.next;
-    while (pos != &c->sleepers && container_of(pos, struct thread, timer_link)->wake_at <= t->wake_at)
-        pos = pos->next;
-    list_insert_between(&t->timer_link, pos->prev, pos);
-    t->state = T_SLEEPING;
-    schedule(&c->timer_lock);
-}
-
-/* A nap: thread_sleep_ns that thread_wake_napper can cut short.  *flag is
- * checked under the timer lock the waker also takes, so a wakeup that sets
- * it before the nap begins is never lost. */
-void thread_nap_ns(uint64_t ns, volatile int *flag)
-{
-    pushcli();
-    struct cpu *c = this_cpu();
-    spin_lock_irq(&c->timer_lock);
-    popcli();
-    if (__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
+    if (flag && __atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
         spin_unlock_irq(&c->timer_lock);
         return;
     }
@@ -308,6 +292,17 @@ void thread_nap_ns(uint64_t ns, volatile int *flag)
     list_insert_between(&t->timer_link, pos->prev, pos);
     t->state = T_SLEEPING;
     schedule(&c->timer_lock);
+}
+
+void thread_sleep_ns(uint64_t ns)
+{
+    timed_sleep(ns, 0);
+}
+
+/* A nap: thread_sleep_ns that thread_wake_napper can cut short. */
+void thread_nap_ns(uint64_t ns, volatile int *flag)
+{
+    timed_sleep(ns, flag);
 }
 
 /* Set *flag, then end t's nap if it is in one. */
