@@ -206,12 +206,30 @@ void vcpu_lock(struct vcpu *v)
         native_sched_running(g, v);                  /* the guest's idea of its current thread */
 }
 
+#define PREEMPT_DEFER_TICKS 2
+
+bool vcpu_preemptible(void)
+{
+    struct vcpu *v = vcpu_current();
+    if (!v || v->guest->nvcpus < 2 || !gkl_held_by(&v->guest->gkl, v))
+        return true;
+    if (v->preempt_deferred++ < PREEMPT_DEFER_TICKS)
+        return false;
+    v->preempt_deferred = 0;
+    return true;
+}
+
 void vcpu_unlock(struct vcpu *v)
 {
     struct guest *g = v->guest;
     gkl_release(&g->gkl, v);
     if (g->native_sched)
         native_sched_kick_if_pending(g);             /* someone must take a pending interrupt */
+    if (v->preempt_deferred) {                       /* the preemption it was spared, now */
+        v->preempt_deferred = 0;
+        if ((this_cpu()->hazard & HAZARD_RESCHED) && !this_cpu()->preempt)
+            sched_preempt();
+    }
 }
 
 void vcpu_exit(struct vcpu *v)

@@ -26,7 +26,8 @@ struct vcpu {
     struct guest *guest;
     unsigned index;                  /* 0: the boot vCPU; others are made by the sched peel */
     unsigned sched_slot;
-    struct thread *thread;           /* the host thread running it */             /* its thread's slot in the sched peel (host/native_sched.c) */
+    struct thread *thread;           /* the host thread running it */
+    unsigned preempt_deferred;       /* host ticks that wanted it off its CPU while it held the lock */             /* its thread's slot in the sched peel (host/native_sched.c) */
     struct trapframe *tf;            /* the trap being handled, for natives that need the frame */
     bool frame_set;                  /* a native set tf itself: no `ret` after it */
     bool vif;                        /* the guest's IF */
@@ -70,6 +71,11 @@ void vcpu_run(struct vcpu *v) __attribute__((noreturn));
  * and come back to it.  vcpu_unlock also wakes whoever should take a
  * virtual interrupt that is pending. */
 void vcpu_unlock(struct vcpu *v);
+/* May the host preempt the current thread, interrupted in guest code?  Not
+ * while it holds the guest kernel lock that other vCPUs of its guest wait
+ * for — a holder switched out stalls them all for whole time slices — but
+ * at its next vcpu_unlock, or after a couple of ticks at most. */
+bool vcpu_preemptible(void);
 void vcpu_lock(struct vcpu *v);
 /* The calling vCPU's thread ends here (its guest thread exited, or the
  * guest ended); the last vCPU of a guest gives back the guest's memory. */

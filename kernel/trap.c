@@ -93,7 +93,8 @@ void trap(struct trapframe *tf)
     /* Preempt only code that ran with interrupts on and preemption enabled:
      * it holds neither kind of spinlock. */
     struct cpu *c = this_cpu();
-    if (host_irq && (c->hazard & HAZARD_RESCHED) && c->preempt == 0 && (tf->rflags & FLAGS_IF))
+    if (host_irq && (c->hazard & HAZARD_RESCHED) && c->preempt == 0 && (tf->rflags & FLAGS_IF) &&
+        (!from_guest || vcpu_preemptible()))
         sched_preempt();
     if (from_guest)
         vcpu_trap(tf, host_irq);            /* emulate, then deliver virtual interrupts */
