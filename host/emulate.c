@@ -42,21 +42,20 @@ static uint16_t read_sreg(unsigned seg, struct trapframe *tf)
     return s;
 }
 
-static uint32_t seg_base(struct vcpu *v, unsigned seg, struct trapframe *tf)
+static uint32_t seg_base(unsigned seg, struct trapframe *tf)
 {
-    (void)v;
     uint16_t sel = read_sreg(seg, tf);
     uint64_t d = this_cpu()->gdt[sel >> 3];   /* it mirrors this guest's */
     return (uint32_t)((d >> 16 & 0xffffff) | (d >> 56 & 0xff) << 24);
 }
 
-static uint32_t effective_address(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+static uint32_t effective_address(const struct insn *in, struct trapframe *tf)
 {
     uint32_t a = in->mem.disp;
     if (in->mem.base != REG_NONE) a += (uint32_t)*vcpu_gpr(tf, in->mem.base);
     if (in->mem.index != REG_NONE) a += (uint32_t)*vcpu_gpr(tf, in->mem.index) * in->mem.scale;
     if (in->addr_size == 16) a &= 0xffff;
-    return seg_base(v, in->mem.seg, tf) + a;
+    return seg_base(in->mem.seg, tf) + a;
 }
 
 static void set_reg(struct trapframe *tf, unsigned reg, unsigned size, uint32_t val)
@@ -116,7 +115,7 @@ static void string_io(struct vcpu *v, const struct insn *in, struct trapframe *t
     if (down) { fail(v, tf, "string I/O with DF set is not supported"); return; }
     bool is_in = in->cls == INSN_INS;
     uint64_t *ptr_reg = is_in ? &tf->rdi : &tf->rsi;
-    uint32_t addr = (uint32_t)*ptr_reg + (is_in ? seg_base(v, SEG_ES, tf) : seg_base(v, in->mem.seg, tf));
+    uint32_t addr = (uint32_t)*ptr_reg + (is_in ? seg_base(SEG_ES, tf) : seg_base(in->mem.seg, tf));
     void *buf = guest_ptr(v->guest, addr, (uint64_t)count * size);
     if (count && !buf) { fail(v, tf, "string I/O outside guest memory"); return; }
     uint64_t now = vdevs_now(v->guest);
@@ -131,7 +130,7 @@ static void string_io(struct vcpu *v, const struct insn *in, struct trapframe *t
 
 static void descriptor_table(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
-    uint32_t ea = effective_address(v, in, tf);
+    uint32_t ea = effective_address(in, tf);
     uint8_t *m = guest_ptr(v->guest, ea, 6);
     if (!m) { fail(v, tf, "descriptor-table operand outside guest memory"); return; }
     uint16_t *limit = in->cls == INSN_LGDT || in->cls == INSN_SGDT ? &v->gdt_limit : &v->idt_limit;
@@ -169,7 +168,7 @@ static void load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf)
     if (in->cls == INSN_POP) {
         if (!vcpu_pop(v, tf, &sel, in->op_size / 8)) { fail(v, tf, "pop ss outside guest memory"); return; }
     } else if (in->has_mem) {
-        uint16_t *m = guest_ptr(v->guest, effective_address(v, in, tf), 2);
+        uint16_t *m = guest_ptr(v->guest, effective_address(in, tf), 2);
         if (!m) { fail(v, tf, "mov ss operand outside guest memory"); return; }
         sel = *m;
     } else {
@@ -185,7 +184,7 @@ static void store_system(struct vcpu *v, const struct insn *in, struct trapframe
         set_reg(tf, in->rm, in->op_size / 8, val);
         return;
     }
-    uint16_t *m = guest_ptr(v->guest, effective_address(v, in, tf), 2);
+    uint16_t *m = guest_ptr(v->guest, effective_address(in, tf), 2);
     if (m) *m = val; else fail(v, tf, "store outside guest memory");
 }
 

@@ -194,14 +194,13 @@ static bool spawn(struct guest *g, const uint32_t *a, uint32_t *ret)
 }
 
 __attribute__((noreturn))
-static void end_thread(struct guest *g, struct native_sched *ns, struct vcpu *v)
+static void end_thread(struct native_sched *ns, struct vcpu *v)
 {
     struct nthread *nt = self(ns, v);
     spin_lock_irq(&ns->lock);
     nt->state = NT_ZOMBIE;
     wake_chan(ns, nt->handle);                       /* a joiner sleeps on the thread itself */
     spin_unlock_irq(&ns->lock);
-    (void)g;
     vcpu_exit(v);
 }
 
@@ -213,7 +212,7 @@ static bool sched_exit_(struct guest *g, const uint32_t *a, uint32_t *ret)
         guest_end(g, GUEST_DEAD, -1, "sched peel: the boot thread called sched_exit");
         return true;
     }
-    end_thread(g, g->native_sched, v);
+    end_thread(g->native_sched, v);
 }
 
 bool native_sched_trap(struct vcpu *v, struct trapframe *tf)
@@ -221,7 +220,7 @@ bool native_sched_trap(struct vcpu *v, struct trapframe *tf)
     struct guest *g = v->guest;
     if (!g->native_sched || (uint32_t)tf->rip != STUB || v->sched_slot == 0)
         return false;
-    end_thread(g, g->native_sched, v);
+    end_thread(g->native_sched, v);
 }
 
 /* (thread): wait for it to end, then free its slot. */
@@ -299,27 +298,12 @@ static bool idle(struct guest *g, const uint32_t *a, uint32_t *ret)
     (void)a; (void)ret;
     struct native_sched *ns = g->native_sched;
     struct vcpu *v = vcpu_current();
-    struct vdevs *d = &g->dev;
     ns->idle = current_thread();
     ns->idles++;
     uint64_t t0 = time_ns();
     thread_sync_wakeups(false);
-    vcpu_unlock(v);
-    while (g->state == GUEST_RUNNING && !peel_request_ready(g)) {
-        uint64_t now = vdevs_now(g);
-        spin_lock_irq(&d->lock);
-        vdevs_advance(d, now);
-        bool pending = pic_pending(&d->pic);
-        uint64_t next = vdevs_next_event(d, now);
-        vdevs_unlock(d, now);
-        if (pending)
-            break;
-        uint64_t wait = next > now ? next - now : 1000000ull;
-        thread_nap_ns(wait < 100000000ull ? wait : 100000000ull, &ns->kick);
-        __atomic_store_n(&ns->kick, 0, __ATOMIC_RELEASE);
-    }
+    vcpu_wait_interrupt(v, &ns->kick);
     ns->idle_ns += time_ns() - t0;
-    vcpu_lock(v);
     /* An errand: deliver, let the handler wake whom it wakes (they run on
      * this CPU once we nap again), come back to sched_idle. */
     thread_sync_wakeups(true);

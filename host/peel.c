@@ -72,7 +72,6 @@ static const char *resolve(struct guest *g, const struct manifest_subsystem *s, 
             snprintf(why, sizeof why, "the image has no variable %s", s->idle[i]);
             return why;
         }
-        g->peels.idle_at[idx][i] = sym.value;
     }
     for (unsigned i = 0; i < s->nkeeps; i++) {
         struct elf32_symbol sym;
@@ -250,7 +249,9 @@ static bool in_code(struct guest *g, unsigned idx, uint32_t a)
  * only makes the change wait. */
 #define BOOT_STACK_SCAN 16384u
 
-static void learn_code(struct guest *g, unsigned idx)
+/* A subsystem's functions' bytes and its idle words' addresses, looked up
+ * once (a missing symbol stays 0: resolve refuses such a peel anyway). */
+static void learn_subsystem(struct guest *g, unsigned idx)
 {
     struct peels *p = &g->peels;
     const struct manifest_subsystem *s = &p->manifest.subsystems[idx];
@@ -263,6 +264,10 @@ static void learn_code(struct guest *g, unsigned idx)
             if (ok && (!p->span[idx].hi || p->code[idx][i].lo < p->span[idx].lo)) p->span[idx].lo = p->code[idx][i].lo;
             if (ok && p->code[idx][i].hi > p->span[idx].hi) p->span[idx].hi = p->code[idx][i].hi;
         }
+        for (unsigned i = 0; i < s->nidle; i++) {
+            struct elf32_symbol sym;
+            p->idle_at[idx][i] = guest_symbol(g, s->idle[i], &sym) ? sym.value : 0;
+        }
         p->code_known[idx] = true;
     }
 }
@@ -270,7 +275,7 @@ static void learn_code(struct guest *g, unsigned idx)
 int peel_subsystem_at(struct guest *g, uint32_t addr)
 {
     for (unsigned i = 0; g->peels.have_manifest && i < g->peels.manifest.nsubsystems; i++) {
-        learn_code(g, i);
+        learn_subsystem(g, i);
         if (in_code(g, i, addr))
             return (int)i;
     }
@@ -279,7 +284,7 @@ int peel_subsystem_at(struct guest *g, uint32_t addr)
 
 static bool thread_inside(struct guest *g, unsigned idx)
 {
-    learn_code(g, idx);
+    learn_subsystem(g, idx);
     for (unsigned i = 0; i < g->nvcpus; i++) {
         const struct vcpu *v = g->vcpus[i];
         if (!v || v->exited)
@@ -310,13 +315,10 @@ static bool quiet(struct guest *g, unsigned idx)
     const struct manifest_subsystem *s = &g->peels.manifest.subsystems[idx];
     if (__atomic_load_n(&g->peels.inflight[idx], __ATOMIC_ACQUIRE))
         return false;
+    learn_subsystem(g, idx);
     for (unsigned i = 0; i < s->nidle; i++) {
         uint32_t at = g->peels.idle_at[idx][i];
         const uint32_t *w = at ? guest_ptr(g, at, 4) : 0;
-        if (!at) {
-            struct elf32_symbol sym;                 /* not resolved yet: a first peel */
-            w = guest_symbol(g, s->idle[i], &sym) ? guest_ptr(g, sym.value, 4) : 0;
-        }
         if (w && *w)
             return false;
     }

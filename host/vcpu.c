@@ -328,8 +328,10 @@ void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool ha
 static void deliver_pending(struct vcpu *v, struct trapframe *tf)
 {
     struct vdevs *d = &v->guest->dev;
+    if (!v->vif)
+        return;
     uint64_t now = vdevs_now(v->guest);
-    if (!v->vif || !vdevs_may_have_work(d, now))
+    if (!vdevs_may_have_work(d, now))
         return;                                      /* most traps: nothing to do, no lock */
     spin_lock_irq(&d->lock);
     vdevs_advance(d, now);
@@ -343,31 +345,41 @@ static void deliver_pending(struct vcpu *v, struct trapframe *tf)
 
 /* hlt with interrupts enabled: give the CPU away until the next virtual
  * interrupt is due (or something else raises one). */
-void vcpu_halt(struct vcpu *v)
+void vcpu_wait_interrupt(struct vcpu *v, volatile int *kick)
 {
-    struct vdevs *d = &v->guest->dev;
-    v->halts++;
-    if (!v->vif) {
-        guest_end(v->guest, GUEST_DEAD, -1, "halted with interrupts disabled (cli; hlt): it can never wake");
-        return;
-    }
+    struct guest *g = v->guest;
+    struct vdevs *d = &g->dev;
     vcpu_unlock(v);
-    for (int round = 0; round < 1000000; round++) {
-        uint64_t now = vdevs_now(v->guest);
+    while (g->state == GUEST_RUNNING && !peel_request_ready(g)) {
+        uint64_t now = vdevs_now(g);
         spin_lock_irq(&d->lock);
         vdevs_advance(d, now);
         bool pending = pic_pending(&d->pic);
         uint64_t next = vdevs_next_event(d, now);
         vdevs_unlock(d, now);
-        if (pending || v->guest->state != GUEST_RUNNING || peel_request_ready(v->guest))
+        if (pending)
             break;
-        uint64_t wait = next > now ? next - now : 0;
+        uint64_t wait = next > now ? next - now : 1000000ull;
         if (wait > 100000000ull)
             wait = 100000000ull;                     /* look around every 100 ms at most */
-        if (wait)
+        if (kick) {
+            thread_nap_ns(wait, kick);
+            __atomic_store_n(kick, 0, __ATOMIC_RELEASE);
+        } else {
             thread_sleep_ns(wait);
+        }
     }
     vcpu_lock(v);
+}
+
+void vcpu_halt(struct vcpu *v)
+{
+    v->halts++;
+    if (!v->vif) {
+        guest_end(v->guest, GUEST_DEAD, -1, "halted with interrupts disabled (cli; hlt): it can never wake");
+        return;
+    }
+    vcpu_wait_interrupt(v, 0);
 }
 
 /* Host interrupts keep arriving while the guest spins with its own

@@ -94,6 +94,10 @@ bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool ha
 /* Deliver, or failing that #DF, or failing that stop the guest (triple fault). */
 void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error);
 void vcpu_halt(struct vcpu *v);             /* hlt with the virtual IF set: sleep till an IRQ is due */
+/* Without the lock until a virtual interrupt is pending (or the guest ends,
+ * or a peel request can be carried out), back with it.  kick, if given, is
+ * the flag thread_wake_napper sets to cut the wait short. */
+void vcpu_wait_interrupt(struct vcpu *v, volatile int *kick);
 uint32_t vcpu_guest_eflags(struct vcpu *v, struct trapframe *tf);
 bool vcpu_push(struct vcpu *v, struct trapframe *tf, uint32_t val, unsigned size);
 bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size);
