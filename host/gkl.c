@@ -26,7 +26,7 @@ static bool holder_running(const struct gkl *l)
 {
     struct vcpu *h = l->holder;
     struct thread *t = h ? h->thread : 0;
-    return t && t->state == T_RUNNING;
+    return t && thread_on_cpu(t);
 }
 
 void gkl_acquire(struct gkl *l, struct vcpu *v)

@@ -13,7 +13,8 @@
  * of idle buffers.  Order: bucket, then LRU; never two buckets.  A thread
  * wanting a busy buffer sleeps on its bucket's queue; one wanting a buffer
  * while none is idle sleeps on `starved`.  No critical section does more
- * than walk one hash chain.
+ * than walk one hash chain.  A buffer is busy only while a native copies
+ * it, so a thread wanting one spins first while its holder runs.
  *
  * Coherence with classic's own cache (cache_bufs, used by the guest's fs
  * code when only `fs` is peeled, and by its fsck): every native write
@@ -27,6 +28,8 @@
 #include "kernel/list.h"
 #include "kernel/printf.h"
 #include "kernel/string.h"
+#include "sched/thread.h"
+#include "smp/percpu.h"
 #include "sched/waitq.h"
 #include "smp/spinlock.h"
 
@@ -41,6 +44,7 @@
 struct ncbuf {
     uint32_t blockno;                        /* these three: the bucket's lock */
     bool valid, busy;
+    struct thread *holder;                   /* while busy: whom a waiter spins for */
     struct ncbuf *hnext;
     struct list lru;                         /* on ncache.lru while idle */
     uint32_t gpa;                            /* its struct buf in guest memory */
@@ -138,6 +142,7 @@ static struct ncbuf *victim(struct ncache *c)
     uint32_t old = __atomic_load_n(&v->blockno, __ATOMIC_RELAXED);
     if (old == NONE && !v->busy) {           /* an empty buffer: the LRU lock is all it needs */
         v->busy = true;
+        v->holder = current_thread();
         list_remove(&v->lru);
         spin_unlock_irq(&c->lru_lock);
         return v;
@@ -150,6 +155,7 @@ static struct ncbuf *victim(struct ncache *c)
     bool ours = v->blockno == old && !v->busy;
     if (ours) {
         v->busy = true;
+        v->holder = current_thread();
         spin_lock(&c->lru_lock);
         list_remove(&v->lru);
         spin_unlock(&c->lru_lock);
@@ -182,6 +188,13 @@ static void idle_locked(struct ncache *c, struct bucket *bk, struct ncbuf *b, bo
     waitq_wake_all_locked(&bk->wq);
 }
 
+/* Has the buffer a waiter spins for stopped being busy?  Read without its
+ * bucket's lock: only a hint, checked again under the lock. */
+static bool idle_now(const void *arg)
+{
+    return !__atomic_load_n(&((const struct ncbuf *)arg)->busy, __ATOMIC_RELAXED);
+}
+
 /* Block blockno's buffer, busy; *hit if it was cached. */
 static struct ncbuf *get(struct ncache *c, uint32_t blockno, bool *hit)
 {
@@ -189,10 +202,17 @@ static struct ncbuf *get(struct ncache *c, uint32_t blockno, bool *hit)
     for (;;) {
         spin_lock_irq(&bk->wq.lock);
         struct ncbuf *b;
-        while ((b = find(bk, blockno)) && b->busy)
+        for (bool spun = false; (b = find(bk, blockno)) && b->busy;) {
+            if (!spun) {
+                spun = true;
+                if (waitq_spin(&bk->wq.lock, idle_now, b, b->holder))
+                    continue;
+            }
             waitq_sleep(&bk->wq, &bk->wq.lock);
+        }
         if (b) {
             b->busy = true;
+            b->holder = current_thread();
             spin_lock(&c->lru_lock);
             list_remove(&b->lru);
             spin_unlock(&c->lru_lock);

@@ -19,6 +19,8 @@
 #include "kernel/heap.h"
 #include "kernel/string.h"
 #include "sched/mutex.h"
+#include "sched/thread.h"
+#include "smp/percpu.h"
 #include "sched/waitq.h"
 
 /* A sleeping reader/writer lock; writers waiting keep new readers out. */
@@ -27,6 +29,7 @@ struct ilock {
     int readers;
     bool writer;
     unsigned writers_waiting;
+    struct thread *holder;                   /* the writer, whom a waiter spins for */
 };
 
 struct nfs {
@@ -47,10 +50,25 @@ static bool can_take(struct ilock *l, enum cfs_mode m)
 
 static void take(struct ilock *l, enum cfs_mode m)
 {
-    if (m == CFS_EXCL)
+    if (m == CFS_EXCL) {
         l->writer = true;
-    else
+        l->holder = current_thread();
+    } else
         l->readers++;
+}
+
+/* The same, read without the lock while spinning: only a hint. */
+static bool free_for_writer(const void *arg)
+{
+    const struct ilock *l = arg;
+    return !__atomic_load_n(&l->writer, __ATOMIC_RELAXED) && !__atomic_load_n(&l->readers, __ATOMIC_RELAXED);
+}
+
+static bool free_for_reader(const void *arg)
+{
+    const struct ilock *l = arg;
+    return !__atomic_load_n(&l->writer, __ATOMIC_RELAXED) &&
+           !__atomic_load_n(&l->writers_waiting, __ATOMIC_RELAXED);
 }
 
 /* Lock hooks for cfs.  An inode number past the table cannot come from
@@ -63,8 +81,17 @@ static void ilock(void *dev, uint32_t inum, enum cfs_mode m)
     struct ilock *l = &n->locks[inum];
     spin_lock_irq(&l->wq.lock);
     l->writers_waiting += m == CFS_EXCL;
-    while (!can_take(l, m))
+    /* an fs operation holds an inode briefly: spin first while the writer
+     * runs (for readers, whoever they are, until the spin's time is up) */
+    for (bool spun = false; !can_take(l, m);) {
+        if (!spun) {
+            spun = true;
+            if (waitq_spin(&l->wq.lock, m == CFS_EXCL ? free_for_writer : free_for_reader, l,
+                           l->writer ? l->holder : 0))
+                continue;
+        }
         waitq_sleep(&l->wq, &l->wq.lock);
+    }
     l->writers_waiting -= m == CFS_EXCL;
     take(l, m);
     spin_unlock_irq(&l->wq.lock);

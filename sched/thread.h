@@ -44,6 +44,9 @@ struct thread {
     cpumask_t ran_on;               /* every CPU it has run on */
 };
 
+/* Is t running on a CPU now (so that waiting for it by spinning makes sense)? */
+static inline bool thread_on_cpu(const struct thread *t) { return t->state == T_RUNNING; }
+
 /* Create a runnable thread on the calling CPU (idle CPUs will steal it). */
 struct thread *thread_create(const char *name, void (*fn)(void *), void *arg);
 struct thread *thread_create_on(const char *name, void (*fn)(void *), void *arg, cpumask_t affinity);

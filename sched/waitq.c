@@ -24,6 +24,18 @@ void waitq_sleep(struct waitq *wq, struct spinlock *held)
         spin_lock_irq(held);
 }
 
+bool waitq_spin(struct spinlock *held, bool (*ready)(const void *arg), const void *arg,
+                const struct thread *holder)
+{
+    spin_unlock_irq(held);
+    uint64_t until = time_ns() + WAITQ_SPIN_NS;
+    bool seen;
+    while (!(seen = ready(arg)) && (!holder || thread_on_cpu(holder)) && time_ns() < until)
+        __builtin_ia32_pause();
+    spin_lock_irq(held);
+    return seen;
+}
+
 bool waitq_wake_one_locked(struct waitq *wq)
 {
     struct list *l = list_pop_front(&wq->waiters);
