@@ -118,10 +118,14 @@ static void serve_steal_requests(struct cpu *c)
     }
 }
 
-/* An idle CPU asks the most loaded CPU for one thread. */
-static void ask_for_work(struct cpu *c)
+/* Ask the most loaded CPU for one thread, if it has at least `excess` more
+ * waiting than we do.  An idle CPU asks for any (excess 1); a busy one
+ * evens out the queues (excess 2), since each CPU serves its own queue
+ * round robin: a thread's share of time is one over its queue's length,
+ * and workers of equal work would otherwise end far apart. */
+static void ask_for_work(struct cpu *c, unsigned excess)
 {
-    unsigned best = c->id, most = 0;
+    unsigned best = c->id, most = __atomic_load_n(&c->rq.nr, __ATOMIC_RELAXED) + excess - 1;
     for (unsigned i = 0; i < ncpus; i++) {
         unsigned nr = __atomic_load_n(&cpu_of(i)->rq.nr, __ATOMIC_RELAXED);
         if (i != c->id && cpu_of(i)->online && nr > most) {
@@ -348,11 +352,14 @@ void sched_tick(void)
         if (c->rq.nr)
             c->hazard |= HAZARD_RESCHED;
         else
-            ask_for_work(c);
-    } else if (--cur->slice <= 0) {
-        cur->slice = SLICE_TICKS;
-        if (c->rq.nr)
-            c->hazard |= HAZARD_RESCHED;
+            ask_for_work(c, 1);
+    } else {
+        ask_for_work(c, 2);
+        if (--cur->slice <= 0) {
+            cur->slice = SLICE_TICKS;
+            if (c->rq.nr)
+                c->hazard |= HAZARD_RESCHED;
+        }
     }
 }
 
@@ -378,7 +385,7 @@ void sched_idle(void)
         cli();
         struct cpu *c = this_cpu();
         if (c->rq.nr == 0 && !(c->hazard & HAZARD_RESCHED)) {
-            ask_for_work(c);                /* now, not at the next tick */
+            ask_for_work(c, 1);                /* now, not at the next tick */
             sti_hlt();                      /* the wakeup interrupt cannot slip in between */
         }
         else
