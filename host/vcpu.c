@@ -200,7 +200,9 @@ void vcpu_lock(struct vcpu *v)
 {
     struct guest *g = v->guest;
     gkl_acquire(&g->gkl, v);
-    v->stuck_since = vdevs_now(g);                   /* time away does not count as spinning */
+    /* the clock as the lock was taken: time away does not count as
+     * spinning, and this trap's interrupt check needs no clock read of its own */
+    v->now_hint = v->stuck_since = g->gkl.since - g->start_ns;
     v->stuck_writes = v->vif_writes;
     if (g->native_sched)
         native_sched_running(g, v);                  /* the guest's idea of its current thread */
@@ -330,7 +332,7 @@ static void deliver_pending(struct vcpu *v, struct trapframe *tf)
     struct vdevs *d = &v->guest->dev;
     if (!v->vif)
         return;
-    uint64_t now = vdevs_now(v->guest);
+    uint64_t now = v->now_hint ? v->now_hint : vdevs_now(v->guest);
     if (!vdevs_may_have_work(d, now))
         return;                                      /* most traps: nothing to do, no lock */
     spin_lock_irq(&d->lock);
@@ -408,6 +410,7 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     if (!gkl_held_by(&v->guest->gkl, v))
         panic("vCPU %u of guest %s ran guest code without the guest kernel lock", v->index, v->guest->name);
     v->tf = tf;
+    v->now_hint = 0;                                 /* only a lock taken in this trap gives one */
     prof_sample(v->guest, (uint32_t)tf->rip, (uint32_t)tf->rsp, !host_irq);
     if (host_irq) {
         v->exits[VEXIT_HOST_IRQ]++;

@@ -33,6 +33,7 @@ struct vcpu {
     bool vif;                        /* the guest's IF */
     uint64_t vif_writes;             /* cli, sti, popf, iret, delivery: any change of mind */
     uint64_t stuck_since, stuck_writes;   /* for the interrupts-off watchdog */
+    uint64_t now_hint;                    /* guest time when this trap took the GKL, or 0 */
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t gdt_base, idt_base;
     uint16_t gdt_limit, idt_limit;
