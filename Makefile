@@ -155,16 +155,20 @@ test: deps iso unit $(TEST_DEPS)
 # Benchmarks, never tests: hosted vs bare metal, measured side by side, the
 # ranked what-to-peel-next list, then the banana-peel chart (docs/bench.md):
 # each peel set (spaces between sets, commas inside, "none" = unpeeled) at
-# each -smp, BENCH_REPEAT times; BENCH_ONLY=chart skips the first two.
+# each -smp, BENCH_REPEAT times, each run with a short one of
+# BENCH_BASE_REQUESTS requests a worker beside it (0: none), so the steady
+# state can be told from boot and fsck; BENCH_ONLY=chart skips the first two.
 BENCH_SETS     ?= none mm mm,sched mm,sched,checksum mm,sched,checksum,cache mm,sched,checksum,cache,fs
 BENCH_SMP      ?= 1 2 4
 BENCH_WORKERS  ?= 16
 BENCH_REQUESTS ?= 128
-BENCH_REPEAT   ?= 1
+BENCH_REPEAT   ?= 3
+BENCH_BASE_REQUESTS ?= 2
 bench: deps iso $(GUEST_TARGETS) $(CLASSIC_REF)
 	@$(if $(filter chart,$(BENCH_ONLY)),,BUILD=$(BUILD) QEMU=$(QEMU) sh tests/bench/classic.sh;) \
 	BUILD=$(BUILD) QEMU=$(QEMU) BENCH_SETS="$(BENCH_SETS)" BENCH_SMP="$(BENCH_SMP)" \
 		BENCH_WORKERS=$(BENCH_WORKERS) BENCH_REQUESTS=$(BENCH_REQUESTS) BENCH_REPEAT=$(BENCH_REPEAT) \
+		BENCH_BASE_REQUESTS=$(BENCH_BASE_REQUESTS) \
 		$(if $(BENCH_TIMEOUT),BENCH_TIMEOUT=$(BENCH_TIMEOUT)) sh tests/bench/chart.sh
 
 # The SMP stress suite (tests/stress): every case at each CPU count.

@@ -10,16 +10,32 @@
 # back to back, BENCH_REPEAT times over, and report.sh takes medians:
 # ratios are only worth reading side by side on a shared machine.
 #
-# Every run's DIGEST must equal the unpeeled -smp 1 run's (the peel
-# contract): a mismatch, a hang or a failed guest makes the bench exit
-# non-zero, with the log kept in $BUILD/bench/chart/logs.
+# "ran" includes a fixed part that does not grow with the requests: the
+# guest's boot, mount and final fsck, mostly serial and under the GKL.  The
+# guest is opaque, so that part is measured by difference: after each run,
+# a short run of the same set and smp with R0 = BENCH_BASE_REQUESTS
+# requests a worker (log SET-smpN-REP-base.log, runs.csv's last column r
+# says which is which), and report.sh derives the steady state from the
+# two medians.  BENCH_BASE_REQUESTS=0 skips the short runs.
+#
+# Every main run's DIGEST must equal the unpeeled -smp 1 run's (the peel
+# contract), every short run's the reference model's for (W, R0): a
+# mismatch, a hang or a failed guest makes the bench exit non-zero, with
+# the log kept in $BUILD/bench/chart/logs.
 . tests/qemu.sh
 SETS=${BENCH_SETS:-none mm mm,sched mm,sched,checksum mm,sched,checksum,cache mm,sched,checksum,cache,fs}
 SMPS=${BENCH_SMP:-1 2 4}
-REPEAT=${BENCH_REPEAT:-1}
+REPEAT=${BENCH_REPEAT:-3}
 W=${BENCH_WORKERS:-16}
 R=${BENCH_REQUESTS:-128}
+R0=${BENCH_BASE_REQUESTS:-2}
+case $R0 in ''|*[!0-9]*) echo "bench: BENCH_BASE_REQUESTS='$R0' is not a number of requests" >&2; exit 2 ;; esac
+if [ "$R0" -ge "$R" ]; then
+    echo "bench: BENCH_BASE_REQUESTS=$R0 must be below BENCH_REQUESTS=$R (0 skips the short runs)" >&2
+    exit 2
+fi
 LIMIT=${BENCH_TIMEOUT:-$((120 + W * R / 4))}
+BLIMIT=${BENCH_TIMEOUT:-$((120 + W * R0 / 4))}
 OUT=$BUILD/bench/chart
 LOGS=$OUT/logs
 CSV=$OUT/runs.csv
@@ -33,13 +49,16 @@ now_ms() { date +%s%3N; }
 set_key() { case $1 in none|-|'{}'|'') echo none ;; *) echo "$1" | tr , + ;; esac; }
 fail() { echo "$*" >> "$FAILS"; echo "# bench: FAIL: $*" >&2; }
 
-# One run of the matrix: boot, then one CSV row from its log.
-run_one() {   # set-key smp rep
-    log=$LOGS/$1-smp$2-$3.log
-    words="guest=classic guestarg=workers=$W guestarg=requests=$R oneshot"
+# One run of the matrix: boot, then one CSV row from its log.  With
+# requests R it is a main run, with R0 the short run next to it.
+run_one() {   # set-key smp rep requests
+    if [ "$4" = "$R" ]; then log=$LOGS/$1-smp$2-$3.log limit=$LIMIT what="run $3"
+    else log=$LOGS/$1-smp$2-$3-base.log limit=$BLIMIT what="run $3, short R=$4"
+    fi
+    words="guest=classic guestarg=workers=$W guestarg=requests=$4 oneshot"
     [ "$1" = none ] || words="$words peel=$(echo "$1" | tr + ,)"
     t0=$(now_ms)
-    status=$(qemu_boot "$log" "$2" "$LIMIT" "$words")
+    status=$(qemu_boot "$log" "$2" "$limit" "$words")
     wall=$(( $(now_ms) - t0 ))
     [ -f "$log" ] || echo "(QEMU wrote nothing: status $status)" > "$log"
     tr -d '\r' < "$log" > "$log.txt"
@@ -52,11 +71,11 @@ run_one() {   # set-key smp rep
     refused=$(peels_refused "$1" "$log.txt")
     rm -f "$log.txt"
     load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null)
-    echo "$1,$2,$3,$status,$requests,${ran:-,,},$wall,$digest,$refused,$load,$log" >> "$CSV"
+    echo "$1,$2,$3,$status,$requests,${ran:-,,},$wall,$digest,$refused,$load,$log,$4" >> "$CSV"
     if [ "$status" != 1 ] || [ -z "$digest" ] || [ -z "$requests" ]; then
-        fail "$(set_label "$1") at -smp $2 (run $3): $(describe_status "$status"), digest '${digest}' (log: $log)"
+        fail "$(set_label "$1") at -smp $2 ($what): $(describe_status "$status"), digest '${digest}' (log: $log)"
     fi
-    echo "# bench: $(set_label "$1") -smp $2 run $3: ${requests:-?} requests," \
+    echo "# bench: $(set_label "$1") -smp $2 $what: ${requests:-?} requests," \
          "${ran:+ran ${ran%%,*} ms, }whole run $wall ms${refused:+, refused $refused}, digest ${digest:-none}," \
          "load ${load:-?}" >&2
 }
@@ -73,37 +92,55 @@ peels_refused() {   # set-key log
 }
 set_label() { [ "$1" = none ] && echo "{}" || echo "{$(echo "$1" | tr + ,)}"; }
 
-echo "set,smp,rep,status,requests,ran_ms,vcpus,gkl_ms,wall_ms,digest,refused,load1,log" > "$CSV"
+echo "set,smp,rep,status,requests,ran_ms,vcpus,gkl_ms,wall_ms,digest,refused,load1,log,r" > "$CSV"
 keys=$(for s in $SETS; do set_key "$s"; done)
 echo "# bench: banana-peel chart, classic W=$W R=$R, sets: $(for k in $keys; do set_label "$k"; done | paste -sd' ' -)," \
-     "-smp $(echo $SMPS | tr ' ' /), $REPEAT run(s) each, $LIMIT s limit a run" >&2
+     "-smp $(echo $SMPS | tr ' ' /), $REPEAT run(s) each, $LIMIT s limit a run," \
+     "$([ "$R0" -gt 0 ] && echo "each with a short run of R=$R0 ($BLIMIT s limit)" || echo "no short runs")" >&2
 
 # The peel contract's reference: the unpeeled -smp 1 run (the matrix's
 # first that printed a digest, or else a run of its own first).
 if ! echo "$keys" | grep -qx none || ! echo " $SMPS " | grep -q ' 1 '; then
-    run_one none 1 baseline
+    run_one none 1 baseline "$R"
 fi
+# A short run right after its main run, so both see the same machine.
 for k in $keys; do
     rep=1
     while [ "$rep" -le "$REPEAT" ]; do
-        for smp in $SMPS; do run_one "$k" "$smp" "$rep"; done
+        for smp in $SMPS; do
+            run_one "$k" "$smp" "$rep" "$R"
+            [ "$R0" -eq 0 ] || run_one "$k" "$smp" "$rep" "$R0"
+        done
         rep=$((rep + 1))
     done
 done
 
-ref=$(awk -F, '$1 == "none" && $2 == 1 && $10 != "" { print $10; exit }' "$CSV")
-want=$("$BUILD/guest/classic-refmodel" "$W" "$R" 2>/dev/null | sed -n 's/^DIGEST //p')
+refmodel() { "$BUILD/guest/classic-refmodel" "$W" "$1" 2>/dev/null | sed -n 's/^DIGEST //p'; }
+ref=$(awk -F, -v r="$R" '$1 == "none" && $2 == 1 && $14 == r && $10 != "" { print $10; exit }' "$CSV")
+want=$(refmodel "$R")
 echo "# bench: reference digest (unpeeled, -smp 1) ${ref:-missing}, reference model ${want:-unavailable}" >&2
 [ -n "$ref" ] || fail "no digest from the unpeeled -smp 1 run: nothing to check the peels against"
 [ -z "$want" ] || [ -z "$ref" ] || [ "$ref" = "$want" ] ||
     fail "the unpeeled -smp 1 digest $ref differs from the reference model's $want"
-awk -F, -v ref="$ref" 'NR > 1 && ref != "" && $10 != "" && $10 != ref {
+awk -F, -v ref="$ref" -v r="$R" 'NR > 1 && $14 == r && ref != "" && $10 != "" && $10 != ref {
         set = $1 == "none" ? "{}" : "{" $1 "}"; gsub(/\+/, ",", set)
         printf "digest %s from %s at -smp %s (run %s) differs from the unpeeled -smp 1 run'"'"'s %s (log: %s)\n",
                $10, set, $2, $3, ref, $13 }' "$CSV" |
     while IFS= read -r l; do fail "$l"; done
+# The short runs answer to the reference model for (W, R0).
+bref=
+if [ "$R0" -gt 0 ]; then
+    bref=$(refmodel "$R0")
+    echo "# bench: reference model for the short runs (W=$W R=$R0) ${bref:-unavailable}" >&2
+    [ -n "$bref" ] || fail "no reference model digest for W=$W R=$R0 ($BUILD/guest/classic-refmodel): nothing to check the short runs against"
+    awk -F, -v ref="$bref" -v r="$R0" 'NR > 1 && $14 == r && ref != "" && $10 != "" && $10 != ref {
+            set = $1 == "none" ? "{}" : "{" $1 "}"; gsub(/\+/, ",", set)
+            printf "digest %s from %s at -smp %s (run %s, short R=%s) differs from the reference model'"'"'s %s (log: %s)\n",
+                   $10, set, $2, $3, r, ref, $13 }' "$CSV" |
+        while IFS= read -r l; do fail "$l"; done
+fi
 
-sh tests/bench/report.sh "$CSV" "$OUT" "$W" "$R" "$ref"
+sh tests/bench/report.sh "$CSV" "$OUT" "$W" "$R" "$ref" "$bref"
 if [ -s "$FAILS" ]; then
     echo "bench: FAILED — $(wc -l < "$FAILS") problem(s), the peel contract is broken or a run did not finish:"
     sed 's/^/  /' "$FAILS"
