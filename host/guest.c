@@ -20,6 +20,8 @@
 #include "sched/sched.h"
 #include "host/native_sched.h"
 #include "host/native_mm.h"
+#include "host/native_cache.h"
+#include "host/native_fs.h"
 
 #define INFO_AREA 0x10000
 
@@ -177,6 +179,8 @@ void guest_release(struct guest *g)
         page_free(g->disk, (g->disk_size + PAGE_SIZE - 1) / PAGE_SIZE);
     native_sched_release(g);
     native_mm_release(g);
+    ncache_release(g);
+    nfs_release(g);
     g->root = 0;
     g->ram = 0;
     g->ram_size = 0;

@@ -110,9 +110,17 @@ static struct ncache *state(struct guest *g)
     if (!fresh)
         return 0;
     if (__atomic_compare_exchange_n(&caches[g->id], &c, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        return fresh;                        /* (an ended guest's cache is not freed) */
+        return fresh;                        /* (an ended guest's was freed by ncache_release) */
     kfree(fresh);
     return c->g == g ? c : 0;
+}
+
+void ncache_release(struct guest *g)
+{
+    struct ncache *c = g->id < GUEST_MAX ? __atomic_load_n(&caches[g->id], __ATOMIC_ACQUIRE) : 0;
+    if (c && c->g == g && __atomic_compare_exchange_n(&caches[g->id], &c, 0, false, __ATOMIC_ACQ_REL,
+                                                      __ATOMIC_ACQUIRE))
+        kfree(c);
 }
 
 static struct ncbuf *find(struct bucket *bk, uint32_t blockno)

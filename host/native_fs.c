@@ -14,6 +14,7 @@
  */
 #include "host/cfs.h"
 #include "host/native_cache.h"
+#include "host/native_fs.h"
 #include "host/peel.h"
 #include "host/guest.h"
 #include "kernel/heap.h"
@@ -176,6 +177,16 @@ static struct nfs *state(struct guest *g)
         return fresh;
     kfree(fresh);
     return n->g == g ? n : 0;
+}
+
+void nfs_release(struct guest *g)
+{
+    struct nfs *n = g->id < GUEST_MAX ? __atomic_load_n(&states[g->id], __ATOMIC_ACQUIRE) : 0;
+    if (n && n->g == g && __atomic_compare_exchange_n(&states[g->id], &n, 0, false, __ATOMIC_ACQ_REL,
+                                                      __ATOMIC_ACQUIRE)) {
+        kfree(n->locks);
+        kfree(n);
+    }
 }
 
 /* The file system classic mounted, or NULL while there is none. */
