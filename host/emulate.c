@@ -273,8 +273,15 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
         return;                                        /* a fall-through's single step is over */
     if (vec == 13 && tf->error == 0 && native_sched_trap(v, tf))
         return;                                        /* a guest thread's function returned */
-    if (vec == 13 && tf->error == 0 && peel_call(v->guest, tf))
-        return;                                        /* a peeled function, served natively */
+    if ((vec == 13 && tf->error == 0) || vec == VEC_GUEST_SYSCALL) {
+        if (peel_call(v->guest, tf))
+            return;                                    /* a peeled function, served natively */
+        if (vec == VEC_GUEST_SYSCALL) {                /* the guest's own: none in compatibility mode */
+            v->exits[VEXIT_EXCEPTION]++;
+            vcpu_reflect(v, tf, 6, false, 0);          /* #UD, as an Intel CPU would */
+            return;
+        }
+    }
     if (vec == 13 && tf->error == 0 && emulate_patch(v, tf)) {
         v->exits[VEXIT_PATCH]++;
         return;

@@ -2,6 +2,7 @@
 #include "host/guest.h"
 #include "host/vcpu.h"
 #include "host/native_sched.h"
+#include "host/decode.h"
 #include "loader/elf32.h"
 #include "kernel/console.h"
 #include "kernel/monitor.h"
@@ -10,8 +11,39 @@
 #include "sched/sched.h"
 #include "kernel/x86.h"
 
-#define TRAP_BYTE 0xf4                   /* hlt: #GP(0) in ring 1, like the scanner's patches */
 #define EFLAGS_TF (1u << 8)
+
+/* A peeled function's first bytes become `syscall` (0f 05), which comes to
+ * the host as a helper call under TCG (kernel/vectors.asm syscall_entry);
+ * the hlt of the scanner's patches (#GP(0) in ring 1) unwinds QEMU's CPU
+ * loop and delivers an exception, about twice the cost.  syscall clobbers
+ * ECX, which no cdecl function reads on entry.  Two bytes must not cut an
+ * instruction something jumps to: they go where the first instruction is at
+ * least two bytes long, or is the frame prologue's `push %ebp` before `mov
+ * %esp,%ebp` (nothing branches to the second half of a prologue); anywhere
+ * else — or where the decoder is unsure — the one-byte hlt. */
+static const uint8_t PATCH_SYSCALL[PEEL_PATCH_MAX] = { 0x0f, 0x05 }, PATCH_HLT[1] = { 0xf4 };
+
+static unsigned patch_length(struct guest *g, uint32_t addr, uint32_t size)
+{
+    uint32_t n = size < 15 ? size : 15;
+    const uint8_t *code = n >= 3 ? guest_ptr(g, addr, n) : 0;
+    struct insn in;
+    if (!code || decode(code, n, 32, &in) != DECODE_OK)
+        return 1;
+    bool prologue = code[0] == 0x55 && ((code[1] == 0x89 && code[2] == 0xe5) || (code[1] == 0x8b && code[2] == 0xec));
+    return in.length >= 2 || prologue ? 2 : 1;
+}
+
+static void arm(struct guest *g, const struct peel_site *s)
+{
+    memcpy(&g->ram[s->addr], s->len == 2 ? PATCH_SYSCALL : PATCH_HLT, s->len);
+}
+
+static void unarm(struct guest *g, const struct peel_site *s)
+{
+    memcpy(&g->ram[s->addr], s->orig, s->len);
+}
 
 void peel_load_manifest(struct guest *g, const char *text, size_t len)
 {
@@ -63,8 +95,8 @@ static const char *resolve(struct guest *g, const struct manifest_subsystem *s, 
             snprintf(why, sizeof why, "%s lies outside guest memory", s->fns[i].symbol);
             return why;
         }
-        out[i] = (struct peel_site){ sym.value, 0, (uint8_t)idx, (uint8_t)s->fns[i].nargs,
-                                     s->fns[i].drain, n, 0, 0 };
+        out[i] = (struct peel_site){ sym.value, { 0 }, (uint8_t)patch_length(g, sym.value, sym.size), (uint8_t)idx,
+                                     (uint8_t)s->fns[i].nargs, s->fns[i].drain, n, 0, 0 };
     }
     for (unsigned i = 0; i < s->nidle; i++) {
         struct elf32_symbol sym;
@@ -140,8 +172,8 @@ static const char *peel_on(struct guest *g, unsigned idx)
     for (unsigned i = 0; i < s->nfns; i++) {
         struct peel_site *site = &p->sites[p->nsites++];
         *site = new_sites[i];
-        site->orig = g->ram[site->addr];
-        g->ram[site->addr] = TRAP_BYTE;
+        memcpy(site->orig, &g->ram[site->addr], site->len);
+        arm(g, site);
     }
     p->peeled[idx] = true;
     tell_natives(g, idx, true);
@@ -162,7 +194,7 @@ static void disarm(struct guest *g, unsigned idx, bool keep_draining)
     for (unsigned i = 0; i < p->nsites; i++) {
         struct peel_site *site = &p->sites[i];
         if (site->subsystem == idx && !(keep_draining && still_owns(g, site)))
-            g->ram[site->addr] = site->orig;
+            unarm(g, site);
         else
             p->sites[kept++] = *site;
     }
@@ -199,8 +231,14 @@ const char *peel_apply(struct guest *g, unsigned idx, bool peel)
     if (peel == g->peels.peeled[idx])
         return peel ? "already peeled" : "not peeled";
     const char *why = peel ? peel_on(g, idx) : peel_off(g, idx);
-    kprintf("guest %s: %s %s%s%s\n", g->name, peel ? "peel" : "unpeel", g->peels.manifest.subsystems[idx].name,
-            why ? " refused: " : " done", why ? why : "");
+    char how[48] = "";
+    unsigned by[PEEL_PATCH_MAX + 1] = { 0 };
+    for (unsigned i = 0; peel && !why && i < g->peels.nsites; i++)
+        if (g->peels.sites[i].subsystem == idx) by[g->peels.sites[i].len]++;
+    if (peel && !why)
+        snprintf(how, sizeof how, " (entered by syscall %u, by hlt %u)", by[2], by[1]);
+    kprintf("guest %s: %s %s%s%s%s\n", g->name, peel ? "peel" : "unpeel", g->peels.manifest.subsystems[idx].name,
+            why ? " refused: " : " done", why ? why : "", how);
     return why;
 }
 
@@ -411,10 +449,10 @@ bool peel_call(struct guest *g, struct trapframe *tf)
     if (!served) {
         if (!s)
             return true;                             /* unpeeled meanwhile: the guest's code is back */
-        /* The guest's own code runs: its first byte back for exactly one
-         * instruction (TF), then the trap byte again (peel_step_done). */
+        /* The guest's own code runs: its first bytes back until it has
+         * stepped past them (TF), then the patch again (peel_step_done). */
         s->fell_through++;
-        g->ram[s->addr] = s->orig;
+        unarm(g, s);
         tf->rflags |= EFLAGS_TF;
         p->stepping = (unsigned)(s - p->sites) + 1;
         return true;
@@ -437,7 +475,10 @@ bool peel_step_done(struct guest *g, struct trapframe *tf)
     struct peels *p = &g->peels;
     if (!p->stepping)
         return false;
-    g->ram[p->sites[p->stepping - 1].addr] = TRAP_BYTE;
+    const struct peel_site *s = &p->sites[p->stepping - 1];
+    if ((uint32_t)tf->rip - s->addr < s->len)
+        return true;                                 /* still inside the patch's bytes: one more step */
+    arm(g, s);
     p->stepping = 0;
     tf->rflags &= ~(uint64_t)EFLAGS_TF;
     return true;

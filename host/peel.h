@@ -42,9 +42,12 @@ const struct native *native_find(const char *name);
  * at peel time from the image's symbols), or 0. */
 uint32_t peel_kept(struct guest *g, const char *symbol);
 
+#define PEEL_PATCH_MAX 2
+
 struct peel_site {
     uint32_t addr;                   /* the guest function's entry */
-    uint8_t orig;                    /* the byte the trap replaced */
+    uint8_t orig[PEEL_PATCH_MAX];    /* the bytes the patch replaced */
+    uint8_t len;                     /* 2: syscall; 1: hlt, where syscall cannot go (peel.c) */
     uint8_t subsystem;
     uint8_t nargs;
     bool drain;                      /* stays after an unpeel while the native owns objects */
@@ -74,7 +77,7 @@ struct peels {
     struct peel_site sites[PEEL_MAX_SITES];
     unsigned nsites;
     volatile int request;            /* subsystem index + 1, negative to unpeel, 0 none */
-    unsigned stepping;               /* site index + 1 while its displaced byte is single-stepped */
+    unsigned stepping;               /* site index + 1 while its displaced bytes are single-stepped */
 };
 
 /* Read NAME.manifest among the boot modules, if there is one. */

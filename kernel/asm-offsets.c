@@ -17,6 +17,7 @@ void asm_offsets(void)
     OFFSET(TF_VECTOR, struct trapframe, vector);
     OFFSET(TF_CS, struct trapframe, cs);
     OFFSET(TF_RIP, struct trapframe, rip);
+    OFFSET(TF_SS, struct trapframe, ss);
     OFFSET(TF_RBP, struct trapframe, rbp);
     OFFSET(THREAD_RSP, struct thread, rsp);
     OFFSET(TP_CR3, struct trampoline_params, cr3);
@@ -25,4 +26,7 @@ void asm_offsets(void)
     OFFSET(TP_CPU, struct trampoline_params, cpu);
     DEFINE(TP_OFFSET, TRAMPOLINE_PARAMS);
     DEFINE(CPU_TSS_RSP0, offsetof(struct cpu, tss) + offsetof(struct tss, rsp));
+    OFFSET(CPU_GUEST_CS, struct cpu, guest_cs);
+    OFFSET(CPU_GUEST_SS, struct cpu, guest_ss);
+    OFFSET(CPU_SYSCALL_RSP, struct cpu, syscall_rsp);
 }

@@ -42,11 +42,21 @@ void trap_init(void)
     set_gate(2, IST_NMI);
 }
 
+/* syscall is how a guest enters a peeled function (host/peel.c): it comes
+ * to syscall_entry from compatibility mode (CSTAR), and from 64-bit code too
+ * (LSTAR), where no guest runs, so that one is refused the same way.  SFMASK
+ * clears IF, TF, DF, AC and NT on the way in, as an interrupt gate would. */
 void trap_load(void)
 {
     struct descptr d = { sizeof idt - 1, (uint64_t)idt };
     lidt(&d);
+    wrmsr(MSR_STAR, (uint64_t)SEL_KCODE << 32);     /* SS = SEL_KCODE + 8 = SEL_KDATA */
+    wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    wrmsr(MSR_CSTAR, (uint64_t)syscall_entry);
+    wrmsr(MSR_SFMASK, FLAGS_IF | 1u << 8 | 1u << 10 | 1u << 18 | 1u << 14);
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 }
+_Static_assert(SEL_KDATA == SEL_KCODE + 8, "syscall loads SS from the selector after CS");
 
 void trap_register(unsigned vector, irq_handler_t h)
 {
@@ -70,6 +80,8 @@ void trap(struct trapframe *tf)
 {
     if (tf->vector == 2 && panicking)
         for (;;) { cli(); hlt(); }          /* stopped by a panicking CPU */
+    if (tf->vector == 2 && tf->rip == (uint64_t)syscall_entry)
+        return;                             /* GS is still the guest's: nothing here may use it */
     if (tf->vector == 2 && watchdog_dump_requested(this_cpu()->id)) {
         /* the watchdog saw our heartbeat stop: say where we are, then stop */
         console_printf_unlocked("watchdog: cpu %u stuck at rip %p (thread %s)\n", this_cpu()->id,

@@ -10,6 +10,7 @@ struct trapframe {
 };
 
 /* Vector map */
+#define VEC_GUEST_SYSCALL 15            /* a reserved vector: syscall_entry's frames (a guest's syscall) */
 #define VEC_IRQ0        32              /* legacy IRQ n arrives at 32 + n */
 #define VEC_TIMER       0xf0
 #define VEC_RESCHED     0xf1
@@ -20,7 +21,8 @@ struct trapframe {
 typedef void (*irq_handler_t)(struct trapframe *tf);
 
 void trap_init(void);                   /* build the IDT once */
-void trap_load(void);                   /* lidt on this CPU */
+void trap_load(void);                   /* lidt and the syscall MSRs on this CPU */
 void trap_register(unsigned vector, irq_handler_t h);
 void trap_dump(const struct trapframe *tf);
 void trap(struct trapframe *tf);        /* called by the stubs */
+void syscall_entry(void);               /* kernel/vectors.asm */

@@ -49,6 +49,11 @@ static inline void lidt(const struct descptr *d) { __asm__ volatile("lidt %0" ::
 static inline void ltr(uint16_t sel) { __asm__ volatile("ltr %0" :: "r"(sel)); }
 
 #define MSR_EFER          0xc0000080
+#define EFER_SCE          (1ull << 0)
+#define MSR_STAR          0xc0000081
+#define MSR_LSTAR         0xc0000082
+#define MSR_CSTAR         0xc0000083
+#define MSR_SFMASK        0xc0000084
 #define MSR_GS_BASE       0xc0000101
 #define MSR_KERNEL_GS     0xc0000102
 #define MSR_APIC_BASE     0x1b

@@ -61,6 +61,8 @@ struct cpu {
     unsigned gdt_mirror_n;          /* entries written */
     struct tss tss;
     uint8_t *ist_stacks;            /* #DF and NMI run on their own stacks */
+    uint64_t guest_cs, guest_ss;    /* what trap_return last gave a guest here (syscall_entry) */
+    uint64_t syscall_rsp;           /* syscall_entry's scratch: the guest's RSP */
     volatile uint64_t heartbeat;    /* bumped by the timer; watched by stress tests */
 } __attribute__((aligned(CACHELINE)));
 

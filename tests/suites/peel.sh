@@ -110,17 +110,23 @@ check mm-sched/no-blocks-leaked has "\[classic\] classic: cache .* 0 kmalloc blo
 check mm-sched/fsck has "\[classic\] fsck: clean"
 
 # the framework on a small subject: a native that serves every call, one
-# that always falls through to the guest's code (single step over the
-# displaced byte), and two subsystems that claim the same function
-for p in native decline; do
+# that always falls through to the guest's code (single steps over the
+# displaced bytes), and two subsystems that claim the same function; each
+# for a function entered by syscall (double_it) and one entered by hlt
+# (double_again, whose first instruction is one byte: host/peel.c)
+for p in native,again decline,again_decline; do
     log=$LOGS/peel-calls-$p.log
     qemu_boot "$log" 2 120 "guest=calls peel=$p monitor=wait,60;peels;poweroff" >/dev/null
     check "calls-$p/result-right" has "\[calls\] calls: sum ok"
 done
-log=$LOGS/peel-calls-native.log
+log=$LOGS/peel-calls-native,again.log
 check calls-native/served has "guest 0 native     peeled   under the GKL, 1 functions, 1000 native calls, 0 fell through"
-log=$LOGS/peel-calls-decline.log
+check calls-native/by-syscall has "peel native done (entered by syscall 1, by hlt 0)"
+check calls-again/served has "guest 0 again      peeled   under the GKL, 1 functions, 1000 native calls, 0 fell through"
+check calls-again/by-hlt has "peel again done (entered by syscall 0, by hlt 1)"
+log=$LOGS/peel-calls-decline,again_decline.log
 check calls-decline/fell-through has "guest 0 decline    peeled   under the GKL, 1 functions, 0 native calls, 1000 fell through"
+check calls-again_decline/fell-through has "guest 0 again_decline peeled   under the GKL, 1 functions, 0 native calls, 1000 fell through"
 log=$LOGS/peel-calls-overlap.log
 qemu_boot "$log" 2 120 "guest=calls peel=native,decline monitor=wait,60;poweroff" >/dev/null
 check calls-overlap/refused has "peel decline refused: one of its functions is already peeled by another subsystem"
