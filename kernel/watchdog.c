@@ -52,7 +52,7 @@ static void check(unsigned cpu)
     spin_lock_irq(&seen_lock);
     uint64_t now = time_ns();
     uint64_t hb = __atomic_load_n(&cpu_of(cpu)->heartbeat, __ATOMIC_RELAXED);
-    if (hb != seen[cpu].heartbeat || !seen[cpu].since) {
+    if (hb != seen[cpu].heartbeat || !seen[cpu].since || cpu_of(cpu)->tick_stopped) {
         seen[cpu].heartbeat = hb;
         seen[cpu].since = now;
     }

@@ -1,7 +1,9 @@
 /*
  * The heartbeat watchdog.  Every CPU's timer tick bumps cpu->heartbeat, and
- * idle CPUs still tick, so a heartbeat that stops advancing means that CPU
- * runs with interrupts off (a spin with cli, a lost unlock) or is dead.
+ * idle CPUs tick until they stop their timer (tick_stopped, sched.c: then
+ * they are halted, not watched), so a heartbeat that stops advancing means
+ * that CPU runs with interrupts off (a spin with cli, a lost unlock) or is
+ * dead.
  * One watcher thread per CPU checks every CPU, so any CPU that still
  * schedules can report any other.  On a stall the watcher asks the stuck
  * CPU for its registers and backtrace with an NMI (trap.c answers it) and

@@ -86,6 +86,9 @@ void lapic_init_cpu(void)
     lapic_eoi();
 }
 
+void lapic_timer_stop(void) { wr(LAPIC_TIMER_INIT, 0); }
+void lapic_timer_start(void) { wr(LAPIC_TIMER_INIT, ticks_per_hz); }
+
 bool lapic_send(uint32_t apic_id, uint32_t icr_low)
 {
     pushcli();                                  /* the two ICR writes must not interleave */

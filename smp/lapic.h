@@ -5,6 +5,8 @@
 
 void lapic_init_bsp(uint64_t phys);     /* map it; calibrate timer and TSC against the PIT */
 void lapic_init_cpu(void);              /* enable, mask LINT, start the periodic timer */
+void lapic_timer_stop(void);            /* this CPU's tick: off while it idles (sched.c) */
+void lapic_timer_start(void);           /* and on again */
 uint32_t lapic_id(void);
 void lapic_eoi(void);
 /* Delivery modes for lapic_send */

@@ -64,6 +64,8 @@ struct cpu {
     uint64_t guest_cs, guest_ss;    /* what trap_return last gave a guest here (syscall_entry) */
     uint64_t syscall_rsp;           /* syscall_entry's scratch: the guest's RSP */
     volatile uint64_t heartbeat;    /* bumped by the timer; watched by stress tests */
+    volatile bool tick_stopped;     /* idle with nothing to time: no tick until it runs a thread */
+    unsigned idle_streak;           /* ticks in a row that found it idle with nothing to do */
 } __attribute__((aligned(CACHELINE)));
 
 _Static_assert(sizeof(struct cpu) % CACHELINE == 0, "struct cpu must fill whole cache lines");
