@@ -53,7 +53,10 @@ static void cmd_cpus(int argc, char **argv)
     kprintf("  cpu apic online    ticks  idle%%  switches     irqs     ipis runq current\n");
     for (unsigned i = 0; i < ncpus; i++) {
         struct cpu *c = cpu_of(i);
-        uint64_t idle = c->ticks ? c->idle_ticks * 100 / c->ticks : 0;
+        /* of the time since boot: a CPU stops ticking while idle (sched.c),
+         * so its busy ticks are all counted and its idle ones are not */
+        uint64_t up = time_ns() / (1000000000ull / HZ), busy = c->ticks - c->idle_ticks;
+        uint64_t idle = up > busy ? (up - busy) * 100 / up : 0;
         kprintf("  %3u %4u %6s %8lu %5lu%% %9lu %8lu %8lu %4u %s\n", i, c->apic_id,
                 c->online ? "yes" : "no", c->ticks, idle, c->switches, c->irqs, ipi_count(i),
                 c->rq.nr, c->current ? c->current->name : "-");
