@@ -5,9 +5,6 @@
 #include "sched/thread.h"
 
 #define SPIN_NS 30000ull                     /* about two guest trap round trips under TCG */
-/* Under TCG a clock read takes a lock QEMU shares between all CPUs: a
- * spinner that read it every turn would slow the holder it waits for. */
-#define CLOCK_EVERY 32
 
 void gkl_init(struct gkl *l)
 {
@@ -42,7 +39,7 @@ void gkl_acquire(struct gkl *l, struct vcpu *v)
         uint64_t until = time_ns() + SPIN_NS;
         for (unsigned spins = 1; !try_take(l, v); spins++) {
             __builtin_ia32_pause();
-            if (l->holder && (!holder_running(l) || (spins % CLOCK_EVERY == 0 && time_ns() > until))) {
+            if (l->holder && (!holder_running(l) || (spins % SPIN_CLOCK_EVERY == 0 && time_ns() > until))) {
                 spin_lock_irq(&l->wq.lock);
                 __atomic_add_fetch(&l->sleepers, 1, __ATOMIC_SEQ_CST);
                 while (!try_take(l, v)) {

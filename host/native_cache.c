@@ -210,14 +210,9 @@ static struct ncbuf *get(struct ncache *c, uint32_t blockno, bool *hit)
     for (;;) {
         spin_lock_irq(&bk->wq.lock);
         struct ncbuf *b;
-        for (bool spun = false; (b = find(bk, blockno)) && b->busy;) {
-            if (!spun) {
-                spun = true;
-                if (waitq_spin(&bk->wq.lock, idle_now, b, b->holder))
-                    continue;
-            }
-            waitq_sleep(&bk->wq, &bk->wq.lock);
-        }
+        bool spun = false;
+        while ((b = find(bk, blockno)) && b->busy)
+            waitq_sleep_adaptive(&bk->wq, &bk->wq.lock, &spun, idle_now, b, b->holder);
         if (b) {
             b->busy = true;
             b->holder = current_thread();

@@ -84,15 +84,10 @@ static void ilock(void *dev, uint32_t inum, enum cfs_mode m)
     l->writers_waiting += m == CFS_EXCL;
     /* an fs operation holds an inode briefly: spin first while the writer
      * runs (for readers, whoever they are, until the spin's time is up) */
-    for (bool spun = false; !can_take(l, m);) {
-        if (!spun) {
-            spun = true;
-            if (waitq_spin(&l->wq.lock, m == CFS_EXCL ? free_for_writer : free_for_reader, l,
-                           l->writer ? l->holder : 0))
-                continue;
-        }
-        waitq_sleep(&l->wq, &l->wq.lock);
-    }
+    bool spun = false;
+    while (!can_take(l, m))
+        waitq_sleep_adaptive(&l->wq, &l->wq.lock, &spun, m == CFS_EXCL ? free_for_writer : free_for_reader, l,
+                             l->writer ? l->holder : 0);
     l->writers_waiting -= m == CFS_EXCL;
     take(l, m);
     spin_unlock_irq(&l->wq.lock);

@@ -80,8 +80,6 @@ void trap(struct trapframe *tf)
 {
     if (tf->vector == 2 && panicking)
         for (;;) { cli(); hlt(); }          /* stopped by a panicking CPU */
-    if (tf->vector == 2 && tf->rip == (uint64_t)syscall_entry)
-        return;                             /* GS is still the guest's: nothing here may use it */
     if (tf->vector == 2 && watchdog_dump_requested(this_cpu()->id)) {
         /* the watchdog saw our heartbeat stop: say where we are, then stop */
         console_printf_unlocked("watchdog: cpu %u stuck at rip %p (thread %s)\n", this_cpu()->id,

@@ -32,49 +32,7 @@ global vector_table, trap_return, syscall_entry
     push r15
 %endmacro
 
-; vectors for which the CPU pushes an error code (SDM Vol. 3A, 6.13)
-%define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
-
-section .text
-%assign v 0
-%rep 256
-align 16
-vector_%+v:
-%if !HAS_ERROR(v)
-    push 0
-%endif
-    push v
-    jmp common_entry
-%assign v v + 1
-%endrep
-
-common_entry:
-    PUSH_GPRS
-    ; from a less privileged ring GS still holds the guest's base
-    test byte [rsp + TF_CS], 3
-    jz gs_is_ours
-    swapgs
-gs_is_ours:
-    cld
-    mov rdi, rsp
-    ; a frame record {rbp, rip} of the interrupted code, so backtraces
-    ; walk from the handler into it
-    push qword [rdi + TF_RIP]
-    push qword [rdi + TF_RBP]
-    mov rbp, rsp
-    call trap
-    add rsp, 16
-
-trap_return:
-    test byte [rsp + TF_CS], 3
-    jz .to_kernel
-    ; the selectors the guest runs with from here on, for syscall_entry
-    mov rax, [rsp + TF_CS]
-    mov [gs:CPU_GUEST_CS], rax
-    mov rax, [rsp + TF_SS]
-    mov [gs:CPU_GUEST_SS], rax
-    swapgs
-.to_kernel:
+%macro POP_GPRS 0
     pop r15
     pop r14
     pop r13
@@ -90,6 +48,85 @@ trap_return:
     pop rcx
     pop rbx
     pop rax
+%endmacro
+
+; trap(frame), with a frame record {rbp, rip} of the interrupted code so
+; backtraces walk from the handler into it
+%macro CALL_TRAP 0
+    cld
+    mov rdi, rsp
+    push qword [rdi + TF_RIP]
+    push qword [rdi + TF_RBP]
+    mov rbp, rsp
+    call trap
+    add rsp, 16
+%endmacro
+
+; vectors for which the CPU pushes an error code (SDM Vol. 3A, 6.13)
+%define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
+
+section .text
+%assign v 0
+%rep 256
+align 16
+vector_%+v:
+%if !HAS_ERROR(v)
+    push 0
+%endif
+    push v
+%if v == 2
+    jmp nmi_entry
+%else
+    jmp common_entry
+%endif
+%assign v v + 1
+%endrep
+
+common_entry:
+    PUSH_GPRS
+    ; from a less privileged ring GS still holds the guest's base
+    test byte [rsp + TF_CS], 3
+    jz gs_is_ours
+    swapgs
+gs_is_ours:
+    CALL_TRAP
+
+trap_return:
+    test byte [rsp + TF_CS], 3
+    jz .to_kernel
+    ; the selectors the guest runs with from here on, for syscall_entry
+    mov rax, [rsp + TF_CS]
+    mov [gs:CPU_GUEST_CS], rax
+    mov rax, [rsp + TF_SS]
+    mov [gs:CPU_GUEST_SS], rax
+    swapgs
+.to_kernel:
+    POP_GPRS
+    add rsp, 16                          ; vector, error
+    iretq
+
+; NMI (on its own stack, IST): it can arrive where GS does not match the
+; interrupted ring — syscall_entry's first instruction, a vector stub
+; entered from ring 1 before common_entry's swapgs, trap_return after its
+; own — so GS is judged by its base, as Linux's paranoid entry does: the
+; kernel's is the per-CPU pointer, a higher-half address.  What it swaps on
+; the way in it swaps back on the way out.
+nmi_entry:
+    PUSH_GPRS
+    xor ebx, ebx                         ; callee-saved: survives trap()
+    mov ecx, 0xc0000101                  ; GS_BASE
+    rdmsr
+    test edx, edx
+    js .gs_ready
+    swapgs
+    inc ebx
+.gs_ready:
+    CALL_TRAP
+    test ebx, ebx
+    jz .pop
+    swapgs
+.pop:
+    POP_GPRS
     add rsp, 16                          ; vector, error
     iretq
 
@@ -101,7 +138,7 @@ trap_return:
 ; built here is the one a fault at the syscall instruction would have made,
 ; under its own vector; the guest's CS and SS, which syscall does not keep,
 ; are the ones trap_return last gave it on this CPU.  Until the swapgs GS is
-; the guest's: an NMI here must not use it (kernel/trap.c).
+; the guest's: nmi_entry judges GS by its base for that.
 align 16
 syscall_entry:
     swapgs

@@ -18,5 +18,9 @@ void sched_tick(void);              /* from the timer, interrupts off */
 void sched_wake(struct thread *t);  /* SLEEPING -> RUNNABLE on its CPU; interrupts off */
 void sched_resched_ipi(void);
 uint64_t time_ns(void);
+/* Under TCG a clock read takes a lock QEMU shares between all CPUs: a
+ * spinner that read it every turn would slow the holder it waits for, so
+ * spin loops look at the clock every SPIN_CLOCK_EVERY turns. */
+#define SPIN_CLOCK_EVERY 32
 void time_init(uint64_t tsc_hz);
 uint64_t time_tsc_hz(void);

@@ -24,19 +24,22 @@ void waitq_sleep(struct waitq *wq, struct spinlock *held)
         spin_lock_irq(held);
 }
 
-bool waitq_spin(struct spinlock *held, bool (*ready)(const void *arg), const void *arg,
-                const struct thread *holder)
+void waitq_sleep_adaptive(struct waitq *wq, struct spinlock *held, bool *spun,
+                          bool (*ready)(const void *arg), const void *arg, const struct thread *holder)
 {
+    if (*spun) {
+        waitq_sleep(wq, held);
+        return;
+    }
+    *spun = true;
     spin_unlock_irq(held);
     uint64_t until = time_ns() + WAITQ_SPIN_NS;
-    bool seen;
-    for (unsigned spins = 1; !(seen = ready(arg)) && (!holder || thread_on_cpu(holder)); spins++) {
+    for (unsigned spins = 1; !ready(arg) && (!holder || thread_on_cpu(holder)); spins++) {
         __builtin_ia32_pause();
-        if (spins % 32 == 0 && time_ns() >= until)
-            break;                      /* the clock only now and then: see gkl.c */
+        if (spins % SPIN_CLOCK_EVERY == 0 && time_ns() >= until)
+            break;
     }
     spin_lock_irq(held);
-    return seen;
 }
 
 bool waitq_wake_one_locked(struct waitq *wq)

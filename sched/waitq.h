@@ -27,15 +27,16 @@ void waitq_init(struct waitq *wq, const char *name);
 void waitq_sleep(struct waitq *wq, struct spinlock *held);
 bool waitq_wake_one(struct waitq *wq);
 unsigned waitq_wake_all(struct waitq *wq);
-/* Before sleeping for a lock that is held briefly: spin, with `held`
- * dropped and interrupts on, until ready(arg) or the holder (when known)
- * is off its CPU, for WAITQ_SPIN_NS at most; `held` is taken again before
- * the return.  True if ready(arg) was seen: the caller checks again under
- * `held` before it sleeps.  A sleep and its wakeup cost two context
- * switches and an IPI, more than most waits for such a lock last. */
+/* waitq_sleep for a lock that is held briefly: the first time round a
+ * caller's wait loop (*spun still false) spin instead, with `held` dropped
+ * and interrupts on, until ready(arg) or the holder (when known) is off its
+ * CPU, for WAITQ_SPIN_NS at most; sleep the times after.  Either way `held`
+ * is held again on return and the caller checks its condition again.  A
+ * sleep and its wakeup cost two context switches and an IPI, more than most
+ * waits for such a lock last. */
 #define WAITQ_SPIN_NS 30000ull
-bool waitq_spin(struct spinlock *held, bool (*ready)(const void *arg), const void *arg,
-                const struct thread *holder);
+void waitq_sleep_adaptive(struct waitq *wq, struct spinlock *held, bool *spun,
+                          bool (*ready)(const void *arg), const void *arg, const struct thread *holder);
 /* The same, for a caller that already holds wq->lock. */
 bool waitq_wake_one_locked(struct waitq *wq);
 unsigned waitq_wake_all_locked(struct waitq *wq);
