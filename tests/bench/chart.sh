@@ -115,6 +115,16 @@ for k in $keys; do
     done
 done
 
+# Every run of r requests a worker whose digest is not ref fails the bench:
+# "digest D from SET at -smp N (WHAT) differs from WHOSE's REF (log: L)".
+digest_mismatches() {   # r ref whose
+    awk -F, -v r="$1" -v ref="$2" -v whose="$3" -v main="$R" 'NR > 1 && $14 == r && ref != "" && $10 != "" && $10 != ref {
+            set = $1 == "none" ? "{}" : "{" $1 "}"; gsub(/\+/, ",", set)
+            what = r == main ? "run " $3 : "run " $3 ", short R=" r
+            printf "digest %s from %s at -smp %s (%s) differs from %s'"'"'s %s (log: %s)\n",
+                   $10, set, $2, what, whose, ref, $13 }' "$CSV" |
+        while IFS= read -r l; do fail "$l"; done
+}
 refmodel() { "$BUILD/guest/classic-refmodel" "$W" "$1" 2>/dev/null | sed -n 's/^DIGEST //p'; }
 ref=$(awk -F, -v r="$R" '$1 == "none" && $2 == 1 && $14 == r && $10 != "" { print $10; exit }' "$CSV")
 want=$(refmodel "$R")
@@ -122,22 +132,14 @@ echo "# bench: reference digest (unpeeled, -smp 1) ${ref:-missing}, reference mo
 [ -n "$ref" ] || fail "no digest from the unpeeled -smp 1 run: nothing to check the peels against"
 [ -z "$want" ] || [ -z "$ref" ] || [ "$ref" = "$want" ] ||
     fail "the unpeeled -smp 1 digest $ref differs from the reference model's $want"
-awk -F, -v ref="$ref" -v r="$R" 'NR > 1 && $14 == r && ref != "" && $10 != "" && $10 != ref {
-        set = $1 == "none" ? "{}" : "{" $1 "}"; gsub(/\+/, ",", set)
-        printf "digest %s from %s at -smp %s (run %s) differs from the unpeeled -smp 1 run'"'"'s %s (log: %s)\n",
-               $10, set, $2, $3, ref, $13 }' "$CSV" |
-    while IFS= read -r l; do fail "$l"; done
+digest_mismatches "$R" "$ref" "the unpeeled -smp 1 run"
 # The short runs answer to the reference model for (W, R0).
 bref=
 if [ "$R0" -gt 0 ]; then
     bref=$(refmodel "$R0")
     echo "# bench: reference model for the short runs (W=$W R=$R0) ${bref:-unavailable}" >&2
     [ -n "$bref" ] || fail "no reference model digest for W=$W R=$R0 ($BUILD/guest/classic-refmodel): nothing to check the short runs against"
-    awk -F, -v ref="$bref" -v r="$R0" 'NR > 1 && $14 == r && ref != "" && $10 != "" && $10 != ref {
-            set = $1 == "none" ? "{}" : "{" $1 "}"; gsub(/\+/, ",", set)
-            printf "digest %s from %s at -smp %s (run %s, short R=%s) differs from the reference model'"'"'s %s (log: %s)\n",
-                   $10, set, $2, $3, r, ref, $13 }' "$CSV" |
-        while IFS= read -r l; do fail "$l"; done
+    digest_mismatches "$R0" "$bref" "the reference model"
 fi
 
 sh tests/bench/report.sh "$CSV" "$OUT" "$W" "$R" "$ref" "$bref"
