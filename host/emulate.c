@@ -12,12 +12,14 @@
 #include "host/vcpu.h"
 #include "host/guest.h"
 #include "host/decode.h"
+#include "host/segment.h"
 #include "host/native_sched.h"
 #include "kernel/printf.h"
 #include "kernel/x86.h"
 #include "smp/percpu.h"
 
 #define EFLAGS_IF (1u << 9)
+#define EFLAGS_NT (1u << 14)
 /* what popf/iret may change: CF PF AF ZF SF TF DF OF NT AC ID (IF is virtual) */
 #define EFLAGS_GUEST_MASK 0x00244dd5u
 
@@ -162,19 +164,70 @@ static void control_register(struct vcpu *v, const struct insn *in, struct trapf
     *cr[in->reg] = val;
 }
 
-static void load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+/* A selector the guest loads into SS (mov, pop): checked as a CPU checks
+ * it; a refusal is the CPU's fault, raised at the instruction with the
+ * stack as it was.  False if it faulted. */
+static bool load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
     uint32_t sel;
+    uint64_t rsp = tf->rsp;
     if (in->cls == INSN_POP) {
-        if (!vcpu_pop(v, tf, &sel, in->op_size / 8)) { fail(v, tf, "pop ss outside guest memory"); return; }
+        if (!vcpu_pop(v, tf, &sel, in->op_size / 8)) { fail(v, tf, "pop ss outside guest memory"); return false; }
     } else if (in->has_mem) {
         uint16_t *m = guest_ptr(v->guest, effective_address(in, tf), 2);
-        if (!m) { fail(v, tf, "mov ss operand outside guest memory"); return; }
+        if (!m) { fail(v, tf, "mov ss operand outside guest memory"); return false; }
         sel = *m;
     } else {
         sel = (uint16_t)*vcpu_gpr(tf, in->rm);
     }
-    tf->ss = (sel & 0xfffc) | 1;
+    uint16_t s = seg_compress((uint16_t)sel);
+    uint32_t f = seg_check(s, vcpu_descriptor(v, s), SEG_USE_SS, 1);
+    if (f) {
+        tf->rsp = rsp;
+        vcpu_reflect(v, tf, seg_fault_vector(f), true, seg_fault_error(f));
+        return false;
+    }
+    tf->ss = s;
+    return true;
+}
+
+/* A return to a code selector the guest loaded (iret, retf), at its own
+ * privilege: the CPU's checks, the CPU's fault, the stack as it was. */
+static bool return_to(struct vcpu *v, struct trapframe *tf, uint16_t cs, uint32_t eip, uint64_t rsp)
+{
+    uint16_t s = seg_compress(cs);
+    uint64_t d = vcpu_descriptor(v, s);
+    uint32_t f = seg_check(s, d, SEG_USE_CS_RET, 1);
+    if (!f && eip > desc_limit(d))
+        f = SEG_FAULT(13, 0);
+    if (f) {
+        tf->rsp = rsp;
+        vcpu_reflect(v, tf, seg_fault_vector(f), true, seg_fault_error(f));
+        return false;
+    }
+    tf->rip = eip;
+    tf->cs = s;
+    return true;
+}
+
+/* retf to the guest's own ring-0 code faults (its RPL 0 is more
+ * privileged than ring 1): the same return, made by the host. */
+static bool far_return(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+{
+    uint32_t eip, cs, size = in->op_size / 8;
+    uint64_t rsp = tf->rsp;
+    if (!vcpu_pop(v, tf, &eip, size) || !vcpu_pop(v, tf, &cs, size)) {
+        fail(v, tf, "retf frame outside guest memory");
+        return true;
+    }
+    if ((cs & 3) == 3) {
+        tf->rsp = rsp;
+        return false;                                  /* to ring 3: the CPU's own #GP stands */
+    }
+    if ((cs & 3) == 2) { fail(v, tf, "retf to ring 2: guest rings 1 and 2 are not supported"); return true; }
+    if (return_to(v, tf, (uint16_t)cs, eip, rsp))
+        tf->rsp = (uint32_t)(tf->rsp + (in->imm_size ? (uint16_t)in->imm : 0));
+    return true;
 }
 
 static void store_system(struct vcpu *v, const struct insn *in, struct trapframe *tf)
@@ -205,8 +258,9 @@ static bool emulate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
     case INSN_CLTS: case INSN_WBINVD: case INSN_INVD: case INSN_INVLPG: break;
     case INSN_MOV_TO_SREG: case INSN_POP:
         if (in->cls == INSN_MOV_TO_SREG ? in->reg != SEG_SS : in->opcode != 0x17) return false;
-        load_ss(v, in, tf);
+        if (!load_ss(v, in, tf)) return true;          /* faulted: the guest's handler runs */
         break;
+    case INSN_RET_FAR: return far_return(v, in, tf);
     default: return false;
     }
     tf->rip += in->length;
@@ -237,14 +291,16 @@ static bool emulate_patch(struct vcpu *v, struct trapframe *tf)
         return true;
     case INSN_IRET: {
         uint32_t eip, cs, eflags;
+        uint64_t rsp = tf->rsp;
         if (!vcpu_pop(v, tf, &eip, size) || !vcpu_pop(v, tf, &cs, size) || !vcpu_pop(v, tf, &eflags, size)) {
             fail(v, tf, "iret frame outside guest memory");
             return true;
         }
+        if (tf->rflags & EFLAGS_NT) { fail(v, tf, "iret with NT set (a task return): task switches are not supported"); return true; }
         if ((cs & 3) == 3) { fail(v, tf, "iret to ring 3: guest user mode is not supported yet"); return true; }
-        tf->rip = eip;
-        tf->cs = (cs & 0xfffc) | 1;
-        set_flags(v, tf, eflags, EFLAGS_GUEST_MASK);
+        if ((cs & 3) == 2) { fail(v, tf, "iret to ring 2: guest rings 1 and 2 are not supported"); return true; }
+        if (return_to(v, tf, (uint16_t)cs, eip, rsp))
+            set_flags(v, tf, eflags, size == 4 ? EFLAGS_GUEST_MASK : EFLAGS_GUEST_MASK & 0xffff);
         return true;
     }
     default:
@@ -262,7 +318,7 @@ static bool software_interrupt(struct vcpu *v, struct trapframe *tf)
     unsigned n = op[0] == 0xcd ? op[1] : op[0] == 0xcc ? 3 : 4;
     v->exits[VEXIT_INT]++;
     tf->rip += op[0] == 0xcd ? 2 : 1;
-    vcpu_reflect(v, tf, n, false, 0);
+    vcpu_soft_int(v, tf, n);
     return true;
 }
 
@@ -292,7 +348,8 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
         const uint8_t *code = guest_ptr(v->guest, (uint32_t)tf->rip, 1);
         uint64_t avail = code ? v->guest->ram_size - (uint32_t)tf->rip : 0;
         struct insn in;
-        if (code && decode(code, avail < 15 ? avail : 15, 32, &in) == DECODE_OK && emulate(v, &in, tf)) {
+        unsigned mode = vcpu_descriptor(v, (uint16_t)tf->cs) & DESC_DB ? 32 : 16;
+        if (code && decode(code, avail < 15 ? avail : 15, mode, &in) == DECODE_OK && emulate(v, &in, tf)) {
             v->exits[VEXIT_PRIV]++;
             v->insn_count[in.cls & 63]++;
             return;

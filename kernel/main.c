@@ -14,6 +14,7 @@
 #include "kernel/string.h"
 #include "kernel/trap.h"
 #include "kernel/vm.h"
+#include "kernel/espfix.h"
 #include "kernel/x86.h"
 #include "smp/ioapic.h"
 #include "smp/ipi.h"
@@ -112,6 +113,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     sched_init_cpu();                     /* this context becomes cpu 0's idle thread */
     lapic_init_cpu();                     /* the tick starts: preemption from here on */
     smp_boot(acpi, cmdline.nosmp ? 1 : cmdline.max_cpus ? cmdline.max_cpus : MAX_CPUS);
+    espfix_init();                        /* each CPU's ministack for 16-bit guest stacks */
     console_enable_input();               /* COM1 receive interrupt -> monitor */
     cpus[0].online = true;
     if (!thread_create("init", init_thread, 0))

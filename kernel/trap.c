@@ -76,6 +76,23 @@ void trap_dump(const struct trapframe *tf)
         tf->rip, tf->cs, tf->rflags, tf->ss);
 }
 
+/* Exception table: host instructions that may fault on a guest's behalf
+ * (loading its segment registers), each with the code that takes over
+ * when it does — Linux's fixups.  A fault anywhere else in the host is a
+ * host bug and panics. */
+struct extable_entry { uint64_t insn, fixup; };
+extern const struct extable_entry __extable_start[], __extable_end[];
+
+static bool fixup(struct trapframe *tf)
+{
+    for (const struct extable_entry *e = __extable_start; e < __extable_end; e++)
+        if (e->insn == tf->rip) {
+            tf->rip = e->fixup;
+            return true;
+        }
+    return false;
+}
+
 void trap(struct trapframe *tf)
 {
     if (tf->vector == 2 && panicking)
@@ -98,6 +115,8 @@ void trap(struct trapframe *tf)
     } else if (tf->vector == VEC_SPURIOUS) {
         return;                             /* SDM: no EOI for the spurious vector */
     } else if (!from_guest) {
+        if (tf->vector < 32 && fixup(tf))
+            return;
         panic_trap(tf);
     }
     /* Preempt only code that ran with interrupts on and preemption enabled:

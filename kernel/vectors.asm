@@ -9,7 +9,7 @@
 ; error code where the CPU pushes none, then its vector number.
 
 %include "kernel/asm-offsets.inc"
-extern trap
+extern trap, vcpu_return_failed
 global vector_table, trap_return, syscall_entry
 
 %define VEC_GUEST_SYSCALL 15             ; kernel/trap.h
@@ -86,24 +86,74 @@ common_entry:
     PUSH_GPRS
     ; from a less privileged ring GS still holds the guest's base
     test byte [rsp + TF_CS], 3
-    jz gs_is_ours
+    jz from_ring0
     swapgs
 gs_is_ours:
     CALL_TRAP
 
 trap_return:
     test byte [rsp + TF_CS], 3
-    jz .to_kernel
+    jz return_to_kernel
     ; the selectors the guest runs with from here on, for syscall_entry
     mov rax, [rsp + TF_CS]
     mov [gs:CPU_GUEST_CS], rax
     mov rax, [rsp + TF_SS]
     mov [gs:CPU_GUEST_SS], rax
+    mov rax, [gs:CPU_ESPFIX_TOP]
+    test rax, rax
+    jnz return_espfix
     swapgs
-.to_kernel:
+    POP_GPRS
+    add rsp, 16                          ; vector, error
+guest_iret:                              ; checked by vcpu_return_check; a fault here is fixed up
+    iretq
+return_to_kernel:
     POP_GPRS
     add rsp, 16                          ; vector, error
     iretq
+
+; A 16-bit stack segment (kernel/espfix.h): the iret frame goes to this
+; CPU's ministack, whose address carries the guest's ESP bits 16-31, and
+; the vector slot carries that address into RSP after the registers are
+; popped.
+return_espfix:
+    sub rax, 40
+%assign i 0
+%rep 5
+    mov rcx, [rsp + TF_RIP + i * 8]
+    mov [rax + i * 8], rcx
+%assign i i + 1
+%endrep
+    mov [rsp + TF_VECTOR], rax
+    swapgs
+    POP_GPRS
+    mov rsp, [rsp]
+guest_iret_espfix:
+    iretq
+
+; From ring 0.  A fault on one of the iretqs to a guest arrives here with
+; the guest's GS loaded (trap_return swapped it in): it is no host fault
+; but the guest's, which is stopped (vcpu_return_failed, with the vector,
+; error and the frame that could not be loaded), on this thread's own
+; stack.  vcpu_return_check should leave nothing for this to catch.
+from_ring0:
+    lea rax, [rel guest_iret]
+    cmp [rsp + TF_RIP], rax
+    je .return_fault
+    lea rax, [rel guest_iret_espfix]
+    cmp [rsp + TF_RIP], rax
+    jne gs_is_ours
+.return_fault:
+    swapgs
+    mov rdi, [rsp + TF_VECTOR]
+    mov rsi, [rsp + TF_ERROR]
+    mov rdx, [rsp + TF_RSP]              ; the iret frame the CPU refused
+    mov rsp, [gs:CPU_TSS_RSP0]
+    sub rsp, TF_SIZE + 64                ; below that frame: it stays readable
+    and rsp, -16
+    xor ebp, ebp
+    call vcpu_return_failed              ; never returns
+    ud2
 
 ; NMI (on its own stack, IST): it can arrive where GS does not match the
 ; interrupted ring — syscall_entry's first instruction, a vector stub
