@@ -413,6 +413,19 @@ uint32_t vcpu_guest_eflags(struct vcpu *v, struct trapframe *tf)
     return ((uint32_t)tf->rflags & EFLAGS_GUEST_BITS) | EFLAGS_RESERVED1 | (v->vif ? EFLAGS_IF : 0);
 }
 
+/* The first arrival at a handler scans it, which may take long: with
+ * host interrupts on where the trap allows (no spinlock held here). */
+static bool scan_entry_preemptible(struct vcpu *v, uint32_t offset)
+{
+    bool irqs = this_cpu()->ncli == 0 && !(read_flags() & FLAGS_IF);
+    if (irqs)
+        sti();
+    bool ok = scan_entry(v->guest, offset);
+    if (irqs)
+        cli();
+    return ok;
+}
+
 /* Vectors whose faults combine into a double fault (SDM Vol. 3A, table 6-5). */
 static bool contributory(unsigned vector)
 {
@@ -456,7 +469,7 @@ static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, b
     uint32_t offset = (hi & 0xffff0000) | (lo & 0xffff);
     if (offset > desc_limit(d))
         return SEG_FAULT(13, 0);
-    if (!scan_entry(v->guest, offset))               /* first arrival at this handler */
+    if (!scan_entry_preemptible(v, offset))
         return SEG_FAULT(13, 0);
     uint32_t eflags = vcpu_guest_eflags(v, tf);
     uint16_t cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs) & ~3;   /* the guest thinks it is in ring 0 */

@@ -110,6 +110,8 @@ bool vcpu_return_check(struct vcpu *v, struct trapframe *tf);
 /* The selector the guest believes a segment register holds, and the
  * descriptor a selector names in this CPU's GDT (0 beyond the guest's). */
 uint16_t vcpu_guest_sel(const struct vcpu *v, uint16_t real);
+/* The host's iretq to this thread's guest faulted (kernel/vectors.asm). */
+void vcpu_return_failed(uint64_t vector, uint64_t error, const uint64_t *frame) __attribute__((noreturn));
 uint64_t vcpu_descriptor(const struct vcpu *v, uint16_t sel);
 /* Deliver, or failing that #DF, or failing that stop the guest (triple fault). */
 void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error);

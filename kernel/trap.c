@@ -93,6 +93,14 @@ static bool fixup(struct trapframe *tf)
     return false;
 }
 
+/* kernel/vectors.asm: an iretq to ring 1 or 3 faulted.  frame is the iret
+ * frame the CPU refused (rip, cs, rflags, rsp, ss); the code that ran
+ * there is stopped — the host is not. */
+void trap_return_failed(uint64_t vector, uint64_t error, const uint64_t *frame)
+{
+    vcpu_return_failed(vector, error, frame);
+}
+
 void trap(struct trapframe *tf)
 {
     if (tf->vector == 2 && panicking)

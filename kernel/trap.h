@@ -26,3 +26,4 @@ void trap_register(unsigned vector, irq_handler_t h);
 void trap_dump(const struct trapframe *tf);
 void trap(struct trapframe *tf);        /* called by the stubs */
 void syscall_entry(void);               /* kernel/vectors.asm */
+void trap_return_failed(uint64_t vector, uint64_t error, const uint64_t *frame) __attribute__((noreturn));

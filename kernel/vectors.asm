@@ -9,7 +9,7 @@
 ; error code where the CPU pushes none, then its vector number.
 
 %include "kernel/asm-offsets.inc"
-extern trap, vcpu_return_failed
+extern trap, trap_return_failed
 global vector_table, trap_return, syscall_entry
 
 %define VEC_GUEST_SYSCALL 15             ; kernel/trap.h
@@ -152,7 +152,7 @@ from_ring0:
     sub rsp, TF_SIZE + 64                ; below that frame: it stays readable
     and rsp, -16
     xor ebp, ebp
-    call vcpu_return_failed              ; never returns
+    call trap_return_failed              ; never returns
     ud2
 
 ; NMI (on its own stack, IST): it can arrive where GS does not match the
