@@ -171,8 +171,16 @@ static bool load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
     uint32_t sel;
     uint64_t rsp = tf->rsp;
+    uint32_t offset = 0;
+    bool lss = in->map == MAP_0F && in->opcode == 0xb2;    /* lss r, m16:16/32 */
     if (in->cls == INSN_POP) {
         if (!vcpu_pop(v, tf, &sel, in->op_size / 8)) { fail(v, tf, "pop ss outside guest memory"); return false; }
+    } else if (lss) {
+        unsigned size = in->op_size / 8;
+        const uint8_t *m = guest_ptr(v->guest, effective_address(in, tf), size + 2);
+        if (!m) { fail(v, tf, "lss operand outside guest memory"); return false; }
+        offset = size == 4 ? *(const uint32_t *)m : *(const uint16_t *)m;
+        sel = *(const uint16_t *)(m + size);
     } else if (in->has_mem) {
         uint16_t *m = guest_ptr(v->guest, effective_address(in, tf), 2);
         if (!m) { fail(v, tf, "mov ss operand outside guest memory"); return false; }
@@ -188,6 +196,8 @@ static bool load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf)
         return false;
     }
     tf->ss = s;
+    if (lss)
+        set_reg(tf, in->reg, in->op_size / 8, offset);
     return true;
 }
 
@@ -261,6 +271,10 @@ static bool emulate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
         if (!load_ss(v, in, tf)) return true;          /* faulted: the guest's handler runs */
         break;
     case INSN_RET_FAR: return far_return(v, in, tf);
+    case INSN_OTHER:
+        if (in->map != MAP_0F || in->opcode != 0xb2 || !in->has_mem) return false;
+        if (!load_ss(v, in, tf)) return true;          /* lss: its selector's RPL 0 traps too */
+        break;
     default: return false;
     }
     tf->rip += in->length;
@@ -270,7 +284,7 @@ static bool emulate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 /* A patched pushf/popf/iret: the original bytes are in the side table. */
 static bool emulate_patch(struct vcpu *v, struct trapframe *tf)
 {
-    const struct patch *p = patch_find(&v->guest->patches, (uint32_t)tf->rip);
+    const struct patch *p = patch_find(&v->guest->patches, vcpu_linear_ip(v, tf));
     if (!p)
         return false;
     struct insn in;
@@ -312,13 +326,12 @@ static bool emulate_patch(struct vcpu *v, struct trapframe *tf)
  * code names one too, but the bytes are what the guest asked for). */
 static bool software_interrupt(struct vcpu *v, struct trapframe *tf)
 {
-    const uint8_t *op = guest_ptr(v->guest, (uint32_t)tf->rip, 2);
+    const uint8_t *op = guest_ptr(v->guest, vcpu_linear_ip(v, tf), 2);
     if (!op || (op[0] != 0xcd && op[0] != 0xcc && op[0] != 0xce))
         return false;
     unsigned n = op[0] == 0xcd ? op[1] : op[0] == 0xcc ? 3 : 4;
     v->exits[VEXIT_INT]++;
-    tf->rip += op[0] == 0xcd ? 2 : 1;
-    vcpu_soft_int(v, tf, n);
+    vcpu_soft_int(v, tf, n, op[0] == 0xcd ? 2 : 1);
     return true;
 }
 
@@ -345,8 +358,9 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
     if (vec == 13 && (tf->error & 3) == 2 && software_interrupt(v, tf))
         return;                                        /* through a DPL-0 gate: #GP(IDT) */
     if (vec == 13 && !(tf->error & 2)) {             /* #GP(0), or #GP(selector) from a mov to SS */
-        const uint8_t *code = guest_ptr(v->guest, (uint32_t)tf->rip, 1);
-        uint64_t avail = code ? v->guest->ram_size - (uint32_t)tf->rip : 0;
+        uint32_t ip = vcpu_linear_ip(v, tf);
+        const uint8_t *code = guest_ptr(v->guest, ip, 1);
+        uint64_t avail = code ? v->guest->ram_size - ip : 0;
         struct insn in;
         unsigned mode = vcpu_descriptor(v, (uint16_t)tf->cs) & DESC_DB ? 32 : 16;
         if (code && decode(code, avail < 15 ? avail : 15, mode, &in) == DECODE_OK && emulate(v, &in, tf)) {

@@ -496,32 +496,38 @@ static void triple_fault(struct vcpu *v, struct trapframe *tf, unsigned vector, 
     guest_end(v->guest, GUEST_DEAD, -1, why);
 }
 
-/* Raise vector in the guest as a CPU would: a fault while delivering a
- * benign event is delivered in turn; one while delivering a contributory
- * fault or a page fault, or a second one, is a double fault; a fault while
- * delivering that is a triple fault, which stops the guest. */
-static void raise(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error, bool soft)
+static void user_mode(struct vcpu *v, struct trapframe *tf, unsigned vector)
 {
-    unsigned first = vector;
-    uint32_t f = deliver(v, tf, vector, has_error, error, soft);
-    if (f == DELIVER_OK)
-        return;
-    if (f == DELIVER_USER) {
-        char why[112];
-        snprintf(why, sizeof why, "vector %u arrived in guest user mode (ring 3) at eip 0x%lx: not supported yet",
-                 vector, tf->rip);
-        guest_end(v->guest, GUEST_DEAD, -1, why);
-        return;
-    }
-    if (vector != 8 && !contributory(vector) && vector != 14) {
+    char why[112];
+    snprintf(why, sizeof why, "vector %u arrived in guest user mode (ring 3) at eip 0x%lx: not supported yet",
+             vector, tf->rip);
+    guest_end(v->guest, GUEST_DEAD, -1, why);
+}
+
+/* A fault f while delivering `first`, as a CPU handles it: delivered in
+ * turn if first was benign; a double fault if first was contributory or a
+ * page fault, or if the fault's own delivery fails; a fault while
+ * delivering that is a triple fault, which stops the guest. */
+static void escalate(struct vcpu *v, struct trapframe *tf, unsigned first, uint32_t f)
+{
+    unsigned vector = first;
+    if (first != 8 && !contributory(first) && first != 14) {
         vector = seg_fault_vector(f);
-        f = deliver(v, tf, vector, true, seg_fault_error(f), false);
-        if (f == DELIVER_OK)
+        if (deliver(v, tf, vector, true, seg_fault_error(f), false) == DELIVER_OK)
             return;
     }
     if (vector != 8 && deliver(v, tf, 8, true, 0, false) == DELIVER_OK)
         return;
     triple_fault(v, tf, first, "");
+}
+
+static void raise(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
+{
+    uint32_t f = deliver(v, tf, vector, has_error, error, false);
+    if (f == DELIVER_USER)
+        user_mode(v, tf, vector);
+    else if (f != DELIVER_OK)
+        escalate(v, tf, vector, f);
 }
 
 bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
@@ -531,12 +537,29 @@ bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool ha
 
 void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
 {
-    raise(v, tf, vector, has_error, error, false);
+    raise(v, tf, vector, has_error, error);
 }
 
-void vcpu_soft_int(struct vcpu *v, struct trapframe *tf, unsigned vector)
+
+/* The return address is past the instruction; a fault in the delivery is
+ * the instruction's own, reported at it. */
+void vcpu_soft_int(struct vcpu *v, struct trapframe *tf, unsigned vector, unsigned length)
 {
-    raise(v, tf, vector, false, 0, true);
+    tf->rip += length;
+    uint32_t f = deliver(v, tf, vector, false, 0, true);
+    if (f == DELIVER_OK)
+        return;
+    tf->rip -= length;
+    if (f == DELIVER_USER)
+        user_mode(v, tf, vector);
+    else
+        escalate(v, tf, vector, f);
+}
+
+/* Where the guest's next instruction is: EIP through CS's base. */
+uint32_t vcpu_linear_ip(const struct vcpu *v, const struct trapframe *tf)
+{
+    return desc_base(vcpu_descriptor(v, (uint16_t)tf->cs)) + (uint32_t)tf->rip;
 }
 
 /* The flags a guest may hold in ring 1 or 3: its own arithmetic and
@@ -571,7 +594,7 @@ bool vcpu_return_check(struct vcpu *v, struct trapframe *tf)
         }
         if ((uint32_t)tf->rip > desc_limit(dcs) || tf->rip >> 32) {
             if (tries < 2) {
-                raise(v, tf, 13, true, 0, false);
+                raise(v, tf, 13, true, 0);
                 continue;
             }
             triple_fault(v, tf, 13, " (eip beyond the CS limit)");

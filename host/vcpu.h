@@ -103,8 +103,10 @@ void vcpu_switch_in(struct vcpu *v);
 void vcpu_trap(struct trapframe *tf, bool host_irq);
 /* Deliver vector through the guest's IDT; false if that is impossible. */
 bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error);
-/* int n, int3, into: as a software interrupt (the gate's DPL is checked). */
-void vcpu_soft_int(struct vcpu *v, struct trapframe *tf, unsigned vector);
+/* int n, int3, into (length bytes at EIP): as a software interrupt (the
+ * gate's DPL is checked). */
+void vcpu_soft_int(struct vcpu *v, struct trapframe *tf, unsigned vector, unsigned length);
+uint32_t vcpu_linear_ip(const struct vcpu *v, const struct trapframe *tf);
 /* Before every return to the guest: the frame is one the CPU can load. */
 bool vcpu_return_check(struct vcpu *v, struct trapframe *tf);
 /* The selector the guest believes a segment register holds, and the
