@@ -206,20 +206,22 @@ static void descriptor_table(struct vcpu *v, const struct insn *in, struct trapf
     }
 }
 
-static void control_register(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+/* false if it raised #UD (CR1, CR5 and up): EIP is the handler's then */
+static bool control_register(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
     uint32_t *cr[] = { &v->cr0, 0, &v->cr2, &v->cr3, &v->cr4 };
-    if (in->reg > 4 || !cr[in->reg]) { vcpu_reflect(v, tf, 6, false, 0); return; }
+    if (in->reg > 4 || !cr[in->reg]) { vcpu_reflect(v, tf, 6, false, 0); return false; }
     if (in->cls == INSN_MOV_FROM_CR) {
         *vcpu_gpr(tf, in->rm) = *cr[in->reg];
-        return;
+        return true;
     }
     uint32_t val = (uint32_t)*vcpu_gpr(tf, in->rm);
     if (in->reg == 0 && (val & 0x80000000u)) {
         fail(v, tf, "the guest turned paging on: paging guests are not supported yet");
-        return;
+        return true;
     }
     *cr[in->reg] = val;
+    return true;
 }
 
 static void load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf)
@@ -248,56 +250,64 @@ static void store_system(struct vcpu *v, const struct insn *in, struct trapframe
     if (m) *m = val; else fail(v, tf, "store outside guest memory");
 }
 
-/* One privileged instruction; false if it is not ours to emulate. */
-static bool emulate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+/* How an emulation ended.  A single-step trap follows an instruction (or
+ * one iteration of a rep) that was carried out, never one that raised a
+ * fault of its own.  EMULATED is true: a bool return means it too. */
+enum emulated { NOT_OURS, EMULATED, FAULTED };
+
+/* One privileged instruction. */
+static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
     switch (in->cls) {
     case INSN_CLI: v->vif = false; v->vif_writes++; break;
     case INSN_STI: v->vif = true; v->vif_writes++; break;
-    case INSN_HLT: tf->rip += in->length; vcpu_halt(v); return true;
+    case INSN_HLT: tf->rip += in->length; vcpu_halt(v); return EMULATED;
     case INSN_IN: case INSN_OUT: io(v, in, tf); break;
     case INSN_INS: case INSN_OUTS:
         if (!string_io(v, in, tf))
-            return true;                       /* more iterations left: it runs again */
+            return EMULATED;                   /* more iterations left: it runs again */
         break;
     case INSN_LGDT: case INSN_LIDT: case INSN_SGDT: case INSN_SIDT: descriptor_table(v, in, tf); break;
     case INSN_LTR: v->tr = in->has_mem ? 0 : (uint16_t)*vcpu_gpr(tf, in->rm); break;
     case INSN_LLDT: v->ldtr = in->has_mem ? 0 : (uint16_t)*vcpu_gpr(tf, in->rm); break;
     case INSN_STR: case INSN_SLDT: case INSN_SMSW: store_system(v, in, tf); break;
-    case INSN_MOV_TO_CR: case INSN_MOV_FROM_CR: control_register(v, in, tf); break;
+    case INSN_MOV_TO_CR: case INSN_MOV_FROM_CR:
+        if (!control_register(v, in, tf))
+            return FAULTED;
+        break;
     case INSN_CLTS: case INSN_WBINVD: case INSN_INVD: case INSN_INVLPG: break;
     case INSN_MOV_TO_SREG: case INSN_POP:
-        if (in->cls == INSN_MOV_TO_SREG ? in->reg != SEG_SS : in->opcode != 0x17) return false;
+        if (in->cls == INSN_MOV_TO_SREG ? in->reg != SEG_SS : in->opcode != 0x17) return NOT_OURS;
         load_ss(v, in, tf);
         break;
-    default: return false;
+    default: return NOT_OURS;
     }
     tf->rip += in->length;
-    return true;
+    return EMULATED;
 }
 
 /* A patched pushf/popf/iret: the original bytes are in the side table. */
-static bool emulate_patch(struct vcpu *v, struct trapframe *tf)
+static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf)
 {
     const struct patch *p = patch_find(&v->guest->patches, (uint32_t)tf->rip);
     if (!p)
-        return false;
+        return NOT_OURS;
     struct insn in;
     if (decode(p->orig, p->len, 32, &in) != DECODE_OK)
-        return false;
+        return NOT_OURS;
     uint32_t val, size = in.op_size / 8;
     v->insn_count[in.cls & 63]++;
     switch (in.cls) {
     case INSN_PUSHF: {
-        if (!vcpu_push(v, tf, vcpu_guest_eflags(v, tf), size)) { fail(v, tf, "pushf outside guest memory"); return true; }
+        if (!vcpu_push(v, tf, vcpu_guest_eflags(v, tf), size)) { fail(v, tf, "pushf outside guest memory"); return EMULATED; }
         tf->rip += in.length;
-        return true;
+        return EMULATED;
     }
     case INSN_POPF:
-        if (!vcpu_pop(v, tf, &val, size)) { fail(v, tf, "popf outside guest memory"); return true; }
+        if (!vcpu_pop(v, tf, &val, size)) { fail(v, tf, "popf outside guest memory"); return EMULATED; }
         set_flags(v, tf, val, size == 4 ? EFLAGS_GUEST_MASK : EFLAGS_GUEST_MASK & 0xffff);
         tf->rip += in.length;
-        return true;
+        return EMULATED;
     case INSN_IRET: {
         uint32_t eip, cs, eflags;
         if (!vcpu_pop(v, tf, &eip, size) || !vcpu_pop(v, tf, &cs, size) || !vcpu_pop(v, tf, &eflags, size)) {
@@ -329,24 +339,53 @@ static bool software_interrupt(struct vcpu *v, struct trapframe *tf)
     return true;
 }
 
+/* The guest single-steps: its TF was set as the trapping instruction began
+ * (a popf or iret that sets TF traps only after the next one: SDM vol. 3,
+ * "Single-Step Exception Condition").  While the host steps a fall-through's
+ * displaced bytes the TF is the host's (peel.c keeps the guest's apart). */
+static bool guest_stepping(struct vcpu *v, const struct trapframe *tf)
+{
+    return (tf->rflags & EFLAGS_TF) && !v->guest->peels.stepping;
+}
+
+/* After an instruction the host carried out for the guest: the debug trap
+ * the CPU would have raised after it — to the host's own stepping, which an
+ * emulated instruction advances as a #DB would, or to the guest. */
+static void single_step(struct vcpu *v, struct trapframe *tf, bool guest_tf)
+{
+    struct guest *g = v->guest;
+    if (g->state != GUEST_RUNNING)
+        return;
+    if (g->peels.stepping ? !peel_step_done(g, tf) : guest_tf)
+        vcpu_reflect(v, tf, 1, false, 0);
+}
+
 void emulate_trap(struct vcpu *v, struct trapframe *tf)
 {
     unsigned vec = tf->vector;
+    bool step = guest_stepping(v, tf);
+    uint64_t eip = tf->rip;
     if (vec == 1 && peel_step_done(v->guest, tf))
         return;                                        /* a fall-through's single step is over */
     if (vec == 13 && tf->error == 0 && native_sched_trap(v, tf))
         return;                                        /* a guest thread's function returned */
     if ((vec == 13 && tf->error == 0) || vec == VEC_GUEST_SYSCALL) {
-        if (peel_call(v->guest, tf))
-            return;                                    /* a peeled function, served natively */
+        if (peel_call(v->guest, tf)) {                 /* a peeled function, served natively */
+            if (!v->guest->peels.stepping && tf->rip != eip)
+                single_step(v, tf, step);              /* the call, as one step; a fall-through steps itself */
+            return;
+        }
         if (vec == VEC_GUEST_SYSCALL) {                /* the guest's own: none in compatibility mode */
             v->exits[VEXIT_EXCEPTION]++;
             vcpu_reflect(v, tf, 6, false, 0);          /* #UD, as an Intel CPU would */
             return;
         }
     }
-    if (vec == 13 && tf->error == 0 && emulate_patch(v, tf)) {
+    enum emulated done;
+    if (vec == 13 && tf->error == 0 && (done = emulate_patch(v, tf))) {
         v->exits[VEXIT_PATCH]++;
+        if (done == EMULATED)
+            single_step(v, tf, step);
         return;
     }
     if (vec == 13 && (tf->error & 3) == 2 && software_interrupt(v, tf))
@@ -355,9 +394,12 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
         const uint8_t *code = guest_ptr(v->guest, (uint32_t)tf->rip, 1);
         uint64_t avail = code ? v->guest->ram_size - (uint32_t)tf->rip : 0;
         struct insn in;
-        if (code && decode(code, avail < 15 ? avail : 15, 32, &in) == DECODE_OK && emulate(v, &in, tf)) {
+        if (code && decode(code, avail < 15 ? avail : 15, 32, &in) == DECODE_OK && (done = emulate(v, &in, tf))) {
             v->exits[VEXIT_PRIV]++;
             v->insn_count[in.cls & 63]++;
+            bool loads_ss = in.cls == INSN_MOV_TO_SREG || in.cls == INSN_POP;
+            if (done == EMULATED)                      /* a load of SS holds the trap back one instruction */
+                single_step(v, tf, step && !loads_ss);
             return;
         }
     }

@@ -453,6 +453,7 @@ bool peel_call(struct guest *g, struct trapframe *tf)
          * stepped past them (TF), then the patch again (peel_step_done). */
         s->fell_through++;
         unarm(g, s);
+        p->stepping_guest_tf = tf->rflags & EFLAGS_TF;
         tf->rflags |= EFLAGS_TF;
         p->stepping = (unsigned)(s - p->sites) + 1;
         return true;
@@ -480,6 +481,8 @@ bool peel_step_done(struct guest *g, struct trapframe *tf)
         return true;                                 /* still inside the patch's bytes: one more step */
     arm(g, s);
     p->stepping = 0;
+    if (p->stepping_guest_tf)
+        return false;                                /* the guest's own #DB: one for the displaced bytes */
     tf->rflags &= ~(uint64_t)EFLAGS_TF;
     return true;
 }
