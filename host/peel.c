@@ -410,10 +410,12 @@ static struct peel_site *site_at(struct peels *p, uint32_t addr)
 
 /* cdecl: [esp] return address, [esp + 4 * (i + 1)] argument i; the result
  * goes in EAX and the host returns as `ret` would (the caller pops the
- * arguments).  A native of an outside-gkl subsystem runs without the guest
- * kernel lock and with host interrupts on — unless the caller has its own
- * interrupts off: then it is inside one of the guest's critical sections,
- * which the lock is all that protects. */
+ * arguments).  Every native runs with host interrupts on: it is host code
+ * doing the guest's work, which may sleep (the sched natives) and must never
+ * hold a CPU deaf to its timer and IPIs.  A native of an outside-gkl
+ * subsystem also runs without the guest kernel lock — unless the caller has
+ * its own interrupts off: then it is inside one of the guest's critical
+ * sections, which the lock is all that protects. */
 bool peel_call(struct guest *g, struct trapframe *tf)
 {
     struct peels *p = &g->peels;
@@ -434,11 +436,11 @@ bool peel_call(struct guest *g, struct trapframe *tf)
         if (outside) {
             __atomic_add_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
             vcpu_unlock(v);
-            sti();
         }
+        sti();
         served = native->fn(g, args, &ret);
+        cli();
         if (outside) {
-            cli();
             __atomic_sub_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
             vcpu_lock(v);
         }
@@ -453,6 +455,7 @@ bool peel_call(struct guest *g, struct trapframe *tf)
          * stepped past them (TF), then the patch again (peel_step_done). */
         s->fell_through++;
         unarm(g, s);
+        p->stepping_guest_tf = tf->rflags & EFLAGS_TF;
         tf->rflags |= EFLAGS_TF;
         p->stepping = (unsigned)(s - p->sites) + 1;
         return true;
@@ -480,6 +483,8 @@ bool peel_step_done(struct guest *g, struct trapframe *tf)
         return true;                                 /* still inside the patch's bytes: one more step */
     arm(g, s);
     p->stepping = 0;
+    if (p->stepping_guest_tf)
+        return false;                                /* the guest's own #DB: one for the displaced bytes */
     tf->rflags &= ~(uint64_t)EFLAGS_TF;
     return true;
 }

@@ -128,10 +128,12 @@ void trap(struct trapframe *tf)
         panic_trap(tf);
     }
     /* Preempt only code that ran with interrupts on and preemption enabled:
-     * it holds neither kind of spinlock. */
+     * it holds neither kind of spinlock.  A vCPU thread holding its guest's
+     * kernel lock — in guest code, or in a native that runs under it — is
+     * spared for a tick or two (vcpu_preemptible). */
     struct cpu *c = this_cpu();
     if (host_irq && (c->hazard & HAZARD_RESCHED) && c->preempt == 0 && (tf->rflags & FLAGS_IF) &&
-        (!from_guest || vcpu_preemptible()))
+        vcpu_preemptible())
         sched_preempt();
     if (from_guest)
         vcpu_trap(tf, host_irq);            /* emulate, then deliver virtual interrupts */
