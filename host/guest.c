@@ -298,7 +298,9 @@ void guest_end(struct guest *g, enum guest_state how, int status, const char *wh
             g->gkl.acquisitions, g->gkl.handoffs, g->gkl.spun, g->gkl.slept);
     uint8_t digest[SHA256_DIGEST_SIZE];
     char hex[65];
+    bool irqs = irq_window_open();                   /* a large image takes a while */
     sha256(g->image, g->image_size, digest);         /* the module must be as GRUB loaded it */
+    irq_window_close(irqs);
     sha256_hex(digest, hex);
     kprintf("guest %s: image module %s (sha256 %s)\n", g->name,
             strcmp(hex, g->sha256) ? "MODIFIED" : "unchanged", hex);

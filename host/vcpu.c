@@ -417,12 +417,9 @@ uint32_t vcpu_guest_eflags(struct vcpu *v, struct trapframe *tf)
  * host interrupts on where the trap allows (no spinlock held here). */
 static bool scan_entry_preemptible(struct vcpu *v, uint32_t offset)
 {
-    bool irqs = this_cpu()->ncli == 0 && !(read_flags() & FLAGS_IF);
-    if (irqs)
-        sti();
+    bool irqs = irq_window_open();
     bool ok = scan_entry(v->guest, offset);
-    if (irqs)
-        cli();
+    irq_window_close(irqs);
     return ok;
 }
 
