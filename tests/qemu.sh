@@ -17,22 +17,37 @@ qemu_boot() {
     echo $?
 }
 
-# isa-debug-exit: code c leaves QEMU with status (c << 1) | 1 (kernel/power.h)
+# isa-debug-exit: code c leaves QEMU with status (c << 1) | 1 (kernel/power.h);
+# status 1 is also a oneshot guest's exit code 0.  A poweroff is 0.
 describe_status() {
     case $1 in
-        1) echo "passed" ;; 3) echo "tests failed" ;; 5) echo "kernel panic" ;;
+        0) echo "powered off" ;;
+        1) echo "passed (exit code 0)" ;; 3) echo "tests failed" ;; 5) echo "kernel panic" ;;
         7) echo "hang detected by the kernel" ;; 124|137) echo "timed out (hang)" ;;
+        '') echo "no exit status" ;;
         *) echo "QEMU exited with status $1" ;;
     esac
 }
 
-# TAP helpers for the suites: check NAME COMMAND... prints ok/not ok (with
-# the current $log); has PATTERN greps the current $log.
+# TAP helpers for the suites.  plan N: the suite will print N check lines
+# (tests/run.sh fails it otherwise).  check NAME COMMAND... prints ok/not ok
+# (with the current $log); has PATTERN greps the current $log; lacks
+# PATTERN is its negation, but false on an empty or missing log, which
+# lacks everything.  check_exit NAME STATUS WANT: a QEMU run ended with
+# status WANT (0 poweroff, 1 exit code 0); a timeout is never what was
+# wanted, and the log is kept.
+plan() { echo "1..$1"; }
 check() {
     name=$1; shift
     if "$@"; then echo "ok - $name"; else echo "not ok - $name (log: $log)"; fi
 }
 has() { grep -aq -- "$1" "$log"; }
+lacks() { [ -s "$log" ] && ! grep -aq -- "$1" "$log"; }
+check_exit() {
+    if [ "$2" = "$3" ] && [ "$2" != 124 ] && [ "$2" != 137 ]; then echo "ok - $1"
+    else echo "not ok - $1: $(describe_status "$2"), expected $(describe_status "$3") (log: $log)"
+    fi
+}
 
 # classic_digest_ok W R [GUEST]: the current $log's DIGEST, on the console
 # lines of guest GUEST (default classic), equals the reference model's for
