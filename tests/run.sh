@@ -21,6 +21,7 @@ mkdir -p "$LOGS"
 passed=0
 failed=0
 skipped=0
+runs=0
 
 # tally NAME RC < log: echo the log's TAP lines with a prefix, then one
 # line "@@ passed failed skipped" with the plan and exit status judged.
@@ -62,6 +63,7 @@ tally() {
 
 run_one() {   # name, command...
     name=$1; shift
+    runs=$((runs + 1))
     log=$LOGS/$name.log
     mkdir -p "$(dirname "$log")"
     "$@" > "$log" 2>&1
@@ -82,5 +84,9 @@ for s in tests/suites/*.sh; do
     case "$s" in *"$ONLY"*) ;; *) continue ;; esac
     run_one "$(basename "$s" .sh)" env BUILD="$BUILD" QEMU="${QEMU:-qemu-system-x86_64}" sh "$s"
 done
+if [ "$runs" -eq 0 ]; then      # ONLY= matching nothing is not a green run
+    failed=$((failed + 1))
+    echo "FAIL: nothing ran (ONLY='$ONLY' matches no suite or unit test)"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]

@@ -20,6 +20,7 @@ now_ms() { date +%s%3N; }
 ticks() { tr -d '\r' < "$1" | sed -n 's/.*requests in \([0-9]*\) ticks at 1000 Hz.*/\1/p' | tail -1; }
 digest() { tr -d '\r' < "$1" | sed -n 's/^\(\[classic\] \)\{0,1\}DIGEST //p' | tail -1; }
 
+: > "$OUT/bare.log"; : > "$OUT/hosted.log"    # nothing old to read if a run cannot start
 t0=$(now_ms)
 timeout 900 qemu-system-i386 -machine pc -accel tcg -icount shift=0 -m 128M -display none -no-reboot \
     -serial "file:$OUT/bare.log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \

@@ -55,23 +55,8 @@ check_exit monitor/clean-exit "$st" 0
 
 # The monitor answers typed input on the serial line.
 log=$LOGS/boot-monitor-typed.log
-fifo=$(mktemp -u) && mkfifo "$fifo"
-( timeout 120 "$QEMU" -machine pc -cpu max -accel tcg,thread=multi -smp 2 -m 512M -display none \
-    -no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-    -cdrom "$BUILD/peel.iso" -boot d < "$fifo" > "$log" 2>&1 ) &
-qemu=$!
-exec 3> "$fifo"
-trap '' PIPE                 # a QEMU that died early must fail the checks, not end the suite
-for i in $(seq 1 600); do grep -q "Peel monitor ready" "$log" 2>/dev/null && break
-    kill -0 $qemu 2>/dev/null || break; sleep 0.2; done
-printf 'uptime\r' >&3 2>/dev/null
-for i in $(seq 1 300); do grep -q "up [0-9]" "$log" && break; kill -0 $qemu 2>/dev/null || break; sleep 0.2; done
-printf 'nosuch\rpoweroff\r' >&3 2>/dev/null
-wait $qemu
-st=$?
-trap - PIPE
-exec 3>&-
-rm -f "$fifo"
+st=$(qemu_converse "$log" 2 120 "panic=exit" "until Peel monitor ready" "type uptime" "until up [0-9]" \
+    "type nosuch" "until unknown command" "type poweroff")
 check monitor-typed/prompt has "peel> "
 check monitor-typed/uptime has "up [0-9]*\.[0-9]* s, 2 CPUs"
 check monitor-typed/unknown has "unknown command 'nosuch'"

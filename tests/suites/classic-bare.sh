@@ -27,6 +27,7 @@ boot() {
     name=$1 disk=$2 args=$3
     drive=""
     [ "$disk" = none ] || drive="-drive file=$disk,format=raw,if=ide,index=0,media=disk -snapshot"
+    : >"$LOGS/$name.log"        # no old log for a QEMU that cannot start (status 1, as a pass)
     # shellcheck disable=SC2086
     timeout 60 "$QEMU_I386" -machine pc -accel tcg -m 128M -display none -no-reboot \
         -serial "file:$LOGS/$name.log" -monitor none \
@@ -220,6 +221,7 @@ CFG
     if ! grub-mkrescue -o "$TMP/classic.iso" "$TMP/iso" >"$LOGS/grub-mkrescue.log" 2>&1; then
         not_ok grub-multiboot "grub-mkrescue failed (log: $LOGS/grub-mkrescue.log)"
     else
+        : >"$LOGS/grub-multiboot.log"
         timeout 60 "$QEMU_I386" -machine pc -accel tcg -m 128M -display none -no-reboot \
             -serial "file:$LOGS/grub-multiboot.log" -monitor none \
             -device isa-debug-exit,iobase=0xf4,iosize=0x04 \

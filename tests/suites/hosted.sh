@@ -74,7 +74,7 @@ check_exit spin/host-threads-on-same-cpu "$st" 1
 expect_refusal() {   # image, expected message
     log=$LOGS/hosted-$1.log
     st=$(qemu_boot "$log" 2 120 "guest=$1 monitor=guests;poweroff")
-    check "$1/refused" has "guest $1: image refused: .*$2"
+    check "$1/refused" has "guest $1: image refused: .*\($2\)"   # (an alternation stays after the prefix)
     check_exit "$1/host-survives" "$st" 0
 }
 expect_refusal bad-truncated "past the end of the file\|shorter\|truncated"

@@ -92,16 +92,24 @@ done
 
 # mm: peeled at boot then unpeeled while the guest holds native objects
 # (drain until it frees them); peeled at run time over objects the guest
-# made itself (their kfree falls through to the guest's allocator)
+# made itself (their kfree falls through to the guest's allocator).  Both
+# act once the guest has mounted its file system, not after a fixed sleep:
+# on a loaded machine the guest was not that far yet, owned nothing, and
+# there was nothing to drain.  (Typed lines wait in QEMU's serial backend
+# until the monitor reads them.)
 log=$LOGS/peel-mm-drain.log
-st=$(qemu_boot "$log" 2 600 "guest=classic guestarg=workers=8 guestarg=requests=24 peel=mm,checksum monitor=sleep,1000;unpeel,mm;wait;peels;poweroff")
+st=$(qemu_converse "$log" 2 600 "guest=classic guestarg=workers=8 guestarg=requests=24 peel=mm,checksum" \
+    "until Peel monitor ready" "until \[classic\] fs: mounted" "type unpeel mm" "type wait" "type peels" \
+    "type poweroff")
 check_exit mm-drain/host-survives "$st" 0
 check mm-drain/digest classic_digest_ok 8 24
 check mm-drain/draining has "unpeel mm: draining: the native side still owns objects"
 check mm-drain/drained has "unpeel mm: code bytes restored (other peels remain in place)"
 check mm-drain/no-blocks-leaked has "\[classic\] classic: cache .* 0 kmalloc blocks live"
 log=$LOGS/peel-mm-late.log
-st=$(qemu_boot "$log" 2 600 "guest=classic guestarg=workers=8 guestarg=requests=24 monitor=sleep,1000;peel,mm;wait;peels;unpeel,mm;sleep,100;peels;poweroff")
+st=$(qemu_converse "$log" 2 600 "guest=classic guestarg=workers=8 guestarg=requests=24" \
+    "until Peel monitor ready" "until \[classic\] fs: mounted" "type peel mm" "type wait" "type peels" \
+    "type unpeel mm" "type sleep 100" "type peels" "type poweroff")
 check_exit mm-late/host-survives "$st" 0
 check mm-late/digest classic_digest_ok 8 24
 check mm-late/fell-through has "guest 0 mm         peeled   outside the GKL, 2 functions, [0-9]* native calls, [1-9][0-9]* fell through"
@@ -182,10 +190,13 @@ done
 
 # ---- an ended guest's native state is given back: after every peel, the
 # heap holds no more than after the unpeeled guest (the tables the monitor
-# still shows, patches and profile, stay in both).  The native cache alone is
-# over 100 KiB.  `wait` returns once the last vCPU out has freed the guest
-# (guest_release), on whichever CPU it ran: read before that, the heap
-# still held the native state now and then.  At -smp 2 and 4.
+# still shows, patches and profile, stay in both).  `wait` returns once the
+# last vCPU out has freed the guest (guest_release), on whichever CPU it
+# ran: read before that, the heap still held the native state now and then.
+# Since, both read the same to the byte; the 1 KiB of slack is for host
+# thread records (280 bytes each) whose exit is still being finished.  It
+# is below any one piece of native state: a struct vcpu is 1664 bytes, the
+# sched peel's 5744, the native cache's over 200 KiB.  At -smp 2 and 4.
 live_after() {   # log: heap bytes live once the guest has ended
     tr -d '\r' < "$1" | sed -n 's/^  heap: \([0-9]*\) bytes live.*/\1/p' | tail -1
 }
@@ -201,5 +212,5 @@ for smp in 2 4; do
     base=$(live_after "$LOGS/peel-release-smp$smp-none.log")
     all=$(live_after "$LOGS/peel-release-smp$smp-checksum,mm,sched,cache,fs.log")
     echo "# heap bytes live after the guest ended at -smp $smp: unpeeled $base, every peel $all"
-    check "release-smp$smp/native-state-freed" test -n "$base" -a -n "$all" -a "${all:-0}" -le $((${base:-0} + 32768))
+    check "release-smp$smp/native-state-freed" test -n "$base" -a -n "$all" -a "${all:-0}" -le $((${base:-0} + 1024))
 done
