@@ -92,14 +92,16 @@ done
 
 # mm: peeled at boot then unpeeled while the guest holds native objects
 # (drain until it frees them); peeled at run time over objects the guest
-# made itself (their kfree falls through to the guest's allocator).  Both
-# act once the guest has mounted its file system, not after a fixed sleep:
-# on a loaded machine the guest was not that far yet, owned nothing, and
-# there was nothing to drain.  (Typed lines wait in QEMU's serial backend
+# made itself (their kfree falls through to the guest's allocator).  The
+# objects are the workers' scratch areas, made by svc_run right after it
+# prints "classic: workers=" and freed at the end of the workload, so both
+# act once the guest has printed that line, not after a fixed sleep: on a
+# loaded machine the guest was not that far yet, there was nothing to drain
+# and nothing to fall through.  (Typed lines wait in QEMU's serial backend
 # until the monitor reads them.)
 log=$LOGS/peel-mm-drain.log
 st=$(qemu_converse "$log" 2 600 "guest=classic guestarg=workers=8 guestarg=requests=24 peel=mm,checksum" \
-    "until Peel monitor ready" "until \[classic\] fs: mounted" "type unpeel mm" "type wait" "type peels" \
+    "until Peel monitor ready" "until \[classic\] classic: workers=" "type unpeel mm" "type wait" "type peels" \
     "type poweroff")
 check_exit mm-drain/host-survives "$st" 0
 check mm-drain/digest classic_digest_ok 8 24
@@ -108,7 +110,7 @@ check mm-drain/drained has "unpeel mm: code bytes restored (other peels remain i
 check mm-drain/no-blocks-leaked has "\[classic\] classic: cache .* 0 kmalloc blocks live"
 log=$LOGS/peel-mm-late.log
 st=$(qemu_converse "$log" 2 600 "guest=classic guestarg=workers=8 guestarg=requests=24" \
-    "until Peel monitor ready" "until \[classic\] fs: mounted" "type peel mm" "type wait" "type peels" \
+    "until Peel monitor ready" "until \[classic\] classic: workers=" "type peel mm" "type wait" "type peels" \
     "type unpeel mm" "type sleep 100" "type peels" "type poweroff")
 check_exit mm-late/host-survives "$st" 0
 check mm-late/digest classic_digest_ok 8 24
