@@ -273,15 +273,23 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
         return;                                        /* a fall-through's single step is over */
     if (vec == 13 && tf->error == 0 && native_sched_trap(v, tf))
         return;                                        /* a guest thread's function returned */
-    if ((vec == 13 && tf->error == 0) || vec == VEC_GUEST_SYSCALL) {
+    if (vec == VEC_PEEL_ENTRY) {                       /* int 15 or syscall: EIP is past it */
+        uint64_t after = tf->rip;
+        tf->rip = (uint32_t)(after - 2);               /* both are 2 bytes: a site starts there */
         if (peel_call(v->guest, tf))
             return;                                    /* a peeled function, served natively */
-        if (vec == VEC_GUEST_SYSCALL) {                /* the guest's own: none in compatibility mode */
+        if (tf->error == ERROR_BY_SYSCALL) {           /* the guest's own: none in compatibility mode */
             v->exits[VEXIT_EXCEPTION]++;
             vcpu_reflect(v, tf, 6, false, 0);          /* #UD, as an Intel CPU would */
             return;
         }
+        tf->rip = after;                               /* the guest's own int 15 (prefixes and all) */
+        v->exits[VEXIT_INT]++;
+        vcpu_reflect(v, tf, VEC_PEEL_ENTRY, false, 0);
+        return;
     }
+    if (vec == 13 && tf->error == 0 && peel_call(v->guest, tf))
+        return;                                        /* a peeled function entered by hlt */
     if (vec == 13 && tf->error == 0 && emulate_patch(v, tf)) {
         v->exits[VEXIT_PATCH]++;
         return;

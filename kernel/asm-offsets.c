@@ -29,4 +29,6 @@ void asm_offsets(void)
     OFFSET(CPU_GUEST_CS, struct cpu, guest_cs);
     OFFSET(CPU_GUEST_SS, struct cpu, guest_ss);
     OFFSET(CPU_SYSCALL_RSP, struct cpu, syscall_rsp);
+    DEFINE(VEC_PEEL_ENTRY, VEC_PEEL_ENTRY);
+    DEFINE(ERROR_BY_SYSCALL, ERROR_BY_SYSCALL);
 }
