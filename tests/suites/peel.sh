@@ -132,6 +132,38 @@ qemu_boot "$log" 2 120 "guest=calls peel=native,decline monitor=wait,60;poweroff
 check calls-overlap/refused has "peel decline refused: one of its functions is already peeled by another subsystem"
 check calls-overlap/result-right has "\[calls\] calls: sum ok"
 
+# ---- the peel entry: `int 15` through the host's DPL-1 gate on any CPU,
+# `syscall` only where the vendor takes it from compatibility mode (AMD and
+# Hygon; QEMU's TCG -cpu max says AuthenticAMD, so the calls runs above
+# entered by syscall).  Forced to int, classic with every peel gives the
+# reference digest; the guest's own int 15, syscall and sysenter beside a
+# peeled function get what a CPU gives them, in either mode
+# (tests/guests/entries.asm); a CPU that says GenuineIntel gets int by itself.
+log=$LOGS/peel-entry-int-classic.log
+st=$(qemu_boot "$log" 2 300 "guest=classic guestarg=workers=4 guestarg=requests=8 oneshot panic=exit peel=checksum,mm,sched,cache,fs peelentry=int")
+check entry-int-classic/forced has "trap: peel sites enter by int 15 (peelentry=int;"
+check entry-int-classic/digest classic_digest_ok 4 8
+check entry-int-classic/fsck has "\[classic\] fsck: clean"
+check entry-int-classic/exit-status test "$st" = 1
+for s in checksum mm sched cache fs; do
+    check "entry-int-classic/$s-by-int" has "peel $s done (entered by int [1-9][0-9]*, by hlt [0-9]*)"
+done
+log=$LOGS/peel-calls-native,again.log
+check entry-by-vendor/tcg-amd-gets-syscall has "trap: peel sites enter by syscall (by vendor; CPU vendor AuthenticAMD"
+for entry in int syscall; do
+    log=$LOGS/peel-entry-own-$entry.log
+    st=$(qemu_boot "$log" 2 120 "guest=entries peel=twice peelentry=$entry monitor=wait,60;peels;poweroff")
+    check "entry-own-$entry/site" has "peel twice done (entered by $entry 1, by hlt 0)"
+    check "entry-own-$entry/int15-syscall-sysenter" has "\[entries\] entries: ok"
+    check "entry-own-$entry/served" has "guest 0 twice      peeled   under the GKL, 1 functions, 3 native calls, 0 fell through"
+    check "entry-own-$entry/host-survives" test "$st" = 0
+done
+log=$LOGS/peel-entry-intel.log
+st=$(qemu_boot "$log" 2 120 "guest=entries peel=twice monitor=wait,60;poweroff" -cpu max,vendor=GenuineIntel)
+check entry-by-vendor/intel-gets-int has "trap: peel sites enter by int 15 (by vendor; CPU vendor GenuineIntel"
+check entry-by-vendor/intel-runs has "\[entries\] entries: ok"
+check entry-by-vendor/intel-host-survives test "$st" = 0
+
 # refusals: the guest runs unpeeled and the host goes on
 log=$LOGS/peel-missing-symbol.log
 st=$(qemu_boot "$log" 2 120 "guest=echo peel=ghost monitor=guest,0,send,x;wait,30;peels;poweroff")
