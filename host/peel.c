@@ -18,10 +18,10 @@
  * compatibility mode (AMD: kernel/trap.c chooses), `syscall` (0f 05), a
  * helper call under TCG (kernel/vectors.asm syscall_entry).  Either way the
  * host sees VEC_PEEL_ENTRY with EIP past the two bytes (host/emulate.c looks
- * the site up at EIP - 2).  The hlt of the scanner's patches (#GP(0) in
- * ring 1) unwinds QEMU's CPU loop and delivers an exception, about twice
- * the cost of syscall.  syscall clobbers ECX, which no cdecl function reads
- * on entry.  Two bytes must not cut an instruction something jumps to: they
+ * the site up at EIP - 2).  int 15, like the hlt of the scanner's patches
+ * (#GP(0) in ring 1), unwinds QEMU's CPU loop and delivers through the IDT:
+ * a peeled call costs 1.4 times syscall's (docs/peel.md).  syscall clobbers
+ * ECX, which no cdecl function reads on entry.  Two bytes must not cut an instruction something jumps to: they
  * go where the first instruction is at least two bytes long, or is the
  * frame prologue's `push %ebp` before `mov %esp,%ebp` (nothing branches to
  * the second half of a prologue); anywhere else — or where the decoder is
