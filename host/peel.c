@@ -424,8 +424,8 @@ bool peel_call(struct guest *g, struct trapframe *tf)
     struct peels *p = &g->peels;
     uint32_t eip = (uint32_t)tf->rip;
     struct peel_site *s = site_at(p, eip);
-    if (!s)
-        return false;
+    if (!s || (p->stepping && s == &p->sites[p->stepping - 1]))
+        return false;                                /* or the fall-through's own first bytes trapped */
     struct vcpu *v = vcpu_current();
     const struct native *native = s->native;
     unsigned sub = s->subsystem, nargs = s->nargs;

@@ -132,6 +132,14 @@ qemu_boot "$log" 2 120 "guest=calls peel=native,decline monitor=wait,60;poweroff
 check calls-overlap/refused has "peel decline refused: one of its functions is already peeled by another subsystem"
 check calls-overlap/result-right has "\[calls\] calls: sum ok"
 
+# a fall-through whose displaced first instruction traps by itself (out
+# imm8, under a two-byte entry): while the site is stepped, its #GP(0) is
+# that instruction's, to emulate, not another call to serve
+log=$LOGS/peel-calls-posted.log
+qemu_boot "$log" 2 120 "guest=calls peel=posted_decline monitor=wait,60;peels;poweroff" >/dev/null
+check calls-posted/emulated has "\[calls\] calls: privileged first instruction ok"
+check calls-posted/fell-through-once has "guest 0 posted_decline peeled   under the GKL, 1 functions, 0 native calls, 1 fell through"
+
 # ---- the peel entry: `int 15` through the host's DPL-1 gate on any CPU,
 # `syscall` only where the vendor takes it from compatibility mode (AMD and
 # Hygon; QEMU's TCG -cpu max says AuthenticAMD, so the calls runs above
