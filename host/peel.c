@@ -21,11 +21,11 @@
  * the site up at EIP - 2).  int 15, like the hlt of the scanner's patches
  * (#GP(0) in ring 1), unwinds QEMU's CPU loop and delivers through the IDT:
  * a peeled call costs 1.4 times syscall's (docs/peel.md).  syscall clobbers
- * ECX, which no cdecl function reads on entry.  Two bytes must not cut an instruction something jumps to: they
- * go where the first instruction is at least two bytes long, or is the
- * frame prologue's `push %ebp` before `mov %esp,%ebp` (nothing branches to
- * the second half of a prologue); anywhere else — or where the decoder is
- * unsure — the one-byte hlt. */
+ * ECX, which no cdecl function reads on entry.  Two bytes must not cut an
+ * instruction something jumps to: they go where the first instruction is at
+ * least two bytes long, or is the frame prologue's `push %ebp` before `mov
+ * %esp,%ebp` (nothing branches to the second half of a prologue); anywhere
+ * else — or where the decoder is unsure — the one-byte hlt. */
 static const uint8_t PATCH_SYSCALL[PEEL_PATCH_MAX] = { 0x0f, 0x05 }, PATCH_INT[PEEL_PATCH_MAX] = { 0xcd, VEC_PEEL_ENTRY },
                      PATCH_HLT[1] = { 0xf4 };
 

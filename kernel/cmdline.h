@@ -24,7 +24,7 @@ struct cmdline {
     char guest_args[256];            /* guestarg=WORD, repeatable: the guest's command line */
     bool oneshot;                    /* power off with the guest's status when it ends */
     char peel[128];                  /* peel=a,b: subsystems of the guest replaced from the start */
-    enum peelentry peel_entry;   /* peelentry=int|syscall; else by the CPU's vendor */
+    enum peelentry peel_entry;       /* peelentry=int|syscall; else by the CPU's vendor */
 };
 
 extern struct cmdline cmdline;

@@ -38,7 +38,7 @@ static void set_gate(unsigned v, unsigned ist, unsigned dpl)
 /* Every gate is DPL 0, so a guest's `int n` from ring 1 faults with
  * #GP(IDT) and is reflected (host/emulate.c) — but VEC_PEEL_ENTRY's: a
  * peel site's `int 15` reaches the host directly, the portable entry.  15
- * because no CPU raises it (reserved since the 386), no local APIC can
+ * because no CPU raises it (a reserved exception), no local APIC can
  * send it (vectors 0-15 are illegal there) and no host device uses it, so
  * whatever arrives there from a guest is an `int 15`; the guest's own one,
  * not at a site, is reflected like any other int n. */
