@@ -70,7 +70,7 @@ ifneq ($(strip $(HOSTARGS)),)
 QEMUFLAGS += -fw_cfg name=opt/peel/cmdline,string="$(subst $(comma),$(comma)$(comma),$(strip $(HOSTARGS)))"
 endif
 
-.PHONY: all run gdb iso test unit deps clean stress bench
+.PHONY: all run gdb iso test unit deps clean stress bench bench-entry
 all: iso
 
 # Fragments: guest images and unit tests register themselves.
@@ -170,6 +170,12 @@ bench: deps iso $(GUEST_TARGETS) $(CLASSIC_REF)
 		BENCH_WORKERS=$(BENCH_WORKERS) BENCH_REQUESTS=$(BENCH_REQUESTS) BENCH_REPEAT=$(BENCH_REPEAT) \
 		BENCH_BASE_REQUESTS=$(BENCH_BASE_REQUESTS) \
 		$(if $(BENCH_TIMEOUT),BENCH_TIMEOUT=$(BENCH_TIMEOUT)) sh tests/bench/chart.sh && exit $$st
+
+# What a peel entry costs, int 15 against syscall, side by side (docs/peel.md):
+# the callbench guest and classic with every peel, ENTRY_REPEAT boots a mode.
+ENTRY_REPEAT ?= 6
+bench-entry: deps iso $(GUEST_TARGETS) $(CLASSIC_REF)
+	@BUILD=$(BUILD) QEMU=$(QEMU) REPEAT=$(ENTRY_REPEAT) sh tests/bench/entry.sh
 
 # The SMP stress suite (tests/stress): every case at each CPU count.
 stress: deps iso $(TEST_DEPS)

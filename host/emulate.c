@@ -431,27 +431,43 @@ static void single_step(struct vcpu *v, struct trapframe *tf, bool guest_tf)
         vcpu_reflect(v, tf, 1, false, 0);
 }
 
+/* A peeled function, served natively (tf at its first byte): the call is
+ * one step for a guest that single-steps; a fall-through steps itself. */
+static bool peel_call_stepped(struct vcpu *v, struct trapframe *tf, bool step)
+{
+    uint64_t site = tf->rip;
+    if (!peel_call(v->guest, tf))
+        return false;
+    if (!v->guest->peels.stepping && tf->rip != site)
+        single_step(v, tf, step);
+    return true;
+}
+
 void emulate_trap(struct vcpu *v, struct trapframe *tf)
 {
     unsigned vec = tf->vector;
     bool step = guest_stepping(v, tf);
-    uint64_t eip = tf->rip;
     if (vec == 1 && peel_step_done(v->guest, tf))
         return;                                        /* a fall-through's single step is over */
     if (vec == 13 && tf->error == 0 && native_sched_trap(v, tf))
         return;                                        /* a guest thread's function returned */
-    if ((vec == 13 && tf->error == 0) || vec == VEC_GUEST_SYSCALL) {
-        if (peel_call(v->guest, tf)) {                 /* a peeled function, served natively */
-            if (!v->guest->peels.stepping && tf->rip != eip)
-                single_step(v, tf, step);              /* the call, as one step; a fall-through steps itself */
-            return;
-        }
-        if (vec == VEC_GUEST_SYSCALL) {                /* the guest's own: none in compatibility mode */
+    if (vec == VEC_PEEL_ENTRY) {                       /* int 15 or syscall: EIP is past it */
+        uint64_t after = tf->rip;
+        tf->rip = (uint32_t)(after - 2);               /* both are 2 bytes: a site starts there */
+        if (peel_call_stepped(v, tf, step))
+            return;                                    /* a peeled function, served natively */
+        if (tf->error == ERROR_BY_SYSCALL) {           /* the guest's own: none in compatibility mode */
             v->exits[VEXIT_EXCEPTION]++;
             vcpu_reflect(v, tf, 6, false, 0);          /* #UD, as an Intel CPU would */
             return;
         }
+        tf->rip = after;                               /* the guest's own int 15 (prefixes and all) */
+        v->exits[VEXIT_INT]++;
+        vcpu_reflect(v, tf, VEC_PEEL_ENTRY, false, 0);
+        return;
     }
+    if (vec == 13 && tf->error == 0 && peel_call_stepped(v, tf, step))
+        return;                                        /* a peeled function entered by hlt */
     enum emulated done;
     if (vec == 13 && tf->error == 0 && (done = emulate_patch(v, tf))) {
         v->exits[VEXIT_PATCH]++;

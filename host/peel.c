@@ -13,16 +13,21 @@
 
 #define EFLAGS_TF (1u << 8)
 
-/* A peeled function's first bytes become `syscall` (0f 05), which comes to
- * the host as a helper call under TCG (kernel/vectors.asm syscall_entry);
- * the hlt of the scanner's patches (#GP(0) in ring 1) unwinds QEMU's CPU
- * loop and delivers an exception, about twice the cost.  syscall clobbers
+/* A peeled function's first bytes become `int 15` (cd 0f) through the
+ * host's one DPL-1 gate, on any CPU; or, where the CPU takes it from
+ * compatibility mode (AMD: kernel/trap.c chooses), `syscall` (0f 05), a
+ * helper call under TCG (kernel/vectors.asm syscall_entry).  Either way the
+ * host sees VEC_PEEL_ENTRY with EIP past the two bytes (host/emulate.c looks
+ * the site up at EIP - 2).  int 15, like the hlt of the scanner's patches
+ * (#GP(0) in ring 1), unwinds QEMU's CPU loop and delivers through the IDT:
+ * a peeled call costs 1.4 times syscall's (docs/peel.md).  syscall clobbers
  * ECX, which no cdecl function reads on entry.  Two bytes must not cut an
  * instruction something jumps to: they go where the first instruction is at
  * least two bytes long, or is the frame prologue's `push %ebp` before `mov
  * %esp,%ebp` (nothing branches to the second half of a prologue); anywhere
  * else — or where the decoder is unsure — the one-byte hlt. */
-static const uint8_t PATCH_SYSCALL[PEEL_PATCH_MAX] = { 0x0f, 0x05 }, PATCH_HLT[1] = { 0xf4 };
+static const uint8_t PATCH_SYSCALL[PEEL_PATCH_MAX] = { 0x0f, 0x05 }, PATCH_INT[PEEL_PATCH_MAX] = { 0xcd, VEC_PEEL_ENTRY },
+                     PATCH_HLT[1] = { 0xf4 };
 
 static unsigned patch_length(struct guest *g, uint32_t addr, uint32_t size)
 {
@@ -37,7 +42,7 @@ static unsigned patch_length(struct guest *g, uint32_t addr, uint32_t size)
 
 static void arm(struct guest *g, const struct peel_site *s)
 {
-    memcpy(&g->ram[s->addr], s->len == 2 ? PATCH_SYSCALL : PATCH_HLT, s->len);
+    memcpy(&g->ram[s->addr], s->len == 1 ? PATCH_HLT : trap_peel_syscall ? PATCH_SYSCALL : PATCH_INT, s->len);
 }
 
 static void unarm(struct guest *g, const struct peel_site *s)
@@ -236,7 +241,7 @@ const char *peel_apply(struct guest *g, unsigned idx, bool peel)
     for (unsigned i = 0; peel && !why && i < g->peels.nsites; i++)
         if (g->peels.sites[i].subsystem == idx) by[g->peels.sites[i].len]++;
     if (peel && !why)
-        snprintf(how, sizeof how, " (entered by syscall %u, by hlt %u)", by[2], by[1]);
+        snprintf(how, sizeof how, " (entered by %s %u, by hlt %u)", trap_peel_syscall ? "syscall" : "int", by[2], by[1]);
     kprintf("guest %s: %s %s%s%s%s\n", g->name, peel ? "peel" : "unpeel", g->peels.manifest.subsystems[idx].name,
             why ? " refused: " : " done", why ? why : "", how);
     return why;
@@ -421,8 +426,8 @@ bool peel_call(struct guest *g, struct trapframe *tf)
     struct peels *p = &g->peels;
     uint32_t eip = (uint32_t)tf->rip;
     struct peel_site *s = site_at(p, eip);
-    if (!s)
-        return false;
+    if (!s || (p->stepping && s == &p->sites[p->stepping - 1]))
+        return false;                                /* or the fall-through's own first bytes trapped */
     struct vcpu *v = vcpu_current();
     const struct native *native = s->native;
     unsigned sub = s->subsystem, nargs = s->nargs;

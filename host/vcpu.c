@@ -410,7 +410,11 @@ bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size
  * its own IF, IOPL 0; nothing of the host's (RF, VM, VIF, VIP). */
 uint32_t vcpu_guest_eflags(struct vcpu *v, struct trapframe *tf)
 {
-    return ((uint32_t)tf->rflags & EFLAGS_GUEST_BITS) | EFLAGS_RESERVED1 | (v->vif ? EFLAGS_IF : 0);
+    uint32_t f = ((uint32_t)tf->rflags & EFLAGS_GUEST_BITS) | EFLAGS_RESERVED1 | (v->vif ? EFLAGS_IF : 0);
+    const struct peels *p = &v->guest->peels;
+    if (p->stepping)                                 /* the host's TF while it steps a fall-through */
+        f = (f & ~EFLAGS_TF) | (p->stepping_guest_tf ? EFLAGS_TF : 0);
+    return f;
 }
 
 /* The first arrival at a handler scans it, which may take long: with

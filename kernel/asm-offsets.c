@@ -32,4 +32,6 @@ void asm_offsets(void)
     OFFSET(CPU_ESPFIX_TOP, struct cpu, espfix_top);
     OFFSET(TF_ERROR, struct trapframe, error);
     OFFSET(TF_RSP, struct trapframe, rsp);
+    DEFINE(VEC_PEEL_ENTRY, VEC_PEEL_ENTRY);
+    DEFINE(ERROR_BY_SYSCALL, ERROR_BY_SYSCALL);
 }

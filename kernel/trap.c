@@ -10,6 +10,7 @@
 #include "kernel/console.h"
 #include "kernel/x86.h"
 #include "kernel/watchdog.h"
+#include "kernel/cpufeat.h"
 #include "smp/percpu.h"
 #include "smp/lapic.h"
 #include "sched/sched.h"
@@ -27,34 +28,73 @@ static struct gate idt[256] __attribute__((aligned(16)));
 static irq_handler_t handlers[256];
 extern const uint64_t vector_table[256];
 
-static void set_gate(unsigned v, unsigned ist)
+static void set_gate(unsigned v, unsigned ist, unsigned dpl)
 {
     uint64_t a = vector_table[v];
-    idt[v] = (struct gate){ a & 0xffff, SEL_KCODE, ist, 0x8e,   /* present, DPL 0, interrupt gate */
+    idt[v] = (struct gate){ a & 0xffff, SEL_KCODE, ist, 0x8e | dpl << 5,   /* present, interrupt gate */
                             (a >> 16) & 0xffff, a >> 32, 0 };
 }
 
+/* Every gate is DPL 0, so a guest's `int n` from ring 1 faults with
+ * #GP(IDT) and is reflected (host/emulate.c) — but VEC_PEEL_ENTRY's: a
+ * peel site's `int 15` reaches the host directly, the portable entry.  15
+ * because no CPU raises it (a reserved exception), no local APIC can
+ * send it (vectors 0-15 are illegal there) and no host device uses it, so
+ * whatever arrives there from a guest is an `int 15`; the guest's own one,
+ * not at a site, is reflected like any other int n. */
 void trap_init(void)
 {
     for (unsigned v = 0; v < 256; v++)
-        set_gate(v, 0);
-    set_gate(8, IST_DOUBLE_FAULT);
-    set_gate(2, IST_NMI);
+        set_gate(v, 0, 0);
+    set_gate(8, IST_DOUBLE_FAULT, 0);
+    set_gate(2, IST_NMI, 0);
+    set_gate(VEC_PEEL_ENTRY, 0, 1);
 }
 
-/* syscall is how a guest enters a peeled function (host/peel.c): it comes
+bool trap_peel_syscall;
+
+/* syscall is the fast way into a peeled function where it works (host/peel.c
+ * chooses between it and int VEC_PEEL_ENTRY by trap_peel_syscall): it comes
  * to syscall_entry from compatibility mode (CSTAR), and from 64-bit code too
  * (LSTAR), where no guest runs, so that one is refused the same way.  SFMASK
- * clears IF, TF, DF, AC and NT on the way in, as an interrupt gate would. */
-void trap_load(void)
+ * clears IF, TF, DF, AC and NT on the way in, as an interrupt gate would.
+ * Without it EFER.SCE stays off, so a guest's syscall is #UD on any CPU.
+ * SYSENTER_CS 0 makes a guest's sysenter #GP(0) (or #UD, on AMD). */
+static void load_syscall(void)
 {
-    struct descptr d = { sizeof idt - 1, (uint64_t)idt };
-    lidt(&d);
     wrmsr(MSR_STAR, (uint64_t)SEL_KCODE << 32);     /* SS = SEL_KCODE + 8 = SEL_KDATA */
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
     wrmsr(MSR_CSTAR, (uint64_t)syscall_entry);
     wrmsr(MSR_SFMASK, FLAGS_IF | 1u << 8 | 1u << 10 | 1u << 18 | 1u << 14);
-    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+    wrmsr(MSR_SYSENTER_CS, 0);
+    uint64_t efer = rdmsr(MSR_EFER) & ~EFER_SCE;
+    wrmsr(MSR_EFER, efer | (trap_peel_syscall ? EFER_SCE : 0));
+}
+
+void trap_load(void)
+{
+    struct descptr d = { sizeof idt - 1, (uint64_t)idt };
+    lidt(&d);
+    load_syscall();
+}
+
+/* On the boot CPU, before the others start (they take it from trap_load).
+ * int 15 unless peelentry=syscall asks for the fast path and the vendor
+ * takes syscall from compatibility mode: with syscall enabled, a guest's
+ * own syscall reaches the host with ECX and R11 already overwritten and
+ * its CS unknown, so the #UD it gets is not quite a CPU's (docs/peel.md). */
+void trap_choose_peel_entry(enum peelentry word)
+{
+    char vendor[13];
+    cpu_vendor(vendor);
+    bool fast = cpu_vendor_syscall_compat(vendor);
+    trap_peel_syscall = word == PEELENTRY_SYSCALL && fast;
+    load_syscall();
+    kprintf("trap: peel sites enter by %s (%s; CPU vendor %s: syscall from compatibility mode %s)\n",
+            trap_peel_syscall ? "syscall" : "int 15",
+            word == PEELENTRY_SYSCALL ? (fast ? "peelentry=syscall" : "peelentry=syscall refused")
+            : word == PEELENTRY_INT ? "peelentry=int" : "the default", vendor,
+            fast ? "works" : "is #UD or not known to work");
 }
 _Static_assert(SEL_KDATA == SEL_KCODE + 8, "syscall loads SS from the selector after CS");
 

@@ -12,8 +12,6 @@
 extern trap, trap_return_failed
 global vector_table, trap_return, syscall_entry
 
-%define VEC_GUEST_SYSCALL 15             ; kernel/trap.h
-
 %macro PUSH_GPRS 0
     push rax
     push rbx
@@ -180,15 +178,18 @@ nmi_entry:
     add rsp, 16                          ; vector, error
     iretq
 
-; syscall from a guest in ring 1, compatibility mode: how a peeled function
-; is entered (host/peel.c writes `syscall` over its first two bytes) — a
-; helper call in TCG, where the #GP of a patched hlt unwinds the CPU loop.
-; The CPU left the return EIP in RCX and EFLAGS in R11, cleared IF, TF and DF
-; (SFMASK), loaded the kernel's CS and SS, and left RSP alone.  The frame
-; built here is the one a fault at the syscall instruction would have made,
-; under its own vector; the guest's CS and SS, which syscall does not keep,
-; are the ones trap_return last gave it on this CPU.  Until the swapgs GS is
-; the guest's: nmi_entry judges GS by its base for that.
+; syscall from a guest in ring 1, compatibility mode: the fast way into a
+; peeled function where the CPU allows it (AMD; kernel/trap.c chooses) —
+; host/peel.c writes `syscall` over its first two bytes, a helper call in
+; TCG, where the #GP of a patched hlt unwinds the CPU loop.  The CPU left the
+; return EIP in RCX and EFLAGS in R11, cleared IF, TF and DF (SFMASK), loaded
+; the kernel's CS and SS, and left RSP alone.  The frame built here is the
+; one the other entry, `int 15` through its DPL-1 gate, makes: vector
+; VEC_PEEL_ENTRY, EIP past the two bytes — but error code ERROR_BY_SYSCALL,
+; so a syscall the host did not place is told from the guest's own int 15.
+; The guest's CS and SS, which syscall does not keep, are the ones
+; trap_return last gave it on this CPU.  Until the swapgs GS is the guest's:
+; nmi_entry judges GS by its base for that.
 align 16
 syscall_entry:
     swapgs
@@ -198,10 +199,9 @@ syscall_entry:
     push qword [gs:CPU_SYSCALL_RSP]
     push r11                            ; RFLAGS
     push qword [gs:CPU_GUEST_CS]
-    sub rcx, 2                          ; the syscall instruction itself
     push rcx                            ; RIP
-    push 0                              ; error code
-    push VEC_GUEST_SYSCALL
+    push ERROR_BY_SYSCALL
+    push VEC_PEEL_ENTRY
     PUSH_GPRS
     jmp gs_is_ours
 

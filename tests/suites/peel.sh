@@ -130,7 +130,7 @@ check mm-sched/fsck has "\[classic\] fsck: clean"
 # the framework on a small subject: a native that serves every call, one
 # that always falls through to the guest's code (single steps over the
 # displaced bytes), and two subsystems that claim the same function; each
-# for a function entered by syscall (double_it) and one entered by hlt
+# for a function entered by int 15 (double_it) and one entered by hlt
 # (double_again, whose first instruction is one byte: host/peel.c)
 for p in native,again decline,again_decline; do
     log=$LOGS/peel-calls-$p.log
@@ -140,9 +140,9 @@ for p in native,again decline,again_decline; do
 done
 log=$LOGS/peel-calls-native,again.log
 check calls-native/served has "guest 0 native     peeled   under the GKL, 1 functions, 1000 native calls, 0 fell through"
-check calls-native/by-syscall has "peel native done (entered by syscall 1, by hlt 0)"
+check calls-native/by-int has "peel native done (entered by int 1, by hlt 0)"
 check calls-again/served has "guest 0 again      peeled   under the GKL, 1 functions, 1000 native calls, 0 fell through"
-check calls-again/by-hlt has "peel again done (entered by syscall 0, by hlt 1)"
+check calls-again/by-hlt has "peel again done (entered by int 0, by hlt 1)"
 log=$LOGS/peel-calls-decline,again_decline.log
 check calls-decline/fell-through has "guest 0 decline    peeled   under the GKL, 1 functions, 0 native calls, 1000 fell through"
 check calls-again_decline/fell-through has "guest 0 again_decline peeled   under the GKL, 1 functions, 0 native calls, 1000 fell through"
@@ -151,6 +151,46 @@ st=$(qemu_boot "$log" 2 120 "guest=calls peel=native,decline monitor=wait,60;pow
 check_exit calls-overlap/host-survives "$st" 0
 check calls-overlap/refused has "peel decline refused: one of its functions is already peeled by another subsystem"
 check calls-overlap/result-right has "\[calls\] calls: sum ok"
+
+# a fall-through whose displaced first instruction traps by itself (out
+# imm8, under a two-byte entry): while the site is stepped, its #GP(0) is
+# that instruction's, to emulate, not another call to serve
+log=$LOGS/peel-calls-posted.log
+qemu_boot "$log" 2 120 "guest=calls peel=posted_decline monitor=wait,60;peels;poweroff" >/dev/null
+check calls-posted/emulated has "\[calls\] calls: privileged first instruction ok"
+check calls-posted/fell-through-once has "guest 0 posted_decline peeled   under the GKL, 1 functions, 0 native calls, 1 fell through"
+
+# ---- the peel entry: `int 15` through the host's DPL-1 gate on any CPU by
+# default; `syscall` when asked (peelentry=syscall) and the vendor takes it
+# from compatibility mode (AMD and Hygon; QEMU's TCG -cpu max says
+# AuthenticAMD).  Both ways classic with every peel gives the reference
+# digest; the guest's own int 15, syscall and sysenter beside a peeled
+# function get what a CPU gives them, in either mode
+# (tests/guests/entries.asm); a CPU that says GenuineIntel refuses syscall.
+log=$LOGS/peel-entry-syscall-classic.log
+st=$(qemu_boot "$log" 2 300 "guest=classic guestarg=workers=4 guestarg=requests=8 oneshot panic=exit peel=checksum,mm,sched,cache,fs peelentry=syscall")
+check entry-syscall-classic/forced has "trap: peel sites enter by syscall (peelentry=syscall; CPU vendor AuthenticAMD"
+check entry-syscall-classic/digest classic_digest_ok 4 8
+check entry-syscall-classic/fsck has "\[classic\] fsck: clean"
+check entry-syscall-classic/exit-status test "$st" = 1
+for s in checksum mm sched cache fs; do
+    check "entry-syscall-classic/$s-by-syscall" has "peel $s done (entered by syscall [1-9][0-9]*, by hlt [0-9]*)"
+done
+log=$LOGS/peel-calls-native,again.log
+check entry-default/int has "trap: peel sites enter by int 15 (the default; CPU vendor AuthenticAMD"
+for entry in int syscall; do
+    log=$LOGS/peel-entry-own-$entry.log
+    st=$(qemu_boot "$log" 2 120 "guest=entries peel=twice peelentry=$entry monitor=wait,60;peels;poweroff")
+    check "entry-own-$entry/site" has "peel twice done (entered by $entry 1, by hlt 0)"
+    check "entry-own-$entry/int15-syscall-sysenter" has "\[entries\] entries: ok"
+    check "entry-own-$entry/served" has "guest 0 twice      peeled   under the GKL, 1 functions, 3 native calls, 0 fell through"
+    check "entry-own-$entry/host-survives" test "$st" = 0
+done
+log=$LOGS/peel-entry-intel.log
+st=$(qemu_boot "$log" 2 120 "guest=entries peel=twice peelentry=syscall monitor=wait,60;poweroff" -cpu max,vendor=GenuineIntel)
+check entry-by-vendor/intel-refuses-syscall has "trap: peel sites enter by int 15 (peelentry=syscall refused; CPU vendor GenuineIntel"
+check entry-by-vendor/intel-runs has "\[entries\] entries: ok"
+check entry-by-vendor/intel-host-survives test "$st" = 0
 
 # refusals: the guest runs unpeeled and the host goes on
 log=$LOGS/peel-missing-symbol.log
