@@ -91,7 +91,7 @@ judge:
     jz .past
     put "ran past the CS limit, at offset "
     hex dword [ran_past]
-    say ": a native jmp, which TCG does not check (a CPU raises #GP(0)); not counted"
+    say ": native: TCG does not check it (a CPU: #GP(0)); not counted"
     mov dword [ran_past], 0
     ret
 .judge:

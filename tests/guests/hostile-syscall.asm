@@ -107,7 +107,8 @@ judge:
     ret
 .wrong:
     inc dword [failures]
-    put ": WRONG (1 vector, 2 error, 4 eip, 8 cs, 16 ecx, 32 DF): "
+    put 10
+    put "syscall: WRONG (1 vector, 2 error, 4 eip, 8 cs, 16 ecx, 32 DF): "
     hex ebx
     put 10
     ret
