@@ -41,6 +41,10 @@
 ;   are (TCG checks those).
 ; - The pushed EFLAGS are compared in CF PF AF ZF SF OF DF IF only.
 %include "tests/guests/hostile.inc"
+; reached through op_table only: function symbols make the host's scanner
+; start there (and patch op_iret's iret)
+global op_movseg:function, op_movss:function, op_popss:function, op_lxs:function, op_jmp:function
+global op_call:function, op_retf:function, op_iret:function, op_int:function, op_hlt:function, fz_back:function
 
 FZ_FIRST   equ 8                       ; fuzzed GDT slots 8..15
 FZ_SLOTS   equ 8

@@ -1,0 +1,155 @@
+#!/bin/sh
+# Containment (issue 11): the hostile guests of tests/guests/hostile-*.asm
+# and the descriptor fuzzer, each booted on the host with -smp 2.  For every
+# boot, five checks:
+#   NAME/outcome            what the guest (and the host) must say: the
+#                           guest's own PASS and a clean exit, or the host's
+#                           reason for stopping it
+#   NAME/qemu-exit          QEMU's status is 0: the host powered itself off
+#                           (5 is a host panic with panic=exit, 124 a hang)
+#   NAME/monitor-answered   "peel: powering off": the monitor ran its script
+#   NAME/no-panic           no PANIC in the log
+#   NAME/cpus               `cpus`, run twice a few seconds apart, lists every
+#                           CPU online, and every CPU busy with the same
+#                           non-idle, non-monitor thread (the guest) in both
+#                           had its timer tick at least 20% as often as HZ
+#                           says: idle CPUs stop ticking (tickless), busy
+#                           ones must not -- a CPU held with interrupts off
+#                           shows here
+# plus the fuzzer's digest compared with the same image on a bare 32-bit PC
+# (tests/guests/bare-oracle.sh).  The plan line counts every check; each
+# boot prints all five whatever happened, so a missing line is a failure.
+. tests/qemu.sh
+LOGS=$BUILD/test-logs
+G=$BUILD/guest
+SMP=2
+HZ=100
+mkdir -p "$LOGS"
+
+# monitor scripts: QUICK for guests that end at once, SAMPLE for those that
+# attack for seconds (cpus sampled meanwhile), HOLD for one that never ends,
+# FUZZ for the fuzzer's minutes
+QUICK="wait,60;guests;uptime;cpus;sleep,1000;uptime;cpus;poweroff"
+SAMPLE="sleep,2000;uptime;cpus;sleep,3000;uptime;cpus;wait,120;guests;poweroff"
+HOLD="sleep,2000;uptime;cpus;sleep,3000;uptime;cpus;guests;poweroff"
+FUZZ="wait,540;guests;uptime;cpus;sleep,1000;uptime;cpus;poweroff"
+
+# name | guest | host words | script | timeout | patterns that must all appear (;-separated) | pattern that must not
+RUNS=$(cat <<'EOF'
+lbit-jmp|hostile-lbit|guestarg=case=jmp|QUICK|120|lbit: PASS;guest hostile-lbit: exited (wrote 0 |ESCAPED
+lbit-int|hostile-lbit|guestarg=case=int|QUICK|120|lbit: PASS;guest hostile-lbit: exited (wrote 0 |ESCAPED
+lbit-iret|hostile-lbit|guestarg=case=iret|QUICK|120|lbit: PASS;guest hostile-lbit: exited (wrote 0 |ESCAPED
+badsel-gate0|hostile-badsel|guestarg=case=gate0|QUICK|120|badsel: PASS;guest hostile-badsel: exited (wrote 0 |WRONG
+badsel-iretcs0|hostile-badsel|guestarg=case=iretcs0|QUICK|120|badsel: PASS;guest hostile-badsel: exited (wrote 0 |WRONG
+badsel-ssnull|hostile-badsel|guestarg=case=ssnull|QUICK|120|badsel: PASS;guest hostile-badsel: exited (wrote 0 |WRONG
+badsel-ssrpl1|hostile-badsel|guestarg=case=ssrpl1|QUICK|120|badsel: PASS;guest hostile-badsel: exited (wrote 0 |WRONG
+badsel-popss|hostile-badsel|guestarg=case=popss|QUICK|120|badsel: PASS;guest hostile-badsel: exited (wrote 0 |WRONG
+badsel-lss|hostile-badsel|guestarg=case=lss|QUICK|120|badsel: PASS;guest hostile-badsel: exited (wrote 0 |WRONG
+badsel-ring2|hostile-badsel|guestarg=case=ring2|QUICK|120|guest hostile-badsel: \(exited (wrote 0 \|stopped (\)|WRONG
+badsel-ring3|hostile-badsel|guestarg=case=ring3|QUICK|120|guest hostile-badsel: \(exited (wrote 0 \|stopped (\)|WRONG
+badsel-stale|hostile-badsel|guestarg=case=stale|QUICK|120|badsel: PASS;guest hostile-badsel: exited (wrote 0 |WRONG
+handoff|hostile-handoff||QUICK|120|handoff: PASS;guest hostile-handoff: exited (wrote 0 |WRONG
+eiplimit-jmp|hostile-eiplimit|guestarg=case=jmp|QUICK|120|eiplimit: PASS;guest hostile-eiplimit: exited (wrote 0 |WRONG
+eiplimit-cli|hostile-eiplimit|guestarg=case=cli|QUICK|120|eiplimit: PASS;guest hostile-eiplimit: exited (wrote 0 |WRONG
+eiplimit-iret|hostile-eiplimit|guestarg=case=iret|QUICK|120|eiplimit: PASS;guest hostile-eiplimit: exited (wrote 0 |WRONG
+eiplimit-gate|hostile-eiplimit|guestarg=case=gate|QUICK|120|eiplimit: PASS;guest hostile-eiplimit: exited (wrote 0 |WRONG
+repins|hostile-repins|guestarg=secs=8|SAMPLE|240|repins: PASS;guest hostile-repins: exited (wrote 0 |repins: FAIL
+native|hostile-native|peel=spin|HOLD|120|guest hostile-native: peel spin done;^ *0 hostile-native *running \|guest hostile-native: stopped (|spin_fn returned
+espfix-cli|hostile-espfix|guestarg=case=cli|QUICK|120|espfix: PASS;guest hostile-espfix: exited (wrote 0 |LEAK
+espfix-out|hostile-espfix|guestarg=case=out|QUICK|120|espfix: PASS;guest hostile-espfix: exited (wrote 0 |LEAK
+espfix-int|hostile-espfix|guestarg=case=int|QUICK|120|espfix: PASS;guest hostile-espfix: exited (wrote 0 |LEAK
+espfix-pushf|hostile-espfix|guestarg=case=pushf|QUICK|120|espfix: PASS;guest hostile-espfix: exited (wrote 0 |LEAK
+tf|hostile-tf||QUICK|120|tf: PASS;guest hostile-tf: exited (wrote 0 |WRONG
+reset-kbd|hostile-reset|guestarg=case=kbd|QUICK|120|guest hostile-reset: [a-z]* (.*reset.*8042|still running after
+reset-p92|hostile-reset|guestarg=case=p92|QUICK|120|guest hostile-reset: [a-z]* (.*reset.*0x92|still running after
+reset-triple|hostile-reset|guestarg=case=triple|QUICK|120|guest hostile-reset: stopped (triple fault|still running after
+syscall|hostile-syscall|guestarg=case=syscall|QUICK|120|syscall: PASS;guest hostile-syscall: exited (wrote 0 |WRONG
+sysenter|hostile-syscall|guestarg=case=sysenter|QUICK|120|syscall: PASS;guest hostile-syscall: exited (wrote 0 |WRONG
+lar|hostile-lar||QUICK|120|lar: PASS;guest hostile-lar: exited (wrote 0 |LEAK
+fuzz|fuzz-desc|guestarg=seed=1|FUZZ|600|fuzz: done;guest fuzz-desc: exited (wrote 0 |fuzz: ESCAPED
+EOF
+)
+FUZZ_WORDS="seed=1"                    # the oracle runs the fuzzer with these
+
+nruns=$(printf '%s\n' "$RUNS" | grep -c .)
+echo "1..$((nruns * 5 + 1))"
+
+# cpus_ok: the last two `cpus` tables in $log (with the `uptime` before each)
+cpus_ok() {
+    tr -d '\r' < "$log" | awk -v smp="$SMP" -v hz="$HZ" '
+        /^  up [0-9.]+ s,/          { t = $2 }
+        /^peel> cpus/               { k++; time[k] = t; rows[k] = 0 }
+        k && /^ +[0-9]+ +[0-9]+ +(yes|no) +[0-9]+ / {
+            rows[k]++; c = $1
+            online[k, c] = $3; ticks[k, c] = $4; cur[k, c] = $NF
+        }
+        END {
+            if (k < 2) { print "# fewer than two cpus tables"; exit 1 }
+            bad = 0
+            for (j = k - 1; j <= k; j++) {
+                if (rows[j] != smp) { print "# a cpus table lists " rows[j] " CPUs, not " smp; bad = 1 }
+                for (c = 0; c < smp; c++)
+                    if (online[j, c] != "yes") { print "# cpu " c " is not online"; bad = 1 }
+            }
+            dt = time[k] - time[k - 1]
+            need = int(hz * dt * 0.2)
+            for (c = 0; c < smp; c++) {
+                a = cur[k - 1, c]; b = cur[k, c]
+                if (a != b || a ~ /^idle/ || a == "init" || a == "-") continue
+                d = ticks[k, c] - ticks[k - 1, c]
+                if (d < need) {
+                    print "# cpu " c " ran " a " and ticked " d " times in " dt " s (at least " need " wanted)"
+                    bad = 1
+                }
+            }
+            exit bad
+        }' >&2
+}
+
+# expect_run: one boot, its five checks
+expect_run() {   # name guest words script timeout musts mustnot
+    name=$1 guest=$2 words=$3 limit=$5 musts=$6 mustnot=$7
+    eval "script=\$$4"
+    log=$LOGS/hostile-$name.log
+    st=$(qemu_boot "$log" "$SMP" "$limit" "guest=$guest $words panic=exit monitor=$script")
+    outcome=true
+    old_ifs=$IFS; IFS=';'
+    for m in $musts; do
+        has "$m" || { outcome=false; echo "# $name: missing: $m" >&2; }
+    done
+    IFS=$old_ifs
+    if [ -n "$mustnot" ] && has "$mustnot"; then
+        outcome=false
+        echo "# $name: present: $(grep -a -m1 -- "$mustnot" "$log" | tr -d '\r')" >&2
+    fi
+    check "$name/outcome" $outcome
+    [ "$st" = 0 ] || echo "# $name: QEMU status $st ($(describe_status "$st"))" >&2
+    check "$name/qemu-exit" test "$st" = 0
+    check "$name/monitor-answered" has "peel: powering off"
+    if has "PANIC"; then echo "# $name: $(grep -a -m1 PANIC "$log" | tr -d '\r')" >&2; fi
+    check "$name/no-panic" eval '! has PANIC'
+    check "$name/cpus" cpus_ok
+}
+
+printf '%s\n' "$RUNS" | while IFS='|' read -r name guest words script limit musts mustnot; do
+    [ -n "$name" ] || continue
+    expect_run "$name" "$guest" "$words" "$script" "$limit" "$musts" "$mustnot"
+done
+
+# the fuzzer saw what a CPU shows: its digest equals a bare 32-bit PC's
+log=$LOGS/hostile-fuzz.log
+bare=$LOGS/hostile-fuzz-bare.log
+st=$(sh tests/guests/bare-oracle.sh "$G/fuzz-desc.elf" "$bare" "$FUZZ_WORDS" 300)
+if [ "$st" = 127 ]; then
+    echo "ok - fuzz/digest-equals-bare # SKIP no qemu-system-i386 for the oracle"
+else
+    want=$(tr -d '\r' < "$bare" | sed -n 's/^fuzz: DIGEST //p')
+    got=$(tr -d '\r' < "$log" | sed -n 's/^\[fuzz-desc\] fuzz: DIGEST //p')
+    echo "# fuzz digest: hosted ${got:-none}, bare ${want:-none} (bare QEMU status $st)" >&2
+    for k in movseg movss popss lxs jmp call retf iret int hlt; do
+        b=$(tr -d '\r' < "$bare" | grep -a "^fuzz: $k n " | sed 's/.* digest //')
+        h=$(tr -d '\r' < "$log" | grep -a "^\[fuzz-desc\] fuzz: $k n " | sed 's/.* digest //')
+        [ "$b" = "$h" ] || echo "# fuzz kind $k differs: hosted ${h:-none}, bare ${b:-none}" >&2
+    done
+    check fuzz/digest-equals-bare test -n "$want" -a "$got" = "$want"
+fi
