@@ -1,7 +1,8 @@
 ; A long string I/O instruction (issue 11): rep insb of 48 MiB from the
 ; ATA data port (0x1f0; no disk: all ones) into guest RAM at 16..64 MiB,
 ; again and again until secs=N seconds (default 10) have passed on the
-; guest's RTC, then a rep outsb of the same 48 MiB to an unclaimed port.
+; guest's RTC, then a rep outsb of the same 48 MiB to an unclaimed port
+; (interrupts on, every IRQ masked).
 ; Expected: every one completes with ECX = 0 and EDI/ESI advanced, the guest
 ; continues and exits 0 -- and the host never holds interrupts off on that
 ; CPU for long (the suite samples its timer ticks meanwhile; today one
@@ -23,6 +24,10 @@ main:
     put "repins: rep insb of 48 MiB from port 0x1f0, repeated for "
     decimal dword [secs]
     say " s (RTC), then rep outsb"
+    mov al, 0xff                       ; every IRQ masked, then interrupts on: the
+    out 0x21, al                       ; guest is not "spinning with interrupts
+    out 0xa1, al                       ; off" while one instruction takes seconds
+    sti
     call rtc_seconds
     mov [start], eax
 .again:
