@@ -17,6 +17,11 @@
 ; exits 0.  The same image run on a bare 32-bit PC
 ;   qemu-system-i386 -M isapc -cpu qemu32 -m 64 -kernel fuzz-desc.elf
 ; is the oracle: equal digests mean the guest saw architectural outcomes.
+; To find the first operation that differs, run both with the same
+; seed=N ops=MASK rounds=R and trace=1 and diff the lines that start "fz "
+; (on the host: guestarg=trace=1 ..., the lines come prefixed "[fuzz-desc] ");
+; trace=2 also prints each operation and its descriptor before it runs, for
+; a host that dies in the middle of one.
 ;
 ; The fuzzed space is limited to what ring compression can reproduce:
 ; - Descriptor DPL is 0 or 3, never 1 or 2: the guest really runs in ring

@@ -8,6 +8,8 @@
 ; until it reloads and the NEW ones after.  Readings: a dword at `probe`
 ; holds OLD, the one 4 KiB above it NEW, so [probe] through a segment
 ; says which base it has; `call/pop` gives EIP relative to CS's base.
+; That is case=bases; case=swap is the shape that panics the host: in B
+; the live CS selector names a data descriptor and SS/DS a code one.
 %include "tests/guests/hostile.inc"
 
 NEW_CS_BASE equ 0x100000
@@ -18,6 +20,16 @@ FLAT_CS     equ 0x18                   ; in both tables: flat code and data
 FLAT_DS     equ 0x20
 
 main:
+    run_case "bases", bases
+    run_case "swap", swap
+    cmp dword [failures], 0
+    jne .fail
+    finish 0, "handoff: PASS"
+.fail:
+    finish 1, "handoff: FAIL"
+
+; case=bases
+bases:
     say "handoff: on table A; lgdt B whose 0x08/0x10 have bases 1 MiB / 4 KiB; trap; then reload"
     mov dword [probe], OLD
     mov dword [probe + NEW_DS_BASE], NEW
@@ -91,7 +103,7 @@ main:
     jne .bad1
     cmp dword [seen_ss_before], OLD
     jne .bad1
-    cmp dword [seen_eip_before], main.where   ; CS base still 0
+    cmp dword [seen_eip_before], bases.where   ; CS base still 0
     jne .bad1
     say "handoff: the old bases held until the reload, as on a CPU"
     jmp .next
@@ -110,7 +122,7 @@ main:
     jne .bad2
     cmp dword [seen_ss_after], NEW
     jne .bad2
-    cmp dword [seen_eip_after], main.where2 - NEW_CS_BASE
+    cmp dword [seen_eip_after], bases.where2 - NEW_CS_BASE
     jne .bad2
     say "handoff: the new bases after the reload, as on a CPU"
     jmp .end
@@ -118,13 +130,55 @@ main:
     inc ebx
     say "handoff: WRONG: the new descriptors are not in effect after the reload"
 .end:
-    test ebx, ebx
-    jnz .fail
-    finish 0, "handoff: PASS"
-.fail:
-    finish 1, "handoff: FAIL"
+    add [failures], ebx
+    ret
+
+; case=swap: B swaps the roles of 0x08 and 0x10 (0x08 data, 0x10 code, flat
+; both), as boot loaders' and kernels' tables often differ: until the
+; reload the live CS names a data descriptor in B, the live SS/DS a code one
+swap:
+    say "handoff swap: lgdt B where the live CS 0x08 is data and SS/DS 0x10 code; trap; then reload"
+    mov esi, gdt
+    mov edi, gdt_b
+    mov ecx, GDT_SLOTS * 2
+    rep movsd
+    mov dword [gdt_b + 8], 0x0000ffff
+    mov dword [gdt_b + 12], 0x00cf9200
+    mov dword [gdt_b + 16], 0x0000ffff
+    mov dword [gdt_b + 20], 0x00cf9a00
+    cli
+    lgdt [gdtr_b]
+    out 0x80, al
+    in al, 0x61
+    say "handoff swap: on table B, nothing reloaded yet (this line trapped on every character)"
+    mov dword [probe], OLD
+    cmp dword [probe], OLD
+    jne .bad
+    jmp 0x10:.new_cs                   ; B's code
+.new_cs:
+    mov ax, 0x08                       ; B's data
+    mov ss, ax
+    mov ds, ax
+    mov es, ax
+    out 0x80, al
+    say "handoff swap: reloaded: CS 0x10, SS/DS/ES 0x08, and trapping again"
+    lgdt [gdtr]                        ; back to A: another hand-off
+    jmp CODE_SEL:.a
+.a:
+    mov ax, DATA_SEL
+    mov ss, ax
+    mov ds, ax
+    mov es, ax
+    say "handoff swap: ran through the hand-off, as on a CPU"
+    ret
+.bad:
+    inc dword [failures]
+    say "handoff swap: WRONG: DS did not read back what it wrote"
+    ret
 
 section .data
+align 4
+failures: dd 0
 align 8
 gdtr_b:
     dw GDT_SLOTS * 8 - 1
