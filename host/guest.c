@@ -185,6 +185,7 @@ void guest_release(struct guest *g)
     g->ram = 0;
     g->ram_size = 0;
     g->disk = 0;
+    __atomic_store_n(&g->released, true, __ATOMIC_RELEASE);   /* after every free: `wait` reads the heap next */
 }
 
 static struct guest *fail(struct guest *g, const char *what, const char *detail)
@@ -298,7 +299,9 @@ void guest_end(struct guest *g, enum guest_state how, int status, const char *wh
             g->gkl.acquisitions, g->gkl.handoffs, g->gkl.spun, g->gkl.slept);
     uint8_t digest[SHA256_DIGEST_SIZE];
     char hex[65];
+    bool irqs = irq_window_open();                   /* a large image takes a while */
     sha256(g->image, g->image_size, digest);         /* the module must be as GRUB loaded it */
+    irq_window_close(irqs);
     sha256_hex(digest, hex);
     kprintf("guest %s: image module %s (sha256 %s)\n", g->name,
             strcmp(hex, g->sha256) ? "MODIFIED" : "unchanged", hex);
@@ -311,6 +314,17 @@ bool guest_any_running(void)
 {
     for (unsigned i = 0; i < nguests; i++)
         if (guests[i]->state == GUEST_RUNNING || guests[i]->state == GUEST_LOADING)
+            return true;
+    return false;
+}
+
+/* The state ends (guest_end) before the last vCPU out gives the memory back
+ * (guest_release), maybe on another CPU and much later: a check of the heap
+ * after the guest must wait for this, not for guest_any_running(). */
+bool guest_any_unreleased(void)
+{
+    for (unsigned i = 0; i < nguests; i++)
+        if (!__atomic_load_n(&guests[i]->released, __ATOMIC_ACQUIRE))
             return true;
     return false;
 }

@@ -59,6 +59,7 @@ struct guest {
     struct vcpu *vcpus[GUEST_MAX_VCPUS];   /* [0] = &vcpu; the rest made by the sched peel */
     unsigned nvcpus;
     unsigned live_vcpus;             /* threads still running it: the last frees the guest */
+    bool released;                   /* guest_release has given its memory and native state back */
     struct gkl gkl;
     uint64_t gdt_gen;                /* bumped by lgdt: CPUs' mirrors older than it are stale */
     struct vdevs dev;
@@ -82,6 +83,9 @@ void guest_vcpu_totals(struct guest *g, struct vcpu *sum);
 struct guest *guest_of(unsigned id);
 unsigned guest_count(void);
 bool guest_any_running(void);
+/* A guest whose memory or native state is not yet given back (running, or ended
+ * with a vCPU still on its way out). */
+bool guest_any_unreleased(void);
 /* The guest's symbols (host/guest_syms.c): the image's own ELF symbol table,
  * or NAME.map if the image is stripped, chosen once at load and said which. */
 void guest_symbols_load(struct guest *g, const char *map, size_t len);

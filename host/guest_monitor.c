@@ -98,19 +98,23 @@ static void guest_stats(struct guest *g)
     kprintf("\n");
 }
 
-/* wait [S]: until every guest has ended, or S seconds (default 60) */
+/* wait [S]: until every guest has ended and its last vCPU has given back its
+ * memory and native state, or S seconds (default 60).  Commands after it
+ * (mem) see the host as the guest left it, whichever CPU that vCPU ran on. */
 static void cmd_wait(int argc, char **argv)
 {
     unsigned limit = monitor_uint(argc, argv, 1, 60);
     uint64_t deadline = time_ns() + limit * 1000000000ull;
-    while (guest_any_running() && time_ns() < deadline)
+    while (guest_any_unreleased() && time_ns() < deadline)
         thread_sleep_ns(50000000ull);
-    kprintf("  %s\n", guest_any_running() ? "guests still running" : "no guest running");
+    kprintf("  %s\n", guest_any_running() ? "guests still running"
+                     : guest_any_unreleased() ? "a guest ended but its memory is not given back"
+                     : "no guest running");
 }
 
 void guest_monitor_init(void)
 {
-    monitor_register("wait", "wait [S]: until every guest has ended (at most S seconds)", cmd_wait);
+    monitor_register("wait", "wait [S]: until every guest has ended and freed its memory (at most S s)", cmd_wait);
     peel_monitor_init();
     prof_monitor_init();
     monitor_register("guests", "hosted guests: state, exit status, image SHA-256", cmd_guests);

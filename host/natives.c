@@ -11,10 +11,17 @@
 #define FNV_BASIS 0x811c9dc5u
 #define FNV_PRIME 0x01000193u
 
+/* Bytes one call may hash (length times passes): twice classic's largest
+ * call (3700 bytes, 255 rounds), a few milliseconds under TCG.  A native
+ * runs inside the guest's trap, perhaps under its kernel lock; past this it
+ * declines, and the guest's own code does the work, preemptible as any
+ * guest code — the same answer, as the fall-through always is. */
+#define HASH_WORK_MAX (2u << 20)
+
 static bool fnv1a(struct guest *g, const uint32_t *a, uint32_t *ret)
 {
     const uint8_t *p = guest_ptr(g, a[0], a[1]);
-    if (!p && a[1])
+    if ((!p && a[1]) || a[1] > HASH_WORK_MAX)
         return false;
     uint32_t h = FNV_BASIS;
     for (uint32_t i = 0; i < a[1]; i++)
@@ -27,7 +34,7 @@ static bool fnv1a(struct guest *g, const uint32_t *a, uint32_t *ret)
 static bool fnv1a_rounds(struct guest *g, const uint32_t *a, uint32_t *ret)
 {
     const uint8_t *p = guest_ptr(g, a[1], a[2]);
-    if (!p && a[2])
+    if ((!p && a[2]) || (uint64_t)a[2] * a[3] > HASH_WORK_MAX)
         return false;
     uint32_t h = a[0];
     for (uint32_t t = 0; t < a[3]; t++)

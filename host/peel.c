@@ -13,16 +13,21 @@
 
 #define EFLAGS_TF (1u << 8)
 
-/* A peeled function's first bytes become `syscall` (0f 05), which comes to
- * the host as a helper call under TCG (kernel/vectors.asm syscall_entry);
- * the hlt of the scanner's patches (#GP(0) in ring 1) unwinds QEMU's CPU
- * loop and delivers an exception, about twice the cost.  syscall clobbers
+/* A peeled function's first bytes become `int 15` (cd 0f) through the
+ * host's one DPL-1 gate, on any CPU; or, where the CPU takes it from
+ * compatibility mode (AMD: kernel/trap.c chooses), `syscall` (0f 05), a
+ * helper call under TCG (kernel/vectors.asm syscall_entry).  Either way the
+ * host sees VEC_PEEL_ENTRY with EIP past the two bytes (host/emulate.c looks
+ * the site up at EIP - 2).  int 15, like the hlt of the scanner's patches
+ * (#GP(0) in ring 1), unwinds QEMU's CPU loop and delivers through the IDT:
+ * a peeled call costs 1.4 times syscall's (docs/peel.md).  syscall clobbers
  * ECX, which no cdecl function reads on entry.  Two bytes must not cut an
  * instruction something jumps to: they go where the first instruction is at
  * least two bytes long, or is the frame prologue's `push %ebp` before `mov
  * %esp,%ebp` (nothing branches to the second half of a prologue); anywhere
  * else — or where the decoder is unsure — the one-byte hlt. */
-static const uint8_t PATCH_SYSCALL[PEEL_PATCH_MAX] = { 0x0f, 0x05 }, PATCH_HLT[1] = { 0xf4 };
+static const uint8_t PATCH_SYSCALL[PEEL_PATCH_MAX] = { 0x0f, 0x05 }, PATCH_INT[PEEL_PATCH_MAX] = { 0xcd, VEC_PEEL_ENTRY },
+                     PATCH_HLT[1] = { 0xf4 };
 
 static unsigned patch_length(struct guest *g, uint32_t addr, uint32_t size)
 {
@@ -37,7 +42,7 @@ static unsigned patch_length(struct guest *g, uint32_t addr, uint32_t size)
 
 static void arm(struct guest *g, const struct peel_site *s)
 {
-    memcpy(&g->ram[s->addr], s->len == 2 ? PATCH_SYSCALL : PATCH_HLT, s->len);
+    memcpy(&g->ram[s->addr], s->len == 1 ? PATCH_HLT : trap_peel_syscall ? PATCH_SYSCALL : PATCH_INT, s->len);
 }
 
 static void unarm(struct guest *g, const struct peel_site *s)
@@ -236,7 +241,7 @@ const char *peel_apply(struct guest *g, unsigned idx, bool peel)
     for (unsigned i = 0; peel && !why && i < g->peels.nsites; i++)
         if (g->peels.sites[i].subsystem == idx) by[g->peels.sites[i].len]++;
     if (peel && !why)
-        snprintf(how, sizeof how, " (entered by syscall %u, by hlt %u)", by[2], by[1]);
+        snprintf(how, sizeof how, " (entered by %s %u, by hlt %u)", trap_peel_syscall ? "syscall" : "int", by[2], by[1]);
     kprintf("guest %s: %s %s%s%s%s\n", g->name, peel ? "peel" : "unpeel", g->peels.manifest.subsystems[idx].name,
             why ? " refused: " : " done", why ? why : "", how);
     return why;
@@ -410,17 +415,19 @@ static struct peel_site *site_at(struct peels *p, uint32_t addr)
 
 /* cdecl: [esp] return address, [esp + 4 * (i + 1)] argument i; the result
  * goes in EAX and the host returns as `ret` would (the caller pops the
- * arguments).  A native of an outside-gkl subsystem runs without the guest
- * kernel lock and with host interrupts on — unless the caller has its own
- * interrupts off: then it is inside one of the guest's critical sections,
- * which the lock is all that protects. */
+ * arguments).  Every native runs with host interrupts on: it is host code
+ * doing the guest's work, which may sleep (the sched natives) and must never
+ * hold a CPU deaf to its timer and IPIs.  A native of an outside-gkl
+ * subsystem also runs without the guest kernel lock — unless the caller has
+ * its own interrupts off: then it is inside one of the guest's critical
+ * sections, which the lock is all that protects. */
 bool peel_call(struct guest *g, struct trapframe *tf)
 {
     struct peels *p = &g->peels;
     uint32_t eip = (uint32_t)tf->rip;
     struct peel_site *s = site_at(p, eip);
-    if (!s)
-        return false;
+    if (!s || (p->stepping && s == &p->sites[p->stepping - 1]))
+        return false;                                /* or the fall-through's own first bytes trapped */
     struct vcpu *v = vcpu_current();
     const struct native *native = s->native;
     unsigned sub = s->subsystem, nargs = s->nargs;
@@ -434,11 +441,11 @@ bool peel_call(struct guest *g, struct trapframe *tf)
         if (outside) {
             __atomic_add_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
             vcpu_unlock(v);
-            sti();
         }
+        sti();
         served = native->fn(g, args, &ret);
+        cli();
         if (outside) {
-            cli();
             __atomic_sub_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
             vcpu_lock(v);
         }
@@ -453,6 +460,7 @@ bool peel_call(struct guest *g, struct trapframe *tf)
          * stepped past them (TF), then the patch again (peel_step_done). */
         s->fell_through++;
         unarm(g, s);
+        p->stepping_guest_tf = tf->rflags & EFLAGS_TF;
         tf->rflags |= EFLAGS_TF;
         p->stepping = (unsigned)(s - p->sites) + 1;
         return true;
@@ -480,6 +488,8 @@ bool peel_step_done(struct guest *g, struct trapframe *tf)
         return true;                                 /* still inside the patch's bytes: one more step */
     arm(g, s);
     p->stepping = 0;
+    if (p->stepping_guest_tf)
+        return false;                                /* the guest's own #DB: one for the displaced bytes */
     tf->rflags &= ~(uint64_t)EFLAGS_TF;
     return true;
 }

@@ -47,7 +47,7 @@ uint32_t peel_kept(struct guest *g, const char *symbol);
 struct peel_site {
     uint32_t addr;                   /* the guest function's entry */
     uint8_t orig[PEEL_PATCH_MAX];    /* the bytes the patch replaced */
-    uint8_t len;                     /* 2: syscall; 1: hlt, where syscall cannot go (peel.c) */
+    uint8_t len;                     /* 2: int 15 or syscall; 1: hlt, where two bytes cannot go (peel.c) */
     uint8_t subsystem;
     uint8_t nargs;
     bool drain;                      /* stays after an unpeel while the native owns objects */
@@ -78,6 +78,7 @@ struct peels {
     unsigned nsites;
     volatile int request;            /* subsystem index + 1, negative to unpeel, 0 none */
     unsigned stepping;               /* site index + 1 while its displaced bytes are single-stepped */
+    bool stepping_guest_tf;          /* the guest had TF set itself: its #DB follows the step */
 };
 
 /* Read NAME.manifest among the boot modules, if there is one. */
@@ -96,6 +97,8 @@ int peel_subsystem_at(struct guest *g, uint32_t addr);
 bool peel_request_ready(struct guest *g);
 /* A trap at a peeled entry: true if served (natively, or by falling through). */
 bool peel_call(struct guest *g, struct trapframe *tf);
-/* The debug trap after a fall-through's single step: true if it was ours. */
+/* The debug trap after a fall-through's single step (or an emulated
+ * instruction during one): true if it was the host's alone; false if the
+ * host was not stepping, or the guest had TF set itself and gets its #DB. */
 bool peel_step_done(struct guest *g, struct trapframe *tf);
 void peel_monitor_init(void);

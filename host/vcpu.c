@@ -19,19 +19,32 @@
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 #include "host/native_sched.h"
+#include "host/segment.h"
+#include "host/decode.h"
+#include "kernel/espfix.h"
 
 #define EFLAGS_TF (1u << 8)
 #define EFLAGS_IF (1u << 9)
 #define EFLAGS_NT (1u << 14)
 #define EFLAGS_RF (1u << 16)
 #define EFLAGS_RESERVED1 (1u << 1)
+/* what popf/iret may change: CF PF AF ZF SF TF DF OF NT AC ID (IF is virtual) */
+#define EFLAGS_GUEST_BITS 0x00244dd5u
 
-void vcpu_enter(const struct trapframe *tf, uint64_t percpu, uint16_t data_sel) __attribute__((noreturn));
+void vcpu_enter(const struct trapframe *tf) __attribute__((noreturn));
 
-static uint64_t flat_descriptor(bool code)
+/* Multiboot's promise: flat 32-bit code and data at the guest's ring 0. */
+#define FLAT_CODE 0x00cf9a000000ffffull
+#define FLAT_DATA 0x00cf92000000ffffull
+
+static uint16_t shadow_sel(unsigned r, uint16_t rpl) { return (uint16_t)((VCPU_SHADOW_IDX + r) << 3 | rpl); }
+static bool is_shadow(uint16_t sel) { return sel_index(sel) - VCPU_SHADOW_IDX < VCPU_NSEGS; }
+
+/* The guest's frame: always at the top of its thread's kernel stack, where
+ * the CPU pushes a trap from ring 1 or 3 (TSS.rsp0). */
+static struct trapframe *guest_frame(const struct vcpu *v)
 {
-    /* base 0, limit 4 GiB, 32-bit, DPL 1, present: what Multiboot promises */
-    return 0x00cf00000000ffffull | (code ? 0xbaull << 40 : 0xb2ull << 40);
+    return (struct trapframe *)(v->thread->stack + THREAD_STACK_PAGES * 4096) - 1;
 }
 
 void vcpu_init(struct vcpu *v, struct guest *g, uint32_t eip, uint32_t eax, uint32_t ebx)
@@ -42,10 +55,143 @@ void vcpu_init(struct vcpu *v, struct guest *g, uint32_t eip, uint32_t eax, uint
     v->boot.rip = eip;
     v->boot.rax = eax;
     v->boot.rbx = ebx;
-    v->boot.cs = (VCPU_BOOT_CS_IDX << 3) | 1;
-    v->boot.ss = (VCPU_BOOT_DS_IDX << 3) | 1;
     v->boot.rsp = 0x7000;                            /* Multiboot leaves ESP undefined */
     v->boot.rflags = EFLAGS_RESERVED1 | EFLAGS_IF;   /* the real IF; the guest's is vif = 0 */
+    /* No guest GDT yet: every segment register holds a flat descriptor that
+     * no selector of the guest's names — a shadow slot, as after an lgdt. */
+    for (unsigned r = 0; r < VCPU_NSEGS; r++) {
+        v->sel[r] = shadow_sel(r, 1);
+        v->seg_desc[r] = seg_mirror(r == SEG_CS ? FLAT_CODE : FLAT_DATA);
+        v->seg_shown[r] = r == SEG_CS ? 0x08 : 0x10;
+    }
+}
+
+/* The six selectors of a vCPU running on this CPU, inside a trap. */
+static void live_selectors(const struct trapframe *tf, uint16_t sel[VCPU_NSEGS])
+{
+    __asm__ volatile("mov %%es, %0; mov %%ds, %1; mov %%fs, %2; mov %%gs, %3"
+                     : "=r"(sel[SEG_ES]), "=r"(sel[SEG_DS]), "=r"(sel[SEG_FS]), "=r"(sel[SEG_GS]));
+    sel[SEG_CS] = (uint16_t)tf->cs;
+    sel[SEG_SS] = (uint16_t)tf->ss;
+}
+
+/* What each register holds, read from the GDT it was loaded from: for a
+ * vCPU running on c, c's table agrees with its registers (remirror keeps
+ * it so). */
+static void capture(struct vcpu *v, const struct cpu *c, const uint16_t sel[VCPU_NSEGS])
+{
+    for (unsigned r = 0; r < VCPU_NSEGS; r++) {
+        unsigned i = sel_index(sel[r]);
+        v->seg_desc[r] = sel_null(sel[r]) || sel_ldt(sel[r]) ? 0 : c->gdt[i];
+        if (is_shadow(sel[r]) && i - VCPU_SHADOW_IDX != r)
+            v->seg_shown[r] = v->seg_shown[i - VCPU_SHADOW_IDX];   /* copied from another register */
+    }
+}
+
+/* The guest's descriptors go into the real GDT of the CPU it runs on, at
+ * their own indexes, through the containment rule (seg_mirror).  Each CPU
+ * remembers whose descriptors (and which generation: lgdt bumps it) it
+ * holds; a vCPU that arrives on a CPU holding another guest's or an older
+ * copy rewrites it.  The shadow slots and everything beyond the guest's
+ * limit are emptied: lar and lsl answer for nothing the guest did not
+ * write. */
+static void mirror(struct vcpu *v, struct cpu *c)
+{
+    uint64_t *gdt = c->gdt;
+    unsigned n = (v->gdt_limit + 1u) / 8;
+    const uint64_t *src = guest_ptr(v->guest, v->gdt_base, n * 8ull);
+    if (n > VCPU_SHADOW_IDX)
+        n = VCPU_SHADOW_IDX;                         /* the shadows and the host's own live above */
+    for (unsigned i = 1; i < n; i++)
+        gdt[i] = src ? seg_mirror(src[i]) : 0;
+    for (unsigned i = n ? n : 1; i < c->gdt_mirror_n; i++)
+        gdt[i] = 0;                                  /* what the last guest had beyond ours */
+    for (unsigned r = 0; r < VCPU_NSEGS; r++)
+        gdt[VCPU_SHADOW_IDX + r] = 0;
+    c->gdt_mirror_n = n;
+    c->gdt_mirror_of = v->guest;
+    c->gdt_mirror_gen = v->guest->gdt_gen;
+}
+
+static bool mirror_stale(const struct vcpu *v, const struct cpu *c)
+{
+    return c->gdt_mirror_of != v->guest || c->gdt_mirror_gen != v->guest->gdt_gen;
+}
+
+/* A CPU keeps the descriptor a segment register was loaded with until the
+ * register is reloaded.  Where c's table no longer says what a register
+ * holds, the register is re-pointed at its shadow slot, which holds its
+ * descriptor, until the guest loads it again; the guest is shown the
+ * selector it loaded (vcpu_guest_sel). */
+static void repoint(struct vcpu *v, struct cpu *c, uint16_t sel[VCPU_NSEGS])
+{
+    for (unsigned r = 0; r < VCPU_NSEGS; r++) {
+        if (sel_null(sel[r]))
+            continue;
+        if (!is_shadow(sel[r]) && c->gdt[sel_index(sel[r])] == v->seg_desc[r])
+            continue;
+        if (!is_shadow(sel[r]))
+            v->seg_shown[r] = sel[r];
+        sel[r] = shadow_sel(r, sel[r] & 3);
+        c->gdt[VCPU_SHADOW_IDX + r] = v->seg_desc[r];
+    }
+}
+
+/* Load the data segment registers.  Loading GS sets the GS base from the
+ * descriptor: the per-CPU pointer goes back, and the guest's base (the one
+ * it had) into KERNEL_GS for trap_return's swapgs.  A load cannot fault
+ * (each descriptor was loaded before by the guest, at this privilege); if
+ * one does, it becomes null and the guest is stopped at its next trap. */
+#define LOAD_SEG(reg, val, failed)                                               \
+    __asm__ volatile("1: mov %w1, %%" reg "\n2:\n"                                \
+                     ".pushsection .extable, \"a\"\n.quad 1b, 3f\n.popsection\n" \
+                     ".pushsection .text.fixup, \"ax\"\n"                        \
+                     "3: movl $1, %0\n xorl %k1, %k1\n mov %w1, %%" reg "\n jmp 2b\n"  \
+                     ".popsection" : "+r"(failed), "+r"(val))
+
+static void load_data_segments(struct vcpu *v, struct cpu *c, const uint16_t sel[VCPU_NSEGS], uint64_t gs_base)
+{
+    uint32_t failed = 0;
+    uint64_t es = sel[SEG_ES], ds = sel[SEG_DS], fs = sel[SEG_FS], gs = sel[SEG_GS];
+    LOAD_SEG("ds", ds, failed);
+    LOAD_SEG("es", es, failed);
+    LOAD_SEG("fs", fs, failed);
+    LOAD_SEG("gs", gs, failed);
+    wrmsr(MSR_GS_BASE, (uint64_t)c);
+    wrmsr(MSR_KERNEL_GS, gs_base);
+    if (failed)
+        v->reload_failed = true;
+}
+
+/* Switching in, or entering first: the registers come from v->sel. */
+static void restore_segments(struct vcpu *v, struct cpu *c, struct trapframe *tf)
+{
+    if (mirror_stale(v, c))
+        mirror(v, c);
+    uint16_t sel[VCPU_NSEGS];
+    memcpy(sel, v->sel, sizeof sel);
+    for (unsigned r = 0; r < VCPU_NSEGS; r++)
+        c->gdt[VCPU_SHADOW_IDX + r] = 0;             /* another vCPU's, perhaps */
+    repoint(v, c, sel);
+    load_data_segments(v, c, sel, v->gs_base);
+    tf->cs = sel[SEG_CS];
+    tf->ss = sel[SEG_SS];
+}
+
+/* Inside a trap, when this CPU's copy of the guest's GDT must change (lgdt
+ * here, or another vCPU's lgdt): keep what the live registers hold. */
+static void remirror(struct vcpu *v, struct cpu *c, struct trapframe *tf)
+{
+    uint16_t sel[VCPU_NSEGS], before[VCPU_NSEGS];
+    live_selectors(tf, sel);
+    memcpy(before, sel, sizeof sel);
+    capture(v, c, sel);
+    mirror(v, c);
+    repoint(v, c, sel);
+    if (memcmp(&sel[SEG_DS], &before[SEG_DS], 3 * sizeof sel[0]) || sel[SEG_ES] != before[SEG_ES])
+        load_data_segments(v, c, sel, rdmsr(MSR_KERNEL_GS));
+    tf->cs = sel[SEG_CS];
+    tf->ss = sel[SEG_SS];
 }
 
 void vcpu_clone(struct vcpu *v, const struct vcpu *from, unsigned index, uint32_t eip, uint32_t esp)
@@ -58,49 +204,14 @@ void vcpu_clone(struct vcpu *v, const struct vcpu *from, unsigned index, uint32_
     v->idt_base = from->idt_base; v->idt_limit = from->idt_limit;
     v->tr = from->tr; v->ldtr = from->ldtr;
     v->vif = true;
-    v->boot = *from->tf;                             /* its segments */
+    v->boot = *from->tf;                             /* its registers */
     v->boot.rip = eip;
     v->boot.rsp = esp;
     v->boot.rflags = EFLAGS_RESERVED1 | EFLAGS_IF;
-    __asm__ volatile("mov %%ds, %0" : "=r"(v->ds));  /* `from` is the caller: its own, live */
-}
-
-/* The guest's descriptors go into the real GDT of the CPU it runs on, at
- * their own indexes, code and data with DPL 0 made DPL 1 (ring compression).
- * System descriptors are not mirrored: the guest never gets a real TSS, LDT
- * or gate.  Each CPU remembers whose descriptors it holds; a vCPU that
- * arrives on a CPU holding another guest's (or an older) copy rewrites it. */
-static void mirror(struct vcpu *v, struct cpu *c)
-{
-    uint64_t *gdt = c->gdt;
-    unsigned n = (v->gdt_limit + 1u) / 8;
-    const uint64_t *src = guest_ptr(v->guest, v->gdt_base, n * 8ull);
-    if (n > VCPU_BOOT_CS_IDX)
-        n = VCPU_BOOT_CS_IDX;                        /* the host's own live above */
-    for (unsigned i = 1; i < n; i++) {
-        uint64_t d = src ? src[i] : 0;
-        bool code_or_data = d >> 44 & 1, present = d >> 47 & 1;
-        if (!code_or_data || !present) {
-            gdt[i] = 0;
-            continue;
-        }
-        if ((d >> 45 & 3) == 0)
-            d |= 1ull << 45;                         /* DPL 0 -> 1 */
-        gdt[i] = d | 1ull << 40;                     /* accessed: the CPU need not write it */
-    }
-    for (unsigned i = n ? n : 1; i < c->gdt_mirror_n; i++)
-        gdt[i] = 0;                                  /* what the last guest had beyond ours */
-    gdt[VCPU_BOOT_CS_IDX] = flat_descriptor(true);
-    gdt[VCPU_BOOT_DS_IDX] = flat_descriptor(false);
-    c->gdt_mirror_n = n;
-    c->gdt_mirror_of = v->guest;
-    c->gdt_mirror_gen = v->guest->gdt_gen;
-}
-
-static void mirror_if_stale(struct vcpu *v, struct cpu *c)
-{
-    if (c->gdt_mirror_of != v->guest || c->gdt_mirror_gen != v->guest->gdt_gen)
-        mirror(v, c);
+    live_selectors(from->tf, v->sel);                /* `from` is the caller: its own, live */
+    memcpy(v->seg_shown, from->seg_shown, sizeof v->seg_shown);
+    capture(v, this_cpu(), v->sel);
+    v->gs_base = rdmsr(MSR_KERNEL_GS);
 }
 
 /* lgdt: the new table goes into this CPU's GDT now, into the others' when
@@ -109,8 +220,24 @@ void vcpu_mirror_gdt(struct vcpu *v)
 {
     __atomic_add_fetch(&v->guest->gdt_gen, 1, __ATOMIC_RELEASE);
     pushcli();
-    mirror(v, this_cpu());
+    remirror(v, this_cpu(), v->tf);
     popcli();
+}
+
+/* The selector the guest believes a register holds. */
+uint16_t vcpu_guest_sel(const struct vcpu *v, uint16_t real)
+{
+    return is_shadow(real) ? v->seg_shown[sel_index(real) - VCPU_SHADOW_IDX] : real;
+}
+
+/* The descriptor behind a selector in this CPU's table, 0 for an index
+ * beyond the guest's GDT limit or the LDT (no guest LDT is mirrored). */
+uint64_t vcpu_descriptor(const struct vcpu *v, uint16_t sel)
+{
+    unsigned i = sel_index(sel);
+    if (sel_ldt(sel) || (!is_shadow(sel) && i * 8u + 7 > v->gdt_limit))
+        return 0;
+    return this_cpu()->gdt[i];
 }
 
 void vcpu_add_counts(struct vcpu *into, const struct vcpu *v)
@@ -138,35 +265,21 @@ struct vcpu *vcpu_current(void)
     return current_thread()->vcpu;
 }
 
-static uint16_t usable(const struct cpu *c, uint16_t sel)
-{
-    unsigned i = sel >> 3;
-    bool ok = i && (i < c->gdt_mirror_n || i == VCPU_BOOT_CS_IDX || i == VCPU_BOOT_DS_IDX) && (c->gdt[i] >> 47 & 1);
-    return ok ? sel : 0;                             /* a stale selector must not fault the host */
-}
-
 void vcpu_switch_out(struct vcpu *v)
 {
     gkl_pause(&v->guest->gkl, v);
     if (!v->entered)
         return;
-    __asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
-                     : "=r"(v->ds), "=r"(v->es), "=r"(v->fs), "=r"(v->gs));
-    v->gs_base = rdmsr(MSR_KERNEL_GS);          /* swapped away at the trap */
+    live_selectors(guest_frame(v), v->sel);
+    capture(v, this_cpu(), v->sel);
+    v->gs_base = rdmsr(MSR_KERNEL_GS);               /* swapped away at the trap */
 }
 
 void vcpu_switch_in(struct vcpu *v)
 {
     gkl_resume(&v->guest->gkl, v);
-    if (!v->entered)
-        return;
-    struct cpu *c = this_cpu();
-    mirror_if_stale(v, c);
-    uint16_t ds = usable(c, v->ds), es = usable(c, v->es), fs = usable(c, v->fs), gs = usable(c, v->gs);
-    __asm__ volatile("mov %0, %%ds; mov %1, %%es; mov %2, %%fs; mov %3, %%gs"
-                     :: "r"(ds), "r"(es), "r"(fs), "r"(gs));
-    wrmsr(MSR_GS_BASE, (uint64_t)c);                 /* the load of GS cleared the per-CPU base */
-    wrmsr(MSR_KERNEL_GS, v->gs_base);
+    if (v->entered)
+        restore_segments(v, this_cpu(), guest_frame(v));
 }
 
 uint64_t *vcpu_gpr(struct trapframe *tf, unsigned reg)
@@ -189,11 +302,11 @@ void vcpu_run(struct vcpu *v)
     v->thread = current_thread();
     vcpu_lock(v);
     cli();                                           /* vcpu_enter's iretq turns them back on */
-    struct cpu *c = this_cpu();
-    mirror_if_stale(v, c);
-    uint16_t ds = v->ds ? v->ds : (VCPU_BOOT_DS_IDX << 3) | 1;
+    restore_segments(v, this_cpu(), &v->boot);
     v->entered = true;
-    vcpu_enter(&v->boot, (uint64_t)c, ds);
+    if (!vcpu_return_check(v, &v->boot))
+        vcpu_exit(v);
+    vcpu_enter(&v->boot);
 }
 
 void vcpu_lock(struct vcpu *v)
@@ -254,11 +367,26 @@ void vcpu_exit(struct vcpu *v)
     thread_exit(status);
 }
 
-/* The guest's stack (flat SS): size 2 or 4 bytes; false if outside its RAM. */
+/* The guest's stack through its SS: the base added, and with a 16-bit
+ * stack segment only SP moves (ESP's bits 16-31 stay the guest's).  Size
+ * 2 or 4 bytes; false if outside its RAM. */
+static uint32_t stack_step(uint64_t ss_desc, uint32_t esp, int32_t delta)
+{
+    if (ss_desc & DESC_DB)
+        return esp + (uint32_t)delta;
+    return (esp & 0xffff0000u) | ((esp + (uint32_t)delta) & 0xffff);
+}
+
+static uint32_t stack_offset(uint64_t ss_desc, uint32_t esp)
+{
+    return ss_desc & DESC_DB ? esp : esp & 0xffff;
+}
+
 bool vcpu_push(struct vcpu *v, struct trapframe *tf, uint32_t val, unsigned size)
 {
-    uint32_t esp = (uint32_t)tf->rsp - size;
-    void *slot = guest_ptr(v->guest, esp, size);
+    uint64_t d = vcpu_descriptor(v, (uint16_t)tf->ss);
+    uint32_t esp = stack_step(d, (uint32_t)tf->rsp, -(int32_t)size);
+    void *slot = guest_ptr(v->guest, (uint32_t)(desc_base(d) + stack_offset(d, esp)), size);
     if (!slot)
         return false;
     if (size == 4) *(uint32_t *)slot = val; else *(uint16_t *)slot = (uint16_t)val;
@@ -268,63 +396,229 @@ bool vcpu_push(struct vcpu *v, struct trapframe *tf, uint32_t val, unsigned size
 
 bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size)
 {
-    const void *slot = guest_ptr(v->guest, (uint32_t)tf->rsp, size);
+    uint64_t d = vcpu_descriptor(v, (uint16_t)tf->ss);
+    uint32_t esp = (uint32_t)tf->rsp;
+    const void *slot = guest_ptr(v->guest, (uint32_t)(desc_base(d) + stack_offset(d, esp)), size);
     if (!slot)
         return false;
     *val = size == 4 ? *(const uint32_t *)slot : *(const uint16_t *)slot;
-    tf->rsp = (uint32_t)(tf->rsp + size);
+    tf->rsp = stack_step(d, esp, (int32_t)size);
     return true;
 }
 
-/* The EFLAGS the guest believes in: the real arithmetic flags, its own IF. */
+/* The EFLAGS the guest believes in: its own arithmetic and control flags,
+ * its own IF, IOPL 0; nothing of the host's (RF, VM, VIF, VIP). */
 uint32_t vcpu_guest_eflags(struct vcpu *v, struct trapframe *tf)
 {
-    return ((uint32_t)tf->rflags & ~(EFLAGS_IF | 3u << 12)) | (v->vif ? EFLAGS_IF : 0);
+    uint32_t f = ((uint32_t)tf->rflags & EFLAGS_GUEST_BITS) | EFLAGS_RESERVED1 | (v->vif ? EFLAGS_IF : 0);
+    const struct peels *p = &v->guest->peels;
+    if (p->stepping)                                 /* the host's TF while it steps a fall-through */
+        f = (f & ~EFLAGS_TF) | (p->stepping_guest_tf ? EFLAGS_TF : 0);
+    return f;
 }
 
-/* Protected-mode delivery through a 32-bit interrupt or trap gate, at the
- * guest's (compressed) privilege level: no stack switch. */
-bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
+/* The first arrival at a handler scans it, which may take long: with
+ * host interrupts on where the trap allows (no spinlock held here). */
+static bool scan_entry_preemptible(struct vcpu *v, uint32_t offset)
 {
+    bool irqs = irq_window_open();
+    bool ok = scan_entry(v->guest, offset);
+    irq_window_close(irqs);
+    return ok;
+}
+
+/* Vectors whose faults combine into a double fault (SDM Vol. 3A, table 6-5). */
+static bool contributory(unsigned vector)
+{
+    return vector == 0 || (vector >= 10 && vector <= 13);
+}
+
+#define DELIVER_OK 0u
+#define DELIVER_USER SEG_FAULT(0xff, 0)              /* from guest ring 3: not supported yet */
+
+/* Protected-mode delivery through a 32-bit interrupt or trap gate, at the
+ * guest's (compressed) privilege level: no stack switch.  Every field of
+ * the gate, and the descriptor its selector names, is the guest's: checked
+ * as a CPU checks them, in the CPU's order.  The answer is DELIVER_OK or
+ * the fault the delivery itself raised (SEG_FAULT); on a fault the frame
+ * is as it was. */
+static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error,
+                        bool soft)
+{
+    uint16_t idt_error = (uint16_t)(vector * 8 + 2 + !soft);     /* IDT bit, and EXT unless int n */
     if (vector * 8 + 7 > v->idt_limit)
-        return false;
+        return SEG_FAULT(13, idt_error);
     const uint32_t *gate = guest_ptr(v->guest, v->idt_base + vector * 8, 8);
     if (!gate)
-        return false;
+        return SEG_FAULT(13, idt_error);
     uint32_t lo = gate[0], hi = gate[1];
-    unsigned type = hi >> 8 & 0x1f;                  /* S=0 and type */
-    bool present = hi >> 15 & 1;
-    if (!present || (type != 0xe && type != 0xf))    /* 32-bit interrupt / trap gate */
-        return false;
-    uint16_t sel = lo >> 16;
+    unsigned type = hi >> 8 & 0x1f, gate_dpl = hi >> 13 & 3;  /* S=0 and type */
+    bool user = (tf->cs & 3) == 3;
+    if (type != 0xe && type != 0xf)                  /* 32-bit interrupt / trap gates only */
+        return SEG_FAULT(13, idt_error);
+    if (soft && user && gate_dpl < 3)
+        return SEG_FAULT(13, idt_error);
+    if (!(hi >> 15 & 1))
+        return SEG_FAULT(11, idt_error);
+    if (user)
+        return DELIVER_USER;
+    uint16_t sel = seg_compress((uint16_t)(lo >> 16));
+    uint64_t d = vcpu_descriptor(v, sel);
+    uint32_t f = seg_check(sel, d, SEG_USE_CS_GATE, 1);
+    if (f)
+        return f | !soft;
     uint32_t offset = (hi & 0xffff0000) | (lo & 0xffff);
-    if (!scan_entry(v->guest, offset))               /* first arrival at this handler */
-        return false;
+    if (offset > desc_limit(d))
+        return SEG_FAULT(13, 0);
+    if (!scan_entry_preemptible(v, offset))
+        return SEG_FAULT(13, 0);
     uint32_t eflags = vcpu_guest_eflags(v, tf);
-    uint16_t cs_seen = (uint16_t)tf->cs & ~3;        /* the guest thinks it is in ring 0 */
+    uint16_t cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs) & ~3;   /* the guest thinks it is in ring 0 */
+    uint64_t rsp = tf->rsp;
     if (!vcpu_push(v, tf, eflags, 4) || !vcpu_push(v, tf, cs_seen, 4) || !vcpu_push(v, tf, (uint32_t)tf->rip, 4) ||
-        (has_error && !vcpu_push(v, tf, error, 4)))
-        return false;
+        (has_error && !vcpu_push(v, tf, error, 4))) {
+        tf->rsp = rsp;
+        return SEG_FAULT(12, 0);
+    }
     tf->rip = offset;
-    tf->cs = (sel & ~3) | 1;
+    tf->cs = sel;
     tf->rflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF);
     if (type == 0xe) {
         v->vif = false;
         v->vif_writes++;
     }
-    return true;
+    return DELIVER_OK;
 }
 
-/* A fault during delivery is a double fault; one during that, a triple fault. */
+static void triple_fault(struct vcpu *v, struct trapframe *tf, unsigned vector, const char *how)
+{
+    char why[128];
+    snprintf(why, sizeof why, "triple fault: vector %u at eip 0x%lx could not be delivered%s", vector, tf->rip, how);
+    guest_end(v->guest, GUEST_DEAD, -1, why);
+}
+
+static void user_mode(struct vcpu *v, struct trapframe *tf, unsigned vector)
+{
+    char why[112];
+    snprintf(why, sizeof why, "vector %u arrived in guest user mode (ring 3) at eip 0x%lx: not supported yet",
+             vector, tf->rip);
+    guest_end(v->guest, GUEST_DEAD, -1, why);
+}
+
+/* A fault f while delivering `first`, as a CPU handles it: delivered in
+ * turn if first was benign; a double fault if first was contributory or a
+ * page fault, or if the fault's own delivery fails; a fault while
+ * delivering that is a triple fault, which stops the guest. */
+static void escalate(struct vcpu *v, struct trapframe *tf, unsigned first, uint32_t f)
+{
+    unsigned vector = first;
+    if (first != 8 && !contributory(first) && first != 14) {
+        vector = seg_fault_vector(f);
+        if (deliver(v, tf, vector, true, seg_fault_error(f), false) == DELIVER_OK)
+            return;
+    }
+    if (vector != 8 && deliver(v, tf, 8, true, 0, false) == DELIVER_OK)
+        return;
+    triple_fault(v, tf, first, "");
+}
+
+static void raise(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
+{
+    uint32_t f = deliver(v, tf, vector, has_error, error, false);
+    if (f == DELIVER_USER)
+        user_mode(v, tf, vector);
+    else if (f != DELIVER_OK)
+        escalate(v, tf, vector, f);
+}
+
+bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
+{
+    return deliver(v, tf, vector, has_error, error, false) == DELIVER_OK;
+}
+
 void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
 {
-    if (vcpu_deliver(v, tf, vector, has_error, error))
+    raise(v, tf, vector, has_error, error);
+}
+
+
+/* The return address is past the instruction; a fault in the delivery is
+ * the instruction's own, reported at it. */
+void vcpu_soft_int(struct vcpu *v, struct trapframe *tf, unsigned vector, unsigned length)
+{
+    tf->rip += length;
+    uint32_t f = deliver(v, tf, vector, false, 0, true);
+    if (f == DELIVER_OK)
         return;
-    if (vector != 8 && vcpu_deliver(v, tf, 8, true, 0))
-        return;
-    char why[96];
-    snprintf(why, sizeof why, "triple fault: vector %u at eip 0x%lx could not be delivered", vector, tf->rip);
+    tf->rip -= length;
+    if (f == DELIVER_USER)
+        user_mode(v, tf, vector);
+    else
+        escalate(v, tf, vector, f);
+}
+
+/* Where the guest's next instruction is: EIP through CS's base. */
+uint32_t vcpu_linear_ip(const struct vcpu *v, const struct trapframe *tf)
+{
+    return desc_base(vcpu_descriptor(v, (uint16_t)tf->cs)) + (uint32_t)tf->rip;
+}
+
+/* The flags a guest may hold in ring 1 or 3: its own arithmetic and
+ * control flags, the real IF always on, IOPL 0, no VM, VIF or VIP. */
+#define RETURN_FLAGS (EFLAGS_GUEST_BITS | EFLAGS_RF)
+
+/* The last word before the host's iretq to a guest: what the iretq will
+ * load is checked here, with the same rule the CPU applies, so the iretq
+ * cannot fault; EIP beyond the CS limit becomes #GP(0) in the guest, as
+ * the CPU would raise it.  False if the guest was stopped instead. */
+bool vcpu_return_check(struct vcpu *v, struct trapframe *tf)
+{
+    for (unsigned tries = 0; v->guest->state == GUEST_RUNNING; tries++) {
+        uint16_t cs = (uint16_t)tf->cs, ss = (uint16_t)tf->ss;
+        unsigned cpl = cs & 3;
+        uint64_t dcs = vcpu_descriptor(v, cs), dss = vcpu_descriptor(v, ss);
+        const char *bad = 0;
+        uint16_t sel = 0;
+        if (seg_check(cs, dcs, SEG_USE_CS_RET, cpl)) {
+            bad = seg_why(cs, dcs, SEG_USE_CS_RET, cpl);
+            sel = cs;
+        } else if (seg_check(ss, dss, SEG_USE_SS, cpl)) {
+            bad = seg_why(ss, dss, SEG_USE_SS, cpl);
+            sel = ss;
+        }
+        if (bad) {
+            char why[128];
+            snprintf(why, sizeof why, "cannot return to the guest at eip 0x%lx: selector 0x%x %s", tf->rip,
+                     vcpu_guest_sel(v, sel), bad);
+            guest_end(v->guest, GUEST_DEAD, -1, why);
+            return false;
+        }
+        if ((uint32_t)tf->rip > desc_limit(dcs) || tf->rip >> 32) {
+            if (tries < 2) {
+                raise(v, tf, 13, true, 0);
+                continue;
+            }
+            triple_fault(v, tf, 13, " (eip beyond the CS limit)");
+            return false;
+        }
+        tf->rflags = (tf->rflags & RETURN_FLAGS) | EFLAGS_IF | EFLAGS_RESERVED1;
+        tf->rsp = (uint32_t)tf->rsp;
+        espfix_prepare(this_cpu(), !(dss & DESC_DB), (uint32_t)tf->rsp);
+        return true;
+    }
+    return false;
+}
+
+/* kernel/vectors.asm: the host's iretq to this guest faulted all the same.
+ * The guest is stopped with what the CPU said; the host goes on. */
+void vcpu_return_failed(uint64_t vector, uint64_t error, const uint64_t *frame)
+{
+    struct vcpu *v = vcpu_current();
+    char why[128];
+    snprintf(why, sizeof why, "the host's return to it faulted (vector %lu, error 0x%lx): eip 0x%lx cs 0x%lx ss 0x%lx",
+             vector, error, frame[0], frame[1], frame[4]);
     guest_end(v->guest, GUEST_DEAD, -1, why);
+    vcpu_exit(v);
 }
 
 static void deliver_pending(struct vcpu *v, struct trapframe *tf)
@@ -411,19 +705,32 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
         panic("vCPU %u of guest %s ran guest code without the guest kernel lock", v->index, v->guest->name);
     v->tf = tf;
     v->now_hint = 0;                                 /* only a lock taken in this trap gives one */
+    struct cpu *c = this_cpu();
+    if (mirror_stale(v, c))
+        remirror(v, c, tf);                          /* another vCPU loaded a new GDT */
+    if (v->reload_failed)
+        guest_end(v->guest, GUEST_DEAD, -1, "a segment register of its could not be reloaded when it was switched in");
+    else if ((tf->cs & 3) == 3 && !host_irq) {
+        char why[112];
+        snprintf(why, sizeof why, "trap %lu from guest user mode (ring 3) at eip 0x%lx: not supported yet",
+                 tf->vector, tf->rip);
+        guest_end(v->guest, GUEST_DEAD, -1, why);
+    }                                 /* only a lock taken in this trap gives one */
     prof_sample(v->guest, (uint32_t)tf->rip, (uint32_t)tf->rsp, !host_irq);
     if (host_irq) {
         v->exits[VEXIT_HOST_IRQ]++;
         watch_interrupts_off(v, tf);
-    } else
+    } else if (v->guest->state == GUEST_RUNNING)
         emulate_trap(v, tf);
     if (v->guest->state == GUEST_RUNNING && !v->guest->peels.stepping) {
         peel_safe_point(v->guest);                   /* no guest instruction runs now */
         deliver_pending(v, tf);                      /* (not inside a single step) */
     }
-    if (v->guest->state != GUEST_RUNNING)
-        vcpu_exit(v);                                /* the guest thread ends here */
     pushcli();
-    mirror_if_stale(v, this_cpu());                  /* another vCPU loaded a new GDT */
+    c = this_cpu();
+    if (v->guest->state == GUEST_RUNNING && mirror_stale(v, c))
+        remirror(v, c, tf);                          /* another vCPU loaded a new GDT meanwhile */
     popcli();
+    if (!vcpu_return_check(v, tf))
+        vcpu_exit(v);                                /* the guest thread ends here */
 }

@@ -21,6 +21,7 @@ enum vcpu_exit {
 };
 
 struct guest;
+#define VCPU_NSEGS 6
 
 struct vcpu {
     struct guest *guest;
@@ -40,7 +41,16 @@ struct vcpu {
     uint16_t tr, ldtr;
     bool entered;                    /* has been in ring 1: the selectors below mean something */
     bool exited;                     /* its thread has ended */
-    uint16_t ds, es, fs, gs;         /* the guest's data selectors while the thread is switched out */
+    /* Segment registers, by enum insn_seg: the selectors while the thread
+     * is switched out (CS and SS are in the frame otherwise); the
+     * descriptor each holds, its cache, which a CPU keeps until the
+     * register is reloaded; and for a register re-pointed at its shadow
+     * slot because lgdt changed what its selector names, the selector the
+     * guest loaded (vcpu.c repoint). */
+    uint16_t sel[VCPU_NSEGS];
+    uint64_t seg_desc[VCPU_NSEGS];
+    uint16_t seg_shown[VCPU_NSEGS];
+    bool reload_failed;              /* a switch-in could not load one: stop it */
     uint64_t gs_base;
     uint64_t exits[VEXIT_KINDS];
     uint64_t insn_count[64];         /* emulated, by decoder class */
@@ -52,10 +62,11 @@ struct vcpu {
     struct trapframe boot;           /* the Multiboot entry state */
 };
 
-/* Guest-visible selectors for the boot segments, and the host GDT indexes
- * that hold them until the guest loads its own GDT. */
-#define VCPU_BOOT_CS_IDX 8184
-#define VCPU_BOOT_DS_IDX 8185
+/* Real GDT slots 8176-8181, one per segment register (ES CS SS DS FS GS):
+ * the descriptor a register keeps after lgdt changed what its selector
+ * names, or Multiboot's flat segments before the guest has a GDT.  Guest
+ * descriptors are mirrored below them, the host's own live above. */
+#define VCPU_SHADOW_IDX 8176
 
 /* A guest that keeps interrupts off this long without touching IF again
  * can never be interrupted: it is reported and stopped. */
@@ -92,6 +103,18 @@ void vcpu_switch_in(struct vcpu *v);
 void vcpu_trap(struct trapframe *tf, bool host_irq);
 /* Deliver vector through the guest's IDT; false if that is impossible. */
 bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error);
+/* int n, int3, into (length bytes at EIP): as a software interrupt (the
+ * gate's DPL is checked). */
+void vcpu_soft_int(struct vcpu *v, struct trapframe *tf, unsigned vector, unsigned length);
+uint32_t vcpu_linear_ip(const struct vcpu *v, const struct trapframe *tf);
+/* Before every return to the guest: the frame is one the CPU can load. */
+bool vcpu_return_check(struct vcpu *v, struct trapframe *tf);
+/* The selector the guest believes a segment register holds, and the
+ * descriptor a selector names in this CPU's GDT (0 beyond the guest's). */
+uint16_t vcpu_guest_sel(const struct vcpu *v, uint16_t real);
+/* The host's iretq to this thread's guest faulted (kernel/vectors.asm). */
+void vcpu_return_failed(uint64_t vector, uint64_t error, const uint64_t *frame) __attribute__((noreturn));
+uint64_t vcpu_descriptor(const struct vcpu *v, uint16_t sel);
 /* Deliver, or failing that #DF, or failing that stop the guest (triple fault). */
 void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error);
 void vcpu_halt(struct vcpu *v);             /* hlt with the virtual IF set: sleep till an IRQ is due */

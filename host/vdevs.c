@@ -13,8 +13,10 @@
 static void com1_tx(void *ctx, uint8_t byte)
 {
     struct vdevs *d = ctx;
-    if (uart_line_put(&d->line, byte))                /* it starts the next line itself */
+    if (uart_line_put(&d->line, byte)) {             /* it starts the next line itself */
         kprintf("[%s] %s\n", d->name, d->line.text);
+        d->lines++;
+    }
 }
 
 uint64_t vdevs_now(const struct guest *g)

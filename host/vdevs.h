@@ -28,6 +28,10 @@ struct vdevs {
     char input[256];                 /* host input waiting for room in COM1's receiver */
     unsigned in_head, in_tail;
     char name[32];
+    /* Console lines printed.  A line costs the host ~0.4 ms under TCG (the
+     * VGA text scroll, the polled UART), with interrupts off in the trap
+     * that wrote its newline: string I/O ends its chunk at one (emulate.c). */
+    unsigned lines;
     /* Written at every unlock (vdevs_unlock), read without the lock: may a
      * trap find work here (an interrupt pending, a timer due)?  A stale
      * answer costs one trip through the lock, or a delivery at the next

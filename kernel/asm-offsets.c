@@ -29,4 +29,9 @@ void asm_offsets(void)
     OFFSET(CPU_GUEST_CS, struct cpu, guest_cs);
     OFFSET(CPU_GUEST_SS, struct cpu, guest_ss);
     OFFSET(CPU_SYSCALL_RSP, struct cpu, syscall_rsp);
+    OFFSET(CPU_ESPFIX_TOP, struct cpu, espfix_top);
+    OFFSET(TF_ERROR, struct trapframe, error);
+    OFFSET(TF_RSP, struct trapframe, rsp);
+    DEFINE(VEC_PEEL_ENTRY, VEC_PEEL_ENTRY);
+    DEFINE(ERROR_BY_SYSCALL, ERROR_BY_SYSCALL);
 }

@@ -83,6 +83,11 @@ static const char *apply(struct cmdline *c, const char *k, size_t kn, const char
         return copy_str(c->guest, sizeof c->guest, v, vn) ? 0 : "wants an image name";
     if (word_eq(k, kn, "peel"))
         return copy_str(c->peel, sizeof c->peel, v, vn) ? 0 : "wants subsystem names";
+    if (word_eq(k, kn, "peelentry")) {
+        if (word_eq(v, vn, "int")) { c->peel_entry = PEELENTRY_INT; return 0; }
+        if (word_eq(v, vn, "syscall")) { c->peel_entry = PEELENTRY_SYSCALL; return 0; }
+        return "wants int or syscall";
+    }
     if (word_eq(k, kn, "guestarg"))
         return append_word(c->guest_args, sizeof c->guest_args, v, vn) ? 0 : "guest command line too long";
     if (word_eq(k, kn, "monitor"))

@@ -5,6 +5,9 @@
 
 #define CMDLINE_MAX 512
 
+/* peelentry=int|syscall: how a peel site enters the host (kernel/trap.c) */
+enum peelentry { PEELENTRY_BY_CPU, PEELENTRY_INT, PEELENTRY_SYSCALL };
+
 struct cmdline {
     bool nosmp;
     unsigned max_cpus;               /* smp=N; 0 = all */
@@ -21,6 +24,7 @@ struct cmdline {
     char guest_args[256];            /* guestarg=WORD, repeatable: the guest's command line */
     bool oneshot;                    /* power off with the guest's status when it ends */
     char peel[128];                  /* peel=a,b: subsystems of the guest replaced from the start */
+    enum peelentry peel_entry;       /* peelentry=int|syscall; else by the CPU's vendor */
 };
 
 extern struct cmdline cmdline;

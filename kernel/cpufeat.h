@@ -7,3 +7,13 @@
  * patches those instructions too. */
 extern bool cpu_has_umip;
 void cpufeat_init(void);            /* on each CPU */
+
+/* The vendor string of CPUID leaf 0 (EBX, EDX, ECX): "AuthenticAMD", say. */
+void cpu_vendor(char out[13]);
+
+/* Does `syscall` work from compatibility mode on this vendor's CPUs?  AMD's
+ * and Hygon's take it through CSTAR (APM vol. 3, SYSCALL); Intel's raise
+ * #UD outside 64-bit mode (SDM vol. 2B, SYSCALL: "IF (CS.L != 1) or
+ * (IA32_EFER.LMA != 1) or (IA32_EFER.SCE != 1) THEN #UD").  Anyone else's:
+ * not known, so no. */
+bool cpu_vendor_syscall_compat(const char *vendor);

@@ -14,6 +14,7 @@
 #include "kernel/string.h"
 #include "kernel/trap.h"
 #include "kernel/vm.h"
+#include "kernel/espfix.h"
 #include "kernel/x86.h"
 #include "smp/ioapic.h"
 #include "smp/ipi.h"
@@ -104,6 +105,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     kprintf("Peel: x86-64 SMP microkernel\n");
     read_bootinfo(magic, info_phys);      /* memory map, command line, modules, RSDP */
     read_cmdline();
+    trap_choose_peel_entry(cmdline.peel_entry);   /* syscall or int 15, before the APs come */
     init_memory(info_phys);               /* page allocator, direct map, heap */
     const struct acpi_info *acpi = topology_discover(&boot_info);
     lapic_init_bsp(acpi ? acpi->lapic_addr : rdmsr(MSR_APIC_BASE) & ~0xffful);  /* + timer calibration */
@@ -112,6 +114,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     sched_init_cpu();                     /* this context becomes cpu 0's idle thread */
     lapic_init_cpu();                     /* the tick starts: preemption from here on */
     smp_boot(acpi, cmdline.nosmp ? 1 : cmdline.max_cpus ? cmdline.max_cpus : MAX_CPUS);
+    espfix_init();                        /* each CPU's ministack for 16-bit guest stacks */
     console_enable_input();               /* COM1 receive interrupt -> monitor */
     cpus[0].online = true;
     if (!thread_create("init", init_thread, 0))

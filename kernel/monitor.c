@@ -13,6 +13,7 @@
 #include "kernel/pmm.h"
 #include "kernel/power.h"
 #include "kernel/panic.h"
+#include "kernel/x86.h"
 #include "smp/percpu.h"
 #include "smp/ipi.h"
 #include "sched/sched.h"
@@ -47,19 +48,42 @@ static void cmd_help(int argc, char **argv)
         kprintf("  %-10s %s\n", commands[i].name, commands[i].help);
 }
 
+/* Every other CPU is pinged; one that has not taken the interrupt within
+ * PING_NS is reported as not answering (stuck with interrupts off). */
+#define PING_NS 200000000ull
+
 static void cmd_cpus(int argc, char **argv)
 {
     (void)argc; (void)argv;
-    kprintf("  cpu apic online    ticks  idle%%  switches     irqs     ipis runq current\n");
+    bool sent[MAX_CPUS] = { 0 }, answered[MAX_CPUS] = { 0 };
+    preempt_disable();                          /* "this CPU" answers for itself */
+    unsigned self = this_cpu()->id;
+    for (unsigned i = 0; i < ncpus; i++) {
+        if (i == self)
+            answered[i] = true;
+        else if (cpu_of(i)->online)
+            sent[i] = ipi_ping(i);              /* false: the last ping is still unanswered */
+    }
+    for (uint64_t until = time_ns() + PING_NS; time_ns() < until;) {
+        bool all = true;
+        for (unsigned i = 0; i < ncpus; i++)
+            if (sent[i] && !answered[i])
+                all &= answered[i] = ipi_pong(i);
+        if (all)
+            break;
+        cpu_relax();
+    }
+    preempt_enable();
+    kprintf("  cpu apic online answers    ticks  idle%%  switches     irqs     ipis runq current\n");
     for (unsigned i = 0; i < ncpus; i++) {
         struct cpu *c = cpu_of(i);
         /* of the time since boot: a CPU stops ticking while idle (sched.c),
          * so its busy ticks are all counted and its idle ones are not */
         uint64_t up = time_ns() / (1000000000ull / HZ), busy = c->ticks - c->idle_ticks;
         uint64_t idle = up > busy ? (up - busy) * 100 / up : 0;
-        kprintf("  %3u %4u %6s %8lu %5lu%% %9lu %8lu %8lu %4u %s\n", i, c->apic_id,
-                c->online ? "yes" : "no", c->ticks, idle, c->switches, c->irqs, ipi_count(i),
-                c->rq.nr, c->current ? c->current->name : "-");
+        kprintf("  %3u %4u %6s %7s %8lu %5lu%% %9lu %8lu %8lu %4u %s\n", i, c->apic_id,
+                c->online ? "yes" : "no", answered[i] ? "yes" : "NO", c->ticks, idle, c->switches, c->irqs,
+                ipi_count(i), c->rq.nr, c->current ? c->current->name : "-");
     }
 }
 
@@ -180,7 +204,7 @@ static void run_script(const char *script)
 void monitor_main(void)
 {
     monitor_register("help", "list commands", cmd_help);
-    monitor_register("cpus", "per-CPU state: ticks, idle, switches, interrupts, run queue", cmd_cpus);
+    monitor_register("cpus", "per-CPU state: answers an interrupt?, ticks, idle, switches, interrupts, run queue", cmd_cpus);
     monitor_register("threads", "every thread: state, CPU, affinity, migrations", cmd_threads);
     monitor_register("mem", "physical pages and heap", cmd_mem);
     monitor_register("uptime", "time since boot", cmd_uptime);

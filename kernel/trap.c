@@ -10,6 +10,7 @@
 #include "kernel/console.h"
 #include "kernel/x86.h"
 #include "kernel/watchdog.h"
+#include "kernel/cpufeat.h"
 #include "smp/percpu.h"
 #include "smp/lapic.h"
 #include "sched/sched.h"
@@ -27,34 +28,73 @@ static struct gate idt[256] __attribute__((aligned(16)));
 static irq_handler_t handlers[256];
 extern const uint64_t vector_table[256];
 
-static void set_gate(unsigned v, unsigned ist)
+static void set_gate(unsigned v, unsigned ist, unsigned dpl)
 {
     uint64_t a = vector_table[v];
-    idt[v] = (struct gate){ a & 0xffff, SEL_KCODE, ist, 0x8e,   /* present, DPL 0, interrupt gate */
+    idt[v] = (struct gate){ a & 0xffff, SEL_KCODE, ist, 0x8e | dpl << 5,   /* present, interrupt gate */
                             (a >> 16) & 0xffff, a >> 32, 0 };
 }
 
+/* Every gate is DPL 0, so a guest's `int n` from ring 1 faults with
+ * #GP(IDT) and is reflected (host/emulate.c) — but VEC_PEEL_ENTRY's: a
+ * peel site's `int 15` reaches the host directly, the portable entry.  15
+ * because no CPU raises it (a reserved exception), no local APIC can
+ * send it (vectors 0-15 are illegal there) and no host device uses it, so
+ * whatever arrives there from a guest is an `int 15`; the guest's own one,
+ * not at a site, is reflected like any other int n. */
 void trap_init(void)
 {
     for (unsigned v = 0; v < 256; v++)
-        set_gate(v, 0);
-    set_gate(8, IST_DOUBLE_FAULT);
-    set_gate(2, IST_NMI);
+        set_gate(v, 0, 0);
+    set_gate(8, IST_DOUBLE_FAULT, 0);
+    set_gate(2, IST_NMI, 0);
+    set_gate(VEC_PEEL_ENTRY, 0, 1);
 }
 
-/* syscall is how a guest enters a peeled function (host/peel.c): it comes
+bool trap_peel_syscall;
+
+/* syscall is the fast way into a peeled function where it works (host/peel.c
+ * chooses between it and int VEC_PEEL_ENTRY by trap_peel_syscall): it comes
  * to syscall_entry from compatibility mode (CSTAR), and from 64-bit code too
  * (LSTAR), where no guest runs, so that one is refused the same way.  SFMASK
- * clears IF, TF, DF, AC and NT on the way in, as an interrupt gate would. */
-void trap_load(void)
+ * clears IF, TF, DF, AC and NT on the way in, as an interrupt gate would.
+ * Without it EFER.SCE stays off, so a guest's syscall is #UD on any CPU.
+ * SYSENTER_CS 0 makes a guest's sysenter #GP(0) (or #UD, on AMD). */
+static void load_syscall(void)
 {
-    struct descptr d = { sizeof idt - 1, (uint64_t)idt };
-    lidt(&d);
     wrmsr(MSR_STAR, (uint64_t)SEL_KCODE << 32);     /* SS = SEL_KCODE + 8 = SEL_KDATA */
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
     wrmsr(MSR_CSTAR, (uint64_t)syscall_entry);
     wrmsr(MSR_SFMASK, FLAGS_IF | 1u << 8 | 1u << 10 | 1u << 18 | 1u << 14);
-    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+    wrmsr(MSR_SYSENTER_CS, 0);
+    uint64_t efer = rdmsr(MSR_EFER) & ~EFER_SCE;
+    wrmsr(MSR_EFER, efer | (trap_peel_syscall ? EFER_SCE : 0));
+}
+
+void trap_load(void)
+{
+    struct descptr d = { sizeof idt - 1, (uint64_t)idt };
+    lidt(&d);
+    load_syscall();
+}
+
+/* On the boot CPU, before the others start (they take it from trap_load).
+ * int 15 unless peelentry=syscall asks for the fast path and the vendor
+ * takes syscall from compatibility mode: with syscall enabled, a guest's
+ * own syscall reaches the host with ECX and R11 already overwritten and
+ * its CS unknown, so the #UD it gets is not quite a CPU's (docs/peel.md). */
+void trap_choose_peel_entry(enum peelentry word)
+{
+    char vendor[13];
+    cpu_vendor(vendor);
+    bool fast = cpu_vendor_syscall_compat(vendor);
+    trap_peel_syscall = word == PEELENTRY_SYSCALL && fast;
+    load_syscall();
+    kprintf("trap: peel sites enter by %s (%s; CPU vendor %s: syscall from compatibility mode %s)\n",
+            trap_peel_syscall ? "syscall" : "int 15",
+            word == PEELENTRY_SYSCALL ? (fast ? "peelentry=syscall" : "peelentry=syscall refused")
+            : word == PEELENTRY_INT ? "peelentry=int" : "the default", vendor,
+            fast ? "works" : "is #UD or not known to work");
 }
 _Static_assert(SEL_KDATA == SEL_KCODE + 8, "syscall loads SS from the selector after CS");
 
@@ -74,6 +114,31 @@ void trap_dump(const struct trapframe *tf)
         tf->rax, tf->rbx, tf->rcx, tf->rdx, tf->rsi, tf->rdi, tf->rbp, tf->rsp,
         tf->r8, tf->r9, tf->r10, tf->r11, tf->r12, tf->r13, tf->r14, tf->r15,
         tf->rip, tf->cs, tf->rflags, tf->ss);
+}
+
+/* Exception table: host instructions that may fault on a guest's behalf
+ * (loading its segment registers), each with the code that takes over
+ * when it does — Linux's fixups.  A fault anywhere else in the host is a
+ * host bug and panics. */
+struct extable_entry { uint64_t insn, fixup; };
+extern const struct extable_entry __extable_start[], __extable_end[];
+
+static bool fixup(struct trapframe *tf)
+{
+    for (const struct extable_entry *e = __extable_start; e < __extable_end; e++)
+        if (e->insn == tf->rip) {
+            tf->rip = e->fixup;
+            return true;
+        }
+    return false;
+}
+
+/* kernel/vectors.asm: an iretq to ring 1 or 3 faulted.  frame is the iret
+ * frame the CPU refused (rip, cs, rflags, rsp, ss); the code that ran
+ * there is stopped — the host is not. */
+void trap_return_failed(uint64_t vector, uint64_t error, const uint64_t *frame)
+{
+    vcpu_return_failed(vector, error, frame);
 }
 
 void trap(struct trapframe *tf)
@@ -98,13 +163,17 @@ void trap(struct trapframe *tf)
     } else if (tf->vector == VEC_SPURIOUS) {
         return;                             /* SDM: no EOI for the spurious vector */
     } else if (!from_guest) {
+        if (tf->vector < 32 && fixup(tf))
+            return;
         panic_trap(tf);
     }
     /* Preempt only code that ran with interrupts on and preemption enabled:
-     * it holds neither kind of spinlock. */
+     * it holds neither kind of spinlock.  A vCPU thread holding its guest's
+     * kernel lock — in guest code, or in a native that runs under it — is
+     * spared for a tick or two (vcpu_preemptible). */
     struct cpu *c = this_cpu();
     if (host_irq && (c->hazard & HAZARD_RESCHED) && c->preempt == 0 && (tf->rflags & FLAGS_IF) &&
-        (!from_guest || vcpu_preemptible()))
+        vcpu_preemptible())
         sched_preempt();
     if (from_guest)
         vcpu_trap(tf, host_irq);            /* emulate, then deliver virtual interrupts */

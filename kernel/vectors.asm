@@ -9,10 +9,8 @@
 ; error code where the CPU pushes none, then its vector number.
 
 %include "kernel/asm-offsets.inc"
-extern trap
+extern trap, trap_return_failed
 global vector_table, trap_return, syscall_entry
-
-%define VEC_GUEST_SYSCALL 15             ; kernel/trap.h
 
 %macro PUSH_GPRS 0
     push rax
@@ -86,24 +84,74 @@ common_entry:
     PUSH_GPRS
     ; from a less privileged ring GS still holds the guest's base
     test byte [rsp + TF_CS], 3
-    jz gs_is_ours
+    jz from_ring0
     swapgs
 gs_is_ours:
     CALL_TRAP
 
 trap_return:
     test byte [rsp + TF_CS], 3
-    jz .to_kernel
+    jz return_to_kernel
     ; the selectors the guest runs with from here on, for syscall_entry
     mov rax, [rsp + TF_CS]
     mov [gs:CPU_GUEST_CS], rax
     mov rax, [rsp + TF_SS]
     mov [gs:CPU_GUEST_SS], rax
+    mov rax, [gs:CPU_ESPFIX_TOP]
+    test rax, rax
+    jnz return_espfix
     swapgs
-.to_kernel:
+    POP_GPRS
+    add rsp, 16                          ; vector, error
+guest_iret:                              ; checked by vcpu_return_check; a fault here is fixed up
+    iretq
+return_to_kernel:
     POP_GPRS
     add rsp, 16                          ; vector, error
     iretq
+
+; A 16-bit stack segment (kernel/espfix.h): the iret frame goes to this
+; CPU's ministack, whose address carries the guest's ESP bits 16-31, and
+; the vector slot carries that address into RSP after the registers are
+; popped.
+return_espfix:
+    sub rax, 40
+%assign i 0
+%rep 5
+    mov rcx, [rsp + TF_RIP + i * 8]
+    mov [rax + i * 8], rcx
+%assign i i + 1
+%endrep
+    mov [rsp + TF_VECTOR], rax
+    swapgs
+    POP_GPRS
+    mov rsp, [rsp]
+guest_iret_espfix:
+    iretq
+
+; From ring 0.  A fault on one of the iretqs to a guest arrives here with
+; the guest's GS loaded (trap_return swapped it in): it is no host fault
+; but the guest's, which is stopped (vcpu_return_failed, with the vector,
+; error and the frame that could not be loaded), on this thread's own
+; stack.  vcpu_return_check should leave nothing for this to catch.
+from_ring0:
+    lea rax, [rel guest_iret]
+    cmp [rsp + TF_RIP], rax
+    je .return_fault
+    lea rax, [rel guest_iret_espfix]
+    cmp [rsp + TF_RIP], rax
+    jne gs_is_ours
+.return_fault:
+    swapgs
+    mov rdi, [rsp + TF_VECTOR]
+    mov rsi, [rsp + TF_ERROR]
+    mov rdx, [rsp + TF_RSP]              ; the iret frame the CPU refused
+    mov rsp, [gs:CPU_TSS_RSP0]
+    sub rsp, TF_SIZE + 64                ; below that frame: it stays readable
+    and rsp, -16
+    xor ebp, ebp
+    call trap_return_failed              ; never returns
+    ud2
 
 ; NMI (on its own stack, IST): it can arrive where GS does not match the
 ; interrupted ring — syscall_entry's first instruction, a vector stub
@@ -130,15 +178,18 @@ nmi_entry:
     add rsp, 16                          ; vector, error
     iretq
 
-; syscall from a guest in ring 1, compatibility mode: how a peeled function
-; is entered (host/peel.c writes `syscall` over its first two bytes) — a
-; helper call in TCG, where the #GP of a patched hlt unwinds the CPU loop.
-; The CPU left the return EIP in RCX and EFLAGS in R11, cleared IF, TF and DF
-; (SFMASK), loaded the kernel's CS and SS, and left RSP alone.  The frame
-; built here is the one a fault at the syscall instruction would have made,
-; under its own vector; the guest's CS and SS, which syscall does not keep,
-; are the ones trap_return last gave it on this CPU.  Until the swapgs GS is
-; the guest's: nmi_entry judges GS by its base for that.
+; syscall from a guest in ring 1, compatibility mode: the fast way into a
+; peeled function where the CPU allows it (AMD; kernel/trap.c chooses) —
+; host/peel.c writes `syscall` over its first two bytes, a helper call in
+; TCG, where the #GP of a patched hlt unwinds the CPU loop.  The CPU left the
+; return EIP in RCX and EFLAGS in R11, cleared IF, TF and DF (SFMASK), loaded
+; the kernel's CS and SS, and left RSP alone.  The frame built here is the
+; one the other entry, `int 15` through its DPL-1 gate, makes: vector
+; VEC_PEEL_ENTRY, EIP past the two bytes — but error code ERROR_BY_SYSCALL,
+; so a syscall the host did not place is told from the guest's own int 15.
+; The guest's CS and SS, which syscall does not keep, are the ones
+; trap_return last gave it on this CPU.  Until the swapgs GS is the guest's:
+; nmi_entry judges GS by its base for that.
 align 16
 syscall_entry:
     swapgs
@@ -148,10 +199,9 @@ syscall_entry:
     push qword [gs:CPU_SYSCALL_RSP]
     push r11                            ; RFLAGS
     push qword [gs:CPU_GUEST_CS]
-    sub rcx, 2                          ; the syscall instruction itself
     push rcx                            ; RIP
-    push 0                              ; error code
-    push VEC_GUEST_SYSCALL
+    push ERROR_BY_SYSCALL
+    push VEC_PEEL_ENTRY
     PUSH_GPRS
     jmp gs_is_ours
 

@@ -120,6 +120,30 @@ uint64_t vm_translate(uint64_t va)
     return pa;
 }
 
+/* 4 GiB at va (4 GiB aligned, upper half) in which every 4 KiB page is
+ * the same fresh page: one page directory whose entries all name one page
+ * table whose entries all name that page (kernel/espfix.h). */
+bool vm_alias_4g(uint64_t va)
+{
+    uint64_t *page = page_alloc(1), *pt = page_alloc(1), *pd = page_alloc(1);
+    if (!page || !pt || !pd) {
+        if (page) page_free(page, 1);
+        if (pt) page_free(pt, 1);
+        if (pd) page_free(pd, 1);
+        return false;
+    }
+    for (unsigned i = 0; i < 512; i++) {
+        pt[i] = virt_to_phys(page) | PTE_P | PTE_W | PTE_G | PTE_NX;
+        pd[i] = virt_to_phys(pt) | PTE_P | PTE_W;
+    }
+    spin_lock_irq(&vm_lock);
+    uint64_t *pdpt = walk_next(kernel_pml4, IDX(va, 3), false);      /* made at vm_init: shared */
+    for (unsigned g = 0; pdpt && g < 4; g++)
+        pdpt[IDX(va, 2) + g] = virt_to_phys(pd) | PTE_P | PTE_W;
+    spin_unlock_irq(&vm_lock);
+    return pdpt != 0;
+}
+
 /* ---- address spaces for guests -------------------------------------------- */
 
 uint64_t vm_space_create(void)

@@ -44,6 +44,7 @@ uint64_t vm_kernel_root(void);                /* physical address of the kernel 
 bool vm_map(uint64_t va, uint64_t pa, uint64_t flags);
 bool vm_unmap(uint64_t va);                   /* local invlpg only: callers shoot down */
 uint64_t vm_translate(uint64_t va);           /* physical address, or ~0 */
+bool vm_alias_4g(uint64_t va);                /* 4 GiB of one page (kernel/espfix.h) */
 
 /* Address spaces: the kernel's upper half plus a private lower half. */
 uint64_t vm_space_create(void);               /* root (physical), 0 when out of memory */

@@ -57,3 +57,4 @@ static inline void ltr(uint16_t sel) { __asm__ volatile("ltr %0" :: "r"(sel)); }
 #define MSR_GS_BASE       0xc0000101
 #define MSR_KERNEL_GS     0xc0000102
 #define MSR_APIC_BASE     0x1b
+#define MSR_SYSENTER_CS   0x174

@@ -112,6 +112,28 @@ void ipi_call(unsigned cpu, ipi_fn_t fn, void *arg)
     preempt_enable();
 }
 
+/* A ping nobody waits for: the monitor asks whether a CPU still takes
+ * interrupts (one stuck with them off never answers) without hanging on
+ * it.  One outstanding ping per CPU; a second while it is unanswered is
+ * not sent. */
+static struct call pings[MAX_CPUS];
+static void pong(void *arg) { (void)arg; }
+
+bool ipi_ping(unsigned cpu)
+{
+    struct call *req = &pings[cpu];
+    if (req->fn && !__atomic_load_n(&req->done, __ATOMIC_ACQUIRE))
+        return false;
+    *req = (struct call){ .fn = pong };
+    queue(cpu, req);
+    return true;
+}
+
+bool ipi_pong(unsigned cpu)
+{
+    return __atomic_load_n(&pings[cpu].done, __ATOMIC_ACQUIRE);
+}
+
 void ipi_call_all(ipi_fn_t fn, void *arg)
 {
     static struct call reqs[MAX_CPUS][MAX_CPUS];   /* [caller][target]: no allocation */

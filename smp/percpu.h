@@ -63,6 +63,8 @@ struct cpu {
     uint8_t *ist_stacks;            /* #DF and NMI run on their own stacks */
     uint64_t guest_cs, guest_ss;    /* what trap_return last gave a guest here (syscall_entry) */
     uint64_t syscall_rsp;           /* syscall_entry's scratch: the guest's RSP */
+    uint64_t espfix_base;           /* this CPU's 4 GiB window of one page (kernel/espfix.h) */
+    uint64_t espfix_top;            /* nonzero: trap_return leaves from this ministack */
     volatile uint64_t heartbeat;    /* bumped by the timer; watched by stress tests */
     volatile bool tick_stopped;     /* idle with nothing to time: no tick until it runs a thread */
     unsigned idle_streak;           /* ticks in a row that found it idle with nothing to do */

@@ -113,3 +113,17 @@ void preempt_enable(void)
     if (c->preempt == 0 && c->ncli == 0 && (c->hazard & HAZARD_RESCHED) && (read_flags() & FLAGS_IF))
         sched_preempt();
 }
+
+bool irq_window_open(void)
+{
+    bool open = !(read_flags() & FLAGS_IF) && this_cpu()->ncli == 0;
+    if (open)
+        sti();
+    return open;
+}
+
+void irq_window_close(bool opened)
+{
+    if (opened)
+        cli();
+}

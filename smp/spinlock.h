@@ -32,5 +32,11 @@ bool spin_held(const struct spinlock *l);   /* by this CPU */
 /* Interrupt disabling that nests (xv6 pushcli/popcli). */
 void pushcli(void);
 void popcli(void);
+/* Long work inside a trap (hashing, scanning, a native): interrupts back
+ * on for it where nothing forbids them — no spinlock held, no pushcli —
+ * so the host's timer and IPIs get in.  Returns whether it turned them on,
+ * for irq_window_close. */
+bool irq_window_open(void);
+void irq_window_close(bool opened);
 void preempt_disable(void);
 void preempt_enable(void);

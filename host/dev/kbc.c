@@ -67,11 +67,19 @@ bool kbc_a20(const struct kbc *k)
 	return (k->outport & OUT_A20) || (k->port92 & 0x02);
 }
 
+static void kbc_reset(struct kbc *k, enum kbc_reset why, uint8_t cmd)
+{
+	if (k->reset_requested)
+		return;                         /* the first request wins */
+	k->reset_requested = (uint8_t)why;
+	k->reset_command = cmd;
+}
+
 static void kbc_write_outport(struct kbc *k, uint8_t val)
 {
 	k->outport = val;
 	if (!(val & OUT_RESET))
-		k->reset_requested = true;      /* the reset line is active low */
+		kbc_reset(k, KBC_RESET_OUTPORT, 0xD1);  /* the reset line is active low */
 }
 
 /* A byte for the keyboard itself. */
@@ -139,7 +147,7 @@ static void kbc_command(struct kbc *k, uint8_t cmd)
 	if (cmd >= 0xF0) {
 		/* Pulse the output port bits that are 0 in the command: bit 0 resets. */
 		if (!(cmd & 1))
-			k->reset_requested = true;
+			kbc_reset(k, KBC_RESET_PULSE, cmd);
 		return;
 	}
 	switch (cmd) {
@@ -212,7 +220,7 @@ void kbc_out(void *kbc, uint16_t port, int size, uint32_t val, uint64_t now)
 	(void)size, (void)now;
 	if (port == 0x92) {
 		if ((val & 1) && !(k->port92 & 1))
-			k->reset_requested = true;      /* fast reset on a 0-to-1 edge */
+			kbc_reset(k, KBC_RESET_PORT92, 0);      /* fast reset on a 0-to-1 edge */
 		k->port92 = val & 0x03;
 		return;
 	}

@@ -5,8 +5,9 @@
  * The host types with kbc_push_key(): bytes exactly as the guest should
  * read them (scan code set 1 under the default translation; no translation
  * is performed).  A20 is the output port's bit 1 OR port 0x92's bit 1; a
- * reset request (command 0xFE, a pulse on output port bit 0, or port 0x92
- * bit 0) is reported in reset_requested for the host to act on.  No
+ * reset request (a pulse command such as 0xFE, output port bit 0 written
+ * low, or port 0x92 bit 0 rising) is reported in reset_requested, with what
+ * asked for it, for the host to act on; the first request wins.  No
  * auxiliary (mouse) device is attached.
  */
 #ifndef PEEL_DEV_KBC_H
@@ -19,6 +20,14 @@
 #define KBC_AUX     0x100       /* marks an out[] entry as auxiliary data */
 
 struct ports;
+
+/* What asked for a reset (0: nothing). */
+enum kbc_reset {
+	KBC_RESET_NONE,
+	KBC_RESET_PULSE,                /* controller command 0xF0-0xFE pulsing bit 0: reset_command */
+	KBC_RESET_OUTPORT,              /* command 0xD1 wrote output port bit 0 low */
+	KBC_RESET_PORT92,               /* System Control Port A bit 0, 0 to 1 */
+};
 
 struct kbc {
 	uint8_t ctr;                    /* controller command byte */
@@ -33,7 +42,8 @@ struct kbc {
 	uint8_t out_head, out_len, last_read;
 	uint8_t keys[KBC_KEYS];
 	uint8_t key_head, key_len;
-	bool reset_requested;
+	uint8_t reset_requested;        /* enum kbc_reset */
+	uint8_t reset_command;          /* for KBC_RESET_PULSE */
 	int level1, level12;
 	struct vdev_irq irq;
 	uint64_t keys_dropped;

@@ -9,6 +9,7 @@
 # each whole QEMU run (boot included) on this machine, as measured now.
 # Trap counts per request come from the host's report.
 BUILD=${BUILD:-build}
+. tests/qemu.sh
 W=${W:-8}
 R=${R:-32}
 OUT=$BUILD/bench
@@ -19,17 +20,20 @@ now_ms() { date +%s%3N; }
 ticks() { tr -d '\r' < "$1" | sed -n 's/.*requests in \([0-9]*\) ticks at 1000 Hz.*/\1/p' | tail -1; }
 digest() { tr -d '\r' < "$1" | sed -n 's/^\(\[classic\] \)\{0,1\}DIGEST //p' | tail -1; }
 
+: > "$OUT/bare.log"; : > "$OUT/hosted.log"    # nothing old to read if a run cannot start
 t0=$(now_ms)
 timeout 900 qemu-system-i386 -machine pc -accel tcg -icount shift=0 -m 128M -display none -no-reboot \
     -serial "file:$OUT/bare.log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -drive "file=$G/classic-disk.img,format=raw,if=ide,index=0,media=disk" -snapshot \
     -kernel "$G/classic.elf" -append "workers=$W requests=$R hz=1000" </dev/null >/dev/null 2>&1
+bare_status=$?
 t1=$(now_ms)
 timeout 900 "$QEMU" -machine pc -cpu max -accel tcg -icount shift=0 -smp 1 -m 512M -display none \
     -no-reboot -serial "file:$OUT/hosted.log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -cdrom "$BUILD/peel.iso" -boot d \
     -fw_cfg name=opt/peel/cmdline,string="guest=classic guestarg=workers=$W guestarg=requests=$R guestarg=hz=1000 oneshot" \
     </dev/null >/dev/null 2>&1
+hosted_status=$?
 t2=$(now_ms)
 
 bare=$(ticks "$OUT/bare.log") hosted=$(ticks "$OUT/hosted.log")
@@ -60,7 +64,18 @@ irqs=$(echo "$report" | sed -n 's/.* \([0-9]*\) interrupts delivered.*/\1/p')
 
 # What to peel next: the hosted guest's profile (guest time = the GKL held,
 # and traps), ranked, from a separate run at full speed.
-. tests/qemu.sh
-qemu_boot "$OUT/prof.log" 2 900 "guest=classic guestarg=workers=$W guestarg=requests=$R monitor=wait,900;peels;prof,12;poweroff" >/dev/null
+prof_status=$(qemu_boot "$OUT/prof.log" 2 900 "guest=classic guestarg=workers=$W guestarg=requests=$R monitor=wait,900;peels;prof,12;poweroff")
 echo "what to peel next (classic W=$W R=$R, -smp 2):" | tee "$OUT/next-peel.txt"
 tr -d '\r' < "$OUT/prof.log" | sed -n '/^peel> peels/,/^peel> poweroff/p' | grep -v '^peel>' | tee -a "$OUT/next-peel.txt"
+
+# Every run must have ended as asked: the guest's exit code 0 (QEMU status
+# 1) bare and oneshot, a poweroff (0) for the profile; a hang is a failure.
+bad=0
+for r in "bare $bare_status 1 bare.log" "hosted $hosted_status 1 hosted.log" "profile $prof_status 0 prof.log"; do
+    set -- $r
+    if [ "$2" != "$3" ]; then
+        echo "bench: FAIL: the $1 run: $(describe_status "$2"), expected $(describe_status "$3") (log: $OUT/$4)"
+        bad=1
+    fi
+done
+exit $bad

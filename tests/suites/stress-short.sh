@@ -9,8 +9,12 @@
 LOGS=$BUILD/test-logs/stress-short
 mkdir -p "$LOGS"
 SECS=${STRESS_SHORT_SECS:-2}
+SMPS=${STRESS_SHORT_SMP:-2 4}
+# the plan: every case and the run at each CPU count, the hang control, the
+# three fault-injection cases, their run and the injection itself
+plan $(( $(echo $SMPS | wc -w) * (STRESS_ALL + 1) + 1 + 3 + 1 + 1 ))
 
-for smp in ${STRESS_SHORT_SMP:-2 4}; do
+for smp in $SMPS; do
     log=$LOGS/smp$smp.log
     status=$(stress_boot "$log" "$smp" "$(stress_limit $STRESS_ALL "$SECS")" "stress=all duration=$SECS")
     stress_tap "$log" "smp$smp"

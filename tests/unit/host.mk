@@ -8,3 +8,7 @@ acpi_SRCS       := tests/unit/test_acpi.c smp/acpi.c
 cmdline_SRCS    := tests/unit/test_cmdline.c kernel/cmdline.c
 multiboot2_SRCS := tests/unit/test_multiboot2.c boot/multiboot2.c
 manifest_SRCS   := tests/unit/test_manifest.c host/manifest.c host/linemsg.c
+
+# The containment rule for guest segments.
+UNIT_TESTS += segment
+segment_SRCS    := tests/unit/test_segment.c host/segment.c

@@ -66,6 +66,18 @@ static void bad_values(void **s)
     assert_int_equal(c.failalloc_rate, 0);
 }
 
+static void peel_entry_words(void **s)
+{
+    (void)s;
+    assert_int_equal(parse("", 0).peel_entry, PEELENTRY_BY_CPU);
+    assert_int_equal(parse("peelentry=int", 0).peel_entry, PEELENTRY_INT);
+    assert_int_equal(parse("peelentry=syscall", 0).peel_entry, PEELENTRY_SYSCALL);
+    assert_int_equal(parse("peelentry=int peelentry=syscall", 0).peel_entry, PEELENTRY_SYSCALL);
+    struct cmdline c = parse("peelentry=sysenter peelentry", 2);
+    assert_int_equal(c.peel_entry, PEELENTRY_BY_CPU);
+    assert_non_null(strstr(warned, "peelentry=sysenter:wants int or syscall"));
+}
+
 static void overlong_value_refused(void **s)
 {
     (void)s;
@@ -91,6 +103,7 @@ int main(void)
         cmocka_unit_test(known_options),
         cmocka_unit_test(unknown_reported_not_fatal),
         cmocka_unit_test(bad_values),
+        cmocka_unit_test(peel_entry_words),
         cmocka_unit_test(overlong_value_refused),
         cmocka_unit_test(later_word_wins),
     };

@@ -79,16 +79,37 @@ static void test_reset_requests(void **state)
 {
 	(void)state;
 	outb(0x64, 0xFF);                       /* pulse nothing */
-	assert_false(kbc.reset_requested);
+	assert_int_equal(kbc.reset_requested, KBC_RESET_NONE);
 	outb(0x64, 0xFE);
-	assert_true(kbc.reset_requested);
-	kbc.reset_requested = false;
+	assert_int_equal(kbc.reset_requested, KBC_RESET_PULSE);
+	assert_int_equal(kbc.reset_command, 0xFE);
+	kbc.reset_requested = KBC_RESET_NONE;
+	outb(0x64, 0xF0);                       /* pulses bits 0-3: bit 0 among them */
+	assert_int_equal(kbc.reset_requested, KBC_RESET_PULSE);
+	assert_int_equal(kbc.reset_command, 0xF0);
+	kbc.reset_requested = KBC_RESET_NONE;
 	outb(0x64, 0xD1);
 	outb(0x60, 0xDE);                       /* output port bit 0 low */
-	assert_true(kbc.reset_requested);
-	kbc.reset_requested = false;
+	assert_int_equal(kbc.reset_requested, KBC_RESET_OUTPORT);
+	kbc.reset_requested = KBC_RESET_NONE;
 	outb(0x92, 0x01);
-	assert_true(kbc.reset_requested);
+	assert_int_equal(kbc.reset_requested, KBC_RESET_PORT92);
+}
+
+/* The first request is the one reported; port 0x92 resets on an edge only. */
+static void test_reset_first_wins(void **state)
+{
+	(void)state;
+	outb(0x92, 0x01);
+	outb(0x64, 0xFE);
+	assert_int_equal(kbc.reset_requested, KBC_RESET_PORT92);
+	kbc.reset_requested = KBC_RESET_NONE;
+	outb(0x92, 0x03);                       /* bit 0 stays 1: no new edge */
+	assert_int_equal(kbc.reset_requested, KBC_RESET_NONE);
+	assert_true(kbc_a20(&kbc));
+	outb(0x92, 0x02);
+	outb(0x92, 0x03);                       /* 0 then 1 again */
+	assert_int_equal(kbc.reset_requested, KBC_RESET_PORT92);
 }
 
 static void test_typed_keys_raise_irq1(void **state)
@@ -211,6 +232,7 @@ int main(void)
 		cmocka_unit_test_setup(test_linux_i8042_init, setup),
 		cmocka_unit_test_setup(test_a20, setup),
 		cmocka_unit_test_setup(test_reset_requests, setup),
+		cmocka_unit_test_setup(test_reset_first_wins, setup),
 		cmocka_unit_test_setup(test_typed_keys_raise_irq1, setup),
 		cmocka_unit_test_setup(test_keyboard_commands, setup),
 		cmocka_unit_test_setup(test_disabled_keyboard_holds_keys, setup),
@@ -219,5 +241,5 @@ int main(void)
 		cmocka_unit_test_setup(test_bounded_queues, setup),
 		cmocka_unit_test_setup(test_hostile_writes, setup),
 	};
-	DEV_RUN_TESTS(tests, 10);
+	DEV_RUN_TESTS(tests, 11);
 }

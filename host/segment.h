@@ -1,0 +1,77 @@
+/*
+ * Guest segments: the one place where a descriptor or selector that came
+ * from a guest is judged before the host places it in a real descriptor
+ * table or loads it on the guest's behalf (docs/hosting.md, "The
+ * containment rule").  Pure: unit-tested in tests/unit/test_segment.c.
+ *
+ * Privilege here is the real one: the guest kernel runs in ring 1, its
+ * user code in ring 3.  A guest selector's RPL 0-2 becomes 1 before it is
+ * checked (seg_compress).
+ */
+#pragma once
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Descriptor bits (SDM Vol. 3A, 3.4.5) */
+#define DESC_ACCESSED  (1ull << 40)
+#define DESC_WRITABLE  (1ull << 41)       /* data: writable; code: readable */
+#define DESC_CONFORM   (1ull << 42)       /* code: conforming; data: expand-down */
+#define DESC_CODE      (1ull << 43)
+#define DESC_S         (1ull << 44)       /* code or data, not system */
+#define DESC_DPL_SHIFT 45
+#define DESC_PRESENT   (1ull << 47)
+#define DESC_L         (1ull << 53)       /* 64-bit code: reserved on a 32-bit CPU */
+#define DESC_DB        (1ull << 54)       /* 32-bit code / big stack */
+#define DESC_G         (1ull << 55)
+
+static inline unsigned desc_dpl(uint64_t d) { return d >> DESC_DPL_SHIFT & 3; }
+static inline bool desc_is_code(uint64_t d) { return (d & (DESC_S | DESC_CODE)) == (DESC_S | DESC_CODE); }
+static inline bool desc_is_data(uint64_t d) { return (d & (DESC_S | DESC_CODE)) == DESC_S; }
+
+static inline uint32_t desc_base(uint64_t d)
+{
+    return (uint32_t)((d >> 16 & 0xffffff) | (d >> 56 & 0xff) << 24);
+}
+
+/* The last valid offset (for an expand-up segment). */
+static inline uint32_t desc_limit(uint64_t d)
+{
+    uint32_t raw = (uint32_t)((d & 0xffff) | (d >> 32 & 0xf0000));
+    return d & DESC_G ? raw << 12 | 0xfff : raw;
+}
+
+/* Selectors */
+static inline unsigned sel_index(uint16_t sel) { return sel >> 3; }
+static inline bool sel_null(uint16_t sel) { return (sel & ~3u) == 0; }
+static inline bool sel_ldt(uint16_t sel) { return sel & 4; }
+
+/* Guest RPL 0-2 is real RPL 1; 3 stays 3 (ring compression). */
+static inline uint16_t seg_compress(uint16_t sel)
+{
+    return (sel & 3) == 3 ? sel : (uint16_t)((sel & ~3u) | 1);
+}
+
+/* A guest GDT entry as it may stand in the real GDT, or 0 for "not
+ * mirrored" (a load through it faults as a system descriptor's would):
+ * code and data only, DPL 0-2 made 1, L cleared (a 32-bit CPU ignores it;
+ * a 64-bit one would run the guest in 64-bit mode), accessed set so the
+ * CPU never writes the real table. */
+uint64_t seg_mirror(uint64_t guest);
+
+/* What a selector is being loaded as. */
+enum seg_use {
+    SEG_USE_DATA,      /* DS ES FS GS: null allowed */
+    SEG_USE_SS,        /* stack: writable data, DPL = RPL = CPL */
+    SEG_USE_CS_RET,    /* iret / retf / the host's return: CPL becomes RPL */
+    SEG_USE_CS_GATE,   /* the code segment of an interrupt gate, reached from CPL */
+};
+
+/* The fault a CPU raises loading sel (descriptor d, 0 if none) for `use`
+ * at real privilege cpl: 0 if none, else SEG_FAULT(vector, error). */
+#define SEG_FAULT(vec, err) ((uint32_t)(vec) << 16 | (uint16_t)(err))
+static inline unsigned seg_fault_vector(uint32_t f) { return f >> 16; }
+static inline uint16_t seg_fault_error(uint32_t f) { return (uint16_t)f; }
+uint32_t seg_check(uint16_t sel, uint64_t d, enum seg_use use, unsigned cpl);
+
+/* Why seg_check refused, in words, for the sentence that stops a guest. */
+const char *seg_why(uint16_t sel, uint64_t d, enum seg_use use, unsigned cpl);
