@@ -678,6 +678,23 @@ op_int:
     rnd 8
     mov [rec_sub], eax
     mov ecx, eax                       ; not aimed past the target's limit
+    cmp dword [trace], 2
+    jb .traced
+    put "fz> int gate "
+    hex dword [idt + FZ_VEC * 8 + ecx * 8 + 4]
+    put " "
+    hex dword [idt + FZ_VEC * 8 + ecx * 8]
+    put " its CS desc "
+    movzx eax, word [idt + FZ_VEC * 8 + ecx * 8 + 2]
+    and eax, 0xfff8
+    cmp eax, GDT_SLOTS * 8
+    jae .far
+    hex dword [gdt + eax + 4]
+    put " "
+    hex dword [gdt + eax]
+.far:
+    put 10
+.traced:
     mov dx, [idt + FZ_VEC * 8 + ecx * 8 + 6]
     shl edx, 16
     mov dx, [idt + FZ_VEC * 8 + ecx * 8]

@@ -330,6 +330,14 @@ stale:
     or ebx, 8
 .n4:
     mov ax, ds                         ; and the selectors are what was loaded
+    mov [ss:seen_sels], ax
+    mov ax, es
+    mov [ss:seen_sels + 2], ax
+    mov ax, gs
+    mov [ss:seen_sels + 4], ax
+    mov ax, fs
+    mov [ss:seen_sels + 6], ax
+    mov ax, ds
     cmp ax, S_DS
     jne .n5
     mov ax, es
@@ -366,6 +374,19 @@ stale:
     put "WRONG: usable (bits DS ES GS FS selectors) "
     hex ebx
     put 10
+    put "badsel stale: DS ES GS FS read "
+    movzx eax, word [seen_sels]
+    hex eax
+    put " "
+    movzx eax, word [seen_sels + 2]
+    hex eax
+    put " "
+    movzx eax, word [seen_sels + 4]
+    hex eax
+    put " "
+    movzx eax, word [seen_sels + 6]
+    hex eax
+    say " (loaded: 0x60 0x68 0x70 0x78)"
     ret
 .fault:
     inc dword [failures]
@@ -384,6 +405,7 @@ failures: dd 0
 ring_cs:  dd 0
 ring_esp: dd 0
 marker:   dd 0
+seen_sels: times 4 dw 0
 lss_ptr:  dd 0
           dw DATA_SEL
 section .bss
