@@ -492,6 +492,14 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
             return;
         }
     }
+    if (vec == 13 && (tf->error & 0xfffc) && !(tf->error & 6) && (tf->error >> 3) >= VCPU_SHADOW_IDX &&
+        (tf->error | 7) <= v->gdt_limit) {
+        char why[112];
+        snprintf(why, sizeof why, "selector 0x%lx names a GDT entry the host keeps for itself (%u and up): not supported",
+                 tf->error & 0xfffc, VCPU_SHADOW_IDX);
+        fail(v, tf, why);
+        return;
+    }
     if (vec == 14) {
         char why[96];
         snprintf(why, sizeof why, "access to 0x%lx outside its %lu MiB of memory",

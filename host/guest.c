@@ -277,8 +277,8 @@ struct guest *guest_start(const char *name, const char *guest_cmdline, const cha
 
 void guest_end(struct guest *g, enum guest_state how, int status, const char *why)
 {
-    if (g->state != GUEST_RUNNING)
-        return;
+    if (g->state != GUEST_RUNNING || __atomic_exchange_n(&g->ending, true, __ATOMIC_ACQ_REL))
+        return;                                      /* one end only, though vCPUs race to it */
     g->exit_status = status;
     strncpy_safe(g->why, why, sizeof g->why);
     g->end_ns = time_ns();

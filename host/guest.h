@@ -44,6 +44,7 @@ struct guest {
     unsigned id;
     char name[GUEST_NAME];
     volatile enum guest_state state;
+    bool ending;                     /* guest_end has begun: the first caller ends it */
     char sha256[65];                 /* of the image module, as GRUB loaded it */
     const uint8_t *image;            /* the module: read-only, never modified */
     size_t image_size;

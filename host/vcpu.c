@@ -462,7 +462,7 @@ static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, b
         return SEG_FAULT(11, idt_error);
     if (user)
         return DELIVER_USER;
-    uint16_t sel = seg_compress((uint16_t)(lo >> 16));
+    uint16_t sel = (uint16_t)((lo >> 16 & ~3u) | 1);  /* a gate's RPL is ignored: CS gets the new CPL */
     uint64_t d = vcpu_descriptor(v, sel);
     uint32_t f = seg_check(sel, d, SEG_USE_CS_GATE, 1);
     if (f)

@@ -366,7 +366,27 @@ stale:
     hex dword [ticks_seen]
     put " timer interrupts: "
     cmp ebx, 31
+    je .right
+    ; A known difference, not an escape (docs/hosting.md, "Cached
+    ; descriptors"): hosted, a register whose descriptor lgdt changed is
+    ; re-pointed at a host shadow slot (index 8176-8181) until the guest
+    ; reloads it, and `mov r, sreg` reads that selector.  The descriptors
+    ; must still be the cached ones (bits 0-3).
+    cmp ebx, 15
     jne .wrong
+    mov ecx, 4
+    mov esi, seen_sels
+.shadow:
+    movzx eax, word [ss:esi]
+    shr eax, 3
+    sub eax, 8176
+    cmp eax, 6
+    jae .wrong
+    add esi, 2
+    loop .shadow
+    say "DS ES GS FS still usable with their cached descriptors; their selectors read the host's shadow slots (a known difference)"
+    ret
+.right:
     say "DS ES GS FS still usable with their cached descriptors, as on a CPU"
     ret
 .wrong:

@@ -71,20 +71,25 @@ lar-probe%hostile-lar%guestarg=case=probe%QUICK%120%lar: PASS;guest hostile-lar:
 lar-load%hostile-lar%guestarg=case=load%QUICK%120%lar: PASS;guest hostile-lar: exited (wrote 0 %lar: FAIL
 lar-top%hostile-lar%guestarg=case=top%QUICK%120%guest hostile-lar: \(exited (wrote 0 \|stopped (\)%lar: FAIL
 csbase%hostile-csbase%%QUICK%120%csbase: PASS;guest hostile-csbase: exited (wrote 0 %csbase: FAIL
-fuzz%fuzz-desc%guestarg=seed=1%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
+fuzz%fuzz-desc%guestarg=seed=1 guestarg=ops=0x1ff%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
 fuzz-loads-transfers%fuzz-desc%guestarg=seed=2 guestarg=ops=0xff%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
+fuzz-sleep%fuzz-desc%guestarg=seed=3 guestarg=ops=0x200 guestarg=rounds=500%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
 EOF
 )
 # HOSTILE_RUNS=REGEX runs only the boots whose names match (the plan says
-# how many); each fuzzer boot brings its comparison with the oracle.  The
-# fuzzer runs twice: every kind of operation (seed 1), and with another
-# seed the loads and far transfers alone (ops=0xff: no int n, no sleep
-# across an lgdt), so a regression there shows apart from the rest
+# how many); each fuzzer boot but fuzz-sleep brings its comparison with the
+# oracle.  The fuzzer runs three times: every kind of operation but the
+# sleep across an lgdt (seed 1, ops=0x1ff), the loads and far transfers
+# alone with another seed (ops=0xff), so a regression there shows apart
+# from the rest, and the sleep across an lgdt alone (ops=0x200), checked
+# for the host only: a register whose descriptor lgdt changed reads a host
+# shadow selector there until reloaded (docs/hosting.md), which a bare PC
+# does not show
 if [ -n "$HOSTILE_RUNS" ]; then
     RUNS=$(printf '%s\n' "$RUNS" | grep -E "^($HOSTILE_RUNS)%")
 fi
 nruns=$(printf '%s\n' "$RUNS" | grep -c .)
-with_fuzz=$(printf '%s\n' "$RUNS" | grep -c '^[^%]*%fuzz-desc%')
+with_fuzz=$(printf '%s\n' "$RUNS" | grep '^[^%]*%fuzz-desc%' | grep -vc '^fuzz-sleep%')
 plan $((nruns * 5 + with_fuzz))
 
 # cpus_ok: the last two `cpus` tables in $log (with the `uptime` before
@@ -179,6 +184,6 @@ fuzz_vs_bare() {   # run words
     check "$run/digest-equals-bare" test -n "$want" -a "$got" = "$want"
 }
 printf '%s\n' "$RUNS" | while IFS='%' read -r run guest words rest; do
-    [ "$guest" = fuzz-desc ] && fuzz_vs_bare "$run" "$words"
+    [ "$guest" = fuzz-desc ] && [ "$run" != fuzz-sleep ] && fuzz_vs_bare "$run" "$words"
 done
 exit 0
