@@ -40,7 +40,7 @@ UCFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -DUNIT_TEST -fsanitize=address,undefine
            -fno-sanitize-recover=all -fno-omit-frame-pointer
 ULIBS   := -lcmocka
 
-KDIRS   := boot kernel smp sched loader host host/dev tests/ktest tests/stress
+KDIRS   := boot kernel smp sched loader host/vmm host/decode host/dev host/peel $(wildcard host/natives/*) tests/ktest tests/stress
 KCSRCS  := $(filter-out kernel/asm-offsets.c,$(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.c))))
 KASRCS  := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.asm)))
 KOBJS   := $(patsubst %.c,$(BUILD)/%.o,$(KCSRCS)) $(patsubst %.asm,$(BUILD)/%.o,$(KASRCS))

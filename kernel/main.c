@@ -23,7 +23,7 @@
 #include "smp/smp.h"
 #include "smp/topology.h"
 #include "sched/sched.h"
-#include "host/guest.h"
+#include "host/vmm/guest.h"
 #include "kernel/power.h"
 #include "tests/ktest/ktest.h"
 #include "tests/stress/stress.h"

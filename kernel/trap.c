@@ -14,7 +14,7 @@
 #include "smp/percpu.h"
 #include "smp/lapic.h"
 #include "sched/sched.h"
-#include "host/vcpu.h"
+#include "host/vmm/vcpu.h"
 
 struct gate {
     uint16_t off_lo, sel;
@@ -36,7 +36,7 @@ static void set_gate(unsigned v, unsigned ist, unsigned dpl)
 }
 
 /* Every gate is DPL 0, so a guest's `int n` from ring 1 faults with
- * #GP(IDT) and is reflected (host/emulate.c) — but VEC_PEEL_ENTRY's: a
+ * #GP(IDT) and is reflected (host/vmm/emulate.c) — but VEC_PEEL_ENTRY's: a
  * peel site's `int 15` reaches the host directly, the portable entry.  15
  * because no CPU raises it (a reserved exception), no local APIC can
  * send it (vectors 0-15 are illegal there) and no host device uses it, so
@@ -53,7 +53,7 @@ void trap_init(void)
 
 bool trap_peel_syscall;
 
-/* syscall is the fast way into a peeled function where it works (host/peel.c
+/* syscall is the fast way into a peeled function where it works (host/peel/peel.c
  * chooses between it and int VEC_PEEL_ENTRY by trap_peel_syscall): it comes
  * to syscall_entry from compatibility mode (CSTAR), and from 64-bit code too
  * (LSTAR), where no guest runs, so that one is refused the same way.  SFMASK

@@ -18,7 +18,7 @@
 #include "kernel/vm.h"
 #include "kernel/heap.h"
 #include "kernel/printf.h"
-#include "host/vcpu.h"
+#include "host/vmm/vcpu.h"
 
 #define STACK_CANARY 0x5ca1ab1e0ddba11ull
 

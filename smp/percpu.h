@@ -56,7 +56,7 @@ struct cpu {
     struct list calls;
 
     uint64_t *gdt;
-    const void *gdt_mirror_of;      /* the guest whose descriptors the low GDT holds (host/vcpu.c) */
+    const void *gdt_mirror_of;      /* the guest whose descriptors the low GDT holds (host/vmm/vcpu.c) */
     uint64_t gdt_mirror_gen;
     unsigned gdt_mirror_n;          /* entries written */
     struct tss tss;

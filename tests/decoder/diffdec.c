@@ -1,5 +1,5 @@
 /*
- * diffdec: compare host/decode.c with Zydis, instruction by instruction.
+ * diffdec: compare host/decode/decode.c with Zydis, instruction by instruction.
  *
  *   diffdec [-a allowlist] [-r count] [-s seed] [-v] [[16:]file.elf ...]
  *   diffdec -p 16|32 hex bytes...        show what both decoders say
@@ -27,7 +27,7 @@
 
 #include <Zydis/Zydis.h>
 
-#include "host/decode.h"
+#include "host/decode/decode.h"
 
 /* ---- both decoders' view of one instruction ---------------------------- */
 

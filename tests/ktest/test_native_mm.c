@@ -1,5 +1,5 @@
 /*
- * The mm peel's natives (host/native_mm.c) as vCPUs outside the guest
+ * The mm peel's natives (host/natives/classic/mm.c) as vCPUs outside the guest
  * kernel lock call them: two threads per CPU, free to migrate and preempted
  * by each other, all making their first call at once (the state is made by
  * one of them), then allocating and freeing.  No object may be handed out
@@ -10,8 +10,8 @@
  */
 #include "tests/ktest/ktest.h"
 #include "tests/ktest/util.h"
-#include "host/guest.h"
-#include "host/native_mm.h"
+#include "host/vmm/guest.h"
+#include "host/natives/classic/mm.h"
 #include "kernel/heap.h"
 #include "kernel/string.h"
 

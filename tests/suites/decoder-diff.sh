@@ -1,5 +1,5 @@
 #!/bin/sh
-# Differential test of the decoder (host/decode*.c) against Zydis (docs/decoder.md).
+# Differential test of the decoder (host/decode/*.c) against Zydis (docs/decoder.md).
 #
 # Corpora: the guest images in $BUILD/guest/*.elf, a C/asm corpus compiled
 # here with gcc -m32 at several -march levels, the i386 libraries that
@@ -28,10 +28,10 @@ elf32_i386() {
 		od -An -tx1 -N20 "$1" | tr -d ' \n' | grep -q '^7f454c4601.\{26\}0300$'
 }
 
-# The decoder is every host/decode*.c, sharing host/decode_priv.h.
-if newer "$tool" tests/decoder/diffdec.c host/decode*.c host/decode*.h; then
+# The decoder is every host/decode/*.c, sharing host/decode/priv.h.
+if newer "$tool" tests/decoder/diffdec.c host/decode/*.c host/decode/*.h; then
 	if ! gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -o "$tool" \
-		tests/decoder/diffdec.c host/decode*.c -lZydis -lZycore; then
+		tests/decoder/diffdec.c host/decode/*.c -lZydis -lZycore; then
 		echo "not ok - build diffdec"
 		exit 1
 	fi

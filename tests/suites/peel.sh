@@ -119,7 +119,7 @@ check mm-late/fell-through has "guest 0 mm         peeled   outside the GKL, 2 f
 check mm-late/no-blocks-leaked has "\[classic\] classic: cache .* 0 kmalloc blocks live"
 check mm-late/fsck has "\[classic\] fsck: clean"
 # mm outside the GKL with the sched peel: several vCPUs allocate and free at
-# once (per-CPU caches, host/mm_pool.c), and an unpeel mid-run drains
+# once (per-CPU caches, host/natives/classic/mm_pool.c), and an unpeel mid-run drains
 log=$LOGS/peel-mm-sched.log
 st=$(qemu_boot "$log" 4 600 "guest=classic guestarg=workers=4 guestarg=requests=12 peel=sched,mm monitor=sleep,500;unpeel,mm;wait;peels;poweroff")
 check_exit mm-sched/host-survives "$st" 0
@@ -132,7 +132,7 @@ check mm-sched/fsck has "\[classic\] fsck: clean"
 # that always falls through to the guest's code (single steps over the
 # displaced bytes), and two subsystems that claim the same function; each
 # for a function entered by int 15 (double_it) and one entered by hlt
-# (double_again, whose first instruction is one byte: host/peel.c)
+# (double_again, whose first instruction is one byte: host/peel/peel.c)
 for p in native,again decline,again_decline; do
     log=$LOGS/peel-calls-$p.log
     st=$(qemu_boot "$log" 2 120 "guest=calls peel=$p monitor=wait,60;peels;poweroff")
@@ -210,8 +210,8 @@ check unknown-subsystem/refused has "peel nosuch: no such subsystem in the manif
 check_exit unknown-subsystem/host-survives "$st" 0
 
 # ---- cache and fs: classic's buffer cache, disk driver and file system served
-# natively outside the GKL (host/native_cache.c, host/native_fs.c over
-# host/cfs.c; tests/unit/test_cfs.c checks the core against classic's own fs
+# natively outside the GKL (host/natives/classic/cache.c, host/natives/classic/fs.c over
+# host/natives/classic/cfs.c; tests/unit/test_cfs.c checks the core against classic's own fs
 # code).  Each set peeled at boot, at -smp 2 and 4: the digest equals the
 # reference model's, classic's own fsck (which reads what the natives wrote,
 # through classic's own cache) is clean, and the natives served every call.

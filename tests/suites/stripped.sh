@@ -1,6 +1,6 @@
 #!/bin/sh
 # A stripped image with its symbols in a map beside it (NAME.map, the output
-# of nm -S --defined-only: host/symmap.c): the host scans and peels it as
+# of nm -S --defined-only: loader/symmap.c): the host scans and peels it as
 # if it had kept its symbol table, and the digest equals the reference
 # model's.  A map with a garbage line is refused with the line number: the
 # guest then has no symbols, so no peel can be applied.

@@ -1,5 +1,5 @@
 /* classic's own fs code as the tests' reference (classic_fs_ref.c); this
- * header includes nothing of classic's, so a test can include host/cfs.h
+ * header includes nothing of classic's, so a test can include host/natives/classic/cfs.h
  * beside it. */
 #pragma once
 #include <stdint.h>

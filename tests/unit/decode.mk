@@ -1,2 +1,2 @@
 UNIT_TESTS += decode
-decode_SRCS := tests/unit/test_decode.c $(sort $(wildcard host/decode*.c))
+decode_SRCS := tests/unit/test_decode.c $(sort $(wildcard host/decode/*.c))

@@ -1,5 +1,5 @@
 /*
- * host/cfs.c against classic's own file system code (classic_fs_ref.c):
+ * host/natives/classic/cfs.c against classic's own file system code (classic_fs_ref.c):
  * every call gives the same result, and single-threaded runs leave the two
  * disks byte for byte equal; classic's own fsck checks what cfs wrote.
  * Threaded cases run cfs from several threads with real locks and check
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "host/cfs.h"
+#include "host/natives/classic/cfs.h"
 #include "tests/unit/classic_fs_ref.h"
 
 #ifndef CLASSIC_MKFS

@@ -1,5 +1,5 @@
 /*
- * Unit tests for host/decode.c: a table of named, hand-verified encodings
+ * Unit tests for host/decode/decode.c: a table of named, hand-verified encodings
  * (SDM Vol. 2 opcode tables), each a cmocka test of its own, plus control
  * flow cases.  Run one case:  build/unit/decode <name>
  */
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "host/decode.h"
+#include "host/decode/decode.h"
 
 enum check {
 	CK_MEM = 1 << 0,	/* seg, base, index, scale, disp */

@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <string.h>
-#include "host/manifest.h"
+#include "host/peel/manifest.h"
 
 static struct manifest m;
 static char err[96];

@@ -1,5 +1,5 @@
 /*
- * The mm peel's allocator (host/mm_pool.c) on the build machine: sizes and
+ * The mm peel's allocator (host/natives/classic/mm_pool.c) on the build machine: sizes and
  * classes, refusals (double free, foreign pointers), the owned count, the
  * per-CPU magazines, exhaustion, and threads hammering it as vCPUs would —
  * each thread a "CPU", or threads hopping between CPUs at every call.  A
@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
-#include "host/mm_pool.h"
+#include "host/natives/classic/mm_pool.h"
 
 #define PAGES 256
 #define CPUS 4

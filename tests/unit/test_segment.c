@@ -1,4 +1,4 @@
-/* Unit tests for the containment rule (host/segment.c): what a guest
+/* Unit tests for the containment rule (host/vmm/segment.c): what a guest
  * descriptor becomes in the real GDT, and the fault each kind of load of a
  * guest selector raises, as the SDM gives them. */
 #include <stdarg.h>
@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include "host/segment.h"
+#include "host/vmm/segment.h"
 
 /* flat 4 GiB descriptors as a guest writes them (GDT entries of GNU Mach, Linux) */
 #define CODE32(dpl) (0x00cf9a000000ffffull | (uint64_t)(dpl) << DESC_DPL_SHIFT)

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "host/symmap.h"
+#include "loader/symmap.h"
 
 static struct symmap m;
 static void *space;

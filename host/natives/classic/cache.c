@@ -1,0 +1,464 @@
+/*
+ * A native buffer cache for a hosted classic.  Buffers are guest-visible
+ * (cache_read returns a `struct buf *` that guest code reads: blockno @0,
+ * valid @4, busy @8, prev @12, next @16, data @20), carved from the guest
+ * region [GUEST_POOL_CACHE_BASE, +GUEST_POOL_CACHE_SIZE) that the guest's
+ * memory map marks reserved; everything else — the hash, the LRU, who is
+ * busy, who waits — lives on the host side, so a wild guest write can
+ * spoil a buffer's data and nothing more.  Writes go straight to the disk
+ * (g->disk, which the ATA model also reads): the disk is always current.
+ *
+ * Locking: a hash bucket's lock (its wait queue's) guards the blockno,
+ * valid and busy of the buffers hashed there; the LRU lock guards the list
+ * of idle buffers.  Order: bucket, then LRU; never two buckets.  A thread
+ * wanting a busy buffer sleeps on its bucket's queue; one wanting a buffer
+ * while none is idle sleeps on `starved`.  No critical section does more
+ * than walk one hash chain.  A buffer is busy only while a native copies
+ * it, so a thread wanting one spins first while its holder runs.
+ *
+ * Coherence with classic's own cache (cache_bufs, used by the guest's fs
+ * code when only `fs` is peeled, and by its fsck): every native write
+ * marks the guest's idle copy of that block invalid, and a peel or unpeel
+ * of `cache` or `fs` forgets the idle copies on both sides.
+ */
+#include "host/natives/classic/cache.h"
+#include "host/peel/peel.h"
+#include "host/vmm/guest.h"
+#include "kernel/heap.h"
+#include "kernel/list.h"
+#include "kernel/printf.h"
+#include "kernel/string.h"
+#include "sched/thread.h"
+#include "smp/percpu.h"
+#include "sched/waitq.h"
+#include "smp/spinlock.h"
+
+#define SECTOR     512u
+#define GBUF_SIZE  532u                      /* classic's struct buf */
+#define GBUF_DATA  20u
+#define SLOT       544u                      /* a buffer's room in the pool */
+#define NBUF       (GUEST_POOL_CACHE_SIZE / SLOT)
+#define HASH_BITS  9
+#define NONE       0xffffffffu               /* a buffer holding no block */
+
+struct ncbuf {
+    uint32_t blockno;                        /* these three: the bucket's lock */
+    bool valid, busy;
+    struct thread *holder;                   /* while busy: whom a waiter spins for */
+    struct ncbuf *hnext;
+    struct list lru;                         /* on ncache.lru while idle */
+    uint32_t gpa;                            /* its struct buf in guest memory */
+};
+
+struct bucket {
+    struct waitq wq;                         /* its lock is the bucket's */
+    struct ncbuf *chain;
+};
+
+struct ncache {
+    struct guest *g;
+    struct bucket bucket[1u << HASH_BITS];
+    struct spinlock lru_lock;
+    struct list lru;                         /* idle buffers, most recent first */
+    struct waitq starved;                    /* for an idle buffer */
+    uint64_t guest_held;                     /* handed out by cache_read, not released */
+    uint32_t gbufs, ngbufs;                  /* classic's cache_bufs */
+    struct ncbuf buf[NBUF];
+};
+
+static struct ncache *caches[GUEST_MAX];
+
+static unsigned hash(uint32_t blockno) { return (blockno * 2654435761u) >> (32 - HASH_BITS); }
+
+static void bump(struct guest *g, const char *counter, uint32_t n)
+{
+    uint32_t at = peel_kept(g, counter);
+    uint32_t *v = at ? guest_ptr(g, at, 4) : 0;
+    if (v)
+        __atomic_add_fetch(v, n, __ATOMIC_RELAXED);
+}
+
+static struct ncache *make(struct guest *g)
+{
+    struct ncache *c = kzalloc(sizeof *c);
+    if (!c)
+        return 0;
+    c->g = g;
+    for (unsigned i = 0; i < 1u << HASH_BITS; i++)
+        waitq_init(&c->bucket[i].wq, "ncache bucket");
+    spin_init(&c->lru_lock, "ncache lru");
+    list_init(&c->lru);
+    waitq_init(&c->starved, "ncache starved");
+    for (unsigned i = 0; i < NBUF; i++) {
+        struct ncbuf *b = &c->buf[i];
+        b->blockno = NONE;                   /* holding no block: in no hash chain */
+        b->gpa = GUEST_POOL_CACHE_BASE + i * SLOT;
+        list_push_back(&c->lru, &b->lru);
+    }
+    return c;
+}
+
+/* This guest's cache, made on first use (two CPUs may race to make it). */
+static struct ncache *state(struct guest *g)
+{
+    if (g->id >= GUEST_MAX || !g->disk)
+        return 0;
+    struct ncache *c = __atomic_load_n(&caches[g->id], __ATOMIC_ACQUIRE);
+    if (c && c->g == g)
+        return c;
+    struct ncache *fresh = make(g);
+    if (!fresh)
+        return 0;
+    if (__atomic_compare_exchange_n(&caches[g->id], &c, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return fresh;                        /* (an ended guest's was freed by ncache_release) */
+    kfree(fresh);
+    return c->g == g ? c : 0;
+}
+
+void ncache_release(struct guest *g)
+{
+    struct ncache *c = g->id < GUEST_MAX ? __atomic_load_n(&caches[g->id], __ATOMIC_ACQUIRE) : 0;
+    if (c && c->g == g && __atomic_compare_exchange_n(&caches[g->id], &c, 0, false, __ATOMIC_ACQ_REL,
+                                                      __ATOMIC_ACQUIRE))
+        kfree(c);
+}
+
+static struct ncbuf *find(struct bucket *bk, uint32_t blockno)
+{
+    struct ncbuf *b = bk->chain;
+    while (b && b->blockno != blockno)
+        b = b->hnext;
+    return b;
+}
+
+static void unhash(struct bucket *bk, struct ncbuf *b)
+{
+    struct ncbuf **p = &bk->chain;
+    while (*p != b)
+        p = &(*p)->hnext;
+    *p = b->hnext;
+}
+
+/* The least recently used idle buffer, made busy and taken out of its
+ * chain; NULL if another thread took it first (try again). */
+static struct ncbuf *victim(struct ncache *c)
+{
+    spin_lock_irq(&c->lru_lock);
+    while (list_empty(&c->lru))
+        waitq_sleep(&c->starved, &c->lru_lock);
+    struct ncbuf *v = container_of(c->lru.prev, struct ncbuf, lru);
+    uint32_t old = __atomic_load_n(&v->blockno, __ATOMIC_RELAXED);
+    if (old == NONE && !v->busy) {           /* an empty buffer: the LRU lock is all it needs */
+        v->busy = true;
+        v->holder = current_thread();
+        list_remove(&v->lru);
+        spin_unlock_irq(&c->lru_lock);
+        return v;
+    }
+    spin_unlock_irq(&c->lru_lock);
+    if (old == NONE)
+        return 0;                            /* an empty one someone is claiming: try again */
+    struct bucket *ob = &c->bucket[hash(old)];
+    spin_lock_irq(&ob->wq.lock);
+    bool ours = v->blockno == old && !v->busy;
+    if (ours) {
+        v->busy = true;
+        v->holder = current_thread();
+        spin_lock(&c->lru_lock);
+        list_remove(&v->lru);
+        spin_unlock(&c->lru_lock);
+        unhash(ob, v);
+    }
+    spin_unlock_irq(&ob->wq.lock);
+    return ours ? v : 0;
+}
+
+/* After a buffer went back on the LRU list (under its lock): a thread that
+ * found the list empty sleeps on `starved`, queued before it let the LRU
+ * lock go, so looking without the lock is enough — and spares every
+ * release a trip through one global lock. */
+static void wake_starved(struct ncache *c)
+{
+    if (!list_empty(&c->starved.waiters))
+        waitq_wake_all(&c->starved);
+}
+
+/* Make b idle in bucket bk (whose lock is held). */
+static void idle_locked(struct ncache *c, struct bucket *bk, struct ncbuf *b, bool recent)
+{
+    b->busy = false;
+    spin_lock(&c->lru_lock);
+    if (recent)
+        list_push_front(&c->lru, &b->lru);
+    else
+        list_push_back(&c->lru, &b->lru);
+    spin_unlock(&c->lru_lock);
+    waitq_wake_all_locked(&bk->wq);
+}
+
+/* Has the buffer a waiter spins for stopped being busy?  Read without its
+ * bucket's lock: only a hint, checked again under the lock. */
+static bool idle_now(const void *arg)
+{
+    return !__atomic_load_n(&((const struct ncbuf *)arg)->busy, __ATOMIC_RELAXED);
+}
+
+/* Block blockno's buffer, busy; *hit if it was cached. */
+static struct ncbuf *get(struct ncache *c, uint32_t blockno, bool *hit)
+{
+    struct bucket *bk = &c->bucket[hash(blockno)];
+    for (;;) {
+        spin_lock_irq(&bk->wq.lock);
+        struct ncbuf *b;
+        bool spun = false;
+        while ((b = find(bk, blockno)) && b->busy)
+            waitq_sleep_adaptive(&bk->wq, &bk->wq.lock, &spun, idle_now, b, b->holder);
+        if (b) {
+            b->busy = true;
+            b->holder = current_thread();
+            spin_lock(&c->lru_lock);
+            list_remove(&b->lru);
+            spin_unlock(&c->lru_lock);
+            spin_unlock_irq(&bk->wq.lock);
+            *hit = b->valid;
+            return b;
+        }
+        spin_unlock_irq(&bk->wq.lock);
+        struct ncbuf *v = victim(c);
+        if (!v)
+            continue;
+        spin_lock_irq(&bk->wq.lock);
+        bool raced = find(bk, blockno) != 0;   /* another thread brought it in meanwhile */
+        if (raced) {
+            spin_unlock_irq(&bk->wq.lock);
+            v->blockno = NONE;                 /* back, empty, to the cold end */
+            v->valid = false;
+            spin_lock_irq(&c->lru_lock);
+            v->busy = false;
+            list_push_back(&c->lru, &v->lru);
+            spin_unlock_irq(&c->lru_lock);
+            wake_starved(c);
+            continue;
+        }
+        v->blockno = blockno;
+        v->valid = false;
+        v->hnext = bk->chain;
+        bk->chain = v;
+        spin_unlock_irq(&bk->wq.lock);
+        *hit = false;
+        return v;
+    }
+}
+
+static void put(struct ncache *c, struct ncbuf *b)
+{
+    struct bucket *bk = &c->bucket[hash(b->blockno)];
+    spin_lock_irq(&bk->wq.lock);
+    idle_locked(c, bk, b, true);
+    spin_unlock_irq(&bk->wq.lock);
+    wake_starved(c);
+}
+
+static uint8_t *data(struct ncache *c, struct ncbuf *b)
+{
+    return (uint8_t *)guest_ptr(c->g, b->gpa, GBUF_SIZE) + GBUF_DATA;
+}
+
+static bool on_disk(struct guest *g, uint32_t blockno)
+{
+    return g->disk && blockno < g->disk_size / SECTOR;
+}
+
+/* Classic's own idle copy of blockno is stale now: valid = 0.  (Setting
+ * valid to 0 is always safe in a write-through cache: it costs a read.) */
+static void forget_guest_copy(struct ncache *c, uint32_t blockno)
+{
+    if (!c->gbufs) {
+        struct elf32_symbol sym;
+        uint32_t at = peel_kept(c->g, "cache_bufs");
+        if (!at || !guest_symbol(c->g, "cache_bufs", &sym))
+            return;
+        c->ngbufs = sym.size / GBUF_SIZE;
+        __atomic_store_n(&c->gbufs, at, __ATOMIC_RELEASE);
+    }
+    volatile uint32_t *gb = guest_ptr(c->g, c->gbufs, (uint64_t)c->ngbufs * GBUF_SIZE);
+    for (uint32_t i = 0; gb && i < c->ngbufs; i++, gb += GBUF_SIZE / 4)
+        if (gb[0] == blockno && (blockno != NONE || !gb[2]))
+            gb[1] = 0;
+}
+
+static void disk_write(struct ncache *c, uint32_t blockno, const uint8_t *src)
+{
+    memcpy(c->g->disk + (uint64_t)blockno * SECTOR, src, SECTOR);
+    bump(c->g, "blk_writes", 1);
+    forget_guest_copy(c, blockno);
+}
+
+/* ---- the host-side API (cache.h) -------------------------------------- */
+
+struct ncbuf *ncache_get(struct guest *g, uint32_t blockno)
+{
+    struct ncache *c = state(g);
+    if (!c || !on_disk(g, blockno))
+        return 0;
+    bool hit;
+    struct ncbuf *b = get(c, blockno, &hit);
+    if (!hit) {
+        memcpy(data(c, b), g->disk + (uint64_t)blockno * SECTOR, SECTOR);
+        b->valid = true;
+        bump(g, "blk_reads", 1);
+    }
+    bump(g, hit ? "cache_hits" : "cache_misses", 1);
+    return b;
+}
+
+uint8_t *ncache_data(struct guest *g, struct ncbuf *b) { return data(state(g), b); }
+void ncache_write(struct guest *g, struct ncbuf *b) { disk_write(state(g), b->blockno, data(state(g), b)); }
+void ncache_put(struct guest *g, struct ncbuf *b) { put(state(g), b); }
+
+void ncache_forget(struct guest *g)
+{
+    struct ncache *c = state(g);
+    if (!c)
+        return;
+    for (unsigned i = 0; i < 1u << HASH_BITS; i++) {
+        struct bucket *bk = &c->bucket[i];
+        spin_lock_irq(&bk->wq.lock);
+        for (struct ncbuf *b = bk->chain; b; b = b->hnext)
+            if (!b->busy)
+                b->valid = false;
+        spin_unlock_irq(&bk->wq.lock);
+    }
+    uint32_t at = peel_kept(g, "cache_bufs");
+    struct elf32_symbol sym;
+    if (!at || !guest_symbol(g, "cache_bufs", &sym))
+        return;
+    volatile uint32_t *gb = guest_ptr(g, at, sym.size);
+    for (uint32_t i = 0; gb && i < sym.size / GBUF_SIZE; i++, gb += GBUF_SIZE / 4)
+        if (!gb[2])
+            gb[1] = 0;                       /* idle: valid = 0 */
+}
+
+/* ---- the guest's functions ------------------------------------------------------ */
+
+/* A struct buf the native cache handed out, or NULL (the guest's own). */
+static struct ncbuf *native_buf(struct ncache *c, uint32_t gpa)
+{
+    uint32_t off = gpa - GUEST_POOL_CACHE_BASE;
+    if (!c || gpa < GUEST_POOL_CACHE_BASE || off % SLOT || off / SLOT >= NBUF)
+        return 0;
+    return &c->buf[off / SLOT];
+}
+
+static void guest_view(struct ncache *c, struct ncbuf *b, bool busy)
+{
+    uint32_t *h = guest_ptr(c->g, b->gpa, GBUF_DATA);
+    h[0] = b->blockno;
+    h[1] = 1;
+    h[2] = busy;
+    h[3] = h[4] = 0;
+}
+
+/* struct buf *cache_read(uint32_t blockno).  A block beyond the disk falls
+ * through: classic's own code says "cannot read block" and stops. */
+static bool cache_read(struct guest *g, const uint32_t *a, uint32_t *ret)
+{
+    struct ncbuf *b = ncache_get(g, a[0]);
+    if (!b)
+        return false;
+    struct ncache *c = state(g);
+    guest_view(c, b, true);
+    __atomic_add_fetch(&c->guest_held, 1, __ATOMIC_RELAXED);
+    *ret = b->gpa;
+    return true;
+}
+
+/* Classic panics on a buffer it does not hold; so does this. */
+static bool not_held(struct guest *g, struct ncbuf *b, const char *fn)
+{
+    if (b->busy)
+        return false;
+    char why[96];
+    snprintf(why, sizeof why, "%s: native buffer 0x%x (block %u) not held", fn, b->gpa, b->blockno);
+    guest_end(g, GUEST_DEAD, -1, why);
+    return true;
+}
+
+/* int cache_write(struct buf *b) */
+static bool cache_write(struct guest *g, const uint32_t *a, uint32_t *ret)
+{
+    struct ncache *c = state(g);
+    struct ncbuf *b = native_buf(c, a[0]);
+    if (!b)
+        return false;                        /* classic's own buffer: its cache_write */
+    *ret = 0;
+    if (!not_held(g, b, "cache_write"))
+        disk_write(c, b->blockno, data(c, b));
+    return true;
+}
+
+/* void cache_release(struct buf *b) */
+static bool cache_release(struct guest *g, const uint32_t *a, uint32_t *ret)
+{
+    struct ncache *c = state(g);
+    struct ncbuf *b = native_buf(c, a[0]);
+    if (!b)
+        return false;
+    *ret = 0;
+    if (not_held(g, b, "cache_release"))
+        return true;
+    guest_view(c, b, false);
+    put(c, b);
+    __atomic_sub_fetch(&c->guest_held, 1, __ATOMIC_RELAXED);
+    return true;
+}
+
+/* int blk_read(uint32_t lba, void *buf): a sector beyond the disk or a
+ * buffer outside guest memory falls through to classic's driver. */
+static bool blk_read(struct guest *g, const uint32_t *a, uint32_t *ret)
+{
+    uint8_t *dst = guest_ptr(g, a[1], SECTOR);
+    if (!dst || !on_disk(g, a[0]))
+        return false;
+    memcpy(dst, g->disk + (uint64_t)a[0] * SECTOR, SECTOR);
+    bump(g, "blk_reads", 1);
+    *ret = 0;
+    return true;
+}
+
+/* int blk_write(uint32_t lba, const void *buf): the native cache's copy
+ * of that block, if idle, is forgotten. */
+static bool blk_write(struct guest *g, const uint32_t *a, uint32_t *ret)
+{
+    const uint8_t *src = guest_ptr(g, a[1], SECTOR);
+    struct ncache *c = state(g);
+    if (!src || !c || !on_disk(g, a[0]))
+        return false;
+    struct bucket *bk = &c->bucket[hash(a[0])];
+    spin_lock_irq(&bk->wq.lock);
+    struct ncbuf *b = find(bk, a[0]);
+    if (b && !b->busy)
+        b->valid = false;
+    spin_unlock_irq(&bk->wq.lock);
+    disk_write(c, a[0], src);
+    *ret = 0;
+    return true;
+}
+
+static uint64_t held(struct guest *g)
+{
+    struct ncache *c = g->id < GUEST_MAX ? caches[g->id] : 0;
+    return c && c->g == g ? __atomic_load_n(&c->guest_held, __ATOMIC_RELAXED) : 0;
+}
+
+static void changed(struct guest *g, bool peeled)
+{
+    (void)peeled;
+    ncache_forget(g);
+}
+
+const struct native native_cache_read = { "ncache_read", cache_read, 0, changed };
+const struct native native_cache_write = { "ncache_write", cache_write, held, changed };
+const struct native native_cache_release = { "ncache_release", cache_release, held, changed };
+const struct native native_blk_read = { "nblk_read", blk_read, 0, changed };
+const struct native native_blk_write = { "nblk_write", blk_write, 0, changed };

@@ -1,0 +1,104 @@
+/*
+ * Peeling: replace a subsystem of a hosted image, function by function, with
+ * native host code — at boot (peel=a,b) or at run time (monitor: peel X,
+ * unpeel X, peels).  A peel writes a trapping byte at each guest entry point
+ * named by the image's manifest, in the loaded copy only; a call there traps,
+ * the native replacement runs with the arguments from the guest stack, and
+ * the host returns to the caller as `ret` would.  An unpeel writes the
+ * original bytes back.  Changes are made by the guest's own thread at its
+ * next trap, a safe point: no guest instruction runs meanwhile.
+ */
+#pragma once
+#include <stdint.h>
+#include <stdbool.h>
+#include "host/peel/manifest.h"
+#include "kernel/trap.h"
+
+#define PEEL_MAX_SITES 64
+
+struct guest;
+
+/* A native replacement: args are the guest's cdecl stack arguments.
+ * Returns false to fall through to the guest's own code (for state the
+ * replacement does not own): the host puts the displaced byte back, single-
+ * steps it, and re-arms the trap. */
+typedef bool (*native_fn_t)(struct guest *g, const uint32_t *args, uint32_t *ret);
+
+/* A native of an `outside-gkl` subsystem runs without the guest kernel
+ * lock: concurrently with guest code and with itself on other CPUs, and it
+ * may block (host mutexes, wait queues).  Others run under the lock. */
+struct native {
+    const char *name;
+    native_fn_t fn;
+    uint64_t (*owned)(struct guest *g);   /* objects the native side holds (for drain), or NULL */
+    /* At the safe point of its subsystem's peel (true) or unpeel (false),
+     * lock held, no call of the subsystem in flight: a chance to take over
+     * or hand back state (invalidate the guest's caches, say).  Or NULL. */
+    void (*changed)(struct guest *g, bool peeled);
+};
+const struct native *native_find(const char *name);
+
+/* The guest address of a variable the subsystem `keeps` current (resolved
+ * at peel time from the image's symbols), or 0. */
+uint32_t peel_kept(struct guest *g, const char *symbol);
+
+#define PEEL_PATCH_MAX 2
+
+struct peel_site {
+    uint32_t addr;                   /* the guest function's entry */
+    uint8_t orig[PEEL_PATCH_MAX];    /* the bytes the patch replaced */
+    uint8_t len;                     /* 2: int 15 or syscall; 1: hlt, where two bytes cannot go (peel.c) */
+    uint8_t subsystem;
+    uint8_t nargs;
+    bool drain;                      /* stays after an unpeel while the native owns objects */
+    const struct native *native;
+    uint64_t calls, fell_through;
+};
+
+struct peel_kept { char symbol[MANIFEST_NAME]; uint32_t addr; };
+
+struct peels {
+    struct manifest manifest;
+    bool have_manifest;
+    bool peeled[MANIFEST_MAX_SUBSYSTEMS];
+    bool draining[MANIFEST_MAX_SUBSYSTEMS];   /* unpeeled, its drain sites still armed */
+    struct peel_kept kept[MANIFEST_MAX_SUBSYSTEMS * MANIFEST_MAX_KEEPS];
+    unsigned nkept;
+    uint64_t calls[MANIFEST_MAX_SUBSYSTEMS];
+    unsigned inflight[MANIFEST_MAX_SUBSYSTEMS];   /* native calls running without the lock now */
+    uint64_t waited[MANIFEST_MAX_SUBSYSTEMS];     /* safe points a change had to let pass */
+    uint32_t idle_at[MANIFEST_MAX_SUBSYSTEMS][MANIFEST_MAX_IDLE];   /* the idle words' addresses */
+    struct { uint32_t lo, hi; } code[MANIFEST_MAX_SUBSYSTEMS][MANIFEST_MAX_FNS];   /* its functions' bytes */
+    struct { uint32_t lo, hi; } span[MANIFEST_MAX_SUBSYSTEMS];   /* lowest to highest of them */
+    bool code_known[MANIFEST_MAX_SUBSYSTEMS];
+    uint64_t last_scan;              /* ns: stacks are scanned at most once a millisecond */
+    uint32_t code_lo, code_hi;       /* the executable segment, for the restore check */
+    uint32_t code_file;              /* its offset in the image file */
+    struct peel_site sites[PEEL_MAX_SITES];
+    unsigned nsites;
+    volatile int request;            /* subsystem index + 1, negative to unpeel, 0 none */
+    unsigned stepping;               /* site index + 1 while its displaced bytes are single-stepped */
+    bool stepping_guest_tf;          /* the guest had TF set itself: its #DB follows the step */
+};
+
+/* Read NAME.manifest among the boot modules, if there is one. */
+void peel_load_manifest(struct guest *g, const char *module_text, size_t len);
+/* Ask for a change; the guest thread makes it at its next trap.  Returns a
+ * message when the request is impossible (it is then not made). */
+const char *peel_request(struct guest *g, const char *subsystem, bool peel);
+/* Apply now: only when no guest instruction can run (before start, or on the
+ * guest's own thread). */
+const char *peel_apply(struct guest *g, unsigned subsystem, bool peel);
+void peel_safe_point(struct guest *g);
+/* The subsystem one of whose functions holds addr, or -1. */
+int peel_subsystem_at(struct guest *g, uint32_t addr);
+/* A request is waiting and could be carried out at a safe point now (an
+ * idle vCPU should come back to make one). */
+bool peel_request_ready(struct guest *g);
+/* A trap at a peeled entry: true if served (natively, or by falling through). */
+bool peel_call(struct guest *g, struct trapframe *tf);
+/* The debug trap after a fall-through's single step (or an emulated
+ * instruction during one): true if it was the host's alone; false if the
+ * host was not stepping, or the guest had TF set itself and gets its #DB. */
+bool peel_step_done(struct guest *g, struct trapframe *tf);
+void peel_monitor_init(void);

@@ -1,0 +1,127 @@
+#include <stdbool.h>
+#include "host/peel/prof.h"
+#include "host/vmm/guest.h"
+#include "loader/elf32.h"
+#include "kernel/console.h"
+#include "kernel/heap.h"
+#include "kernel/monitor.h"
+#include "kernel/string.h"
+#include "sched/sched.h"
+
+void prof_init(struct guest *g)
+{
+    struct prof *p = &g->prof;
+    size_t n = guest_symbol_count(g), k = 0;
+    p->fns = kzalloc((n ? n : 1) * sizeof *p->fns);
+    if (!p->fns)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        struct elf32_symbol s;
+        if (!guest_symbol_at(g, i, &s) || s.type != ELF32_STT_FUNC || !s.size)
+            continue;
+        size_t j = k++;                           /* insertion sort: images have few thousand */
+        while (j > 0 && p->fns[j - 1].addr > s.value) { p->fns[j] = p->fns[j - 1]; j--; }
+        p->fns[j] = (struct prof_fn){ s.value, s.size, s.name, 0, 0 };
+    }
+    p->nfns = k;
+}
+
+static struct prof_fn *lookup(struct prof *p, uint32_t eip)
+{
+    size_t lo = 0, hi = p->nfns;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p->fns[mid].addr <= eip) lo = mid + 1; else hi = mid;
+    }
+    if (!lo) return 0;
+    struct prof_fn *f = &p->fns[lo - 1];
+    return eip - f->addr < f->size ? f : 0;
+}
+
+/* Which subsystem is the guest in: the innermost of its functions on the
+ * stack (a conservative look at the top of the stack for return addresses;
+ * the helpers a subsystem calls are not in the manifest, its entry points
+ * are). */
+#define STACK_LOOK 256
+
+static unsigned subsystem_now(struct guest *g, uint32_t eip, uint32_t esp)
+{
+    int s = peel_subsystem_at(g, eip);
+    for (uint32_t i = 0; s < 0 && i < STACK_LOOK; i++) {
+        const uint32_t *w = guest_ptr(g, esp + 4 * i, 4);
+        if (!w)
+            break;
+        s = peel_subsystem_at(g, *w);
+    }
+    return s < 0 ? MANIFEST_MAX_SUBSYSTEMS : (unsigned)s;
+}
+
+void prof_sample(struct guest *g, uint32_t eip, uint32_t esp, bool trap)
+{
+    struct prof *p = &g->prof;
+    struct prof_fn *f = lookup(p, eip);
+    if (trap) {
+        p->traps++;
+        if (f) f->traps++;
+    } else {
+        p->samples++;
+        if (f) f->samples++; else p->unknown_samples++;
+        p->by_subsystem[subsystem_now(g, eip, esp)]++;
+    }
+}
+
+static const char *subsystem_of(struct guest *g, const char *fn)
+{
+    const struct manifest *m = &g->peels.manifest;
+    for (unsigned i = 0; g->peels.have_manifest && i < m->nsubsystems; i++)
+        for (unsigned j = 0; j < m->subsystems[i].nfns; j++)
+            if (!strcmp(m->subsystems[i].fns[j].symbol, fn))
+                return m->subsystems[i].name;
+    return "-";
+}
+
+/* The top functions by time, then by traps: candidates for the next peel. */
+void prof_report(struct guest *g, unsigned top)
+{
+    struct prof *p = &g->prof;
+    kprintf("  guest %s: %lu samples of guest time (the GKL), %lu traps; %lu samples outside named functions\n",
+            g->name, p->samples, p->traps, p->unknown_samples);
+    /* a sample is a host timer tick (1/HZ s) that found the lock held in guest code */
+    kprintf("  GKL time by subsystem (the one the guest was inside):");
+    for (unsigned i = 0; i <= MANIFEST_MAX_SUBSYSTEMS; i++) {
+        bool named = g->peels.have_manifest && i < g->peels.manifest.nsubsystems;
+        if (!p->by_subsystem[i] || (!named && i < MANIFEST_MAX_SUBSYSTEMS))
+            continue;
+        kprintf(" %s %lu%% (~%lu ms)", named ? g->peels.manifest.subsystems[i].name : "none",
+                p->by_subsystem[i] * 100 / (p->samples + !p->samples), p->by_subsystem[i] * 1000 / HZ);
+    }
+    kprintf("\n  rank  time%%  traps%%  function                 subsystem\n");
+    bool *shown = kzalloc(p->nfns + 1);
+    for (unsigned r = 1; shown && r <= top; r++) {
+        struct prof_fn *best = 0;
+        for (size_t i = 0; i < p->nfns; i++)
+            if (!shown[i] && (p->fns[i].samples || p->fns[i].traps) &&
+                (!best || p->fns[i].samples * 4 + p->fns[i].traps * (p->samples * 4 + 1) / (p->traps + 1) >
+                          best->samples * 4 + best->traps * (p->samples * 4 + 1) / (p->traps + 1)))
+                best = &p->fns[i];
+        if (!best) break;
+        shown[best - p->fns] = true;
+        kprintf("  %4u %5lu.%lu %6lu.%lu  %-24s %s\n", r,
+                best->samples * 100 / (p->samples + !p->samples), best->samples * 1000 / (p->samples + !p->samples) % 10,
+                best->traps * 100 / (p->traps + !p->traps), best->traps * 1000 / (p->traps + !p->traps) % 10,
+                best->name, subsystem_of(g, best->name));
+    }
+    kfree(shown);
+}
+
+static void cmd_prof(int argc, char **argv)
+{
+    unsigned top = monitor_uint(argc, argv, 1, 15);
+    for (unsigned i = 0; i < guest_count(); i++)
+        prof_report(guest_of(i), top);
+}
+
+void prof_monitor_init(void)
+{
+    monitor_register("prof", "prof [N]: guest functions ranked by guest time and traps", cmd_prof);
+}

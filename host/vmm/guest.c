@@ -1,0 +1,339 @@
+/*
+ * Guests: find the image among the GRUB modules, check and load it into a
+ * fresh address space below 4 GiB as its boot loader would (the module's own
+ * bytes are never written: the loader copies them, the scanner patches the
+ * copy), build its Multiboot v1 information, and run it as one host thread.
+ */
+#include "host/vmm/guest.h"
+#include "boot/multiboot2.h"
+#include "loader/elf32.h"
+#include "loader/multiboot.h"
+#include "loader/sha256.h"
+#include "kernel/console.h"
+#include "kernel/heap.h"
+#include "kernel/pmm.h"
+#include "kernel/printf.h"
+#include "kernel/string.h"
+#include "kernel/vm.h"
+#include "kernel/x86.h"
+#include "smp/percpu.h"
+#include "sched/sched.h"
+#include "host/natives/classic/sched.h"
+#include "host/natives/classic/mm.h"
+#include "host/natives/classic/cache.h"
+#include "host/natives/classic/fs.h"
+
+#define INFO_AREA 0x10000
+
+static struct guest *guests[GUEST_MAX];
+static unsigned nguests;
+static struct waitq ended = WAITQ_INIT(ended, "guests ended");
+
+struct guest *guest_of(unsigned id) { return id < nguests ? guests[id] : 0; }
+unsigned guest_count(void) { return nguests; }
+
+void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len)
+{
+    if (gpa >= g->ram_size || len > g->ram_size - gpa)
+        return 0;
+    return g->ram + gpa;
+}
+
+/* A module's name: the last path component of the first word of its string. */
+static bool module_is(const struct mb2_module *m, const char *name)
+{
+    const char *s = m->cmdline ? m->cmdline : "", *base = s, *end = s;
+    for (; *end && *end != ' '; end++)
+        if (*end == '/') base = end + 1;
+    size_t n = strlen(name);
+    return (size_t)(end - base) == n && !strncmp(base, name, n);
+}
+
+static const struct mb2_module *find_module(const char *name)
+{
+    for (size_t i = 0; i < boot_info.nmodules; i++)
+        if (module_is(&boot_info.modules[i], name))
+            return &boot_info.modules[i];
+    return 0;
+}
+
+/* Guest RAM as the guest's memory map shows it: RAM below 640 KiB and from
+ * 1 MiB, the legacy hole between (backed, for VGA text memory) reserved. */
+static const struct loader_region regions[] = {
+    { 0, 0x9fc00, LOADER_RAM }, { 0x9fc00, 0x60400, LOADER_RESERVED },
+    { 0x100000, GUEST_POOL_BASE - 0x100000, LOADER_RAM },
+    { GUEST_POOL_BASE, GUEST_POOL_SIZE, LOADER_RESERVED },
+};
+
+static void *map_guest(void *ctx, uint64_t paddr, uint64_t len, uint64_t *span)
+{
+    struct guest *g = ctx;
+    if (paddr >= g->ram_size) return 0;
+    *span = g->ram_size - paddr < len ? g->ram_size - paddr : len;   /* at most what was asked */
+    return g->ram + paddr;
+}
+
+static bool make_memory(struct guest *g)
+{
+    g->ram_size = GUEST_RAM;
+    g->ram = page_alloc(GUEST_RAM / PAGE_SIZE);
+    g->root = vm_space_create();
+    if (!g->ram || !g->root)
+        return false;
+    uint64_t base = virt_to_phys(g->ram);
+    for (uint64_t a = 0; a < g->ram_size; a += PAGE_SIZE)
+        if (!vm_space_map(g->root, a, base + a, PTE_W))
+            return false;
+    return true;
+}
+
+/* The (first) executable segment: where peels write, and what an unpeel
+ * must give back byte for byte (data changes as the guest runs; code must
+ * not, but for the scanner's own patches). */
+static void exec_range(struct guest *g, const struct elf32_image *img)
+{
+    uint32_t paddr, offset, filesz;
+    if (!elf32_exec_segment(img, &paddr, &offset, &filesz))
+        return;
+    g->peels.code_lo = paddr;
+    g->peels.code_hi = paddr + filesz;
+    g->peels.code_file = offset;
+}
+
+static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, uint32_t *info)
+{
+    struct elf32_image *img = &g->elf;
+    static struct mb1_kernel k;             /* guests start one at a time, from the init thread */
+    static struct mb1_info mi;
+    struct loader_mem mem = { regions, sizeof regions / sizeof regions[0], 0x100000, map_guest, g };
+    /* ELF checks first: a truncated image should say so, not "no header" */
+    if (elf32_open(img, g->image, g->image_size) != ELF32_OK)
+        return elf32_strerror(img);
+    if (mb1_open(&k, g->image, g->image_size) != MB1_OK)
+        return mb1_kernel_strerror(&k);
+    if (elf32_load(img, &mem) != ELF32_OK)
+        return elf32_strerror(img);
+    struct mb1_boot b = { .header_flags = k.header.flags, .cmdline = cmdline,
+                          .area_base = (uint32_t)((img->hi + 4095) & ~4095ull), .area_size = INFO_AREA,
+                          .kernel_lo = img->lo, .kernel_hi = img->hi };
+    if (mb1_build_info(&b, &mem, &mi) != MB1_OK)
+        return mb1_info_strerror(&mi);
+    *entry = img->entry_phys;
+    *info = mi.info_addr;
+    exec_range(g, img);
+    char file[GUEST_NAME + 16];
+    snprintf(file, sizeof file, "%s.map", g->name);
+    const struct mb2_module *map = find_module(file);
+    guest_symbols_load(g, map ? phys_to_virt(map->start) : 0, map ? map->end - map->start : 0);
+    /* the scan starts at the entry point and at every function the image (or its map) names */
+    size_t n = guest_symbol_count(g), nstarts = 0;
+    uint32_t *starts = kmalloc((n + 1) * sizeof *starts);
+    if (!starts)
+        return "out of memory for the scan";
+    starts[nstarts++] = img->entry_phys;
+    for (size_t i = 0; i < n; i++) {
+        struct elf32_symbol s;
+        if (guest_symbol_at(g, i, &s) && s.type == ELF32_STT_FUNC && s.value >= img->lo && s.value < img->hi)
+            starts[nstarts++] = s.value;
+    }
+    bool ok = scan_and_patch(g, starts, nstarts, img->lo, img->hi);
+    kfree(starts);
+    return ok ? 0 : "out of memory while scanning";
+}
+
+static void guest_thread(void *arg)
+{
+    struct guest *g = arg;
+    pushcli();                                        /* the scheduler reloads it from here on */
+    current_thread()->cr3 = g->root;
+    write_cr3(g->root);
+    popcli();
+    g->start_ns = time_ns();
+    vcpu_run(&g->vcpu);
+}
+
+void guest_vcpu_totals(struct guest *g, struct vcpu *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    for (unsigned i = 0; i < g->nvcpus; i++)
+        vcpu_add_counts(sum, g->vcpus[i]);
+}
+
+/* Give back the guest's memory, disk copy and address space; the small
+ * tables the monitor still shows (patches, profile, manifest) stay.  Runs on
+ * the guest's own thread after its last instruction, or on a failed start. */
+void guest_release(struct guest *g)
+{
+    struct thread *t = current_thread();
+    if (t->cr3 == g->root && g->root) {
+        pushcli();
+        t->cr3 = 0;
+        write_cr3(vm_kernel_root());         /* never free the tables we run on */
+        popcli();
+    }
+    if (g->root)
+        vm_space_destroy(g->root);
+    if (g->ram)
+        page_free(g->ram, g->ram_size / PAGE_SIZE);
+    if (g->disk)
+        page_free(g->disk, (g->disk_size + PAGE_SIZE - 1) / PAGE_SIZE);
+    native_sched_release(g);
+    native_mm_release(g);
+    ncache_release(g);
+    nfs_release(g);
+    g->root = 0;
+    g->ram = 0;
+    g->ram_size = 0;
+    g->disk = 0;
+    __atomic_store_n(&g->released, true, __ATOMIC_RELEASE);   /* after every free: `wait` reads the heap next */
+}
+
+static struct guest *fail(struct guest *g, const char *what, const char *detail)
+{
+    guest_release(g);
+    kprintf("guest %s: %s%s%s\n", g->name, what, detail ? ": " : "", detail ? detail : "");
+    g->state = GUEST_DEAD;
+    strncpy_safe(g->why, what, sizeof g->why);
+    return 0;
+}
+
+/* peel=a,b at boot: applied before the guest's first instruction. */
+static void peel_at_boot(struct guest *g, const char *list)
+{
+    char name[MANIFEST_NAME];
+    while (list && *list) {
+        size_t n = 0;
+        while (list[n] && list[n] != ',' && n + 1 < sizeof name) { name[n] = list[n]; n++; }
+        name[n] = '\0';
+        list += n + (list[n] == ',');
+        const char *why = peel_request(g, name, true);
+        bool reported = g->peels.have_manifest && manifest_find(&g->peels.manifest, name);  /* by peel_apply */
+        if (why && !reported)
+            kprintf("guest %s: peel %s refused: %s\n", g->name, name, why);
+    }
+}
+
+struct guest *guest_start(const char *name, const char *guest_cmdline, const char *peel_list)
+{
+    if (nguests == GUEST_MAX) { kprintf("guest %s: too many guests\n", name); return 0; }
+    struct guest *g = kzalloc(sizeof *g);
+    if (!g) { kprintf("guest %s: out of memory\n", name); return 0; }
+    g->id = nguests;
+    strncpy_safe(g->name, name, sizeof g->name);
+    g->exit_status = -1;
+    guests[nguests++] = g;
+    char file[GUEST_NAME + 16];
+    snprintf(file, sizeof file, "%s.elf", name);
+    const struct mb2_module *image = find_module(file);
+    if (!image)
+        return fail(g, "no such image among the boot modules", file);
+    g->image = phys_to_virt(image->start);
+    g->image_size = image->end - image->start;
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    sha256(g->image, g->image_size, digest);
+    sha256_hex(digest, g->sha256);
+    kprintf("guest %s: image %s, %zu bytes, sha256 %s\n", name, file, g->image_size, g->sha256);
+    snprintf(file, sizeof file, "%s-disk.img", name);
+    const struct mb2_module *disk = find_module(file);
+    if (disk) {
+        g->disk_size = disk->end - disk->start;
+        g->disk = page_alloc((g->disk_size + PAGE_SIZE - 1) / PAGE_SIZE);
+        if (!g->disk)
+            return fail(g, "out of memory for the disk", 0);
+        memcpy(g->disk, phys_to_virt(disk->start), g->disk_size);   /* the module stays pristine */
+    }
+    if (!make_memory(g))
+        return fail(g, "out of memory for guest RAM", 0);
+    uint32_t entry = 0, info = 0;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "/boot/%s.elf %s", name, guest_cmdline ? guest_cmdline : "");
+    const char *err = load(g, cmd, &entry, &info);
+    if (err)
+        return fail(g, "image refused", err);
+    kprintf("guest %s: loaded, entry 0x%x, %zu patches over %lu instructions scanned\n",
+            name, entry, g->patches.n, g->patches.insns_seen);
+    snprintf(file, sizeof file, "%s.manifest", name);
+    const struct mb2_module *manifest = find_module(file);
+    if (manifest)
+        peel_load_manifest(g, phys_to_virt(manifest->start), manifest->end - manifest->start);
+    gkl_init(&g->gkl);
+    vcpu_init(&g->vcpu, g, entry, MB1_BOOTLOADER_MAGIC, info);
+    g->vcpus[g->nvcpus++] = &g->vcpu;
+    g->live_vcpus = 1;
+    peel_at_boot(g, peel_list);
+    prof_init(g);
+    vdevs_init(&g->dev, g);
+    g->state = GUEST_RUNNING;
+    /* One vCPU stays on one CPU, leaving CPU 0 to the monitor; with the
+     * sched peel the guest's threads are host threads and go anywhere. */
+    unsigned cpu = ncpus > 1 ? 1 + g->id % (ncpus - 1) : 0;
+    cpumask_t where = g->native_sched ? cpus_online() : (cpumask_t)1 << cpu;
+    g->thread = thread_create_on(name, guest_thread, g, where);
+    if (!g->thread)
+        return fail(g, "cannot create its thread", 0);
+    thread_detach(g->thread);
+    return g;
+}
+
+void guest_end(struct guest *g, enum guest_state how, int status, const char *why)
+{
+    if (g->state != GUEST_RUNNING || __atomic_exchange_n(&g->ending, true, __ATOMIC_ACQ_REL))
+        return;                                      /* one end only, though vCPUs race to it */
+    g->exit_status = status;
+    strncpy_safe(g->why, why, sizeof g->why);
+    g->end_ns = time_ns();
+    static struct vcpu sum;                          /* too big for the stack; ends are rare */
+    static struct spinlock sum_lock = SPINLOCK_INIT("guest_end");
+    spin_lock_irq(&sum_lock);
+    guest_vcpu_totals(g, &sum);
+    kprintf("guest %s: %s (%s); %lu privileged-instruction traps, %lu patched-instruction traps, "
+            "%lu interrupts delivered, %lu halts\n", g->name,
+            how == GUEST_EXITED ? "exited" : "stopped", why, sum.exits[VEXIT_PRIV], sum.exits[VEXIT_PATCH],
+            sum.irqs_delivered, sum.halts);
+    spin_unlock_irq(&sum_lock);
+    uint64_t ran = (g->end_ns - g->start_ns) / 1000000, held = gkl_held_ns(&g->gkl) / 1000000;
+    held = held > ran ? ran : held;                  /* the holder's last stretch ends with us */
+    unsigned pct10 = ran ? (unsigned)(held * 1000 / ran) : 0;
+    kprintf("guest %s: ran %lu ms on %u vCPUs; GKL held %lu ms (%u.%u%%), %lu acquisitions, %lu handoffs, "
+            "%lu waited spinning, %lu asleep\n", g->name, ran, g->nvcpus, held, pct10 / 10, pct10 % 10,
+            g->gkl.acquisitions, g->gkl.handoffs, g->gkl.spun, g->gkl.slept);
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    char hex[65];
+    bool irqs = irq_window_open();                   /* a large image takes a while */
+    sha256(g->image, g->image_size, digest);         /* the module must be as GRUB loaded it */
+    irq_window_close(irqs);
+    sha256_hex(digest, hex);
+    kprintf("guest %s: image module %s (sha256 %s)\n", g->name,
+            strcmp(hex, g->sha256) ? "MODIFIED" : "unchanged", hex);
+    __atomic_store_n(&g->state, how, __ATOMIC_RELEASE);
+    native_sched_guest_ended(g);                     /* wake its sleeping vCPUs: they exit */
+    waitq_wake_all(&ended);
+}
+
+bool guest_any_running(void)
+{
+    for (unsigned i = 0; i < nguests; i++)
+        if (guests[i]->state == GUEST_RUNNING || guests[i]->state == GUEST_LOADING)
+            return true;
+    return false;
+}
+
+/* The state ends (guest_end) before the last vCPU out gives the memory back
+ * (guest_release), maybe on another CPU and much later: a check of the heap
+ * after the guest must wait for this, not for guest_any_running(). */
+bool guest_any_unreleased(void)
+{
+    for (unsigned i = 0; i < nguests; i++)
+        if (!__atomic_load_n(&guests[i]->released, __ATOMIC_ACQUIRE))
+            return true;
+    return false;
+}
+
+int guest_wait_all(void)
+{
+    spin_lock_irq(&ended.lock);
+    while (guest_any_running())
+        waitq_sleep(&ended, &ended.lock);
+    spin_unlock_irq(&ended.lock);
+    return nguests ? guests[0]->exit_status : -1;
+}

@@ -1,0 +1,561 @@
+/*
+ * Running a guest kernel in ring 1.  The guest thread enters through
+ * vcpu_enter (an iretq to 32-bit compatibility mode, CPL 1, real IF on,
+ * IOPL 0); from then on every trap from ring 1 arrives in trap(), which
+ * hands it here.  Before each return to the guest, due virtual timers are
+ * advanced and a pending virtual interrupt is delivered through the guest's
+ * own IDT if its virtual IF allows.
+ */
+#include "host/vmm/vcpu.h"
+#include "host/vmm/guest.h"
+#include "host/vmm/emulate.h"
+#include "kernel/gdt.h"
+#include "kernel/console.h"
+#include "kernel/panic.h"
+#include "kernel/string.h"
+#include "kernel/printf.h"
+#include "smp/percpu.h"
+#include "sched/sched.h"
+#include "kernel/vm.h"
+#include "kernel/x86.h"
+#include "host/natives/classic/sched.h"
+#include "host/vmm/segment.h"
+#include "host/vmm/vcpu_seg.h"
+#include "host/decode/decode.h"
+#include "kernel/espfix.h"
+
+#define EFLAGS_TF (1u << 8)
+#define EFLAGS_IF (1u << 9)
+#define EFLAGS_NT (1u << 14)
+#define EFLAGS_RF (1u << 16)
+#define EFLAGS_RESERVED1 (1u << 1)
+/* what popf/iret may change: CF PF AF ZF SF TF DF OF NT AC ID (IF is virtual) */
+#define EFLAGS_GUEST_BITS 0x00244dd5u
+
+void vcpu_enter(const struct trapframe *tf) __attribute__((noreturn));
+
+/* The guest's frame: always at the top of its thread's kernel stack, where
+ * the CPU pushes a trap from ring 1 or 3 (TSS.rsp0). */
+static struct trapframe *guest_frame(const struct vcpu *v)
+{
+    return (struct trapframe *)(v->thread->stack + THREAD_STACK_PAGES * 4096) - 1;
+}
+
+void vcpu_init(struct vcpu *v, struct guest *g, uint32_t eip, uint32_t eax, uint32_t ebx)
+{
+    memset(v, 0, sizeof *v);
+    v->guest = g;
+    v->cr0 = 0x11;                                   /* PE, ET */
+    v->boot.rip = eip;
+    v->boot.rax = eax;
+    v->boot.rbx = ebx;
+    v->boot.rsp = 0x7000;                            /* Multiboot leaves ESP undefined */
+    v->boot.rflags = EFLAGS_RESERVED1 | EFLAGS_IF;   /* the real IF; the guest's is vif = 0 */
+    vseg_boot(v);
+}
+
+void vcpu_clone(struct vcpu *v, const struct vcpu *from, unsigned index, uint32_t eip, uint32_t esp)
+{
+    memset(v, 0, sizeof *v);
+    v->guest = from->guest;
+    v->index = index;
+    v->cr0 = from->cr0; v->cr3 = from->cr3; v->cr4 = from->cr4;
+    v->gdt_base = from->gdt_base; v->gdt_limit = from->gdt_limit;
+    v->idt_base = from->idt_base; v->idt_limit = from->idt_limit;
+    v->tr = from->tr; v->ldtr = from->ldtr;
+    v->vif = true;
+    v->boot = *from->tf;                             /* its registers */
+    v->boot.rip = eip;
+    v->boot.rsp = esp;
+    v->boot.rflags = EFLAGS_RESERVED1 | EFLAGS_IF;
+    vseg_clone(v, from);
+}
+
+void vcpu_add_counts(struct vcpu *into, const struct vcpu *v)
+{
+    for (unsigned k = 0; k < VEXIT_KINDS; k++) into->exits[k] += v->exits[k];
+    for (unsigned k = 0; k < 64; k++) into->insn_count[k] += v->insn_count[k];
+    into->irqs_delivered += v->irqs_delivered;
+    into->halts += v->halts;
+    into->io_other += v->io_other;
+    for (unsigned k = 0; k < v->nio; k++) {
+        unsigned j = 0;
+        while (j < into->nio && into->io[j].port != v->io[k].port) j++;
+        if (j == into->nio && into->nio == sizeof into->io / sizeof into->io[0]) {
+            into->io_other += v->io[k].in + v->io[k].out;
+            continue;
+        }
+        if (j == into->nio) into->io[into->nio++].port = v->io[k].port;
+        into->io[j].in += v->io[k].in;
+        into->io[j].out += v->io[k].out;
+    }
+}
+
+struct vcpu *vcpu_current(void)
+{
+    return current_thread()->vcpu;
+}
+
+void vcpu_switch_out(struct vcpu *v)
+{
+    gkl_pause(&v->guest->gkl, v);
+    if (!v->entered)
+        return;
+    vseg_save(v, guest_frame(v));
+}
+
+void vcpu_switch_in(struct vcpu *v)
+{
+    gkl_resume(&v->guest->gkl, v);
+    if (v->entered)
+        vseg_restore(v, this_cpu(), guest_frame(v));
+}
+
+uint64_t *vcpu_gpr(struct trapframe *tf, unsigned reg)
+{
+    switch (reg) {
+    case 0: return &tf->rax;
+    case 1: return &tf->rcx;
+    case 2: return &tf->rdx;
+    case 3: return &tf->rbx;
+    case 4: return &tf->rsp;
+    case 5: return &tf->rbp;
+    case 6: return &tf->rsi;
+    default: return &tf->rdi;
+    }
+}
+
+void vcpu_run(struct vcpu *v)
+{
+    current_thread()->vcpu = v;
+    v->thread = current_thread();
+    vcpu_lock(v);
+    cli();                                           /* vcpu_enter's iretq turns them back on */
+    vseg_restore(v, this_cpu(), &v->boot);
+    v->entered = true;
+    if (!vcpu_return_check(v, &v->boot))
+        vcpu_exit(v);
+    vcpu_enter(&v->boot);
+}
+
+void vcpu_lock(struct vcpu *v)
+{
+    struct guest *g = v->guest;
+    gkl_acquire(&g->gkl, v);
+    /* the clock as the lock was taken: time away does not count as
+     * spinning, and this trap's interrupt check needs no clock read of its own */
+    v->now_hint = v->stuck_since = g->gkl.since - g->start_ns;
+    v->stuck_writes = v->vif_writes;
+    if (g->native_sched)
+        native_sched_running(g, v);                  /* the guest's idea of its current thread */
+}
+
+#define PREEMPT_DEFER_TICKS 2
+
+bool vcpu_preemptible(void)
+{
+    struct vcpu *v = vcpu_current();
+    if (!v || v->guest->nvcpus < 2 || !gkl_held_by(&v->guest->gkl, v))
+        return true;
+    if (v->preempt_deferred++ < PREEMPT_DEFER_TICKS)
+        return false;
+    v->preempt_deferred = 0;
+    return true;
+}
+
+void vcpu_unlock(struct vcpu *v)
+{
+    struct guest *g = v->guest;
+    gkl_release(&g->gkl, v);
+    if (g->native_sched)
+        native_sched_kick_if_pending(g);             /* someone must take a pending interrupt */
+    if (v->preempt_deferred) {                       /* the preemption it was spared, now */
+        v->preempt_deferred = 0;
+        if ((this_cpu()->hazard & HAZARD_RESCHED) && !this_cpu()->preempt)
+            sched_preempt();
+    }
+}
+
+void vcpu_exit(struct vcpu *v)
+{
+    struct guest *g = v->guest;
+    if (gkl_held_by(&g->gkl, v))
+        vcpu_unlock(v);
+    struct thread *t = current_thread();
+    t->vcpu = 0;
+    v->exited = true;
+    int status = g->exit_status;
+    if (__atomic_sub_fetch(&g->live_vcpus, 1, __ATOMIC_ACQ_REL) == 0)
+        guest_release(g);                            /* the last one out */
+    else {
+        pushcli();
+        t->cr3 = 0;
+        write_cr3(vm_kernel_root());
+        popcli();
+    }
+    thread_exit(status);
+}
+
+/* The guest's stack through its SS: the base added, and with a 16-bit
+ * stack segment only SP moves (ESP's bits 16-31 stay the guest's).  Size
+ * 2 or 4 bytes; false if outside its RAM. */
+static uint32_t stack_step(uint64_t ss_desc, uint32_t esp, int32_t delta)
+{
+    if (ss_desc & DESC_DB)
+        return esp + (uint32_t)delta;
+    return (esp & 0xffff0000u) | ((esp + (uint32_t)delta) & 0xffff);
+}
+
+static uint32_t stack_offset(uint64_t ss_desc, uint32_t esp)
+{
+    return ss_desc & DESC_DB ? esp : esp & 0xffff;
+}
+
+bool vcpu_push(struct vcpu *v, struct trapframe *tf, uint32_t val, unsigned size)
+{
+    uint64_t d = vcpu_descriptor(v, (uint16_t)tf->ss);
+    uint32_t esp = stack_step(d, (uint32_t)tf->rsp, -(int32_t)size);
+    void *slot = guest_ptr(v->guest, (uint32_t)(desc_base(d) + stack_offset(d, esp)), size);
+    if (!slot)
+        return false;
+    if (size == 4) *(uint32_t *)slot = val; else *(uint16_t *)slot = (uint16_t)val;
+    tf->rsp = esp;
+    return true;
+}
+
+bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size)
+{
+    uint64_t d = vcpu_descriptor(v, (uint16_t)tf->ss);
+    uint32_t esp = (uint32_t)tf->rsp;
+    const void *slot = guest_ptr(v->guest, (uint32_t)(desc_base(d) + stack_offset(d, esp)), size);
+    if (!slot)
+        return false;
+    *val = size == 4 ? *(const uint32_t *)slot : *(const uint16_t *)slot;
+    tf->rsp = stack_step(d, esp, (int32_t)size);
+    return true;
+}
+
+/* The EFLAGS the guest believes in: its own arithmetic and control flags,
+ * its own IF, IOPL 0; nothing of the host's (RF, VM, VIF, VIP). */
+uint32_t vcpu_guest_eflags(struct vcpu *v, struct trapframe *tf)
+{
+    uint32_t f = ((uint32_t)tf->rflags & EFLAGS_GUEST_BITS) | EFLAGS_RESERVED1 | (v->vif ? EFLAGS_IF : 0);
+    const struct peels *p = &v->guest->peels;
+    if (p->stepping)                                 /* the host's TF while it steps a fall-through */
+        f = (f & ~EFLAGS_TF) | (p->stepping_guest_tf ? EFLAGS_TF : 0);
+    return f;
+}
+
+/* The first arrival at a handler scans it, which may take long: with
+ * host interrupts on where the trap allows (no spinlock held here). */
+static bool scan_entry_preemptible(struct vcpu *v, uint32_t offset)
+{
+    bool irqs = irq_window_open();
+    bool ok = scan_entry(v->guest, offset);
+    irq_window_close(irqs);
+    return ok;
+}
+
+/* Vectors whose faults combine into a double fault (SDM Vol. 3A, table 6-5). */
+static bool contributory(unsigned vector)
+{
+    return vector == 0 || (vector >= 10 && vector <= 13);
+}
+
+#define DELIVER_OK 0u
+#define DELIVER_USER SEG_FAULT(0xff, 0)              /* from guest ring 3: not supported yet */
+
+/* Protected-mode delivery through a 32-bit interrupt or trap gate, at the
+ * guest's (compressed) privilege level: no stack switch.  Every field of
+ * the gate, and the descriptor its selector names, is the guest's: checked
+ * as a CPU checks them, in the CPU's order.  The answer is DELIVER_OK or
+ * the fault the delivery itself raised (SEG_FAULT); on a fault the frame
+ * is as it was. */
+static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error,
+                        bool soft)
+{
+    uint16_t idt_error = (uint16_t)(vector * 8 + 2 + !soft);     /* IDT bit, and EXT unless int n */
+    if (vector * 8 + 7 > v->idt_limit)
+        return SEG_FAULT(13, idt_error);
+    const uint32_t *gate = guest_ptr(v->guest, v->idt_base + vector * 8, 8);
+    if (!gate)
+        return SEG_FAULT(13, idt_error);
+    uint32_t lo = gate[0], hi = gate[1];
+    unsigned type = hi >> 8 & 0x1f, gate_dpl = hi >> 13 & 3;  /* S=0 and type */
+    bool user = (tf->cs & 3) == 3;
+    if (type != 0xe && type != 0xf)                  /* 32-bit interrupt / trap gates only */
+        return SEG_FAULT(13, idt_error);
+    if (soft && user && gate_dpl < 3)
+        return SEG_FAULT(13, idt_error);
+    if (!(hi >> 15 & 1))
+        return SEG_FAULT(11, idt_error);
+    if (user)
+        return DELIVER_USER;
+    uint16_t sel = (uint16_t)((lo >> 16 & ~3u) | 1);  /* a gate's RPL is ignored: CS gets the new CPL */
+    uint64_t d = vcpu_descriptor(v, sel);
+    uint32_t f = seg_check(sel, d, SEG_USE_CS_GATE, 1);
+    if (f)
+        return f | !soft;
+    uint32_t offset = (hi & 0xffff0000) | (lo & 0xffff);
+    if (offset > desc_limit(d))
+        return SEG_FAULT(13, 0);
+    if (!scan_entry_preemptible(v, offset))
+        return SEG_FAULT(13, 0);
+    uint32_t eflags = vcpu_guest_eflags(v, tf);
+    uint16_t cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs) & ~3;   /* the guest thinks it is in ring 0 */
+    uint64_t rsp = tf->rsp;
+    if (!vcpu_push(v, tf, eflags, 4) || !vcpu_push(v, tf, cs_seen, 4) || !vcpu_push(v, tf, (uint32_t)tf->rip, 4) ||
+        (has_error && !vcpu_push(v, tf, error, 4))) {
+        tf->rsp = rsp;
+        return SEG_FAULT(12, 0);
+    }
+    tf->rip = offset;
+    tf->cs = sel;
+    tf->rflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF);
+    if (type == 0xe) {
+        v->vif = false;
+        v->vif_writes++;
+    }
+    return DELIVER_OK;
+}
+
+static void triple_fault(struct vcpu *v, struct trapframe *tf, unsigned vector, const char *how)
+{
+    char why[128];
+    snprintf(why, sizeof why, "triple fault: vector %u at eip 0x%lx could not be delivered%s", vector, tf->rip, how);
+    guest_end(v->guest, GUEST_DEAD, -1, why);
+}
+
+static void user_mode(struct vcpu *v, struct trapframe *tf, unsigned vector)
+{
+    char why[112];
+    snprintf(why, sizeof why, "vector %u arrived in guest user mode (ring 3) at eip 0x%lx: not supported yet",
+             vector, tf->rip);
+    guest_end(v->guest, GUEST_DEAD, -1, why);
+}
+
+/* A fault f while delivering `first`, as a CPU handles it: delivered in
+ * turn if first was benign; a double fault if first was contributory or a
+ * page fault, or if the fault's own delivery fails; a fault while
+ * delivering that is a triple fault, which stops the guest. */
+static void escalate(struct vcpu *v, struct trapframe *tf, unsigned first, uint32_t f)
+{
+    unsigned vector = first;
+    if (first != 8 && !contributory(first) && first != 14) {
+        vector = seg_fault_vector(f);
+        if (deliver(v, tf, vector, true, seg_fault_error(f), false) == DELIVER_OK)
+            return;
+    }
+    if (vector != 8 && deliver(v, tf, 8, true, 0, false) == DELIVER_OK)
+        return;
+    triple_fault(v, tf, first, "");
+}
+
+void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
+{
+    uint32_t f = deliver(v, tf, vector, has_error, error, false);
+    if (f == DELIVER_USER)
+        user_mode(v, tf, vector);
+    else if (f != DELIVER_OK)
+        escalate(v, tf, vector, f);
+}
+
+bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
+{
+    return deliver(v, tf, vector, has_error, error, false) == DELIVER_OK;
+}
+
+
+
+/* The return address is past the instruction; a fault in the delivery is
+ * the instruction's own, reported at it. */
+void vcpu_soft_int(struct vcpu *v, struct trapframe *tf, unsigned vector, unsigned length)
+{
+    tf->rip += length;
+    uint32_t f = deliver(v, tf, vector, false, 0, true);
+    if (f == DELIVER_OK)
+        return;
+    tf->rip -= length;
+    if (f == DELIVER_USER)
+        user_mode(v, tf, vector);
+    else
+        escalate(v, tf, vector, f);
+}
+
+/* Where the guest's next instruction is: EIP through CS's base. */
+uint32_t vcpu_linear_ip(const struct vcpu *v, const struct trapframe *tf)
+{
+    return desc_base(vcpu_descriptor(v, (uint16_t)tf->cs)) + (uint32_t)tf->rip;
+}
+
+/* The flags a guest may hold in ring 1 or 3: its own arithmetic and
+ * control flags, the real IF always on, IOPL 0, no VM, VIF or VIP. */
+#define RETURN_FLAGS (EFLAGS_GUEST_BITS | EFLAGS_RF)
+
+/* The last word before the host's iretq to a guest: what the iretq will
+ * load is checked here, with the same rule the CPU applies, so the iretq
+ * cannot fault; EIP beyond the CS limit becomes #GP(0) in the guest, as
+ * the CPU would raise it.  False if the guest was stopped instead. */
+bool vcpu_return_check(struct vcpu *v, struct trapframe *tf)
+{
+    for (unsigned tries = 0; v->guest->state == GUEST_RUNNING; tries++) {
+        uint16_t cs = (uint16_t)tf->cs, ss = (uint16_t)tf->ss;
+        unsigned cpl = cs & 3;
+        uint64_t dcs = vcpu_descriptor(v, cs), dss = vcpu_descriptor(v, ss);
+        const char *bad = 0;
+        uint16_t sel = 0;
+        if (seg_check(cs, dcs, SEG_USE_CS_RET, cpl)) {
+            bad = seg_why(cs, dcs, SEG_USE_CS_RET, cpl);
+            sel = cs;
+        } else if (seg_check(ss, dss, SEG_USE_SS, cpl)) {
+            bad = seg_why(ss, dss, SEG_USE_SS, cpl);
+            sel = ss;
+        }
+        if (bad) {
+            char why[128];
+            snprintf(why, sizeof why, "cannot return to the guest at eip 0x%lx: selector 0x%x %s", tf->rip,
+                     vcpu_guest_sel(v, sel), bad);
+            guest_end(v->guest, GUEST_DEAD, -1, why);
+            return false;
+        }
+        if ((uint32_t)tf->rip > desc_limit(dcs) || tf->rip >> 32) {
+            if (tries < 2) {
+                vcpu_reflect(v, tf, 13, true, 0);
+                continue;
+            }
+            triple_fault(v, tf, 13, " (eip beyond the CS limit)");
+            return false;
+        }
+        tf->rflags = (tf->rflags & RETURN_FLAGS) | EFLAGS_IF | EFLAGS_RESERVED1;
+        tf->rsp = (uint32_t)tf->rsp;
+        espfix_prepare(this_cpu(), !(dss & DESC_DB), (uint32_t)tf->rsp);
+        return true;
+    }
+    return false;
+}
+
+/* kernel/vectors.asm: the host's iretq to this guest faulted all the same.
+ * The guest is stopped with what the CPU said; the host goes on. */
+void vcpu_return_failed(uint64_t vector, uint64_t error, const uint64_t *frame)
+{
+    struct vcpu *v = vcpu_current();
+    char why[128];
+    snprintf(why, sizeof why, "the host's return to it faulted (vector %lu, error 0x%lx): eip 0x%lx cs 0x%lx ss 0x%lx",
+             vector, error, frame[0], frame[1], frame[4]);
+    guest_end(v->guest, GUEST_DEAD, -1, why);
+    vcpu_exit(v);
+}
+
+static void deliver_pending(struct vcpu *v, struct trapframe *tf)
+{
+    struct vdevs *d = &v->guest->dev;
+    if (!v->vif)
+        return;
+    uint64_t now = v->now_hint ? v->now_hint : vdevs_now(v->guest);
+    if (!vdevs_may_have_work(d, now))
+        return;                                      /* most traps: nothing to do, no lock */
+    spin_lock_irq(&d->lock);
+    vdevs_advance(d, now);
+    int vector = pic_pending(&d->pic) ? pic_ack(&d->pic) : -1;
+    vdevs_unlock(d, now);
+    if (vector < 0)
+        return;
+    v->irqs_delivered++;
+    vcpu_reflect(v, tf, vector, false, 0);
+}
+
+/* hlt with interrupts enabled: give the CPU away until the next virtual
+ * interrupt is due (or something else raises one). */
+void vcpu_wait_interrupt(struct vcpu *v, volatile int *kick)
+{
+    struct guest *g = v->guest;
+    struct vdevs *d = &g->dev;
+    vcpu_unlock(v);
+    while (g->state == GUEST_RUNNING && !peel_request_ready(g)) {
+        uint64_t now = vdevs_now(g);
+        spin_lock_irq(&d->lock);
+        vdevs_advance(d, now);
+        bool pending = pic_pending(&d->pic);
+        uint64_t next = vdevs_next_event(d, now);
+        vdevs_unlock(d, now);
+        if (pending)
+            break;
+        uint64_t wait = next > now ? next - now : 1000000ull;
+        if (wait > 100000000ull)
+            wait = 100000000ull;                     /* look around every 100 ms at most */
+        if (kick) {
+            thread_nap_ns(wait, kick);
+            __atomic_store_n(kick, 0, __ATOMIC_RELEASE);
+        } else {
+            thread_sleep_ns(wait);
+        }
+    }
+    vcpu_lock(v);
+}
+
+void vcpu_halt(struct vcpu *v)
+{
+    v->halts++;
+    if (!v->vif) {
+        guest_end(v->guest, GUEST_DEAD, -1, "halted with interrupts disabled (cli; hlt): it can never wake");
+        return;
+    }
+    vcpu_wait_interrupt(v, 0);
+}
+
+/* Host interrupts keep arriving while the guest spins with its own
+ * interrupts off (the real IF is on): that is where we notice it. */
+static void watch_interrupts_off(struct vcpu *v, struct trapframe *tf)
+{
+    uint64_t now = vdevs_now(v->guest);
+    if (v->vif || v->vif_writes != v->stuck_writes) {
+        v->stuck_since = now;
+        v->stuck_writes = v->vif_writes;
+        return;
+    }
+    if (now - v->stuck_since > VCPU_STUCK_NS) {
+        char why[96];
+        snprintf(why, sizeof why, "spun with interrupts disabled for %llu s, at eip 0x%lx",
+                 VCPU_STUCK_NS / 1000000000ull, tf->rip);
+        guest_end(v->guest, GUEST_DEAD, -1, why);
+    }
+}
+
+void vcpu_trap(struct trapframe *tf, bool host_irq)
+{
+    struct vcpu *v = current_thread()->vcpu;
+    if (!v)
+        panic("trap from ring %lu with no guest on this thread", tf->cs & 3);
+    if (!gkl_held_by(&v->guest->gkl, v))
+        panic("vCPU %u of guest %s ran guest code without the guest kernel lock", v->index, v->guest->name);
+    v->tf = tf;
+    v->now_hint = 0;                                 /* only a lock taken in this trap gives one */
+    struct cpu *c = this_cpu();
+    if (vseg_mirror_stale(v, c))
+        vseg_remirror(v, c, tf);                          /* another vCPU loaded a new GDT */
+    if (v->reload_failed)
+        guest_end(v->guest, GUEST_DEAD, -1, "a segment register of its could not be reloaded when it was switched in");
+    else if ((tf->cs & 3) == 3 && !host_irq) {
+        char why[112];
+        snprintf(why, sizeof why, "trap %lu from guest user mode (ring 3) at eip 0x%lx: not supported yet",
+                 tf->vector, tf->rip);
+        guest_end(v->guest, GUEST_DEAD, -1, why);
+    }                                 /* only a lock taken in this trap gives one */
+    prof_sample(v->guest, (uint32_t)tf->rip, (uint32_t)tf->rsp, !host_irq);
+    if (host_irq) {
+        v->exits[VEXIT_HOST_IRQ]++;
+        watch_interrupts_off(v, tf);
+    } else if (v->guest->state == GUEST_RUNNING)
+        emulate_trap(v, tf);
+    if (v->guest->state == GUEST_RUNNING && !v->guest->peels.stepping) {
+        peel_safe_point(v->guest);                   /* no guest instruction runs now */
+        deliver_pending(v, tf);                      /* (not inside a single step) */
+    }
+    pushcli();
+    c = this_cpu();
+    if (v->guest->state == GUEST_RUNNING && vseg_mirror_stale(v, c))
+        vseg_remirror(v, c, tf);                          /* another vCPU loaded a new GDT meanwhile */
+    popcli();
+    if (!vcpu_return_check(v, tf))
+        vcpu_exit(v);                                /* the guest thread ends here */
+}

@@ -1,0 +1,129 @@
+/*
+ * The virtual CPU of a hosted guest.  The guest kernel runs in ring 1,
+ * 32-bit compatibility mode, with the real IF always on and IOPL 0, so every
+ * privileged instruction faults to the host, which emulates it against this
+ * state (host/vmm/emulate.c).  Interrupts from virtual devices are delivered
+ * through the guest's own IDT when the virtual IF allows.
+ */
+#pragma once
+#include <stdint.h>
+#include <stdbool.h>
+#include "kernel/trap.h"
+
+/* Why the guest left ring 1, counted for `guest N stats`. */
+enum vcpu_exit {
+    VEXIT_PRIV,        /* an emulated privileged instruction */
+    VEXIT_PATCH,          /* a patched pushf/popf/iret */
+    VEXIT_INT,            /* int n reflected to the guest */
+    VEXIT_EXCEPTION,      /* a guest exception reflected */
+    VEXIT_HOST_IRQ,       /* a host interrupt arrived while the guest ran */
+    VEXIT_KINDS
+};
+
+struct guest;
+#define VCPU_NSEGS 6
+
+struct vcpu {
+    struct guest *guest;
+    unsigned index;                  /* 0: the boot vCPU; others are made by the sched peel */
+    unsigned sched_slot;
+    struct thread *thread;           /* the host thread running it */
+    unsigned preempt_deferred;       /* host ticks that wanted it off its CPU while it held the lock */             /* its thread's slot in the sched peel (host/natives/classic/sched.c) */
+    struct trapframe *tf;            /* the trap being handled, for natives that need the frame */
+    bool frame_set;                  /* a native set tf itself: no `ret` after it */
+    bool vif;                        /* the guest's IF */
+    uint64_t vif_writes;             /* cli, sti, popf, iret, delivery: any change of mind */
+    uint64_t stuck_since, stuck_writes;   /* for the interrupts-off watchdog */
+    uint64_t now_hint;                    /* guest time when this trap took the GKL, or 0 */
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t gdt_base, idt_base;
+    uint16_t gdt_limit, idt_limit;
+    uint16_t tr, ldtr;
+    bool entered;                    /* has been in ring 1: the selectors below mean something */
+    bool exited;                     /* its thread has ended */
+    /* Segment registers, by enum insn_seg: the selectors while the thread
+     * is switched out (CS and SS are in the frame otherwise); the
+     * descriptor each holds, its cache, which a CPU keeps until the
+     * register is reloaded; and for a register re-pointed at its shadow
+     * slot because lgdt changed what its selector names, the selector the
+     * guest loaded (vcpu.c repoint). */
+    uint16_t sel[VCPU_NSEGS];
+    uint64_t seg_desc[VCPU_NSEGS];
+    uint16_t seg_shown[VCPU_NSEGS];
+    bool reload_failed;              /* a switch-in could not load one: stop it */
+    uint64_t gs_base;
+    uint64_t exits[VEXIT_KINDS];
+    uint64_t insn_count[64];         /* emulated, by decoder class */
+    struct { uint16_t port; uint64_t in, out; } io[32];   /* port I/O by port, first come */
+    unsigned nio;
+    uint64_t io_other;               /* accesses to ports beyond the table */
+    uint64_t irqs_delivered;
+    uint64_t halts;
+    struct trapframe boot;           /* the Multiboot entry state */
+};
+
+/* Real GDT slots 8176-8181, one per segment register (ES CS SS DS FS GS):
+ * the descriptor a register keeps after lgdt changed what its selector
+ * names, or Multiboot's flat segments before the guest has a GDT.  Guest
+ * descriptors are mirrored below them, the host's own live above. */
+#define VCPU_SHADOW_IDX 8176
+
+/* A guest that keeps interrupts off this long without touching IF again
+ * can never be interrupted: it is reported and stopped. */
+#define VCPU_STUCK_NS (5ull * 1000000000ull)
+
+void vcpu_init(struct vcpu *v, struct guest *g, uint32_t eip, uint32_t eax, uint32_t ebx);
+/* Another vCPU of the same guest, its descriptor tables and segments those
+ * of `from` now, starting at eip with stack esp and interrupts enabled. */
+void vcpu_clone(struct vcpu *v, const struct vcpu *from, unsigned index, uint32_t eip, uint32_t esp);
+/* On the vCPU's own host thread (its address space loaded): take the guest
+ * kernel lock and enter ring 1.  Never returns: the thread ends in vcpu_exit. */
+void vcpu_run(struct vcpu *v) __attribute__((noreturn));
+/* Leave guest code for something long (the lock is free for other vCPUs),
+ * and come back to it.  vcpu_unlock also wakes whoever should take a
+ * virtual interrupt that is pending. */
+void vcpu_unlock(struct vcpu *v);
+/* May the host preempt the current thread, interrupted in guest code?  Not
+ * while it holds the guest kernel lock that other vCPUs of its guest wait
+ * for — a holder switched out stalls them all for whole time slices — but
+ * at its next vcpu_unlock, or after a couple of ticks at most. */
+bool vcpu_preemptible(void);
+void vcpu_lock(struct vcpu *v);
+/* The calling vCPU's thread ends here (its guest thread exited, or the
+ * guest ended); the last vCPU of a guest gives back the guest's memory. */
+void vcpu_exit(struct vcpu *v) __attribute__((noreturn));
+struct vcpu *vcpu_current(void);
+/* Add v's counters (exits, emulated instructions, port I/O) into `into`. */
+void vcpu_add_counts(struct vcpu *into, const struct vcpu *v);
+/* The scheduler's hooks: a vCPU thread leaves or takes a host CPU.  The
+ * data segment registers and this CPU's GDT mirror belong to the guest. */
+void vcpu_switch_out(struct vcpu *v);
+void vcpu_switch_in(struct vcpu *v);
+/* From trap(): a trap or interrupt that came from the guest. */
+void vcpu_trap(struct trapframe *tf, bool host_irq);
+/* Deliver vector through the guest's IDT; false if that is impossible. */
+bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error);
+/* int n, int3, into (length bytes at EIP): as a software interrupt (the
+ * gate's DPL is checked). */
+void vcpu_soft_int(struct vcpu *v, struct trapframe *tf, unsigned vector, unsigned length);
+uint32_t vcpu_linear_ip(const struct vcpu *v, const struct trapframe *tf);
+/* Before every return to the guest: the frame is one the CPU can load. */
+bool vcpu_return_check(struct vcpu *v, struct trapframe *tf);
+/* The selector the guest believes a segment register holds, and the
+ * descriptor a selector names in this CPU's GDT (0 beyond the guest's). */
+uint16_t vcpu_guest_sel(const struct vcpu *v, uint16_t real);
+/* The host's iretq to this thread's guest faulted (kernel/vectors.asm). */
+void vcpu_return_failed(uint64_t vector, uint64_t error, const uint64_t *frame) __attribute__((noreturn));
+uint64_t vcpu_descriptor(const struct vcpu *v, uint16_t sel);
+/* Deliver, or failing that #DF, or failing that stop the guest (triple fault). */
+void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error);
+void vcpu_halt(struct vcpu *v);             /* hlt with the virtual IF set: sleep till an IRQ is due */
+/* Without the lock until a virtual interrupt is pending (or the guest ends,
+ * or a peel request can be carried out), back with it.  kick, if given, is
+ * the flag thread_wake_napper sets to cut the wait short. */
+void vcpu_wait_interrupt(struct vcpu *v, volatile int *kick);
+uint32_t vcpu_guest_eflags(struct vcpu *v, struct trapframe *tf);
+bool vcpu_push(struct vcpu *v, struct trapframe *tf, uint32_t val, unsigned size);
+bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size);
+void vcpu_mirror_gdt(struct vcpu *v);
+uint64_t *vcpu_gpr(struct trapframe *tf, unsigned reg);

@@ -1,0 +1,202 @@
+/*
+ * A vCPU's segment registers on real ones: the guest's GDT mirrored into
+ * the real GDT of the CPU it runs on (through the containment rule,
+ * host/vmm/segment.c), and the descriptor each register holds kept across
+ * lgdt and across CPUs, as a CPU keeps a loaded register's descriptor
+ * until it is reloaded (docs/hosting.md, "Cached descriptors").
+ */
+#include "host/vmm/vcpu_seg.h"
+#include "host/vmm/vcpu.h"
+#include "host/vmm/guest.h"
+#include "host/vmm/segment.h"
+#include "host/decode/decode.h"
+#include "kernel/string.h"
+#include "kernel/x86.h"
+#include "smp/percpu.h"
+
+/* Multiboot's promise: flat 32-bit code and data at the guest's ring 0. */
+#define FLAT_CODE 0x00cf9a000000ffffull
+#define FLAT_DATA 0x00cf92000000ffffull
+
+static uint16_t shadow_sel(unsigned r, uint16_t rpl) { return (uint16_t)((VCPU_SHADOW_IDX + r) << 3 | rpl); }
+static bool is_shadow(uint16_t sel) { return sel_index(sel) - VCPU_SHADOW_IDX < VCPU_NSEGS; }
+
+void vseg_boot(struct vcpu *v)
+{
+    /* No guest GDT yet: every segment register holds a flat descriptor that
+     * no selector of the guest's names — a shadow slot, as after an lgdt. */
+    for (unsigned r = 0; r < VCPU_NSEGS; r++) {
+        v->sel[r] = shadow_sel(r, 1);
+        v->seg_desc[r] = seg_mirror(r == SEG_CS ? FLAT_CODE : FLAT_DATA);
+        v->seg_shown[r] = r == SEG_CS ? 0x08 : 0x10;
+    }
+}
+
+/* The six selectors of a vCPU running on this CPU, inside a trap. */
+static void live_selectors(const struct trapframe *tf, uint16_t sel[VCPU_NSEGS])
+{
+    __asm__ volatile("mov %%es, %0; mov %%ds, %1; mov %%fs, %2; mov %%gs, %3"
+                     : "=r"(sel[SEG_ES]), "=r"(sel[SEG_DS]), "=r"(sel[SEG_FS]), "=r"(sel[SEG_GS]));
+    sel[SEG_CS] = (uint16_t)tf->cs;
+    sel[SEG_SS] = (uint16_t)tf->ss;
+}
+
+/* What each register holds, read from the GDT it was loaded from: for a
+ * vCPU running on c, c's table agrees with its registers (remirror keeps
+ * it so). */
+static void capture(struct vcpu *v, const struct cpu *c, const uint16_t sel[VCPU_NSEGS])
+{
+    for (unsigned r = 0; r < VCPU_NSEGS; r++) {
+        unsigned i = sel_index(sel[r]);
+        v->seg_desc[r] = sel_null(sel[r]) || sel_ldt(sel[r]) ? 0 : c->gdt[i];
+        if (is_shadow(sel[r]) && i - VCPU_SHADOW_IDX != r)
+            v->seg_shown[r] = v->seg_shown[i - VCPU_SHADOW_IDX];   /* copied from another register */
+    }
+}
+
+/* The guest's descriptors go into the real GDT of the CPU it runs on, at
+ * their own indexes, through the containment rule (seg_mirror).  Each CPU
+ * remembers whose descriptors (and which generation: lgdt bumps it) it
+ * holds; a vCPU that arrives on a CPU holding another guest's or an older
+ * copy rewrites it.  The shadow slots and everything beyond the guest's
+ * limit are emptied: lar and lsl answer for nothing the guest did not
+ * write. */
+static void mirror(struct vcpu *v, struct cpu *c)
+{
+    uint64_t *gdt = c->gdt;
+    unsigned n = (v->gdt_limit + 1u) / 8;
+    const uint64_t *src = guest_ptr(v->guest, v->gdt_base, n * 8ull);
+    if (n > VCPU_SHADOW_IDX)
+        n = VCPU_SHADOW_IDX;                         /* the shadows and the host's own live above */
+    for (unsigned i = 1; i < n; i++)
+        gdt[i] = src ? seg_mirror(src[i]) : 0;
+    for (unsigned i = n ? n : 1; i < c->gdt_mirror_n; i++)
+        gdt[i] = 0;                                  /* what the last guest had beyond ours */
+    for (unsigned r = 0; r < VCPU_NSEGS; r++)
+        gdt[VCPU_SHADOW_IDX + r] = 0;
+    c->gdt_mirror_n = n;
+    c->gdt_mirror_of = v->guest;
+    c->gdt_mirror_gen = v->guest->gdt_gen;
+}
+
+bool vseg_mirror_stale(const struct vcpu *v, const struct cpu *c)
+{
+    return c->gdt_mirror_of != v->guest || c->gdt_mirror_gen != v->guest->gdt_gen;
+}
+
+/* A CPU keeps the descriptor a segment register was loaded with until the
+ * register is reloaded.  Where c's table no longer says what a register
+ * holds, the register is re-pointed at its shadow slot, which holds its
+ * descriptor, until the guest loads it again; the guest is shown the
+ * selector it loaded (vcpu_guest_sel). */
+static void repoint(struct vcpu *v, struct cpu *c, uint16_t sel[VCPU_NSEGS])
+{
+    for (unsigned r = 0; r < VCPU_NSEGS; r++) {
+        if (sel_null(sel[r]))
+            continue;
+        if (!is_shadow(sel[r]) && c->gdt[sel_index(sel[r])] == v->seg_desc[r])
+            continue;
+        if (!is_shadow(sel[r]))
+            v->seg_shown[r] = sel[r];
+        sel[r] = shadow_sel(r, sel[r] & 3);
+        c->gdt[VCPU_SHADOW_IDX + r] = v->seg_desc[r];
+    }
+}
+
+/* Load the data segment registers.  Loading GS sets the GS base from the
+ * descriptor: the per-CPU pointer goes back, and the guest's base (the one
+ * it had) into KERNEL_GS for trap_return's swapgs.  A load cannot fault
+ * (each descriptor was loaded before by the guest, at this privilege); if
+ * one does, it becomes null and the guest is stopped at its next trap. */
+#define LOAD_SEG(reg, val, failed)                                               \
+    __asm__ volatile("1: mov %w1, %%" reg "\n2:\n"                                \
+                     ".pushsection .extable, \"a\"\n.quad 1b, 3f\n.popsection\n" \
+                     ".pushsection .text.fixup, \"ax\"\n"                        \
+                     "3: movl $1, %0\n xorl %k1, %k1\n mov %w1, %%" reg "\n jmp 2b\n"  \
+                     ".popsection" : "+r"(failed), "+r"(val))
+
+static void load_data_segments(struct vcpu *v, struct cpu *c, const uint16_t sel[VCPU_NSEGS], uint64_t gs_base)
+{
+    uint32_t failed = 0;
+    uint64_t es = sel[SEG_ES], ds = sel[SEG_DS], fs = sel[SEG_FS], gs = sel[SEG_GS];
+    LOAD_SEG("ds", ds, failed);
+    LOAD_SEG("es", es, failed);
+    LOAD_SEG("fs", fs, failed);
+    LOAD_SEG("gs", gs, failed);
+    wrmsr(MSR_GS_BASE, (uint64_t)c);
+    wrmsr(MSR_KERNEL_GS, gs_base);
+    if (failed)
+        v->reload_failed = true;
+}
+
+/* Switching in, or entering first: the registers come from v->sel. */
+void vseg_restore(struct vcpu *v, struct cpu *c, struct trapframe *tf)
+{
+    if (vseg_mirror_stale(v, c))
+        mirror(v, c);
+    uint16_t sel[VCPU_NSEGS];
+    memcpy(sel, v->sel, sizeof sel);
+    for (unsigned r = 0; r < VCPU_NSEGS; r++)
+        c->gdt[VCPU_SHADOW_IDX + r] = 0;             /* another vCPU's, perhaps */
+    repoint(v, c, sel);
+    load_data_segments(v, c, sel, v->gs_base);
+    tf->cs = sel[SEG_CS];
+    tf->ss = sel[SEG_SS];
+}
+
+/* Inside a trap, when this CPU's copy of the guest's GDT must change (lgdt
+ * here, or another vCPU's lgdt): keep what the live registers hold. */
+void vseg_remirror(struct vcpu *v, struct cpu *c, struct trapframe *tf)
+{
+    uint16_t sel[VCPU_NSEGS], before[VCPU_NSEGS];
+    live_selectors(tf, sel);
+    memcpy(before, sel, sizeof sel);
+    capture(v, c, sel);
+    mirror(v, c);
+    repoint(v, c, sel);
+    if (memcmp(&sel[SEG_DS], &before[SEG_DS], 3 * sizeof sel[0]) || sel[SEG_ES] != before[SEG_ES])
+        load_data_segments(v, c, sel, rdmsr(MSR_KERNEL_GS));
+    tf->cs = sel[SEG_CS];
+    tf->ss = sel[SEG_SS];
+}
+
+void vseg_clone(struct vcpu *v, const struct vcpu *from)
+{
+    live_selectors(from->tf, v->sel);                /* `from` is the caller: its own, live */
+    memcpy(v->seg_shown, from->seg_shown, sizeof v->seg_shown);
+    capture(v, this_cpu(), v->sel);
+    v->gs_base = rdmsr(MSR_KERNEL_GS);
+}
+
+void vseg_save(struct vcpu *v, const struct trapframe *frame)
+{
+    live_selectors(frame, v->sel);
+    capture(v, this_cpu(), v->sel);
+    v->gs_base = rdmsr(MSR_KERNEL_GS);               /* swapped away at the trap */
+}
+
+/* lgdt: the new table goes into this CPU's GDT now, into the others' when
+ * a vCPU of the guest next runs there. */
+void vcpu_mirror_gdt(struct vcpu *v)
+{
+    __atomic_add_fetch(&v->guest->gdt_gen, 1, __ATOMIC_RELEASE);
+    pushcli();
+    vseg_remirror(v, this_cpu(), v->tf);
+    popcli();
+}
+
+/* The selector the guest believes a register holds. */
+uint16_t vcpu_guest_sel(const struct vcpu *v, uint16_t real)
+{
+    return is_shadow(real) ? v->seg_shown[sel_index(real) - VCPU_SHADOW_IDX] : real;
+}
+
+/* The descriptor behind a selector in this CPU's table, 0 for an index
+ * beyond the guest's GDT limit or the LDT (no guest LDT is mirrored). */
+uint64_t vcpu_descriptor(const struct vcpu *v, uint16_t sel)
+{
+    unsigned i = sel_index(sel);
+    if (sel_ldt(sel) || (!is_shadow(sel) && i * 8u + 7 > v->gdt_limit))
+        return 0;
+    return this_cpu()->gdt[i];
+}
