@@ -25,16 +25,16 @@
 /* Region types, numbered as in the Multiboot memory map ("1 indicates
  * available RAM, and all other values currently indicated a reserved area"). */
 enum loader_region_type {
-	LOADER_RAM = 1,
-	LOADER_RESERVED = 2,
-	LOADER_ACPI = 3,
-	LOADER_NVS = 4,
+    LOADER_RAM = 1,
+    LOADER_RESERVED = 2,
+    LOADER_ACPI = 3,
+    LOADER_NVS = 4,
 };
 
 struct loader_region {
-	uint64_t base;
-	uint64_t size;
-	uint32_t type;
+    uint64_t base;
+    uint64_t size;
+    uint32_t type;
 };
 
 /*
@@ -43,19 +43,19 @@ struct loader_region {
  * backed.  The loader writes only through pointers map returns.
  */
 typedef void *(*loader_map_fn)(void *ctx, uint64_t paddr, uint64_t len,
-			       uint64_t *span);
+                   uint64_t *span);
 
 struct loader_mem {
-	const struct loader_region *regions;
-	size_t nregions;
-	uint32_t floor;		/* no image byte is loaded below this */
-	loader_map_fn map;
-	void *ctx;
+    const struct loader_region *regions;
+    size_t nregions;
+    uint32_t floor;         /* no image byte is loaded below this */
+    loader_map_fn map;
+    void *ctx;
 };
 
 /* [base, base+size) lies in RAM regions (adjacent ones join) below 4 GiB. */
 bool loader_mem_is_ram(const struct loader_mem *mem, uint64_t base,
-		       uint64_t size);
+               uint64_t size);
 
 /* Bytes of RAM contiguous from base (0 if base is not RAM). */
 uint64_t loader_mem_ram_from(const struct loader_mem *mem, uint64_t base);
@@ -63,15 +63,15 @@ uint64_t loader_mem_ram_from(const struct loader_mem *mem, uint64_t base);
 /* Copy into / zero guest memory; false (with *failed_at set) if the map
  * callback refused part of the range. */
 bool loader_mem_copy(const struct loader_mem *mem, uint64_t paddr,
-		     const void *src, uint64_t len, uint64_t *failed_at);
+             const void *src, uint64_t len, uint64_t *failed_at);
 bool loader_mem_zero(const struct loader_mem *mem, uint64_t paddr,
-		     uint64_t len, uint64_t *failed_at);
+             uint64_t len, uint64_t *failed_at);
 
 /* [a, a+alen) and [b, b+blen) share a byte; empty ranges share none. */
 static inline bool loader_overlap(uint64_t a, uint64_t alen, uint64_t b,
-				  uint64_t blen)
+                  uint64_t blen)
 {
-	return alen && blen && a < b + blen && b < a + alen;
+    return alen && blen && a < b + blen && b < a + alen;
 }
 
 #endif

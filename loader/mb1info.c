@@ -14,84 +14,84 @@
 #include "loader/multiboot.h"
 
 #define MB1_INFO_FAIL(out, e, ...) \
-	(loader_fmt(&(out)->msg, __VA_ARGS__), (out)->error = (e))
+    (loader_fmt(&(out)->msg, __VA_ARGS__), (out)->error = (e))
 
 struct cursor {
-	uint64_t next;
+    uint64_t next;
 };
 
 static uint64_t take(struct cursor *c, uint64_t size, uint64_t align)
 {
-	uint64_t at = (c->next + align - 1) / align * align;
+    uint64_t at = (c->next + align - 1) / align * align;
 
-	c->next = at + size;
-	return at;
+    c->next = at + size;
+    return at;
 }
 
 static size_t length(const char *s)
 {
-	size_t n = 0;
+    size_t n = 0;
 
-	while (s && s[n])
-		n++;
-	return n;
+    while (s && s[n])
+        n++;
+    return n;
 }
 
 static void put32(uint8_t *p, uint32_t v)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static void put64(uint8_t *p, uint64_t v)
 {
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
 }
 
 /* Where everything goes; the end is compared with the area afterwards, so
  * nothing is written when the block does not fit. */
 static uint64_t plan(const struct mb1_boot *b, const struct loader_mem *mem,
-		     struct mb1_info *out, uint64_t *strings)
+             struct mb1_info *out, uint64_t *strings)
 {
-	struct cursor c = { b->area_base };
+    struct cursor c = { b->area_base };
 
-	out->info_addr = (uint32_t)take(&c, MB1_INFO_SIZE, 8);
-	out->mmap_addr = (uint32_t)take(&c, mem->nregions * MB1_MMAP_ENTRY_SIZE, 4);
-	out->mmap_length = (uint32_t)(mem->nregions * MB1_MMAP_ENTRY_SIZE);
-	out->mods_addr = (uint32_t)take(&c, b->nmodules * MB1_MODULE_SIZE, 4);
-	out->cmdline_addr = (uint32_t)take(&c, length(b->cmdline) + 1, 1);
-	out->name_addr = (uint32_t)take(&c, sizeof MB1_BOOT_LOADER_NAME, 1);
-	*strings = c.next;
-	for (size_t i = 0; i < b->nmodules; i++)
-		take(&c, length(b->modules[i].cmdline) + 1, 1);
-	for (size_t i = 0; i < b->nmodules; i++)
-		take(&c, b->modules[i].size, 4096);
-	return c.next;
+    out->info_addr = (uint32_t)take(&c, MB1_INFO_SIZE, 8);
+    out->mmap_addr = (uint32_t)take(&c, mem->nregions * MB1_MMAP_ENTRY_SIZE, 4);
+    out->mmap_length = (uint32_t)(mem->nregions * MB1_MMAP_ENTRY_SIZE);
+    out->mods_addr = (uint32_t)take(&c, b->nmodules * MB1_MODULE_SIZE, 4);
+    out->cmdline_addr = (uint32_t)take(&c, length(b->cmdline) + 1, 1);
+    out->name_addr = (uint32_t)take(&c, sizeof MB1_BOOT_LOADER_NAME, 1);
+    *strings = c.next;
+    for (size_t i = 0; i < b->nmodules; i++)
+        take(&c, length(b->modules[i].cmdline) + 1, 1);
+    for (size_t i = 0; i < b->nmodules; i++)
+        take(&c, b->modules[i].size, 4096);
+    return c.next;
 }
 
 static enum mb1_error check_area(const struct mb1_boot *b,
-				 const struct loader_mem *mem,
-				 struct mb1_info *out)
+                 const struct loader_mem *mem,
+                 struct mb1_info *out)
 {
-	if (b->area_base < 0x1000)
-		return MB1_INFO_FAIL(out, MB1_EAREA,
-			"info area %p+%x is in the first page: EBX would be (nearly) null",
-			b->area_base, b->area_size);
-	if (!loader_mem_is_ram(mem, b->area_base, b->area_size))
-		return MB1_INFO_FAIL(out, MB1_EAREA,
-			"info area %p+%x is not inside guest RAM",
-			b->area_base, b->area_size);
-	if (loader_overlap(b->area_base, b->area_size, b->kernel_lo,
-			   b->kernel_hi - b->kernel_lo))
-		return MB1_INFO_FAIL(out, MB1_EAREA,
-			"info area %p+%x overlaps the kernel at %p..%p",
-			b->area_base, b->area_size, b->kernel_lo, b->kernel_hi);
-	if (b->nmodules > MB1_MAX_MODULES || mem->nregions > MB1_MAX_REGIONS)
-		return MB1_INFO_FAIL(out, MB1_EAREA_FULL,
-			"%u modules and %u memory regions: at most %u and %u fit",
-			b->nmodules, mem->nregions, MB1_MAX_MODULES, MB1_MAX_REGIONS);
-	return MB1_OK;
+    if (b->area_base < 0x1000)
+        return MB1_INFO_FAIL(out, MB1_EAREA,
+            "info area %p+%x is in the first page: EBX would be (nearly) null",
+            b->area_base, b->area_size);
+    if (!loader_mem_is_ram(mem, b->area_base, b->area_size))
+        return MB1_INFO_FAIL(out, MB1_EAREA,
+            "info area %p+%x is not inside guest RAM",
+            b->area_base, b->area_size);
+    if (loader_overlap(b->area_base, b->area_size, b->kernel_lo,
+               b->kernel_hi - b->kernel_lo))
+        return MB1_INFO_FAIL(out, MB1_EAREA,
+            "info area %p+%x overlaps the kernel at %p..%p",
+            b->area_base, b->area_size, b->kernel_lo, b->kernel_hi);
+    if (b->nmodules > MB1_MAX_MODULES || mem->nregions > MB1_MAX_REGIONS)
+        return MB1_INFO_FAIL(out, MB1_EAREA_FULL,
+            "%u modules and %u memory regions: at most %u and %u fit",
+            b->nmodules, mem->nregions, MB1_MAX_MODULES, MB1_MAX_REGIONS);
+    return MB1_OK;
 }
 
 /* "mem_lower and mem_upper indicate the amount of lower and upper memory,
@@ -101,115 +101,115 @@ static enum mb1_error check_area(const struct mb1_boot *b,
  * maximally the address of the first upper memory hole minus 1 megabyte." */
 static void put_memory(uint8_t *info, const struct loader_mem *mem)
 {
-	uint64_t lower = loader_mem_ram_from(mem, 0);
+    uint64_t lower = loader_mem_ram_from(mem, 0);
 
-	if (lower > 640 * 1024)
-		lower = 640 * 1024;
-	put32(info + MB1_I_MEM_LOWER, (uint32_t)(lower / 1024));
-	put32(info + MB1_I_MEM_UPPER,
-	      (uint32_t)(loader_mem_ram_from(mem, 0x100000) / 1024));
+    if (lower > 640 * 1024)
+        lower = 640 * 1024;
+    put32(info + MB1_I_MEM_LOWER, (uint32_t)(lower / 1024));
+    put32(info + MB1_I_MEM_UPPER,
+          (uint32_t)(loader_mem_ram_from(mem, 0x100000) / 1024));
 }
 
 static void fill_info(uint8_t *info, const struct mb1_boot *b,
-		      const struct loader_mem *mem, const struct mb1_info *out)
+              const struct loader_mem *mem, const struct mb1_info *out)
 {
-	for (int i = 0; i < MB1_INFO_SIZE; i++)
-		info[i] = 0;
-	put32(info + MB1_I_FLAGS, MB1_INFO_MEMORY | MB1_INFO_CMDLINE |
-	      MB1_INFO_MODS | MB1_INFO_MEM_MAP | MB1_INFO_BOOT_LOADER_NAME);
-	put_memory(info, mem);
-	put32(info + MB1_I_CMDLINE, out->cmdline_addr);
-	put32(info + MB1_I_MODS_COUNT, (uint32_t)b->nmodules);
-	put32(info + MB1_I_MODS_ADDR, out->mods_addr);
-	put32(info + MB1_I_MMAP_LENGTH, out->mmap_length);
-	put32(info + MB1_I_MMAP_ADDR, out->mmap_addr);
-	put32(info + MB1_I_BOOT_LOADER_NAME, out->name_addr);
+    for (int i = 0; i < MB1_INFO_SIZE; i++)
+        info[i] = 0;
+    put32(info + MB1_I_FLAGS, MB1_INFO_MEMORY | MB1_INFO_CMDLINE |
+          MB1_INFO_MODS | MB1_INFO_MEM_MAP | MB1_INFO_BOOT_LOADER_NAME);
+    put_memory(info, mem);
+    put32(info + MB1_I_CMDLINE, out->cmdline_addr);
+    put32(info + MB1_I_MODS_COUNT, (uint32_t)b->nmodules);
+    put32(info + MB1_I_MODS_ADDR, out->mods_addr);
+    put32(info + MB1_I_MMAP_LENGTH, out->mmap_length);
+    put32(info + MB1_I_MMAP_ADDR, out->mmap_addr);
+    put32(info + MB1_I_BOOT_LOADER_NAME, out->name_addr);
 }
 
 /* "size is the size of the associated structure in bytes, which can be
  * greater than the minimum of 20 bytes" and mmap_addr points at it: each
  * entry is size (4 bytes, value 20), base_addr, length, type. */
 static bool write_mmap(const struct loader_mem *mem, uint32_t at,
-		       uint64_t *bad)
+               uint64_t *bad)
 {
-	for (size_t i = 0; i < mem->nregions; i++) {
-		const struct loader_region *r = &mem->regions[i];
-		uint8_t e[MB1_MMAP_ENTRY_SIZE];
+    for (size_t i = 0; i < mem->nregions; i++) {
+        const struct loader_region *r = &mem->regions[i];
+        uint8_t e[MB1_MMAP_ENTRY_SIZE];
 
-		put32(e, MB1_MMAP_ENTRY_SIZE - 4);
-		put64(e + 4, r->base);
-		put64(e + 12, r->size);
-		put32(e + 20, r->type);
-		if (!loader_mem_copy(mem, at + i * MB1_MMAP_ENTRY_SIZE, e,
-				     sizeof e, bad))
-			return false;
-	}
-	return true;
+        put32(e, MB1_MMAP_ENTRY_SIZE - 4);
+        put64(e + 4, r->base);
+        put64(e + 12, r->size);
+        put32(e + 20, r->type);
+        if (!loader_mem_copy(mem, at + i * MB1_MMAP_ENTRY_SIZE, e,
+                     sizeof e, bad))
+            return false;
+    }
+    return true;
 }
 
 static bool write_string(const struct loader_mem *mem, uint64_t at,
-			 const char *s, uint64_t *bad)
+             const char *s, uint64_t *bad)
 {
-	return s ? loader_mem_copy(mem, at, s, length(s) + 1, bad)
-		 : loader_mem_zero(mem, at, 1, bad);
+    return s ? loader_mem_copy(mem, at, s, length(s) + 1, bad)
+         : loader_mem_zero(mem, at, 1, bad);
 }
 
 /* Each module: mod_start, mod_end (one past the last byte, as GRUB sets
  * it), string, reserved (0); then its string and its bytes. */
 static bool write_modules(const struct mb1_boot *b,
-			  const struct loader_mem *mem,
-			  const struct mb1_info *out, uint64_t strings,
-			  uint64_t *bad)
+              const struct loader_mem *mem,
+              const struct mb1_info *out, uint64_t strings,
+              uint64_t *bad)
 {
-	struct cursor c = { strings };
+    struct cursor c = { strings };
 
-	for (size_t i = 0; i < b->nmodules; i++)
-		take(&c, length(b->modules[i].cmdline) + 1, 1);
-	for (size_t i = 0; i < b->nmodules; i++) {
-		const struct mb1_module *m = &b->modules[i];
-		uint64_t start = take(&c, m->size, 4096);
-		uint8_t e[MB1_MODULE_SIZE];
+    for (size_t i = 0; i < b->nmodules; i++)
+        take(&c, length(b->modules[i].cmdline) + 1, 1);
+    for (size_t i = 0; i < b->nmodules; i++) {
+        const struct mb1_module *m = &b->modules[i];
+        uint64_t start = take(&c, m->size, 4096);
+        uint8_t e[MB1_MODULE_SIZE];
 
-		put32(e, (uint32_t)start);
-		put32(e + 4, (uint32_t)(start + m->size));
-		put32(e + 8, (uint32_t)strings);
-		put32(e + 12, 0);
-		if (!loader_mem_copy(mem, out->mods_addr + i * MB1_MODULE_SIZE,
-				     e, sizeof e, bad) ||
-		    !write_string(mem, strings, m->cmdline, bad) ||
-		    !loader_mem_copy(mem, start, m->data, m->size, bad))
-			return false;
-		strings += length(m->cmdline) + 1;
-	}
-	return true;
+        put32(e, (uint32_t)start);
+        put32(e + 4, (uint32_t)(start + m->size));
+        put32(e + 8, (uint32_t)strings);
+        put32(e + 12, 0);
+        if (!loader_mem_copy(mem, out->mods_addr + i * MB1_MODULE_SIZE,
+                     e, sizeof e, bad) ||
+            !write_string(mem, strings, m->cmdline, bad) ||
+            !loader_mem_copy(mem, start, m->data, m->size, bad))
+            return false;
+        strings += length(m->cmdline) + 1;
+    }
+    return true;
 }
 
 enum mb1_error mb1_build_info(const struct mb1_boot *b,
-			      const struct loader_mem *mem,
-			      struct mb1_info *out)
+                  const struct loader_mem *mem,
+                  struct mb1_info *out)
 {
-	uint8_t info[MB1_INFO_SIZE];
-	uint64_t strings, end, bad = 0;
+    uint8_t info[MB1_INFO_SIZE];
+    uint64_t strings, end, bad = 0;
 
-	*out = (struct mb1_info){ 0 };
-	if (check_area(b, mem, out) != MB1_OK)
-		return out->error;
-	end = plan(b, mem, out, &strings);
-	if (end - b->area_base > b->area_size)
-		return MB1_INFO_FAIL(out, MB1_EAREA_FULL,
-			"the information block and modules need %x bytes but the area %p has %x",
-			end - b->area_base, b->area_base, b->area_size);
-	out->end = (uint32_t)end;
-	fill_info(info, b, mem, out);
-	if (!loader_mem_copy(mem, out->info_addr, info, sizeof info, &bad) ||
-	    !write_mmap(mem, out->mmap_addr, &bad) ||
-	    !write_string(mem, out->cmdline_addr, b->cmdline, &bad) ||
-	    !write_string(mem, out->name_addr, MB1_BOOT_LOADER_NAME, &bad) ||
-	    !write_modules(b, mem, out, strings, &bad))
-		return MB1_INFO_FAIL(out, MB1_EMAP,
-			"information block: guest memory at %p could not be mapped",
-			bad);
-	return MB1_OK;
+    *out = (struct mb1_info){ 0 };
+    if (check_area(b, mem, out) != MB1_OK)
+        return out->error;
+    end = plan(b, mem, out, &strings);
+    if (end - b->area_base > b->area_size)
+        return MB1_INFO_FAIL(out, MB1_EAREA_FULL,
+            "the information block and modules need %x bytes but the area %p has %x",
+            end - b->area_base, b->area_base, b->area_size);
+    out->end = (uint32_t)end;
+    fill_info(info, b, mem, out);
+    if (!loader_mem_copy(mem, out->info_addr, info, sizeof info, &bad) ||
+        !write_mmap(mem, out->mmap_addr, &bad) ||
+        !write_string(mem, out->cmdline_addr, b->cmdline, &bad) ||
+        !write_string(mem, out->name_addr, MB1_BOOT_LOADER_NAME, &bad) ||
+        !write_modules(b, mem, out, strings, &bad))
+        return MB1_INFO_FAIL(out, MB1_EMAP,
+            "information block: guest memory at %p could not be mapped",
+            bad);
+    return MB1_OK;
 }
 
 /*
@@ -245,12 +245,12 @@ enum mb1_error mb1_build_info(const struct mb1_boot *b,
  */
 struct mb1_regs mb1_entry_regs(uint32_t info_addr, uint32_t entry)
 {
-	return (struct mb1_regs){
-		.eax = MB1_BOOTLOADER_MAGIC, .ebx = info_addr, .eip = entry,
-	};
+    return (struct mb1_regs){
+        .eax = MB1_BOOTLOADER_MAGIC, .ebx = info_addr, .eip = entry,
+    };
 }
 
 const char *mb1_info_strerror(const struct mb1_info *info)
 {
-	return info->error == MB1_OK ? "no error" : info->msg.text;
+    return info->error == MB1_OK ? "no error" : info->msg.text;
 }

@@ -26,15 +26,15 @@
 #define LOADER_MSG_SIZE 192
 
 struct loader_msg {
-	char text[LOADER_MSG_SIZE];
+    char text[LOADER_MSG_SIZE];
 };
 
 void loader_vfmt(struct loader_msg *m, const char *fmt,
-		 const uint64_t *args, size_t nargs);
+         const uint64_t *args, size_t nargs);
 
 #define loader_fmt(m, fmt, ...)                                              \
-	loader_vfmt((m), (fmt), (const uint64_t[]){ __VA_ARGS__ },           \
-		    sizeof((const uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t))
+    loader_vfmt((m), (fmt), (const uint64_t[]){ __VA_ARGS__ },           \
+            sizeof((const uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t))
 
 /* For a message without values. */
 #define loader_say(m, text) loader_fmt((m), "%s", (uintptr_t)(text))

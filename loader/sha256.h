@@ -18,13 +18,13 @@
 
 #define SHA256_DIGEST_SIZE 32
 #define SHA256_BLOCK_SIZE 64
-#define SHA256_HEX_SIZE (2 * SHA256_DIGEST_SIZE + 1)	/* with the NUL */
+#define SHA256_HEX_SIZE (2 * SHA256_DIGEST_SIZE + 1)    /* with the NUL */
 
 struct sha256_ctx {
-	uint32_t state[8];
-	uint64_t length;		/* message bytes so far */
-	uint8_t block[SHA256_BLOCK_SIZE];
-	size_t used;			/* bytes waiting in block */
+    uint32_t state[8];
+    uint64_t length;                /* message bytes so far */
+    uint8_t block[SHA256_BLOCK_SIZE];
+    size_t used;                    /* bytes waiting in block */
 };
 
 void sha256_init(struct sha256_ctx *c);
@@ -34,6 +34,6 @@ void sha256(const void *data, size_t len, uint8_t digest[SHA256_DIGEST_SIZE]);
 
 /* Lowercase hex, as sha256sum prints it; returns out. */
 char *sha256_hex(const uint8_t digest[SHA256_DIGEST_SIZE],
-		 char out[SHA256_HEX_SIZE]);
+         char out[SHA256_HEX_SIZE]);
 
 #endif

@@ -24,26 +24,26 @@ struct ports;
 enum ata_phase { ATA_IDLE, ATA_PIO_IN, ATA_PIO_OUT };
 
 struct ata {
-	uint8_t *disk;
-	uint32_t sectors;               /* usable, capped to LBA28 */
-	uint16_t cyls, heads, spt;      /* default CHS geometry */
-	uint16_t cur_heads, cur_spt;    /* from INITIALIZE DEVICE PARAMETERS */
-	uint16_t base, ctl;             /* port bases */
-	/* task file; written registers are shared by both devices */
-	uint8_t features, count, lba_lo, lba_mid, lba_hi, device;
-	uint8_t status, error, control;
-	uint8_t multiple;               /* sectors per block for 0xC4/0xC5, 0 = off */
-	/* the data phase */
-	enum ata_phase phase;
-	bool from_disk;                 /* xfer points into disk (not identify) */
-	uint32_t lba, remaining, block; /* next sector, sectors left, per DRQ block */
-	uint8_t *xfer;
-	uint32_t pos, len;
-	uint8_t identify[ATA_SECTOR];
-	bool intrq;
-	int level, irq_num;
-	struct vdev_irq irq;
-	uint64_t sectors_read, sectors_written;
+    uint8_t *disk;
+    uint32_t sectors;               /* usable, capped to LBA28 */
+    uint16_t cyls, heads, spt;      /* default CHS geometry */
+    uint16_t cur_heads, cur_spt;    /* from INITIALIZE DEVICE PARAMETERS */
+    uint16_t base, ctl;             /* port bases */
+    /* task file; written registers are shared by both devices */
+    uint8_t features, count, lba_lo, lba_mid, lba_hi, device;
+    uint8_t status, error, control;
+    uint8_t multiple;               /* sectors per block for 0xC4/0xC5, 0 = off */
+    /* the data phase */
+    enum ata_phase phase;
+    bool from_disk;                 /* xfer points into disk (not identify) */
+    uint32_t lba, remaining, block; /* next sector, sectors left, per DRQ block */
+    uint8_t *xfer;
+    uint32_t pos, len;
+    uint8_t identify[ATA_SECTOR];
+    bool intrq;
+    int level, irq_num;
+    struct vdev_irq irq;
+    uint64_t sectors_read, sectors_written;
 };
 
 void ata_init(struct ata *a, struct vdev_irq irq, int irq_num, uint8_t *disk, uint64_t bytes);

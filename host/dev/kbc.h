@@ -23,30 +23,30 @@ struct ports;
 
 /* What asked for a reset (0: nothing). */
 enum kbc_reset {
-	KBC_RESET_NONE,
-	KBC_RESET_PULSE,                /* controller command 0xF0-0xFE pulsing bit 0: reset_command */
-	KBC_RESET_OUTPORT,              /* command 0xD1 wrote output port bit 0 low */
-	KBC_RESET_PORT92,               /* System Control Port A bit 0, 0 to 1 */
+    KBC_RESET_NONE,
+    KBC_RESET_PULSE,                /* controller command 0xF0-0xFE pulsing bit 0: reset_command */
+    KBC_RESET_OUTPORT,              /* command 0xD1 wrote output port bit 0 low */
+    KBC_RESET_PORT92,               /* System Control Port A bit 0, 0 to 1 */
 };
 
 struct kbc {
-	uint8_t ctr;                    /* controller command byte */
-	uint8_t outport;
-	uint8_t port92;
-	bool last_was_cmd;              /* status bit 3 */
-	uint8_t ctl_pending;            /* controller command awaiting its data byte */
-	uint8_t kbd_pending;            /* keyboard command awaiting its parameter */
-	bool scanning;
-	uint8_t scanset, leds;
-	uint16_t out[KBC_OUT_MAX];      /* the output buffer, in delivery order */
-	uint8_t out_head, out_len, last_read;
-	uint8_t keys[KBC_KEYS];
-	uint8_t key_head, key_len;
-	uint8_t reset_requested;        /* enum kbc_reset */
-	uint8_t reset_command;          /* for KBC_RESET_PULSE */
-	int level1, level12;
-	struct vdev_irq irq;
-	uint64_t keys_dropped;
+    uint8_t ctr;                    /* controller command byte */
+    uint8_t outport;
+    uint8_t port92;
+    bool last_was_cmd;              /* status bit 3 */
+    uint8_t ctl_pending;            /* controller command awaiting its data byte */
+    uint8_t kbd_pending;            /* keyboard command awaiting its parameter */
+    bool scanning;
+    uint8_t scanset, leds;
+    uint16_t out[KBC_OUT_MAX];      /* the output buffer, in delivery order */
+    uint8_t out_head, out_len, last_read;
+    uint8_t keys[KBC_KEYS];
+    uint8_t key_head, key_len;
+    uint8_t reset_requested;        /* enum kbc_reset */
+    uint8_t reset_command;          /* for KBC_RESET_PULSE */
+    int level1, level12;
+    struct vdev_irq irq;
+    uint64_t keys_dropped;
 };
 
 void kbc_init(struct kbc *k, struct vdev_irq irq);

@@ -14,20 +14,20 @@
 struct ports;
 
 struct pic_chip {
-	uint8_t irr, isr, imr;
-	uint8_t lines;                  /* input levels, for edge detection */
-	uint8_t elcr, elcr_mask;        /* level-triggered inputs, and which may be */
-	uint8_t base;                   /* ICW2 vector base (low 3 bits 0) */
-	uint8_t icw3;
-	uint8_t icw_step;               /* 0: operational, 2..4: expecting ICWn */
-	uint8_t priority_add;           /* the lowest-priority input is priority_add - 1 */
-	bool ltim, single, want_icw4, aeoi, rotate_aeoi, sfnm;
-	bool special_mask, read_isr, poll;
+    uint8_t irr, isr, imr;
+    uint8_t lines;                  /* input levels, for edge detection */
+    uint8_t elcr, elcr_mask;        /* level-triggered inputs, and which may be */
+    uint8_t base;                   /* ICW2 vector base (low 3 bits 0) */
+    uint8_t icw3;
+    uint8_t icw_step;               /* 0: operational, 2..4: expecting ICWn */
+    uint8_t priority_add;           /* the lowest-priority input is priority_add - 1 */
+    bool ltim, single, want_icw4, aeoi, rotate_aeoi, sfnm;
+    bool special_mask, read_isr, poll;
 };
 
 struct pic {
-	struct pic_chip chip[2];        /* master (0x20), slave (0xA0) on master IR2 */
-	uint64_t spurious;              /* INTA cycles that found nothing: IRQ7/IRQ15 */
+    struct pic_chip chip[2];        /* master (0x20), slave (0xA0) on master IR2 */
+    uint64_t spurious;              /* INTA cycles that found nothing: IRQ7/IRQ15 */
 };
 
 void pic_init(struct pic *p);

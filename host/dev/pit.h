@@ -23,38 +23,38 @@
 struct ports;
 
 struct pit_channel {
-	uint8_t mode;           /* 0..5 */
-	uint8_t mode_bits;      /* M2..M0 as written, for the status byte */
-	uint8_t access;         /* 1 lobyte, 2 hibyte, 3 lobyte then hibyte */
-	bool bcd;
-	uint16_t cr;            /* count register as written */
-	uint32_t n;             /* count in the counting element, 1..65536 */
-	bool armed;             /* counting (modes 1 and 5: triggered) */
-	bool gate;
-	bool null_count;        /* CR written but not yet moved into the CE */
-	/* A count written while modes 2/3 run takes over at the period's end. */
-	bool pending;
-	uint32_t pending_n;
-	int64_t pending_at;     /* in ticks, same scale as base */
-	/* ticks counted = base + ticks since load_ns (base alone when stopped) */
-	int64_t base;
-	uint64_t load_ns;
-	bool write_hi;          /* lohi write flip-flop: next byte is the MSB */
-	uint8_t write_lsb;
-	bool read_hi;           /* lohi read flip-flop */
-	bool count_latched, status_latched;
-	uint16_t latch;
-	uint8_t status;
+    uint8_t mode;           /* 0..5 */
+    uint8_t mode_bits;      /* M2..M0 as written, for the status byte */
+    uint8_t access;         /* 1 lobyte, 2 hibyte, 3 lobyte then hibyte */
+    bool bcd;
+    uint16_t cr;            /* count register as written */
+    uint32_t n;             /* count in the counting element, 1..65536 */
+    bool armed;             /* counting (modes 1 and 5: triggered) */
+    bool gate;
+    bool null_count;        /* CR written but not yet moved into the CE */
+    /* A count written while modes 2/3 run takes over at the period's end. */
+    bool pending;
+    uint32_t pending_n;
+    int64_t pending_at;     /* in ticks, same scale as base */
+    /* ticks counted = base + ticks since load_ns (base alone when stopped) */
+    int64_t base;
+    uint64_t load_ns;
+    bool write_hi;          /* lohi write flip-flop: next byte is the MSB */
+    uint8_t write_lsb;
+    bool read_hi;           /* lohi read flip-flop */
+    bool count_latched, status_latched;
+    uint16_t latch;
+    uint8_t status;
 };
 
 struct pit {
-	struct pit_channel ch[3];
-	struct vdev_irq irq;
-	uint64_t last;          /* time of the last advance */
-	int out0;               /* level last driven on IRQ0 */
-	uint8_t port61;         /* bits 1..3 of port 0x61 as written */
-	uint64_t irq0_edges;    /* rising edges delivered to the PIC */
-	uint64_t irq0_missed;   /* rising edges folded into a single delivery */
+    struct pit_channel ch[3];
+    struct vdev_irq irq;
+    uint64_t last;          /* time of the last advance */
+    int out0;               /* level last driven on IRQ0 */
+    uint8_t port61;         /* bits 1..3 of port 0x61 as written */
+    uint64_t irq0_edges;    /* rising edges delivered to the PIC */
+    uint64_t irq0_missed;   /* rising edges folded into a single delivery */
 };
 
 void pit_init(struct pit *p, struct vdev_irq irq, uint64_t now);

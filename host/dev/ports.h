@@ -22,39 +22,39 @@
 #define PORTS_DEBUG_EXIT 0xF4
 
 struct ports_range {
-	uint16_t first, last;   /* inclusive */
-	uint8_t widths;         /* VDEV_W8 | VDEV_W16 | VDEV_W32 accepted as one access */
-	void *dev;
-	vdev_in_fn *in;         /* NULL: reads take the default */
-	vdev_out_fn *out;       /* NULL: writes take the default */
+    uint16_t first, last;   /* inclusive */
+    uint8_t widths;         /* VDEV_W8 | VDEV_W16 | VDEV_W32 accepted as one access */
+    void *dev;
+    vdev_in_fn *in;         /* NULL: reads take the default */
+    vdev_out_fn *out;       /* NULL: writes take the default */
 };
 
 struct ports_stat {
-	uint16_t port;
-	uint32_t reads, writes;
+    uint16_t port;
+    uint32_t reads, writes;
 };
 
 struct ports {
-	struct ports_range range[PORTS_MAX_RANGES];
-	int nrange;
-	struct ports_stat stat[PORTS_MAX_STATS];
-	int nstat;
-	uint32_t stat_overflow;         /* accesses to ports beyond the stat table */
-	uint8_t post;                   /* last POST code written to 0x80 */
-	uint32_t post_writes;
-	bool exit_requested;
-	uint32_t exit_status;
+    struct ports_range range[PORTS_MAX_RANGES];
+    int nrange;
+    struct ports_stat stat[PORTS_MAX_STATS];
+    int nstat;
+    uint32_t stat_overflow;         /* accesses to ports beyond the stat table */
+    uint8_t post;                   /* last POST code written to 0x80 */
+    uint32_t post_writes;
+    bool exit_requested;
+    uint32_t exit_status;
 };
 
 void ports_init(struct ports *p);
 bool ports_register(struct ports *p, uint16_t first, uint16_t last, unsigned widths,
-		    void *dev, vdev_in_fn *in, vdev_out_fn *out);
+            void *dev, vdev_in_fn *in, vdev_out_fn *out);
 uint32_t ports_in(struct ports *p, uint16_t port, int size, uint64_t now);
 void ports_out(struct ports *p, uint16_t port, int size, uint32_t val, uint64_t now);
 /* rep ins/outs: count elements of size bytes, little-endian in buf. */
 void ports_ins(struct ports *p, uint16_t port, int size, void *buf, size_t count, uint64_t now);
 void ports_outs(struct ports *p, uint16_t port, int size, const void *buf, size_t count,
-		uint64_t now);
+        uint64_t now);
 /* Counts of default-handled accesses to port, or NULL if it has none. */
 const struct ports_stat *ports_stat(const struct ports *p, uint16_t port);
 

@@ -18,26 +18,26 @@
 struct ports;
 
 struct rtc_tm {
-	uint8_t sec, min, hour;         /* binary, 24 hour */
-	uint8_t wday;                   /* 1..7, Sunday = 1 */
-	uint8_t mday, mon;
-	uint16_t year;                  /* with century */
+    uint8_t sec, min, hour;         /* binary, 24 hour */
+    uint8_t wday;                   /* 1..7, Sunday = 1 */
+    uint8_t mday, mon;
+    uint16_t year;                  /* with century */
 };
 
 struct rtc {
-	uint8_t cmos[RTC_CMOS_SIZE];    /* RAM, and the alarm registers as written */
-	uint8_t index;
-	bool nmi_disabled;
-	struct rtc_tm tm;               /* the time at second_ns */
-	uint8_t reg_a, reg_b, reg_c;
-	uint64_t second_ns;             /* when the current second began */
-	uint64_t last;                  /* time of the last advance */
-	int irq_num, level;
-	struct vdev_irq irq;
+    uint8_t cmos[RTC_CMOS_SIZE];    /* RAM, and the alarm registers as written */
+    uint8_t index;
+    bool nmi_disabled;
+    struct rtc_tm tm;               /* the time at second_ns */
+    uint8_t reg_a, reg_b, reg_c;
+    uint64_t second_ns;             /* when the current second began */
+    uint64_t last;                  /* time of the last advance */
+    int irq_num, level;
+    struct vdev_irq irq;
 };
 
 void rtc_init(struct rtc *r, struct vdev_irq irq, int irq_num, int64_t unix_secs,
-	      uint64_t mem_bytes, uint64_t now);
+          uint64_t mem_bytes, uint64_t now);
 bool rtc_attach(struct rtc *r, struct ports *ports);
 void rtc_advance(struct rtc *r, uint64_t now);
 uint64_t rtc_next_irq(const struct rtc *r, uint64_t now);

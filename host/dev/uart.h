@@ -19,26 +19,26 @@ struct ports;
 typedef void uart_tx_fn(void *ctx, uint8_t byte);
 
 struct uart {
-	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
-	uint8_t lsr_err;        /* OE (the only error we can produce), sticky until LSR read */
-	uint8_t msr_in;         /* modem inputs from the host: CTS DSR RI DCD in bits 4..7 */
-	uint8_t msr_delta;      /* MSR bits 0..3 */
-	uint8_t rx[UART_FIFO];
-	uint8_t rx_head, rx_len, rx_last;
-	bool thre_pending;      /* THR-empty interrupt not yet acknowledged */
-	bool irq_needs_out2;
-	int irq_num, level;
-	struct vdev_irq irq;
-	uart_tx_fn *tx;
-	void *tx_ctx;
-	uint64_t tx_bytes, rx_overruns;
+    uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
+    uint8_t lsr_err;        /* OE (the only error we can produce), sticky until LSR read */
+    uint8_t msr_in;         /* modem inputs from the host: CTS DSR RI DCD in bits 4..7 */
+    uint8_t msr_delta;      /* MSR bits 0..3 */
+    uint8_t rx[UART_FIFO];
+    uint8_t rx_head, rx_len, rx_last;
+    bool thre_pending;      /* THR-empty interrupt not yet acknowledged */
+    bool irq_needs_out2;
+    int irq_num, level;
+    struct vdev_irq irq;
+    uart_tx_fn *tx;
+    void *tx_ctx;
+    uint64_t tx_bytes, rx_overruns;
 };
 
 /* Optional helper for the host: gather output bytes into lines. */
 struct uart_line {
-	char text[UART_LINE_MAX + 1];
-	unsigned len;
-	bool done;
+    char text[UART_LINE_MAX + 1];
+    unsigned len;
+    bool done;
 };
 
 void uart_init(struct uart *u, struct vdev_irq irq, int irq_num, uart_tx_fn *tx, void *tx_ctx);

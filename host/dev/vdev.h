@@ -27,14 +27,14 @@ enum { VDEV_W8 = 1, VDEV_W16 = 2, VDEV_W32 = 4 };
  */
 typedef void vdev_irq_fn(void *ctx, int irq, int level);
 struct vdev_irq {
-	vdev_irq_fn *set;
-	void *ctx;
+    vdev_irq_fn *set;
+    void *ctx;
 };
 
 static inline void vdev_irq_drive(const struct vdev_irq *line, int irq, int level)
 {
-	if (line->set)
-		line->set(line->ctx, irq, level);
+    if (line->set)
+        line->set(line->ctx, irq, level);
 }
 
 /* Port handlers.  size is 1, 2 or 4; values are zero-extended. */
@@ -48,13 +48,13 @@ typedef void vdev_out_fn(void *dev, uint16_t port, int size, uint32_t val, uint6
  */
 static inline uint64_t vdev_ticks(uint64_t ns, uint64_t hz)
 {
-	return ns / VDEV_NS_PER_SEC * hz + ns % VDEV_NS_PER_SEC * hz / VDEV_NS_PER_SEC;
+    return ns / VDEV_NS_PER_SEC * hz + ns % VDEV_NS_PER_SEC * hz / VDEV_NS_PER_SEC;
 }
 
 /* The first nanosecond at which vdev_ticks() reaches ticks (its inverse, rounded up). */
 static inline uint64_t vdev_ns(uint64_t ticks, uint64_t hz)
 {
-	return ticks / hz * VDEV_NS_PER_SEC + (ticks % hz * VDEV_NS_PER_SEC + hz - 1) / hz;
+    return ticks / hz * VDEV_NS_PER_SEC + (ticks % hz * VDEV_NS_PER_SEC + hz - 1) / hz;
 }
 
 #endif

@@ -22,16 +22,16 @@
 struct ports;
 
 struct vga {
-	uint8_t *mem;
-	uint8_t misc, feature, subsys;
-	uint8_t crtc_index, crtc[0x19];
-	uint8_t seq_index, seq[5];
-	uint8_t gc_index, gc[9];
-	uint8_t ac_index, ac[0x15];
-	bool ac_data;                   /* attribute flip-flop: next 0x3C0 write is data */
-	uint8_t pel_mask, dac_read, dac_write, dac_comp;
-	bool dac_reading;
-	uint8_t dac[256][3];
+    uint8_t *mem;
+    uint8_t misc, feature, subsys;
+    uint8_t crtc_index, crtc[0x19];
+    uint8_t seq_index, seq[5];
+    uint8_t gc_index, gc[9];
+    uint8_t ac_index, ac[0x15];
+    bool ac_data;                   /* attribute flip-flop: next 0x3C0 write is data */
+    uint8_t pel_mask, dac_read, dac_write, dac_comp;
+    bool dac_reading;
+    uint8_t dac[256][3];
 };
 
 void vga_init(struct vga *v, uint8_t *text_mem);

@@ -18,321 +18,321 @@ static uint8_t pattern(uint32_t lba, uint32_t i) { return (uint8_t)(lba * 7 + i 
 
 static int setup(void **state)
 {
-	(void)state;
-	memset(&irqs, 0, sizeof irqs);
-	disk = malloc(SECTORS * ATA_SECTOR);
-	for (uint32_t s = 0; s < SECTORS; s++)
-		for (uint32_t i = 0; i < ATA_SECTOR; i++)
-			disk[s * ATA_SECTOR + i] = pattern(s, i);
-	ports_init(&io);
-	ata_init(&ata, (struct vdev_irq){ irq_log_set, &irqs }, 14, disk, SECTORS * ATA_SECTOR);
-	assert_true(ata_attach(&ata, &io, 0x1F0, 0x3F6));
-	return 0;
+    (void)state;
+    memset(&irqs, 0, sizeof irqs);
+    disk = malloc(SECTORS * ATA_SECTOR);
+    for (uint32_t s = 0; s < SECTORS; s++)
+        for (uint32_t i = 0; i < ATA_SECTOR; i++)
+            disk[s * ATA_SECTOR + i] = pattern(s, i);
+    ports_init(&io);
+    ata_init(&ata, (struct vdev_irq){ irq_log_set, &irqs }, 14, disk, SECTORS * ATA_SECTOR);
+    assert_true(ata_attach(&ata, &io, 0x1F0, 0x3F6));
+    return 0;
 }
 
 static int teardown(void **state)
 {
-	(void)state;
-	free(disk);
-	return 0;
+    (void)state;
+    free(disk);
+    return 0;
 }
 
 static void lba28(uint32_t lba, uint8_t count)
 {
-	outb(0x1F6, (uint8_t)(0xE0 | (lba >> 24)));
-	outb(0x1F2, count);
-	outb(0x1F3, (uint8_t)lba);
-	outb(0x1F4, (uint8_t)(lba >> 8));
-	outb(0x1F5, (uint8_t)(lba >> 16));
+    outb(0x1F6, (uint8_t)(0xE0 | (lba >> 24)));
+    outb(0x1F2, count);
+    outb(0x1F3, (uint8_t)lba);
+    outb(0x1F4, (uint8_t)(lba >> 8));
+    outb(0x1F5, (uint8_t)(lba >> 16));
 }
 
 static void test_identify(void **state)
 {
-	uint16_t id[256];
-	char model[41];
-	uint8_t sum = 0;
-	(void)state;
-	outb(0x1F6, 0xA0);
-	outb(0x1F7, 0xEC);
-	assert_int_equal(irqs.level[14], 1);
-	assert_int_equal(inb(0x1F7), 0x58);     /* DRDY DSC DRQ */
-	assert_int_equal(irqs.level[14], 0);
-	ports_ins(&io, 0x1F0, 2, id, 256, 0);
-	assert_int_equal(inb(0x1F7), 0x50);
-	for (int i = 0; i < 20; i++) {          /* first character in the high byte */
-		model[2 * i] = (char)(id[27 + i] >> 8);
-		model[2 * i + 1] = (char)id[27 + i];
-	}
-	model[40] = 0;
-	assert_string_equal(model, "PEEL VIRTUAL DISK                       ");
-	assert_int_equal(id[49] & 0x0200, 0x0200);
-	assert_int_equal(id[60] | id[61] << 16, SECTORS);
-	assert_int_equal(id[47] & 0xFF, ATA_MAX_MULTIPLE);
-	assert_int_equal(id[255] & 0xFF, 0xA5);
-	for (int i = 0; i < 256; i++)
-		sum = (uint8_t)(sum + (id[i] & 0xFF) + (id[i] >> 8));
-	assert_int_equal(sum, 0);
-	assert_int_equal(irqs.rises[14], 1);
+    uint16_t id[256];
+    char model[41];
+    uint8_t sum = 0;
+    (void)state;
+    outb(0x1F6, 0xA0);
+    outb(0x1F7, 0xEC);
+    assert_int_equal(irqs.level[14], 1);
+    assert_int_equal(inb(0x1F7), 0x58);     /* DRDY DSC DRQ */
+    assert_int_equal(irqs.level[14], 0);
+    ports_ins(&io, 0x1F0, 2, id, 256, 0);
+    assert_int_equal(inb(0x1F7), 0x50);
+    for (int i = 0; i < 20; i++) {          /* first character in the high byte */
+        model[2 * i] = (char)(id[27 + i] >> 8);
+        model[2 * i + 1] = (char)id[27 + i];
+    }
+    model[40] = 0;
+    assert_string_equal(model, "PEEL VIRTUAL DISK                       ");
+    assert_int_equal(id[49] & 0x0200, 0x0200);
+    assert_int_equal(id[60] | id[61] << 16, SECTORS);
+    assert_int_equal(id[47] & 0xFF, ATA_MAX_MULTIPLE);
+    assert_int_equal(id[255] & 0xFF, 0xA5);
+    for (int i = 0; i < 256; i++)
+        sum = (uint8_t)(sum + (id[i] & 0xFF) + (id[i] >> 8));
+    assert_int_equal(sum, 0);
+    assert_int_equal(irqs.rises[14], 1);
 }
 
 static void test_read_three_sectors(void **state)
 {
-	uint8_t buf[ATA_SECTOR];
-	(void)state;
-	lba28(5, 3);
-	outb(0x1F7, 0x20);
-	for (uint32_t s = 0; s < 3; s++) {
-		assert_int_equal(irqs.rises[14], s + 1);        /* one per DRQ block */
-		assert_int_equal(inb(0x1F7), 0x58);             /* clears the IRQ */
-		assert_int_equal(irqs.level[14], 0);
-		ports_ins(&io, 0x1F0, 2, buf, 256, 0);          /* rep insw */
-		for (uint32_t i = 0; i < ATA_SECTOR; i++)
-			assert_int_equal(buf[i], pattern(5 + s, i));
-	}
-	assert_int_equal(irqs.rises[14], 3);    /* no interrupt after the last block */
-	assert_int_equal(inb(0x3F6), 0x50);
-	assert_int_equal(inb(0x1F3), 7);        /* registers name the last sector */
-	assert_int_equal(ata.sectors_read, 3);
+    uint8_t buf[ATA_SECTOR];
+    (void)state;
+    lba28(5, 3);
+    outb(0x1F7, 0x20);
+    for (uint32_t s = 0; s < 3; s++) {
+        assert_int_equal(irqs.rises[14], s + 1);        /* one per DRQ block */
+        assert_int_equal(inb(0x1F7), 0x58);             /* clears the IRQ */
+        assert_int_equal(irqs.level[14], 0);
+        ports_ins(&io, 0x1F0, 2, buf, 256, 0);          /* rep insw */
+        for (uint32_t i = 0; i < ATA_SECTOR; i++)
+            assert_int_equal(buf[i], pattern(5 + s, i));
+    }
+    assert_int_equal(irqs.rises[14], 3);    /* no interrupt after the last block */
+    assert_int_equal(inb(0x3F6), 0x50);
+    assert_int_equal(inb(0x1F3), 7);        /* registers name the last sector */
+    assert_int_equal(ata.sectors_read, 3);
 }
 
 static void test_write_then_read_back(void **state)
 {
-	uint8_t out[2 * ATA_SECTOR], in[2 * ATA_SECTOR];
-	(void)state;
-	for (uint32_t i = 0; i < sizeof out; i++)
-		out[i] = (uint8_t)(i ^ 0x5A);
-	lba28(10, 2);
-	outb(0x1F7, 0x30);
-	assert_int_equal(inb(0x3F6), 0x58);
-	assert_int_equal(irqs.rises[14], 0);    /* data-out: first block without IRQ */
-	ports_outs(&io, 0x1F0, 2, out, 256, 0);
-	assert_int_equal(irqs.rises[14], 1);
-	assert_int_equal(inb(0x1F7), 0x58);     /* next block requested */
-	ports_outs(&io, 0x1F0, 2, out + ATA_SECTOR, 256, 0);
-	assert_int_equal(irqs.rises[14], 2);
-	assert_int_equal(inb(0x1F7), 0x50);
-	assert_memory_equal(disk + 10 * ATA_SECTOR, out, sizeof out);
-	lba28(10, 2);
-	outb(0x1F7, 0x20);
-	inb(0x1F7);
-	ports_ins(&io, 0x1F0, 2, in, 256, 0);
-	inb(0x1F7);
-	ports_ins(&io, 0x1F0, 2, in + ATA_SECTOR, 256, 0);
-	assert_memory_equal(in, out, sizeof in);
+    uint8_t out[2 * ATA_SECTOR], in[2 * ATA_SECTOR];
+    (void)state;
+    for (uint32_t i = 0; i < sizeof out; i++)
+        out[i] = (uint8_t)(i ^ 0x5A);
+    lba28(10, 2);
+    outb(0x1F7, 0x30);
+    assert_int_equal(inb(0x3F6), 0x58);
+    assert_int_equal(irqs.rises[14], 0);    /* data-out: first block without IRQ */
+    ports_outs(&io, 0x1F0, 2, out, 256, 0);
+    assert_int_equal(irqs.rises[14], 1);
+    assert_int_equal(inb(0x1F7), 0x58);     /* next block requested */
+    ports_outs(&io, 0x1F0, 2, out + ATA_SECTOR, 256, 0);
+    assert_int_equal(irqs.rises[14], 2);
+    assert_int_equal(inb(0x1F7), 0x50);
+    assert_memory_equal(disk + 10 * ATA_SECTOR, out, sizeof out);
+    lba28(10, 2);
+    outb(0x1F7, 0x20);
+    inb(0x1F7);
+    ports_ins(&io, 0x1F0, 2, in, 256, 0);
+    inb(0x1F7);
+    ports_ins(&io, 0x1F0, 2, in + ATA_SECTOR, 256, 0);
+    assert_memory_equal(in, out, sizeof in);
 }
 
 static void test_bad_lba(void **state)
 {
-	(void)state;
-	lba28(SECTORS, 1);
-	outb(0x1F7, 0x20);
-	assert_int_equal(irqs.rises[14], 1);
-	assert_int_equal(inb(0x1F7), 0x51);     /* DRDY DSC ERR */
-	assert_int_equal(inb(0x1F1), 0x10);     /* IDNF */
-	lba28(0x0FFFFFFF, 1);
-	outb(0x1F7, 0x30);
-	assert_int_equal(inb(0x1F7), 0x51);
+    (void)state;
+    lba28(SECTORS, 1);
+    outb(0x1F7, 0x20);
+    assert_int_equal(irqs.rises[14], 1);
+    assert_int_equal(inb(0x1F7), 0x51);     /* DRDY DSC ERR */
+    assert_int_equal(inb(0x1F1), 0x10);     /* IDNF */
+    lba28(0x0FFFFFFF, 1);
+    outb(0x1F7, 0x30);
+    assert_int_equal(inb(0x1F7), 0x51);
 }
 
 static void test_read_across_the_end(void **state)
 {
-	uint8_t buf[ATA_SECTOR];
-	(void)state;
-	lba28(SECTORS - 1, 2);
-	outb(0x1F7, 0x20);
-	assert_int_equal(inb(0x1F7), 0x58);
-	ports_ins(&io, 0x1F0, 2, buf, 256, 0);
-	assert_int_equal(buf[3], pattern(SECTORS - 1, 3));
-	assert_int_equal(irqs.rises[14], 2);
-	assert_int_equal(inb(0x1F7), 0x51);
-	assert_int_equal(inb(0x1F1), 0x10);
-	assert_int_equal(inb(0x1F3), SECTORS);  /* the failing sector */
+    uint8_t buf[ATA_SECTOR];
+    (void)state;
+    lba28(SECTORS - 1, 2);
+    outb(0x1F7, 0x20);
+    assert_int_equal(inb(0x1F7), 0x58);
+    ports_ins(&io, 0x1F0, 2, buf, 256, 0);
+    assert_int_equal(buf[3], pattern(SECTORS - 1, 3));
+    assert_int_equal(irqs.rises[14], 2);
+    assert_int_equal(inb(0x1F7), 0x51);
+    assert_int_equal(inb(0x1F1), 0x10);
+    assert_int_equal(inb(0x1F3), SECTORS);  /* the failing sector */
 }
 
 static void test_unsupported_command_aborts(void **state)
 {
-	static const uint8_t cmds[] = { 0xA1, 0xA0, 0x08, 0x24, 0xC8, 0xCA, 0xF8, 0x00 };
-	(void)state;
-	for (size_t i = 0; i < NELEM(cmds); i++) {
-		outb(0x1F7, cmds[i]);
-		assert_int_equal(inb(0x1F7), 0x51);
-		assert_int_equal(inb(0x1F1), 0x04);
-	}
-	assert_int_equal(irqs.rises[14], NELEM(cmds));
+    static const uint8_t cmds[] = { 0xA1, 0xA0, 0x08, 0x24, 0xC8, 0xCA, 0xF8, 0x00 };
+    (void)state;
+    for (size_t i = 0; i < NELEM(cmds); i++) {
+        outb(0x1F7, cmds[i]);
+        assert_int_equal(inb(0x1F7), 0x51);
+        assert_int_equal(inb(0x1F1), 0x04);
+    }
+    assert_int_equal(irqs.rises[14], NELEM(cmds));
 }
 
 static void test_read_multiple_32bit(void **state)
 {
-	uint32_t buf[4 * ATA_SECTOR / 4];
-	(void)state;
-	lba28(0, 8);
-	outb(0x1F7, 0xC4);                      /* before SET MULTIPLE: aborted */
-	assert_int_equal(inb(0x1F7), 0x51);
-	outb(0x1F2, 3);
-	outb(0x1F7, 0xC6);                      /* not a power of two */
-	assert_int_equal(inb(0x1F1), 0x04);
-	outb(0x1F2, 4);
-	outb(0x1F7, 0xC6);
-	assert_int_equal(inb(0x1F7), 0x50);
-	unsigned before = irqs.rises[14];
-	lba28(8, 8);
-	outb(0x1F7, 0xC4);
-	for (uint32_t blk = 0; blk < 2; blk++) {
-		assert_int_equal(inb(0x1F7), 0x58);
-		ports_ins(&io, 0x1F0, 4, buf, NELEM(buf), 0);   /* rep insd */
-		for (uint32_t s = 0; s < 4; s++)
-			assert_int_equal(((uint8_t *)buf)[s * ATA_SECTOR + 100],
-					 pattern(8 + blk * 4 + s, 100));
-	}
-	assert_int_equal(irqs.rises[14] - before, 2);
-	assert_int_equal(inb(0x1F7), 0x50);
+    uint32_t buf[4 * ATA_SECTOR / 4];
+    (void)state;
+    lba28(0, 8);
+    outb(0x1F7, 0xC4);                      /* before SET MULTIPLE: aborted */
+    assert_int_equal(inb(0x1F7), 0x51);
+    outb(0x1F2, 3);
+    outb(0x1F7, 0xC6);                      /* not a power of two */
+    assert_int_equal(inb(0x1F1), 0x04);
+    outb(0x1F2, 4);
+    outb(0x1F7, 0xC6);
+    assert_int_equal(inb(0x1F7), 0x50);
+    unsigned before = irqs.rises[14];
+    lba28(8, 8);
+    outb(0x1F7, 0xC4);
+    for (uint32_t blk = 0; blk < 2; blk++) {
+        assert_int_equal(inb(0x1F7), 0x58);
+        ports_ins(&io, 0x1F0, 4, buf, NELEM(buf), 0);   /* rep insd */
+        for (uint32_t s = 0; s < 4; s++)
+            assert_int_equal(((uint8_t *)buf)[s * ATA_SECTOR + 100],
+                     pattern(8 + blk * 4 + s, 100));
+    }
+    assert_int_equal(irqs.rises[14] - before, 2);
+    assert_int_equal(inb(0x1F7), 0x50);
 }
 
 static void test_chs_addressing(void **state)
 {
-	uint16_t w;
-	(void)state;
-	/* Cylinder 0, head 0, sector 3 is LBA 2 with the default 16/63 geometry. */
-	outb(0x1F6, 0xA0);
-	outb(0x1F2, 1);
-	outb(0x1F3, 3);
-	outb(0x1F4, 0);
-	outb(0x1F5, 0);
-	outb(0x1F7, 0x20);
-	assert_int_equal(inb(0x1F7), 0x58);
-	w = (uint16_t)ports_in(&io, 0x1F0, 2, 0);
-	assert_int_equal(w & 0xFF, pattern(2, 0));
-	outb(0x1F7, 0x20);                      /* a new command abandons the old */
-	outb(0x1F3, 0);                         /* sector 0 does not exist */
-	outb(0x1F7, 0x20);
-	assert_int_equal(inb(0x1F1), 0x10);
-	/* INITIALIZE DEVICE PARAMETERS: 4 heads, 8 sectors per track. */
-	outb(0x1F6, 0xA3);
-	outb(0x1F2, 8);
-	outb(0x1F7, 0x91);
-	assert_int_equal(inb(0x1F7), 0x50);
-	outb(0x1F6, 0xA1);                      /* C1 H1 S2 = (1*4+1)*8+1 = 41 */
-	outb(0x1F2, 1);
-	outb(0x1F3, 2);
-	outb(0x1F4, 1);
-	outb(0x1F7, 0x20);
-	assert_int_equal(inb(0x1F7), 0x58);
-	w = (uint16_t)ports_in(&io, 0x1F0, 2, 0);
-	assert_int_equal(w & 0xFF, pattern(41, 0));
+    uint16_t w;
+    (void)state;
+    /* Cylinder 0, head 0, sector 3 is LBA 2 with the default 16/63 geometry. */
+    outb(0x1F6, 0xA0);
+    outb(0x1F2, 1);
+    outb(0x1F3, 3);
+    outb(0x1F4, 0);
+    outb(0x1F5, 0);
+    outb(0x1F7, 0x20);
+    assert_int_equal(inb(0x1F7), 0x58);
+    w = (uint16_t)ports_in(&io, 0x1F0, 2, 0);
+    assert_int_equal(w & 0xFF, pattern(2, 0));
+    outb(0x1F7, 0x20);                      /* a new command abandons the old */
+    outb(0x1F3, 0);                         /* sector 0 does not exist */
+    outb(0x1F7, 0x20);
+    assert_int_equal(inb(0x1F1), 0x10);
+    /* INITIALIZE DEVICE PARAMETERS: 4 heads, 8 sectors per track. */
+    outb(0x1F6, 0xA3);
+    outb(0x1F2, 8);
+    outb(0x1F7, 0x91);
+    assert_int_equal(inb(0x1F7), 0x50);
+    outb(0x1F6, 0xA1);                      /* C1 H1 S2 = (1*4+1)*8+1 = 41 */
+    outb(0x1F2, 1);
+    outb(0x1F3, 2);
+    outb(0x1F4, 1);
+    outb(0x1F7, 0x20);
+    assert_int_equal(inb(0x1F7), 0x58);
+    w = (uint16_t)ports_in(&io, 0x1F0, 2, 0);
+    assert_int_equal(w & 0xFF, pattern(41, 0));
 }
 
 static void test_absent_slave(void **state)
 {
-	(void)state;
-	outb(0x1F6, 0xB0);
-	assert_int_equal(inb(0x1F7), 0x00);
-	assert_int_equal(inb(0x3F6), 0x00);
-	outb(0x1F7, 0xEC);                      /* nobody answers */
-	assert_int_equal(irqs.rises[14], 0);
-	outb(0x1F2, 0x55);                      /* the task file itself is shared */
-	assert_int_equal(inb(0x1F2), 0x55);
-	outb(0x1F6, 0xA0);
-	assert_int_equal(inb(0x1F7), 0x50);
+    (void)state;
+    outb(0x1F6, 0xB0);
+    assert_int_equal(inb(0x1F7), 0x00);
+    assert_int_equal(inb(0x3F6), 0x00);
+    outb(0x1F7, 0xEC);                      /* nobody answers */
+    assert_int_equal(irqs.rises[14], 0);
+    outb(0x1F2, 0x55);                      /* the task file itself is shared */
+    assert_int_equal(inb(0x1F2), 0x55);
+    outb(0x1F6, 0xA0);
+    assert_int_equal(inb(0x1F7), 0x50);
 }
 
 static void test_soft_reset(void **state)
 {
-	(void)state;
-	lba28(3, 1);
-	outb(0x1F7, 0x20);
-	outb(0x3F6, 0x04);
-	assert_int_equal(inb(0x3F6), 0x80);     /* BSY */
-	outb(0x1F7, 0xEC);                      /* ignored while BSY */
-	outb(0x3F6, 0x00);
-	assert_int_equal(inb(0x1F7), 0x50);
-	assert_int_equal(inb(0x1F1), 0x01);
-	assert_int_equal(inb(0x1F2), 1);
-	assert_int_equal(inb(0x1F3), 1);
-	assert_int_equal(inb(0x1F4), 0);
-	assert_int_equal(inb(0x1F5), 0);
-	assert_int_equal(ports_in(&io, 0x1F0, 2, 0), 0);        /* no data phase */
+    (void)state;
+    lba28(3, 1);
+    outb(0x1F7, 0x20);
+    outb(0x3F6, 0x04);
+    assert_int_equal(inb(0x3F6), 0x80);     /* BSY */
+    outb(0x1F7, 0xEC);                      /* ignored while BSY */
+    outb(0x3F6, 0x00);
+    assert_int_equal(inb(0x1F7), 0x50);
+    assert_int_equal(inb(0x1F1), 0x01);
+    assert_int_equal(inb(0x1F2), 1);
+    assert_int_equal(inb(0x1F3), 1);
+    assert_int_equal(inb(0x1F4), 0);
+    assert_int_equal(inb(0x1F5), 0);
+    assert_int_equal(ports_in(&io, 0x1F0, 2, 0), 0);        /* no data phase */
 }
 
 static void test_nien_and_alt_status(void **state)
 {
-	(void)state;
-	outb(0x3F6, 0x02);
-	lba28(1, 1);
-	outb(0x1F7, 0x20);
-	assert_int_equal(irqs.rises[14], 0);
-	assert_int_equal(inb(0x3F6), 0x58);
-	outb(0x3F6, 0x00);                      /* pending INTRQ now reaches the PIC */
-	assert_int_equal(irqs.level[14], 1);
-	inb(0x3F6);
-	assert_int_equal(irqs.level[14], 1);    /* alternate status does not clear */
-	inb(0x1F7);
-	assert_int_equal(irqs.level[14], 0);
+    (void)state;
+    outb(0x3F6, 0x02);
+    lba28(1, 1);
+    outb(0x1F7, 0x20);
+    assert_int_equal(irqs.rises[14], 0);
+    assert_int_equal(inb(0x3F6), 0x58);
+    outb(0x3F6, 0x00);                      /* pending INTRQ now reaches the PIC */
+    assert_int_equal(irqs.level[14], 1);
+    inb(0x3F6);
+    assert_int_equal(irqs.level[14], 1);    /* alternate status does not clear */
+    inb(0x1F7);
+    assert_int_equal(irqs.level[14], 0);
 }
 
 static void test_diagnostic_and_features(void **state)
 {
-	(void)state;
-	outb(0x1F6, 0xB0);
-	outb(0x1F7, 0x90);                      /* executed even with device 1 selected */
-	assert_int_equal(inb(0x1F1), 0x01);
-	assert_int_equal(inb(0x1F6), 0x00);
-	outb(0x1F1, 0x03);
-	outb(0x1F2, 0x0C);                      /* PIO mode 4 */
-	outb(0x1F7, 0xEF);
-	assert_int_equal(inb(0x1F7), 0x50);
-	outb(0x1F1, 0x99);
-	outb(0x1F7, 0xEF);
-	assert_int_equal(inb(0x1F7), 0x51);
+    (void)state;
+    outb(0x1F6, 0xB0);
+    outb(0x1F7, 0x90);                      /* executed even with device 1 selected */
+    assert_int_equal(inb(0x1F1), 0x01);
+    assert_int_equal(inb(0x1F6), 0x00);
+    outb(0x1F1, 0x03);
+    outb(0x1F2, 0x0C);                      /* PIO mode 4 */
+    outb(0x1F7, 0xEF);
+    assert_int_equal(inb(0x1F7), 0x50);
+    outb(0x1F1, 0x99);
+    outb(0x1F7, 0xEF);
+    assert_int_equal(inb(0x1F7), 0x51);
 }
 
 static void test_no_disk_floats(void **state)
 {
-	struct ata none;
-	struct ports p;
-	(void)state;
-	ports_init(&p);
-	ata_init(&none, (struct vdev_irq){ 0 }, 14, NULL, 0);
-	assert_true(ata_attach(&none, &p, 0x1F0, 0x3F6));
-	assert_int_equal(ports_in(&p, 0x1F7, 1, 0), 0xFF);
-	assert_int_equal(ports_in(&p, 0x1F0, 2, 0), 0xFFFF);
-	ports_out(&p, 0x1F7, 1, 0xEC, 0);
+    struct ata none;
+    struct ports p;
+    (void)state;
+    ports_init(&p);
+    ata_init(&none, (struct vdev_irq){ 0 }, 14, NULL, 0);
+    assert_true(ata_attach(&none, &p, 0x1F0, 0x3F6));
+    assert_int_equal(ports_in(&p, 0x1F7, 1, 0), 0xFF);
+    assert_int_equal(ports_in(&p, 0x1F0, 2, 0), 0xFFFF);
+    ports_out(&p, 0x1F7, 1, 0xEC, 0);
 }
 
 static void test_hostile_writes(void **state)
 {
-	uint32_t x = 7;
-	(void)state;
-	for (int i = 0; i < 300000; i++) {
-		x = x * 1103515245 + 12345;
-		uint16_t port = (x >> 9) % 9 == 8 ? 0x3F6 : 0x1F0 + (x >> 9) % 8;
-		int size = port == 0x1F0 ? 1 << ((x >> 20) % 3) : 1;
-		uint32_t v = x >> 12;
-		if (port == 0x1F7 && (x & 0x40))
-			v = (x & 0x80) ? 0x20 : 0x30;   /* plenty of data phases */
-		if (x & 0x80000000)
-			ports_out(&io, port, size, v, 0);
-		else
-			ports_in(&io, port, size, 0);
-	}
+    uint32_t x = 7;
+    (void)state;
+    for (int i = 0; i < 300000; i++) {
+        x = x * 1103515245 + 12345;
+        uint16_t port = (x >> 9) % 9 == 8 ? 0x3F6 : 0x1F0 + (x >> 9) % 8;
+        int size = port == 0x1F0 ? 1 << ((x >> 20) % 3) : 1;
+        uint32_t v = x >> 12;
+        if (port == 0x1F7 && (x & 0x40))
+            v = (x & 0x80) ? 0x20 : 0x30;   /* plenty of data phases */
+        if (x & 0x80000000)
+            ports_out(&io, port, size, v, 0);
+        else
+            ports_in(&io, port, size, 0);
+    }
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_identify, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_three_sectors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_then_read_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_lba, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_across_the_end, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unsupported_command_aborts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_multiple_32bit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_chs_addressing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_absent_slave, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_soft_reset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nien_and_alt_status, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_diagnostic_and_features, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_disk_floats, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_writes, setup, teardown),
-	};
-	DEV_RUN_TESTS(tests, 14);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_identify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_three_sectors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_then_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_lba, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_across_the_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsupported_command_aborts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_multiple_32bit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chs_addressing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_absent_slave, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_soft_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nien_and_alt_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diagnostic_and_features, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_disk_floats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_writes, setup, teardown),
+    };
+    DEV_RUN_TESTS(tests, 14);
 }

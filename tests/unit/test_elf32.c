@@ -18,13 +18,13 @@
 /* --- the bad-image table ------------------------------------------------- */
 
 struct bad_case {
-	const char *name;
-	void (*spec)(struct img_spec *s);	/* before building, optional */
-	void (*patch)(struct img *im);		/* after building, optional */
-	enum elf32_error want;
-	const char *says;			/* must appear in the message */
-	bool at_load;				/* refused by elf32_load, not open */
-	uint32_t floor;				/* guest floor if not 1 MiB */
+    const char *name;
+    void (*spec)(struct img_spec *s);       /* before building, optional */
+    void (*patch)(struct img *im);          /* after building, optional */
+    enum elf32_error want;
+    const char *says;                       /* must appear in the message */
+    bool at_load;                           /* refused by elf32_load, not open */
+    uint32_t floor;                         /* guest floor if not 1 MiB */
 };
 
 #define SPEC(fn, body) static void fn(struct img_spec *s) { body; }
@@ -82,365 +82,365 @@ SPEC(past_guest_ram, s->segs[1].paddr = GUEST_SIZE - 0x1000)
 SPEC(far_above_ram, s->segs[1].paddr = 0xf0000000)
 
 static const struct bad_case bad_cases[] = {
-	{ "truncated_empty", 0, cut_empty, ELF32_ETRUNC_EHDR, "file is 0 bytes", 0, 0 },
-	{ "truncated_ehdr", 0, cut_ehdr, ELF32_ETRUNC_EHDR, "file is 51 bytes, shorter than the 52-byte", 0, 0 },
-	{ "truncated_phdrs", 0, cut_phdrs, ELF32_ETRUNC_PHDRS, "program headers at 0x34+0x40 end past the end", 0, 0 },
-	{ "truncated_segment", 0, cut_segment, ELF32_ETRUNC_SEGMENT, "program header 1: file bytes", 0, 0 },
-	{ "truncated_shdrs", 0, cut_shdrs, ELF32_ETRUNC_SHDRS, "section headers at", 0, 0 },
-	{ "bad_magic_byte0", 0, magic0, ELF32_EMAGIC, "bad magic 0x7e 0x45 0x4c 0x46", 0, 0 },
-	{ "bad_magic_byte3", 0, magic3, ELF32_EMAGIC, "bad magic", 0, 0 },
-	{ "class_64", 0, class64, ELF32_ECLASS, "ELF class 2, want 1 (ELFCLASS32)", 0, 0 },
-	{ "class_none", 0, class0, ELF32_ECLASS, "ELF class 0", 0, 0 },
-	{ "big_endian", 0, big_endian, ELF32_EDATA, "data encoding 2", 0, 0 },
-	{ "ident_version", 0, ident_version, ELF32_EVERSION, "ELF version 0 (ident) / 1", 0, 0 },
-	{ "e_version", 0, e_version, ELF32_EVERSION, "/ 2 (e_version)", 0, 0 },
-	{ "type_relocatable", 0, type_rel, ELF32_ETYPE, "e_type 1, want 2 (ET_EXEC)", 0, 0 },
-	{ "type_shared", 0, type_dyn, ELF32_ETYPE, "e_type 3", 0, 0 },
-	{ "machine_x86_64", 0, machine_x86_64, ELF32_EMACHINE, "e_machine 62, want 3 (EM_386)", 0, 0 },
-	{ "phentsize", 0, phentsize, ELF32_EPHENTSIZE, "e_phentsize 56, want 32", 0, 0 },
-	{ "phnum_zero", 0, phnum_zero, ELF32_EPHNUM, "e_phnum 0, want 1 to 64", 0, 0 },
-	{ "phnum_huge", 0, phnum_huge, ELF32_EPHNUM, "e_phnum 65", 0, 0 },
-	{ "phoff_wraps", 0, phoff_wraps, ELF32_ETRUNC_PHDRS, "program headers at 0xfffffff0+0x40", 0, 0 },
-	{ "segment_offset_wraps", 0, seg_offset_wraps, ELF32_ETRUNC_SEGMENT, "file bytes 0xffffffff+0x800", 0, 0 },
-	{ "segment_filesz_huge", 0, seg_filesz_huge, ELF32_ETRUNC_SEGMENT, "program header 0: file bytes", 0, 0 },
-	{ "filesz_gt_memsz", 0, filesz_gt_memsz, ELF32_EFILESZ, "program header 1: p_filesz 0x800 is larger than p_memsz 0x7ff", 0, 0 },
-	{ "overlap_inside", 0, overlap_inside, ELF32_EOVERLAP, "program header 1: segment 0x00100800+0x2000 overlaps segment 0 (0x00100000+0x1000)", 0, 0 },
-	{ "overlap_same_start", 0, overlap_same, ELF32_EOVERLAP, "overlaps segment 0", 0, 0 },
-	{ "overlap_by_one_byte", 0, overlap_before, ELF32_EOVERLAP, "segment 0x000ff000+0x1001 overlaps", 0, 0 },
-	{ "wraps_4g_physical", 0, wrap_paddr, ELF32_EWRAP, "segment 0xfffff000+0x2000 (virtual 0x00101000) wraps past 4 GiB", 0, 0 },
-	{ "wraps_4g_virtual", 0, wrap_vaddr, ELF32_EWRAP, "(virtual 0xffffe800) wraps", 0, 0 },
-	{ "no_loadable_segment", 0, no_load, ELF32_ENOLOAD, "none of the 2 program headers", 0, 0 },
-	{ "entry_in_data", 0, entry_in_data, ELF32_EENTRY, "entry point 0x00101004 is outside", 0, 0 },
-	{ "entry_in_bss", 0, entry_in_bss, ELF32_EENTRY, "entry point 0x00100010", 0, 0 },
-	{ "entry_below_image", 0, entry_below, ELF32_EENTRY, "entry point 0x000ffff0", 0, 0 },
-	{ "entry_not_executable", 0, entry_not_exec, ELF32_EENTRY, "executable", 0, 0 },
-	{ "shentsize", 0, shentsize, ELF32_ESHENTSIZE, "e_shentsize 32, want 40", 0, 0 },
-	{ "shnum_huge", 0, shnum_huge, ELF32_ESHNUM, "e_shnum 1025", 0, 0 },
-	{ "shoff_wraps", 0, shoff_wraps, ELF32_ETRUNC_SHDRS, "section headers at 0xffffffe0+0xc8", 0, 0 },
-	{ "symtab_past_end", 0, symtab_past_end, ELF32_ESYMTAB, "section 2 (symbol table): bytes", 0, 0 },
-	{ "symtab_offset_wraps", 0, symtab_offset_wraps, ELF32_ESYMTAB, "bytes 0xfffffff0+0x50", 0, 0 },
-	{ "symtab_entsize", 0, symtab_entsize, ELF32_ESYMTAB, "sh_entsize 24, want 16", 0, 0 },
-	{ "symtab_link_none", 0, symtab_link_none, ELF32_ESYMTAB, "sh_link 0 names no string table", 0, 0 },
-	{ "symtab_link_huge", 0, symtab_link_huge, ELF32_ESYMTAB, "sh_link 99", 0, 0 },
-	{ "symtab_link_not_strtab", 0, symtab_link_not_strtab, ELF32_ESYMTAB, "section 1 (type 1", 0, 0 },
-	{ "strtab_past_end", 0, strtab_past_end, ELF32_ESYMTAB, "section 3", 0, 0 },
-	{ "below_floor", below_floor, 0, ELF32_EFLOOR, "program header 0: segment 0x00010000+0x1000 starts below the lowest load address 0x00100000", 1, 0 },
-	{ "in_vga_hole", in_vga_hole, 0, ELF32_EOUTSIDE, "program header 1: segment 0x000a0000+0x2000 is not inside guest RAM", 1, 0x1000 },
-	{ "past_guest_ram", past_guest_ram, 0, ELF32_EOUTSIDE, "segment 0x007ff000+0x2000", 1, 0 },
-	{ "far_above_ram", far_above_ram, 0, ELF32_EOUTSIDE, "0xf0000000", 1, 0 },
+    { "truncated_empty", 0, cut_empty, ELF32_ETRUNC_EHDR, "file is 0 bytes", 0, 0 },
+    { "truncated_ehdr", 0, cut_ehdr, ELF32_ETRUNC_EHDR, "file is 51 bytes, shorter than the 52-byte", 0, 0 },
+    { "truncated_phdrs", 0, cut_phdrs, ELF32_ETRUNC_PHDRS, "program headers at 0x34+0x40 end past the end", 0, 0 },
+    { "truncated_segment", 0, cut_segment, ELF32_ETRUNC_SEGMENT, "program header 1: file bytes", 0, 0 },
+    { "truncated_shdrs", 0, cut_shdrs, ELF32_ETRUNC_SHDRS, "section headers at", 0, 0 },
+    { "bad_magic_byte0", 0, magic0, ELF32_EMAGIC, "bad magic 0x7e 0x45 0x4c 0x46", 0, 0 },
+    { "bad_magic_byte3", 0, magic3, ELF32_EMAGIC, "bad magic", 0, 0 },
+    { "class_64", 0, class64, ELF32_ECLASS, "ELF class 2, want 1 (ELFCLASS32)", 0, 0 },
+    { "class_none", 0, class0, ELF32_ECLASS, "ELF class 0", 0, 0 },
+    { "big_endian", 0, big_endian, ELF32_EDATA, "data encoding 2", 0, 0 },
+    { "ident_version", 0, ident_version, ELF32_EVERSION, "ELF version 0 (ident) / 1", 0, 0 },
+    { "e_version", 0, e_version, ELF32_EVERSION, "/ 2 (e_version)", 0, 0 },
+    { "type_relocatable", 0, type_rel, ELF32_ETYPE, "e_type 1, want 2 (ET_EXEC)", 0, 0 },
+    { "type_shared", 0, type_dyn, ELF32_ETYPE, "e_type 3", 0, 0 },
+    { "machine_x86_64", 0, machine_x86_64, ELF32_EMACHINE, "e_machine 62, want 3 (EM_386)", 0, 0 },
+    { "phentsize", 0, phentsize, ELF32_EPHENTSIZE, "e_phentsize 56, want 32", 0, 0 },
+    { "phnum_zero", 0, phnum_zero, ELF32_EPHNUM, "e_phnum 0, want 1 to 64", 0, 0 },
+    { "phnum_huge", 0, phnum_huge, ELF32_EPHNUM, "e_phnum 65", 0, 0 },
+    { "phoff_wraps", 0, phoff_wraps, ELF32_ETRUNC_PHDRS, "program headers at 0xfffffff0+0x40", 0, 0 },
+    { "segment_offset_wraps", 0, seg_offset_wraps, ELF32_ETRUNC_SEGMENT, "file bytes 0xffffffff+0x800", 0, 0 },
+    { "segment_filesz_huge", 0, seg_filesz_huge, ELF32_ETRUNC_SEGMENT, "program header 0: file bytes", 0, 0 },
+    { "filesz_gt_memsz", 0, filesz_gt_memsz, ELF32_EFILESZ, "program header 1: p_filesz 0x800 is larger than p_memsz 0x7ff", 0, 0 },
+    { "overlap_inside", 0, overlap_inside, ELF32_EOVERLAP, "program header 1: segment 0x00100800+0x2000 overlaps segment 0 (0x00100000+0x1000)", 0, 0 },
+    { "overlap_same_start", 0, overlap_same, ELF32_EOVERLAP, "overlaps segment 0", 0, 0 },
+    { "overlap_by_one_byte", 0, overlap_before, ELF32_EOVERLAP, "segment 0x000ff000+0x1001 overlaps", 0, 0 },
+    { "wraps_4g_physical", 0, wrap_paddr, ELF32_EWRAP, "segment 0xfffff000+0x2000 (virtual 0x00101000) wraps past 4 GiB", 0, 0 },
+    { "wraps_4g_virtual", 0, wrap_vaddr, ELF32_EWRAP, "(virtual 0xffffe800) wraps", 0, 0 },
+    { "no_loadable_segment", 0, no_load, ELF32_ENOLOAD, "none of the 2 program headers", 0, 0 },
+    { "entry_in_data", 0, entry_in_data, ELF32_EENTRY, "entry point 0x00101004 is outside", 0, 0 },
+    { "entry_in_bss", 0, entry_in_bss, ELF32_EENTRY, "entry point 0x00100010", 0, 0 },
+    { "entry_below_image", 0, entry_below, ELF32_EENTRY, "entry point 0x000ffff0", 0, 0 },
+    { "entry_not_executable", 0, entry_not_exec, ELF32_EENTRY, "executable", 0, 0 },
+    { "shentsize", 0, shentsize, ELF32_ESHENTSIZE, "e_shentsize 32, want 40", 0, 0 },
+    { "shnum_huge", 0, shnum_huge, ELF32_ESHNUM, "e_shnum 1025", 0, 0 },
+    { "shoff_wraps", 0, shoff_wraps, ELF32_ETRUNC_SHDRS, "section headers at 0xffffffe0+0xc8", 0, 0 },
+    { "symtab_past_end", 0, symtab_past_end, ELF32_ESYMTAB, "section 2 (symbol table): bytes", 0, 0 },
+    { "symtab_offset_wraps", 0, symtab_offset_wraps, ELF32_ESYMTAB, "bytes 0xfffffff0+0x50", 0, 0 },
+    { "symtab_entsize", 0, symtab_entsize, ELF32_ESYMTAB, "sh_entsize 24, want 16", 0, 0 },
+    { "symtab_link_none", 0, symtab_link_none, ELF32_ESYMTAB, "sh_link 0 names no string table", 0, 0 },
+    { "symtab_link_huge", 0, symtab_link_huge, ELF32_ESYMTAB, "sh_link 99", 0, 0 },
+    { "symtab_link_not_strtab", 0, symtab_link_not_strtab, ELF32_ESYMTAB, "section 1 (type 1", 0, 0 },
+    { "strtab_past_end", 0, strtab_past_end, ELF32_ESYMTAB, "section 3", 0, 0 },
+    { "below_floor", below_floor, 0, ELF32_EFLOOR, "program header 0: segment 0x00010000+0x1000 starts below the lowest load address 0x00100000", 1, 0 },
+    { "in_vga_hole", in_vga_hole, 0, ELF32_EOUTSIDE, "program header 1: segment 0x000a0000+0x2000 is not inside guest RAM", 1, 0x1000 },
+    { "past_guest_ram", past_guest_ram, 0, ELF32_EOUTSIDE, "segment 0x007ff000+0x2000", 1, 0 },
+    { "far_above_ram", far_above_ram, 0, ELF32_EOUTSIDE, "0xf0000000", 1, 0 },
 };
 
 static void check_bad(void **state)
 {
-	const struct bad_case *c = *state;
-	struct img_spec spec = img_default_spec();
-	struct elf32_image elf;
-	struct guest g;
-	struct img im;
-	enum elf32_error e;
+    const struct bad_case *c = *state;
+    struct img_spec spec = img_default_spec();
+    struct elf32_image elf;
+    struct guest g;
+    struct img im;
+    enum elf32_error e;
 
-	if (c->spec)
-		c->spec(&spec);
-	img_build(&spec, &im);
-	if (c->patch)
-		c->patch(&im);
-	img_seal(&im);
-	guest_init(&g);
-	if (c->floor)
-		g.mem.floor = c->floor;
-	e = elf32_open(&elf, im.data, im.size);
-	if (c->at_load) {
-		assert_int_equal(e, ELF32_OK);
-		e = elf32_load(&elf, &g.mem);
-		assert_int_equal(g.maps, 0);	/* refused before any write */
-	}
-	print_message("# %s: %s\n", elf32_error_name(e), elf32_strerror(&elf));
-	assert_string_equal(elf32_error_name(e), elf32_error_name(c->want));
-	assert_non_null(strstr(elf32_strerror(&elf), c->says));
-	guest_free(&g);
-	img_free(&im);
+    if (c->spec)
+        c->spec(&spec);
+    img_build(&spec, &im);
+    if (c->patch)
+        c->patch(&im);
+    img_seal(&im);
+    guest_init(&g);
+    if (c->floor)
+        g.mem.floor = c->floor;
+    e = elf32_open(&elf, im.data, im.size);
+    if (c->at_load) {
+        assert_int_equal(e, ELF32_OK);
+        e = elf32_load(&elf, &g.mem);
+        assert_int_equal(g.maps, 0);    /* refused before any write */
+    }
+    print_message("# %s: %s\n", elf32_error_name(e), elf32_strerror(&elf));
+    assert_string_equal(elf32_error_name(e), elf32_error_name(c->want));
+    assert_non_null(strstr(elf32_strerror(&elf), c->says));
+    guest_free(&g);
+    img_free(&im);
 }
 
 /* --- well-formed images ---------------------------------------------------- */
 
 static void load_default(struct img *im, struct elf32_image *elf,
-			 struct guest *g)
+             struct guest *g)
 {
-	struct img_spec spec = img_default_spec();
+    struct img_spec spec = img_default_spec();
 
-	img_build(&spec, im);
-	img_seal(im);
-	guest_init(g);
-	assert_int_equal(elf32_open(elf, im->data, im->size), ELF32_OK);
-	assert_int_equal(elf32_load(elf, &g->mem), ELF32_OK);
+    img_build(&spec, im);
+    img_seal(im);
+    guest_init(g);
+    assert_int_equal(elf32_open(elf, im->data, im->size), ELF32_OK);
+    assert_int_equal(elf32_load(elf, &g->mem), ELF32_OK);
 }
 
 static void loads_bytes_and_zeroes_bss(void **state)
 {
-	struct elf32_image elf;
-	struct guest g;
-	struct img im;
+    struct elf32_image elf;
+    struct guest g;
+    struct img im;
 
-	(void)state;
-	load_default(&im, &elf, &g);
-	for (size_t j = 0; j < 0x1000; j++)
-		assert_int_equal(g.ram[0x100000 + j], img_pattern(0, j));
-	for (size_t j = 0; j < 0x800; j++)
-		assert_int_equal(g.ram[0x101000 + j], img_pattern(1, j));
-	for (size_t j = 0x800; j < 0x2000; j++)
-		assert_int_equal(g.ram[0x101000 + j], 0);
-	/* not one byte outside the segments */
-	assert_int_equal(g.ram[0xfffff], 0xcc);
-	assert_int_equal(g.ram[0x103000], 0xcc);
-	assert_int_equal(elf.entry_phys, 0x100010);
-	assert_int_equal(elf.lo, 0x100000);
-	assert_int_equal(elf.hi, 0x103000);
-	assert_string_equal(elf32_strerror(&elf), "no error");
-	guest_free(&g);
-	img_free(&im);
+    (void)state;
+    load_default(&im, &elf, &g);
+    for (size_t j = 0; j < 0x1000; j++)
+        assert_int_equal(g.ram[0x100000 + j], img_pattern(0, j));
+    for (size_t j = 0; j < 0x800; j++)
+        assert_int_equal(g.ram[0x101000 + j], img_pattern(1, j));
+    for (size_t j = 0x800; j < 0x2000; j++)
+        assert_int_equal(g.ram[0x101000 + j], 0);
+    /* not one byte outside the segments */
+    assert_int_equal(g.ram[0xfffff], 0xcc);
+    assert_int_equal(g.ram[0x103000], 0xcc);
+    assert_int_equal(elf.entry_phys, 0x100010);
+    assert_int_equal(elf.lo, 0x100000);
+    assert_int_equal(elf.hi, 0x103000);
+    assert_string_equal(elf32_strerror(&elf), "no error");
+    guest_free(&g);
+    img_free(&im);
 }
 
 /* GNU Mach style: linked at 0xc0100000, loaded at 1 MiB. */
 static void higher_half_loads_at_paddr(void **state)
 {
-	struct img_spec spec = img_default_spec();
-	struct elf32_image elf;
-	struct guest g;
-	struct img im;
+    struct img_spec spec = img_default_spec();
+    struct elf32_image elf;
+    struct guest g;
+    struct img im;
 
-	(void)state;
-	spec.segs[0].vaddr = 0xc0100000;
-	spec.segs[1].vaddr = 0xc0101000;
-	spec.entry = 0xc010000c;
-	img_build(&spec, &im);
-	img_seal(&im);
-	guest_init(&g);
-	assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
-	assert_int_equal(elf32_load(&elf, &g.mem), ELF32_OK);
-	assert_int_equal(elf.entry, 0xc010000c);
-	assert_int_equal(elf.entry_phys, 0x10000c);
-	assert_int_equal(g.ram[0x100000], img_pattern(0, 0));
-	guest_free(&g);
-	img_free(&im);
+    (void)state;
+    spec.segs[0].vaddr = 0xc0100000;
+    spec.segs[1].vaddr = 0xc0101000;
+    spec.entry = 0xc010000c;
+    img_build(&spec, &im);
+    img_seal(&im);
+    guest_init(&g);
+    assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
+    assert_int_equal(elf32_load(&elf, &g.mem), ELF32_OK);
+    assert_int_equal(elf.entry, 0xc010000c);
+    assert_int_equal(elf.entry_phys, 0x10000c);
+    assert_int_equal(g.ram[0x100000], img_pattern(0, 0));
+    guest_free(&g);
+    img_free(&im);
 }
 
 /* The executable segment, for peeling: its load address and file bytes. */
 static void finds_the_exec_segment(void **state)
 {
-	struct img_spec spec = img_default_spec();
-	struct elf32_image elf;
-	struct img im;
-	uint32_t paddr, offset, filesz;
+    struct img_spec spec = img_default_spec();
+    struct elf32_image elf;
+    struct img im;
+    uint32_t paddr, offset, filesz;
 
-	(void)state;
-	spec.segs[0].vaddr = 0xc0100000;
-	spec.segs[1].vaddr = 0xc0101000;
-	spec.entry = 0xc010000c;
-	img_build(&spec, &im);
-	img_seal(&im);
-	assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
-	assert_true(elf32_exec_segment(&elf, &paddr, &offset, &filesz));
-	assert_int_equal(paddr, 0x100000);
-	assert_int_equal(filesz, 0x1000);
-	assert_int_equal(((const uint8_t *)im.data)[offset], img_pattern(0, 0));
-	img_free(&im);
+    (void)state;
+    spec.segs[0].vaddr = 0xc0100000;
+    spec.segs[1].vaddr = 0xc0101000;
+    spec.entry = 0xc010000c;
+    img_build(&spec, &im);
+    img_seal(&im);
+    assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
+    assert_true(elf32_exec_segment(&elf, &paddr, &offset, &filesz));
+    assert_int_equal(paddr, 0x100000);
+    assert_int_equal(filesz, 0x1000);
+    assert_int_equal(((const uint8_t *)im.data)[offset], img_pattern(0, 0));
+    img_free(&im);
 }
 
 /* PT_NOTE and empty PT_LOAD headers take no memory; adjacent segments
  * touch without overlapping. */
 static void ignores_non_load_segments(void **state)
 {
-	struct img_spec spec = img_default_spec();
-	struct elf32_image elf;
-	struct guest g;
-	struct img im;
+    struct img_spec spec = img_default_spec();
+    struct elf32_image elf;
+    struct guest g;
+    struct img im;
 
-	(void)state;
-	spec.segs[2] = (struct img_seg){ IMG_PT_NOTE, IMG_PF_R, 0x100000, 0x100000, 0x10, 0x10 };
-	spec.segs[3] = (struct img_seg){ IMG_PT_LOAD, IMG_PF_R, 0x100000, 0x100000, 0, 0 };
-	spec.segs[4] = (struct img_seg){ 0x6474e551, IMG_PF_R | IMG_PF_W, 0, 0, 0, 0 };
-	spec.nsegs = 5;
-	img_build(&spec, &im);
-	img_seal(&im);
-	guest_init(&g);
-	assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
-	assert_int_equal(elf32_load(&elf, &g.mem), ELF32_OK);
-	assert_int_equal(elf.hi, 0x103000);
-	guest_free(&g);
-	img_free(&im);
+    (void)state;
+    spec.segs[2] = (struct img_seg){ IMG_PT_NOTE, IMG_PF_R, 0x100000, 0x100000, 0x10, 0x10 };
+    spec.segs[3] = (struct img_seg){ IMG_PT_LOAD, IMG_PF_R, 0x100000, 0x100000, 0, 0 };
+    spec.segs[4] = (struct img_seg){ 0x6474e551, IMG_PF_R | IMG_PF_W, 0, 0, 0, 0 };
+    spec.nsegs = 5;
+    img_build(&spec, &im);
+    img_seal(&im);
+    guest_init(&g);
+    assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
+    assert_int_equal(elf32_load(&elf, &g.mem), ELF32_OK);
+    assert_int_equal(elf.hi, 0x103000);
+    guest_free(&g);
+    img_free(&im);
 }
 
 static void map_refusal_is_reported(void **state)
 {
-	struct img_spec spec = img_default_spec();
-	struct elf32_image elf;
-	struct guest g;
-	struct img im;
+    struct img_spec spec = img_default_spec();
+    struct elf32_image elf;
+    struct guest g;
+    struct img im;
 
-	(void)state;
-	img_build(&spec, &im);
-	guest_init(&g);
-	g.fail_from = 0x101800;		/* the bss of segment 1 */
-	assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
-	assert_int_equal(elf32_load(&elf, &g.mem), ELF32_EMAP);
-	assert_string_equal(elf32_strerror(&elf),
-		"program header 1: guest memory at 0x00101800 could not be mapped");
-	guest_free(&g);
-	img_free(&im);
+    (void)state;
+    img_build(&spec, &im);
+    guest_init(&g);
+    g.fail_from = 0x101800;         /* the bss of segment 1 */
+    assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
+    assert_int_equal(elf32_load(&elf, &g.mem), ELF32_EMAP);
+    assert_string_equal(elf32_strerror(&elf),
+        "program header 1: guest memory at 0x00101800 could not be mapped");
+    guest_free(&g);
+    img_free(&im);
 }
 
 /* Cutting the file at every length must fail, with the error of the part
  * that was cut (layout: ehdr, phdrs, segments, symtab/strtab, shdrs). */
 static void truncated_at_every_length(void **state)
 {
-	struct img_spec spec = img_default_spec();
-	struct elf32_image elf;
-	struct img im;
+    struct img_spec spec = img_default_spec();
+    struct elf32_image elf;
+    struct img im;
 
-	(void)state;
-	img_build(&spec, &im);
-	img_seal(&im);
-	for (size_t len = 0; len < im.size; len++) {
-		enum elf32_error want = len < 52 ? ELF32_ETRUNC_EHDR :
-			len < img_ph(&im, 2, 0) ? ELF32_ETRUNC_PHDRS :
-			len < im.segs_end ? ELF32_ETRUNC_SEGMENT :
-			ELF32_ETRUNC_SHDRS;
+    (void)state;
+    img_build(&spec, &im);
+    img_seal(&im);
+    for (size_t len = 0; len < im.size; len++) {
+        enum elf32_error want = len < 52 ? ELF32_ETRUNC_EHDR :
+            len < img_ph(&im, 2, 0) ? ELF32_ETRUNC_PHDRS :
+            len < im.segs_end ? ELF32_ETRUNC_SEGMENT :
+            ELF32_ETRUNC_SHDRS;
 
-		assert_string_equal(elf32_error_name(elf32_open(&elf, im.data, len)),
-				    elf32_error_name(want));
-	}
-	assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
-	img_free(&im);
+        assert_string_equal(elf32_error_name(elf32_open(&elf, im.data, len)),
+                    elf32_error_name(want));
+    }
+    assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
+    img_free(&im);
 }
 
 /* --- symbols ------------------------------------------------------------- */
 
 static void reads_symbols(void **state)
 {
-	struct elf32_image elf;
-	struct elf32_symbol sym;
-	struct guest g;
-	struct img im;
+    struct elf32_image elf;
+    struct elf32_symbol sym;
+    struct guest g;
+    struct img im;
 
-	(void)state;
-	load_default(&im, &elf, &g);
-	assert_int_equal(elf32_symbol_count(&elf), 5);
-	assert_true(elf32_symbol(&elf, 0, &sym));
-	assert_string_equal(sym.name, "");
-	assert_true(elf32_symbol(&elf, 2, &sym));
-	assert_string_equal(sym.name, "main_loop");
-	assert_int_equal(sym.value, 0x100030);
-	assert_int_equal(sym.size, 0x40);
-	assert_int_equal(sym.type, ELF32_STT_FUNC);
-	assert_int_equal(sym.bind, 0);
-	assert_false(elf32_symbol(&elf, 5, &sym));
-	assert_true(elf32_lookup(&elf, "_start", &sym));
-	assert_int_equal(sym.value, 0x100010);
-	assert_int_equal(sym.bind, 1);
-	assert_true(elf32_lookup(&elf, "counter", &sym));
-	assert_int_equal(sym.type, ELF32_STT_OBJECT);
-	assert_false(elf32_lookup(&elf, "undefined_fn", &sym));
-	assert_false(elf32_lookup(&elf, "_star", &sym));
-	assert_false(elf32_lookup(&elf, "_start_", &sym));
-	guest_free(&g);
-	img_free(&im);
+    (void)state;
+    load_default(&im, &elf, &g);
+    assert_int_equal(elf32_symbol_count(&elf), 5);
+    assert_true(elf32_symbol(&elf, 0, &sym));
+    assert_string_equal(sym.name, "");
+    assert_true(elf32_symbol(&elf, 2, &sym));
+    assert_string_equal(sym.name, "main_loop");
+    assert_int_equal(sym.value, 0x100030);
+    assert_int_equal(sym.size, 0x40);
+    assert_int_equal(sym.type, ELF32_STT_FUNC);
+    assert_int_equal(sym.bind, 0);
+    assert_false(elf32_symbol(&elf, 5, &sym));
+    assert_true(elf32_lookup(&elf, "_start", &sym));
+    assert_int_equal(sym.value, 0x100010);
+    assert_int_equal(sym.bind, 1);
+    assert_true(elf32_lookup(&elf, "counter", &sym));
+    assert_int_equal(sym.type, ELF32_STT_OBJECT);
+    assert_false(elf32_lookup(&elf, "undefined_fn", &sym));
+    assert_false(elf32_lookup(&elf, "_star", &sym));
+    assert_false(elf32_lookup(&elf, "_start_", &sym));
+    guest_free(&g);
+    img_free(&im);
 }
 
 static void stripped_image_has_no_symbols(void **state)
 {
-	struct img_spec spec = img_default_spec();
-	struct elf32_image elf;
-	struct elf32_symbol sym;
-	struct img im;
+    struct img_spec spec = img_default_spec();
+    struct elf32_image elf;
+    struct elf32_symbol sym;
+    struct img im;
 
-	(void)state;
-	spec.symbols = false;
-	img_build(&spec, &im);
-	img_seal(&im);
-	assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
-	assert_int_equal(elf32_symbol_count(&elf), 0);
-	assert_false(elf32_symbol(&elf, 0, &sym));
-	assert_false(elf32_lookup(&elf, "_start", &sym));
-	img_free(&im);
+    (void)state;
+    spec.symbols = false;
+    img_build(&spec, &im);
+    img_seal(&im);
+    assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
+    assert_int_equal(elf32_symbol_count(&elf), 0);
+    assert_false(elf32_symbol(&elf, 0, &sym));
+    assert_false(elf32_lookup(&elf, "_start", &sym));
+    img_free(&im);
 }
 
 /* A name offset past the string table, or a string running off its end,
  * is refused per symbol; the others still read. */
 static void bad_symbol_names_are_refused(void **state)
 {
-	struct img_spec spec = img_default_spec();
-	struct elf32_image elf;
-	struct elf32_symbol sym;
-	size_t strsize;
-	struct img im;
+    struct img_spec spec = img_default_spec();
+    struct elf32_image elf;
+    struct elf32_symbol sym;
+    size_t strsize;
+    struct img im;
 
-	(void)state;
-	img_build(&spec, &im);
-	strsize = img_get32(&im, img_sh(&im, IMG_SEC_STRTAB, IMG_SH_SIZE));
-	img_put32(&im, im.symoff + 1 * 16, 0x7fffffff);		/* _start */
-	/* strtab ends before "undefined_fn"'s NUL */
-	img_put32(&im, img_sh(&im, IMG_SEC_STRTAB, IMG_SH_SIZE), (uint32_t)strsize - 1);
-	img_seal(&im);
-	assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
-	assert_false(elf32_symbol(&elf, 1, &sym));
-	assert_false(elf32_symbol(&elf, 4, &sym));
-	assert_true(elf32_symbol(&elf, 3, &sym));
-	assert_string_equal(sym.name, "counter");
-	assert_false(elf32_lookup(&elf, "_start", &sym));
-	img_free(&im);
+    (void)state;
+    img_build(&spec, &im);
+    strsize = img_get32(&im, img_sh(&im, IMG_SEC_STRTAB, IMG_SH_SIZE));
+    img_put32(&im, im.symoff + 1 * 16, 0x7fffffff);         /* _start */
+    /* strtab ends before "undefined_fn"'s NUL */
+    img_put32(&im, img_sh(&im, IMG_SEC_STRTAB, IMG_SH_SIZE), (uint32_t)strsize - 1);
+    img_seal(&im);
+    assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
+    assert_false(elf32_symbol(&elf, 1, &sym));
+    assert_false(elf32_symbol(&elf, 4, &sym));
+    assert_true(elf32_symbol(&elf, 3, &sym));
+    assert_string_equal(sym.name, "counter");
+    assert_false(elf32_lookup(&elf, "_start", &sym));
+    img_free(&im);
 }
 
 static void error_names_are_distinct(void **state)
 {
-	(void)state;
-	for (int a = 0; a < ELF32_NERRORS; a++) {
-		assert_null(strchr(elf32_error_name(a), '?'));
-		for (int b = 0; b < a; b++)
-			assert_string_not_equal(elf32_error_name(a), elf32_error_name(b));
-	}
-	assert_string_equal(elf32_error_name(ELF32_NERRORS), "ELF32_E?");
+    (void)state;
+    for (int a = 0; a < ELF32_NERRORS; a++) {
+        assert_null(strchr(elf32_error_name(a), '?'));
+        for (int b = 0; b < a; b++)
+            assert_string_not_equal(elf32_error_name(a), elf32_error_name(b));
+    }
+    assert_string_equal(elf32_error_name(ELF32_NERRORS), "ELF32_E?");
 }
 
 /* Every error code except EMAP (map_refusal_is_reported) and OK has a
  * bad-image case: the table cannot silently lose coverage. */
 static void every_error_has_a_case(void **state)
 {
-	(void)state;
-	for (int e = ELF32_OK + 1; e < ELF32_NERRORS; e++) {
-		bool found = e == ELF32_EMAP;
+    (void)state;
+    for (int e = ELF32_OK + 1; e < ELF32_NERRORS; e++) {
+        bool found = e == ELF32_EMAP;
 
-		for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++)
-			found |= bad_cases[i].want == (enum elf32_error)e;
-		if (!found)
-			fail_msg("no bad-image case for %s", elf32_error_name(e));
-	}
+        for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++)
+            found |= bad_cases[i].want == (enum elf32_error)e;
+        if (!found)
+            fail_msg("no bad-image case for %s", elf32_error_name(e));
+    }
 }
 
 #define NBAD (sizeof bad_cases / sizeof bad_cases[0])
 
 int main(int argc, char **argv)
 {
-	static const struct CMUnitTest fixed[] = {
-		cmocka_unit_test(loads_bytes_and_zeroes_bss),
-		cmocka_unit_test(higher_half_loads_at_paddr),
-		cmocka_unit_test(ignores_non_load_segments),
-		cmocka_unit_test(map_refusal_is_reported),
-		cmocka_unit_test(truncated_at_every_length),
-		cmocka_unit_test(finds_the_exec_segment),
-		cmocka_unit_test(reads_symbols),
-		cmocka_unit_test(stripped_image_has_no_symbols),
-		cmocka_unit_test(bad_symbol_names_are_refused),
-		cmocka_unit_test(error_names_are_distinct),
-		cmocka_unit_test(every_error_has_a_case),
-	};
-	enum { NFIXED = sizeof fixed / sizeof fixed[0] };
-	struct CMUnitTest tests[NFIXED + NBAD];
+    static const struct CMUnitTest fixed[] = {
+        cmocka_unit_test(loads_bytes_and_zeroes_bss),
+        cmocka_unit_test(higher_half_loads_at_paddr),
+        cmocka_unit_test(ignores_non_load_segments),
+        cmocka_unit_test(map_refusal_is_reported),
+        cmocka_unit_test(truncated_at_every_length),
+        cmocka_unit_test(finds_the_exec_segment),
+        cmocka_unit_test(reads_symbols),
+        cmocka_unit_test(stripped_image_has_no_symbols),
+        cmocka_unit_test(bad_symbol_names_are_refused),
+        cmocka_unit_test(error_names_are_distinct),
+        cmocka_unit_test(every_error_has_a_case),
+    };
+    enum { NFIXED = sizeof fixed / sizeof fixed[0] };
+    struct CMUnitTest tests[NFIXED + NBAD];
 
-	memcpy(tests, fixed, sizeof fixed);
-	for (size_t i = 0; i < NBAD; i++)
-		tests[NFIXED + i] = (struct CMUnitTest){ bad_cases[i].name,
-			check_bad, NULL, NULL, (void *)&bad_cases[i] };
-	if (argc > 1)
-		cmocka_set_test_filter(argv[1]);
-	return _cmocka_run_group_tests("elf32", tests, NFIXED + NBAD, NULL, NULL);
+    memcpy(tests, fixed, sizeof fixed);
+    for (size_t i = 0; i < NBAD; i++)
+        tests[NFIXED + i] = (struct CMUnitTest){ bad_cases[i].name,
+            check_bad, NULL, NULL, (void *)&bad_cases[i] };
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return _cmocka_run_group_tests("elf32", tests, NFIXED + NBAD, NULL, NULL);
 }

@@ -13,9 +13,9 @@ static size_t nsent;
 
 static void tx(void *ctx, uint8_t byte)
 {
-	(void)ctx;
-	if (nsent < sizeof sent - 1)
-		sent[nsent++] = (char)byte;
+    (void)ctx;
+    if (nsent < sizeof sent - 1)
+        sent[nsent++] = (char)byte;
 }
 
 static void outb(uint16_t port, uint8_t val) { ports_out(&io, port, 1, val, 0); }
@@ -23,200 +23,200 @@ static uint8_t inb(uint16_t port) { return (uint8_t)ports_in(&io, port, 1, 0); }
 
 static int setup(void **state)
 {
-	(void)state;
-	memset(&irqs, 0, sizeof irqs);
-	memset(sent, 0, sizeof sent);
-	nsent = 0;
-	ports_init(&io);
-	uart_init(&com, (struct vdev_irq){ irq_log_set, &irqs }, 4, tx, NULL);
-	assert_true(uart_attach(&com, &io, COM1));
-	return 0;
+    (void)state;
+    memset(&irqs, 0, sizeof irqs);
+    memset(sent, 0, sizeof sent);
+    nsent = 0;
+    ports_init(&io);
+    uart_init(&com, (struct vdev_irq){ irq_log_set, &irqs }, 4, tx, NULL);
+    assert_true(uart_attach(&com, &io, COM1));
+    return 0;
 }
 
 /* Linux 8250 autoconfig(): IER probe, loopback probe, FIFO type. */
 static void test_linux_autoconfig(void **state)
 {
-	(void)state;
-	outb(COM1 + 1, 0);
-	assert_int_equal(inb(COM1 + 1) & 0x0F, 0);
-	outb(COM1 + 1, 0x0F);
-	assert_int_equal(inb(COM1 + 1) & 0x0F, 0x0F);
-	outb(COM1 + 1, 0);
-	outb(COM1 + 4, 0x10 | 0x0A);            /* LOOP | OUT2 | RTS */
-	assert_int_equal(inb(COM1 + 6) & 0xF0, 0x90);   /* DCD | CTS */
-	outb(COM1 + 4, 0);
-	outb(COM1 + 2, 0x01);
-	assert_int_equal(inb(COM1 + 2) >> 6, 3);        /* FIFO works: 16550A */
-	outb(COM1 + 3, 0xBF);                   /* EFR probe reads IIR on a 16550A */
-	assert_int_not_equal(inb(COM1 + 2), 0);
-	outb(COM1 + 3, 0x80);
-	outb(COM1 + 2, 0x21);                   /* 16750 64-byte FIFO bit stays 0 */
-	assert_int_equal(inb(COM1 + 2) & 0x20, 0);
-	outb(COM1 + 7, 0x55);
-	assert_int_equal(inb(COM1 + 7), 0x55);
+    (void)state;
+    outb(COM1 + 1, 0);
+    assert_int_equal(inb(COM1 + 1) & 0x0F, 0);
+    outb(COM1 + 1, 0x0F);
+    assert_int_equal(inb(COM1 + 1) & 0x0F, 0x0F);
+    outb(COM1 + 1, 0);
+    outb(COM1 + 4, 0x10 | 0x0A);            /* LOOP | OUT2 | RTS */
+    assert_int_equal(inb(COM1 + 6) & 0xF0, 0x90);   /* DCD | CTS */
+    outb(COM1 + 4, 0);
+    outb(COM1 + 2, 0x01);
+    assert_int_equal(inb(COM1 + 2) >> 6, 3);        /* FIFO works: 16550A */
+    outb(COM1 + 3, 0xBF);                   /* EFR probe reads IIR on a 16550A */
+    assert_int_not_equal(inb(COM1 + 2), 0);
+    outb(COM1 + 3, 0x80);
+    outb(COM1 + 2, 0x21);                   /* 16750 64-byte FIFO bit stays 0 */
+    assert_int_equal(inb(COM1 + 2) & 0x20, 0);
+    outb(COM1 + 7, 0x55);
+    assert_int_equal(inb(COM1 + 7), 0x55);
 }
 
 static void test_divisor_latch(void **state)
 {
-	(void)state;
-	outb(COM1 + 3, 0x80);
-	outb(COM1 + 0, 0x01);
-	outb(COM1 + 1, 0x00);
-	assert_int_equal(inb(COM1 + 0), 0x01);
-	assert_int_equal(inb(COM1 + 1), 0x00);
-	outb(COM1 + 3, 0x03);
-	outb(COM1 + 0, 'A');                    /* THR again */
-	assert_int_equal(nsent, 1);
-	assert_int_equal(com.dll, 1);
+    (void)state;
+    outb(COM1 + 3, 0x80);
+    outb(COM1 + 0, 0x01);
+    outb(COM1 + 1, 0x00);
+    assert_int_equal(inb(COM1 + 0), 0x01);
+    assert_int_equal(inb(COM1 + 1), 0x00);
+    outb(COM1 + 3, 0x03);
+    outb(COM1 + 0, 'A');                    /* THR again */
+    assert_int_equal(nsent, 1);
+    assert_int_equal(com.dll, 1);
 }
 
 /* xv6 uart.c: FIFO off, 9600 8N1, MCR 0, receive interrupts on. */
 static void test_xv6_init_and_putc(void **state)
 {
-	static const char msg[] = "xv6...\n";
-	(void)state;
-	outb(COM1 + 2, 0);
-	outb(COM1 + 3, 0x80);
-	outb(COM1 + 0, 115200 / 9600);
-	outb(COM1 + 1, 0);
-	outb(COM1 + 3, 0x03);
-	outb(COM1 + 4, 0);
-	outb(COM1 + 1, 0x01);
-	assert_int_not_equal(inb(COM1 + 5), 0xFF);      /* "no serial port" test */
-	inb(COM1 + 2);
-	inb(COM1 + 0);
-	for (const char *c = msg; *c; c++) {
-		int i;
-		for (i = 0; i < 128 && !(inb(COM1 + 5) & 0x20); i++)
-			;
-		assert_int_equal(i, 0);
-		outb(COM1 + 0, (uint8_t)*c);
-	}
-	assert_string_equal(sent, msg);
-	uart_push(&com, 'x');
-	assert_int_equal(irqs.rises[4], 0);     /* MCR OUT2 = 0 gates IRQ4 on a PC */
-	assert_int_equal(inb(COM1 + 5) & 0x01, 0x01);
-	assert_int_equal(inb(COM1 + 0), 'x');
+    static const char msg[] = "xv6...\n";
+    (void)state;
+    outb(COM1 + 2, 0);
+    outb(COM1 + 3, 0x80);
+    outb(COM1 + 0, 115200 / 9600);
+    outb(COM1 + 1, 0);
+    outb(COM1 + 3, 0x03);
+    outb(COM1 + 4, 0);
+    outb(COM1 + 1, 0x01);
+    assert_int_not_equal(inb(COM1 + 5), 0xFF);      /* "no serial port" test */
+    inb(COM1 + 2);
+    inb(COM1 + 0);
+    for (const char *c = msg; *c; c++) {
+        int i;
+        for (i = 0; i < 128 && !(inb(COM1 + 5) & 0x20); i++)
+            ;
+        assert_int_equal(i, 0);
+        outb(COM1 + 0, (uint8_t)*c);
+    }
+    assert_string_equal(sent, msg);
+    uart_push(&com, 'x');
+    assert_int_equal(irqs.rises[4], 0);     /* MCR OUT2 = 0 gates IRQ4 on a PC */
+    assert_int_equal(inb(COM1 + 5) & 0x01, 0x01);
+    assert_int_equal(inb(COM1 + 0), 'x');
 }
 
 static void test_rx_interrupt_and_trigger(void **state)
 {
-	(void)state;
-	outb(COM1 + 4, 0x0B);                   /* DTR RTS OUT2 */
-	outb(COM1 + 2, 0xC7);                   /* FIFO, trigger 14 */
-	outb(COM1 + 1, 0x01);
-	for (int i = 0; i < 13; i++)
-		assert_true(uart_push(&com, (uint8_t)('a' + i)));
-	assert_int_equal(irqs.level[4], 1);
-	assert_int_equal(inb(COM1 + 2), 0xCC);  /* below trigger: timeout id */
-	uart_push(&com, 'n');
-	assert_int_equal(inb(COM1 + 2), 0xC4);
-	for (int i = 0; i < 14; i++)
-		assert_int_equal(inb(COM1 + 0), 'a' + i);
-	assert_int_equal(irqs.level[4], 0);
-	assert_int_equal(inb(COM1 + 2), 0xC1);
-	assert_int_equal(uart_rx_room(&com), UART_FIFO);
+    (void)state;
+    outb(COM1 + 4, 0x0B);                   /* DTR RTS OUT2 */
+    outb(COM1 + 2, 0xC7);                   /* FIFO, trigger 14 */
+    outb(COM1 + 1, 0x01);
+    for (int i = 0; i < 13; i++)
+        assert_true(uart_push(&com, (uint8_t)('a' + i)));
+    assert_int_equal(irqs.level[4], 1);
+    assert_int_equal(inb(COM1 + 2), 0xCC);  /* below trigger: timeout id */
+    uart_push(&com, 'n');
+    assert_int_equal(inb(COM1 + 2), 0xC4);
+    for (int i = 0; i < 14; i++)
+        assert_int_equal(inb(COM1 + 0), 'a' + i);
+    assert_int_equal(irqs.level[4], 0);
+    assert_int_equal(inb(COM1 + 2), 0xC1);
+    assert_int_equal(uart_rx_room(&com), UART_FIFO);
 }
 
 static void test_thre_interrupt_quirk(void **state)
 {
-	(void)state;
-	outb(COM1 + 4, 0x08);
-	outb(COM1 + 1, 0x02);                   /* enabling ETBEI with THR empty fires */
-	assert_int_equal(irqs.rises[4], 1);
-	assert_int_equal(inb(COM1 + 2), 0x02);
-	assert_int_equal(irqs.level[4], 0);     /* reading IIR cleared it */
-	assert_int_equal(inb(COM1 + 2), 0x01);
-	outb(COM1 + 0, 'z');                    /* the byte leaves: THR empty again */
-	assert_int_equal(irqs.rises[4], 2);
-	assert_int_equal(inb(COM1 + 2), 0x02);
+    (void)state;
+    outb(COM1 + 4, 0x08);
+    outb(COM1 + 1, 0x02);                   /* enabling ETBEI with THR empty fires */
+    assert_int_equal(irqs.rises[4], 1);
+    assert_int_equal(inb(COM1 + 2), 0x02);
+    assert_int_equal(irqs.level[4], 0);     /* reading IIR cleared it */
+    assert_int_equal(inb(COM1 + 2), 0x01);
+    outb(COM1 + 0, 'z');                    /* the byte leaves: THR empty again */
+    assert_int_equal(irqs.rises[4], 2);
+    assert_int_equal(inb(COM1 + 2), 0x02);
 }
 
 static void test_iir_priority(void **state)
 {
-	(void)state;
-	outb(COM1 + 4, 0x08);
-	outb(COM1 + 1, 0x0F);
-	uart_set_modem(&com, 0xA0);             /* CTS dropped: modem status */
-	uart_push(&com, '1');
-	assert_false(uart_push(&com, '2'));     /* FIFO off: overrun */
-	assert_int_equal(inb(COM1 + 2), 0x06);  /* line status first */
-	assert_int_equal(inb(COM1 + 5) & 0x03, 0x03);   /* OE | DR, OE clears */
-	assert_int_equal(inb(COM1 + 2), 0x04);
-	assert_int_equal(inb(COM1 + 0), '1');
-	assert_int_equal(inb(COM1 + 2), 0x02);  /* THRE, cleared by this read */
-	assert_int_equal(inb(COM1 + 2), 0x00);  /* modem status */
-	assert_int_equal(inb(COM1 + 6), 0xA1);  /* DCD DSR, delta CTS */
-	assert_int_equal(inb(COM1 + 2), 0x01);
-	assert_int_equal(irqs.level[4], 0);
+    (void)state;
+    outb(COM1 + 4, 0x08);
+    outb(COM1 + 1, 0x0F);
+    uart_set_modem(&com, 0xA0);             /* CTS dropped: modem status */
+    uart_push(&com, '1');
+    assert_false(uart_push(&com, '2'));     /* FIFO off: overrun */
+    assert_int_equal(inb(COM1 + 2), 0x06);  /* line status first */
+    assert_int_equal(inb(COM1 + 5) & 0x03, 0x03);   /* OE | DR, OE clears */
+    assert_int_equal(inb(COM1 + 2), 0x04);
+    assert_int_equal(inb(COM1 + 0), '1');
+    assert_int_equal(inb(COM1 + 2), 0x02);  /* THRE, cleared by this read */
+    assert_int_equal(inb(COM1 + 2), 0x00);  /* modem status */
+    assert_int_equal(inb(COM1 + 6), 0xA1);  /* DCD DSR, delta CTS */
+    assert_int_equal(inb(COM1 + 2), 0x01);
+    assert_int_equal(irqs.level[4], 0);
 }
 
 static void test_loopback_stays_inside(void **state)
 {
-	(void)state;
-	outb(COM1 + 2, 0x07);
-	outb(COM1 + 4, 0x1F);
-	outb(COM1 + 0, 0x5A);
-	assert_int_equal(nsent, 0);
-	assert_int_equal(inb(COM1 + 5) & 1, 1);
-	assert_int_equal(inb(COM1 + 0), 0x5A);
-	assert_int_equal(inb(COM1 + 6) & 0xF0, 0xF0);
+    (void)state;
+    outb(COM1 + 2, 0x07);
+    outb(COM1 + 4, 0x1F);
+    outb(COM1 + 0, 0x5A);
+    assert_int_equal(nsent, 0);
+    assert_int_equal(inb(COM1 + 5) & 1, 1);
+    assert_int_equal(inb(COM1 + 0), 0x5A);
+    assert_int_equal(inb(COM1 + 6) & 0xF0, 0xF0);
 }
 
 static void test_qemu_style_irq_without_out2(void **state)
 {
-	(void)state;
-	com.irq_needs_out2 = false;
-	outb(COM1 + 1, 0x01);
-	uart_push(&com, 'q');
-	assert_int_equal(irqs.level[4], 1);
+    (void)state;
+    com.irq_needs_out2 = false;
+    outb(COM1 + 1, 0x01);
+    uart_push(&com, 'q');
+    assert_int_equal(irqs.level[4], 1);
 }
 
 static void test_line_helper(void **state)
 {
-	struct uart_line l = { 0 };
-	const char *in = "hello\r\nworld\n";
-	int lines = 0;
-	(void)state;
-	for (const char *c = in; *c; c++)
-		if (uart_line_put(&l, (uint8_t)*c))
-			assert_string_equal(l.text, lines++ ? "world" : "hello");
-	assert_int_equal(lines, 2);
-	for (int i = 0; i < UART_LINE_MAX; i++)
-		lines += uart_line_put(&l, 'x');
-	assert_int_equal(lines, 3);             /* a full buffer ends a line too */
+    struct uart_line l = { 0 };
+    const char *in = "hello\r\nworld\n";
+    int lines = 0;
+    (void)state;
+    for (const char *c = in; *c; c++)
+        if (uart_line_put(&l, (uint8_t)*c))
+            assert_string_equal(l.text, lines++ ? "world" : "hello");
+    assert_int_equal(lines, 2);
+    for (int i = 0; i < UART_LINE_MAX; i++)
+        lines += uart_line_put(&l, 'x');
+    assert_int_equal(lines, 3);             /* a full buffer ends a line too */
 }
 
 static void test_hostile_writes(void **state)
 {
-	uint32_t x = 99;
-	(void)state;
-	for (int i = 0; i < 100000; i++) {
-		x = x * 1103515245 + 12345;
-		uint16_t port = COM1 + ((x >> 8) & 7);
-		if (x & 0x80000000)
-			outb(port, (uint8_t)(x >> 16));
-		else
-			inb(port);
-		if ((x & 0x300) == 0)
-			uart_push(&com, (uint8_t)x);
-		assert_true(com.rx_len <= UART_FIFO);
-	}
+    uint32_t x = 99;
+    (void)state;
+    for (int i = 0; i < 100000; i++) {
+        x = x * 1103515245 + 12345;
+        uint16_t port = COM1 + ((x >> 8) & 7);
+        if (x & 0x80000000)
+            outb(port, (uint8_t)(x >> 16));
+        else
+            inb(port);
+        if ((x & 0x300) == 0)
+            uart_push(&com, (uint8_t)x);
+        assert_true(com.rx_len <= UART_FIFO);
+    }
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_linux_autoconfig, setup),
-		cmocka_unit_test_setup(test_divisor_latch, setup),
-		cmocka_unit_test_setup(test_xv6_init_and_putc, setup),
-		cmocka_unit_test_setup(test_rx_interrupt_and_trigger, setup),
-		cmocka_unit_test_setup(test_thre_interrupt_quirk, setup),
-		cmocka_unit_test_setup(test_iir_priority, setup),
-		cmocka_unit_test_setup(test_loopback_stays_inside, setup),
-		cmocka_unit_test_setup(test_qemu_style_irq_without_out2, setup),
-		cmocka_unit_test_setup(test_line_helper, setup),
-		cmocka_unit_test_setup(test_hostile_writes, setup),
-	};
-	DEV_RUN_TESTS(tests, 10);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_linux_autoconfig, setup),
+        cmocka_unit_test_setup(test_divisor_latch, setup),
+        cmocka_unit_test_setup(test_xv6_init_and_putc, setup),
+        cmocka_unit_test_setup(test_rx_interrupt_and_trigger, setup),
+        cmocka_unit_test_setup(test_thre_interrupt_quirk, setup),
+        cmocka_unit_test_setup(test_iir_priority, setup),
+        cmocka_unit_test_setup(test_loopback_stays_inside, setup),
+        cmocka_unit_test_setup(test_qemu_style_irq_without_out2, setup),
+        cmocka_unit_test_setup(test_line_helper, setup),
+        cmocka_unit_test_setup(test_hostile_writes, setup),
+    };
+    DEV_RUN_TESTS(tests, 10);
 }
