@@ -8,6 +8,7 @@
 ; kernel/vm.c later builds the real page tables; boot_pml4 stays alive for the
 ; AP trampoline.
 
+%include "kernel/asm-offsets.inc"       ; CR, EFER and descriptor bits: kernel/x86-defs.h
 KERNEL_VMA equ 0xffffffff80000000
 
 global _start, boot_pml4, boot_stack_top
@@ -55,16 +56,16 @@ _start:
     mov [boot_pml4 - KERNEL_VMA + 511*8], eax
 
     mov eax, cr4
-    or eax, 1 << 5                     ; PAE
+    or eax, CR4_PAE
     mov cr4, eax
     mov eax, boot_pml4 - KERNEL_VMA
     mov cr3, eax
-    mov ecx, 0xc0000080                ; EFER
+    mov ecx, MSR_EFER
     rdmsr
-    or eax, (1 << 8) | (1 << 11)       ; LME, NXE
+    or eax, EFER_LME | EFER_NXE
     wrmsr
     mov eax, cr0
-    or eax, (1 << 31) | (1 << 16) | 1  ; PG, WP, PE
+    or eax, CR0_PG | CR0_WP | CR0_PE
     mov cr0, eax
 
     lgdt [boot_gdtr - KERNEL_VMA]
@@ -106,8 +107,8 @@ section .boot.data progbits alloc noexec write
 align 8
 boot_gdt:
     dq 0
-    dq 0x00209a0000000000              ; 0x08: 64-bit code, DPL 0
-    dq 0x0000920000000000              ; 0x10: data
+    dq DESC_KCODE64                    ; 0x08
+    dq DESC_KDATA                      ; 0x10
 boot_gdtr:
     dw boot_gdtr - boot_gdt - 1
     dq boot_gdt - KERNEL_VMA

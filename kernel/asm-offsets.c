@@ -5,6 +5,7 @@
 #include "sched/thread.h"
 #include "smp/trampoline.h"
 #include "smp/percpu.h"
+#include "kernel/x86-defs.h"
 
 #define OFFSET(sym, type, member) \
     __asm__ volatile("@@OFFSET " #sym " %0" :: "i"(offsetof(type, member)))
@@ -34,4 +35,16 @@ void asm_offsets(void)
     OFFSET(TF_RSP, struct trapframe, rsp);
     DEFINE(VEC_PEEL_ENTRY, VEC_PEEL_ENTRY);
     DEFINE(ERROR_BY_SYSCALL, ERROR_BY_SYSCALL);
+    DEFINE(VEC_ERROR_CODE_SET, VEC_ERROR_CODE_SET);
+    DEFINE(CR0_PE, CR0_PE);
+    DEFINE(CR0_WP, CR0_WP);
+    DEFINE(CR0_PG, CR0_PG);
+    DEFINE(CR4_PAE, CR4_PAE);
+    DEFINE(MSR_EFER, MSR_EFER);
+    DEFINE(EFER_LME, EFER_LME);
+    DEFINE(EFER_NXE, EFER_NXE);
+    DEFINE(DESC_KCODE64, DESC_KCODE64);
+    DEFINE(DESC_KDATA, DESC_KDATA);
+    DEFINE(DESC_KCODE32, DESC_KCODE32);
+    DEFINE(DESC_KDATA32, DESC_KDATA32);
 }

@@ -2,9 +2,6 @@
 #include "kernel/x86.h"
 #include "kernel/string.h"
 
-#define CR4_PGE  (1ul << 7)
-#define CR4_UMIP (1ul << 11)
-
 bool cpu_has_umip;
 
 void cpufeat_init(void)

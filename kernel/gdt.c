@@ -5,10 +5,8 @@
 
 static void set_tss(uint64_t *gdt, struct tss *tss)
 {
-    uint64_t base = (uint64_t)tss, limit = sizeof *tss - 1;
-    gdt[GDT_TSS_IDX] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
-                       (0x89ull << 40) |                  /* present, 64-bit TSS available */
-                       (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    uint64_t base = (uint64_t)tss;
+    gdt[GDT_TSS_IDX] = desc_make((uint32_t)base, sizeof *tss - 1, DESC_PRESENT | DESC_TSS64);
     gdt[GDT_TSS_IDX + 1] = base >> 32;
 }
 
@@ -33,8 +31,8 @@ static void reload_segments(void)
 void gdt_init_cpu(struct cpu *c, uint64_t *table)
 {
     memset(table, 0, GDT_ENTRIES * sizeof *table);
-    table[GDT_KCODE_IDX] = 0x00209a0000000000ull;         /* 64-bit code, DPL 0 */
-    table[GDT_KDATA_IDX] = 0x0000920000000000ull;         /* data, DPL 0 */
+    table[GDT_KCODE_IDX] = DESC_KCODE64;
+    table[GDT_KDATA_IDX] = DESC_KDATA;
     c->gdt = table;
     c->tss.iomap_base = sizeof c->tss;                     /* no I/O bitmap */
     c->tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)c->ist_stacks + IST_STACK_SIZE;

@@ -1,18 +1,10 @@
 /*
- * Each CPU has a full-size GDT (8192 descriptors).  The host's own
- * descriptors sit at the top indexes, which no legacy guest uses, so guest
- * descriptors can later be mirrored at the guest's own indexes.
+ * Each CPU has a full-size GDT; its layout (which indexes the host keeps,
+ * the selectors) is in kernel/x86-defs.h.
  */
 #pragma once
 #include <stdint.h>
-
-#define GDT_ENTRIES   8192
-#define GDT_KCODE_IDX 8188
-#define GDT_KDATA_IDX 8189
-#define GDT_TSS_IDX   8190              /* a 64-bit TSS descriptor takes two */
-#define SEL_KCODE     (GDT_KCODE_IDX << 3)
-#define SEL_KDATA     (GDT_KDATA_IDX << 3)
-#define SEL_TSS       (GDT_TSS_IDX << 3)
+#include "kernel/x86-defs.h"
 
 #define IST_DOUBLE_FAULT 1
 #define IST_NMI          2

@@ -31,7 +31,7 @@ extern const uint64_t vector_table[256];
 static void set_gate(unsigned v, unsigned ist, unsigned dpl)
 {
     uint64_t a = vector_table[v];
-    idt[v] = (struct gate){ a & 0xffff, SEL_KCODE, ist, 0x8e | dpl << 5,   /* present, interrupt gate */
+    idt[v] = (struct gate){ a & 0xffff, SEL_KCODE, ist, GATE_INTERRUPT | dpl << GATE_DPL_SHIFT,
                             (a >> 16) & 0xffff, a >> 32, 0 };
 }
 
@@ -46,8 +46,8 @@ void trap_init(void)
 {
     for (unsigned v = 0; v < 256; v++)
         set_gate(v, 0, 0);
-    set_gate(8, IST_DOUBLE_FAULT, 0);
-    set_gate(2, IST_NMI, 0);
+    set_gate(VEC_DF, IST_DOUBLE_FAULT, 0);
+    set_gate(VEC_NMI, IST_NMI, 0);
     set_gate(VEC_PEEL_ENTRY, 0, 1);
 }
 
@@ -65,7 +65,7 @@ static void load_syscall(void)
     wrmsr(MSR_STAR, (uint64_t)SEL_KCODE << 32);     /* SS = SEL_KCODE + 8 = SEL_KDATA */
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
     wrmsr(MSR_CSTAR, (uint64_t)syscall_entry);
-    wrmsr(MSR_SFMASK, FLAGS_IF | 1u << 8 | 1u << 10 | 1u << 18 | 1u << 14);
+    wrmsr(MSR_SFMASK, EFLAGS_IF | EFLAGS_TF | EFLAGS_DF | EFLAGS_AC | EFLAGS_NT);
     wrmsr(MSR_SYSENTER_CS, 0);
     uint64_t efer = rdmsr(MSR_EFER) & ~EFER_SCE;
     wrmsr(MSR_EFER, efer | (trap_peel_syscall ? EFER_SCE : 0));
@@ -96,7 +96,6 @@ void trap_choose_peel_entry(enum peelentry word)
             : word == PEELENTRY_INT ? "peelentry=int" : "the default", vendor,
             fast ? "works" : "is #UD or not known to work");
 }
-_Static_assert(SEL_KDATA == SEL_KCODE + 8, "syscall loads SS from the selector after CS");
 
 void trap_register(unsigned vector, irq_handler_t h)
 {
@@ -172,7 +171,7 @@ void trap(struct trapframe *tf)
      * kernel lock — in guest code, or in a native that runs under it — is
      * spared for a tick or two (vcpu_preemptible). */
     struct cpu *c = this_cpu();
-    if (host_irq && (c->hazard & HAZARD_RESCHED) && c->preempt == 0 && (tf->rflags & FLAGS_IF) &&
+    if (host_irq && (c->hazard & HAZARD_RESCHED) && c->preempt == 0 && (tf->rflags & EFLAGS_IF) &&
         vcpu_preemptible())
         sched_preempt();
     if (from_guest)

@@ -60,8 +60,8 @@ global vector_table, trap_return, syscall_entry
     add rsp, 16
 %endmacro
 
-; vectors for which the CPU pushes an error code (SDM Vol. 3A, 6.13)
-%define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
+; vectors for which the CPU pushes an error code: kernel/x86-defs.h
+%define HAS_ERROR(v) ((v) < 32 && ((VEC_ERROR_CODE_SET >> (v)) & 1))
 
 section .text
 %assign v 0

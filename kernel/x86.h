@@ -1,6 +1,8 @@
-/* One-line wrappers for the privileged instructions the kernel uses. */
+/* One-line wrappers for the privileged instructions the kernel uses.  The
+ * bits and numbers they take are named in kernel/x86-defs.h. */
 #pragma once
 #include <stdint.h>
+#include "kernel/x86-defs.h"
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }
@@ -17,7 +19,6 @@ static inline void sti_hlt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 
 static inline uint64_t read_flags(void) { uint64_t f; __asm__ volatile("pushfq; popq %0" : "=r"(f) :: "memory"); return f; }
-#define FLAGS_IF (1ul << 9)
 
 static inline uint64_t rdmsr(uint32_t msr) {
     uint32_t lo, hi;
@@ -48,13 +49,3 @@ static inline void lgdt(const struct descptr *d) { __asm__ volatile("lgdt %0" ::
 static inline void lidt(const struct descptr *d) { __asm__ volatile("lidt %0" :: "m"(*d)); }
 static inline void ltr(uint16_t sel) { __asm__ volatile("ltr %0" :: "r"(sel)); }
 
-#define MSR_EFER          0xc0000080
-#define EFER_SCE          (1ull << 0)
-#define MSR_STAR          0xc0000081
-#define MSR_LSTAR         0xc0000082
-#define MSR_CSTAR         0xc0000083
-#define MSR_SFMASK        0xc0000084
-#define MSR_GS_BASE       0xc0000101
-#define MSR_KERNEL_GS     0xc0000102
-#define MSR_APIC_BASE     0x1b
-#define MSR_SYSENTER_CS   0x174

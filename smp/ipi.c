@@ -157,7 +157,7 @@ void ipi_call_all(ipi_fn_t fn, void *arg)
  * still answer the current holder's shootdown IPI. */
 void tlb_shootdown(uint64_t va, unsigned pages)
 {
-    if (!(read_flags() & FLAGS_IF))
+    if (!(read_flags() & EFLAGS_IF))
         panic("tlb_shootdown with interrupts off would deadlock");
     spin_lock(&shootdown.lock);
     unsigned self = this_cpu()->id, others = 0;

@@ -77,7 +77,7 @@ void spin_unlock_irq(struct spinlock *l)
 
 void pushcli(void)
 {
-    bool was_enabled = read_flags() & FLAGS_IF;
+    bool was_enabled = read_flags() & EFLAGS_IF;
     cli();
     struct cpu *c = this_cpu();
     if (c->ncli++ == 0)
@@ -86,7 +86,7 @@ void pushcli(void)
 
 void popcli(void)
 {
-    if (read_flags() & FLAGS_IF)
+    if (read_flags() & EFLAGS_IF)
         panic("popcli: interrupts enabled");
     struct cpu *c = this_cpu();
     if (--c->ncli < 0)
@@ -110,13 +110,13 @@ void preempt_enable(void)
     if (c->preempt < 0)
         panic("preempt_enable: unbalanced");
     /* a reschedule requested while we held the lock happens now */
-    if (c->preempt == 0 && c->ncli == 0 && (c->hazard & HAZARD_RESCHED) && (read_flags() & FLAGS_IF))
+    if (c->preempt == 0 && c->ncli == 0 && (c->hazard & HAZARD_RESCHED) && (read_flags() & EFLAGS_IF))
         sched_preempt();
 }
 
 bool irq_window_open(void)
 {
-    bool open = !(read_flags() & FLAGS_IF) && this_cpu()->ncli == 0;
+    bool open = !(read_flags() & EFLAGS_IF) && this_cpu()->ncli == 0;
     if (open)
         sti();
     return open;

@@ -19,7 +19,7 @@ trampoline_start:
     mov ds, ax
     lgdt [T(tgdtr)]
     mov eax, cr0
-    or eax, 1                           ; PE
+    or eax, CR0_PE
     mov cr0, eax
     jmp dword 0x08:T(pmode)
 
@@ -30,16 +30,16 @@ pmode:
     mov es, ax
     mov ss, ax
     mov eax, cr4
-    or eax, 1 << 5                      ; PAE
+    or eax, CR4_PAE
     mov cr4, eax
     mov eax, [PARAM(TP_CR3)]
     mov cr3, eax
-    mov ecx, 0xc0000080                 ; EFER: LME, NXE
+    mov ecx, MSR_EFER
     rdmsr
-    or eax, (1 << 8) | (1 << 11)
+    or eax, EFER_LME | EFER_NXE
     wrmsr
     mov eax, cr0
-    or eax, (1 << 31) | (1 << 16)       ; PG, WP
+    or eax, CR0_PG | CR0_WP
     mov cr0, eax
     jmp 0x18:T(lmode)
 
@@ -61,9 +61,9 @@ lmode:
 align 8
 tgdt:
     dq 0
-    dq 0x00cf9a000000ffff               ; 0x08: 32-bit code
-    dq 0x00cf92000000ffff               ; 0x10: data
-    dq 0x00209a0000000000               ; 0x18: 64-bit code
+    dq DESC_KCODE32                     ; 0x08
+    dq DESC_KDATA32                     ; 0x10
+    dq DESC_KCODE64                     ; 0x18
 tgdtr:
     dw tgdtr - tgdt - 1
     dd T(tgdt)

@@ -11,8 +11,6 @@
 #include "sched/sched.h"
 #include "kernel/x86.h"
 
-#define EFLAGS_TF (1u << 8)
-
 /* A peeled function's first bytes become `int 15` (cd 0f) through the
  * host's one DPL-1 gate, on any CPU; or, where the CPU takes it from
  * compatibility mode (AMD: kernel/trap.c chooses), `syscall` (0f 05), a

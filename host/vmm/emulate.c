@@ -18,13 +18,6 @@
 #include "kernel/x86.h"
 #include "smp/percpu.h"
 
-#define EFLAGS_TF (1u << 8)
-#define EFLAGS_IF (1u << 9)
-#define EFLAGS_DF (1u << 10)
-#define EFLAGS_NT (1u << 14)
-/* what popf/iret may change: CF PF AF ZF SF TF DF OF NT AC ID (IF is virtual) */
-#define EFLAGS_GUEST_MASK 0x00244dd5u
-
 static void fail(struct vcpu *v, struct trapframe *tf, const char *what)
 {
     char why[120];
@@ -508,6 +501,5 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
         return;
     }
     v->exits[VEXIT_EXCEPTION]++;
-    bool has_error = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17;
-    vcpu_reflect(v, tf, vec, has_error, (uint32_t)tf->error);
+    vcpu_reflect(v, tf, vec, vec_has_error(vec), (uint32_t)tf->error);
 }

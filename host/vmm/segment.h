@@ -11,39 +11,7 @@
 #pragma once
 #include <stdint.h>
 #include <stdbool.h>
-
-/* Descriptor bits (SDM Vol. 3A, 3.4.5) */
-#define DESC_ACCESSED  (1ull << 40)
-#define DESC_WRITABLE  (1ull << 41)       /* data: writable; code: readable */
-#define DESC_CONFORM   (1ull << 42)       /* code: conforming; data: expand-down */
-#define DESC_CODE      (1ull << 43)
-#define DESC_S         (1ull << 44)       /* code or data, not system */
-#define DESC_DPL_SHIFT 45
-#define DESC_PRESENT   (1ull << 47)
-#define DESC_L         (1ull << 53)       /* 64-bit code: reserved on a 32-bit CPU */
-#define DESC_DB        (1ull << 54)       /* 32-bit code / big stack */
-#define DESC_G         (1ull << 55)
-
-static inline unsigned desc_dpl(uint64_t d) { return d >> DESC_DPL_SHIFT & 3; }
-static inline bool desc_is_code(uint64_t d) { return (d & (DESC_S | DESC_CODE)) == (DESC_S | DESC_CODE); }
-static inline bool desc_is_data(uint64_t d) { return (d & (DESC_S | DESC_CODE)) == DESC_S; }
-
-static inline uint32_t desc_base(uint64_t d)
-{
-    return (uint32_t)((d >> 16 & 0xffffff) | (d >> 56 & 0xff) << 24);
-}
-
-/* The last valid offset (for an expand-up segment). */
-static inline uint32_t desc_limit(uint64_t d)
-{
-    uint32_t raw = (uint32_t)((d & 0xffff) | (d >> 32 & 0xf0000));
-    return d & DESC_G ? raw << 12 | 0xfff : raw;
-}
-
-/* Selectors */
-static inline unsigned sel_index(uint16_t sel) { return sel >> 3; }
-static inline bool sel_null(uint16_t sel) { return (sel & ~3u) == 0; }
-static inline bool sel_ldt(uint16_t sel) { return sel & 4; }
+#include "kernel/x86-defs.h"     /* descriptor and selector bits */
 
 /* Guest RPL 0-2 is real RPL 1; 3 stays 3 (ring compression). */
 static inline uint16_t seg_compress(uint16_t sel)

@@ -24,14 +24,6 @@
 #include "host/decode/decode.h"
 #include "kernel/espfix.h"
 
-#define EFLAGS_TF (1u << 8)
-#define EFLAGS_IF (1u << 9)
-#define EFLAGS_NT (1u << 14)
-#define EFLAGS_RF (1u << 16)
-#define EFLAGS_RESERVED1 (1u << 1)
-/* what popf/iret may change: CF PF AF ZF SF TF DF OF NT AC ID (IF is virtual) */
-#define EFLAGS_GUEST_BITS 0x00244dd5u
-
 void vcpu_enter(const struct trapframe *tf) __attribute__((noreturn));
 
 /* The guest's frame: always at the top of its thread's kernel stack, where
@@ -239,7 +231,7 @@ bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size
  * its own IF, IOPL 0; nothing of the host's (RF, VM, VIF, VIP). */
 uint32_t vcpu_guest_eflags(struct vcpu *v, struct trapframe *tf)
 {
-    uint32_t f = ((uint32_t)tf->rflags & EFLAGS_GUEST_BITS) | EFLAGS_RESERVED1 | (v->vif ? EFLAGS_IF : 0);
+    uint32_t f = ((uint32_t)tf->rflags & EFLAGS_GUEST_MASK) | EFLAGS_RESERVED1 | (v->vif ? EFLAGS_IF : 0);
     const struct peels *p = &v->guest->peels;
     if (p->stepping)                                 /* the host's TF while it steps a fall-through */
         f = (f & ~EFLAGS_TF) | (p->stepping_guest_tf ? EFLAGS_TF : 0);
@@ -259,7 +251,7 @@ static bool scan_entry_preemptible(struct vcpu *v, uint32_t offset)
 /* Vectors whose faults combine into a double fault (SDM Vol. 3A, table 6-5). */
 static bool contributory(unsigned vector)
 {
-    return vector == 0 || (vector >= 10 && vector <= 13);
+    return vec_contributory(vector);
 }
 
 #define DELIVER_OK 0u
@@ -390,7 +382,7 @@ uint32_t vcpu_linear_ip(const struct vcpu *v, const struct trapframe *tf)
 
 /* The flags a guest may hold in ring 1 or 3: its own arithmetic and
  * control flags, the real IF always on, IOPL 0, no VM, VIF or VIP. */
-#define RETURN_FLAGS (EFLAGS_GUEST_BITS | EFLAGS_RF)
+#define RETURN_FLAGS (EFLAGS_GUEST_MASK | EFLAGS_RF)
 
 /* The last word before the host's iretq to a guest: what the iretq will
  * load is checked here, with the same rule the CPU applies, so the iretq

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "kernel/trap.h"
+#include "kernel/x86-defs.h"
 
 /* Why the guest left ring 1, counted for `guest N stats`. */
 enum vcpu_exit {
@@ -66,7 +67,8 @@ struct vcpu {
  * the descriptor a register keeps after lgdt changed what its selector
  * names, or Multiboot's flat segments before the guest has a GDT.  Guest
  * descriptors are mirrored below them, the host's own live above. */
-#define VCPU_SHADOW_IDX 8176
+#define VCPU_SHADOW_IDX GDT_SHADOW_IDX          /* kernel/x86-defs.h: the GDT layout */
+_Static_assert(VCPU_NSEGS <= GDT_SHADOW_SLOTS, "a shadow slot per segment register");
 
 /* A guest that keeps interrupts off this long without touching IF again
  * can never be interrupted: it is reported and stopped. */

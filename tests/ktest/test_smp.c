@@ -22,7 +22,7 @@ static void count_hit(void *arg)
 {
     (void)arg;
     struct cpu *c = this_cpu();
-    if (c != cpu_of(c->id) || c->apic_id != lapic_id() || (read_flags() & FLAGS_IF))
+    if (c != cpu_of(c->id) || c->apic_id != lapic_id() || (read_flags() & EFLAGS_IF))
         bad_percpu++;
     __atomic_add_fetch(&hits[c->id], 1, __ATOMIC_RELAXED);
 }

@@ -28,7 +28,7 @@ static void handler(void *arg)
     unsigned self = this_cpu()->id;
     if (a->target != ~0u && a->target != self)
         __atomic_add_fetch(&k->misdelivered, 1, __ATOMIC_RELAXED);
-    if (read_flags() & FLAGS_IF)
+    if (read_flags() & EFLAGS_IF)
         __atomic_add_fetch(&k->irqs_on, 1, __ATOMIC_RELAXED);
     k->ran[a->sender][self]++;           /* only `self` writes this column */
 }
