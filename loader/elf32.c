@@ -58,11 +58,11 @@ static enum elf32_error check_ident(struct elf32_image *img)
 
     if (img->size < EHDR_SIZE)
         return ELF32_FAIL(img, ELF32_ETRUNC_EHDR,
-            "file is %u bytes, shorter than the %u-byte ELF header",
+            "file is %zu bytes, shorter than the %u-byte ELF header",
             img->size, EHDR_SIZE);
     if (e[0] != 0x7f || e[1] != 'E' || e[2] != 'L' || e[3] != 'F')
         return ELF32_FAIL(img, ELF32_EMAGIC,
-            "bad magic %x %x %x %x: not an ELF file (want 0x7f 'E' 'L' 'F')",
+            "bad magic 0x%x 0x%x 0x%x 0x%x: not an ELF file (want 0x7f 'E' 'L' 'F')",
             e[0], e[1], e[2], e[3]);
     if (e[4] != 1)
         return ELF32_FAIL(img, ELF32_ECLASS,
@@ -101,7 +101,7 @@ static enum elf32_error check_header(struct elf32_image *img)
             "e_phnum %u, want 1 to %u", img->phnum, ELF32_MAX_PHNUM);
     if ((uint64_t)img->phoff + (uint64_t)img->phnum * PHDR_SIZE > img->size)
         return ELF32_FAIL(img, ELF32_ETRUNC_PHDRS,
-            "program headers at %x+%x end past the end of the %u-byte file",
+            "program headers at 0x%x+0x%x end past the end of the %zu-byte file",
             img->phoff, img->phnum * PHDR_SIZE, img->size);
     return ELF32_OK;
 }
@@ -111,18 +111,18 @@ static enum elf32_error check_segment(struct elf32_image *img, unsigned i,
 {
     if ((uint64_t)ph->offset + ph->filesz > img->size)
         return ELF32_FAIL(img, ELF32_ETRUNC_SEGMENT,
-            "program header %u: file bytes %x+%x end past the end of the %u-byte file",
+            "program header %u: file bytes 0x%x+0x%x end past the end of the %zu-byte file",
             i, ph->offset, ph->filesz, img->size);
     if (ph->type != PT_LOAD)
         return ELF32_OK;
     if (ph->filesz > ph->memsz)
         return ELF32_FAIL(img, ELF32_EFILESZ,
-            "program header %u: p_filesz %x is larger than p_memsz %x",
+            "program header %u: p_filesz 0x%x is larger than p_memsz 0x%x",
             i, ph->filesz, ph->memsz);
     if ((uint64_t)ph->paddr + ph->memsz > LOADER_GUEST_LIMIT ||
         (uint64_t)ph->vaddr + ph->memsz > LOADER_GUEST_LIMIT)
         return ELF32_FAIL(img, ELF32_EWRAP,
-            "program header %u: segment %p+%x (virtual %p) wraps past 4 GiB",
+            "program header %u: segment 0x%08x+0x%x (virtual 0x%08x) wraps past 4 GiB",
             i, ph->paddr, ph->memsz, ph->vaddr);
     return ELF32_OK;
 }
@@ -138,7 +138,7 @@ static enum elf32_error check_overlap(struct elf32_image *img, unsigned i,
         if (loads(&other) && loader_overlap(ph->paddr, ph->memsz,
                             other.paddr, other.memsz))
             return ELF32_FAIL(img, ELF32_EOVERLAP,
-                "program header %u: segment %p+%x overlaps segment %u (%p+%x)",
+                "program header %u: segment 0x%08x+0x%x overlaps segment %u (0x%08x+0x%x)",
                 i, ph->paddr, ph->memsz, j, other.paddr, other.memsz);
     }
     return ELF32_OK;
@@ -190,7 +190,7 @@ static enum elf32_error check_entry(struct elf32_image *img)
         }
     }
     return ELF32_FAIL(img, ELF32_EENTRY,
-        "entry point %p is outside the file bytes of every executable loadable segment",
+        "entry point 0x%08x is outside the file bytes of every executable loadable segment",
         img->entry);
 }
 
@@ -228,11 +228,11 @@ enum elf32_error elf32_place(struct elf32_image *img,
             continue;
         if (ph.paddr < mem->floor)
             return ELF32_FAIL(img, ELF32_EFLOOR,
-                "program header %u: segment %p+%x starts below the lowest load address %p",
+                "program header %u: segment 0x%08x+0x%x starts below the lowest load address 0x%08x",
                 i, ph.paddr, ph.memsz, mem->floor);
         if (!loader_mem_is_ram(mem, ph.paddr, ph.memsz))
             return ELF32_FAIL(img, ELF32_EOUTSIDE,
-                "program header %u: segment %p+%x is not inside guest RAM",
+                "program header %u: segment 0x%08x+0x%x is not inside guest RAM",
                 i, ph.paddr, ph.memsz);
     }
     return ELF32_OK;
@@ -259,7 +259,7 @@ enum elf32_error elf32_load(struct elf32_image *img,
             !loader_mem_zero(mem, (uint64_t)ph.paddr + ph.filesz,
                      ph.memsz - ph.filesz, &bad))
             return ELF32_FAIL(img, ELF32_EMAP,
-                "program header %u: guest memory at %p could not be mapped",
+                "program header %u: guest memory at 0x%08lx could not be mapped",
                 i, bad);
     }
     return ELF32_OK;

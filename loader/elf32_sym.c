@@ -42,7 +42,7 @@ static enum elf32_error open_symtab(struct elf32_image *img, uint32_t shoff,
 
     if (!in_file(img, &sym))
         return ELF32_FAIL(img, ELF32_ESYMTAB,
-            "section %u (symbol table): bytes %x+%x end past the end of the %u-byte file",
+            "section %u (symbol table): bytes 0x%x+0x%x end past the end of the %zu-byte file",
             i, sym.offset, sym.size, img->size);
     if (sym.entsize != SYM_SIZE)
         return ELF32_FAIL(img, ELF32_ESYMTAB,
@@ -55,7 +55,7 @@ static enum elf32_error open_symtab(struct elf32_image *img, uint32_t shoff,
     str = shdr_at(img, shoff, sym.link);
     if (str.type != SHT_STRTAB || !in_file(img, &str))
         return ELF32_FAIL(img, ELF32_ESYMTAB,
-            "section %u (symbol table): its string table, section %u (type %u, bytes %x+%x), is not an SHT_STRTAB inside the file",
+            "section %u (symbol table): its string table, section %u (type %u, bytes 0x%x+0x%x), is not an SHT_STRTAB inside the file",
             i, sym.link, str.type, str.offset, str.size);
     img->symoff = sym.offset;
     img->nsyms = sym.size / SYM_SIZE;
@@ -82,7 +82,7 @@ enum elf32_error elf32_open_sections(struct elf32_image *img)
             "e_shnum %u, want at most %u", shnum, ELF32_MAX_SHNUM);
     if ((uint64_t)shoff + (uint64_t)shnum * SHDR_SIZE > img->size)
         return ELF32_FAIL(img, ELF32_ETRUNC_SHDRS,
-            "section headers at %x+%x end past the end of the %u-byte file",
+            "section headers at 0x%x+0x%x end past the end of the %zu-byte file",
             shoff, shnum * SHDR_SIZE, img->size);
     for (unsigned i = 0; i < shnum; i++)
         if (shdr_at(img, shoff, i).type == SHT_SYMTAB)

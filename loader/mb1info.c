@@ -76,20 +76,20 @@ static enum mb1_error check_area(const struct mb1_boot *b,
 {
     if (b->area_base < 0x1000)
         return MB1_INFO_FAIL(out, MB1_EAREA,
-            "info area %p+%x is in the first page: EBX would be (nearly) null",
+            "info area 0x%08x+0x%x is in the first page: EBX would be (nearly) null",
             b->area_base, b->area_size);
     if (!loader_mem_is_ram(mem, b->area_base, b->area_size))
         return MB1_INFO_FAIL(out, MB1_EAREA,
-            "info area %p+%x is not inside guest RAM",
+            "info area 0x%08x+0x%x is not inside guest RAM",
             b->area_base, b->area_size);
     if (loader_overlap(b->area_base, b->area_size, b->kernel_lo,
                b->kernel_hi - b->kernel_lo))
         return MB1_INFO_FAIL(out, MB1_EAREA,
-            "info area %p+%x overlaps the kernel at %p..%p",
+            "info area 0x%08x+0x%x overlaps the kernel at 0x%08lx..0x%08lx",
             b->area_base, b->area_size, b->kernel_lo, b->kernel_hi);
     if (b->nmodules > MB1_MAX_MODULES || mem->nregions > MB1_MAX_REGIONS)
         return MB1_INFO_FAIL(out, MB1_EAREA_FULL,
-            "%u modules and %u memory regions: at most %u and %u fit",
+            "%zu modules and %zu memory regions: at most %u and %u fit",
             b->nmodules, mem->nregions, MB1_MAX_MODULES, MB1_MAX_REGIONS);
     return MB1_OK;
 }
@@ -197,7 +197,7 @@ enum mb1_error mb1_build_info(const struct mb1_boot *b,
     end = plan(b, mem, out, &strings);
     if (end - b->area_base > b->area_size)
         return MB1_INFO_FAIL(out, MB1_EAREA_FULL,
-            "the information block and modules need %x bytes but the area %p has %x",
+            "the information block and modules need 0x%lx bytes but the area 0x%08x has 0x%x",
             end - b->area_base, b->area_base, b->area_size);
     out->end = (uint32_t)end;
     fill_info(info, b, mem, out);
@@ -207,7 +207,7 @@ enum mb1_error mb1_build_info(const struct mb1_boot *b,
         !write_string(mem, out->name_addr, MB1_BOOT_LOADER_NAME, &bad) ||
         !write_modules(b, mem, out, strings, &bad))
         return MB1_INFO_FAIL(out, MB1_EMAP,
-            "information block: guest memory at %p could not be mapped",
+            "information block: guest memory at 0x%08lx could not be mapped",
             bad);
     return MB1_OK;
 }

@@ -49,7 +49,7 @@ static enum mb1_error find_header(struct mb1_kernel *k)
         if (off + 12 > limit) {
             if (!near_miss)
                 MB1_FAIL(k, MB1_ETRUNC_HEADER,
-                    "Multiboot magic at offset %x, but its 12-byte header runs past the first %u bytes of the image",
+                    "Multiboot magic at offset 0x%x, but its 12-byte header runs past the first %u bytes of the image",
                     off, limit);
             near_miss = true;
             continue;
@@ -61,7 +61,7 @@ static enum mb1_error find_header(struct mb1_kernel *k)
         }
         if (!near_miss)
             MB1_FAIL(k, MB1_ECHECKSUM,
-                "Multiboot header at offset %x: magic + flags %x + checksum %x = %x, want 0",
+                "Multiboot header at offset 0x%x: magic + flags 0x%x + checksum 0x%x = 0x%x, want 0",
                 off, flags, sum, (uint32_t)(MB1_HEADER_MAGIC + flags + sum));
         near_miss = true;
     }
@@ -87,15 +87,15 @@ static enum mb1_error check_flags(struct mb1_kernel *k)
         while (!(missing & (1u << bit)))
             bit++;
         return MB1_FAIL(k, MB1_EFLAGS,
-            "Multiboot header flags %x require bit %u (%s), which Peel does not provide",
-            flags, bit, (uintptr_t)(bit == 2 ? "video mode table" : "an unknown feature"));
+            "Multiboot header flags 0x%x require bit %u (%s), which Peel does not provide",
+            flags, bit, bit == 2 ? "video mode table" : "an unknown feature");
     }
     if (flags & MB1_AOUT_KLUDGE)
         hlen = 32;
     if ((uint64_t)k->header.offset + hlen > k->size ||
         k->header.offset + hlen > MB1_SEARCH)
         return MB1_FAIL(k, MB1_ETRUNC_HEADER,
-            "Multiboot header at offset %x with flags %x is %u bytes long and runs past the end of the image or its first 8192 bytes",
+            "Multiboot header at offset 0x%x with flags 0x%x is %u bytes long and runs past the end of the image or its first 8192 bytes",
             k->header.offset, flags, hlen);
     return MB1_OK;
 }
@@ -112,11 +112,11 @@ static enum mb1_error check_aout_range(struct mb1_kernel *k)
 
     if (h->load_addr > h->header_addr)
         return MB1_FAIL(k, MB1_EKLUDGE_ADDR,
-            "a.out kludge: load_addr %p is above header_addr %p",
+            "a.out kludge: load_addr 0x%08x is above header_addr 0x%08x",
             h->load_addr, h->header_addr);
     if (before > h->offset)
         return MB1_FAIL(k, MB1_EKLUDGE_OFFSET,
-            "a.out kludge: header_addr - load_addr = %x but the header is at file offset %x, so loading would start before the file",
+            "a.out kludge: header_addr - load_addr = 0x%x but the header is at file offset 0x%x, so loading would start before the file",
             before, h->offset);
     k->file_offset = h->offset - before;
     if (h->load_end_addr == 0) {
@@ -126,12 +126,12 @@ static enum mb1_error check_aout_range(struct mb1_kernel *k)
     }
     if (h->load_end_addr <= h->header_addr)
         return MB1_FAIL(k, MB1_EKLUDGE_ADDR,
-            "a.out kludge: load_end_addr %p is not above header_addr %p",
+            "a.out kludge: load_end_addr 0x%08x is not above header_addr 0x%08x",
             h->load_end_addr, h->header_addr);
     k->load_size = h->load_end_addr - h->load_addr;
     if ((uint64_t)k->file_offset + k->load_size > k->size)
         return MB1_FAIL(k, MB1_EKLUDGE_TRUNC,
-            "a.out kludge: loading %x bytes from file offset %x runs past the end of the %u-byte file",
+            "a.out kludge: loading 0x%x bytes from file offset 0x%x runs past the end of the %zu-byte file",
             k->load_size, k->file_offset, k->size);
     return MB1_OK;
 }
@@ -146,12 +146,12 @@ static enum mb1_error check_aout(struct mb1_kernel *k)
         return e;
     if (h->bss_end_addr != 0 && h->bss_end_addr < load_end)
         return MB1_FAIL(k, MB1_EKLUDGE_ADDR,
-            "a.out kludge: bss_end_addr %p is below the end of the loaded bytes %p",
+            "a.out kludge: bss_end_addr 0x%08x is below the end of the loaded bytes 0x%08lx",
             h->bss_end_addr, load_end);
     k->bss_size = h->bss_end_addr ? (uint32_t)(h->bss_end_addr - load_end) : 0;
     if (h->entry_addr < h->load_addr || h->entry_addr >= load_end)
         return MB1_FAIL(k, MB1_EKLUDGE_ENTRY,
-            "a.out kludge: entry_addr %p is outside the loaded bytes %p..%p",
+            "a.out kludge: entry_addr 0x%08x is outside the loaded bytes 0x%08x..0x%08lx",
             h->entry_addr, h->load_addr, load_end);
     return MB1_OK;
 }
@@ -194,11 +194,11 @@ enum mb1_error mb1_place_aout(struct mb1_kernel *k,
         return k->error;
     if (lo < mem->floor)
         return MB1_FAIL(k, MB1_EFLOOR,
-            "a.out kludge: image %p..%p starts below the lowest load address %p",
+            "a.out kludge: image 0x%08lx..0x%08lx starts below the lowest load address 0x%08x",
             lo, hi, mem->floor);
     if (!loader_mem_is_ram(mem, lo, hi - lo))
         return MB1_FAIL(k, MB1_EOUTSIDE,
-            "a.out kludge: image %p..%p is not inside guest RAM", lo, hi);
+            "a.out kludge: image 0x%08lx..0x%08lx is not inside guest RAM", lo, hi);
     return MB1_OK;
 }
 
@@ -213,7 +213,7 @@ enum mb1_error mb1_load_aout(struct mb1_kernel *k,
     if (!loader_mem_copy(mem, lo, k->data + k->file_offset, k->load_size, &bad) ||
         !loader_mem_zero(mem, lo + k->load_size, k->bss_size, &bad))
         return MB1_FAIL(k, MB1_EMAP,
-            "a.out kludge: guest memory at %p could not be mapped", bad);
+            "a.out kludge: guest memory at 0x%08lx could not be mapped", bad);
     return MB1_OK;
 }
 

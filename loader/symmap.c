@@ -1,5 +1,5 @@
 #include "loader/symmap.h"
-#include "host/peel/linemsg.h"
+#include "kernel/fmt.h"
 
 struct word { const char *p; size_t n; };
 
@@ -24,7 +24,8 @@ static unsigned split(const char *p, const char *end, struct word *w, unsigned m
 
 static const char *complain(char *err, size_t errlen, unsigned line, const char *what)
 {
-    return line_message(err, errlen, "symbol map line ", line, what);
+    fmt_snprintf(err, errlen, "symbol map line %u: %s", line, what);
+    return err;
 }
 
 /* A hexadecimal word that fits in 32 bits (leading zeros as many as nm

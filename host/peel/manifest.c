@@ -1,5 +1,5 @@
 #include "host/peel/manifest.h"
-#include "host/peel/linemsg.h"
+#include "kernel/fmt.h"
 
 struct cursor { const char *p, *end; unsigned line; };
 
@@ -41,7 +41,8 @@ static void copy(char *dst, const char *src)
 
 static const char *complain(char *err, size_t errlen, unsigned line, const char *what)
 {
-    return line_message(err, errlen, "manifest line ", line, what);
+    fmt_snprintf(err, errlen, "manifest line %u: %s", line, what);
+    return err;
 }
 
 static bool number(const char *w, unsigned *out)

@@ -7,7 +7,7 @@ runq_SRCS       := tests/unit/test_runq.c sched/runq.c
 acpi_SRCS       := tests/unit/test_acpi.c smp/acpi.c
 cmdline_SRCS    := tests/unit/test_cmdline.c kernel/cmdline.c
 multiboot2_SRCS := tests/unit/test_multiboot2.c boot/multiboot2.c
-manifest_SRCS   := tests/unit/test_manifest.c host/peel/manifest.c host/peel/linemsg.c
+manifest_SRCS   := tests/unit/test_manifest.c host/peel/manifest.c kernel/fmt.c
 
 # The containment rule for guest segments.
 UNIT_TESTS += segment

@@ -1,7 +1,7 @@
 # Unit tests of the pure logic in loader/ (ELF32, Multiboot v1, SHA-256).
 # Run one case alone:  build/unit/elf32 overlap_inside   (or a glob: '*overlap*')
 UNIT_TESTS += elf32 multiboot sha256
-LOADER_COMMON := loader/msg.c loader/guestmem.c
+LOADER_COMMON := kernel/fmt.c loader/guestmem.c
 LOADER_ELF32  := loader/elf32.c loader/elf32_sym.c
 elf32_SRCS     := tests/unit/test_elf32.c tests/unit/loader_image.c $(LOADER_ELF32) $(LOADER_COMMON)
 multiboot_SRCS := tests/unit/test_multiboot.c tests/unit/loader_image.c loader/multiboot.c \
