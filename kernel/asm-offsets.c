@@ -11,8 +11,7 @@
     __asm__ volatile("@@OFFSET " #sym " %0" :: "i"(offsetof(type, member)))
 #define DEFINE(sym, val) __asm__ volatile("@@OFFSET " #sym " %0" :: "i"(val))
 
-void asm_offsets(void);
-void asm_offsets(void)
+__attribute__((used)) static void asm_offsets(void)
 {
     DEFINE(TF_SIZE, sizeof(struct trapframe));
     OFFSET(TF_VECTOR, struct trapframe, vector);

@@ -2,6 +2,7 @@
  * kmain: the boot order, one step a line.  The boot CPU arrives here from
  * boot/entry.asm in long mode on the boot stack, with the first GiB mapped.
  */
+#include "boot/entry.h"
 #include "boot/multiboot2.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
@@ -96,7 +97,6 @@ static void init_thread(void *arg)
     monitor_main();
 }
 
-void kmain(uint32_t magic, uint32_t info_phys);
 void kmain(uint32_t magic, uint32_t info_phys)
 {
     trap_init();                          /* one IDT for all CPUs */

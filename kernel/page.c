@@ -7,6 +7,7 @@
 #include "kernel/vm.h"
 #include "kernel/string.h"
 #include "kernel/panic.h"
+#include "kernel/sections.h"
 #include "kernel/console.h"
 #include "kernel/failalloc.h"
 #include "smp/spinlock.h"
@@ -25,7 +26,6 @@ void page_init(const struct mem_region *r, size_t n, uint64_t top)
     }
     pmm_init(&pmm, bitmap, top / PAGE_SIZE);
     pmm_add_map(&pmm, r, n);
-    extern char _end[];
     pmm_reserve(&pmm, 0, 1ul << 20);                     /* BIOS, AP trampoline */
     pmm_reserve(&pmm, 1ul << 20, (uint64_t)_end - KERNEL_VMA - (1ul << 20));
     total = pmm.nfree;

@@ -9,6 +9,7 @@
 #include "kernel/panic.h"
 #include "kernel/console.h"
 #include "kernel/printf.h"
+#include "kernel/sections.h"
 #include "kernel/trap.h"
 #include "kernel/power.h"
 #include "kernel/x86.h"
@@ -17,8 +18,6 @@
 
 volatile bool panicking;
 
-struct ksym { uint64_t addr; const char *name; };
-extern const struct { uint64_t count; struct ksym sym[]; } ksyms;
 
 const char *ksym_lookup(uint64_t addr, uint64_t *offset)
 {
@@ -29,7 +28,6 @@ const char *ksym_lookup(uint64_t addr, uint64_t *offset)
         uint64_t mid = (lo + hi) / 2;
         if (ksyms.sym[mid].addr <= addr) lo = mid; else hi = mid;
     }
-    extern char _etext[];
     if (addr >= (uint64_t)_etext)
         return 0;
     *offset = addr - ksyms.sym[lo].addr;

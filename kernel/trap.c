@@ -26,7 +26,6 @@ _Static_assert(sizeof(struct gate) == 16, "long-mode gates are 16 bytes");
 
 static struct gate idt[256] __attribute__((aligned(16)));
 static irq_handler_t handlers[256];
-extern const uint64_t vector_table[256];
 
 static void set_gate(unsigned v, unsigned ist, unsigned dpl)
 {
@@ -119,9 +118,6 @@ void trap_dump(const struct trapframe *tf)
  * (loading its segment registers), each with the code that takes over
  * when it does — Linux's fixups.  A fault anywhere else in the host is a
  * host bug and panics. */
-struct extable_entry { uint64_t insn, fixup; };
-extern const struct extable_entry __extable_start[], __extable_end[];
-
 static bool fixup(struct trapframe *tf)
 {
     for (const struct extable_entry *e = __extable_start; e < __extable_end; e++)

@@ -30,5 +30,12 @@ extern bool trap_peel_syscall;          /* peel sites enter by syscall, not int 
 void trap_register(unsigned vector, irq_handler_t h);
 void trap_dump(const struct trapframe *tf);
 void trap(struct trapframe *tf);        /* called by the stubs */
+extern const uint64_t vector_table[256];   /* kernel/vectors.asm: the stubs, for the IDT */
 void syscall_entry(void);               /* kernel/vectors.asm */
 void trap_return_failed(uint64_t vector, uint64_t error, const uint64_t *frame) __attribute__((noreturn));
+
+/* The exception table: a host instruction that may fault on a guest's
+ * behalf, and where to go on when it does (entries are emitted with
+ * `.pushsection .extable`; boot/linker.ld gathers them). */
+struct extable_entry { uint64_t insn, fixup; };
+extern const struct extable_entry __extable_start[], __extable_end[];

@@ -9,6 +9,7 @@
 #include "smp/percpu.h"
 #include "smp/lapic.h"
 #include "smp/trampoline.h"
+#include "boot/entry.h"
 #include "kernel/gdt.h"
 #include "kernel/cpufeat.h"
 #include "kernel/trap.h"
@@ -25,8 +26,6 @@
 #define AP_TIMEOUT_US 1000000            /* generous: TCG starts vCPU threads lazily */
 #define AP_STACK_PAGES 4
 
-extern const char trampoline_start[], trampoline_end[];
-extern uint64_t boot_pml4[];
 static uint64_t bsp_gdt[GDT_ENTRIES] __attribute__((aligned(4096)));
 static uint8_t bsp_ist[2 * IST_STACK_SIZE] __attribute__((aligned(16)));
 

@@ -18,3 +18,5 @@ struct trampoline_params {
     uint64_t entry;      /* void entry(uint64_t cpu), higher half */
     uint64_t cpu;        /* logical CPU index */
 };
+
+extern const char trampoline_start[], trampoline_end[];   /* smp/trampoline.asm: the code to copy */
