@@ -117,6 +117,17 @@ $(CLASSIC_STRIPPED).manifest $(CLASSIC_BADMAP).manifest: $(CLASSIC_DIR)/peel.man
 $(CLASSIC_STRIPPED)-disk.img $(CLASSIC_BADMAP)-disk.img: $(CLASSIC_DISK)
 	cp $< $@
 
+# The layouts classic's natives read (host/natives/classic/layout.want), from
+# classic.debug by host/natives/classic/layout.sh: generated, never committed.
+CLASSIC_LAYOUT := $(BUILD)/gen/classic_layout.h
+CLASSIC_NATIVE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard host/natives/classic/*.c))
+$(CLASSIC_LAYOUT): $(CLASSIC_DEBUG) host/natives/classic/layout.sh host/natives/classic/layout.want
+	@mkdir -p $(dir $@)
+	sh host/natives/classic/layout.sh $(CLASSIC_DEBUG) host/natives/classic/layout.want > $@.tmp
+	mv $@.tmp $@
+$(CLASSIC_NATIVE_OBJS): $(CLASSIC_LAYOUT)
+$(CLASSIC_NATIVE_OBJS): KCFLAGS += -I$(BUILD)/gen
+
 CLASSIC_STRIPPED_FILES := $(foreach n,$(CLASSIC_STRIPPED) $(CLASSIC_BADMAP),$(n).elf $(n).map $(n).manifest $(n)-disk.img)
 GUEST_TARGETS += $(CLASSIC_STRIPPED_FILES)
 TEST_DEPS     += $(CLASSIC_STRIPPED_FILES) $(CLASSIC_DEBUG)
