@@ -11,7 +11,7 @@
  *     elf32_build_id_hex(id, n, hex);
  *
  * Pure and bounds-checked: notes are read from the image's bytes, and one
- * whose sizes run past its segment ends the search (docs/loader.md).
+ * whose sizes run past its segment ends the search (docs/peel.md, Layouts).
  */
 #ifndef LOADER_NOTE_H
 #define LOADER_NOTE_H
