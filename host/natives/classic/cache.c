@@ -1,13 +1,13 @@
 /*
  * A native buffer cache for a hosted classic.  Buffers are guest-visible
  * (cache_read returns a `struct buf *` that guest code reads: its blockno,
- * valid, busy, prev, next and data, where classic's debug information puts
- * them: layout.h), carved from the guest
- * region [GUEST_POOL_CACHE_BASE, +GUEST_POOL_CACHE_SIZE) that the guest's
- * memory map marks reserved; everything else — the hash, the LRU, who is
- * busy, who waits — lives on the host side, so a wild guest write can
- * spoil a buffer's data and nothing more.  Writes go straight to the disk
- * (g->disk, which the ATA model also reads): the disk is always current.
+ * valid, busy, prev, next and data, where classic's debug information says
+ * they are: layout.h), carved from the guest region [GUEST_POOL_CACHE_BASE,
+ * +GUEST_POOL_CACHE_SIZE) that the guest's memory map marks reserved;
+ * everything else — the hash, the LRU, who is busy, who waits — lives on
+ * the host side, so a wild guest write can spoil a buffer's data and
+ * nothing more.  Writes go straight to the disk (g->disk, which the ATA
+ * model also reads): the disk is always current.
  *
  * Locking: a hash bucket's lock (its wait queue's) guards the blockno,
  * valid and busy of the buffers hashed there; the LRU lock guards the list

@@ -6,12 +6,12 @@
  * reader/writer lock per inode, so workers in different directories and on
  * different files run in parallel (the lock order is in host/natives/classic/cfs.h).
  *
- * The file system is the one classic mounted: its fs_sb, once fs_mounted
- * says so (before that, calls fall through to classic's own code), read
- * field by field where classic's debug information puts them (layout.h).  Calls
- * cfs cannot serve (corrupt metadata, a buffer outside guest memory) fall
- * through too: classic's code then reports them as it would unpeeled.  The
- * free block and inode counts classic keeps are kept current.
+ * The file system is the one classic mounted: its fs_sb, read field by
+ * field where classic's debug information says they are (layout.h), once
+ * fs_mounted says so (before that, calls fall through to classic's own
+ * code).  Calls cfs cannot serve (corrupt metadata, a buffer outside guest
+ * memory) fall through too: classic's code then reports them as it would
+ * unpeeled.  The free block and inode counts classic keeps are kept current.
  */
 #include "host/natives/classic/cfs.h"
 #include "host/natives/classic/cache.h"

@@ -22,13 +22,13 @@ struct guest;
  * pointer p, as a 32-bit lvalue; a layout where F is not 4 bytes wide does
  * not compile. */
 #define L_U32(p, F) (*({ \
-    _Static_assert(F##_WIDTH == 4, "the natives read " #F " as 4 bytes; the guest's is not"); \
+    _Static_assert(F##_WIDTH == 4, "the natives read " #F " as 4 bytes: not its width in this guest"); \
     (volatile uint32_t *)((uint8_t *)(p) + F##_OFF); }))
 
 /* The guest address of variable V, a 32-bit word the manifest `keeps`
  * (peel_kept), or 0; a layout where V is not 4 bytes wide does not compile. */
 #define L_KEPT_U32(g, V) ({ \
-    _Static_assert(L_##V##_WIDTH == 4, "the natives read " #V " as 4 bytes; the guest's is not"); \
+    _Static_assert(L_##V##_WIDTH == 4, "the natives read " #V " as 4 bytes: not its width in this guest"); \
     peel_kept((g), #V); })
 
 /* NULL if the natives' layouts were generated from g's image (the same GNU
