@@ -3,7 +3,8 @@
 # Used by `make run`, `make test` and .ci/run; safe to run again.
 set -e
 PKGS="gcc make nasm binutils grub-common grub-pc-bin xorriso mtools
-      qemu-system-x86 libcmocka-dev libzydis-dev gcc-multilib python3 gnuplot-nox"
+      qemu-system-x86 libcmocka-dev libzydis-dev gcc-multilib python3 gnuplot-nox
+      dwarves"                 # pahole, pglobal: the natives' guest layouts (host/natives/classic/layout.sh)
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -23,7 +23,7 @@ CLASSIC_CFLAGS := -m32 -march=i486 -ffreestanding -nostdinc -I$(CLASSIC_DIR) \
 	-fno-inline-functions-called-once -fno-partial-inlining -fno-optimize-sibling-calls \
 	-fno-ipa-cp -fno-ipa-sra -fno-ipa-icf -fno-ipa-ra -fno-ipa-modref \
 	-fno-ipa-pure-const -fno-ipa-reference -fno-ipa-vrp -fno-ipa-bit-cp -MMD -MP
-CLASSIC_LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(CLASSIC_DIR)/linker.ld
+CLASSIC_LDFLAGS := -m elf_i386 --build-id=sha1 -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(CLASSIC_DIR)/linker.ld
 CLASSIC_HOSTCFLAGS := -std=gnu11 -O2 -g $(WARN)
 
 CLASSIC_CSRCS := $(filter-out $(CLASSIC_DIR)/mkfs.c $(CLASSIC_DIR)/refmodel.c, \
@@ -86,20 +86,29 @@ $(BUILD)/guest/classic.manifest: $(CLASSIC_DIR)/peel.manifest
 	cp $< $@
 GUEST_TARGETS += $(BUILD)/guest/classic.manifest
 
-# classic stripped, as third-party images come (tests/suites/stripped.sh):
-# no symbol table in the image; its symbols ride beside it as NAME.map, the
-# output of nm on the unstripped build (for a distribution's kernel: nm on
-# its debug package's file).  classic-badmap is the same with one garbage
+# classic as third-party images come (tests/suites/stripped.sh): the image
+# stripped, its debug information in a separate file, classic.debug, as a
+# distribution's -dbg package ships it (objcopy --only-keep-debug keeps the
+# symbol table, the DWARF and the build-ID note, so the two are matched by
+# build ID).  Everything the host needs beyond the image comes from that
+# file alone, the way it would for a kernel we did not build: the symbol
+# map that rides beside the stripped image as NAME.map (nm on the debug
+# file), and the layouts the natives read (host/natives/classic/layout.sh,
+# pahole on the debug file).  classic-stripped keeps its build ID, so the
+# natives' layouts match it; classic-badmap is the same with one garbage
 # line in its map, which the host must refuse.  Each needs its own manifest
 # and disk module: the host finds them by the guest's name.
+CLASSIC_DEBUG    := $(BUILD)/guest/classic.debug
 CLASSIC_STRIPPED := $(BUILD)/guest/classic-stripped
 CLASSIC_BADMAP   := $(BUILD)/guest/classic-badmap
 OBJCOPY ?= objcopy
 NM      ?= nm
 
+$(CLASSIC_DEBUG): $(CLASSIC_ELF)
+	$(OBJCOPY) --only-keep-debug $< $@
 $(CLASSIC_STRIPPED).elf $(CLASSIC_BADMAP).elf: $(CLASSIC_ELF)
 	$(OBJCOPY) --strip-all $< $@
-$(CLASSIC_STRIPPED).map: $(CLASSIC_ELF)
+$(CLASSIC_STRIPPED).map: $(CLASSIC_DEBUG)
 	$(NM) -S --defined-only $< > $@
 $(CLASSIC_BADMAP).map: $(CLASSIC_STRIPPED).map
 	sed '5i @@@ garbage @@@' $< > $@
@@ -108,6 +117,43 @@ $(CLASSIC_STRIPPED).manifest $(CLASSIC_BADMAP).manifest: $(CLASSIC_DIR)/peel.man
 $(CLASSIC_STRIPPED)-disk.img $(CLASSIC_BADMAP)-disk.img: $(CLASSIC_DISK)
 	cp $< $@
 
+# The layouts classic's natives read (host/natives/classic/layout.want), from
+# classic.debug by host/natives/classic/layout.sh: generated, never committed.
+CLASSIC_LAYOUT := $(BUILD)/gen/classic_layout.h
+CLASSIC_NATIVE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard host/natives/classic/*.c))
+$(CLASSIC_LAYOUT): $(CLASSIC_DEBUG) host/natives/classic/layout.sh host/natives/classic/layout.want
+	@mkdir -p $(dir $@)
+	sh host/natives/classic/layout.sh $(CLASSIC_DEBUG) host/natives/classic/layout.want > $@.tmp
+	mv $@.tmp $@
+$(CLASSIC_NATIVE_OBJS): $(CLASSIC_LAYOUT)
+$(CLASSIC_NATIVE_OBJS): KCFLAGS += -I$(BUILD)/gen
+
 CLASSIC_STRIPPED_FILES := $(foreach n,$(CLASSIC_STRIPPED) $(CLASSIC_BADMAP),$(n).elf $(n).map $(n).manifest $(n)-disk.img)
 GUEST_TARGETS += $(CLASSIC_STRIPPED_FILES)
-TEST_DEPS     += $(CLASSIC_STRIPPED_FILES)
+TEST_DEPS     += $(CLASSIC_STRIPPED_FILES) $(CLASSIC_DEBUG)
+
+# classic-o1: the same sources built at -O1, another build of classic as
+# another compiler would make it.  The natives' layouts were generated from
+# classic's build, so the peels that read guest layouts must refuse it with
+# a sentence and leave it to run unpeeled (tests/suites/stripped.sh).
+CLASSIC_O1     := $(BUILD)/guest/classic-o1
+CLASSIC_O1_OBJS := $(patsubst $(CLASSIC_OUT)/%,$(CLASSIC_O1)/%,$(CLASSIC_OBJS))
+
+$(filter-out $(patsubst $(CLASSIC_DIR)/%.asm,$(CLASSIC_O1)/%.o,$(CLASSIC_ASRCS)),$(CLASSIC_O1_OBJS)): \
+		$(CLASSIC_O1)/%.o: $(CLASSIC_DIR)/%.c $(CLASSIC_DIR)/classic.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CLASSIC_CFLAGS) -O1 -c $< -o $@
+$(patsubst $(CLASSIC_DIR)/%.asm,$(CLASSIC_O1)/%.o,$(CLASSIC_ASRCS)): $(CLASSIC_O1)/%.o: $(CLASSIC_DIR)/%.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 -g -F dwarf $< -o $@
+$(CLASSIC_O1).elf: $(CLASSIC_O1_OBJS) $(CLASSIC_DIR)/linker.ld
+	$(LD) $(CLASSIC_LDFLAGS) -o $@ $(CLASSIC_O1_OBJS)
+$(CLASSIC_O1).manifest: $(CLASSIC_DIR)/peel.manifest
+	cp $< $@
+$(CLASSIC_O1)-disk.img: $(CLASSIC_DISK)
+	cp $< $@
+
+CLASSIC_O1_FILES := $(CLASSIC_O1).elf $(CLASSIC_O1).manifest $(CLASSIC_O1)-disk.img
+GUEST_TARGETS += $(CLASSIC_O1_FILES)
+TEST_DEPS     += $(CLASSIC_O1_FILES)
+-include $(CLASSIC_O1_OBJS:.o=.d)

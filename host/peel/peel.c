@@ -94,6 +94,9 @@ static const char *resolve(struct guest *g, const struct manifest_subsystem *s, 
             snprintf(why, sizeof why, "no native replacement called %s", s->fns[i].native);
             return why;
         }
+        const char *refused = n->refuses ? n->refuses(g) : 0;
+        if (refused)
+            return refused;
         if (!guest_ptr(g, sym.value, 1)) {
             snprintf(why, sizeof why, "%s lies outside guest memory", s->fns[i].symbol);
             return why;

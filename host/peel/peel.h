@@ -35,6 +35,10 @@ struct native {
      * lock held, no call of the subsystem in flight: a chance to take over
      * or hand back state (invalidate the guest's caches, say).  Or NULL. */
     void (*changed)(struct guest *g, bool peeled);
+    /* Why it cannot serve g at all (it reads guest layouts generated from
+     * another build of the image, say), or NULL: asked before a peel is
+     * applied, which it then refuses with that reason.  Or NULL. */
+    const char *(*refuses)(struct guest *g);
 };
 const struct native *native_find(const char *name);
 

@@ -3,19 +3,24 @@
 # of nm -S --defined-only: loader/symmap.c): the host scans and peels it as
 # if it had kept its symbol table, and the digest equals the reference
 # model's.  A map with a garbage line is refused with the line number: the
-# guest then has no symbols, so no peel can be applied.
+# guest then has no symbols, so no peel can be applied.  classic-o1, another
+# build of classic (-O1), is refused the peels whose natives read classic's
+# layouts — generated from classic's build ID, which the stripped image
+# keeps — with the sentence that says so, and runs to its digest unpeeled.
 . tests/qemu.sh
 LOGS=$BUILD/test-logs
 mkdir -p "$LOGS"
 W=4 R=8
-plan $((13 + 5))             # the stripped image's checks, the bad map's
+plan $((13 + 5 + 6))         # the stripped image's checks, the bad map's, the other build's
 
-# both boots at once (-smp 2 each): neither depends on timing
-good=$LOGS/stripped-peeled.log bad=$LOGS/stripped-badmap.log
+# the three boots at once (-smp 2 each): none depends on timing
+good=$LOGS/stripped-peeled.log bad=$LOGS/stripped-badmap.log other=$LOGS/stripped-otherbuild.log
 qemu_boot "$good" 2 300 "guest=classic-stripped guestarg=workers=$W guestarg=requests=$R peel=sched,mm,checksum,cache,fs oneshot panic=exit" \
     >"$good.status" &
 qemu_boot "$bad" 2 300 "guest=classic-badmap guestarg=workers=$W guestarg=requests=$R peel=checksum,mm monitor=wait,60;poweroff" \
     >"$bad.status" &
+qemu_boot "$other" 2 300 "guest=classic-o1 guestarg=workers=$W guestarg=requests=$R peel=checksum,cache,fs oneshot panic=exit" \
+    >"$other.status" &
 wait
 
 log=$good
@@ -41,3 +46,15 @@ check badmap/runs-unpeeled has "guest classic-badmap: peel checksum refused: the
 check badmap/no-peel-done lacks "peel [a-z]* done"
 check badmap/module-unchanged has "guest classic-badmap: image module unchanged"
 check_exit badmap/host-survives "$(cat "$bad.status")" 0
+
+log=$other
+build_id() { readelf -nW "$1" | sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p'; }
+ours=$(build_id "$BUILD/guest/classic.elf") theirs=$(build_id "$BUILD/guest/classic-o1.elf")
+same_build_id() { [ -n "$ours" ] && [ "$(build_id "$1")" = "$ours" ]; }
+check layout/stripped-keeps-build-id same_build_id "$BUILD/guest/classic-stripped.elf"
+check layout/no-layout-peeled has "guest classic-o1: peel checksum done"
+for s in cache fs; do
+    check "layout/$s-refused" has "guest classic-o1: peel $s refused: its layouts were generated from build ID $ours, the image has $theirs"
+done
+check layout/digest classic_digest_ok $W $R classic-o1
+check_exit layout/exit-status "$(cat "$other.status")" 1

@@ -16,3 +16,6 @@ $(TINY_KERNEL): tests/unit/tiny_kernel.S tests/unit/tiny_kernel.ld
 	@mkdir -p $(dir $@)
 	$(CC) -m32 -c tests/unit/tiny_kernel.S -o $(@:.elf=.o)
 	$(LD) -m elf_i386 -T tests/unit/tiny_kernel.ld $(@:.elf=.o) -o $@
+# The GNU build ID note (loader/note.c): what ties an image to its debug file.
+UNIT_TESTS += note
+note_SRCS := tests/unit/test_note.c tests/unit/loader_image.c loader/note.c $(LOADER_ELF32) $(LOADER_COMMON)

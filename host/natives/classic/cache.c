@@ -1,12 +1,13 @@
 /*
  * A native buffer cache for a hosted classic.  Buffers are guest-visible
- * (cache_read returns a `struct buf *` that guest code reads: blockno @0,
- * valid @4, busy @8, prev @12, next @16, data @20), carved from the guest
- * region [GUEST_POOL_CACHE_BASE, +GUEST_POOL_CACHE_SIZE) that the guest's
- * memory map marks reserved; everything else — the hash, the LRU, who is
- * busy, who waits — lives on the host side, so a wild guest write can
- * spoil a buffer's data and nothing more.  Writes go straight to the disk
- * (g->disk, which the ATA model also reads): the disk is always current.
+ * (cache_read returns a `struct buf *` that guest code reads: its blockno,
+ * valid, busy, prev, next and data, where classic's debug information says
+ * they are: layout.h), carved from the guest region [GUEST_POOL_CACHE_BASE,
+ * +GUEST_POOL_CACHE_SIZE) that the guest's memory map marks reserved;
+ * everything else — the hash, the LRU, who is busy, who waits — lives on
+ * the host side, so a wild guest write can spoil a buffer's data and
+ * nothing more.  Writes go straight to the disk (g->disk, which the ATA
+ * model also reads): the disk is always current.
  *
  * Locking: a hash bucket's lock (its wait queue's) guards the blockno,
  * valid and busy of the buffers hashed there; the LRU lock guards the list
@@ -22,6 +23,7 @@
  * of `cache` or `fs` forgets the idle copies on both sides.
  */
 #include "host/natives/classic/cache.h"
+#include "host/natives/classic/layout.h"
 #include "host/peel/peel.h"
 #include "host/vmm/guest.h"
 #include "kernel/heap.h"
@@ -34,8 +36,6 @@
 #include "smp/spinlock.h"
 
 #define SECTOR     512u
-#define GBUF_SIZE  532u                      /* classic's struct buf */
-#define GBUF_DATA  20u
 #define SLOT       544u                      /* a buffer's room in the pool */
 #define NBUF       (GUEST_POOL_CACHE_SIZE / SLOT)
 #define HASH_BITS  9
@@ -62,17 +62,21 @@ struct ncache {
     struct list lru;                         /* idle buffers, most recent first */
     struct waitq starved;                    /* for an idle buffer */
     uint64_t guest_held;                     /* handed out by cache_read, not released */
-    uint32_t gbufs, ngbufs;                  /* classic's cache_bufs */
+    uint32_t gbufs;                          /* classic's cache_bufs */
     struct ncbuf buf[NBUF];
 };
 
 static struct ncache *caches[GUEST_MAX];
 
+_Static_assert(L_buf_SIZE <= SLOT, "classic's struct buf fits a slot of the pool");
+_Static_assert(L_buf_data_WIDTH == SECTOR, "classic's struct buf holds one sector");
+_Static_assert(L_cache_bufs_WIDTH == L_cache_bufs_COUNT * L_buf_SIZE, "cache_bufs is an array of struct buf");
+
 static unsigned hash(uint32_t blockno) { return (blockno * 2654435761u) >> (32 - HASH_BITS); }
 
-static void bump(struct guest *g, const char *counter, uint32_t n)
+/* Add n to the guest's counter at `at` (L_KEPT_U32), if it has one. */
+static void bump(struct guest *g, uint32_t at, uint32_t n)
 {
-    uint32_t at = peel_kept(g, counter);
     uint32_t *v = at ? guest_ptr(g, at, 4) : 0;
     if (v)
         __atomic_add_fetch(v, n, __ATOMIC_RELAXED);
@@ -261,7 +265,7 @@ static void put(struct ncache *c, struct ncbuf *b)
 
 static uint8_t *data(struct ncache *c, struct ncbuf *b)
 {
-    return (uint8_t *)guest_ptr(c->g, b->gpa, GBUF_SIZE) + GBUF_DATA;
+    return (uint8_t *)guest_ptr(c->g, b->gpa, L_buf_SIZE) + L_buf_data_OFF;
 }
 
 static bool on_disk(struct guest *g, uint32_t blockno)
@@ -274,23 +278,21 @@ static bool on_disk(struct guest *g, uint32_t blockno)
 static void forget_guest_copy(struct ncache *c, uint32_t blockno)
 {
     if (!c->gbufs) {
-        struct elf32_symbol sym;
         uint32_t at = peel_kept(c->g, "cache_bufs");
-        if (!at || !guest_symbol(c->g, "cache_bufs", &sym))
+        if (!at)
             return;
-        c->ngbufs = sym.size / GBUF_SIZE;
         __atomic_store_n(&c->gbufs, at, __ATOMIC_RELEASE);
     }
-    volatile uint32_t *gb = guest_ptr(c->g, c->gbufs, (uint64_t)c->ngbufs * GBUF_SIZE);
-    for (uint32_t i = 0; gb && i < c->ngbufs; i++, gb += GBUF_SIZE / 4)
-        if (gb[0] == blockno && (blockno != NONE || !gb[2]))
-            gb[1] = 0;
+    uint8_t *gb = guest_ptr(c->g, c->gbufs, L_cache_bufs_WIDTH);
+    for (uint32_t i = 0; gb && i < L_cache_bufs_COUNT; i++, gb += L_buf_SIZE)
+        if (L_U32(gb, L_buf_blockno) == blockno && (blockno != NONE || !L_U32(gb, L_buf_busy)))
+            L_U32(gb, L_buf_valid) = 0;
 }
 
 static void disk_write(struct ncache *c, uint32_t blockno, const uint8_t *src)
 {
     memcpy(c->g->disk + (uint64_t)blockno * SECTOR, src, SECTOR);
-    bump(c->g, "blk_writes", 1);
+    bump(c->g, L_KEPT_U32(c->g, blk_writes), 1);
     forget_guest_copy(c, blockno);
 }
 
@@ -306,9 +308,9 @@ struct ncbuf *ncache_get(struct guest *g, uint32_t blockno)
     if (!hit) {
         memcpy(data(c, b), g->disk + (uint64_t)blockno * SECTOR, SECTOR);
         b->valid = true;
-        bump(g, "blk_reads", 1);
+        bump(g, L_KEPT_U32(g, blk_reads), 1);
     }
-    bump(g, hit ? "cache_hits" : "cache_misses", 1);
+    bump(g, hit ? L_KEPT_U32(g, cache_hits) : L_KEPT_U32(g, cache_misses), 1);
     return b;
 }
 
@@ -330,13 +332,10 @@ void ncache_forget(struct guest *g)
         spin_unlock_irq(&bk->wq.lock);
     }
     uint32_t at = peel_kept(g, "cache_bufs");
-    struct elf32_symbol sym;
-    if (!at || !guest_symbol(g, "cache_bufs", &sym))
-        return;
-    volatile uint32_t *gb = guest_ptr(g, at, sym.size);
-    for (uint32_t i = 0; gb && i < sym.size / GBUF_SIZE; i++, gb += GBUF_SIZE / 4)
-        if (!gb[2])
-            gb[1] = 0;                       /* idle: valid = 0 */
+    uint8_t *gb = at ? guest_ptr(g, at, L_cache_bufs_WIDTH) : 0;
+    for (uint32_t i = 0; gb && i < L_cache_bufs_COUNT; i++, gb += L_buf_SIZE)
+        if (!L_U32(gb, L_buf_busy))
+            L_U32(gb, L_buf_valid) = 0;      /* idle: not valid */
 }
 
 /* ---- the guest's functions ------------------------------------------------------ */
@@ -352,11 +351,11 @@ static struct ncbuf *native_buf(struct ncache *c, uint32_t gpa)
 
 static void guest_view(struct ncache *c, struct ncbuf *b, bool busy)
 {
-    uint32_t *h = guest_ptr(c->g, b->gpa, GBUF_DATA);
-    h[0] = b->blockno;
-    h[1] = 1;
-    h[2] = busy;
-    h[3] = h[4] = 0;
+    uint8_t *h = guest_ptr(c->g, b->gpa, L_buf_SIZE);
+    L_U32(h, L_buf_blockno) = b->blockno;
+    L_U32(h, L_buf_valid) = 1;
+    L_U32(h, L_buf_busy) = busy;
+    L_U32(h, L_buf_prev) = L_U32(h, L_buf_next) = 0;
 }
 
 /* struct buf *cache_read(uint32_t blockno).  A block beyond the disk falls
@@ -421,7 +420,7 @@ static bool blk_read(struct guest *g, const uint32_t *a, uint32_t *ret)
     if (!dst || !on_disk(g, a[0]))
         return false;
     memcpy(dst, g->disk + (uint64_t)a[0] * SECTOR, SECTOR);
-    bump(g, "blk_reads", 1);
+    bump(g, L_KEPT_U32(g, blk_reads), 1);
     *ret = 0;
     return true;
 }
@@ -457,8 +456,8 @@ static void changed(struct guest *g, bool peeled)
     ncache_forget(g);
 }
 
-const struct native native_cache_read = { "ncache_read", cache_read, 0, changed };
-const struct native native_cache_write = { "ncache_write", cache_write, held, changed };
-const struct native native_cache_release = { "ncache_release", cache_release, held, changed };
-const struct native native_blk_read = { "nblk_read", blk_read, 0, changed };
-const struct native native_blk_write = { "nblk_write", blk_write, 0, changed };
+const struct native native_cache_read = { "ncache_read", cache_read, 0, changed, classic_layout_check };
+const struct native native_cache_write = { "ncache_write", cache_write, held, changed, classic_layout_check };
+const struct native native_cache_release = { "ncache_release", cache_release, held, changed, classic_layout_check };
+const struct native native_blk_read = { "nblk_read", blk_read, 0, changed, classic_layout_check };
+const struct native native_blk_write = { "nblk_write", blk_write, 0, changed, classic_layout_check };

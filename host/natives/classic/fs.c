@@ -6,15 +6,17 @@
  * reader/writer lock per inode, so workers in different directories and on
  * different files run in parallel (the lock order is in host/natives/classic/cfs.h).
  *
- * The file system is the one classic mounted: its fs_sb, once fs_mounted
- * says so (before that, calls fall through to classic's own code).  Calls
- * cfs cannot serve (corrupt metadata, a buffer outside guest memory) fall
- * through too: classic's code then reports them as it would unpeeled.  The
- * free block and inode counts classic keeps are kept current.
+ * The file system is the one classic mounted: its fs_sb, read field by
+ * field where classic's debug information says they are (layout.h), once
+ * fs_mounted says so (before that, calls fall through to classic's own
+ * code).  Calls cfs cannot serve (corrupt metadata, a buffer outside guest
+ * memory) fall through too: classic's code then reports them as it would
+ * unpeeled.  The free block and inode counts classic keeps are kept current.
  */
 #include "host/natives/classic/cfs.h"
 #include "host/natives/classic/cache.h"
 #include "host/natives/classic/fs.h"
+#include "host/natives/classic/layout.h"
 #include "host/peel/peel.h"
 #include "host/vmm/guest.h"
 #include "kernel/heap.h"
@@ -134,9 +136,9 @@ static uint8_t *bget(void *dev, uint32_t blk, void **hold)
 static void bwrite(void *dev, void *hold) { ncache_write(((struct nfs *)dev)->g, hold); }
 static void bput(void *dev, void *hold) { ncache_put(((struct nfs *)dev)->g, hold); }
 
-static void add(struct guest *g, const char *symbol, int delta)
+/* Add delta to the guest's counter at `at` (L_KEPT_U32), if it has one. */
+static void add(struct guest *g, uint32_t at, int delta)
 {
-    uint32_t at = peel_kept(g, symbol);
     uint32_t *v = at ? guest_ptr(g, at, 4) : 0;
     if (v && delta)
         __atomic_add_fetch(v, (uint32_t)delta, __ATOMIC_RELAXED);
@@ -145,8 +147,8 @@ static void add(struct guest *g, const char *symbol, int delta)
 static void count(void *dev, int blocks, int inodes)
 {
     struct nfs *n = dev;
-    add(n->g, "fs_free_blocks", blocks);
-    add(n->g, "fs_free_inodes", inodes);
+    add(n->g, L_KEPT_U32(n->g, fs_free_blocks), blocks);
+    add(n->g, L_KEPT_U32(n->g, fs_free_inodes), inodes);
 }
 
 static void *mem(void *dev, uint32_t addr, uint32_t len)
@@ -184,6 +186,19 @@ void nfs_release(struct guest *g)
     }
 }
 
+_Static_assert(L_fs_sb_WIDTH == L_fs_super_SIZE, "fs_sb is a struct fs_super");
+
+/* classic's superblock at host pointer p, field by field. */
+static struct cfs_super guest_super(const void *p)
+{
+    return (struct cfs_super){
+        .magic = L_U32(p, L_fs_super_magic), .version = L_U32(p, L_fs_super_version),
+        .block_size = L_U32(p, L_fs_super_block_size), .nblocks = L_U32(p, L_fs_super_nblocks),
+        .ninodes = L_U32(p, L_fs_super_ninodes), .inode_start = L_U32(p, L_fs_super_inode_start),
+        .bmap_start = L_U32(p, L_fs_super_bmap_start), .data_start = L_U32(p, L_fs_super_data_start),
+    };
+}
+
 /* The file system classic mounted, or NULL while there is none. */
 static struct cfs *mounted(struct guest *g)
 {
@@ -193,12 +208,12 @@ static struct cfs *mounted(struct guest *g)
     if (__atomic_load_n(&n->ready, __ATOMIC_ACQUIRE))
         return &n->fs;
     mutex_lock(&n->setup);
-    uint32_t at = peel_kept(g, "fs_mounted"), sb_at = peel_kept(g, "fs_sb");
+    uint32_t at = L_KEPT_U32(g, fs_mounted), sb_at = peel_kept(g, "fs_sb");
     const uint32_t *flag = at ? guest_ptr(g, at, 4) : 0;
-    const struct cfs_super *gsb = sb_at ? guest_ptr(g, sb_at, sizeof *gsb) : 0;
+    const void *gsb = sb_at ? guest_ptr(g, sb_at, L_fs_super_SIZE) : 0;
     struct cfs_super sb;
     if (!n->ready && flag && *flag && gsb && g->disk) {
-        sb = *gsb;
+        sb = guest_super(gsb);
         struct ilock *locks = cfs_super_problem(&sb, (uint32_t)(g->disk_size / CFS_BSIZE)) ? 0
                             : kzalloc(sb.ninodes * sizeof *locks);
         for (uint32_t i = 0; locks && i < sb.ninodes; i++)
@@ -292,12 +307,12 @@ static void changed(struct guest *g, bool peeled)
     ncache_forget(g);
 }
 
-const struct native native_fs_lookup = { "nfs_lookup", lookup, 0, changed };
-const struct native native_fs_create = { "nfs_create", create, 0, changed };
-const struct native native_fs_mkdir = { "nfs_mkdir", mkdir, 0, changed };
-const struct native native_fs_unlink = { "nfs_unlink", unlink, 0, changed };
-const struct native native_fs_rmdir = { "nfs_rmdir", rmdir, 0, changed };
-const struct native native_fs_read = { "nfs_read", read, 0, changed };
-const struct native native_fs_write = { "nfs_write", write, 0, changed };
-const struct native native_fs_append = { "nfs_append", append, 0, changed };
-const struct native native_fs_size = { "nfs_size", size, 0, changed };
+const struct native native_fs_lookup = { "nfs_lookup", lookup, 0, changed, classic_layout_check };
+const struct native native_fs_create = { "nfs_create", create, 0, changed, classic_layout_check };
+const struct native native_fs_mkdir = { "nfs_mkdir", mkdir, 0, changed, classic_layout_check };
+const struct native native_fs_unlink = { "nfs_unlink", unlink, 0, changed, classic_layout_check };
+const struct native native_fs_rmdir = { "nfs_rmdir", rmdir, 0, changed, classic_layout_check };
+const struct native native_fs_read = { "nfs_read", read, 0, changed, classic_layout_check };
+const struct native native_fs_write = { "nfs_write", write, 0, changed, classic_layout_check };
+const struct native native_fs_append = { "nfs_append", append, 0, changed, classic_layout_check };
+const struct native native_fs_size = { "nfs_size", size, 0, changed, classic_layout_check };

@@ -12,6 +12,7 @@
  * falls through to the guest's kfree; a kfree the pool cannot account for
  * (freed twice, not the start of an object) stops the guest instead.
  */
+#include "host/natives/classic/layout.h"
 #include "host/natives/classic/mm.h"
 #include "host/natives/classic/mm_pool.h"
 #include "host/peel/peel.h"
@@ -73,7 +74,7 @@ static struct native_mm *create(struct guest *g)
         return 0;
     }
     spin_init(&m->lock, "mm pool");
-    uint32_t at = peel_kept(g, "mm_kmalloc_live");   /* resolved when the peel was applied */
+    uint32_t at = L_KEPT_U32(g, mm_kmalloc_live);    /* resolved when the peel was applied */
     m->live_at = at % 4 ? 0 : at;                    /* an atomic add wants it aligned */
     struct mm_pool_ops ops = { pool_lock, pool_unlock, pin, unpin, broken, m };
     m->pool = mm_pool_init((void *)(((uintptr_t)m->mem + 63) & ~(uintptr_t)63), POOL_PAGES, ncpus, &ops);
@@ -170,5 +171,5 @@ void native_mm_release(struct guest *g)
     destroy(m);
 }
 
-const struct native native_mm_alloc = { "mm_alloc", mm_alloc, 0, 0 };
-const struct native native_mm_free = { "mm_free", mm_free, mm_owned, 0 };
+const struct native native_mm_alloc = { "mm_alloc", mm_alloc, 0, 0, classic_layout_check };
+const struct native native_mm_free = { "mm_free", mm_free, mm_owned, 0, classic_layout_check };

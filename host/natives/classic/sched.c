@@ -14,6 +14,7 @@
  * vCPU that takes virtual interrupts when no other vCPU is in guest code.
  */
 #include "host/natives/classic/sched.h"
+#include "host/natives/classic/layout.h"
 #include "host/vmm/guest.h"
 #include "host/vmm/vcpu.h"
 #include "kernel/heap.h"
@@ -30,6 +31,8 @@
 #define STUB       GUEST_POOL_STACKS_BASE
 #define RECORD     64u                                    /* the zeroed thread record under each stack */
 #define TRAP_BYTE  0xf4
+
+_Static_assert(L_thread_SIZE <= RECORD, "classic's struct thread fits the record a handle points at");
 
 enum nt_state { NT_FREE, NT_LIVE, NT_ZOMBIE };
 
@@ -377,19 +380,19 @@ static void changed(struct guest *g, bool peeled)
     ns->t[0].state = NT_LIVE;
     ns->t[0].v = &g->vcpu;
     waitq_init(&ns->t[0].wq, "guest thread");
-    ns->current_at = peel_kept(g, "sched_current");
+    ns->current_at = L_KEPT_U32(g, sched_current);
     *stub = TRAP_BYTE;
     g->native_sched = ns;
 }
 
 const struct native native_sched_natives[] = {
-    { "sched_spawn", spawn, 0, changed },
-    { "sched_exit", sched_exit_, 0, 0 },
-    { "sched_join", join, 0, 0 },
-    { "sched_yield", yield, 0, 0 },
-    { "sched_sleep", sleep, 0, 0 },
-    { "sched_wakeup", wakeup, 0, 0 },
-    { "sched_tick", tick, 0, 0 },
-    { "sched_idle", idle, 0, 0 },
-    { 0, 0, 0, 0 },
+    { "sched_spawn", spawn, 0, changed, classic_layout_check },
+    { "sched_exit", sched_exit_, 0, 0, classic_layout_check },
+    { "sched_join", join, 0, 0, classic_layout_check },
+    { "sched_yield", yield, 0, 0, classic_layout_check },
+    { "sched_sleep", sleep, 0, 0, classic_layout_check },
+    { "sched_wakeup", wakeup, 0, 0, classic_layout_check },
+    { "sched_tick", tick, 0, 0, classic_layout_check },
+    { "sched_idle", idle, 0, 0, classic_layout_check },
+    { 0, 0, 0, 0, 0 },
 };
