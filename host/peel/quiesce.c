@@ -10,10 +10,10 @@
 
 /* Is some guest thread inside the subsystem's guest functions: executing
  * one, or with a return address into one on its stack?  Every thread is a
- * vCPU (guest->threads_are_vcpus), each one not holding the lock is in the host with
- * its guest state in its last trap frame, so all their stacks can be seen.
- * The scan is conservative: a stale word that looks like a return address
- * only makes the change wait. */
+ * vCPU (guest->threads_are_vcpus), each one not holding the lock is in the
+ * host with its guest state in its last trap frame, so all their stacks can
+ * be seen.  The scan is conservative: a stale word that looks like a return
+ * address only makes the change wait. */
 #define BOOT_STACK_SCAN 16384u
 
 static bool thread_inside(struct guest *g, unsigned idx)
