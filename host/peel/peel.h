@@ -12,35 +12,12 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "host/peel/manifest.h"
+#include "host/peel/natives.h"
 #include "kernel/trap.h"
 
 #define PEEL_MAX_SITES 64
 
 struct guest;
-
-/* A native replacement: args are the guest's cdecl stack arguments.
- * Returns false to fall through to the guest's own code (for state the
- * replacement does not own): the host puts the displaced byte back, single-
- * steps it, and re-arms the trap. */
-typedef bool (*native_fn_t)(struct guest *g, const uint32_t *args, uint32_t *ret);
-
-/* A native of an `outside-gkl` subsystem runs without the guest kernel
- * lock: concurrently with guest code and with itself on other CPUs, and it
- * may block (host mutexes, wait queues).  Others run under the lock. */
-struct native {
-    const char *name;
-    native_fn_t fn;
-    uint64_t (*owned)(struct guest *g);   /* objects the native side holds (for drain), or NULL */
-    /* At the safe point of its subsystem's peel (true) or unpeel (false),
-     * lock held, no call of the subsystem in flight: a chance to take over
-     * or hand back state (invalidate the guest's caches, say).  Or NULL. */
-    void (*changed)(struct guest *g, bool peeled);
-    /* Why it cannot serve g at all (it reads guest layouts generated from
-     * another build of the image, say), or NULL: asked before a peel is
-     * applied, which it then refuses with that reason.  Or NULL. */
-    const char *(*refuses)(struct guest *g);
-};
-const struct native *native_find(const char *name);
 
 /* The guest address of a variable the subsystem `keeps` current (resolved
  * at peel time from the image's symbols), or 0. */
@@ -51,11 +28,12 @@ uint32_t peel_kept(struct guest *g, const char *symbol);
 struct peel_site {
     uint32_t addr;                   /* the guest function's entry */
     uint8_t orig[PEEL_PATCH_MAX];    /* the bytes the patch replaced */
-    uint8_t len;                     /* 2: int 15 or syscall; 1: hlt, where two bytes cannot go (peel.c) */
+    uint8_t len;                     /* 2: int 15 or syscall; 1: hlt, where two bytes cannot go (sites.c) */
     uint8_t subsystem;
     uint8_t nargs;
     bool drain;                      /* stays after an unpeel while the native owns objects */
     const struct native *native;
+    const struct native_subsystem *owner;   /* the native's registration */
     uint64_t calls, fell_through;
 };
 

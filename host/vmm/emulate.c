@@ -13,7 +13,6 @@
 #include "host/vmm/guest.h"
 #include "host/decode/decode.h"
 #include "host/vmm/segment.h"
-#include "host/natives/classic/sched.h"
 #include "kernel/printf.h"
 #include "kernel/x86.h"
 #include "smp/percpu.h"
@@ -442,8 +441,8 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
     bool step = guest_stepping(v, tf);
     if (vec == 1 && peel_step_done(v->guest, tf))
         return;                                        /* a fall-through's single step is over */
-    if (vec == 13 && tf->error == 0 && native_sched_trap(v, tf))
-        return;                                        /* a guest thread's function returned */
+    if (vec == 13 && tf->error == 0 && natives_claim_trap(v, tf))
+        return;                                        /* a native's own stub: a guest thread's function returned */
     if (vec == VEC_PEEL_ENTRY) {                       /* int 15 or syscall: EIP is past it */
         uint64_t after = tf->rip;
         tf->rip = (uint32_t)(after - 2);               /* both are 2 bytes: a site starts there */

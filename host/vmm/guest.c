@@ -18,10 +18,6 @@
 #include "kernel/x86.h"
 #include "smp/percpu.h"
 #include "sched/sched.h"
-#include "host/natives/classic/sched.h"
-#include "host/natives/classic/mm.h"
-#include "host/natives/classic/cache.h"
-#include "host/natives/classic/fs.h"
 
 #define INFO_AREA 0x10000
 
@@ -177,10 +173,7 @@ void guest_release(struct guest *g)
         page_free(g->ram, g->ram_size / PAGE_SIZE);
     if (g->disk)
         page_free(g->disk, (g->disk_size + PAGE_SIZE - 1) / PAGE_SIZE);
-    native_sched_release(g);
-    native_mm_release(g);
-    ncache_release(g);
-    nfs_release(g);
+    natives_release(g);
     g->root = 0;
     g->ram = 0;
     g->ram_size = 0;
@@ -264,10 +257,11 @@ struct guest *guest_start(const char *name, const char *guest_cmdline, const cha
     prof_init(g);
     vdevs_init(&g->dev, g);
     g->state = GUEST_RUNNING;
-    /* One vCPU stays on one CPU, leaving CPU 0 to the monitor; with the
-     * sched peel the guest's threads are host threads and go anywhere. */
+    /* One vCPU stays on one CPU, leaving CPU 0 to the monitor; when every
+     * guest thread is a vCPU (the sched peel) they are host threads and go
+     * anywhere. */
     unsigned cpu = ncpus > 1 ? 1 + g->id % (ncpus - 1) : 0;
-    cpumask_t where = g->native_sched ? cpus_online() : (cpumask_t)1 << cpu;
+    cpumask_t where = g->threads_are_vcpus ? cpus_online() : (cpumask_t)1 << cpu;
     g->thread = thread_create_on(name, guest_thread, g, where);
     if (!g->thread)
         return fail(g, "cannot create its thread", 0);
@@ -306,7 +300,7 @@ void guest_end(struct guest *g, enum guest_state how, int status, const char *wh
     kprintf("guest %s: image module %s (sha256 %s)\n", g->name,
             strcmp(hex, g->sha256) ? "MODIFIED" : "unchanged", hex);
     __atomic_store_n(&g->state, how, __ATOMIC_RELEASE);
-    native_sched_guest_ended(g);                     /* wake its sleeping vCPUs: they exit */
+    natives_guest_ended(g);                          /* wake its sleeping vCPUs: they exit */
     waitq_wake_all(&ended);
 }
 

@@ -11,6 +11,7 @@
 #include "host/vmm/vdevs.h"
 #include "host/vmm/scan.h"
 #include "host/peel/peel.h"
+#include "host/peel/natives.h"
 #include "host/peel/prof.h"
 #include "host/vmm/gkl.h"
 #include "loader/symmap.h"
@@ -37,8 +38,6 @@
 enum guest_state { GUEST_LOADING, GUEST_RUNNING, GUEST_EXITED, GUEST_DEAD };
 
 struct thread;
-struct native_mm;
-struct native_sched;
 
 struct guest {
     unsigned id;
@@ -67,8 +66,8 @@ struct guest {
     struct patches patches;
     struct peels peels;
     struct prof prof;
-    struct native_mm *native_mm;     /* the mm peel's host-side state, made on first use */
-    struct native_sched *native_sched;   /* the sched peel's, made when it is peeled */
+    struct natives natives;          /* each native subsystem's host-side state (host/peel/natives.h) */
+    bool threads_are_vcpus;          /* set by a native subsystem: every guest thread is a vCPU of its own */
     struct thread *thread;
     int exit_status;                 /* the guest's isa-debug-exit value, or -1 */
     char why[128];                   /* how it ended */

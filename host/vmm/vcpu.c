@@ -18,7 +18,6 @@
 #include "sched/sched.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
-#include "host/natives/classic/sched.h"
 #include "host/vmm/segment.h"
 #include "host/vmm/vcpu_seg.h"
 #include "host/decode/decode.h"
@@ -138,8 +137,8 @@ void vcpu_lock(struct vcpu *v)
      * spinning, and this trap's interrupt check needs no clock read of its own */
     v->now_hint = v->stuck_since = g->gkl.since - g->start_ns;
     v->stuck_writes = v->vif_writes;
-    if (g->native_sched)
-        native_sched_running(g, v);                  /* the guest's idea of its current thread */
+    if (g->natives.hooked)
+        natives_lock_taken(g, v);                    /* the guest's current thread is the holder's, say */
 }
 
 #define PREEMPT_DEFER_TICKS 2
@@ -159,8 +158,8 @@ void vcpu_unlock(struct vcpu *v)
 {
     struct guest *g = v->guest;
     gkl_release(&g->gkl, v);
-    if (g->native_sched)
-        native_sched_kick_if_pending(g);             /* someone must take a pending interrupt */
+    if (g->natives.hooked)
+        natives_lock_released(g);                    /* someone must take a pending interrupt, say */
     if (v->preempt_deferred) {                       /* the preemption it was spared, now */
         v->preempt_deferred = 0;
         if ((this_cpu()->hazard & HAZARD_RESCHED) && !this_cpu()->preempt)

@@ -11,7 +11,7 @@
 #include "tests/ktest/ktest.h"
 #include "tests/ktest/util.h"
 #include "host/vmm/guest.h"
-#include "host/natives/classic/mm.h"
+#include "host/peel/natives.h"
 #include "kernel/heap.h"
 #include "kernel/string.h"
 
@@ -21,6 +21,7 @@
 
 struct mm_run {
     struct guest *g;
+    const struct native_subsystem *mm;
     const struct native *alloc, *free;
     uint8_t *owner;                          /* per 16-byte granule: 1 while handed out */
     volatile unsigned ready, threads;
@@ -77,8 +78,11 @@ static void mm_worker(void *arg)
 KTEST(native_mm_many_cpus)
 {
     static struct mm_run r;
-    r = (struct mm_run){ .alloc = native_find("mm_alloc"), .free = native_find("mm_free") };
-    KT_ASSERT(r.alloc && r.free && r.free->owned);
+    r = (struct mm_run){ .mm = native_subsystem_find("mm") };
+    KT_ASSERT(r.mm && r.mm->owned && r.mm->release);
+    r.alloc = native_find("mm_alloc", 0);
+    r.free = native_find("mm_free", 0);
+    KT_ASSERT(r.alloc && r.free);
     r.g = kzalloc(sizeof *r.g);
     r.owner = kzalloc(GRANULES);
     KT_ASSERT(r.g && r.owner);
@@ -91,14 +95,14 @@ KTEST(native_mm_many_cpus)
             __atomic_sub_fetch(&r.threads, 1, __ATOMIC_RELAXED);   /* the others need not wait for it */
     for (unsigned i = 0; i < n; i++)
         if (t[i]) thread_join(t[i]);
-    uint64_t owned = r.free->owned(r.g);
+    uint64_t owned = r.mm->owned(r.g);
     uint32_t held = call(r.alloc, r.g, 100);
     call(r.free, r.g, held + 16);                                  /* refused (and the guest is not running) */
     call(r.free, r.g, GUEST_POOL_BASE + 8);
-    uint64_t owned_held = r.free->owned(r.g);
+    uint64_t owned_held = r.mm->owned(r.g);
     call(r.free, r.g, held);
-    native_mm_release(r.g);
-    KT_EQ(r.g->native_mm == 0, 1);
+    natives_release(r.g);
+    KT_EQ(native_state(r.g, r.mm) == 0, 1);
     kfree(r.owner);
     kfree(r.g);
     KT_EQ(r.dup, 0);

@@ -25,6 +25,7 @@
 #include "host/natives/classic/cache.h"
 #include "host/natives/classic/layout.h"
 #include "host/peel/peel.h"
+#include "host/peel/natives.h"
 #include "host/vmm/guest.h"
 #include "kernel/heap.h"
 #include "kernel/list.h"
@@ -66,7 +67,7 @@ struct ncache {
     struct ncbuf buf[NBUF];
 };
 
-static struct ncache *caches[GUEST_MAX];
+NATIVE_SUBSYSTEM_DECLARE(cache);
 
 _Static_assert(L_buf_SIZE <= SLOT, "classic's struct buf fits a slot of the pool");
 _Static_assert(L_buf_data_WIDTH == SECTOR, "classic's struct buf holds one sector");
@@ -105,26 +106,21 @@ static struct ncache *make(struct guest *g)
 /* This guest's cache, made on first use (two CPUs may race to make it). */
 static struct ncache *state(struct guest *g)
 {
-    if (g->id >= GUEST_MAX || !g->disk)
+    if (!g->disk)
         return 0;
-    struct ncache *c = __atomic_load_n(&caches[g->id], __ATOMIC_ACQUIRE);
-    if (c && c->g == g)
+    struct ncache *c = native_state(g, &native_subsystem_cache), *won;
+    if (c || !(c = make(g)))
         return c;
-    struct ncache *fresh = make(g);
-    if (!fresh)
-        return 0;
-    if (__atomic_compare_exchange_n(&caches[g->id], &c, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        return fresh;                        /* (an ended guest's was freed by ncache_release) */
-    kfree(fresh);
-    return c->g == g ? c : 0;
+    if ((won = native_state_install(g, &native_subsystem_cache, c)) != c)
+        kfree(c);
+    return won;
 }
 
-void ncache_release(struct guest *g)
+/* The guest has ended and none of its threads runs: free its cache. */
+static void release(struct guest *g, void *state)
 {
-    struct ncache *c = g->id < GUEST_MAX ? __atomic_load_n(&caches[g->id], __ATOMIC_ACQUIRE) : 0;
-    if (c && c->g == g && __atomic_compare_exchange_n(&caches[g->id], &c, 0, false, __ATOMIC_ACQ_REL,
-                                                      __ATOMIC_ACQUIRE))
-        kfree(c);
+    (void)g;
+    kfree(state);
 }
 
 static struct ncbuf *find(struct bucket *bk, uint32_t blockno)
@@ -446,8 +442,8 @@ static bool blk_write(struct guest *g, const uint32_t *a, uint32_t *ret)
 
 static uint64_t held(struct guest *g)
 {
-    struct ncache *c = g->id < GUEST_MAX ? caches[g->id] : 0;
-    return c && c->g == g ? __atomic_load_n(&c->guest_held, __ATOMIC_RELAXED) : 0;
+    struct ncache *c = native_state(g, &native_subsystem_cache);
+    return c ? __atomic_load_n(&c->guest_held, __ATOMIC_RELAXED) : 0;
 }
 
 static void changed(struct guest *g, bool peeled)
@@ -456,8 +452,21 @@ static void changed(struct guest *g, bool peeled)
     ncache_forget(g);
 }
 
-const struct native native_cache_read = { "ncache_read", cache_read, 0, changed, classic_layout_check };
-const struct native native_cache_write = { "ncache_write", cache_write, held, changed, classic_layout_check };
-const struct native native_cache_release = { "ncache_release", cache_release, held, changed, classic_layout_check };
-const struct native native_blk_read = { "nblk_read", blk_read, 0, changed, classic_layout_check };
-const struct native native_blk_write = { "nblk_write", blk_write, 0, changed, classic_layout_check };
+static const struct native natives[] = {
+    { "ncache_read", cache_read },
+    { "ncache_write", cache_write },
+    { "ncache_release", cache_release },
+    { "nblk_read", blk_read },
+    { "nblk_write", blk_write },
+    { 0, 0 },
+};
+
+NATIVE_SUBSYSTEM(cache) = {
+    .name = "cache",
+    .natives = natives,
+    .refuses = classic_layout_check,
+    .may_leave_gkl = true,
+    .owned = held,
+    .changed = changed,
+    .release = release,
+};

@@ -21,5 +21,3 @@ void ncache_put(struct guest *g, struct ncbuf *b);
 /* Forget the idle cached copies, the native cache's and the guest's own
  * (classic's cache_bufs): the disk may have changed behind them. */
 void ncache_forget(struct guest *g);
-/* The guest has ended and none of its threads runs: free its cache. */
-void ncache_release(struct guest *g);

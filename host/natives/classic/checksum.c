@@ -1,9 +1,11 @@
 /*
- * Native replacements for guest functions, found by the names manifests use.
- * Each reads its arguments as the guest passed them and touches guest memory
- * only through guest_ptr, so a hostile argument cannot reach past the guest.
+ * The checksum peel: classic's request checksums (svc_checksum,
+ * svc_hash_rounds), pure functions over guest memory.  Like every native,
+ * each reads its arguments as the guest passed them and touches guest
+ * memory only through guest_ptr, so a hostile argument cannot reach past
+ * the guest.
  */
-#include "host/peel/peel.h"
+#include "host/peel/natives.h"
 #include "host/vmm/guest.h"
 #include "kernel/string.h"
 
@@ -44,47 +46,14 @@ static bool fnv1a_rounds(struct guest *g, const uint32_t *a, uint32_t *ret)
     return true;
 }
 
-/* For the framework's own tests (tests/guests/calls.asm): a replacement
- * that serves every call, and one that always falls through. */
-static bool twice(struct guest *g, const uint32_t *a, uint32_t *ret)
-{
-    (void)g;
-    *ret = a[0] * 2;
-    return true;
-}
-
-static bool decline(struct guest *g, const uint32_t *a, uint32_t *ret)
-{
-    (void)g; (void)a; (void)ret;
-    return false;
-}
-
 static const struct native natives[] = {
-    { "fnv1a", fnv1a, 0, 0, 0 },             /* read no guest layout: any image */
-    { "fnv1a_rounds", fnv1a_rounds, 0, 0, 0 },
-    { "test_twice", twice, 0, 0, 0 },
-    { "test_decline", decline, 0, 0, 0 },
+    { "fnv1a", fnv1a },
+    { "fnv1a_rounds", fnv1a_rounds },
+    { 0, 0 },
 };
 
-extern const struct native native_mm_alloc, native_mm_free;   /* host/natives/classic/mm.c */
-extern const struct native native_cache_read, native_cache_write, native_cache_release,   /* host/natives/classic/cache.c */
-    native_blk_read, native_blk_write, native_fs_lookup, native_fs_create, native_fs_mkdir,   /* host/natives/classic/fs.c */
-    native_fs_unlink, native_fs_rmdir, native_fs_read, native_fs_write, native_fs_append, native_fs_size;
-extern const struct native native_sched_natives[];             /* host/natives/classic/sched.c, ends with a null name */
-
-const struct native *native_find(const char *name)
-{
-    static const struct native *const more[] = { &native_mm_alloc, &native_mm_free,
-        &native_cache_read, &native_cache_write, &native_cache_release, &native_blk_read, &native_blk_write,
-        &native_fs_lookup, &native_fs_create, &native_fs_mkdir, &native_fs_unlink, &native_fs_rmdir,
-        &native_fs_read, &native_fs_write, &native_fs_append, &native_fs_size };
-    static const struct native *const tables[] = { native_sched_natives };
-    for (unsigned i = 0; i < sizeof natives / sizeof natives[0]; i++)
-        if (!strcmp(natives[i].name, name)) return &natives[i];
-    for (unsigned i = 0; i < sizeof more / sizeof more[0]; i++)
-        if (!strcmp(more[i]->name, name)) return more[i];
-    for (unsigned t = 0; t < sizeof tables / sizeof tables[0]; t++)
-        for (const struct native *n = tables[t]; n->name; n++)
-            if (!strcmp(n->name, name)) return n;
-    return 0;
-}
+NATIVE_SUBSYSTEM(checksum) = {
+    .name = "checksum",
+    .natives = natives,
+    .may_leave_gkl = true,
+};

@@ -15,9 +15,9 @@
  */
 #include "host/natives/classic/cfs.h"
 #include "host/natives/classic/cache.h"
-#include "host/natives/classic/fs.h"
 #include "host/natives/classic/layout.h"
 #include "host/peel/peel.h"
+#include "host/peel/natives.h"
 #include "host/vmm/guest.h"
 #include "kernel/heap.h"
 #include "kernel/string.h"
@@ -44,7 +44,7 @@ struct nfs {
     uint32_t nlocks;
 };
 
-static struct nfs *states[GUEST_MAX];
+NATIVE_SUBSYSTEM_DECLARE(fs);
 
 static bool can_take(struct ilock *l, enum cfs_mode m)
 {
@@ -160,30 +160,26 @@ static const struct cfs_ops ops = { bget, bwrite, bput, ilock, itrylock, iunlock
 
 static struct nfs *state(struct guest *g)
 {
-    if (g->id >= GUEST_MAX)
-        return 0;
-    struct nfs *n = __atomic_load_n(&states[g->id], __ATOMIC_ACQUIRE);
-    if (n && n->g == g)
+    struct nfs *n = native_state(g, &native_subsystem_fs), *won;
+    if (n)
         return n;
     struct nfs *fresh = kzalloc(sizeof *fresh);
     if (!fresh)
         return 0;
     fresh->g = g;
     mutex_init(&fresh->setup, "native fs setup");
-    if (__atomic_compare_exchange_n(&states[g->id], &n, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        return fresh;
-    kfree(fresh);
-    return n->g == g ? n : 0;
+    if ((won = native_state_install(g, &native_subsystem_fs, fresh)) != fresh)
+        kfree(fresh);
+    return won;
 }
 
-void nfs_release(struct guest *g)
+/* The guest has ended and none of its threads runs: free its state. */
+static void release(struct guest *g, void *state)
 {
-    struct nfs *n = g->id < GUEST_MAX ? __atomic_load_n(&states[g->id], __ATOMIC_ACQUIRE) : 0;
-    if (n && n->g == g && __atomic_compare_exchange_n(&states[g->id], &n, 0, false, __ATOMIC_ACQ_REL,
-                                                      __ATOMIC_ACQUIRE)) {
-        kfree(n->locks);
-        kfree(n);
-    }
+    struct nfs *n = state;
+    (void)g;
+    kfree(n->locks);
+    kfree(n);
 }
 
 _Static_assert(L_fs_sb_WIDTH == L_fs_super_SIZE, "fs_sb is a struct fs_super");
@@ -307,12 +303,24 @@ static void changed(struct guest *g, bool peeled)
     ncache_forget(g);
 }
 
-const struct native native_fs_lookup = { "nfs_lookup", lookup, 0, changed, classic_layout_check };
-const struct native native_fs_create = { "nfs_create", create, 0, changed, classic_layout_check };
-const struct native native_fs_mkdir = { "nfs_mkdir", mkdir, 0, changed, classic_layout_check };
-const struct native native_fs_unlink = { "nfs_unlink", unlink, 0, changed, classic_layout_check };
-const struct native native_fs_rmdir = { "nfs_rmdir", rmdir, 0, changed, classic_layout_check };
-const struct native native_fs_read = { "nfs_read", read, 0, changed, classic_layout_check };
-const struct native native_fs_write = { "nfs_write", write, 0, changed, classic_layout_check };
-const struct native native_fs_append = { "nfs_append", append, 0, changed, classic_layout_check };
-const struct native native_fs_size = { "nfs_size", size, 0, changed, classic_layout_check };
+static const struct native natives[] = {
+    { "nfs_lookup", lookup },
+    { "nfs_create", create },
+    { "nfs_mkdir", mkdir },
+    { "nfs_unlink", unlink },
+    { "nfs_rmdir", rmdir },
+    { "nfs_read", read },
+    { "nfs_write", write },
+    { "nfs_append", append },
+    { "nfs_size", size },
+    { 0, 0 },
+};
+
+NATIVE_SUBSYSTEM(fs) = {
+    .name = "fs",
+    .natives = natives,
+    .refuses = classic_layout_check,
+    .may_leave_gkl = true,
+    .changed = changed,
+    .release = release,
+};

@@ -13,9 +13,9 @@
  * (freed twice, not the start of an object) stops the guest instead.
  */
 #include "host/natives/classic/layout.h"
-#include "host/natives/classic/mm.h"
 #include "host/natives/classic/mm_pool.h"
 #include "host/peel/peel.h"
+#include "host/peel/natives.h"
 #include "host/vmm/guest.h"
 #include "kernel/console.h"
 #include "kernel/heap.h"
@@ -36,6 +36,8 @@ struct native_mm {
     void *mem;                       /* the pool's books, as allocated */
     struct mm_pool *pool;            /* the same, 64-byte aligned */
 };
+
+NATIVE_SUBSYSTEM_DECLARE(mm);
 
 static void pool_lock(void *ctx) { spin_lock(&((struct native_mm *)ctx)->lock); }
 static void pool_unlock(void *ctx) { spin_unlock(&((struct native_mm *)ctx)->lock); }
@@ -89,13 +91,12 @@ static struct native_mm *create(struct guest *g)
  * once race to install theirs, and the losers throw theirs away. */
 static struct native_mm *state(struct guest *g)
 {
-    struct native_mm *m = __atomic_load_n(&g->native_mm, __ATOMIC_ACQUIRE), *none = 0;
+    struct native_mm *m = native_state(g, &native_subsystem_mm), *won;
     if (m || !(m = create(g)))
         return m;
-    if (__atomic_compare_exchange_n(&g->native_mm, &none, m, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        return m;
-    destroy(m);
-    return none;
+    if ((won = native_state_install(g, &native_subsystem_mm, m)) != m)
+        destroy(m);
+    return won;
 }
 
 /* The guest's own count of live blocks, which its end-of-run report
@@ -134,7 +135,7 @@ static bool mm_free(struct guest *g, const uint32_t *a, uint32_t *ret)
         return true;
     if (at < GUEST_POOL_BASE || at >= GUEST_POOL_BASE + GUEST_POOL_SIZE)
         return false;                            /* the guest's own object: its kfree */
-    struct native_mm *m = __atomic_load_n(&g->native_mm, __ATOMIC_ACQUIRE);
+    struct native_mm *m = native_state(g, &native_subsystem_mm);
     if (m && at < GUEST_POOL_BASE + GUEST_POOL_MM_SIZE && mm_pool_free(m->pool, at - GUEST_POOL_BASE)) {
         keep_live_count(g, m, -1);
         return true;
@@ -149,15 +150,15 @@ static bool mm_free(struct guest *g, const uint32_t *a, uint32_t *ret)
  * never fewer than the truth, so a drain never ends early. */
 static uint64_t mm_owned(struct guest *g)
 {
-    struct native_mm *m = __atomic_load_n(&g->native_mm, __ATOMIC_ACQUIRE);
+    struct native_mm *m = native_state(g, &native_subsystem_mm);
     return m ? mm_pool_owned(m->pool) : 0;
 }
 
-void native_mm_release(struct guest *g)
+/* The guest has ended and no vCPU of it runs a native any more: report
+ * the allocator's counts and free its host-side books. */
+static void release(struct guest *g, void *state)
 {
-    struct native_mm *m = __atomic_exchange_n(&g->native_mm, 0, __ATOMIC_ACQ_REL);
-    if (!m)
-        return;
+    struct native_mm *m = state;
     struct mm_pool_stats s;
     mm_pool_stats(m->pool, &s);
     uint64_t calls = s.allocs + s.frees + s.bypassed;
@@ -171,5 +172,17 @@ void native_mm_release(struct guest *g)
     destroy(m);
 }
 
-const struct native native_mm_alloc = { "mm_alloc", mm_alloc, 0, 0, classic_layout_check };
-const struct native native_mm_free = { "mm_free", mm_free, mm_owned, 0, classic_layout_check };
+static const struct native natives[] = {
+    { "mm_alloc", mm_alloc },
+    { "mm_free", mm_free },
+    { 0, 0 },
+};
+
+NATIVE_SUBSYSTEM(mm) = {
+    .name = "mm",
+    .natives = natives,
+    .refuses = classic_layout_check,
+    .may_leave_gkl = true,
+    .owned = mm_owned,
+    .release = release,
+};

@@ -1,10 +1,16 @@
 /*
- * The sched peel's natives (host/natives/classic/sched.h).  Each guest thread is a
- * host thread running its own vCPU; the guest's thread handle is the address
- * of a zeroed record at the bottom of the thread's stack slot, in the
- * reserved pool, so a handle the natives did not make is told apart by its
- * address alone.  A thread's function returns to a stub (a trapping byte at
- * the pool's first byte) that ends the thread.
+ * The sched peel: the guest's threads become host threads, each with a vCPU
+ * of its own, spread over every CPU and meeting at the guest kernel lock
+ * whenever they run guest code.  Create, exit, join, yield, sleep and wakeup
+ * are served by the host scheduler; the guest's own context switch is never
+ * reached again.  Boot-only: a guest thread made by the guest's scheduler
+ * lives on a stack the natives know nothing about.
+ *
+ * The guest's thread handle is the address of a zeroed record at the
+ * bottom of the thread's stack slot, in the reserved pool, so a handle the
+ * natives did not make is told apart by its address alone.  A thread's
+ * function returns to a stub (a trapping byte at the pool's first byte)
+ * that ends the thread.
  *
  * Sleeping is the guest's own V6 protocol: sched_sleep(chan) is called with
  * the guest's interrupts off after checking a condition, and sched_wakeup
@@ -13,8 +19,8 @@
  * wakeup is lost.  Whoever calls sched_idle (the boot thread) becomes the
  * vCPU that takes virtual interrupts when no other vCPU is in guest code.
  */
-#include "host/natives/classic/sched.h"
 #include "host/natives/classic/layout.h"
+#include "host/peel/natives.h"
 #include "host/vmm/guest.h"
 #include "host/vmm/vcpu.h"
 #include "kernel/heap.h"
@@ -54,6 +60,10 @@ struct native_sched {
     uint64_t spawns, sleeps, yields, kicks, idles, idle_ns;
 };
 
+NATIVE_SUBSYSTEM_DECLARE(sched);
+
+static struct native_sched *state(struct guest *g) { return native_state(g, &native_subsystem_sched); }
+
 static uint32_t slot_base(unsigned i) { return GUEST_POOL_STACKS_BASE + i * SLOT_SIZE; }
 
 static struct nthread *self(struct native_sched *ns, struct vcpu *v) { return &ns->t[v->sched_slot]; }
@@ -76,14 +86,16 @@ static void learn_boot_handle(struct guest *g, struct native_sched *ns)
         ns->t[0].handle = *cur;
 }
 
-uint32_t native_sched_stack_top(struct guest *g, const struct vcpu *v)
+static uint32_t stack_top(struct guest *g, const struct vcpu *v)
 {
-    return g->native_sched && v->sched_slot ? slot_base(v->sched_slot) + SLOT_SIZE : 0;
+    return state(g) && v->sched_slot ? slot_base(v->sched_slot) + SLOT_SIZE : 0;
 }
 
-void native_sched_running(struct guest *g, struct vcpu *v)
+/* v holds the lock now: the guest's "current thread" variable (the
+ * manifest's keeps) names v's thread. */
+static void running(struct guest *g, struct vcpu *v)
 {
-    struct native_sched *ns = g->native_sched;
+    struct native_sched *ns = state(g);
     uint32_t *cur = ns->current_at ? guest_ptr(g, ns->current_at, 4) : 0;
     uint32_t h = self(ns, v)->handle;
     if (cur && h)
@@ -143,7 +155,7 @@ static void vcpu_thread(void *arg)
 /* (name, fn, arg): a host thread with a new vCPU that starts at fn(arg). */
 static bool spawn(struct guest *g, const uint32_t *a, uint32_t *ret)
 {
-    struct native_sched *ns = g->native_sched;
+    struct native_sched *ns = state(g);
     struct vcpu *me = vcpu_current();
     learn_boot_handle(g, ns);
     *ret = 0;
@@ -215,21 +227,22 @@ static bool sched_exit_(struct guest *g, const uint32_t *a, uint32_t *ret)
         guest_end(g, GUEST_DEAD, -1, "sched peel: the boot thread called sched_exit");
         return true;
     }
-    end_thread(g->native_sched, v);
+    end_thread(state(g), v);
 }
 
-bool native_sched_trap(struct vcpu *v, struct trapframe *tf)
+/* #GP(0) at the return stub: a native thread's function returned. */
+static bool stub_trap(struct vcpu *v, struct trapframe *tf)
 {
-    struct guest *g = v->guest;
-    if (!g->native_sched || (uint32_t)tf->rip != STUB || v->sched_slot == 0)
+    struct native_sched *ns = state(v->guest);
+    if (!ns || (uint32_t)tf->rip != STUB || v->sched_slot == 0)
         return false;
-    end_thread(g->native_sched, v);
+    end_thread(ns, v);
 }
 
 /* (thread): wait for it to end, then free its slot. */
 static bool join(struct guest *g, const uint32_t *a, uint32_t *ret)
 {
-    struct native_sched *ns = g->native_sched;
+    struct native_sched *ns = state(g);
     struct vcpu *v = vcpu_current();
     struct nthread *target = by_handle(ns, a[0]);
     if (!target)
@@ -259,7 +272,7 @@ static bool yield(struct guest *g, const uint32_t *a, uint32_t *ret)
 {
     (void)a;
     struct vcpu *v = vcpu_current();
-    g->native_sched->yields++;
+    state(g)->yields++;
     vcpu_unlock(v);
     thread_yield();
     vcpu_lock(v);
@@ -269,15 +282,15 @@ static bool yield(struct guest *g, const uint32_t *a, uint32_t *ret)
 
 static bool sleep(struct guest *g, const uint32_t *a, uint32_t *ret)
 {
-    g->native_sched->sleeps++;
-    sleep_on(g, g->native_sched, vcpu_current(), a[0]);
+    state(g)->sleeps++;
+    sleep_on(g, state(g), vcpu_current(), a[0]);
     *ret = 0;
     return true;
 }
 
 static bool wakeup(struct guest *g, const uint32_t *a, uint32_t *ret)
 {
-    struct native_sched *ns = g->native_sched;
+    struct native_sched *ns = state(g);
     spin_lock_irq(&ns->lock);
     wake_chan(ns, a[0]);
     spin_unlock_irq(&ns->lock);
@@ -299,7 +312,7 @@ static bool tick(struct guest *g, const uint32_t *a, uint32_t *ret)
 static bool idle(struct guest *g, const uint32_t *a, uint32_t *ret)
 {
     (void)a; (void)ret;
-    struct native_sched *ns = g->native_sched;
+    struct native_sched *ns = state(g);
     struct vcpu *v = vcpu_current();
     ns->idle = current_thread();
     ns->idles++;
@@ -316,9 +329,11 @@ static bool idle(struct guest *g, const uint32_t *a, uint32_t *ret)
     return true;
 }
 
-void native_sched_kick_if_pending(struct guest *g)
+/* A vCPU let the lock go: if a virtual interrupt is pending, wake the idle
+ * vCPU so that somebody takes it even when every other vCPU is away. */
+static void kick_if_pending(struct guest *g)
 {
-    struct native_sched *ns = g->native_sched;
+    struct native_sched *ns = state(g);
     struct thread *idle_thread = ns->idle;
     if (!idle_thread || idle_thread == current_thread() || gkl_contended(&g->gkl))
         return;                                      /* a taker will find it at its first trap */
@@ -328,9 +343,10 @@ void native_sched_kick_if_pending(struct guest *g)
     }
 }
 
-void native_sched_guest_ended(struct guest *g)
+/* The guest ended: every vCPU asleep in a native wait wakes up and exits. */
+static void guest_ended(struct guest *g)
 {
-    struct native_sched *ns = g->native_sched;
+    struct native_sched *ns = state(g);
     if (!ns)
         return;
     kprintf("guest %s: sched peel: %lu threads made, %lu sleeps, %lu yields; the idle vCPU came back %lu times "
@@ -352,7 +368,7 @@ void native_sched_guest_ended(struct guest *g)
 }
 
 /* By the last vCPU out: nothing runs the guest any more. */
-void native_sched_release(struct guest *g)
+static void release(struct guest *g, void *ns)
 {
     for (unsigned i = 1; i < g->nvcpus; i++) {
         vcpu_add_counts(&g->vcpu, g->vcpus[i]);      /* `guest N stats` still adds up */
@@ -360,14 +376,13 @@ void native_sched_release(struct guest *g)
         g->vcpus[i] = 0;
     }
     g->nvcpus = g->nvcpus ? 1 : 0;
-    kfree(g->native_sched);
-    g->native_sched = 0;
+    kfree(ns);
 }
 
 /* The peel (boot-only, so never undone): the host-side state, the stub. */
 static void changed(struct guest *g, bool peeled)
 {
-    if (!peeled || g->native_sched)
+    if (!peeled || state(g))
         return;
     struct native_sched *ns = kzalloc(sizeof *ns);
     uint8_t *stub = guest_ptr(g, STUB, 1);
@@ -382,17 +397,33 @@ static void changed(struct guest *g, bool peeled)
     waitq_init(&ns->t[0].wq, "guest thread");
     ns->current_at = L_KEPT_U32(g, sched_current);
     *stub = TRAP_BYTE;
-    g->native_sched = ns;
+    native_state_install(g, &native_subsystem_sched, ns);
 }
 
-const struct native native_sched_natives[] = {
-    { "sched_spawn", spawn, 0, changed, classic_layout_check },
-    { "sched_exit", sched_exit_, 0, 0, classic_layout_check },
-    { "sched_join", join, 0, 0, classic_layout_check },
-    { "sched_yield", yield, 0, 0, classic_layout_check },
-    { "sched_sleep", sleep, 0, 0, classic_layout_check },
-    { "sched_wakeup", wakeup, 0, 0, classic_layout_check },
-    { "sched_tick", tick, 0, 0, classic_layout_check },
-    { "sched_idle", idle, 0, 0, classic_layout_check },
-    { 0, 0, 0, 0, 0 },
+static const struct native natives[] = {
+    { "sched_spawn", spawn },
+    { "sched_exit", sched_exit_ },
+    { "sched_join", join },
+    { "sched_yield", yield },
+    { "sched_sleep", sleep },
+    { "sched_wakeup", wakeup },
+    { "sched_tick", tick },
+    { "sched_idle", idle },
+    { 0, 0 },
+};
+
+/* Under the lock (its natives let go of it themselves where they block);
+ * every guest thread a vCPU of its own. */
+NATIVE_SUBSYSTEM(sched) = {
+    .name = "sched",
+    .natives = natives,
+    .refuses = classic_layout_check,
+    .threads_are_vcpus = true,
+    .changed = changed,
+    .trap = stub_trap,
+    .lock_taken = running,
+    .lock_released = kick_if_pending,
+    .stack_top = stack_top,
+    .ended = guest_ended,
+    .release = release,
 };

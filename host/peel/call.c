@@ -1,0 +1,100 @@
+/*
+ * A call at a peel site: the native replacement runs with the arguments
+ * from the guest stack and the host returns as `ret` would; or the native
+ * declines and the guest's own code runs the call, its displaced bytes
+ * single-stepped (the fall-through).
+ */
+#include "host/peel/peel_priv.h"
+#include "host/vmm/guest.h"
+#include "host/vmm/vcpu.h"
+#include "kernel/x86.h"
+
+#define EFLAGS_TF (1u << 8)
+
+static struct peel_site *site_at(struct peels *p, uint32_t addr)
+{
+    for (unsigned i = 0; i < p->nsites; i++)
+        if (p->sites[i].addr == addr) return &p->sites[i];
+    return 0;
+}
+
+/* cdecl: [esp] return address, [esp + 4 * (i + 1)] argument i; the result
+ * goes in EAX and the host returns as `ret` would (the caller pops the
+ * arguments).  Every native runs with host interrupts on: it is host code
+ * doing the guest's work, which may sleep (the sched natives) and must never
+ * hold a CPU deaf to its timer and IPIs.  A native of an outside-gkl
+ * subsystem also runs without the guest kernel lock — unless the caller has
+ * its own interrupts off: then it is inside one of the guest's critical
+ * sections, which the lock is all that protects. */
+bool peel_call(struct guest *g, struct trapframe *tf)
+{
+    struct peels *p = &g->peels;
+    uint32_t eip = (uint32_t)tf->rip;
+    struct peel_site *s = site_at(p, eip);
+    if (!s || (p->stepping && s == &p->sites[p->stepping - 1]))
+        return false;                                /* or the fall-through's own first bytes trapped */
+    struct vcpu *v = vcpu_current();
+    const struct native *native = s->native;
+    unsigned sub = s->subsystem, nargs = s->nargs;
+    const uint32_t *stack = guest_ptr(g, (uint32_t)tf->rsp, 4 * (nargs + 1u));
+    uint32_t args[8], ret = 0, ret_addr = stack ? stack[0] : 0;
+    for (unsigned i = 0; stack && i < nargs; i++)
+        args[i] = stack[1 + i];
+    bool outside = p->manifest.subsystems[sub].outside_gkl && v->vif;
+    bool served = false;
+    if (stack) {
+        if (outside) {
+            __atomic_add_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
+            vcpu_unlock(v);
+        }
+        sti();
+        served = native->fn(g, args, &ret);
+        cli();
+        if (outside) {
+            __atomic_sub_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
+            vcpu_lock(v);
+        }
+    }
+    if (g->state != GUEST_RUNNING)
+        return true;                                 /* vcpu_trap ends this vCPU */
+    s = site_at(p, eip);                             /* the table may have changed meanwhile */
+    if (!served) {
+        if (!s)
+            return true;                             /* unpeeled meanwhile: the guest's code is back */
+        /* The guest's own code runs: its first bytes back until it has
+         * stepped past them (TF), then the patch again (peel_step_done). */
+        s->fell_through++;
+        peel_unarm(g, s);
+        p->stepping_guest_tf = tf->rflags & EFLAGS_TF;
+        tf->rflags |= EFLAGS_TF;
+        p->stepping = (unsigned)(s - p->sites) + 1;
+        return true;
+    }
+    if (s)
+        s->calls++;
+    p->calls[sub]++;
+    if (v->frame_set) {
+        v->frame_set = false;                        /* the native placed the guest itself */
+        return true;
+    }
+    tf->rax = ret;
+    tf->rip = ret_addr;
+    tf->rsp = (uint32_t)(tf->rsp + 4);
+    return true;
+}
+
+bool peel_step_done(struct guest *g, struct trapframe *tf)
+{
+    struct peels *p = &g->peels;
+    if (!p->stepping)
+        return false;
+    const struct peel_site *s = &p->sites[p->stepping - 1];
+    if ((uint32_t)tf->rip - s->addr < s->len)
+        return true;                                 /* still inside the patch's bytes: one more step */
+    peel_arm(g, s);
+    p->stepping = 0;
+    if (p->stepping_guest_tf)
+        return false;                                /* the guest's own #DB: one for the displaced bytes */
+    tf->rflags &= ~(uint64_t)EFLAGS_TF;
+    return true;
+}

@@ -1,0 +1,81 @@
+/*
+ * The monitor's peel commands: peel, unpeel, peels, churn.
+ */
+#include "host/peel/peel.h"
+#include "host/vmm/guest.h"
+#include "kernel/console.h"
+#include "kernel/monitor.h"
+#include "kernel/printf.h"
+#include "kernel/string.h"
+#include "sched/sched.h"
+
+static void cmd_peel(int argc, char **argv)
+{
+    struct guest *g = guest_of(0);
+    bool peel = !strcmp(argv[0], "peel");
+    if (argc < 2 || !g) {
+        kprintf("usage: %s SUBSYSTEM (of guest 0)\n", argv[0]);
+        return;
+    }
+    const char *why = peel_request(g, argv[1], peel);
+    if (why)
+        kprintf("  %s %s: %s\n", argv[0], argv[1], why);
+    else
+        kprintf("  %s %s: at the guest's next safe point\n", argv[0], argv[1]);
+}
+
+static void cmd_peels(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    for (unsigned gi = 0; gi < guest_count(); gi++) {
+        struct guest *g = guest_of(gi);
+        struct peels *p = &g->peels;
+        if (!p->have_manifest) {
+            kprintf("  guest %u %s: no manifest\n", gi, g->name);
+            continue;
+        }
+        for (unsigned i = 0; i < p->manifest.nsubsystems; i++) {
+            const struct manifest_subsystem *s = &p->manifest.subsystems[i];
+            uint64_t fell = 0;
+            for (unsigned k = 0; k < p->nsites; k++)
+                if (p->sites[k].subsystem == i) fell += p->sites[k].fell_through;
+            kprintf("  guest %u %-10s %-8s %s, %u functions, %lu native calls, %lu fell through\n", gi,
+                    s->name, p->peeled[i] ? "peeled" : p->draining[i] ? "draining" : "guest",
+                    s->outside_gkl ? "outside the GKL" : "under the GKL", s->nfns, p->calls[i], fell);
+        }
+    }
+}
+
+/* churn S A B ...: for S seconds, toggle a random one of the named
+ * subsystems of guest 0 at random intervals (a fixed seed: a run can be
+ * repeated), while the workload runs.  The stress suite's peel churn. */
+static void cmd_churn(int argc, char **argv)
+{
+    struct guest *g = guest_of(0);
+    unsigned secs = monitor_uint(argc, argv, 1, 0), peels = 0, unpeels = 0, refused = 0;
+    if (argc < 3 || !g || !secs) {
+        kprintf("usage: churn SECONDS SUBSYSTEM...\n");
+        return;
+    }
+    uint64_t deadline = time_ns() + secs * 1000000000ull, x = 0x9e3779b97f4a7c15ull;
+    while (time_ns() < deadline && g->state == GUEST_RUNNING) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        const char *name = argv[2 + x % (unsigned)(argc - 2)];
+        const struct manifest_subsystem *s = g->peels.have_manifest ? manifest_find(&g->peels.manifest, name) : 0;
+        bool peel = !s || !g->peels.peeled[s - g->peels.manifest.subsystems];
+        if (peel_request(g, name, peel)) refused++;
+        else if (peel) peels++;
+        else unpeels++;
+        thread_sleep_ns((50 + (x >> 32) % 250) * 1000000ull);
+    }
+    kprintf("  churn: %u peels, %u unpeels requested, %u refused (pending, draining or not running)\n",
+            peels, unpeels, refused);
+}
+
+void peel_monitor_init(void)
+{
+    monitor_register("peel", "peel SUBSYSTEM: replace it by native code (guest 0)", cmd_peel);
+    monitor_register("unpeel", "unpeel SUBSYSTEM: give it back to the guest's own code", cmd_peel);
+    monitor_register("peels", "subsystems per guest: peeled or not, native calls", cmd_peels);
+    monitor_register("churn", "churn S A B...: peel and unpeel those subsystems at random for S seconds", cmd_churn);
+}

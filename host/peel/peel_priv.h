@@ -1,0 +1,24 @@
+/*
+ * Between the files of the peel framework (host/peel/); its users see
+ * host/peel/peel.h.
+ */
+#pragma once
+#include "host/peel/peel.h"
+
+/* sites.c: the trap at a peeled entry, and the bytes it displaced */
+unsigned peel_patch_length(struct guest *g, uint32_t addr, uint32_t size);
+void peel_arm(struct guest *g, const struct peel_site *s);
+void peel_unarm(struct guest *g, const struct peel_site *s);
+
+/* swap.c: a drain site stays while its native side owns objects */
+bool peel_still_owns(struct guest *g, const struct peel_site *site);
+/* Restore the subsystem's sites, but for drain sites still owning objects
+ * if keep_draining. */
+void peel_disarm(struct guest *g, unsigned idx, bool keep_draining);
+
+/* symbols.c: the subsystem's functions' bytes and idle words' addresses */
+void peel_learn_subsystem(struct guest *g, unsigned idx);
+bool peel_in_code(struct guest *g, unsigned idx, uint32_t addr);
+
+/* quiesce.c: may the subsystem change hands now? */
+bool peel_quiet(struct guest *g, unsigned idx);

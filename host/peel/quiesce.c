@@ -1,0 +1,68 @@
+/*
+ * Quiescence: may a subsystem change hands at run time now?  Not while a
+ * native call of it runs without the lock, nor while a guest thread is
+ * inside the guest's own version of it.
+ */
+#include "host/peel/peel_priv.h"
+#include "host/vmm/guest.h"
+#include "host/vmm/vcpu.h"
+#include "sched/sched.h"
+
+/* Is some guest thread inside the subsystem's guest functions: executing
+ * one, or with a return address into one on its stack?  Every thread is a
+ * vCPU (guest->threads_are_vcpus), each one not holding the lock is in the
+ * host with its guest state in its last trap frame, so all their stacks can
+ * be seen.  The scan is conservative: a stale word that looks like a return
+ * address only makes the change wait. */
+#define BOOT_STACK_SCAN 16384u
+
+static bool thread_inside(struct guest *g, unsigned idx)
+{
+    peel_learn_subsystem(g, idx);
+    for (unsigned i = 0; i < g->nvcpus; i++) {
+        const struct vcpu *v = g->vcpus[i];
+        if (!v || v->exited)
+            continue;
+        const struct trapframe *tf = v->tf ? v->tf : &v->boot;
+        uint32_t esp = (uint32_t)tf->rsp, top = natives_stack_top(g, v);
+        if (peel_in_code(g, idx, (uint32_t)tf->rip))
+            return true;
+        if (!top)
+            top = esp + BOOT_STACK_SCAN;
+        for (uint32_t a = esp & ~3u; a >= esp && a + 4 <= top; a += 4) {
+            const uint32_t *w = guest_ptr(g, a, 4);
+            if (!w)
+                break;
+            if (peel_in_code(g, idx, *w))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* May the subsystem change hands now?  Not while one of its native calls
+ * runs without the lock, nor while a guest thread is inside the guest's own
+ * version (its idle words, locks, are not 0; a thread's stack goes
+ * through it). */
+bool peel_quiet(struct guest *g, unsigned idx)
+{
+    const struct manifest_subsystem *s = &g->peels.manifest.subsystems[idx];
+    if (__atomic_load_n(&g->peels.inflight[idx], __ATOMIC_ACQUIRE))
+        return false;
+    peel_learn_subsystem(g, idx);
+    for (unsigned i = 0; i < s->nidle; i++) {
+        uint32_t at = g->peels.idle_at[idx][i];
+        const uint32_t *w = at ? guest_ptr(g, at, 4) : 0;
+        if (w && *w)
+            return false;
+    }
+    if (!s->nidle || g->state != GUEST_RUNNING)
+        return true;
+    if (!g->threads_are_vcpus)
+        return false;
+    uint64_t now = time_ns();                        /* the stack scan is not for every trap */
+    if (now - g->peels.last_scan < 1000000ull)
+        return false;
+    g->peels.last_scan = now;
+    return !thread_inside(g, idx);
+}

@@ -1,0 +1,90 @@
+/*
+ * A guest's manifest, and the peel requests made against it: checked when
+ * asked (peel=a,b at boot, the monitor at run time), carried out by the
+ * guest's own thread at a safe point once the subsystem is quiet.
+ */
+#include "host/peel/peel_priv.h"
+#include "host/vmm/guest.h"
+#include "kernel/console.h"
+#include "kernel/printf.h"
+
+void peel_load_manifest(struct guest *g, const char *text, size_t len)
+{
+    char err[96];
+    const char *why = manifest_parse(text, len, &g->peels.manifest, err, sizeof err);
+    if (why) {
+        kprintf("guest %s: manifest refused (%s); it runs unpeeled\n", g->name, why);
+        return;
+    }
+    g->peels.have_manifest = true;
+    kprintf("guest %s: manifest names %u peelable subsystems\n", g->name, g->peels.manifest.nsubsystems);
+}
+
+/* A subsystem with idle words changes hands at run time only when every
+ * guest thread is a vCPU: only then can the host see whether a thread is
+ * inside it (host/peel/quiesce.c).  Named after the native subsystem that
+ * makes them so. */
+static const char *needs_thread_vcpus(void)
+{
+    static char why[144];
+    const struct native_subsystem *ns = native_subsystem_threading();
+    snprintf(why, sizeof why, "at run time it needs the %s peel: without it the host cannot see whether a guest "
+             "thread is inside the subsystem", ns ? ns->name : "thread-making");
+    return why;
+}
+
+const char *peel_request(struct guest *g, const char *name, bool peel)
+{
+    struct peels *p = &g->peels;
+    if (!p->have_manifest)
+        return "this guest has no manifest";
+    const struct manifest_subsystem *s = manifest_find(&p->manifest, name);
+    if (!s)
+        return "no such subsystem in the manifest";
+    int idx = s - p->manifest.subsystems;
+    if (g->state == GUEST_LOADING)
+        return peel_apply(g, idx, peel);
+    if (g->state != GUEST_RUNNING)
+        return "the guest is not running";
+    if (p->peeled[idx] == peel)
+        return peel ? "already peeled" : "not peeled";
+    if (s->boot_only)
+        return peel ? "it is boot-only (peel=NAME on the command line): its natives cannot adopt what the guest's own code already made"
+                    : "it is boot-only: its natives hold state the guest's own code could not take back";
+    if (s->nidle && !g->threads_are_vcpus)
+        return needs_thread_vcpus();
+    int want = peel ? idx + 1 : -(idx + 1);
+    if (!__atomic_compare_exchange_n(&p->request, &(int){ 0 }, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return "another peel request is still pending";
+    return 0;
+}
+
+bool peel_request_ready(struct guest *g)
+{
+    int r = __atomic_load_n(&g->peels.request, __ATOMIC_ACQUIRE);
+    return r && !g->peels.stepping && peel_quiet(g, (unsigned)(r > 0 ? r : -r) - 1);
+}
+
+/* At every trap of the lock holder: so a plain load first — a locked
+ * instruction here cost the unpeeled guest 5% at -smp 2, where TCG makes
+ * every atomic a call. */
+void peel_safe_point(struct guest *g)
+{
+    int r = __atomic_load_n(&g->peels.request, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < g->peels.manifest.nsubsystems && !g->peels.stepping; i++) {
+        bool owns = false;
+        for (unsigned k = 0; g->peels.draining[i] && k < g->peels.nsites; k++)
+            owns |= g->peels.sites[k].subsystem == i && peel_still_owns(g, &g->peels.sites[k]);
+        if (g->peels.draining[i] && !owns)
+            peel_disarm(g, i, false);                /* drained: the last sites go */
+    }
+    if (!r)
+        return;
+    unsigned idx = (r > 0 ? r : -r) - 1;
+    if (g->peels.stepping || !peel_quiet(g, idx)) {
+        g->peels.waited[idx]++;                      /* try again at the next safe point */
+        return;
+    }
+    if (__atomic_compare_exchange_n(&g->peels.request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        peel_apply(g, idx, r > 0);
+}
