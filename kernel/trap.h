@@ -32,3 +32,15 @@ void trap_dump(const struct trapframe *tf);
 void trap(struct trapframe *tf);        /* called by the stubs */
 void syscall_entry(void);               /* kernel/vectors.asm */
 void trap_return_failed(uint64_t vector, uint64_t error, const uint64_t *frame) __attribute__((noreturn));
+
+/* Rings above 0 belong to a client (the hypervisor), which registers once,
+ * before anything runs there; the core names none. */
+struct trap_client {
+    /* every trap from ring 1-3, after the host's own handler (host_irq) or
+     * instead of it; runs the thread's way back to that ring */
+    void (*trap)(struct trapframe *tf, bool host_irq);
+    /* kernel/vectors.asm: an iretq to ring 1-3 faulted; frame is the iret
+     * frame the CPU refused (rip, cs, rflags, rsp, ss).  Never returns. */
+    void (*return_failed)(uint64_t vector, uint64_t error, const uint64_t *frame);
+};
+void trap_set_client(const struct trap_client *client);
