@@ -141,6 +141,7 @@ $(KERNEL): $(KOBJS) boot/linker.ld kernel/ksyms.sh
 core: $(BUILD)/core.iso
 
 $(BUILD)/core.elf: $(CORE_OBJS) boot/linker.ld kernel/ksyms.sh
+	printf '%s\n' $(CORE_OBJS) > $(BUILD)/core.objs
 	$(call link_kernel,$(CORE_OBJS),$(BUILD)/core)
 
 # No modules: the core hosts nothing.
