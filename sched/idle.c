@@ -26,7 +26,7 @@ void sched_idle(void)
         struct cpu *c = this_cpu();
         struct sched_cpu *s = sched_cpu(c->id);
         if (s->rq.nr == 0 && !(c->hazard & HAZARD_RESCHED)) {
-            ask_for_work(c, s, 1);             /* now, not at the next tick */
+            sched_ask_for_work(c, s, 1);             /* now, not at the next tick */
             sti_hlt();                      /* the wakeup interrupt cannot slip in between */
         }
         else

@@ -10,7 +10,7 @@
 #include "smp/ipi.h"
 #include "kernel/panic.h"
 
-void send_to(unsigned to, struct thread *t)
+void sched_send(unsigned to, struct thread *t)
 {
     struct sched_cpu *dst = sched_cpu(to);
     t->cpu = to;
@@ -47,7 +47,7 @@ void sched_wake(struct thread *t)
     struct cpu *c = this_cpu();
     unsigned to = wake_cpu(t);
     if (to != c->id) {
-        send_to(to, t);
+        sched_send(to, t);
         return;
     }
     runq_push(&sched_cpu(c->id)->rq, &t->rq);
@@ -55,7 +55,7 @@ void sched_wake(struct thread *t)
         c->hazard |= HAZARD_RESCHED;
 }
 
-void drain_inbox(struct sched_cpu *s)
+void sched_drain_inbox(struct sched_cpu *s)
 {
     struct list arrived;
     list_init(&arrived);
@@ -67,7 +67,7 @@ void drain_inbox(struct sched_cpu *s)
         runq_push(&s->rq, container_of(l, struct runq_entry, link));
 }
 
-void serve_steal_requests(struct sched_cpu *s)
+void sched_serve_steals(struct sched_cpu *s)
 {
     uint64_t askers = __atomic_exchange_n(&s->steal_from_me, 0, __ATOMIC_ACQ_REL);
     while (askers) {
@@ -77,7 +77,7 @@ void serve_steal_requests(struct sched_cpu *s)
         if (e) {
             struct thread *t = container_of(e, struct thread, rq);
             t->migrations++;
-            send_to(to, t);
+            sched_send(to, t);
         }
     }
 }
@@ -87,7 +87,7 @@ void serve_steal_requests(struct sched_cpu *s)
  * evens out the queues (excess 2), since each CPU serves its own queue
  * round robin: a thread's share of time is one over its queue's length,
  * and workers of equal work would otherwise end far apart. */
-void ask_for_work(struct cpu *c, struct sched_cpu *s, unsigned excess)
+void sched_ask_for_work(struct cpu *c, struct sched_cpu *s, unsigned excess)
 {
     unsigned best = c->id, most = __atomic_load_n(&s->rq.nr, __ATOMIC_RELAXED) + excess - 1;
     for (unsigned i = 0; i < ncpus; i++) {
@@ -103,7 +103,7 @@ void ask_for_work(struct cpu *c, struct sched_cpu *s, unsigned excess)
     ipi_resched(best);
 }
 
-int first_online(cpumask_t mask)
+int sched_first_online(cpumask_t mask)
 {
     mask &= cpus_online();
     return mask ? __builtin_ctzll(mask) : -1;

@@ -12,8 +12,8 @@
 #define STACK_CANARY 0x5ca1ab1e0ddba11ull
 
 /* The scheduler's half of a CPU, beside struct cpu (smp/ names no
- * scheduler type); reached by this CPU's index (this_cpu_id(), one
- * gs-relative load), another CPU's by an explicit sched_cpu(id). */
+ * scheduler type), indexed by the CPU's id: this CPU's is
+ * sched_cpu(this_cpu()->id), the struct cpu it already holds. */
 struct sched_cpu {
     struct runq rq;                 /* touched only by its CPU, interrupts off */
     struct spinlock timer_lock;     /* sleepers: this CPU's timed sleeps, deadline order */
@@ -30,15 +30,14 @@ _Static_assert(sizeof(struct sched_cpu) % CACHELINE == 0, "struct sched_cpu must
 extern struct sched_cpu sched_cpus[MAX_CPUS];
 
 static inline struct sched_cpu *sched_cpu(unsigned id) { return &sched_cpus[id]; }
-static inline struct sched_cpu *this_sched(void) { return &sched_cpus[this_cpu_id()]; }
 static inline cpumask_t cpu_bit(unsigned cpu) { return (cpumask_t)1 << cpu; }
 
 /* migrate.c: moving threads between CPUs */
-void send_to(unsigned to, struct thread *t);
-void drain_inbox(struct sched_cpu *s);
-void serve_steal_requests(struct sched_cpu *s);
-void ask_for_work(struct cpu *c, struct sched_cpu *s, unsigned excess);
-int first_online(cpumask_t mask);
+void sched_send(unsigned to, struct thread *t);
+void sched_drain_inbox(struct sched_cpu *s);
+void sched_serve_steals(struct sched_cpu *s);
+void sched_ask_for_work(struct cpu *c, struct sched_cpu *s, unsigned excess);
+int sched_first_online(cpumask_t mask);
 
 /* schedule.c and switch.asm: switching */
 struct thread *swtch(struct thread *prev, struct thread *next);
@@ -48,7 +47,7 @@ void thread_stack_init(struct thread *t, void (*trampoline)(void));
 void sched_place(struct thread *t);            /* queue a new runnable thread where it may run */
 
 /* sleep.c */
-void expire_sleepers(struct cpu *c, struct sched_cpu *s);
+void sched_expire_sleepers(struct cpu *c, struct sched_cpu *s);
 
 /* thread.c */
 void thread_finish_exit(struct thread *t);     /* once an exited thread is off its stack */

@@ -23,7 +23,7 @@ static void finish_switch(struct thread *prev)
         unsigned to = prev->migrate_to;
         prev->migrate_to = -1;
         prev->migrations++;
-        send_to(to, prev);
+        sched_send(to, prev);
     }
 }
 
@@ -37,7 +37,7 @@ static void requeue(struct cpu *c, struct sched_cpu *s, struct thread *prev)
         runq_push(&s->rq, &prev->rq);
         return;
     }
-    int to = first_online(prev->rq.affinity);
+    int to = sched_first_online(prev->rq.affinity);
     if (to < 0)
         panic("thread %s: affinity %lx names no online CPU", prev->name, prev->rq.affinity);
     prev->migrate_to = to;
@@ -60,8 +60,8 @@ void schedule(struct spinlock *handoff)
     if (prev->stack && *(uint64_t *)prev->stack != STACK_CANARY)
         panic("thread %s overflowed its stack", prev->name);
     __atomic_and_fetch(&c->hazard, ~HAZARD_RESCHED, __ATOMIC_RELAXED);
-    drain_inbox(s);
-    serve_steal_requests(s);
+    sched_drain_inbox(s);
+    sched_serve_steals(s);
     requeue(c, s, prev);
     struct thread *next = pick_next(c, s);
     if (next == prev) {
@@ -139,7 +139,7 @@ void sched_place(struct thread *t)
         t->cpu = c->id;
         runq_push(&sched_cpu(c->id)->rq, &t->rq);
     } else {
-        send_to(first_online(t->rq.affinity), t);
+        sched_send(sched_first_online(t->rq.affinity), t);
     }
     popcli();
 }

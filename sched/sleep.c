@@ -56,7 +56,7 @@ void thread_wake_napper(struct thread *t, volatile int *flag)
     spin_unlock_irq(&s->timer_lock);
 }
 
-void expire_sleepers(struct cpu *c, struct sched_cpu *s)
+void sched_expire_sleepers(struct cpu *c, struct sched_cpu *s)
 {
     uint64_t now = time_ns();
     spin_lock_irq(&s->timer_lock);

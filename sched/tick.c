@@ -41,19 +41,19 @@ void sched_tick(void)
 {
     struct cpu *c = this_cpu();
     struct sched_cpu *s = sched_cpu(c->id);
-    expire_sleepers(c, s);
+    sched_expire_sleepers(c, s);
     struct thread *cur = c->current;
     if (cur->idle) {
         c->idle_ticks++;
         if (s->rq.nr)
             c->hazard |= HAZARD_RESCHED;
         else {
-            ask_for_work(c, s, 1);
+            sched_ask_for_work(c, s, 1);
             stop_tick_if_quiet(c, s);
         }
     } else {
         s->idle_streak = 0;
-        ask_for_work(c, s, 2);
+        sched_ask_for_work(c, s, 2);
         feed_stopped(c, s);
         if (--cur->slice <= 0) {
             cur->slice = SLICE_TICKS;

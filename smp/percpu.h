@@ -73,15 +73,6 @@ static inline struct cpu *this_cpu(void)
 
 static inline struct cpu *cpu_of(unsigned id) { return &cpus[id]; }
 
-/* This CPU's index in one gs-relative load: per-CPU arrays that layers
- * above smp/ own (the scheduler's, the hypervisor's) are indexed by it. */
-static inline unsigned this_cpu_id(void)
-{
-    uint32_t id;
-    __asm__ volatile("mov %%gs:%c1, %0" : "=r"(id) : "i"(offsetof(struct cpu, id)));
-    return id;
-}
-
 static inline struct thread *current_thread(void)
 {
     struct thread *t;
