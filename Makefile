@@ -5,6 +5,7 @@
 #   make test                     install, build, run every test; ends "N passed, N failed, N skipped"
 #   make gdb                      boot with QEMU waiting for GDB, symbols loaded
 #   make iso | unit | deps | clean
+#   make core                     the core alone (no host/, no loader/): build/core.elf, build/core.iso
 #
 # Everything is built out of tree in build/.  Fragments named *.mk below
 # guest-image/ and tests/unit/ add guest images and unit tests.
@@ -40,10 +41,16 @@ UCFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -DUNIT_TEST -fsanitize=address,undefine
            -fno-sanitize-recover=all -fno-omit-frame-pointer
 ULIBS   := -lcmocka
 
-KDIRS   := boot kernel smp sched loader host/vmm host/decode host/dev host/peel $(wildcard host/natives/*) tests/ktest tests/stress
+KDIRS   := boot kernel smp sched loader host/vmm host/decode host/dev host/peel $(wildcard host/natives/*) tests/ktest tests/ktest/host tests/stress
 KCSRCS  := $(filter-out kernel/asm-offsets.c,$(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.c))))
 KASRCS  := $(sort $(foreach d,$(KDIRS),$(wildcard $(d)/*.asm)))
 KOBJS   := $(patsubst %.c,$(BUILD)/%.o,$(KCSRCS)) $(patsubst %.asm,$(BUILD)/%.o,$(KASRCS))
+
+# The core: a kernel that knows no client (docs/kernel.md#layers).  The
+# hypervisor registers itself on the core's hooks, so the core links, and
+# boots, without it; tests/suites/layers.sh checks that it still does.
+CORE_DIRS := boot kernel smp sched tests/ktest tests/stress
+CORE_OBJS := $(foreach o,$(KOBJS),$(if $(filter $(CORE_DIRS),$(patsubst $(BUILD)/%/,%,$(dir $(o)))),$(o)))
 
 KERNEL  := $(BUILD)/peel.elf
 ISO     := $(BUILD)/peel.iso
@@ -70,7 +77,7 @@ ifneq ($(strip $(HOSTARGS)),)
 QEMUFLAGS += -fw_cfg name=opt/peel/cmdline,string="$(subst $(comma),$(comma)$(comma),$(strip $(HOSTARGS)))"
 endif
 
-.PHONY: all run gdb iso test unit deps clean stress bench bench-entry
+.PHONY: all run gdb iso core test unit deps clean stress bench bench-entry
 all: iso
 
 # Fragments: guest images and unit tests register themselves.
@@ -115,16 +122,35 @@ $(BUILD)/kernel/asm-offsets.inc: kernel/asm-offsets.c
 		$(BUILD)/kernel/asm-offsets.s > $@
 
 # Two links: the symbol table for backtraces lives after .text, so filling it
-# in the second link moves no function.
-$(KERNEL): $(KOBJS) boot/linker.ld kernel/ksyms.sh
+# in the second link moves no function.  $(call link_kernel,OBJECTS,NAME)
+# leaves NAME.pass1 and NAME-ksyms.{asm,o} beside the kernel.
+define link_kernel
 	printf 'section .ksyms\nglobal ksyms\nksyms: dq 0\n' > $(BUILD)/ksyms0.asm
 	$(NASM) -f elf64 -o $(BUILD)/ksyms0.o $(BUILD)/ksyms0.asm
-	$(KLINK) -o $(BUILD)/peel.pass1 $(KOBJS) $(BUILD)/ksyms0.o
-	sh kernel/ksyms.sh $(BUILD)/peel.pass1 > $(BUILD)/ksyms.asm
-	$(NASM) -f elf64 -o $(BUILD)/ksyms.o $(BUILD)/ksyms.asm
-	$(KLINK) -o $@ $(KOBJS) $(BUILD)/ksyms.o
-	sh kernel/ksyms.sh $@ | cmp -s - $(BUILD)/ksyms.asm || \
+	$(KLINK) -o $(2).pass1 $(1) $(BUILD)/ksyms0.o
+	sh kernel/ksyms.sh $(2).pass1 > $(2)-ksyms.asm
+	$(NASM) -f elf64 -o $(2)-ksyms.o $(2)-ksyms.asm
+	$(KLINK) -o $@ $(1) $(2)-ksyms.o
+	sh kernel/ksyms.sh $@ | cmp -s - $(2)-ksyms.asm || \
 		{ echo "ksyms: text moved between links" >&2; rm -f $@; exit 1; }
+endef
+
+$(KERNEL): $(KOBJS) boot/linker.ld kernel/ksyms.sh
+	$(call link_kernel,$(KOBJS),$(BUILD)/peel)
+
+core: $(BUILD)/core.iso
+
+$(BUILD)/core.elf: $(CORE_OBJS) boot/linker.ld kernel/ksyms.sh
+	printf '%s\n' $(CORE_OBJS) > $(BUILD)/core.objs
+	$(call link_kernel,$(CORE_OBJS),$(BUILD)/core)
+
+# No modules: the core hosts nothing.
+$(BUILD)/core.iso: $(BUILD)/core.elf boot/grub.cfg
+	@rm -rf $(BUILD)/core-iso && mkdir -p $(BUILD)/core-iso/boot/grub
+	sed -e '/@MODULES@/d' -e 's#/boot/peel.elf#/boot/core.elf#' boot/grub.cfg > $(BUILD)/core-iso/boot/grub/grub.cfg
+	cp $(BUILD)/core.elf $(BUILD)/core-iso/boot/core.elf
+	grub-mkrescue -o $@ $(BUILD)/core-iso 2>$(BUILD)/grub-mkrescue.log || \
+		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
 $(ISO): $(KERNEL) boot/grub.cfg $(GUEST_TARGETS)
 	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub

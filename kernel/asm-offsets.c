@@ -26,9 +26,9 @@ __attribute__((used)) static void asm_offsets(void)
     OFFSET(TP_CPU, struct trampoline_params, cpu);
     DEFINE(TP_OFFSET, TRAMPOLINE_PARAMS);
     DEFINE(CPU_TSS_RSP0, offsetof(struct cpu, tss) + offsetof(struct tss, rsp));
-    OFFSET(CPU_GUEST_CS, struct cpu, guest_cs);
-    OFFSET(CPU_GUEST_SS, struct cpu, guest_ss);
-    OFFSET(CPU_SYSCALL_RSP, struct cpu, syscall_rsp);
+    OFFSET(CPU_UPPER_CS, struct cpu, upper_cs);
+    OFFSET(CPU_UPPER_SS, struct cpu, upper_ss);
+    OFFSET(CPU_ENTRY_SCRATCH, struct cpu, entry_scratch);
     OFFSET(CPU_ESPFIX_TOP, struct cpu, espfix_top);
     OFFSET(TF_ERROR, struct trapframe, error);
     OFFSET(TF_RSP, struct trapframe, rsp);

@@ -24,10 +24,7 @@
 #include "smp/smp.h"
 #include "smp/topology.h"
 #include "sched/sched.h"
-#include "host/vmm/guest.h"
-#include "kernel/power.h"
-#include "tests/ktest/ktest.h"
-#include "tests/stress/stress.h"
+#include "kernel/initcall.h"
 
 struct bootinfo boot_info;
 
@@ -78,22 +75,15 @@ static void init_memory(uint32_t info_phys)
             boot_info.nregions, boot_info.nmodules);
 }
 
-/* The first thread: start the guest, if asked, then the tests or the monitor. */
+/* The first thread: what registered itself (kernel/initcall.h) — the
+ * hypervisor, the test runners — in stages, then the monitor. */
 static void init_thread(void *arg)
 {
     (void)arg;
-    guest_monitor_init();
-    struct guest *g = cmdline.guest[0] ? guest_start(cmdline.guest, cmdline.guest_args, cmdline.peel) : 0;
-    if (cmdline.ktest[0])
-        ktest_main(cmdline.ktest);       /* runs the tests and leaves QEMU */
-    if (cmdline.stress[0])
-        stress_main(cmdline.stress);     /* likewise, for the stress suite */
-    if (g && cmdline.oneshot) {
-        int status = guest_wait_all();
-        kprintf("peel: oneshot: the guest ended with status %d\n", status);
-        qemu_exit(status < 0 ? EXIT_PANIC : status);     /* QEMU exits (status << 1) | 1 */
-        power_off();
-    }
+    initcalls_run(INIT_PLUG);            /* hooks, trap clients, monitor commands */
+    initcalls_run(INIT_START);           /* the guest, if the command line names one */
+    initcalls_run(INIT_TEST);            /* ktest=, stress=: run, then leave QEMU */
+    initcalls_run(INIT_WAIT);            /* oneshot: the guest's end is ours */
     monitor_main();
 }
 
@@ -113,7 +103,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
     ipi_init();
     sched_init_cpu();                     /* this context becomes cpu 0's idle thread */
     lapic_init_cpu();                     /* the tick starts: preemption from here on */
-    smp_boot(acpi, cmdline.nosmp ? 1 : cmdline.max_cpus ? cmdline.max_cpus : MAX_CPUS);
+    smp_boot(acpi, cmdline.nosmp ? 1 : cmdline.max_cpus ? cmdline.max_cpus : MAX_CPUS,
+             sched_start_ap);             /* each AP joins the scheduler and idles */
     espfix_init();                        /* each CPU's ministack for 16-bit guest stacks */
     console_enable_input();               /* COM1 receive interrupt -> monitor */
     cpus[0].online = true;

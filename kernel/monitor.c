@@ -77,13 +77,13 @@ static void cmd_cpus(int argc, char **argv)
     kprintf("  cpu apic online answers    ticks  idle%%  switches     irqs     ipis runq current\n");
     for (unsigned i = 0; i < ncpus; i++) {
         struct cpu *c = cpu_of(i);
-        /* of the time since boot: a CPU stops ticking while idle (sched.c),
+        /* of the time since boot: a CPU stops ticking while idle (sched/tick.c),
          * so its busy ticks are all counted and its idle ones are not */
         uint64_t up = time_ns() / (1000000000ull / HZ), busy = c->ticks - c->idle_ticks;
         uint64_t idle = up > busy ? (up - busy) * 100 / up : 0;
         kprintf("  %3u %4u %6s %7s %8lu %5lu%% %9lu %8lu %8lu %4u %s\n", i, c->apic_id,
                 c->online ? "yes" : "no", answered[i] ? "yes" : "NO", c->ticks, idle, c->switches, c->irqs,
-                ipi_count(i), c->rq.nr, c->current ? c->current->name : "-");
+                ipi_count(i), sched_queued(i), c->current ? c->current->name : "-");
     }
 }
 

@@ -13,8 +13,7 @@
 #include "kernel/cpufeat.h"
 #include "smp/percpu.h"
 #include "smp/lapic.h"
-#include "sched/sched.h"
-#include "host/vmm/vcpu.h"
+#include "sched/thread.h"
 
 struct gate {
     uint16_t off_lo, sel;
@@ -128,12 +127,30 @@ static bool fixup(struct trapframe *tf)
     return false;
 }
 
+static const struct trap_client *client;
+
+void trap_set_client(const struct trap_client *c)
+{
+    client = c;
+}
+
 /* kernel/vectors.asm: an iretq to ring 1 or 3 faulted.  frame is the iret
  * frame the CPU refused (rip, cs, rflags, rsp, ss); the code that ran
  * there is stopped — the host is not. */
 void trap_return_failed(uint64_t vector, uint64_t error, const uint64_t *frame)
 {
-    vcpu_return_failed(vector, error, frame);
+    if (!client)
+        panic("an iretq to ring %lu faulted (vector %lu) and no client owns that ring", frame[1] & 3, vector);
+    client->return_failed(vector, error, frame);
+    panic("trap: the client's return_failed returned");
+}
+
+/* A thread with hooks (a vCPU holding its guest's kernel lock) may ask to
+ * be spared a tick's preemption. */
+static bool preemptible(void)
+{
+    struct thread *t = current_thread();
+    return !t->hooks || t->hooks->preemptible(t->ext);
 }
 
 void trap(struct trapframe *tf)
@@ -163,13 +180,16 @@ void trap(struct trapframe *tf)
         panic_trap(tf);
     }
     /* Preempt only code that ran with interrupts on and preemption enabled:
-     * it holds neither kind of spinlock.  A vCPU thread holding its guest's
-     * kernel lock — in guest code, or in a native that runs under it — is
-     * spared for a tick or two (vcpu_preemptible). */
+     * it holds neither kind of spinlock.  A thread whose hooks say so — a
+     * vCPU thread holding its guest's kernel lock, in guest code or in a
+     * native that runs under it — is spared for a tick or two. */
     struct cpu *c = this_cpu();
     if (host_irq && (c->hazard & HAZARD_RESCHED) && c->preempt == 0 && (tf->rflags & EFLAGS_IF) &&
-        vcpu_preemptible())
-        sched_preempt();
-    if (from_guest)
-        vcpu_trap(tf, host_irq);            /* emulate, then deliver virtual interrupts */
+        preemptible())
+        preempt_resched();
+    if (from_guest) {
+        if (!client)
+            panic("trap %lu from ring %lu and no client owns that ring", tf->vector, tf->cs & 3);
+        client->trap(tf, host_irq);         /* the hypervisor: emulate, deliver virtual interrupts */
+    }
 }

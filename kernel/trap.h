@@ -39,3 +39,15 @@ void trap_return_failed(uint64_t vector, uint64_t error, const uint64_t *frame) 
  * `.pushsection .extable`; boot/linker.ld gathers them). */
 struct extable_entry { uint64_t insn, fixup; };
 extern const struct extable_entry __extable_start[], __extable_end[];
+
+/* Rings above 0 belong to a client (the hypervisor), which registers once,
+ * before anything runs there; the core names none. */
+struct trap_client {
+    /* every trap from ring 1-3, after the host's own handler (host_irq) or
+     * instead of it; runs the thread's way back to that ring */
+    void (*trap)(struct trapframe *tf, bool host_irq);
+    /* kernel/vectors.asm: an iretq to ring 1-3 faulted; frame is the iret
+     * frame the CPU refused (rip, cs, rflags, rsp, ss).  Never returns. */
+    void (*return_failed)(uint64_t vector, uint64_t error, const uint64_t *frame);
+};
+void trap_set_client(const struct trap_client *client);

@@ -92,11 +92,11 @@ gs_is_ours:
 trap_return:
     test byte [rsp + TF_CS], 3
     jz return_to_kernel
-    ; the selectors the guest runs with from here on, for syscall_entry
+    ; the selectors ring 1-3 runs with from here on, for syscall_entry
     mov rax, [rsp + TF_CS]
-    mov [gs:CPU_GUEST_CS], rax
+    mov [gs:CPU_UPPER_CS], rax
     mov rax, [rsp + TF_SS]
-    mov [gs:CPU_GUEST_SS], rax
+    mov [gs:CPU_UPPER_SS], rax
     mov rax, [gs:CPU_ESPFIX_TOP]
     test rax, rax
     jnz return_espfix
@@ -131,7 +131,7 @@ guest_iret_espfix:
 
 ; From ring 0.  A fault on one of the iretqs to a guest arrives here with
 ; the guest's GS loaded (trap_return swapped it in): it is no host fault
-; but the guest's, which is stopped (vcpu_return_failed, with the vector,
+; but the guest's, which is stopped (the trap client's return_failed, with the vector,
 ; error and the frame that could not be loaded), on this thread's own
 ; stack.  vcpu_return_check should leave nothing for this to catch.
 from_ring0:
@@ -193,12 +193,12 @@ nmi_entry:
 align 16
 syscall_entry:
     swapgs
-    mov [gs:CPU_SYSCALL_RSP], rsp
+    mov [gs:CPU_ENTRY_SCRATCH], rsp
     mov rsp, [gs:CPU_TSS_RSP0]
-    push qword [gs:CPU_GUEST_SS]
-    push qword [gs:CPU_SYSCALL_RSP]
+    push qword [gs:CPU_UPPER_SS]
+    push qword [gs:CPU_ENTRY_SCRATCH]
     push r11                            ; RFLAGS
-    push qword [gs:CPU_GUEST_CS]
+    push qword [gs:CPU_UPPER_CS]
     push rcx                            ; RIP
     push ERROR_BY_SYSCALL
     push VEC_PEEL_ENTRY

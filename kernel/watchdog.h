@@ -1,6 +1,6 @@
 /*
  * The heartbeat watchdog.  Every CPU's timer tick bumps cpu->heartbeat, and
- * idle CPUs tick until they stop their timer (tick_stopped, sched.c: then
+ * idle CPUs tick until they stop their timer (tick_stopped, sched/tick.c: then
  * they are halted, not watched), so a heartbeat that stops advancing means
  * that CPU runs with interrupts off (a spin with cli, a lost unlock) or is
  * dead.

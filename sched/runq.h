@@ -7,9 +7,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "kernel/list.h"
-
-typedef uint64_t cpumask_t;              /* bit n: CPU n; MAX_CPUS <= 64 */
-#define CPUMASK_ALL (~(cpumask_t)0)
+#include "smp/cpumask.h"
 
 struct runq_entry {
     struct list link;

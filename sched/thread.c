@@ -1,15 +1,10 @@
 /* Thread objects: creation, exit, join, affinity and the global list. */
 #include "sched/thread.h"
-#include "sched/sched.h"
-#include "smp/percpu.h"
+#include "sched/priv.h"
 #include "kernel/heap.h"
 #include "kernel/pmm.h"
 #include "kernel/string.h"
 #include "kernel/panic.h"
-
-void thread_stack_init(struct thread *t, void (*trampoline)(void));
-void sched_place(struct thread *t);
-void thread_trampoline(void);
 
 static struct spinlock threads_lock = SPINLOCK_INIT("threads");
 static struct list all_threads = LIST_INIT(all_threads);
@@ -97,7 +92,6 @@ void thread_exit(int code)
 }
 
 /* Runs on the exited thread's CPU once it is off its stack. */
-void thread_finish_exit(struct thread *t);
 void thread_finish_exit(struct thread *t)
 {
     spin_lock_irq(&t->joiners.lock);
@@ -138,6 +132,20 @@ void thread_set_affinity(cpumask_t mask)
     t->rq.affinity = mask;
     if (!(mask & ((cpumask_t)1 << t->cpu)))
         thread_yield();                 /* schedule() hands us to an allowed CPU */
+}
+
+/* Only this CPU calls the hooks, but a tick may come between the two
+ * stores: hooks are never seen without their data (ext first when setting,
+ * hooks first when clearing; the fences keep the compiler to that). */
+void thread_set_hooks(const struct thread_hooks *hooks, void *ext)
+{
+    struct thread *t = current_thread();
+    if (hooks)
+        t->ext = ext;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    t->hooks = hooks;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    t->ext = ext;
 }
 
 uint64_t thread_count(void) { return __atomic_load_n(&nthreads, __ATOMIC_RELAXED); }

@@ -12,7 +12,17 @@ enum thread_state { T_RUNNABLE, T_RUNNING, T_SLEEPING, T_ZOMBIE, T_DEAD };
 #define THREAD_NAME 24
 
 struct spinlock;
-struct vcpu;
+struct thread;
+
+/* A client's hooks on one thread (the hypervisor's vCPU threads), as
+ * Linux's preempt notifiers: the scheduler and the trap path call them and
+ * name no client.  All three are called on the thread's CPU with
+ * interrupts off; data is the thread's ext. */
+struct thread_hooks {
+    void (*switch_out)(void *data);     /* about to leave its CPU */
+    void (*switch_in)(void *data);      /* back on a CPU (maybe another), before it runs on */
+    bool (*preemptible)(void *data);    /* a tick would preempt it: false spares it this tick */
+};
 
 struct thread {
     uint64_t rsp;                   /* saved by swtch; offset shared with NASM */
@@ -32,7 +42,8 @@ struct thread {
     void (*fn)(void *);
     void *arg;
     uint64_t cr3;                   /* address space; 0 = the kernel's */
-    struct vcpu *vcpu;              /* set while the thread runs a hosted guest */
+    const struct thread_hooks *hooks;   /* NULL for a plain kernel thread */
+    void *ext;                      /* the hooks' per-thread data (a vCPU) */
 
     struct list wait_link;          /* in a waitq while sleeping */
     struct list timer_link;         /* in a CPU's sleepers while in thread_sleep */
@@ -62,7 +73,9 @@ void thread_sync_wakeups(bool on);
 /* Sleep up to ns unless *flag is (or becomes) set by thread_wake_napper. */
 void thread_nap_ns(uint64_t ns, volatile int *flag);
 void thread_wake_napper(struct thread *t, volatile int *flag);
-void thread_set_affinity(cpumask_t mask);     /* of the calling thread; moves it if needed */
+void thread_set_affinity(cpumask_t mask);
+/* Give the calling thread hooks and their data (NULL, NULL: none again). */
+void thread_set_hooks(const struct thread_hooks *hooks, void *ext);     /* of the calling thread; moves it if needed */
 void thread_adopt_boot(struct thread *t, const char *name);   /* a CPU's boot context becomes its idle thread */
 void thread_free(struct thread *t);
 uint64_t thread_count(void);

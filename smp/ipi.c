@@ -11,7 +11,6 @@
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "kernel/panic.h"
-#include "sched/sched.h"
 
 struct call {
     struct list link;
@@ -51,7 +50,7 @@ static void flush_requested(void)
     __atomic_sub_fetch(&shootdown.pending, 1, __ATOMIC_ACQ_REL);
 }
 
-static void on_resched(struct trapframe *tf) { (void)tf; received[this_cpu()->id]++; sched_resched_ipi(); }
+static void on_resched(struct trapframe *tf) { (void)tf; received[this_cpu()->id]++; this_cpu()->hazard |= HAZARD_RESCHED; }
 static void on_call(struct trapframe *tf) { (void)tf; received[this_cpu()->id]++; serve_calls(); }
 static void on_tlb(struct trapframe *tf) { (void)tf; received[this_cpu()->id]++; flush_requested(); }
 

@@ -1,7 +1,7 @@
 #include "smp/lapic.h"
 #include "kernel/hprof.h"
 #include "smp/percpu.h"
-#include "sched/sched.h"
+#include "kernel/clock.h"
 #include "kernel/vm.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
@@ -40,10 +40,21 @@ static void pit_wait_start(uint16_t count)
 
 static bool pit_done(void) { return inb(0x61) & 0x20; }
 
+static void (*tick_fn)(void);
+
+void lapic_on_tick(void (*fn)(void))
+{
+    tick_fn = fn;
+}
+
 static void timer_handler(struct trapframe *tf)
 {
     hprof_tick(tf);
-    sched_tick();
+    struct cpu *c = this_cpu();
+    c->ticks++;
+    c->heartbeat++;
+    if (tick_fn)
+        tick_fn();
 }
 
 static void calibrate(void)

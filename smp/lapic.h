@@ -5,7 +5,10 @@
 
 void lapic_init_bsp(uint64_t phys);     /* map it; calibrate timer and TSC against the PIT */
 void lapic_init_cpu(void);              /* enable, mask LINT, start the periodic timer */
-void lapic_timer_stop(void);            /* this CPU's tick: off while it idles (sched.c) */
+/* What each tick runs after counting it (cpu->ticks, ->heartbeat): the
+ * scheduler's, registered once; smp/ names no scheduler. */
+void lapic_on_tick(void (*fn)(void));
+void lapic_timer_stop(void);            /* this CPU's tick: off while it idles (sched/tick.c) */
 void lapic_timer_start(void);           /* and on again */
 uint32_t lapic_id(void);
 void lapic_eoi(void);

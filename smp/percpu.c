@@ -19,13 +19,8 @@ void percpu_init(unsigned id, uint32_t apic_id)
     c->self = c;
     c->id = id;
     c->apic_id = apic_id;
-    runq_init(&c->rq);
-    list_init(&c->sleepers);
-    list_init(&c->inbox);
     list_init(&c->calls);
-    spin_init(&c->inbox_lock, "inbox");
     spin_init(&c->call_lock, "calls");
-    spin_init(&c->timer_lock, "timers");
     wrmsr(MSR_GS_BASE, (uint64_t)c);
     wrmsr(MSR_KERNEL_GS, 0);
 }

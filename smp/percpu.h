@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include "kernel/list.h"
 #include "smp/spinlock.h"
-#include "sched/runq.h"
+#include "smp/cpumask.h"
 
 #define MAX_CPUS 64
 #define CACHELINE 64
@@ -44,30 +44,18 @@ struct cpu {
     uint64_t switches;
     uint64_t irqs;
 
-    struct runq rq;                 /* touched only by this CPU, interrupts off */
-    struct spinlock timer_lock;     /* sleepers: this CPU's timed sleeps, deadline order */
-    struct list sleepers;
-
-    struct spinlock inbox_lock;     /* any CPU: threads handed to this CPU */
-    struct list inbox;
-    volatile uint64_t steal_from_me;/* bit n: CPU n is idle and asks for work */
-
     struct spinlock call_lock;      /* any CPU: queued call-function requests */
     struct list calls;
 
     uint64_t *gdt;
-    const void *gdt_mirror_of;      /* the guest whose descriptors the low GDT holds (host/vmm/vcpu.c) */
-    uint64_t gdt_mirror_gen;
-    unsigned gdt_mirror_n;          /* entries written */
     struct tss tss;
     uint8_t *ist_stacks;            /* #DF and NMI run on their own stacks */
-    uint64_t guest_cs, guest_ss;    /* what trap_return last gave a guest here (syscall_entry) */
-    uint64_t syscall_rsp;           /* syscall_entry's scratch: the guest's RSP */
+    uint64_t upper_cs, upper_ss;    /* what trap_return last gave ring 1-3 here (syscall_entry) */
+    uint64_t entry_scratch;         /* syscall_entry's scratch: the caller's RSP */
     uint64_t espfix_base;           /* this CPU's 4 GiB window of one page (kernel/espfix.h) */
     uint64_t espfix_top;            /* nonzero: trap_return leaves from this ministack */
     volatile uint64_t heartbeat;    /* bumped by the timer; watched by stress tests */
     volatile bool tick_stopped;     /* idle with nothing to time: no tick until it runs a thread */
-    unsigned idle_streak;           /* ticks in a row that found it idle with nothing to do */
 } __attribute__((aligned(CACHELINE)));
 
 _Static_assert(sizeof(struct cpu) % CACHELINE == 0, "struct cpu must fill whole cache lines");

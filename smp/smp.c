@@ -21,7 +21,7 @@
 #include "kernel/panic.h"
 #include "kernel/cmdline.h"
 #include "kernel/x86.h"
-#include "sched/sched.h"
+#include "kernel/clock.h"
 
 #define AP_TIMEOUT_US 1000000            /* generous: TCG starts vCPU threads lazily */
 #define AP_STACK_PAGES 4
@@ -43,15 +43,21 @@ void smp_init_bsp(void)
     cpu_setup(0, 0, bsp_gdt);
 }
 
+static void (*ap_start)(void);
+
+void smp_cpu_online(void)
+{
+    __atomic_store_n(&this_cpu()->online, true, __ATOMIC_RELEASE);
+}
+
 /* First C code of an AP, on its boot stack, with the kernel page tables. */
 static void __attribute__((noreturn)) ap_main(uint64_t id)
 {
     struct cpu *c = cpu_of(id);
     cpu_setup(id, c->apic_id, c->gdt);
     lapic_init_cpu();
-    sched_init_cpu();
-    __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
-    sched_idle();
+    ap_start();
+    panic("smp: cpu %lu: the AP start routine returned", id);
 }
 
 static bool start_ap(unsigned id, uint32_t apic_id)
@@ -88,8 +94,9 @@ static bool start_ap(unsigned id, uint32_t apic_id)
 static unsigned listed;
 unsigned smp_listed_cpus(void) { return listed; }
 
-void smp_boot(const struct acpi_info *acpi, unsigned max_cpus)
+void smp_boot(const struct acpi_info *acpi, unsigned max_cpus, void (*start)(void))
 {
+    ap_start = start;
     listed = acpi ? acpi->ncpus : 1;
     cpus[0].apic_id = lapic_id();
     if (max_cpus > MAX_CPUS)

@@ -2,7 +2,6 @@
 #include "smp/percpu.h"
 #include "kernel/x86.h"
 #include "kernel/panic.h"
-#include "sched/sched.h"
 
 void spin_init(struct spinlock *l, const char *name)
 {
@@ -111,7 +110,20 @@ void preempt_enable(void)
         panic("preempt_enable: unbalanced");
     /* a reschedule requested while we held the lock happens now */
     if (c->preempt == 0 && c->ncli == 0 && (c->hazard & HAZARD_RESCHED) && (read_flags() & EFLAGS_IF))
-        sched_preempt();
+        preempt_resched();
+}
+
+static void (*resched_fn)(void);
+
+void preempt_on_resched(void (*fn)(void))
+{
+    resched_fn = fn;
+}
+
+void preempt_resched(void)
+{
+    if (resched_fn)
+        resched_fn();
 }
 
 bool irq_window_open(void)

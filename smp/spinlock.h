@@ -40,3 +40,8 @@ bool irq_window_open(void);
 void irq_window_close(bool opened);
 void preempt_disable(void);
 void preempt_enable(void);
+/* A reschedule asked for (HAZARD_RESCHED) while preemption was off happens
+ * in preempt_enable, and on the way out of an interrupt (kernel/trap.c),
+ * through the scheduler's call, registered once: smp/ names no scheduler. */
+void preempt_on_resched(void (*fn)(void));
+void preempt_resched(void);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Boot build/peel.iso in QEMU for a test: qemu_boot LOG SMP TIMEOUT "host words" [extra QEMU args...]
+# Boot build/peel.iso (or $ISO) in QEMU for a test: qemu_boot LOG SMP TIMEOUT "host words" [extra QEMU args...]
 # Serial goes to LOG, QEMU's own messages to LOG.qemu.  Prints QEMU's exit
 # status; 124 means the timeout struck (a hang), and the log is kept either
 # way.  LOG is emptied first: a QEMU that cannot start exits with status 1,
@@ -16,7 +16,7 @@ qemu_boot() {
     timeout --kill-after=5 "$limit" "$QEMU" -machine pc -cpu max -accel tcg,thread=multi \
         -smp "$smp" -m 512M -display none -no-reboot -serial "file:$log" \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-        -cdrom "$BUILD/peel.iso" -boot d \
+        -cdrom "${ISO:-$BUILD/peel.iso}" -boot d \
         -fw_cfg name=opt/peel/cmdline,string="$words" "$@" </dev/null >"$log.qemu" 2>&1
     echo $?
 }
@@ -36,7 +36,7 @@ qemu_converse() {
     timeout --kill-after=5 "$limit" "$QEMU" -machine pc -cpu max -accel tcg,thread=multi \
         -smp "$smp" -m 512M -display none -no-reboot -serial stdio \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-        -cdrom "$BUILD/peel.iso" -boot d \
+        -cdrom "${ISO:-$BUILD/peel.iso}" -boot d \
         -fw_cfg name=opt/peel/cmdline,string="$words" <"$fifo" >"$log" 2>&1 &
     pid=$!
     exec 9>"$fifo"

@@ -82,9 +82,12 @@ void vcpu_add_counts(struct vcpu *into, const struct vcpu *v)
     }
 }
 
+static const struct thread_hooks vcpu_hooks;
+
 struct vcpu *vcpu_current(void)
 {
-    return current_thread()->vcpu;
+    struct thread *t = current_thread();
+    return t->hooks == &vcpu_hooks ? t->ext : 0;
 }
 
 void vcpu_switch_out(struct vcpu *v)
@@ -102,6 +105,13 @@ void vcpu_switch_in(struct vcpu *v)
         vseg_restore(v, this_cpu(), guest_frame(v));
 }
 
+/* A vCPU thread's hooks (sched/thread.h): the scheduler and the trap path
+ * call them without naming the hypervisor. */
+static void hook_switch_out(void *v) { vcpu_switch_out(v); }
+static void hook_switch_in(void *v) { vcpu_switch_in(v); }
+static bool hook_preemptible(void *v) { (void)v; return vcpu_preemptible(); }
+static const struct thread_hooks vcpu_hooks = { hook_switch_out, hook_switch_in, hook_preemptible };
+
 uint64_t *vcpu_gpr(struct trapframe *tf, unsigned reg)
 {
     switch (reg) {
@@ -118,7 +128,7 @@ uint64_t *vcpu_gpr(struct trapframe *tf, unsigned reg)
 
 void vcpu_run(struct vcpu *v)
 {
-    current_thread()->vcpu = v;
+    thread_set_hooks(&vcpu_hooks, v);
     v->thread = current_thread();
     vcpu_lock(v);
     cli();                                           /* vcpu_enter's iretq turns them back on */
@@ -173,7 +183,7 @@ void vcpu_exit(struct vcpu *v)
     if (gkl_held_by(&g->gkl, v))
         vcpu_unlock(v);
     struct thread *t = current_thread();
-    t->vcpu = 0;
+    thread_set_hooks(0, 0);
     v->exited = true;
     int status = g->exit_status;
     if (__atomic_sub_fetch(&g->live_vcpus, 1, __ATOMIC_ACQ_REL) == 0)
@@ -514,7 +524,7 @@ static void watch_interrupts_off(struct vcpu *v, struct trapframe *tf)
 
 void vcpu_trap(struct trapframe *tf, bool host_irq)
 {
-    struct vcpu *v = current_thread()->vcpu;
+    struct vcpu *v = vcpu_current();
     if (!v)
         panic("trap from ring %lu with no guest on this thread", tf->cs & 3);
     if (!gkl_held_by(&v->guest->gkl, v))

@@ -54,6 +54,15 @@ static void capture(struct vcpu *v, const struct cpu *c, const uint16_t sel[VCPU
     }
 }
 
+/* Which guest's descriptors each CPU's low GDT holds: the hypervisor's own
+ * per-CPU state, beside struct cpu (which names no guest), indexed by the
+ * CPU's id. */
+static struct gdt_mirror {
+    const struct guest *of;         /* the guest whose descriptors the low GDT holds */
+    uint64_t gen;                   /* its gdt_gen then */
+    unsigned n;                     /* entries written */
+} __attribute__((aligned(CACHELINE))) mirrors[MAX_CPUS];    /* written by its CPU alone */
+
 /* The guest's descriptors go into the real GDT of the CPU it runs on, at
  * their own indexes, through the containment rule (seg_mirror).  Each CPU
  * remembers whose descriptors (and which generation: lgdt bumps it) it
@@ -70,18 +79,20 @@ static void mirror(struct vcpu *v, struct cpu *c)
         n = VCPU_SHADOW_IDX;                         /* the shadows and the host's own live above */
     for (unsigned i = 1; i < n; i++)
         gdt[i] = src ? seg_mirror(src[i]) : 0;
-    for (unsigned i = n ? n : 1; i < c->gdt_mirror_n; i++)
+    struct gdt_mirror *m = &mirrors[c->id];
+    for (unsigned i = n ? n : 1; i < m->n; i++)
         gdt[i] = 0;                                  /* what the last guest had beyond ours */
     for (unsigned r = 0; r < VCPU_NSEGS; r++)
         gdt[VCPU_SHADOW_IDX + r] = 0;
-    c->gdt_mirror_n = n;
-    c->gdt_mirror_of = v->guest;
-    c->gdt_mirror_gen = v->guest->gdt_gen;
+    m->n = n;
+    m->of = v->guest;
+    m->gen = v->guest->gdt_gen;
 }
 
 bool vseg_mirror_stale(const struct vcpu *v, const struct cpu *c)
 {
-    return c->gdt_mirror_of != v->guest || c->gdt_mirror_gen != v->guest->gdt_gen;
+    const struct gdt_mirror *m = &mirrors[c->id];
+    return m->of != v->guest || m->gen != v->guest->gdt_gen;
 }
 
 /* A CPU keeps the descriptor a segment register was loaded with until the

@@ -7,6 +7,8 @@
 #include "kernel/pmm.h"
 #include "smp/percpu.h"
 #include "sched/sched.h"
+#include "kernel/cmdline.h"
+#include "kernel/initcall.h"
 
 extern const struct ktest __ktest_start[], __ktest_end[];
 bool ktest_failed;
@@ -89,3 +91,11 @@ void ktest_main(const char *which)
     qemu_exit(failed ? EXIT_FAIL : EXIT_PASS);
     power_off();
 }
+
+/* ktest=NAME[,NAME...] or ktest=all on the command line: run, then leave QEMU. */
+static void ktest_run(void)
+{
+    if (cmdline.ktest[0])
+        ktest_main(cmdline.ktest);
+}
+INITCALL(INIT_TEST, ktest_run);

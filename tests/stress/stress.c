@@ -8,6 +8,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/failalloc.h"
+#include "kernel/initcall.h"
 #include "kernel/heap.h"
 #include "kernel/pmm.h"
 #include "kernel/power.h"
@@ -273,3 +274,11 @@ void stress_main(const char *which)
     qemu_exit(failed + run_failed ? EXIT_FAIL : EXIT_PASS);
     power_off();
 }
+
+/* stress=CASE[,CASE...] or stress=all on the command line: run, then leave QEMU. */
+static void stress_run(void)
+{
+    if (cmdline.stress[0])
+        stress_main(cmdline.stress);
+}
+INITCALL(INIT_TEST, stress_run);
