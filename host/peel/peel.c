@@ -18,7 +18,8 @@
  * compatibility mode (AMD: kernel/trap.c chooses), `syscall` (0f 05), a
  * helper call under TCG (kernel/vectors.asm syscall_entry).  Either way the
  * host sees VEC_PEEL_ENTRY with EIP past the two bytes (host/vmm/emulate.c looks
- * the site up at EIP - 2).  int 15, like the hlt of the scanner's patches
+ * the site up at EIP - 2 in the side table, host/vmm/sites.h, where every
+ * armed site is entered).  int 15, like the hlt of the scanner's patches
  * (#GP(0) in ring 1), unwinds QEMU's CPU loop and delivers through the IDT:
  * a peeled call costs 1.4 times syscall's (docs/peel.md).  syscall clobbers
  * ECX, which no cdecl function reads on entry.  Two bytes must not cut an
@@ -70,7 +71,7 @@ static bool code_pristine(struct guest *g)
     if (p->code_file + (uint64_t)(p->code_hi - p->code_lo) > g->image_size)
         return false;
     for (uint32_t a = p->code_lo; a < p->code_hi; a++) {
-        const struct patch *scan = patch_find(&g->patches, a);
+        const struct site *scan = sites_find(&g->sites, a, SITE_PATCH);
         uint8_t byte = scan ? scan->orig[0] : g->ram[a];
         if (byte != g->image[p->code_file + (a - p->code_lo)])
             return false;
@@ -173,6 +174,12 @@ static const char *peel_on(struct guest *g, unsigned idx)
         for (unsigned j = 0; j < p->nsites; j++)
             if (p->sites[j].addr == new_sites[i].addr)
                 return "one of its functions is already peeled by another subsystem";
+    for (unsigned i = 0; i < s->nfns; i++)          /* the side table first: no trap it cannot tell */
+        if (!sites_add(&g->sites, &(struct site){ .addr = new_sites[i].addr, .kind = SITE_PEEL,
+                                                  .owner = &p->sites[p->nsites + i] })) {
+            while (i-- > 0) sites_remove(&g->sites, new_sites[i].addr, SITE_PEEL);
+            return "out of memory for the side table of trap sites";
+        }
     remember_kept(p, kept, s->nkeeps);
     for (unsigned i = 0; i < s->nfns; i++) {
         struct peel_site *site = &p->sites[p->nsites++];
@@ -198,12 +205,16 @@ static void disarm(struct guest *g, unsigned idx, bool keep_draining)
     unsigned kept = 0;
     for (unsigned i = 0; i < p->nsites; i++) {
         struct peel_site *site = &p->sites[i];
-        if (site->subsystem == idx && !(keep_draining && still_owns(g, site)))
+        if (site->subsystem == idx && !(keep_draining && still_owns(g, site))) {
             unarm(g, site);
-        else
+            sites_remove(&g->sites, site->addr, SITE_PEEL);
+        } else {
             p->sites[kept++] = *site;
+        }
     }
     p->nsites = kept;
+    for (unsigned i = 0; i < kept; i++)              /* moved down: their entries follow (no allocation) */
+        sites_add(&g->sites, &(struct site){ .addr = p->sites[i].addr, .kind = SITE_PEEL, .owner = &p->sites[i] });
     p->draining[idx] = false;
     for (unsigned i = 0; i < p->nsites; i++)
         if (p->sites[i].subsystem == idx) p->draining[idx] = true;
@@ -406,11 +417,10 @@ void peel_safe_point(struct guest *g)
         peel_apply(g, idx, r > 0);
 }
 
-static struct peel_site *site_at(struct peels *p, uint32_t addr)
+static struct peel_site *site_at(struct guest *g, uint32_t addr)
 {
-    for (unsigned i = 0; i < p->nsites; i++)
-        if (p->sites[i].addr == addr) return &p->sites[i];
-    return 0;
+    const struct site *e = sites_find(&g->sites, addr, SITE_PEEL);
+    return e ? e->owner : 0;
 }
 
 /* cdecl: [esp] return address, [esp + 4 * (i + 1)] argument i; the result
@@ -421,13 +431,10 @@ static struct peel_site *site_at(struct peels *p, uint32_t addr)
  * subsystem also runs without the guest kernel lock — unless the caller has
  * its own interrupts off: then it is inside one of the guest's critical
  * sections, which the lock is all that protects. */
-bool peel_call(struct guest *g, struct trapframe *tf)
+void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
 {
     struct peels *p = &g->peels;
     uint32_t eip = (uint32_t)tf->rip;
-    struct peel_site *s = site_at(p, eip);
-    if (!s || (p->stepping && s == &p->sites[p->stepping - 1]))
-        return false;                                /* or the fall-through's own first bytes trapped */
     struct vcpu *v = vcpu_current();
     const struct native *native = s->native;
     unsigned sub = s->subsystem, nargs = s->nargs;
@@ -451,11 +458,11 @@ bool peel_call(struct guest *g, struct trapframe *tf)
         }
     }
     if (g->state != GUEST_RUNNING)
-        return true;                                 /* vcpu_trap ends this vCPU */
-    s = site_at(p, eip);                             /* the table may have changed meanwhile */
+        return;                                      /* vcpu_trap ends this vCPU */
+    s = site_at(g, eip);                             /* the table may have changed meanwhile */
     if (!served) {
         if (!s)
-            return true;                             /* unpeeled meanwhile: the guest's code is back */
+            return;                                  /* unpeeled meanwhile: the guest's code is back */
         /* The guest's own code runs: its first bytes back until it has
          * stepped past them (TF), then the patch again (peel_step_done). */
         s->fell_through++;
@@ -463,19 +470,18 @@ bool peel_call(struct guest *g, struct trapframe *tf)
         p->stepping_guest_tf = tf->rflags & EFLAGS_TF;
         tf->rflags |= EFLAGS_TF;
         p->stepping = (unsigned)(s - p->sites) + 1;
-        return true;
+        return;
     }
     if (s)
         s->calls++;
     p->calls[sub]++;
     if (v->frame_set) {
         v->frame_set = false;                        /* the native placed the guest itself */
-        return true;
+        return;
     }
     tf->rax = ret;
     tf->rip = ret_addr;
     tf->rsp = (uint32_t)(tf->rsp + 4);
-    return true;
 }
 
 bool peel_step_done(struct guest *g, struct trapframe *tf)

@@ -10,6 +10,7 @@
 #include "host/vmm/vcpu.h"
 #include "host/vmm/vdevs.h"
 #include "host/vmm/scan.h"
+#include "host/vmm/sites.h"
 #include "host/peel/peel.h"
 #include "host/peel/prof.h"
 #include "host/vmm/gkl.h"
@@ -65,6 +66,7 @@ struct guest {
     uint64_t gdt_gen;                /* bumped by lgdt: CPUs' mirrors older than it are stale */
     struct vdevs dev;
     struct patches patches;
+    struct sites sites;              /* trap sites by address: patches, peel entries, claims */
     struct peels peels;
     struct prof prof;
     struct native_mm *native_mm;     /* the mm peel's host-side state, made on first use */

@@ -16,6 +16,7 @@
 #include "host/natives/classic/sched.h"
 #include "host/vmm/guest.h"
 #include "host/vmm/vcpu.h"
+#include "host/vmm/emulate.h"
 #include "kernel/heap.h"
 #include "kernel/printf.h"
 #include "kernel/console.h"
@@ -215,8 +216,11 @@ static bool sched_exit_(struct guest *g, const uint32_t *a, uint32_t *ret)
     end_thread(g->native_sched, v);
 }
 
-bool native_sched_trap(struct vcpu *v, struct trapframe *tf)
+/* #GP(0) at the return stub (claimed: host/vmm/emulate.h site_claim): a
+ * native thread's function returned. */
+static bool stub_trap(struct vcpu *v, struct trapframe *tf, void *owner)
 {
+    (void)owner;
     struct guest *g = v->guest;
     if (!g->native_sched || (uint32_t)tf->rip != STUB || v->sched_slot == 0)
         return false;
@@ -368,7 +372,7 @@ static void changed(struct guest *g, bool peeled)
         return;
     struct native_sched *ns = kzalloc(sizeof *ns);
     uint8_t *stub = guest_ptr(g, STUB, 1);
-    if (!ns || !stub) {
+    if (!ns || !stub || !site_claim(g, STUB, stub_trap, ns)) {
         kfree(ns);
         guest_end(g, GUEST_DEAD, -1, "sched peel: out of memory");
         return;

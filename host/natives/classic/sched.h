@@ -24,5 +24,3 @@ void native_sched_guest_ended(struct guest *g);
 void native_sched_release(struct guest *g);
 /* The top of v's guest stack if the natives made it, else 0. */
 uint32_t native_sched_stack_top(struct guest *g, const struct vcpu *v);
-/* #GP(0) at the return stub: a native thread's function returned. */
-bool native_sched_trap(struct vcpu *v, struct trapframe *tf);
