@@ -2,11 +2,13 @@
  * Trap-and-emulate.  A guest kernel in ring 1 with IOPL 0 faults (#GP) on
  * cli, sti, hlt, in/out, lgdt/lidt/ltr, mov to/from CRn, loads of SS with
  * its ring-0 selectors, and (with UMIP) sgdt/sidt/sldt/str/smsw.  pushf,
- * popf and iret do not fault: the scanner replaced them by int3 in the
- * loaded copy (host/vmm/scan.c) by hlt, which faults with #GP(0) in ring 1;
- * the side table tells a patch from a real hlt.  int n reaches a DPL-0
- * host gate and faults with #GP(IDT); it is reflected through the guest's
- * own IDT.
+ * popf and iret do not fault: the scanner replaced them in the loaded copy
+ * (host/vmm/scan.c) by hlt, which faults with #GP(0) in ring 1; the side
+ * table of trap sites (host/vmm/sites.h) tells a patch from a real hlt, and
+ * from a peel site or a claimed address.  int n reaches a DPL-0 host gate
+ * and faults with #GP(IDT); it is reflected through the guest's own IDT.
+ * Each trap is classified once (classify) and served by its class
+ * (dispatch); port accesses go to host/vmm/vdevs.c.
  */
 #include "host/vmm/emulate.h"
 #include "host/vmm/vcpu.h"
