@@ -444,6 +444,7 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
         args[i] = stack[1 + i];
     bool outside = p->manifest.subsystems[sub].outside_gkl && v->vif;
     bool served = false;
+    uint32_t gen = g->sites.gen;
     if (stack) {
         if (outside) {
             __atomic_add_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
@@ -459,7 +460,8 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
     }
     if (g->state != GUEST_RUNNING)
         return;                                      /* vcpu_trap ends this vCPU */
-    s = site_at(g, eip);                             /* the table may have changed meanwhile */
+    if (g->sites.gen != gen)
+        s = site_at(g, eip);                         /* the table changed meanwhile */
     if (!served) {
         if (!s)
             return;                                  /* unpeeled meanwhile: the guest's code is back */

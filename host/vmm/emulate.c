@@ -433,7 +433,9 @@ enum trap_class {
 };
 
 struct trap {
-    struct site site;     /* TRAP_CLAIM, TRAP_PEEL, TRAP_PATCH: the side table's entry */
+    /* TRAP_CLAIM, TRAP_PEEL, TRAP_PATCH: the side table's entry, read at
+     * once (the table may change while the trap is served) */
+    const struct site *site;
     uint8_t op[2];        /* TRAP_SOFT_INT: the instruction's bytes */
 };
 
@@ -441,12 +443,11 @@ struct trap {
  * site whose displaced bytes are being stepped is not armed. */
 static enum trap_class site_class(struct guest *g, uint32_t addr, unsigned from, struct trap *t)
 {
-    size_t n;
-    const struct site *e = sites_at(&g->sites, addr, &n);
-    for (; n; n--, e++) {
+    const struct site *e = sites_at(&g->sites, addr);
+    for (; e && e < sites_end(&g->sites) && e->addr == addr; e++) {
         if (e->kind < from || (e->kind == SITE_PEEL && !peel_site_armed(&g->peels, e->owner)))
             continue;
-        t->site = *e;
+        t->site = e;
         return e->kind == SITE_CLAIM ? TRAP_CLAIM : e->kind == SITE_PEEL ? TRAP_PEEL : TRAP_PATCH;
     }
     return TRAP_PRIV;
@@ -461,7 +462,7 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
     case VEC_PEEL_ENTRY: {                             /* int 15 or syscall: EIP is past its 2 bytes */
         const struct site *e = sites_find(&g->sites, vcpu_linear_ip(v, tf) - 2, SITE_PEEL);
         if (e && peel_site_armed(&g->peels, e->owner)) {
-            t->site = *e;
+            t->site = e;
             return TRAP_PEEL;
         }
         return tf->error == ERROR_BY_SYSCALL ? TRAP_GUEST_SYSCALL : TRAP_GUEST_INT15;
@@ -485,71 +486,70 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
     }
 }
 
-static void dispatch(struct vcpu *v, struct trapframe *tf, enum trap_class cls, struct trap *t, bool step)
+void emulate_trap(struct vcpu *v, struct trapframe *tf)
 {
     unsigned vec = tf->vector;
+    bool step = guest_stepping(v, tf);
+    struct trap t;
     enum emulated done;
-    switch (cls) {
-    case TRAP_HOST_STEP:
-        if (peel_step_done(v->guest, tf))
-            return;                                    /* a fall-through's single step is over */
-        break;                                         /* the guest's own #DB follows the step */
-    case TRAP_CLAIM:
-        if (!t->site.handler(v, tf, t->site.owner))    /* declined: as though the address were not claimed */
-            dispatch(v, tf, classify(v, tf, SITE_PEEL, t), t, step);
-        return;
-    case TRAP_PEEL:
-        if (vec == VEC_PEEL_ENTRY)
-            tf->rip = (uint32_t)(tf->rip - 2);         /* both are 2 bytes: the site starts there */
-        peel_call_stepped(v, tf, t->site.owner, step);
-        return;
-    case TRAP_PATCH:
-        if ((done = emulate_patch(v, tf, &t->site))) {
-            v->exits[VEXIT_PATCH]++;
-            if (done == EMULATED)
-                single_step(v, tf, step);
+    /* once round, but for a claim its claimer declined */
+    for (enum trap_class cls = classify(v, tf, SITE_CLAIM, &t);; cls = classify(v, tf, SITE_PEEL, &t)) {
+        switch (cls) {
+        case TRAP_HOST_STEP:
+            if (peel_step_done(v->guest, tf))
+                return;                                /* a fall-through's single step is over */
+            break;                                     /* the guest's own #DB follows the step */
+        case TRAP_CLAIM:
+            if (t.site->handler(v, tf, t.site->owner))
+                return;
+            continue;                                  /* declined: as though the address were not claimed */
+        case TRAP_PEEL:
+            if (vec == VEC_PEEL_ENTRY)
+                tf->rip = (uint32_t)(tf->rip - 2);     /* both are 2 bytes: the site starts there */
+            peel_call_stepped(v, tf, t.site->owner, step);
+            return;
+        case TRAP_PATCH:
+            if ((done = emulate_patch(v, tf, t.site))) {
+                v->exits[VEXIT_PATCH]++;
+                if (done == EMULATED)
+                    single_step(v, tf, step);
+                return;
+            }
+            if (privileged(v, tf, step) || shadow_selector(v, tf))
+                return;                                /* (the scanner patches nothing else) */
+            break;
+        case TRAP_GUEST_INT15:                         /* prefixes and all: EIP stays past it */
+            v->exits[VEXIT_INT]++;
+            vcpu_reflect(v, tf, VEC_PEEL_ENTRY, false, 0);
+            return;
+        case TRAP_GUEST_SYSCALL:                       /* none in compatibility mode */
+            tf->rip = (uint32_t)(tf->rip - 2);
+            v->exits[VEXIT_EXCEPTION]++;
+            vcpu_reflect(v, tf, 6, false, 0);          /* #UD, as an Intel CPU would */
+            return;
+        case TRAP_SOFT_INT:                            /* the vector from the bytes the guest wrote */
+            v->exits[VEXIT_INT]++;
+            vcpu_soft_int(v, tf, t.op[0] == 0xcd ? t.op[1] : t.op[0] == 0xcc ? 3 : 4, t.op[0] == 0xcd ? 2 : 1);
+            return;
+        case TRAP_PRIV:
+            if (privileged(v, tf, step) || shadow_selector(v, tf))
+                return;
+            break;                                     /* not one we emulate: the CPU's fault stands */
+        case TRAP_PAGE_FAULT: {
+            char why[96];
+            snprintf(why, sizeof why, "access to 0x%lx outside its %lu MiB of memory",
+                     read_cr2(), v->guest->ram_size >> 20);
+            fail(v, tf, why);
             return;
         }
-        if (privileged(v, tf, step) || shadow_selector(v, tf))
-            return;                                    /* (the scanner patches nothing else) */
-        break;
-    case TRAP_GUEST_INT15:                             /* prefixes and all: EIP stays past it */
-        v->exits[VEXIT_INT]++;
-        vcpu_reflect(v, tf, VEC_PEEL_ENTRY, false, 0);
-        return;
-    case TRAP_GUEST_SYSCALL:                           /* none in compatibility mode */
-        tf->rip = (uint32_t)(tf->rip - 2);
-        v->exits[VEXIT_EXCEPTION]++;
-        vcpu_reflect(v, tf, 6, false, 0);              /* #UD, as an Intel CPU would */
-        return;
-    case TRAP_SOFT_INT:                                /* the vector from the bytes the guest wrote */
-        v->exits[VEXIT_INT]++;
-        vcpu_soft_int(v, tf, t->op[0] == 0xcd ? t->op[1] : t->op[0] == 0xcc ? 3 : 4, t->op[0] == 0xcd ? 2 : 1);
-        return;
-    case TRAP_PRIV:
-        if (privileged(v, tf, step) || shadow_selector(v, tf))
-            return;
-        break;                                         /* not one we emulate: the CPU's fault stands */
-    case TRAP_PAGE_FAULT: {
-        char why[96];
-        snprintf(why, sizeof why, "access to 0x%lx outside its %lu MiB of memory",
-                 read_cr2(), v->guest->ram_size >> 20);
-        fail(v, tf, why);
-        return;
-    }
-    case TRAP_EXCEPTION:
+        case TRAP_EXCEPTION:
+            break;
+        }
         break;
     }
     v->exits[VEXIT_EXCEPTION]++;
     bool has_error = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17;
     vcpu_reflect(v, tf, vec, has_error, (uint32_t)tf->error);
-}
-
-void emulate_trap(struct vcpu *v, struct trapframe *tf)
-{
-    struct trap t;
-    bool step = guest_stepping(v, tf);
-    dispatch(v, tf, classify(v, tf, SITE_CLAIM, &t), &t, step);
 }
 
 bool site_claim(struct guest *g, uint32_t addr, site_handler_t handler, void *owner)

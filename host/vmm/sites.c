@@ -1,8 +1,9 @@
 /*
- * The side table of trap sites (host/vmm/sites.h): a sorted array, looked
- * up by binary search at every guest #GP(0) and peel entry.  Single
+ * The side table of trap sites (host/vmm/sites.h): a sorted array with a
+ * hash index, looked up at every guest #GP(0) and peel entry.  Single
  * entries (peel sites, claims) go in with one move of the tail; a scan's
  * patches, thousands at load, go in as one batch: sorted, then merged.
+ * Every change rebuilds the index, in room reserved before the change.
  */
 #include "host/vmm/sites.h"
 #include "kernel/heap.h"
@@ -25,26 +26,52 @@ static size_t lower_bound(const struct sites *t, uint32_t addr, unsigned kind)
     return lo;
 }
 
+/* Room for `more` entries, and index slots for twice as many addresses. */
 static bool reserve(struct sites *t, size_t more)
 {
-    if (t->n + more <= t->cap)
+    size_t need = t->n + more;
+    if (need > t->cap) {
+        size_t cap = t->cap ? t->cap : 64;
+        while (cap < need) cap *= 2;
+        struct site *s = kmalloc(cap * sizeof *s);
+        if (!s)
+            return false;
+        if (t->s) { memcpy(s, t->s, t->n * sizeof *s); kfree(t->s); }
+        t->s = s;
+        t->cap = cap;
+    }
+    if (t->index && need * 2 <= (size_t)t->mask + 1)
         return true;
-    size_t cap = t->cap ? t->cap : 64;
-    while (cap < t->n + more) cap *= 2;
-    struct site *s = kmalloc(cap * sizeof *s);
-    if (!s)
+    unsigned bits = 4;
+    while (((size_t)1 << bits) < need * 2) bits++;
+    uint32_t *index = kmalloc(((size_t)1 << bits) * sizeof *index);
+    if (!index)
         return false;
-    if (t->s) { memcpy(s, t->s, t->n * sizeof *s); kfree(t->s); }
-    t->s = s;
-    t->cap = cap;
+    kfree(t->index);
+    t->index = index;
+    t->mask = (1u << bits) - 1;
+    t->shift = 32 - bits;
     return true;
+}
+
+static void reindex(struct sites *t)
+{
+    memset(t->index, 0, ((size_t)t->mask + 1) * sizeof *t->index);
+    for (size_t i = 0; i < t->n; i++) {
+        if (i && t->s[i - 1].addr == t->s[i].addr)
+            continue;                            /* the first at an address stands for them all */
+        uint32_t h = (t->s[i].addr * 0x9e3779b1u) >> t->shift;
+        while (t->index[h]) h = (h + 1) & t->mask;
+        t->index[h] = (uint32_t)i + 1;
+    }
 }
 
 bool sites_add(struct sites *t, const struct site *e)
 {
     size_t i = lower_bound(t, e->addr, e->kind);
     if (i < t->n && t->s[i].addr == e->addr && t->s[i].kind == e->kind) {
-        t->s[i] = *e;
+        t->s[i] = *e;                            /* the index still holds */
+        t->gen++;
         return true;
     }
     if (!reserve(t, 1))
@@ -53,6 +80,8 @@ bool sites_add(struct sites *t, const struct site *e)
     t->s[i] = *e;
     t->n++;
     t->count[e->kind]++;
+    reindex(t);
+    t->gen++;
     return true;
 }
 
@@ -91,6 +120,8 @@ bool sites_add_many(struct sites *t, struct site *e, size_t n)
     }
     t->n += n;
     for (size_t x = 0; x < n; x++) t->count[e[x].kind]++;
+    reindex(t);
+    t->gen++;
     return true;
 }
 
@@ -102,24 +133,13 @@ void sites_remove(struct sites *t, uint32_t addr, enum site_kind kind)
     memmove(&t->s[i], &t->s[i + 1], (t->n - i - 1) * sizeof *t->s);
     t->n--;
     t->count[kind]--;
-}
-
-const struct site *sites_at(const struct sites *t, uint32_t addr, size_t *n)
-{
-    size_t i = lower_bound(t, addr, 0), k = i;
-    while (k < t->n && t->s[k].addr == addr) k++;
-    *n = k - i;
-    return k > i ? &t->s[i] : 0;
-}
-
-const struct site *sites_find(const struct sites *t, uint32_t addr, enum site_kind kind)
-{
-    size_t i = lower_bound(t, addr, kind);
-    return i < t->n && t->s[i].addr == addr && t->s[i].kind == kind ? &t->s[i] : 0;
+    reindex(t);
+    t->gen++;
 }
 
 void sites_free(struct sites *t)
 {
     kfree(t->s);
-    *t = (struct sites){ 0 };
+    kfree(t->index);
+    *t = (struct sites){ .gen = t->gen + 1 };
 }
