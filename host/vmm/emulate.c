@@ -7,8 +7,8 @@
  * table of trap sites (host/vmm/sites.h) tells a patch from a real hlt, and
  * from a peel site or a claimed address.  int n reaches a DPL-0 host gate
  * and faults with #GP(IDT); it is reflected through the guest's own IDT.
- * Each trap is classified once (classify) and served by its class
- * (dispatch); port accesses go to host/vmm/vdevs.c.
+ * Each trap is classified once (classify) and served by its class (the
+ * switch in emulate_trap); port accesses go to host/vmm/vdevs.c.
  */
 #include "host/vmm/emulate.h"
 #include "host/vmm/vcpu.h"
