@@ -9,13 +9,10 @@
 #include "host/vmm/vcpu.h"
 #include "kernel/x86.h"
 
-#define EFLAGS_TF (1u << 8)
-
-static struct peel_site *site_at(struct peels *p, uint32_t addr)
+static struct peel_site *site_at(struct guest *g, uint32_t addr)
 {
-    for (unsigned i = 0; i < p->nsites; i++)
-        if (p->sites[i].addr == addr) return &p->sites[i];
-    return 0;
+    const struct site *e = sites_find(&g->sites, addr, SITE_PEEL);
+    return e ? e->owner : 0;
 }
 
 /* cdecl: [esp] return address, [esp + 4 * (i + 1)] argument i; the result
@@ -26,13 +23,10 @@ static struct peel_site *site_at(struct peels *p, uint32_t addr)
  * subsystem also runs without the guest kernel lock — unless the caller has
  * its own interrupts off: then it is inside one of the guest's critical
  * sections, which the lock is all that protects. */
-bool peel_call(struct guest *g, struct trapframe *tf)
+void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
 {
     struct peels *p = &g->peels;
     uint32_t eip = (uint32_t)tf->rip;
-    struct peel_site *s = site_at(p, eip);
-    if (!s || (p->stepping && s == &p->sites[p->stepping - 1]))
-        return false;                                /* or the fall-through's own first bytes trapped */
     struct vcpu *v = vcpu_current();
     const struct native *native = s->native;
     unsigned sub = s->subsystem, nargs = s->nargs;
@@ -42,6 +36,7 @@ bool peel_call(struct guest *g, struct trapframe *tf)
         args[i] = stack[1 + i];
     bool outside = p->manifest.subsystems[sub].outside_gkl && v->vif;
     bool served = false;
+    uint32_t gen = g->sites.gen;
     if (stack) {
         if (outside) {
             __atomic_add_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
@@ -56,11 +51,12 @@ bool peel_call(struct guest *g, struct trapframe *tf)
         }
     }
     if (g->state != GUEST_RUNNING)
-        return true;                                 /* vcpu_trap ends this vCPU */
-    s = site_at(p, eip);                             /* the table may have changed meanwhile */
+        return;                                      /* vcpu_trap ends this vCPU */
+    if (g->sites.gen != gen)
+        s = site_at(g, eip);                         /* the table changed meanwhile */
     if (!served) {
         if (!s)
-            return true;                             /* unpeeled meanwhile: the guest's code is back */
+            return;                                  /* unpeeled meanwhile: the guest's code is back */
         /* The guest's own code runs: its first bytes back until it has
          * stepped past them (TF), then the patch again (peel_step_done). */
         s->fell_through++;
@@ -68,19 +64,18 @@ bool peel_call(struct guest *g, struct trapframe *tf)
         p->stepping_guest_tf = tf->rflags & EFLAGS_TF;
         tf->rflags |= EFLAGS_TF;
         p->stepping = (unsigned)(s - p->sites) + 1;
-        return true;
+        return;
     }
     if (s)
         s->calls++;
     p->calls[sub]++;
     if (v->frame_set) {
         v->frame_set = false;                        /* the native placed the guest itself */
-        return true;
+        return;
     }
     tf->rax = ret;
     tf->rip = ret_addr;
     tf->rsp = (uint32_t)(tf->rsp + 4);
-    return true;
 }
 
 bool peel_step_done(struct guest *g, struct trapframe *tf)

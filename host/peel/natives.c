@@ -24,7 +24,7 @@ static unsigned slot(const struct native_subsystem *ns)
 
 static bool hooks_vmm(const struct native_subsystem *ns)
 {
-    return ns->trap || ns->lock_taken || ns->lock_released || ns->stack_top || ns->ended;
+    return ns->lock_taken || ns->lock_released || ns->stack_top || ns->ended;
 }
 
 const struct native *native_find(const char *name, const struct native_subsystem **owner)
@@ -75,13 +75,6 @@ void *native_state_install(struct guest *g, const struct native_subsystem *ns, v
 #define EACH_HOOKED(g, ns)                                                                      \
     for (unsigned _m = __atomic_load_n(&(g)->natives.hooked, __ATOMIC_ACQUIRE), _i; _m; _m &= _m - 1) \
         for (const struct native_subsystem *ns = &__natives_start[_i = (unsigned)__builtin_ctz(_m)]; ns; ns = 0)
-
-bool natives_claim_trap(struct vcpu *v, struct trapframe *tf)
-{
-    EACH_HOOKED(v->guest, ns)
-        if (ns->trap && ns->trap(v, tf)) return true;
-    return false;
-}
 
 void natives_lock_taken(struct guest *g, struct vcpu *v)
 {

@@ -27,8 +27,7 @@ struct native {
     native_fn_t fn;
 };
 
-/* A subsystem's ops table.  Every hook may be NULL.  The VMM hooks (trap,
- * lock_taken, lock_released, stack_top, ended) are called only for a guest
+/* A subsystem's ops table.  Every hook may be NULL.  The VMM hooks (lock_taken, lock_released, stack_top, ended) are called only for a guest
  * in which the subsystem has state (native_state_install). */
 struct native_subsystem {
     const char *name;                /* as the manifest names it: `subsystem NAME` */
@@ -54,9 +53,6 @@ struct native_subsystem {
      * another build of the image, say), or NULL: asked before a peel using
      * its natives is applied, which is then refused with that reason. */
     const char *(*refuses)(struct guest *g);
-    /* A trap claim: #GP(0) at an address of its own (a stub it wrote into
-     * guest memory).  True if it was its own and handled. */
-    bool (*trap)(struct vcpu *v, struct trapframe *tf);
     /* v has taken the guest kernel lock / a vCPU has let it go. */
     void (*lock_taken)(struct guest *g, struct vcpu *v);
     void (*lock_released)(struct guest *g);
@@ -100,7 +96,6 @@ void *native_state_install(struct guest *g, const struct native_subsystem *ns, v
 
 /* The generic hooks the VMM calls; each costs one test for a guest
  * without hooked subsystems. */
-bool natives_claim_trap(struct vcpu *v, struct trapframe *tf);
 void natives_lock_taken(struct guest *g, struct vcpu *v);
 void natives_lock_released(struct guest *g);
 uint32_t natives_stack_top(struct guest *g, const struct vcpu *v);

@@ -77,8 +77,15 @@ int peel_subsystem_at(struct guest *g, uint32_t addr);
 /* A request is waiting and could be carried out at a safe point now (an
  * idle vCPU should come back to make one). */
 bool peel_request_ready(struct guest *g);
-/* A trap at a peeled entry: true if served (natively, or by falling through). */
-bool peel_call(struct guest *g, struct trapframe *tf);
+/* Is the site's trap in place?  Not while its displaced bytes are being
+ * single-stepped: a trap there then is the guest's own instruction's. */
+static inline bool peel_site_armed(const struct peels *p, const struct peel_site *s)
+{
+    return !p->stepping || s != &p->sites[p->stepping - 1];
+}
+/* A trap at armed site s (tf->rip at it; host/vmm/emulate.c found it in the
+ * side table): served natively, or by falling through to the guest's code. */
+void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s);
 /* The debug trap after a fall-through's single step (or an emulated
  * instruction during one): true if it was the host's alone; false if the
  * host was not stepping, or the guest had TF set itself and gets its #DB. */

@@ -19,7 +19,7 @@ static bool code_pristine(struct guest *g)
     if (p->code_file + (uint64_t)(p->code_hi - p->code_lo) > g->image_size)
         return false;
     for (uint32_t a = p->code_lo; a < p->code_hi; a++) {
-        const struct patch *scan = patch_find(&g->patches, a);
+        const struct site *scan = sites_find(&g->sites, a, SITE_PATCH);
         uint8_t byte = scan ? scan->orig[0] : g->ram[a];
         if (byte != g->image[p->code_file + (a - p->code_lo)])
             return false;
@@ -133,6 +133,12 @@ static const char *peel_on(struct guest *g, unsigned idx)
         for (unsigned j = 0; j < p->nsites; j++)
             if (p->sites[j].addr == new_sites[i].addr)
                 return "one of its functions is already peeled by another subsystem";
+    for (unsigned i = 0; i < s->nfns; i++)          /* the side table first: no trap it cannot tell */
+        if (!sites_add(&g->sites, &(struct site){ .addr = new_sites[i].addr, .kind = SITE_PEEL,
+                                                  .owner = &p->sites[p->nsites + i] })) {
+            while (i-- > 0) sites_remove(&g->sites, new_sites[i].addr, SITE_PEEL);
+            return "out of memory for the side table of trap sites";
+        }
     remember_kept(p, kept, s->nkeeps);
     for (unsigned i = 0; i < s->nfns; i++) {
         struct peel_site *site = &p->sites[p->nsites++];
@@ -158,12 +164,16 @@ void peel_disarm(struct guest *g, unsigned idx, bool keep_draining)
     unsigned kept = 0;
     for (unsigned i = 0; i < p->nsites; i++) {
         struct peel_site *site = &p->sites[i];
-        if (site->subsystem == idx && !(keep_draining && peel_still_owns(g, site)))
+        if (site->subsystem == idx && !(keep_draining && peel_still_owns(g, site))) {
             peel_unarm(g, site);
-        else
+            sites_remove(&g->sites, site->addr, SITE_PEEL);
+        } else {
             p->sites[kept++] = *site;
+        }
     }
     p->nsites = kept;
+    for (unsigned i = 0; i < kept; i++)              /* moved down: their entries follow (no allocation) */
+        sites_add(&g->sites, &(struct site){ .addr = p->sites[i].addr, .kind = SITE_PEEL, .owner = &p->sites[i] });
     p->draining[idx] = false;
     for (unsigned i = 0; i < p->nsites; i++)
         if (p->sites[i].subsystem == idx) p->draining[idx] = true;

@@ -2,11 +2,13 @@
  * Trap-and-emulate.  A guest kernel in ring 1 with IOPL 0 faults (#GP) on
  * cli, sti, hlt, in/out, lgdt/lidt/ltr, mov to/from CRn, loads of SS with
  * its ring-0 selectors, and (with UMIP) sgdt/sidt/sldt/str/smsw.  pushf,
- * popf and iret do not fault: the scanner replaced them by int3 in the
- * loaded copy (host/vmm/scan.c) by hlt, which faults with #GP(0) in ring 1;
- * the side table tells a patch from a real hlt.  int n reaches a DPL-0
- * host gate and faults with #GP(IDT); it is reflected through the guest's
- * own IDT.
+ * popf and iret do not fault: the scanner replaced them in the loaded copy
+ * (host/vmm/scan.c) by hlt, which faults with #GP(0) in ring 1; the side
+ * table of trap sites (host/vmm/sites.h) tells a patch from a real hlt, and
+ * from a peel site or a claimed address.  int n reaches a DPL-0 host gate
+ * and faults with #GP(IDT); it is reflected through the guest's own IDT.
+ * Each trap is classified once (classify) and served by its class (the
+ * switch in emulate_trap); port accesses go to host/vmm/vdevs.c.
  */
 #include "host/vmm/emulate.h"
 #include "host/vmm/vcpu.h"
@@ -80,44 +82,16 @@ static void count_io(struct vcpu *v, uint16_t port, bool is_in, uint64_t n)
     if (is_in) v->io[i].in += n; else v->io[i].out += n;
 }
 
-/* What a device asked of the machine during an access: isa-debug-exit ends
- * the guest as QEMU would end its run; a reset request (8042 pulse, port
- * 0x92) ends it too, since the host has no way to restart an image yet. */
-static void device_requests(struct vcpu *v)
-{
-    struct ports *p = &v->guest->dev.ports;
-    const struct kbc *k = &v->guest->dev.kbc;
-    char why[64];
-    if (p->exit_requested) {
-        int status = p->exit_status >> 1;
-        snprintf(why, sizeof why, "wrote %d to the debug-exit port", status);
-        guest_end(v->guest, GUEST_EXITED, status, why);
-        return;
-    }
-    switch (k->reset_requested) {
-    case KBC_RESET_NONE: return;
-    case KBC_RESET_PULSE: snprintf(why, sizeof why, "reset requested: 8042 command 0x%x", k->reset_command); break;
-    case KBC_RESET_OUTPORT: snprintf(why, sizeof why, "reset requested: 8042 output port bit 0 written low"); break;
-    default: snprintf(why, sizeof why, "reset requested: port 0x92 bit 0"); break;
-    }
-    guest_end(v->guest, GUEST_DEAD, -1, why);
-}
-
 /* One in or out: a single device access, bounded by the device model. */
 static void io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
-    struct ports *p = &v->guest->dev.ports;
     unsigned size = in->opcode & 1 ? in->op_size / 8 : 1;
     uint16_t port = (in->opcode & 0xf8) == 0xe0 ? (uint16_t)in->imm : (uint16_t)tf->rdx;
-    uint64_t now = vdevs_now(v->guest);
     count_io(v, port, in->cls == INSN_IN, 1);
-    spin_lock_irq(&v->guest->dev.lock);
     if (in->cls == INSN_IN)
-        set_reg(tf, REG_AX, size, ports_in(p, port, size, now));
+        set_reg(tf, REG_AX, size, vdevs_in(v->guest, port, size));
     else
-        ports_out(p, port, size, (uint32_t)tf->rax, now);
-    vdevs_unlock(&v->guest->dev, now);
-    device_requests(v);
+        vdevs_out(v->guest, port, size, (uint32_t)tf->rax);
 }
 
 /* Elements a rep ins/outs moves per trap.  The whole trap runs with host
@@ -126,14 +100,9 @@ static void io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
  * count ran whole): 512 of them take some 40 to 150 us, and are still a
  * whole ATA sector at any element size, so a disk driver's rep insw stays
  * one trap.  A chunk also ends at an element that completed a console line,
- * which alone costs the host ~0.4 ms: one line per trap, as for `out`. */
+ * which alone costs the host ~0.4 ms: one line per trap, as for `out`
+ * (vdevs_ins and vdevs_outs stop there). */
 #define STRING_IO_CHUNK 512u
-
-/* A console line was printed, or a device asked for the guest's end. */
-static bool chunk_over(const struct vdevs *d, unsigned lines)
-{
-    return d->lines != lines || d->ports.exit_requested || d->kbc.reset_requested;
-}
 
 /* ins/outs.  A rep moves at most STRING_IO_CHUNK elements (one while the
  * guest single-steps, which traps after each iteration) and, if more are
@@ -145,7 +114,6 @@ static bool chunk_over(const struct vdevs *d, unsigned lines)
  * wraps at 64 KiB. */
 static bool string_io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
-    struct vdevs *d = &v->guest->dev;
     unsigned size = in->opcode & 1 ? in->op_size / 8 : 1;
     bool rep = in->prefixes & (PFX_REP | PFX_REPNE), is_in = in->cls == INSN_INS, down = tf->rflags & EFLAGS_DF;
     uint32_t mask = in->addr_size == 16 ? 0xffffu : 0xffffffffu;
@@ -164,21 +132,12 @@ static bool string_io(struct vcpu *v, const struct insn *in, struct trapframe *t
     uint8_t *buf = n && low <= mask ? guest_ptr(v->guest, (uint32_t)(base + low), span) : 0;
     if (n && !buf) { fail(v, tf, "string I/O outside guest memory"); return true; }
     uint16_t port = (uint16_t)tf->rdx;
-    uint64_t now = vdevs_now(v->guest);
-    uint32_t done = 0;
-    spin_lock_irq(&d->lock);
-    for (unsigned lines = d->lines; done < n && !chunk_over(d, lines); done++) {
-        uint8_t *at = down ? buf + span - (done + 1) * size : buf + done * size;
-        if (is_in) ports_ins(&d->ports, port, size, at, 1, now);
-        else ports_outs(&d->ports, port, size, at, 1, now);
-    }
-    vdevs_unlock(d, now);
+    uint32_t done = is_in ? vdevs_ins(v->guest, port, size, buf, n, down) : vdevs_outs(v->guest, port, size, buf, n, down);
     count_io(v, port, is_in, done);
     uint32_t moved = down ? ptr - done * size : ptr + done * size;
     *ptr_reg = ((uint32_t)*ptr_reg & ~mask) | (moved & mask);
     if (rep)
         tf->rcx = ((uint32_t)tf->rcx & ~mask) | ((left - done) & mask);
-    device_requests(v);
     return !rep || left == done;
 }
 
@@ -348,11 +307,8 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
 }
 
 /* A patched pushf/popf/iret: the original bytes are in the side table. */
-static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf)
+static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const struct site *p)
 {
-    const struct patch *p = patch_find(&v->guest->patches, vcpu_linear_ip(v, tf));
-    if (!p)
-        return NOT_OURS;
     struct insn in;
     if (decode(p->orig, p->len, 32, &in) != DECODE_OK)
         return NOT_OURS;
@@ -389,19 +345,6 @@ static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf)
     }
 }
 
-/* int n, int3, into: the vector from the instruction itself (the #GP error
- * code names one too, but the bytes are what the guest asked for). */
-static bool software_interrupt(struct vcpu *v, struct trapframe *tf)
-{
-    const uint8_t *op = guest_ptr(v->guest, vcpu_linear_ip(v, tf), 2);
-    if (!op || (op[0] != 0xcd && op[0] != 0xcc && op[0] != 0xce))
-        return false;
-    unsigned n = op[0] == 0xcd ? op[1] : op[0] == 0xcc ? 3 : 4;
-    v->exits[VEXIT_INT]++;
-    vcpu_soft_int(v, tf, n, op[0] == 0xcd ? 2 : 1);
-    return true;
-}
-
 /* The guest single-steps: its TF was set as the trapping instruction began
  * (a popf or iret that sets TF traps only after the next one: SDM vol. 3,
  * "Single-Step Exception Condition").  While the host steps a fall-through's
@@ -425,80 +368,188 @@ static void single_step(struct vcpu *v, struct trapframe *tf, bool guest_tf)
 
 /* A peeled function, served natively (tf at its first byte): the call is
  * one step for a guest that single-steps; a fall-through steps itself. */
-static bool peel_call_stepped(struct vcpu *v, struct trapframe *tf, bool step)
+static void peel_call_stepped(struct vcpu *v, struct trapframe *tf, struct peel_site *s, bool step)
 {
     uint64_t site = tf->rip;
-    if (!peel_call(v->guest, tf))
-        return false;
+    peel_call(v->guest, tf, s);
     if (!v->guest->peels.stepping && tf->rip != site)
         single_step(v, tf, step);
+}
+
+/* A privileged instruction at EIP, decoded in the mode of the guest's CS:
+ * false if it is not one the host emulates (the CPU's own fault stands). */
+static bool privileged(struct vcpu *v, struct trapframe *tf, bool step)
+{
+    uint32_t ip = vcpu_linear_ip(v, tf);
+    const uint8_t *code = guest_ptr(v->guest, ip, 1);
+    uint64_t avail = code ? v->guest->ram_size - ip : 0;
+    struct insn in;
+    enum emulated done;
+    unsigned mode = vcpu_descriptor(v, (uint16_t)tf->cs) & DESC_DB ? 32 : 16;
+    if (!code || decode(code, avail < 15 ? avail : 15, mode, &in) != DECODE_OK || !(done = emulate(v, &in, tf)))
+        return false;
+    v->exits[VEXIT_PRIV]++;
+    v->insn_count[in.cls & 63]++;
+    bool loads_ss = in.cls == INSN_MOV_TO_SREG || in.cls == INSN_POP;
+    if (done == EMULATED)                          /* a load of SS holds the trap back one instruction */
+        single_step(v, tf, step && !loads_ss);
     return true;
+}
+
+/* #GP(selector) for a selector of the host's shadow slots in the guest's
+ * GDT range: refused with a sentence (true), not reflected. */
+static bool shadow_selector(struct vcpu *v, struct trapframe *tf)
+{
+    if (!(tf->error & 0xfffc) || (tf->error & 6) || (tf->error >> 3) < VCPU_SHADOW_IDX || (tf->error | 7) > v->gdt_limit)
+        return false;
+    char why[112];
+    snprintf(why, sizeof why, "selector 0x%lx names a GDT entry the host keeps for itself (%u and up): not supported",
+             tf->error & 0xfffc, VCPU_SHADOW_IDX);
+    fail(v, tf, why);
+    return true;
+}
+
+/* ---- one trap path ----------------------------------------------------------
+ * What a trap from the guest kernel is, decided once, from its vector, its
+ * error code and the side table of trap sites at its address (sites.h). */
+enum trap_class {
+    TRAP_HOST_STEP,       /* #DB while the host single-steps a fall-through's displaced bytes */
+    TRAP_CLAIM,           /* #GP(0) at an address a subsystem claimed (site_claim) */
+    TRAP_PEEL,            /* a peel site: int 15 or syscall (EIP past it), or hlt */
+    TRAP_PATCH,           /* a scanner's hlt in place of pushf, popf, iret, sgdt & co. */
+    TRAP_GUEST_INT15,     /* the guest's own int 15, through the peel entry's DPL-1 gate */
+    TRAP_GUEST_SYSCALL,   /* the guest's own syscall (where it enters the host): #UD */
+    TRAP_SOFT_INT,        /* int n, int3, into through a DPL-0 host gate: #GP(IDT) */
+    TRAP_PRIV,            /* #GP(0), or #GP(selector) from a load of SS: decode and emulate */
+    TRAP_PAGE_FAULT,      /* #PF: the guest touched memory it does not have */
+    TRAP_EXCEPTION,       /* anything else: the guest's own, reflected through its IDT */
+};
+
+struct trap {
+    /* TRAP_CLAIM, TRAP_PEEL, TRAP_PATCH: the side table's entry, read at
+     * once (the table may change while the trap is served) */
+    const struct site *site;
+    uint8_t op[2];        /* TRAP_SOFT_INT: the instruction's bytes */
+};
+
+/* The site entries at addr from kind `from` on, first that applies; a peel
+ * site whose displaced bytes are being stepped is not armed. */
+static enum trap_class site_class(struct guest *g, uint32_t addr, unsigned from, struct trap *t)
+{
+    const struct site *e = sites_at(&g->sites, addr);
+    for (; e && e < sites_end(&g->sites) && e->addr == addr; e++) {
+        if (e->kind < from || (e->kind == SITE_PEEL && !peel_site_armed(&g->peels, e->owner)))
+            continue;
+        t->site = e;
+        return e->kind == SITE_CLAIM ? TRAP_CLAIM : e->kind == SITE_PEEL ? TRAP_PEEL : TRAP_PATCH;
+    }
+    return TRAP_PRIV;
+}
+
+static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsigned from, struct trap *t)
+{
+    struct guest *g = v->guest;
+    switch (tf->vector) {
+    case 1:
+        return g->peels.stepping ? TRAP_HOST_STEP : TRAP_EXCEPTION;
+    case VEC_PEEL_ENTRY: {                             /* int 15 or syscall: EIP is past its 2 bytes */
+        const struct site *e = sites_find(&g->sites, vcpu_linear_ip(v, tf) - 2, SITE_PEEL);
+        if (e && peel_site_armed(&g->peels, e->owner)) {
+            t->site = e;
+            return TRAP_PEEL;
+        }
+        return tf->error == ERROR_BY_SYSCALL ? TRAP_GUEST_SYSCALL : TRAP_GUEST_INT15;
+    }
+    case 13:
+        if (tf->error == 0)
+            return site_class(g, vcpu_linear_ip(v, tf), from, t);
+        if ((tf->error & 3) == 2) {                    /* through a DPL-0 gate: #GP(IDT) */
+            const uint8_t *op = guest_ptr(g, vcpu_linear_ip(v, tf), 2);
+            if (op && (op[0] == 0xcd || op[0] == 0xcc || op[0] == 0xce)) {
+                t->op[0] = op[0];
+                t->op[1] = op[1];
+                return TRAP_SOFT_INT;
+            }
+        }
+        return tf->error & 2 ? TRAP_EXCEPTION : TRAP_PRIV;
+    case 14:
+        return TRAP_PAGE_FAULT;
+    default:
+        return TRAP_EXCEPTION;
+    }
 }
 
 void emulate_trap(struct vcpu *v, struct trapframe *tf)
 {
     unsigned vec = tf->vector;
     bool step = guest_stepping(v, tf);
-    if (vec == 1 && peel_step_done(v->guest, tf))
-        return;                                        /* a fall-through's single step is over */
-    if (vec == 13 && tf->error == 0 && natives_claim_trap(v, tf))
-        return;                                        /* a native's own stub: a guest thread's function returned */
-    if (vec == VEC_PEEL_ENTRY) {                       /* int 15 or syscall: EIP is past it */
-        uint64_t after = tf->rip;
-        tf->rip = (uint32_t)(after - 2);               /* both are 2 bytes: a site starts there */
-        if (peel_call_stepped(v, tf, step))
-            return;                                    /* a peeled function, served natively */
-        if (tf->error == ERROR_BY_SYSCALL) {           /* the guest's own: none in compatibility mode */
+    struct trap t;
+    enum emulated done;
+    /* once round, but for a claim its claimer declined */
+    for (enum trap_class cls = classify(v, tf, SITE_CLAIM, &t);; cls = classify(v, tf, SITE_PEEL, &t)) {
+        switch (cls) {
+        case TRAP_HOST_STEP:
+            if (peel_step_done(v->guest, tf))
+                return;                                /* a fall-through's single step is over */
+            break;                                     /* the guest's own #DB follows the step */
+        case TRAP_CLAIM:
+            if (t.site->handler(v, tf, t.site->owner))
+                return;
+            continue;                                  /* declined: as though the address were not claimed */
+        case TRAP_PEEL:
+            if (vec == VEC_PEEL_ENTRY)
+                tf->rip = (uint32_t)(tf->rip - 2);     /* both are 2 bytes: the site starts there */
+            peel_call_stepped(v, tf, t.site->owner, step);
+            return;
+        case TRAP_PATCH:
+            if ((done = emulate_patch(v, tf, t.site))) {
+                v->exits[VEXIT_PATCH]++;
+                if (done == EMULATED)
+                    single_step(v, tf, step);
+                return;
+            }
+            if (privileged(v, tf, step) || shadow_selector(v, tf))
+                return;                                /* (the scanner patches nothing else) */
+            break;
+        case TRAP_GUEST_INT15:                         /* prefixes and all: EIP stays past it */
+            v->exits[VEXIT_INT]++;
+            vcpu_reflect(v, tf, VEC_PEEL_ENTRY, false, 0);
+            return;
+        case TRAP_GUEST_SYSCALL:                       /* none in compatibility mode */
+            tf->rip = (uint32_t)(tf->rip - 2);
             v->exits[VEXIT_EXCEPTION]++;
             vcpu_reflect(v, tf, 6, false, 0);          /* #UD, as an Intel CPU would */
             return;
-        }
-        tf->rip = after;                               /* the guest's own int 15 (prefixes and all) */
-        v->exits[VEXIT_INT]++;
-        vcpu_reflect(v, tf, VEC_PEEL_ENTRY, false, 0);
-        return;
-    }
-    if (vec == 13 && tf->error == 0 && peel_call_stepped(v, tf, step))
-        return;                                        /* a peeled function entered by hlt */
-    enum emulated done;
-    if (vec == 13 && tf->error == 0 && (done = emulate_patch(v, tf))) {
-        v->exits[VEXIT_PATCH]++;
-        if (done == EMULATED)
-            single_step(v, tf, step);
-        return;
-    }
-    if (vec == 13 && (tf->error & 3) == 2 && software_interrupt(v, tf))
-        return;                                        /* through a DPL-0 gate: #GP(IDT) */
-    if (vec == 13 && !(tf->error & 2)) {             /* #GP(0), or #GP(selector) from a mov to SS */
-        uint32_t ip = vcpu_linear_ip(v, tf);
-        const uint8_t *code = guest_ptr(v->guest, ip, 1);
-        uint64_t avail = code ? v->guest->ram_size - ip : 0;
-        struct insn in;
-        unsigned mode = vcpu_descriptor(v, (uint16_t)tf->cs) & DESC_DB ? 32 : 16;
-        if (code && decode(code, avail < 15 ? avail : 15, mode, &in) == DECODE_OK && (done = emulate(v, &in, tf))) {
-            v->exits[VEXIT_PRIV]++;
-            v->insn_count[in.cls & 63]++;
-            bool loads_ss = in.cls == INSN_MOV_TO_SREG || in.cls == INSN_POP;
-            if (done == EMULATED)                      /* a load of SS holds the trap back one instruction */
-                single_step(v, tf, step && !loads_ss);
+        case TRAP_SOFT_INT:                            /* the vector from the bytes the guest wrote */
+            v->exits[VEXIT_INT]++;
+            vcpu_soft_int(v, tf, t.op[0] == 0xcd ? t.op[1] : t.op[0] == 0xcc ? 3 : 4, t.op[0] == 0xcd ? 2 : 1);
+            return;
+        case TRAP_PRIV:
+            if (privileged(v, tf, step) || shadow_selector(v, tf))
+                return;
+            break;                                     /* not one we emulate: the CPU's fault stands */
+        case TRAP_PAGE_FAULT: {
+            char why[96];
+            snprintf(why, sizeof why, "access to 0x%lx outside its %lu MiB of memory",
+                     read_cr2(), v->guest->ram_size >> 20);
+            fail(v, tf, why);
             return;
         }
-    }
-    if (vec == 13 && (tf->error & 0xfffc) && !(tf->error & 6) && (tf->error >> 3) >= VCPU_SHADOW_IDX &&
-        (tf->error | 7) <= v->gdt_limit) {
-        char why[112];
-        snprintf(why, sizeof why, "selector 0x%lx names a GDT entry the host keeps for itself (%u and up): not supported",
-                 tf->error & 0xfffc, VCPU_SHADOW_IDX);
-        fail(v, tf, why);
-        return;
-    }
-    if (vec == 14) {
-        char why[96];
-        snprintf(why, sizeof why, "access to 0x%lx outside its %lu MiB of memory",
-                 read_cr2(), v->guest->ram_size >> 20);
-        fail(v, tf, why);
-        return;
+        case TRAP_EXCEPTION:
+            break;
+        }
+        break;
     }
     v->exits[VEXIT_EXCEPTION]++;
     vcpu_reflect(v, tf, vec, vec_has_error(vec), (uint32_t)tf->error);
+}
+
+bool site_claim(struct guest *g, uint32_t addr, site_handler_t handler, void *owner)
+{
+    return sites_add(&g->sites, &(struct site){ .addr = addr, .kind = SITE_CLAIM, .owner = owner, .handler = handler });
+}
+
+void site_unclaim(struct guest *g, uint32_t addr)
+{
+    sites_remove(&g->sites, addr, SITE_CLAIM);
 }

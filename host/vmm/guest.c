@@ -167,6 +167,7 @@ void guest_release(struct guest *g)
         write_cr3(vm_kernel_root());         /* never free the tables we run on */
         popcli();
     }
+    sites_free(&g->sites);                  /* no trap comes any more: the trap sites go with the guest */
     if (g->root)
         vm_space_destroy(g->root);
     if (g->ram)

@@ -10,6 +10,7 @@
 #include "host/vmm/vcpu.h"
 #include "host/vmm/vdevs.h"
 #include "host/vmm/scan.h"
+#include "host/vmm/sites.h"
 #include "host/peel/peel.h"
 #include "host/peel/natives.h"
 #include "host/peel/prof.h"
@@ -64,6 +65,7 @@ struct guest {
     uint64_t gdt_gen;                /* bumped by lgdt: CPUs' mirrors older than it are stale */
     struct vdevs dev;
     struct patches patches;
+    struct sites sites;              /* trap sites by address: patches, peel entries, claims */
     struct peels peels;
     struct prof prof;
     struct natives natives;          /* each native subsystem's host-side state (host/peel/natives.h) */

@@ -1,17 +1,21 @@
 #include "host/vmm/scan.h"
+#include "host/vmm/sites.h"
 #include "host/vmm/guest.h"
 #include "host/decode/decode.h"
 #include "kernel/heap.h"
 #include "kernel/string.h"
 #include "kernel/cpufeat.h"
 
-/* One scan's work list; what it has seen stays in struct patches. */
+/* One scan's work list and the patches it made, which go into the side
+ * table together when it ends; what it has seen stays in struct patches. */
 struct scan {
     struct guest *g;
     uint32_t lo, hi;
     uint8_t *seen;
     uint32_t *work;
     size_t nwork, capwork;
+    struct site *made;
+    size_t nmade, capmade;
 };
 
 static bool seen(struct scan *s, uint32_t a) { return s->seen[(a - s->lo) / 8] >> ((a - s->lo) % 8) & 1; }
@@ -33,43 +37,18 @@ static bool push_work(struct scan *s, uint32_t a)
     return true;
 }
 
-static bool add_patch(struct patches *t, uint32_t addr, const uint8_t *bytes, uint8_t len)
+/* Room for one more patch, before its hlt is written. */
+static bool room_for_patch(struct scan *s)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        struct patch *p = kmalloc(cap * sizeof *p);
-        if (!p) return false;
-        if (t->p) { memcpy(p, t->p, t->n * sizeof *p); kfree(t->p); }
-        t->p = p;
-        t->cap = cap;
-    }
-    size_t i = t->n;
-    while (i > 0 && t->p[i - 1].addr > addr) { t->p[i] = t->p[i - 1]; i--; }
-    t->p[i].addr = addr;
-    t->p[i].len = len;
-    memcpy(t->p[i].orig, bytes, len);
-    t->n++;
+    if (s->nmade < s->capmade)
+        return true;
+    size_t cap = s->capmade ? s->capmade * 2 : 64;
+    struct site *m = kmalloc(cap * sizeof *m);
+    if (!m) return false;
+    if (s->made) { memcpy(m, s->made, s->nmade * sizeof *m); kfree(s->made); }
+    s->made = m;
+    s->capmade = cap;
     return true;
-}
-
-const struct patch *patch_find(const struct patches *t, uint32_t addr)
-{
-    size_t lo = 0, hi = t->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (t->p[mid].addr == addr) return &t->p[mid];
-        if (t->p[mid].addr < addr) lo = mid + 1; else hi = mid;
-    }
-    return 0;
-}
-
-void patches_free(struct patches *t)
-{
-    kfree(t->seen);
-    t->seen = 0;
-    kfree(t->p);
-    t->p = 0;
-    t->n = t->cap = 0;
 }
 
 /* Instructions that misbehave in ring 1 without faulting. */
@@ -99,8 +78,11 @@ static bool follow(struct scan *s, uint32_t a)
         mark(s, a);
         s->g->patches.insns_seen++;
         if (sensitive(&in)) {
-            if (!add_patch(&s->g->patches, a, code, in.length))
+            if (!room_for_patch(s))
                 return false;
+            struct site *p = &s->made[s->nmade++];
+            *p = (struct site){ .addr = a, .kind = SITE_PATCH, .len = in.length };
+            memcpy(p->orig, code, in.length);
             code[0] = 0xf4;                  /* hlt: #GP(0) in ring 1; the side table tells */
         }
         struct flow f;
@@ -123,7 +105,13 @@ static bool run(struct guest *g, const uint32_t *starts, size_t nstarts)
         ok = push_work(&s, starts[i]);
     while (ok && s.nwork)
         ok = follow(&s, s.work[--s.nwork]);
+    ok = ok && sites_add_many(&g->sites, s.made, s.nmade);
+    if (ok)
+        t->n += s.nmade;
+    else                                     /* no hlt without its entry: the originals back */
+        for (size_t i = 0; i < s.nmade; i++) g->ram[s.made[i].addr] = s.made[i].orig[0];
     kfree(s.work);
+    kfree(s.made);
     return ok;
 }
 

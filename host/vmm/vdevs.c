@@ -8,6 +8,7 @@
 #include "host/vmm/guest.h"
 #include "kernel/console.h"
 #include "kernel/string.h"
+#include "kernel/printf.h"
 #include "sched/sched.h"
 
 static void com1_tx(void *ctx, uint8_t byte)
@@ -77,9 +78,94 @@ uint64_t vdevs_next_event(const struct vdevs *d, uint64_t now)
     return a < b ? a : b;
 }
 
+/* The models' view of the guest's time for the next trap, without the
+ * lock: an interrupt pending, the next timer due. */
 void vdevs_unlock(struct vdevs *d, uint64_t now)
 {
     d->hint_pending = pic_pending(&d->pic);
     d->hint_due = vdevs_next_event(d, now);
     spin_unlock_irq(&d->lock);
+}
+
+/* ---- the guest's port accesses ---------------------------------------------
+ * Each takes the device lock, gives the models the guest's time, leaves the
+ * hints for the next trap (vdevs_unlock), and then carries out what a
+ * device asked of the machine: isa-debug-exit ends the guest as QEMU would
+ * end its run; a reset request (8042 pulse, port 0x92) ends it too, since
+ * the host has no way to restart an image yet. */
+
+static void device_requests(struct guest *g)
+{
+    struct ports *p = &g->dev.ports;
+    const struct kbc *k = &g->dev.kbc;
+    char why[64];
+    if (p->exit_requested) {
+        int status = p->exit_status >> 1;
+        snprintf(why, sizeof why, "wrote %d to the debug-exit port", status);
+        guest_end(g, GUEST_EXITED, status, why);
+        return;
+    }
+    switch (k->reset_requested) {
+    case KBC_RESET_NONE: return;
+    case KBC_RESET_PULSE: snprintf(why, sizeof why, "reset requested: 8042 command 0x%x", k->reset_command); break;
+    case KBC_RESET_OUTPORT: snprintf(why, sizeof why, "reset requested: 8042 output port bit 0 written low"); break;
+    default: snprintf(why, sizeof why, "reset requested: port 0x92 bit 0"); break;
+    }
+    guest_end(g, GUEST_DEAD, -1, why);
+}
+
+uint32_t vdevs_in(struct guest *g, uint16_t port, unsigned size)
+{
+    struct vdevs *d = &g->dev;
+    uint64_t now = vdevs_now(g);
+    spin_lock_irq(&d->lock);
+    uint32_t val = ports_in(&d->ports, port, size, now);
+    vdevs_unlock(d, now);
+    device_requests(g);
+    return val;
+}
+
+void vdevs_out(struct guest *g, uint16_t port, unsigned size, uint32_t val)
+{
+    struct vdevs *d = &g->dev;
+    uint64_t now = vdevs_now(g);
+    spin_lock_irq(&d->lock);
+    ports_out(&d->ports, port, size, val, now);
+    vdevs_unlock(d, now);
+    device_requests(g);
+}
+
+/* A console line was printed, or a device asked for the guest's end. */
+static bool chunk_over(const struct vdevs *d, unsigned lines)
+{
+    return d->lines != lines || d->ports.exit_requested || d->kbc.reset_requested;
+}
+
+/* Element i of a string access lies at buf + i * size, or, running down,
+ * at the top of buf less (i + 1) * size. */
+static uint32_t string_io(struct guest *g, uint16_t port, unsigned size, uint8_t *buf, uint32_t n, bool down,
+                          bool is_in)
+{
+    struct vdevs *d = &g->dev;
+    uint64_t now = vdevs_now(g);
+    uint32_t done = 0;
+    spin_lock_irq(&d->lock);
+    for (unsigned lines = d->lines; done < n && !chunk_over(d, lines); done++) {
+        uint8_t *at = down ? buf + (uint64_t)n * size - (done + 1) * size : buf + done * size;
+        if (is_in) ports_ins(&d->ports, port, size, at, 1, now);
+        else ports_outs(&d->ports, port, size, at, 1, now);
+    }
+    vdevs_unlock(d, now);
+    device_requests(g);
+    return done;
+}
+
+uint32_t vdevs_ins(struct guest *g, uint16_t port, unsigned size, uint8_t *buf, uint32_t n, bool down)
+{
+    return string_io(g, port, size, buf, n, down, true);
+}
+
+uint32_t vdevs_outs(struct guest *g, uint16_t port, unsigned size, uint8_t *buf, uint32_t n, bool down)
+{
+    return string_io(g, port, size, buf, n, down, false);
 }

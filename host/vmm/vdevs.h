@@ -30,7 +30,7 @@ struct vdevs {
     char name[32];
     /* Console lines printed.  A line costs the host ~0.4 ms under TCG (the
      * VGA text scroll, the polled UART), with interrupts off in the trap
-     * that wrote its newline: string I/O ends its chunk at one (emulate.c). */
+     * that wrote its newline: string I/O ends its chunk at one (vdevs_ins). */
     unsigned lines;
     /* Written at every unlock (vdevs_unlock), read without the lock: may a
      * trap find work here (an interrupt pending, a timer due)?  A stale
@@ -45,6 +45,17 @@ uint64_t vdevs_now(const struct guest *g);           /* the guest's virtual time
 void vdevs_advance(struct vdevs *d, uint64_t now);   /* timers due, input the UART can take */
 unsigned vdevs_input(struct vdevs *d, const char *s, unsigned n);   /* queue host input; returns bytes taken */
 uint64_t vdevs_next_event(const struct vdevs *d, uint64_t now);
+/* The guest's port accesses (from host/vmm/emulate.c): each one owns the
+ * device lock, the guest's time and the hints it leaves, and ends the guest
+ * if a device asked for that (isa-debug-exit, a reset).  A string access
+ * moves at most n elements of size bytes between the port and buf
+ * (downward from its top if down) and stops early after an element that
+ * completed a console line or asked for the guest's end: the elements
+ * moved. */
+uint32_t vdevs_in(struct guest *g, uint16_t port, unsigned size);
+void vdevs_out(struct guest *g, uint16_t port, unsigned size, uint32_t val);
+uint32_t vdevs_ins(struct guest *g, uint16_t port, unsigned size, uint8_t *buf, uint32_t n, bool down);
+uint32_t vdevs_outs(struct guest *g, uint16_t port, unsigned size, uint8_t *buf, uint32_t n, bool down);
 /* Release d->lock, leaving the hints for vdevs_may_have_work. */
 void vdevs_unlock(struct vdevs *d, uint64_t now);
 static inline bool vdevs_may_have_work(const struct vdevs *d, uint64_t now)

@@ -23,6 +23,7 @@
 #include "host/peel/natives.h"
 #include "host/vmm/guest.h"
 #include "host/vmm/vcpu.h"
+#include "host/vmm/emulate.h"
 #include "kernel/heap.h"
 #include "kernel/printf.h"
 #include "kernel/console.h"
@@ -230,9 +231,11 @@ static bool sched_exit_(struct guest *g, const uint32_t *a, uint32_t *ret)
     end_thread(state(g), v);
 }
 
-/* #GP(0) at the return stub: a native thread's function returned. */
-static bool stub_trap(struct vcpu *v, struct trapframe *tf)
+/* #GP(0) at the return stub (claimed in the side table, site_claim): a
+ * native thread's function returned. */
+static bool stub_trap(struct vcpu *v, struct trapframe *tf, void *owner)
 {
+    (void)owner;
     struct native_sched *ns = state(v->guest);
     if (!ns || (uint32_t)tf->rip != STUB || v->sched_slot == 0)
         return false;
@@ -386,7 +389,7 @@ static void changed(struct guest *g, bool peeled)
         return;
     struct native_sched *ns = kzalloc(sizeof *ns);
     uint8_t *stub = guest_ptr(g, STUB, 1);
-    if (!ns || !stub) {
+    if (!ns || !stub || !site_claim(g, STUB, stub_trap, ns)) {
         kfree(ns);
         guest_end(g, GUEST_DEAD, -1, "sched peel: out of memory");
         return;
@@ -420,7 +423,6 @@ NATIVE_SUBSYSTEM(sched) = {
     .refuses = classic_layout_check,
     .threads_are_vcpus = true,
     .changed = changed,
-    .trap = stub_trap,
     .lock_taken = running,
     .lock_released = kick_if_pending,
     .stack_top = stack_top,
