@@ -6,6 +6,7 @@
  */
 #include "host/peel/peel_priv.h"
 #include "host/vmm/guest.h"
+#include "host/peel/natives.h"
 #include "host/vmm/vcpu.h"
 #include "kernel/x86.h"
 
@@ -25,7 +26,7 @@ static struct peel_site *site_at(struct guest *g, uint32_t addr)
  * sections, which the lock is all that protects. */
 void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
 {
-    struct peels *p = &g->peels;
+    struct peels *p = g->peels;
     uint32_t eip = (uint32_t)tf->rip;
     struct vcpu *v = vcpu_current();
     const struct native *native = s->native;
@@ -61,9 +62,9 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
          * stepped past them (TF), then the patch again (peel_step_done). */
         s->fell_through++;
         peel_unarm(g, s);
-        p->stepping_guest_tf = tf->rflags & EFLAGS_TF;
+        g->host_stepping_guest_tf = tf->rflags & EFLAGS_TF;
         tf->rflags |= EFLAGS_TF;
-        p->stepping = (unsigned)(s - p->sites) + 1;
+        g->host_stepping = (unsigned)(s - p->sites) + 1;
         return;
     }
     if (s)
@@ -80,15 +81,15 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
 
 bool peel_step_done(struct guest *g, struct trapframe *tf)
 {
-    struct peels *p = &g->peels;
-    if (!p->stepping)
+    struct peels *p = g->peels;
+    if (!g->host_stepping)
         return false;
-    const struct peel_site *s = &p->sites[p->stepping - 1];
+    const struct peel_site *s = &p->sites[g->host_stepping - 1];
     if ((uint32_t)tf->rip - s->addr < s->len)
         return true;                                 /* still inside the patch's bytes: one more step */
     peel_arm(g, s);
-    p->stepping = 0;
-    if (p->stepping_guest_tf)
+    g->host_stepping = 0;
+    if (g->host_stepping_guest_tf)
         return false;                                /* the guest's own #DB: one for the displaced bytes */
     tf->rflags &= ~(uint64_t)EFLAGS_TF;
     return true;

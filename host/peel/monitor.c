@@ -29,7 +29,7 @@ static void cmd_peels(int argc, char **argv)
     (void)argc; (void)argv;
     for (unsigned gi = 0; gi < guest_count(); gi++) {
         struct guest *g = guest_of(gi);
-        struct peels *p = &g->peels;
+        struct peels *p = g->peels;
         if (!p->have_manifest) {
             kprintf("  guest %u %s: no manifest\n", gi, g->name);
             continue;
@@ -61,8 +61,8 @@ static void cmd_churn(int argc, char **argv)
     while (time_ns() < deadline && g->state == GUEST_RUNNING) {
         x ^= x << 13; x ^= x >> 7; x ^= x << 17;
         const char *name = argv[2 + x % (unsigned)(argc - 2)];
-        const struct manifest_subsystem *s = g->peels.have_manifest ? manifest_find(&g->peels.manifest, name) : 0;
-        bool peel = !s || !g->peels.peeled[s - g->peels.manifest.subsystems];
+        const struct manifest_subsystem *s = g->peels->have_manifest ? manifest_find(&g->peels->manifest, name) : 0;
+        bool peel = !s || !g->peels->peeled[s - g->peels->manifest.subsystems];
         if (peel_request(g, name, peel)) refused++;
         else if (peel) peels++;
         else unpeels++;

@@ -55,17 +55,20 @@ const struct native_subsystem *native_subsystem_threading(void)
 
 void *native_state(struct guest *g, const struct native_subsystem *ns)
 {
-    return __atomic_load_n(&g->natives.state[slot(ns)], __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&g->natives->state[slot(ns)], __ATOMIC_ACQUIRE);
 }
 
 void *native_state_install(struct guest *g, const struct native_subsystem *ns, void *fresh)
 {
     unsigned i = slot(ns);
     void *none = 0;
-    if (!__atomic_compare_exchange_n(&g->natives.state[i], &none, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    if (!__atomic_compare_exchange_n(&g->natives->state[i], &none, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return none;                                 /* another CPU was first */
-    if (hooks_vmm(ns))
-        __atomic_or_fetch(&g->natives.hooked, 1u << i, __ATOMIC_ACQ_REL);
+    if (hooks_vmm(ns)) {
+        __atomic_or_fetch(&g->natives->hooked, 1u << i, __ATOMIC_ACQ_REL);
+        if (ns->lock_taken || ns->lock_released)
+            __atomic_store_n(&g->lock_hooks, true, __ATOMIC_RELEASE);   /* the VMM calls them from now on */
+    }
     if (ns->threads_are_vcpus)
         g->threads_are_vcpus = true;
     return fresh;
@@ -73,7 +76,7 @@ void *native_state_install(struct guest *g, const struct native_subsystem *ns, v
 
 /* The hooked subsystems of g, in slot order. */
 #define EACH_HOOKED(g, ns)                                                                      \
-    for (unsigned _m = __atomic_load_n(&(g)->natives.hooked, __ATOMIC_ACQUIRE), _i; _m; _m &= _m - 1) \
+    for (unsigned _m = __atomic_load_n(&(g)->natives->hooked, __ATOMIC_ACQUIRE), _i; _m; _m &= _m - 1) \
         for (const struct native_subsystem *ns = &__natives_start[_i = (unsigned)__builtin_ctz(_m)]; ns; ns = 0)
 
 void natives_lock_taken(struct guest *g, struct vcpu *v)
@@ -106,8 +109,8 @@ void natives_release(struct guest *g)
 {
     EACH_SUBSYSTEM(ns) {
         unsigned i = slot(ns);
-        void *state = __atomic_exchange_n(&g->natives.state[i], 0, __ATOMIC_ACQ_REL);
-        __atomic_and_fetch(&g->natives.hooked, ~(1u << i), __ATOMIC_ACQ_REL);
+        void *state = __atomic_exchange_n(&g->natives->state[i], 0, __ATOMIC_ACQ_REL);
+        __atomic_and_fetch(&g->natives->hooked, ~(1u << i), __ATOMIC_ACQ_REL);
         if (state && ns->release)
             ns->release(g, state);
     }

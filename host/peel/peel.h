@@ -77,12 +77,6 @@ int peel_subsystem_at(struct guest *g, uint32_t addr);
 /* A request is waiting and could be carried out at a safe point now (an
  * idle vCPU should come back to make one). */
 bool peel_request_ready(struct guest *g);
-/* Is the site's trap in place?  Not while its displaced bytes are being
- * single-stepped: a trap there then is the guest's own instruction's. */
-static inline bool peel_site_armed(const struct peels *p, const struct peel_site *s)
-{
-    return !p->stepping || s != &p->sites[p->stepping - 1];
-}
 /* A trap at armed site s (tf->rip at it; host/vmm/emulate.c found it in the
  * side table): served natively, or by falling through to the guest's code. */
 void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s);

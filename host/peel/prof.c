@@ -1,6 +1,7 @@
 #include <stdbool.h>
 #include "host/peel/prof.h"
 #include "host/vmm/guest.h"
+#include "host/peel/peel.h"
 #include "loader/elf32.h"
 #include "kernel/console.h"
 #include "kernel/heap.h"
@@ -10,7 +11,7 @@
 
 void prof_init(struct guest *g)
 {
-    struct prof *p = &g->prof;
+    struct prof *p = g->prof;
     size_t n = guest_symbol_count(g), k = 0;
     p->fns = kzalloc((n ? n : 1) * sizeof *p->fns);
     if (!p->fns)
@@ -58,7 +59,7 @@ static unsigned subsystem_now(struct guest *g, uint32_t eip, uint32_t esp)
 
 void prof_sample(struct guest *g, uint32_t eip, uint32_t esp, bool trap)
 {
-    struct prof *p = &g->prof;
+    struct prof *p = g->prof;
     struct prof_fn *f = lookup(p, eip);
     if (trap) {
         p->traps++;
@@ -72,8 +73,8 @@ void prof_sample(struct guest *g, uint32_t eip, uint32_t esp, bool trap)
 
 static const char *subsystem_of(struct guest *g, const char *fn)
 {
-    const struct manifest *m = &g->peels.manifest;
-    for (unsigned i = 0; g->peels.have_manifest && i < m->nsubsystems; i++)
+    const struct manifest *m = &g->peels->manifest;
+    for (unsigned i = 0; g->peels->have_manifest && i < m->nsubsystems; i++)
         for (unsigned j = 0; j < m->subsystems[i].nfns; j++)
             if (!strcmp(m->subsystems[i].fns[j].symbol, fn))
                 return m->subsystems[i].name;
@@ -83,16 +84,16 @@ static const char *subsystem_of(struct guest *g, const char *fn)
 /* The top functions by time, then by traps: candidates for the next peel. */
 void prof_report(struct guest *g, unsigned top)
 {
-    struct prof *p = &g->prof;
+    struct prof *p = g->prof;
     kprintf("  guest %s: %lu samples of guest time (the GKL), %lu traps; %lu samples outside named functions\n",
             g->name, p->samples, p->traps, p->unknown_samples);
     /* a sample is a host timer tick (1/HZ s) that found the lock held in guest code */
     kprintf("  GKL time by subsystem (the one the guest was inside):");
     for (unsigned i = 0; i <= MANIFEST_MAX_SUBSYSTEMS; i++) {
-        bool named = g->peels.have_manifest && i < g->peels.manifest.nsubsystems;
+        bool named = g->peels->have_manifest && i < g->peels->manifest.nsubsystems;
         if (!p->by_subsystem[i] || (!named && i < MANIFEST_MAX_SUBSYSTEMS))
             continue;
-        kprintf(" %s %lu%% (~%lu ms)", named ? g->peels.manifest.subsystems[i].name : "none",
+        kprintf(" %s %lu%% (~%lu ms)", named ? g->peels->manifest.subsystems[i].name : "none",
                 p->by_subsystem[i] * 100 / (p->samples + !p->samples), p->by_subsystem[i] * 1000 / HZ);
     }
     kprintf("\n  rank  time%%  traps%%  function                 subsystem\n");

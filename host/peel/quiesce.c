@@ -5,6 +5,7 @@
  */
 #include "host/peel/peel_priv.h"
 #include "host/vmm/guest.h"
+#include "host/peel/natives.h"
 #include "host/vmm/vcpu.h"
 #include "sched/sched.h"
 
@@ -46,12 +47,12 @@ static bool thread_inside(struct guest *g, unsigned idx)
  * through it). */
 bool peel_quiet(struct guest *g, unsigned idx)
 {
-    const struct manifest_subsystem *s = &g->peels.manifest.subsystems[idx];
-    if (__atomic_load_n(&g->peels.inflight[idx], __ATOMIC_ACQUIRE))
+    const struct manifest_subsystem *s = &g->peels->manifest.subsystems[idx];
+    if (__atomic_load_n(&g->peels->inflight[idx], __ATOMIC_ACQUIRE))
         return false;
     peel_learn_subsystem(g, idx);
     for (unsigned i = 0; i < s->nidle; i++) {
-        uint32_t at = g->peels.idle_at[idx][i];
+        uint32_t at = g->peels->idle_at[idx][i];
         const uint32_t *w = at ? guest_ptr(g, at, 4) : 0;
         if (w && *w)
             return false;
@@ -61,8 +62,8 @@ bool peel_quiet(struct guest *g, unsigned idx)
     if (!g->threads_are_vcpus)
         return false;
     uint64_t now = time_ns();                        /* the stack scan is not for every trap */
-    if (now - g->peels.last_scan < 1000000ull)
+    if (now - g->peels->last_scan < 1000000ull)
         return false;
-    g->peels.last_scan = now;
+    g->peels->last_scan = now;
     return !thread_inside(g, idx);
 }

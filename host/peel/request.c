@@ -5,19 +5,20 @@
  */
 #include "host/peel/peel_priv.h"
 #include "host/vmm/guest.h"
+#include "host/peel/natives.h"
 #include "kernel/console.h"
 #include "kernel/printf.h"
 
 void peel_load_manifest(struct guest *g, const char *text, size_t len)
 {
     char err[96];
-    const char *why = manifest_parse(text, len, &g->peels.manifest, err, sizeof err);
+    const char *why = manifest_parse(text, len, &g->peels->manifest, err, sizeof err);
     if (why) {
         kprintf("guest %s: manifest refused (%s); it runs unpeeled\n", g->name, why);
         return;
     }
-    g->peels.have_manifest = true;
-    kprintf("guest %s: manifest names %u peelable subsystems\n", g->name, g->peels.manifest.nsubsystems);
+    g->peels->have_manifest = true;
+    kprintf("guest %s: manifest names %u peelable subsystems\n", g->name, g->peels->manifest.nsubsystems);
 }
 
 /* A subsystem with idle words changes hands at run time only when every
@@ -35,7 +36,7 @@ static const char *needs_thread_vcpus(void)
 
 const char *peel_request(struct guest *g, const char *name, bool peel)
 {
-    struct peels *p = &g->peels;
+    struct peels *p = g->peels;
     if (!p->have_manifest)
         return "this guest has no manifest";
     const struct manifest_subsystem *s = manifest_find(&p->manifest, name);
@@ -61,8 +62,8 @@ const char *peel_request(struct guest *g, const char *name, bool peel)
 
 bool peel_request_ready(struct guest *g)
 {
-    int r = __atomic_load_n(&g->peels.request, __ATOMIC_ACQUIRE);
-    return r && !g->peels.stepping && peel_quiet(g, (unsigned)(r > 0 ? r : -r) - 1);
+    int r = __atomic_load_n(&g->peels->request, __ATOMIC_ACQUIRE);
+    return r && !g->host_stepping && peel_quiet(g, (unsigned)(r > 0 ? r : -r) - 1);
 }
 
 /* At every trap of the lock holder: so a plain load first — a locked
@@ -70,21 +71,21 @@ bool peel_request_ready(struct guest *g)
  * every atomic a call. */
 void peel_safe_point(struct guest *g)
 {
-    int r = __atomic_load_n(&g->peels.request, __ATOMIC_ACQUIRE);
-    for (unsigned i = 0; i < g->peels.manifest.nsubsystems && !g->peels.stepping; i++) {
+    int r = __atomic_load_n(&g->peels->request, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < g->peels->manifest.nsubsystems && !g->host_stepping; i++) {
         bool owns = false;
-        for (unsigned k = 0; g->peels.draining[i] && k < g->peels.nsites; k++)
-            owns |= g->peels.sites[k].subsystem == i && peel_still_owns(g, &g->peels.sites[k]);
-        if (g->peels.draining[i] && !owns)
+        for (unsigned k = 0; g->peels->draining[i] && k < g->peels->nsites; k++)
+            owns |= g->peels->sites[k].subsystem == i && peel_still_owns(g, &g->peels->sites[k]);
+        if (g->peels->draining[i] && !owns)
             peel_disarm(g, i, false);                /* drained: the last sites go */
     }
     if (!r)
         return;
     unsigned idx = (r > 0 ? r : -r) - 1;
-    if (g->peels.stepping || !peel_quiet(g, idx)) {
-        g->peels.waited[idx]++;                      /* try again at the next safe point */
+    if (g->host_stepping || !peel_quiet(g, idx)) {
+        g->peels->waited[idx]++;                      /* try again at the next safe point */
         return;
     }
-    if (__atomic_compare_exchange_n(&g->peels.request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    if (__atomic_compare_exchange_n(&g->peels->request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         peel_apply(g, idx, r > 0);
 }

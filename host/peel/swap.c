@@ -6,6 +6,7 @@
  */
 #include "host/peel/peel_priv.h"
 #include "host/vmm/guest.h"
+#include "host/peel/natives.h"
 #include "loader/elf32.h"
 #include "kernel/console.h"
 #include "kernel/printf.h"
@@ -15,13 +16,12 @@
  * image file's bytes?  After an unpeel it must: peels leave no trace. */
 static bool code_pristine(struct guest *g)
 {
-    const struct peels *p = &g->peels;
-    if (p->code_file + (uint64_t)(p->code_hi - p->code_lo) > g->image_size)
+    if (g->code_file + (uint64_t)(g->code_hi - g->code_lo) > g->image_size)
         return false;
-    for (uint32_t a = p->code_lo; a < p->code_hi; a++) {
+    for (uint32_t a = g->code_lo; a < g->code_hi; a++) {
         const struct site *scan = sites_find(&g->sites, a, SITE_PATCH);
         uint8_t byte = scan ? scan->orig[0] : g->ram[a];
-        if (byte != g->image[p->code_file + (a - p->code_lo)])
+        if (byte != g->image[g->code_file + (a - g->code_lo)])
             return false;
     }
     return true;
@@ -95,8 +95,8 @@ static void remember_kept(struct peels *p, const struct peel_kept *kept, unsigne
 
 uint32_t peel_kept(struct guest *g, const char *symbol)
 {
-    for (unsigned i = 0; i < g->peels.nkept; i++)
-        if (!strcmp(g->peels.kept[i].symbol, symbol)) return g->peels.kept[i].addr;
+    for (unsigned i = 0; i < g->peels->nkept; i++)
+        if (!strcmp(g->peels->kept[i].symbol, symbol)) return g->peels->kept[i].addr;
     return 0;
 }
 
@@ -104,7 +104,7 @@ uint32_t peel_kept(struct guest *g, const char *symbol)
  * subsystem uses, once. */
 static void tell_natives(struct guest *g, unsigned idx, bool peeled)
 {
-    const struct manifest_subsystem *s = &g->peels.manifest.subsystems[idx];
+    const struct manifest_subsystem *s = &g->peels->manifest.subsystems[idx];
     for (unsigned i = 0; i < s->nfns; i++) {
         const struct native_subsystem *ns = 0, *other = 0;
         bool seen = false;
@@ -118,7 +118,7 @@ static void tell_natives(struct guest *g, unsigned idx, bool peeled)
 
 static const char *peel_on(struct guest *g, unsigned idx)
 {
-    struct peels *p = &g->peels;
+    struct peels *p = g->peels;
     const struct manifest_subsystem *s = &p->manifest.subsystems[idx];
     struct peel_site new_sites[MANIFEST_MAX_FNS];
     struct peel_kept kept[MANIFEST_MAX_KEEPS];
@@ -160,7 +160,7 @@ bool peel_still_owns(struct guest *g, const struct peel_site *site)
  * owns objects: those wait (peel_safe_point finishes the job). */
 void peel_disarm(struct guest *g, unsigned idx, bool keep_draining)
 {
-    struct peels *p = &g->peels;
+    struct peels *p = g->peels;
     unsigned kept = 0;
     for (unsigned i = 0; i < p->nsites; i++) {
         struct peel_site *site = &p->sites[i];
@@ -193,9 +193,9 @@ void peel_disarm(struct guest *g, unsigned idx, bool keep_draining)
 
 static const char *peel_off(struct guest *g, unsigned idx)
 {
-    if (g->peels.manifest.subsystems[idx].boot_only)
+    if (g->peels->manifest.subsystems[idx].boot_only)
         return "it is boot-only: its natives hold state the guest's own code could not take back";
-    g->peels.peeled[idx] = false;
+    g->peels->peeled[idx] = false;
     peel_disarm(g, idx, true);
     tell_natives(g, idx, false);
     return 0;
@@ -203,16 +203,16 @@ static const char *peel_off(struct guest *g, unsigned idx)
 
 const char *peel_apply(struct guest *g, unsigned idx, bool peel)
 {
-    if (peel == g->peels.peeled[idx])
+    if (peel == g->peels->peeled[idx])
         return peel ? "already peeled" : "not peeled";
     const char *why = peel ? peel_on(g, idx) : peel_off(g, idx);
     char how[48] = "";
     unsigned by[PEEL_PATCH_MAX + 1] = { 0 };
-    for (unsigned i = 0; peel && !why && i < g->peels.nsites; i++)
-        if (g->peels.sites[i].subsystem == idx) by[g->peels.sites[i].len]++;
+    for (unsigned i = 0; peel && !why && i < g->peels->nsites; i++)
+        if (g->peels->sites[i].subsystem == idx) by[g->peels->sites[i].len]++;
     if (peel && !why)
         snprintf(how, sizeof how, " (entered by %s %u, by hlt %u)", trap_peel_syscall ? "syscall" : "int", by[2], by[1]);
-    kprintf("guest %s: %s %s%s%s%s\n", g->name, peel ? "peel" : "unpeel", g->peels.manifest.subsystems[idx].name,
+    kprintf("guest %s: %s %s%s%s%s\n", g->name, peel ? "peel" : "unpeel", g->peels->manifest.subsystems[idx].name,
             why ? " refused: " : " done", why ? why : "", how);
     return why;
 }

@@ -9,11 +9,11 @@
 
 bool peel_in_code(struct guest *g, unsigned idx, uint32_t a)
 {
-    const struct manifest_subsystem *s = &g->peels.manifest.subsystems[idx];
-    if (a < g->peels.span[idx].lo || a >= g->peels.span[idx].hi)
+    const struct manifest_subsystem *s = &g->peels->manifest.subsystems[idx];
+    if (a < g->peels->span[idx].lo || a >= g->peels->span[idx].hi)
         return false;                                /* most words: one comparison */
     for (unsigned i = 0; i < s->nfns; i++)
-        if (a >= g->peels.code[idx][i].lo && a < g->peels.code[idx][i].hi)
+        if (a >= g->peels->code[idx][i].lo && a < g->peels->code[idx][i].hi)
             return true;
     return false;
 }
@@ -22,7 +22,7 @@ bool peel_in_code(struct guest *g, unsigned idx, uint32_t a)
  * once (a missing symbol stays 0: resolve refuses such a peel anyway). */
 void peel_learn_subsystem(struct guest *g, unsigned idx)
 {
-    struct peels *p = &g->peels;
+    struct peels *p = g->peels;
     const struct manifest_subsystem *s = &p->manifest.subsystems[idx];
     if (!p->code_known[idx]) {
         for (unsigned i = 0; i < s->nfns; i++) {
@@ -43,7 +43,7 @@ void peel_learn_subsystem(struct guest *g, unsigned idx)
 
 int peel_subsystem_at(struct guest *g, uint32_t addr)
 {
-    for (unsigned i = 0; g->peels.have_manifest && i < g->peels.manifest.nsubsystems; i++) {
+    for (unsigned i = 0; g->peels->have_manifest && i < g->peels->manifest.nsubsystems; i++) {
         peel_learn_subsystem(g, i);
         if (peel_in_code(g, i, addr))
             return (int)i;

@@ -348,10 +348,10 @@ static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const s
 /* The guest single-steps: its TF was set as the trapping instruction began
  * (a popf or iret that sets TF traps only after the next one: SDM vol. 3,
  * "Single-Step Exception Condition").  While the host steps a fall-through's
- * displaced bytes the TF is the host's (peel.c keeps the guest's apart). */
+ * displaced bytes the TF is the host's (g->host_stepping_guest_tf keeps the guest's). */
 static bool guest_stepping(struct vcpu *v, const struct trapframe *tf)
 {
-    return (tf->rflags & EFLAGS_TF) && !v->guest->peels.stepping;
+    return (tf->rflags & EFLAGS_TF) && !v->guest->host_stepping;
 }
 
 /* After an instruction the host carried out for the guest: the debug trap
@@ -362,17 +362,17 @@ static void single_step(struct vcpu *v, struct trapframe *tf, bool guest_tf)
     struct guest *g = v->guest;
     if (g->state != GUEST_RUNNING)
         return;
-    if (g->peels.stepping ? !peel_step_done(g, tf) : guest_tf)
+    if (g->host_stepping ? !guest_hooks->step_done(g, tf) : guest_tf)
         vcpu_reflect(v, tf, 1, false, 0);
 }
 
 /* A peeled function, served natively (tf at its first byte): the call is
  * one step for a guest that single-steps; a fall-through steps itself. */
-static void peel_call_stepped(struct vcpu *v, struct trapframe *tf, struct peel_site *s, bool step)
+static void peel_call_stepped(struct vcpu *v, struct trapframe *tf, void *s, bool step)
 {
     uint64_t site = tf->rip;
-    peel_call(v->guest, tf, s);
-    if (!v->guest->peels.stepping && tf->rip != site)
+    guest_hooks->site_trap(v->guest, tf, s);
+    if (!v->guest->host_stepping && tf->rip != site)
         single_step(v, tf, step);
 }
 
@@ -432,13 +432,20 @@ struct trap {
     uint8_t op[2];        /* TRAP_SOFT_INT: the instruction's bytes */
 };
 
+/* A peel site's trap is in place but while the host steps over its
+ * displaced bytes (then a trap there is the guest's own instruction's). */
+static bool site_armed(struct guest *g, void *site)
+{
+    return !g->host_stepping || guest_hooks->site_armed(g, site);
+}
+
 /* The site entries at addr from kind `from` on, first that applies; a peel
  * site whose displaced bytes are being stepped is not armed. */
 static enum trap_class site_class(struct guest *g, uint32_t addr, unsigned from, struct trap *t)
 {
     const struct site *e = sites_at(&g->sites, addr);
     for (; e && e < sites_end(&g->sites) && e->addr == addr; e++) {
-        if (e->kind < from || (e->kind == SITE_PEEL && !peel_site_armed(&g->peels, e->owner)))
+        if (e->kind < from || (e->kind == SITE_PEEL && !site_armed(g, e->owner)))
             continue;
         t->site = e;
         return e->kind == SITE_CLAIM ? TRAP_CLAIM : e->kind == SITE_PEEL ? TRAP_PEEL : TRAP_PATCH;
@@ -451,10 +458,10 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
     struct guest *g = v->guest;
     switch (tf->vector) {
     case 1:
-        return g->peels.stepping ? TRAP_HOST_STEP : TRAP_EXCEPTION;
+        return g->host_stepping ? TRAP_HOST_STEP : TRAP_EXCEPTION;
     case VEC_PEEL_ENTRY: {                             /* int 15 or syscall: EIP is past its 2 bytes */
         const struct site *e = sites_find(&g->sites, vcpu_linear_ip(v, tf) - 2, SITE_PEEL);
-        if (e && peel_site_armed(&g->peels, e->owner)) {
+        if (e && site_armed(g, e->owner)) {
             t->site = e;
             return TRAP_PEEL;
         }
@@ -489,7 +496,7 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
     for (enum trap_class cls = classify(v, tf, SITE_CLAIM, &t);; cls = classify(v, tf, SITE_PEEL, &t)) {
         switch (cls) {
         case TRAP_HOST_STEP:
-            if (peel_step_done(v->guest, tf))
+            if (guest_hooks->step_done(v->guest, tf))
                 return;                                /* a fall-through's single step is over */
             break;                                     /* the guest's own #DB follows the step */
         case TRAP_CLAIM:

@@ -91,9 +91,9 @@ static void exec_range(struct guest *g, const struct elf32_image *img)
     uint32_t paddr, offset, filesz;
     if (!elf32_exec_segment(img, &paddr, &offset, &filesz))
         return;
-    g->peels.code_lo = paddr;
-    g->peels.code_hi = paddr + filesz;
-    g->peels.code_file = offset;
+    g->code_lo = paddr;
+    g->code_hi = paddr + filesz;
+    g->code_file = offset;
 }
 
 static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, uint32_t *info)
@@ -174,7 +174,8 @@ void guest_release(struct guest *g)
         page_free(g->ram, g->ram_size / PAGE_SIZE);
     if (g->disk)
         page_free(g->disk, (g->disk_size + PAGE_SIZE - 1) / PAGE_SIZE);
-    natives_release(g);
+    if (guest_hooks->release)
+        guest_hooks->release(g);
     g->root = 0;
     g->ram = 0;
     g->ram_size = 0;
@@ -191,20 +192,12 @@ static struct guest *fail(struct guest *g, const char *what, const char *detail)
     return 0;
 }
 
-/* peel=a,b at boot: applied before the guest's first instruction. */
-static void peel_at_boot(struct guest *g, const char *list)
+static const struct guest_hooks no_hooks;
+const struct guest_hooks *guest_hooks = &no_hooks;
+
+void guest_set_hooks(const struct guest_hooks *hooks)
 {
-    char name[MANIFEST_NAME];
-    while (list && *list) {
-        size_t n = 0;
-        while (list[n] && list[n] != ',' && n + 1 < sizeof name) { name[n] = list[n]; n++; }
-        name[n] = '\0';
-        list += n + (list[n] == ',');
-        const char *why = peel_request(g, name, true);
-        bool reported = g->peels.have_manifest && manifest_find(&g->peels.manifest, name);  /* by peel_apply */
-        if (why && !reported)
-            kprintf("guest %s: peel %s refused: %s\n", g->name, name, why);
-    }
+    guest_hooks = hooks;
 }
 
 struct guest *guest_start(const char *name, const char *guest_cmdline, const char *peel_list)
@@ -248,14 +241,14 @@ struct guest *guest_start(const char *name, const char *guest_cmdline, const cha
             name, entry, g->patches.n, g->patches.insns_seen);
     snprintf(file, sizeof file, "%s.manifest", name);
     const struct mb2_module *manifest = find_module(file);
-    if (manifest)
-        peel_load_manifest(g, phys_to_virt(manifest->start), manifest->end - manifest->start);
     gkl_init(&g->gkl);
     vcpu_init(&g->vcpu, g, entry, MB1_BOOTLOADER_MAGIC, info);
     g->vcpus[g->nvcpus++] = &g->vcpu;
     g->live_vcpus = 1;
-    peel_at_boot(g, peel_list);
-    prof_init(g);
+    err = guest_hooks->start ? guest_hooks->start(g, manifest ? phys_to_virt(manifest->start) : 0,
+                                                  manifest ? manifest->end - manifest->start : 0, peel_list) : 0;
+    if (err)
+        return fail(g, "could not start", err);
     vdevs_init(&g->dev, g);
     g->state = GUEST_RUNNING;
     /* One vCPU stays on one CPU, leaving CPU 0 to the monitor; when every
@@ -301,7 +294,8 @@ void guest_end(struct guest *g, enum guest_state how, int status, const char *wh
     kprintf("guest %s: image module %s (sha256 %s)\n", g->name,
             strcmp(hex, g->sha256) ? "MODIFIED" : "unchanged", hex);
     __atomic_store_n(&g->state, how, __ATOMIC_RELEASE);
-    natives_guest_ended(g);                          /* wake its sleeping vCPUs: they exit */
+    if (guest_hooks->ended)
+        guest_hooks->ended(g);                       /* wake its sleeping vCPUs: they exit */
     waitq_wake_all(&ended);
 }
 

@@ -11,9 +11,6 @@
 #include "host/vmm/vdevs.h"
 #include "host/vmm/scan.h"
 #include "host/vmm/sites.h"
-#include "host/peel/peel.h"
-#include "host/peel/natives.h"
-#include "host/peel/prof.h"
 #include "host/vmm/gkl.h"
 #include "loader/symmap.h"
 #include "loader/elf32.h"
@@ -39,6 +36,9 @@
 enum guest_state { GUEST_LOADING, GUEST_RUNNING, GUEST_EXITED, GUEST_DEAD };
 
 struct thread;
+struct peels;                        /* the peel framework's, host/peel/: opaque here */
+struct prof;
+struct natives;
 
 struct guest {
     unsigned id;
@@ -66,9 +66,17 @@ struct guest {
     struct vdevs dev;
     struct patches patches;
     struct sites sites;              /* trap sites by address: patches, peel entries, claims */
-    struct peels peels;
-    struct prof prof;
-    struct natives natives;          /* each native subsystem's host-side state (host/peel/natives.h) */
+    uint32_t code_lo, code_hi;       /* the image's executable segment, in guest memory */
+    uint32_t code_file;              /* and its offset in the image file */
+    /* While the host single-steps guest code for itself (a fall-through's
+     * displaced bytes): nonzero, and the guest's own TF is kept apart. */
+    unsigned host_stepping;
+    bool host_stepping_guest_tf;
+    bool lock_hooks;                 /* the layer above wants the lock_taken/released hooks */
+    /* The layer above's own state, made by its start hook, freed by its release */
+    struct peels *peels;
+    struct prof *prof;
+    struct natives *natives;
     bool threads_are_vcpus;          /* set by a native subsystem: every guest thread is a vCPU of its own */
     struct thread *thread;
     int exit_status;                 /* the guest's isa-debug-exit value, or -1 */
@@ -97,5 +105,26 @@ bool guest_symbol_at(const struct guest *g, size_t i, struct elf32_symbol *out);
 /* Guest-physical [gpa, gpa + len) as a host pointer, or NULL if not all RAM. */
 void *guest_ptr(struct guest *g, uint64_t gpa, uint64_t len);
 void guest_monitor_init(void);
+
+/* The layer above the VMM (the peel framework, host/peel/plug.c) plugs in
+ * here, once, before a guest starts; the VMM names none of it.  `site` is
+ * the owner of a SITE_PEEL entry of the side table (host/vmm/sites.h). */
+struct guest_hooks {
+    /* Before the guest's first instruction: its manifest (or NULL) and the
+     * peel= list.  A reason if the guest cannot start, else NULL. */
+    const char *(*start)(struct guest *g, const void *manifest, size_t len, const char *peel_list);
+    bool (*site_armed)(struct guest *g, void *site);             /* not being stepped over */
+    void (*site_trap)(struct guest *g, struct trapframe *tf, void *site);
+    bool (*step_done)(struct guest *g, struct trapframe *tf);     /* the host's own #DB */
+    void (*lock_taken)(struct guest *g, struct vcpu *v);          /* if g->lock_hooks */
+    void (*lock_released)(struct guest *g);
+    void (*sample)(struct guest *g, uint32_t eip, uint32_t esp, bool trapped);
+    bool (*request_ready)(struct guest *g);                       /* a safe point is wanted */
+    void (*safe_point)(struct guest *g);                          /* no guest instruction runs */
+    void (*ended)(struct guest *g);                               /* wake its vCPUs asleep above */
+    void (*release)(struct guest *g);                             /* free what start made */
+};
+void guest_set_hooks(const struct guest_hooks *hooks);
+extern const struct guest_hooks *guest_hooks;
 /* Blocks until every started guest has ended; returns the first one's status. */
 int guest_wait_all(void);

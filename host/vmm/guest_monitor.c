@@ -115,8 +115,6 @@ static void cmd_wait(int argc, char **argv)
 void guest_monitor_init(void)
 {
     monitor_register("wait", "wait [S]: until every guest has ended and freed its memory (at most S s)", cmd_wait);
-    peel_monitor_init();
-    prof_monitor_init();
     monitor_register("guests", "hosted guests: state, exit status, image SHA-256", cmd_guests);
     monitor_register("guest", "guest N stats|screen|send TEXT: traps and ports, VGA text, COM1 input", cmd_guest);
 }

@@ -147,8 +147,8 @@ void vcpu_lock(struct vcpu *v)
      * spinning, and this trap's interrupt check needs no clock read of its own */
     v->now_hint = v->stuck_since = g->gkl.since - g->start_ns;
     v->stuck_writes = v->vif_writes;
-    if (g->natives.hooked)
-        natives_lock_taken(g, v);                    /* the guest's current thread is the holder's, say */
+    if (g->lock_hooks)
+        guest_hooks->lock_taken(g, v);                    /* the guest's current thread is the holder's, say */
 }
 
 #define PREEMPT_DEFER_TICKS 2
@@ -168,8 +168,8 @@ void vcpu_unlock(struct vcpu *v)
 {
     struct guest *g = v->guest;
     gkl_release(&g->gkl, v);
-    if (g->natives.hooked)
-        natives_lock_released(g);                    /* someone must take a pending interrupt, say */
+    if (g->lock_hooks)
+        guest_hooks->lock_released(g);                    /* someone must take a pending interrupt, say */
     if (v->preempt_deferred) {                       /* the preemption it was spared, now */
         v->preempt_deferred = 0;
         if ((this_cpu()->hazard & HAZARD_RESCHED) && !this_cpu()->preempt)
@@ -241,9 +241,9 @@ bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size
 uint32_t vcpu_guest_eflags(struct vcpu *v, struct trapframe *tf)
 {
     uint32_t f = ((uint32_t)tf->rflags & EFLAGS_GUEST_MASK) | EFLAGS_RESERVED1 | (v->vif ? EFLAGS_IF : 0);
-    const struct peels *p = &v->guest->peels;
-    if (p->stepping)                                 /* the host's TF while it steps a fall-through */
-        f = (f & ~EFLAGS_TF) | (p->stepping_guest_tf ? EFLAGS_TF : 0);
+    const struct guest *g = v->guest;
+    if (g->host_stepping)                            /* the host's TF while it steps a fall-through */
+        f = (f & ~EFLAGS_TF) | (g->host_stepping_guest_tf ? EFLAGS_TF : 0);
     return f;
 }
 
@@ -472,7 +472,7 @@ void vcpu_wait_interrupt(struct vcpu *v, volatile int *kick)
     struct guest *g = v->guest;
     struct vdevs *d = &g->dev;
     vcpu_unlock(v);
-    while (g->state == GUEST_RUNNING && !peel_request_ready(g)) {
+    while (g->state == GUEST_RUNNING && !(guest_hooks->request_ready && guest_hooks->request_ready(g))) {
         uint64_t now = vdevs_now(g);
         spin_lock_irq(&d->lock);
         vdevs_advance(d, now);
@@ -542,14 +542,16 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
                  tf->vector, tf->rip);
         guest_end(v->guest, GUEST_DEAD, -1, why);
     }                                 /* only a lock taken in this trap gives one */
-    prof_sample(v->guest, (uint32_t)tf->rip, (uint32_t)tf->rsp, !host_irq);
+    if (guest_hooks->sample)
+        guest_hooks->sample(v->guest, (uint32_t)tf->rip, (uint32_t)tf->rsp, !host_irq);
     if (host_irq) {
         v->exits[VEXIT_HOST_IRQ]++;
         watch_interrupts_off(v, tf);
     } else if (v->guest->state == GUEST_RUNNING)
         emulate_trap(v, tf);
-    if (v->guest->state == GUEST_RUNNING && !v->guest->peels.stepping) {
-        peel_safe_point(v->guest);                   /* no guest instruction runs now */
+    if (v->guest->state == GUEST_RUNNING && !v->guest->host_stepping) {
+        if (guest_hooks->safe_point)
+            guest_hooks->safe_point(v->guest);       /* no guest instruction runs now */
         deliver_pending(v, tf);                      /* (not inside a single step) */
     }
     pushcli();

@@ -8,7 +8,6 @@
 . tests/qemu.sh
 LOGS=$BUILD/test-logs
 mkdir -p "$LOGS"
-plan 13
 
 # --- the include graph ------------------------------------------------------
 # allowed DIR: the folders DIR's files may #include / %include from.  The
@@ -23,9 +22,21 @@ allowed() {
         sched)        echo "kernel smp sched" ;;
         tests/ktest)  echo "boot kernel smp sched tests/ktest" ;;
         tests/stress) echo "boot kernel smp sched tests/stress" ;;
+        # Above the core, the hypervisor's layers, each on those below it:
+        # the pure loader and models, the VMM, the peel framework, and the
+        # natives of one image (never another image's).
+        loader)       echo "loader kernel/fmt.h kernel/x86-defs.h" ;;
+        host/decode)  echo "host/decode" ;;
+        host/dev)     echo "host/dev" ;;
+        host/vmm)     echo "$CORE_DIRS loader host/decode host/dev host/vmm" ;;
+        host/peel)    echo "$CORE_DIRS loader host/decode host/vmm host/peel" ;;
+        host/natives/*) echo "$CORE_DIRS loader host/vmm host/peel $1" ;;
     esac
 }
+CORE_DIRS="boot kernel smp sched"
 CORE="boot kernel smp sched tests/ktest tests/stress"
+HOST="loader host/decode host/dev host/vmm host/peel $(ls -d host/natives/*/ | sed 's#/$##')"
+plan $((1 + $(echo $CORE $HOST | wc -w) + 6))   # the control, a folder each, the core's six
 
 # includes ROOT DIR: "file:line target" for every quoted include of the
 # files directly in ROOT/DIR (not its subfolders: tests/ktest/host/ holds
@@ -51,7 +62,7 @@ graph_ok() {
         case $target in */*) ;; *) continue ;; esac   # no folder: next to the file
         fine=0
         for d in $ok_dirs; do
-            case $target in "$d"/*) fine=1 ;; esac
+            case $target in "$d"|"$d"/*) fine=1 ;; esac
         done
         case $target in tests/ktest/host/*) fine=0 ;; esac
         if [ $fine = 0 ]; then
@@ -67,13 +78,16 @@ graph_ok() {
 # and a copy of kernel/ given a host/ one are both caught, by name.
 broken_caught() {
     t=$(mktemp -d) || return 1
-    mkdir -p "$t/smp" "$t/kernel"
+    mkdir -p "$t/smp" "$t/kernel" "$t/host/vmm"
     printf '#include "smp/percpu.h"\n#include "sched/runq.h"\n' > "$t/smp/bad.c"
     printf '#include "kernel/trap.h"\n#include "host/vmm/vcpu.h"\n' > "$t/kernel/bad.c"
+    printf '#include "host/vmm/guest.h"\n#include "host/peel/peel.h"\n' > "$t/host/vmm/bad.c"
     graph_ok "$t" smp 2> "$t/smp.err" && { rm -rf "$t"; return 1; }
     graph_ok "$t" kernel 2> "$t/kernel.err" && { rm -rf "$t"; return 1; }
+    graph_ok "$t" host/vmm 2> "$t/vmm.err" && { rm -rf "$t"; return 1; }
     grep -q '^# smp/bad.c:2 includes sched/runq.h' "$t/smp.err" &&
-        grep -q '^# kernel/bad.c:2 includes host/vmm/vcpu.h' "$t/kernel.err"
+        grep -q '^# kernel/bad.c:2 includes host/vmm/vcpu.h' "$t/kernel.err" &&
+        grep -q '^# host/vmm/bad.c:2 includes host/peel/peel.h' "$t/vmm.err"
     st=$?
     rm -rf "$t"
     return $st
@@ -81,7 +95,7 @@ broken_caught() {
 
 log=/dev/null
 check layers/include-check-catches-a-bad-include broken_caught
-for d in $CORE; do
+for d in $CORE $HOST; do
     check "layers/includes/$d" graph_ok . "$d"
 done
 

@@ -7,6 +7,8 @@
  */
 #include "host/natives/classic/layout.h"
 #include "host/vmm/guest.h"
+#include "host/peel/natives.h"
+#include "host/peel/peel.h"
 #include "kernel/printf.h"
 #include "kernel/string.h"
 #include "loader/note.h"

@@ -22,6 +22,7 @@
 #include "host/natives/classic/layout.h"
 #include "host/peel/natives.h"
 #include "host/vmm/guest.h"
+#include "host/peel/peel.h"
 #include "host/vmm/vcpu.h"
 #include "host/vmm/emulate.h"
 #include "kernel/heap.h"
