@@ -17,6 +17,10 @@ static void cmd_peel(int argc, char **argv)
         kprintf("usage: %s SUBSYSTEM (of guest 0)\n", argv[0]);
         return;
     }
+    if (!g->peels) {
+        kprintf("  %s %s: guest %s never started\n", argv[0], argv[1], g->name);
+        return;
+    }
     const char *why = peel_request(g, argv[1], peel);
     if (why)
         kprintf("  %s %s: %s\n", argv[0], argv[1], why);
@@ -30,7 +34,7 @@ static void cmd_peels(int argc, char **argv)
     for (unsigned gi = 0; gi < guest_count(); gi++) {
         struct guest *g = guest_of(gi);
         struct peels *p = g->peels;
-        if (!p->have_manifest) {
+        if (!p || !p->have_manifest) {
             kprintf("  guest %u %s: no manifest\n", gi, g->name);
             continue;
         }
@@ -53,7 +57,7 @@ static void cmd_churn(int argc, char **argv)
 {
     struct guest *g = guest_of(0);
     unsigned secs = monitor_uint(argc, argv, 1, 0), peels = 0, unpeels = 0, refused = 0;
-    if (argc < 3 || !g || !secs) {
+    if (argc < 3 || !g || !g->peels || !secs) {
         kprintf("usage: churn SECONDS SUBSYSTEM...\n");
         return;
     }

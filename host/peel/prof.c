@@ -85,6 +85,10 @@ static const char *subsystem_of(struct guest *g, const char *fn)
 void prof_report(struct guest *g, unsigned top)
 {
     struct prof *p = g->prof;
+    if (!p || !g->peels) {
+        kprintf("  guest %s: never started, no profile\n", g->name);
+        return;
+    }
     kprintf("  guest %s: %lu samples of guest time (the GKL), %lu traps; %lu samples outside named functions\n",
             g->name, p->samples, p->traps, p->unknown_samples);
     /* a sample is a host timer tick (1/HZ s) that found the lock held in guest code */
