@@ -12,6 +12,7 @@
 #include "tests/ktest/util.h"
 #include "host/vmm/guest.h"
 #include "host/peel/natives.h"
+#include "host/peel/peel.h"
 #include "kernel/heap.h"
 #include "kernel/string.h"
 
@@ -86,6 +87,9 @@ KTEST(native_mm_many_cpus)
     r.g = kzalloc(sizeof *r.g);
     r.owner = kzalloc(GRANULES);
     KT_ASSERT(r.g && r.owner);
+    r.g->natives = kzalloc(sizeof *r.g->natives);   /* what the peel framework's start hook makes */
+    r.g->peels = kzalloc(sizeof *r.g->peels);
+    KT_ASSERT(r.g->natives && r.g->peels);
     memcpy(r.g->name, "ktest", 6);
     unsigned n = 2 * ncpus;
     r.threads = n;
@@ -104,6 +108,8 @@ KTEST(native_mm_many_cpus)
     natives_release(r.g);
     KT_EQ(native_state(r.g, r.mm) == 0, 1);
     kfree(r.owner);
+    kfree(r.g->natives);
+    kfree(r.g->peels);
     kfree(r.g);
     KT_EQ(r.dup, 0);
     KT_EQ(r.lost, 0);
