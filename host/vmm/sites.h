@@ -9,7 +9,7 @@
  *   SITE_CLAIM  an address a subsystem claims (site_claim, host/vmm/
  *               emulate.h): its #GP(0) goes to the claimer's handler (the
  *               sched peel's thread-exit stub);
- *   SITE_PEEL   a peeled function's entry (host/peel/peel.c): int 15,
+ *   SITE_PEEL   a peeled function's entry (host/peel/swap.c): int 15,
  *               syscall or hlt, served by a native;
  *   SITE_PATCH  a scanner's patch (host/vmm/scan.c): hlt in place of a
  *               pushf, popf, iret (or sgdt & co. without UMIP), whose
