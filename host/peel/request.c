@@ -71,12 +71,15 @@ bool peel_request_ready(struct guest *g)
  * every atomic a call. */
 void peel_safe_point(struct guest *g)
 {
-    int r = __atomic_load_n(&g->peels->request, __ATOMIC_ACQUIRE);
-    for (unsigned i = 0; i < g->peels->manifest.nsubsystems && !g->host_stepping; i++) {
+    struct peels *p = g->peels;                      /* every trap comes here: little work when idle */
+    int r = __atomic_load_n(&p->request, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < p->manifest.nsubsystems && !g->host_stepping; i++) {
+        if (!p->draining[i])
+            continue;
         bool owns = false;
-        for (unsigned k = 0; g->peels->draining[i] && k < g->peels->nsites; k++)
-            owns |= g->peels->sites[k].subsystem == i && peel_still_owns(g, &g->peels->sites[k]);
-        if (g->peels->draining[i] && !owns)
+        for (unsigned k = 0; k < p->nsites; k++)
+            owns |= p->sites[k].subsystem == i && peel_still_owns(g, &p->sites[k]);
+        if (!owns)
             peel_disarm(g, i, false);                /* drained: the last sites go */
     }
     if (!r)
