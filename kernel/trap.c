@@ -51,7 +51,7 @@ void trap_init(void)
 
 bool trap_peel_syscall;
 
-/* syscall is the fast way into a peeled function where it works (host/peel/sites.c
+/* syscall is the fast way into a peeled function where it works (host/peel/arm.c
  * chooses between it and int VEC_PEEL_ENTRY by trap_peel_syscall): it comes
  * to syscall_entry from compatibility mode (CSTAR), and from 64-bit code too
  * (LSTAR), where no guest runs, so that one is refused the same way.  SFMASK

@@ -180,7 +180,7 @@ nmi_entry:
 
 ; syscall from a guest in ring 1, compatibility mode: the fast way into a
 ; peeled function where the CPU allows it (AMD; kernel/trap.c chooses) —
-; host/peel/sites.c writes `syscall` over its first two bytes, a helper call in
+; host/peel/arm.c writes `syscall` over its first two bytes, a helper call in
 ; TCG, where the #GP of a patched hlt unwinds the CPU loop.  The CPU left the
 ; return EIP in RCX and EFLAGS in R11, cleared IF, TF and DF (SFMASK), loaded
 ; the kernel's CS and SS, and left RSP alone.  The frame built here is the

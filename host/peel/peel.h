@@ -28,7 +28,7 @@ uint32_t peel_kept(struct guest *g, const char *symbol);
 struct peel_site {
     uint32_t addr;                   /* the guest function's entry */
     uint8_t orig[PEEL_PATCH_MAX];    /* the bytes the patch replaced */
-    uint8_t len;                     /* 2: int 15 or syscall; 1: hlt, where two bytes cannot go (sites.c) */
+    uint8_t len;                     /* 2: int 15 or syscall; 1: hlt, where two bytes cannot go (arm.c) */
     uint8_t subsystem;
     uint8_t nargs;
     bool drain;                      /* stays after an unpeel while the native owns objects */

@@ -5,7 +5,7 @@
 #pragma once
 #include "host/peel/peel.h"
 
-/* sites.c: the trap at a peeled entry, and the bytes it displaced */
+/* arm.c: the trap at a peeled entry, and the bytes it displaced */
 unsigned peel_patch_length(struct guest *g, uint32_t addr, uint32_t size);
 void peel_arm(struct guest *g, const struct peel_site *s);
 void peel_unarm(struct guest *g, const struct peel_site *s);

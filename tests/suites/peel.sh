@@ -132,7 +132,7 @@ check mm-sched/fsck has "\[classic\] fsck: clean"
 # that always falls through to the guest's code (single steps over the
 # displaced bytes), and two subsystems that claim the same function; each
 # for a function entered by int 15 (double_it) and one entered by hlt
-# (double_again, whose first instruction is one byte: host/peel/sites.c)
+# (double_again, whose first instruction is one byte: host/peel/arm.c)
 for p in native,again decline,again_decline; do
     log=$LOGS/peel-calls-$p.log
     st=$(qemu_boot "$log" 2 120 "guest=calls peel=$p monitor=wait,60;peels;poweroff")
