@@ -69,18 +69,6 @@ static bool request_ready(struct guest *g)
     return g->peels && peel_request_ready(g);
 }
 
-static void safe_point(struct guest *g)
-{
-    if (g->peels)
-        peel_safe_point(g);
-}
-
-static void sample(struct guest *g, uint32_t eip, uint32_t esp, bool trapped)
-{
-    if (g->prof)
-        prof_sample(g, eip, esp, trapped);
-}
-
 static void ended(struct guest *g)
 {
     if (g->natives)
@@ -94,9 +82,9 @@ static const struct guest_hooks peel_hooks = {
     .step_done = peel_step_done,
     .lock_taken = natives_lock_taken,
     .lock_released = natives_lock_released,
-    .sample = sample,
+    .sample = prof_sample,                   /* start made g->prof, or the guest did not start */
     .request_ready = request_ready,
-    .safe_point = safe_point,
+    .safe_point = peel_safe_point,
     .ended = ended,
     .release = release,
 };

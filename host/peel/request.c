@@ -34,6 +34,15 @@ static const char *needs_thread_vcpus(void)
     return why;
 }
 
+/* The VMM calls peel_safe_point only while g->wants_safe_points is set:
+ * from a request until it lands, and while a subsystem drains.  The flag is
+ * set after the request is posted, and cleared before the request is read
+ * again, so a request posted meanwhile is never left without a safe point. */
+static void want_safe_points(struct guest *g)
+{
+    __atomic_store_n(&g->wants_safe_points, true, __ATOMIC_SEQ_CST);
+}
+
 const char *peel_request(struct guest *g, const char *name, bool peel)
 {
     struct peels *p = g->peels;
@@ -57,6 +66,7 @@ const char *peel_request(struct guest *g, const char *name, bool peel)
     int want = peel ? idx + 1 : -(idx + 1);
     if (!__atomic_compare_exchange_n(&p->request, &(int){ 0 }, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return "another peel request is still pending";
+    want_safe_points(g);
     return 0;
 }
 
@@ -66,12 +76,21 @@ bool peel_request_ready(struct guest *g)
     return r && !g->host_stepping && peel_quiet(g, (unsigned)(r > 0 ? r : -r) - 1);
 }
 
-/* At every trap of the lock holder: so a plain load first — a locked
- * instruction here cost the unpeeled guest 5% at -smp 2, where TCG makes
- * every atomic a call. */
+static void settle(struct guest *g)
+{
+    struct peels *p = g->peels;
+    for (unsigned i = 0; i < p->manifest.nsubsystems; i++)
+        if (p->draining[i])
+            return;
+    __atomic_store_n(&g->wants_safe_points, false, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&p->request, __ATOMIC_SEQ_CST))
+        want_safe_points(g);
+}
+
+/* At a trap of the lock holder, while wanted (above). */
 void peel_safe_point(struct guest *g)
 {
-    struct peels *p = g->peels;                      /* every trap comes here: little work when idle */
+    struct peels *p = g->peels;
     int r = __atomic_load_n(&p->request, __ATOMIC_ACQUIRE);
     for (unsigned i = 0; i < p->manifest.nsubsystems && !g->host_stepping; i++) {
         if (!p->draining[i])
@@ -82,13 +101,12 @@ void peel_safe_point(struct guest *g)
         if (!owns)
             peel_disarm(g, i, false);                /* drained: the last sites go */
     }
-    if (!r)
-        return;
-    unsigned idx = (r > 0 ? r : -r) - 1;
-    if (g->host_stepping || !peel_quiet(g, idx)) {
-        g->peels->waited[idx]++;                      /* try again at the next safe point */
-        return;
+    if (r) {
+        unsigned idx = (r > 0 ? r : -r) - 1;
+        if (g->host_stepping || !peel_quiet(g, idx))
+            g->peels->waited[idx]++;                 /* try again at the next safe point */
+        else if (__atomic_compare_exchange_n(&g->peels->request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            peel_apply(g, idx, r > 0);
     }
-    if (__atomic_compare_exchange_n(&g->peels->request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        peel_apply(g, idx, r > 0);
+    settle(g);
 }

@@ -73,6 +73,10 @@ struct guest {
     unsigned host_stepping;
     bool host_stepping_guest_tf;
     bool lock_hooks;                 /* the layer above wants the lock_taken/released hooks */
+    /* Set by the layer above while its safe_point hook has work (a request
+     * pending, a subsystem draining): every trap reads it, so only then does
+     * a trap pay for the call. */
+    bool wants_safe_points;
     /* The layer above's own state, made by its start hook, freed by its release */
     struct peels *peels;
     struct prof *prof;
@@ -120,7 +124,7 @@ struct guest_hooks {
     void (*lock_released)(struct guest *g);
     void (*sample)(struct guest *g, uint32_t eip, uint32_t esp, bool trapped);
     bool (*request_ready)(struct guest *g);                       /* a safe point is wanted */
-    void (*safe_point)(struct guest *g);                          /* no guest instruction runs */
+    void (*safe_point)(struct guest *g);          /* no guest instruction runs; if g->wants_safe_points */
     void (*ended)(struct guest *g);                               /* wake its vCPUs asleep above */
     void (*release)(struct guest *g);                             /* free what start made */
 };

@@ -550,7 +550,7 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     } else if (v->guest->state == GUEST_RUNNING)
         emulate_trap(v, tf);
     if (v->guest->state == GUEST_RUNNING && !v->guest->host_stepping) {
-        if (guest_hooks->safe_point)
+        if (__atomic_load_n(&v->guest->wants_safe_points, __ATOMIC_ACQUIRE))
             guest_hooks->safe_point(v->guest);       /* no guest instruction runs now */
         deliver_pending(v, tf);                      /* (not inside a single step) */
     }
