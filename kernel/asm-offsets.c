@@ -32,7 +32,7 @@ __attribute__((used)) static void asm_offsets(void)
     OFFSET(CPU_ESPFIX_TOP, struct cpu, espfix_top);
     OFFSET(TF_ERROR, struct trapframe, error);
     OFFSET(TF_RSP, struct trapframe, rsp);
-    DEFINE(VEC_PEEL_ENTRY, VEC_PEEL_ENTRY);
+    DEFINE(VEC_GUEST_ENTRY, VEC_GUEST_ENTRY);
     DEFINE(ERROR_BY_SYSCALL, ERROR_BY_SYSCALL);
     DEFINE(VEC_ERROR_CODE_SET, VEC_ERROR_CODE_SET);
     DEFINE(CR0_PE, CR0_PE);

@@ -3,6 +3,10 @@
 
 struct cmdline cmdline;
 
+/* The registered words (the section's bounds: boot/linker.ld names them as
+ * GNU ld names them for an orphan section, so unit tests link too). */
+extern const struct cmdline_option __start_cmdline_options[], __stop_cmdline_options[];
+
 static bool word_eq(const char *w, size_t n, const char *lit)
 {
     size_t i = 0;
@@ -24,7 +28,7 @@ static bool parse_uint(const char *s, size_t n, uint32_t *out)
     return true;
 }
 
-static bool copy_str(char *dst, size_t size, const char *s, size_t n)
+bool cmdline_copy(char *dst, size_t size, const char *s, size_t n)
 {
     if (n == 0 || n >= size) return false;
     for (size_t i = 0; i < n; i++) dst[i] = s[i];
@@ -32,7 +36,7 @@ static bool copy_str(char *dst, size_t size, const char *s, size_t n)
     return true;
 }
 
-static bool append_word(char *dst, size_t size, const char *s, size_t n)
+bool cmdline_append(char *dst, size_t size, const char *s, size_t n)
 {
     size_t len = 0;
     while (dst[len]) len++;
@@ -58,7 +62,6 @@ static const char *apply(struct cmdline *c, const char *k, size_t kn, const char
     if (word_eq(k, kn, "nosmp") && !has_v) { c->nosmp = true; return 0; }
     if (word_eq(k, kn, "noacpi") && !has_v) { c->noacpi = true; return 0; }
     if (word_eq(k, kn, "acpidump") && !has_v) { c->acpidump = true; return 0; }
-    if (word_eq(k, kn, "oneshot") && !has_v) { c->oneshot = true; return 0; }
     if (!has_v)
         return "unknown option";
     if (word_eq(k, kn, "smp"))
@@ -71,29 +74,33 @@ static const char *apply(struct cmdline *c, const char *k, size_t kn, const char
         return "wants exit or halt";
     }
     if (word_eq(k, kn, "ktest"))
-        return copy_str(c->ktest, sizeof c->ktest, v, vn) ? 0 : "wants all or test names";
+        return cmdline_copy(c->ktest, sizeof c->ktest, v, vn) ? 0 : "wants all or test names";
     if (word_eq(k, kn, "stress"))
-        return copy_str(c->stress, sizeof c->stress, v, vn) ? 0 : "wants all or case names";
+        return cmdline_copy(c->stress, sizeof c->stress, v, vn) ? 0 : "wants all or case names";
     if (word_eq(k, kn, "duration"))
         return parse_uint(v, vn, &u) && u > 0 ? (c->duration = u, (const char *)0) : "wants seconds > 0";
     if (word_eq(k, kn, "failalloc"))
         return parse_pair(v, vn, &c->failalloc_rate, &c->failalloc_seed) && c->failalloc_rate > 0
                ? 0 : "wants RATE,SEED (fail one allocation in RATE)";
-    if (word_eq(k, kn, "guest"))
-        return copy_str(c->guest, sizeof c->guest, v, vn) ? 0 : "wants an image name";
-    if (word_eq(k, kn, "peel"))
-        return copy_str(c->peel, sizeof c->peel, v, vn) ? 0 : "wants subsystem names";
-    if (word_eq(k, kn, "peelentry")) {
-        if (word_eq(v, vn, "int")) { c->peel_entry = PEELENTRY_INT; return 0; }
-        if (word_eq(v, vn, "syscall")) { c->peel_entry = PEELENTRY_SYSCALL; return 0; }
-        return "wants int or syscall";
-    }
-    if (word_eq(k, kn, "guestarg"))
-        return append_word(c->guest_args, sizeof c->guest_args, v, vn) ? 0 : "guest command line too long";
     if (word_eq(k, kn, "monitor"))
-        return copy_str(c->monitor_script, sizeof c->monitor_script, v, vn) ? 0 : "wants commands separated by ;";
+        return cmdline_copy(c->monitor_script, sizeof c->monitor_script, v, vn) ? 0 : "wants commands separated by ;";
     return "unknown option";
 }
+
+/* A registered word, or NULL if none has that key (bare or with a value). */
+static const char *apply_registered(const char *k, size_t kn, const char *v, size_t vn, bool has_v, bool *known)
+{
+    for (const struct cmdline_option *o = __start_cmdline_options; o < __stop_cmdline_options; o++)
+        if (word_eq(k, kn, o->key) && o->has_value == has_v) {
+            *known = true;
+            return o->set(v, vn);
+        }
+    *known = false;
+    return 0;
+}
+
+bool cmdline_is(const char *v, size_t n, const char *lit) { return word_eq(v, n, lit); }
+
 
 int cmdline_parse(const char *s, struct cmdline *out, void (*warn)(const char *word, const char *why))
 {
@@ -107,7 +114,12 @@ int cmdline_parse(const char *s, struct cmdline *out, void (*warn)(const char *w
         if (!n) break;
         size_t eq = 0;
         while (eq < n && w[eq] != '=') eq++;
-        const char *why = apply(out, w, eq, w + eq + 1, eq < n ? n - eq - 1 : 0, eq < n);
+        bool known;
+        const char *v = w + eq + 1;
+        size_t vn = eq < n ? n - eq - 1 : 0;
+        const char *why = apply_registered(w, eq, v, vn, eq < n, &known);
+        if (!known)
+            why = apply(out, w, eq, v, vn, eq < n);
         if (why) {
             char word[64];
             size_t m = n < sizeof word - 1 ? n : sizeof word - 1;

@@ -1,12 +1,10 @@
 /* The host command line: GRUB's, then QEMU fw_cfg's opt/peel/cmdline. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CMDLINE_MAX 512
-
-/* peelentry=int|syscall: how a peel site enters the host (kernel/trap.c) */
-enum peelentry { PEELENTRY_BY_CPU, PEELENTRY_INT, PEELENTRY_SYSCALL };
 
 struct cmdline {
     bool nosmp;
@@ -20,14 +18,27 @@ struct cmdline {
     char stress[64];                 /* stress=all | case[,case] */
     unsigned duration;               /* seconds per stress case */
     char monitor_script[256];        /* monitor=cmd;cmd,arg : run at boot (tests); ',' is a space */
-    char guest[32];                  /* guest=NAME: run NAME.elf from the boot modules (GUEST_NAME) */
-    char guest_args[256];            /* guestarg=WORD, repeatable: the guest's command line */
-    bool oneshot;                    /* power off with the guest's status when it ends */
-    char peel[128];                  /* peel=a,b: subsystems of the guest replaced from the start */
-    enum peelentry peel_entry;       /* peelentry=int|syscall; else by the CPU's vendor */
 };
 
 extern struct cmdline cmdline;
+
+/* A word owned by code outside the core (the hypervisor's guest=, peel=):
+ * registered in a linker section, as initcalls are, so the core parses
+ * words it has no names for.  set() gets the value (empty for a bare key)
+ * and says why not, or NULL.  A key may be registered once. */
+struct cmdline_option {
+    const char *key;
+    bool has_value;                  /* key=VALUE; else a bare key */
+    const char *(*set)(const char *v, size_t n);
+};
+#define CMDLINE_OPTION(k, value, f)                                       \
+    static const struct cmdline_option cmdline_option_##f                 \
+        __attribute__((used, section("cmdline_options"), aligned(8))) = { k, value, f }
+
+/* Helpers for set(): the value compared, copied, appended as a word. */
+bool cmdline_is(const char *v, size_t n, const char *lit);
+bool cmdline_copy(char *dst, size_t size, const char *v, size_t n);
+bool cmdline_append(char *dst, size_t size, const char *v, size_t n);
 
 /* Parse space-separated words into out (defaults first).  Unknown or bad
  * words are reported through warn, never fatal.  Returns how many were bad. */

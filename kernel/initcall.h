@@ -13,6 +13,7 @@
 #pragma once
 
 enum initcall_stage {
+    INIT_EARLY,                     /* on the boot CPU before memory and the APs: CPU-wide choices */
     INIT_PLUG,                      /* register hooks, trap clients, monitor commands */
     INIT_START,                     /* start what the command line names (guests) */
     INIT_TEST,                      /* ktest=, stress=: run and leave QEMU */

@@ -95,7 +95,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     kprintf("Peel: x86-64 SMP microkernel\n");
     read_bootinfo(magic, info_phys);      /* memory map, command line, modules, RSDP */
     read_cmdline();
-    trap_choose_peel_entry(cmdline.peel_entry);   /* syscall or int 15, before the APs come */
+    initcalls_run(INIT_EARLY);            /* CPU-wide choices of plugged code, before the APs come */
     init_memory(info_phys);               /* page allocator, direct map, heap */
     const struct acpi_info *acpi = topology_discover(&boot_info);
     lapic_init_bsp(acpi ? acpi->lapic_addr : rdmsr(MSR_APIC_BASE) & ~0xffful);  /* + timer calibration */

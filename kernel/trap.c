@@ -34,30 +34,30 @@ static void set_gate(unsigned v, unsigned ist, unsigned dpl)
 }
 
 /* Every gate is DPL 0, so a guest's `int n` from ring 1 faults with
- * #GP(IDT) and is reflected (host/vmm/emulate.c) — but VEC_PEEL_ENTRY's: a
- * peel site's `int 15` reaches the host directly, the portable entry.  15
- * because no CPU raises it (a reserved exception), no local APIC can
- * send it (vectors 0-15 are illegal there) and no host device uses it, so
- * whatever arrives there from a guest is an `int 15`; the guest's own one,
- * not at a site, is reflected like any other int n. */
+ * #GP(IDT) and comes to the trap client like any other fault — but
+ * VEC_GUEST_ENTRY's: an `int 15` the host placed in guest code reaches it
+ * directly, the portable entry.  15 because no CPU raises it (a reserved
+ * exception), no local APIC can send it (vectors 0-15 are illegal there)
+ * and no host device uses it, so whatever arrives there from a guest is an
+ * `int 15`: the client tells the ones it placed from the guest's own. */
 void trap_init(void)
 {
     for (unsigned v = 0; v < 256; v++)
         set_gate(v, 0, 0);
     set_gate(VEC_DF, IST_DOUBLE_FAULT, 0);
     set_gate(VEC_NMI, IST_NMI, 0);
-    set_gate(VEC_PEEL_ENTRY, 0, 1);
+    set_gate(VEC_GUEST_ENTRY, 0, 1);
 }
 
-bool trap_peel_syscall;
+bool trap_syscall_on;
 
-/* syscall is the fast way into a peeled function where it works (host/peel/arm.c
- * chooses between it and int VEC_PEEL_ENTRY by trap_peel_syscall): it comes
- * to syscall_entry from compatibility mode (CSTAR), and from 64-bit code too
- * (LSTAR), where no guest runs, so that one is refused the same way.  SFMASK
- * clears IF, TF, DF, AC and NT on the way in, as an interrupt gate would.
- * Without it EFER.SCE stays off, so a guest's syscall is #UD on any CPU.
- * SYSENTER_CS 0 makes a guest's sysenter #GP(0) (or #UD, on AMD). */
+/* syscall, where a CPU takes it from compatibility mode, is a faster entry
+ * than int 15: it comes to syscall_entry from compatibility mode (CSTAR),
+ * and from 64-bit code too (LSTAR), where no guest runs, so that one is
+ * refused the same way.  SFMASK clears IF, TF, DF, AC and NT on the way in,
+ * as an interrupt gate would.  Without it EFER.SCE stays off, so a guest's
+ * syscall is #UD on any CPU.  SYSENTER_CS 0 makes a guest's sysenter #GP(0)
+ * (or #UD, on AMD). */
 static void load_syscall(void)
 {
     wrmsr(MSR_STAR, (uint64_t)SEL_KCODE << 32);     /* SS = SEL_KCODE + 8 = SEL_KDATA */
@@ -66,7 +66,7 @@ static void load_syscall(void)
     wrmsr(MSR_SFMASK, EFLAGS_IF | EFLAGS_TF | EFLAGS_DF | EFLAGS_AC | EFLAGS_NT);
     wrmsr(MSR_SYSENTER_CS, 0);
     uint64_t efer = rdmsr(MSR_EFER) & ~EFER_SCE;
-    wrmsr(MSR_EFER, efer | (trap_peel_syscall ? EFER_SCE : 0));
+    wrmsr(MSR_EFER, efer | (trap_syscall_on ? EFER_SCE : 0));
 }
 
 void trap_load(void)
@@ -76,23 +76,13 @@ void trap_load(void)
     load_syscall();
 }
 
-/* On the boot CPU, before the others start (they take it from trap_load).
- * int 15 unless peelentry=syscall asks for the fast path and the vendor
- * takes syscall from compatibility mode: with syscall enabled, a guest's
- * own syscall reaches the host with ECX and R11 already overwritten and
- * its CS unknown, so the #UD it gets is not quite a CPU's (docs/peel.md). */
-void trap_choose_peel_entry(enum peelentry word)
+bool trap_enable_syscall(void)
 {
     char vendor[13];
     cpu_vendor(vendor);
-    bool fast = cpu_vendor_syscall_compat(vendor);
-    trap_peel_syscall = word == PEELENTRY_SYSCALL && fast;
+    trap_syscall_on = cpu_vendor_syscall_compat(vendor);
     load_syscall();
-    kprintf("trap: peel sites enter by %s (%s; CPU vendor %s: syscall from compatibility mode %s)\n",
-            trap_peel_syscall ? "syscall" : "int 15",
-            word == PEELENTRY_SYSCALL ? (fast ? "peelentry=syscall" : "peelentry=syscall refused")
-            : word == PEELENTRY_INT ? "peelentry=int" : "the default", vendor,
-            fast ? "works" : "is #UD or not known to work");
+    return trap_syscall_on;
 }
 
 void trap_register(unsigned vector, irq_handler_t h)

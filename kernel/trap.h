@@ -2,7 +2,6 @@
 #pragma once
 #include <stdint.h>
 #include <stdbool.h>
-#include "kernel/cmdline.h"
 
 struct trapframe {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
@@ -12,8 +11,8 @@ struct trapframe {
 };
 
 /* Vector map */
-#define VEC_PEEL_ENTRY  15              /* reserved: a peel site's `int 15` (DPL-1 gate) or syscall */
-#define ERROR_BY_SYSCALL 1              /* the error code of syscall_entry's VEC_PEEL_ENTRY frames (the gate's: 0) */
+#define VEC_GUEST_ENTRY 15              /* reserved: an entry the host placed in guest code, `int 15` (DPL-1 gate) or syscall */
+#define ERROR_BY_SYSCALL 1              /* the error code of syscall_entry's VEC_GUEST_ENTRY frames (the gate's: 0) */
 #define VEC_IRQ0        32              /* legacy IRQ n arrives at 32 + n */
 #define VEC_TIMER       0xf0
 #define VEC_RESCHED     0xf1
@@ -25,8 +24,11 @@ typedef void (*irq_handler_t)(struct trapframe *tf);
 
 void trap_init(void);                   /* build the IDT once */
 void trap_load(void);                   /* lidt and the syscall MSRs on this CPU */
-void trap_choose_peel_entry(enum peelentry word);   /* once, after the command line */
-extern bool trap_peel_syscall;          /* peel sites enter by syscall, not int VEC_PEEL_ENTRY */
+/* syscall from compatibility mode enters the host too (as VEC_GUEST_ENTRY),
+ * if this CPU's vendor takes it: on this CPU now, the others at trap_load,
+ * so before they start (INIT_EARLY).  Whether it is on. */
+bool trap_enable_syscall(void);
+extern bool trap_syscall_on;
 void trap_register(unsigned vector, irq_handler_t h);
 void trap_dump(const struct trapframe *tf);
 void trap(struct trapframe *tf);        /* called by the stubs */

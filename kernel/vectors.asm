@@ -178,14 +178,15 @@ nmi_entry:
     add rsp, 16                          ; vector, error
     iretq
 
-; syscall from a guest in ring 1, compatibility mode: the fast way into a
-; peeled function where the CPU allows it (AMD; kernel/trap.c chooses) —
-; host/peel/arm.c writes `syscall` over its first two bytes, a helper call in
-; TCG, where the #GP of a patched hlt unwinds the CPU loop.  The CPU left the
+; syscall from a guest in ring 1, compatibility mode: the fast entry from
+; code the host placed in the guest, where the CPU allows it (AMD;
+; trap_enable_syscall) — the peel framework writes `syscall` over a peeled
+; function's first two bytes: a helper call in TCG, where the #GP of a
+; patched hlt unwinds the CPU loop.  The CPU left the
 ; return EIP in RCX and EFLAGS in R11, cleared IF, TF and DF (SFMASK), loaded
 ; the kernel's CS and SS, and left RSP alone.  The frame built here is the
 ; one the other entry, `int 15` through its DPL-1 gate, makes: vector
-; VEC_PEEL_ENTRY, EIP past the two bytes — but error code ERROR_BY_SYSCALL,
+; VEC_GUEST_ENTRY, EIP past the two bytes — but error code ERROR_BY_SYSCALL,
 ; so a syscall the host did not place is told from the guest's own int 15.
 ; The guest's CS and SS, which syscall does not keep, are the ones
 ; trap_return last gave it on this CPU.  Until the swapgs GS is the guest's:
@@ -201,7 +202,7 @@ syscall_entry:
     push qword [gs:CPU_UPPER_CS]
     push rcx                            ; RIP
     push ERROR_BY_SYSCALL
-    push VEC_PEEL_ENTRY
+    push VEC_GUEST_ENTRY
     PUSH_GPRS
     jmp gs_is_ours
 

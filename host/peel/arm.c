@@ -9,9 +9,9 @@
 
 /* A peeled function's first bytes become `int 15` (cd 0f) through the
  * host's one DPL-1 gate, on any CPU; or, where the CPU takes it from
- * compatibility mode (AMD: kernel/trap.c chooses), `syscall` (0f 05), a
+ * compatibility mode (AMD; peelentry=syscall, host/peel/plug.c), `syscall` (0f 05), a
  * helper call under TCG (kernel/vectors.asm syscall_entry).  Either way the
- * host sees VEC_PEEL_ENTRY with EIP past the two bytes (host/vmm/emulate.c looks
+ * host sees VEC_GUEST_ENTRY with EIP past the two bytes (host/vmm/emulate.c looks
  * the site up at EIP - 2).  int 15, like the hlt of the scanner's patches
  * (#GP(0) in ring 1), unwinds QEMU's CPU loop and delivers through the IDT:
  * a peeled call costs 1.4 times syscall's (docs/peel.md).  syscall clobbers
@@ -20,7 +20,7 @@
  * least two bytes long, or is the frame prologue's `push %ebp` before `mov
  * %esp,%ebp` (nothing branches to the second half of a prologue); anywhere
  * else — or where the decoder is unsure — the one-byte hlt. */
-static const uint8_t PATCH_SYSCALL[PEEL_PATCH_MAX] = { 0x0f, 0x05 }, PATCH_INT[PEEL_PATCH_MAX] = { 0xcd, VEC_PEEL_ENTRY },
+static const uint8_t PATCH_SYSCALL[PEEL_PATCH_MAX] = { 0x0f, 0x05 }, PATCH_INT[PEEL_PATCH_MAX] = { 0xcd, VEC_GUEST_ENTRY },
                      PATCH_HLT[1] = { 0xf4 };
 
 unsigned peel_patch_length(struct guest *g, uint32_t addr, uint32_t size)
@@ -36,7 +36,7 @@ unsigned peel_patch_length(struct guest *g, uint32_t addr, uint32_t size)
 
 void peel_arm(struct guest *g, const struct peel_site *s)
 {
-    memcpy(&g->ram[s->addr], s->len == 1 ? PATCH_HLT : trap_peel_syscall ? PATCH_SYSCALL : PATCH_INT, s->len);
+    memcpy(&g->ram[s->addr], s->len == 1 ? PATCH_HLT : peel_by_syscall ? PATCH_SYSCALL : PATCH_INT, s->len);
 }
 
 void peel_unarm(struct guest *g, const struct peel_site *s)

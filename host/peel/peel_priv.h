@@ -8,6 +8,7 @@
 /* arm.c: the trap at a peeled entry, and the bytes it displaced */
 unsigned peel_patch_length(struct guest *g, uint32_t addr, uint32_t size);
 void peel_arm(struct guest *g, const struct peel_site *s);
+extern bool peel_by_syscall;           /* peel sites enter by syscall, not int 15 (host/peel/plug.c) */
 void peel_unarm(struct guest *g, const struct peel_site *s);
 
 /* swap.c: a drain site stays while its native side owns objects */

@@ -6,12 +6,54 @@
  * host's own single steps, the profiler's samples and the safe points.
  */
 #include "host/peel/peel.h"
+#include "host/peel/peel_priv.h"
 #include "host/peel/natives.h"
 #include "host/peel/prof.h"
 #include "host/vmm/guest.h"
+#include "kernel/cmdline.h"
 #include "kernel/console.h"
+#include "kernel/cpufeat.h"
 #include "kernel/heap.h"
 #include "kernel/initcall.h"
+#include "kernel/trap.h"
+
+static char boot_peels[128];          /* peel=a,b: subsystems replaced from the start */
+
+static const char *set_boot_peels(const char *v, size_t n)
+{
+    return cmdline_copy(boot_peels, sizeof boot_peels, v, n) ? 0 : "wants subsystem names";
+}
+CMDLINE_OPTION("peel", true, set_boot_peels);
+
+/* peelentry=int|syscall: how a peel site enters the host.  int 15 unless
+ * syscall is asked for and the vendor takes it from compatibility mode:
+ * with syscall enabled, a guest's own syscall reaches the host with ECX and
+ * R11 already overwritten and its CS unknown, so the #UD it gets is not
+ * quite a CPU's (docs/peel.md). */
+static enum { ENTRY_DEFAULT, ENTRY_INT, ENTRY_SYSCALL } entry_word;
+bool peel_by_syscall;
+
+static const char *set_entry(const char *v, size_t n)
+{
+    if (cmdline_is(v, n, "int")) { entry_word = ENTRY_INT; return 0; }
+    if (cmdline_is(v, n, "syscall")) { entry_word = ENTRY_SYSCALL; return 0; }
+    return "wants int or syscall";
+}
+CMDLINE_OPTION("peelentry", true, set_entry);
+
+/* Before the APs start: they take the syscall MSRs from the boot CPU's choice. */
+static void choose_entry(void)
+{
+    char vendor[13];
+    cpu_vendor(vendor);
+    peel_by_syscall = entry_word == ENTRY_SYSCALL && trap_enable_syscall();
+    kprintf("trap: peel sites enter by %s (%s; CPU vendor %s: syscall from compatibility mode %s)\n",
+            peel_by_syscall ? "syscall" : "int 15",
+            entry_word == ENTRY_SYSCALL ? (peel_by_syscall ? "peelentry=syscall" : "peelentry=syscall refused")
+            : entry_word == ENTRY_INT ? "peelentry=int" : "the default", vendor,
+            cpu_vendor_syscall_compat(vendor) ? "works" : "is #UD or not known to work");
+}
+INITCALL(INIT_EARLY, choose_entry);
 
 /* peel=a,b at boot: applied before the guest's first instruction. */
 static void peel_at_boot(struct guest *g, const char *list)
@@ -38,7 +80,7 @@ static void release(struct guest *g)
         natives_release(g);
 }
 
-static const char *start(struct guest *g, const void *manifest, size_t len, const char *peel_list)
+static const char *start(struct guest *g, const void *manifest, size_t len)
 {
     g->peels = kzalloc(sizeof *g->peels);
     g->prof = kzalloc(sizeof *g->prof);
@@ -47,7 +89,7 @@ static const char *start(struct guest *g, const void *manifest, size_t len, cons
         return "out of memory for its peel state";
     if (manifest)
         peel_load_manifest(g, manifest, len);
-    peel_at_boot(g, peel_list);
+    peel_at_boot(g, boot_peels);
     prof_init(g);
     return 0;
 }

@@ -212,7 +212,7 @@ const char *peel_apply(struct guest *g, unsigned idx, bool peel)
     for (unsigned i = 0; peel && !why && i < g->peels->nsites; i++)
         if (g->peels->sites[i].subsystem == idx) by[g->peels->sites[i].len]++;
     if (peel && !why)
-        snprintf(how, sizeof how, " (entered by %s %u, by hlt %u)", trap_peel_syscall ? "syscall" : "int", by[2], by[1]);
+        snprintf(how, sizeof how, " (entered by %s %u, by hlt %u)", peel_by_syscall ? "syscall" : "int", by[2], by[1]);
     kprintf("guest %s: %s %s%s%s%s\n", g->name, peel ? "peel" : "unpeel", g->peels->manifest.subsystems[idx].name,
             why ? " refused: " : " done", why ? why : "", how);
     return why;

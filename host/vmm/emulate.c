@@ -459,7 +459,7 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
     switch (tf->vector) {
     case 1:
         return g->host_stepping ? TRAP_HOST_STEP : TRAP_EXCEPTION;
-    case VEC_PEEL_ENTRY: {                             /* int 15 or syscall: EIP is past its 2 bytes */
+    case VEC_GUEST_ENTRY: {                             /* int 15 or syscall: EIP is past its 2 bytes */
         const struct site *e = sites_find(&g->sites, vcpu_linear_ip(v, tf) - 2, SITE_PEEL);
         if (e && site_armed(g, e->owner)) {
             t->site = e;
@@ -504,7 +504,7 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
                 return;
             continue;                                  /* declined: as though the address were not claimed */
         case TRAP_PEEL:
-            if (vec == VEC_PEEL_ENTRY)
+            if (vec == VEC_GUEST_ENTRY)
                 tf->rip = (uint32_t)(tf->rip - 2);     /* both are 2 bytes: the site starts there */
             peel_call_stepped(v, tf, t.site->owner, step);
             return;
@@ -520,7 +520,7 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
             break;
         case TRAP_GUEST_INT15:                         /* prefixes and all: EIP stays past it */
             v->exits[VEXIT_INT]++;
-            vcpu_reflect(v, tf, VEC_PEEL_ENTRY, false, 0);
+            vcpu_reflect(v, tf, VEC_GUEST_ENTRY, false, 0);
             return;
         case TRAP_GUEST_SYSCALL:                       /* none in compatibility mode */
             tf->rip = (uint32_t)(tf->rip - 2);

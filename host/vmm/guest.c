@@ -200,7 +200,7 @@ void guest_set_hooks(const struct guest_hooks *hooks)
     guest_hooks = hooks;
 }
 
-struct guest *guest_start(const char *name, const char *guest_cmdline, const char *peel_list)
+struct guest *guest_start(const char *name, const char *guest_cmdline)
 {
     if (nguests == GUEST_MAX) { kprintf("guest %s: too many guests\n", name); return 0; }
     struct guest *g = kzalloc(sizeof *g);
@@ -246,7 +246,7 @@ struct guest *guest_start(const char *name, const char *guest_cmdline, const cha
     g->vcpus[g->nvcpus++] = &g->vcpu;
     g->live_vcpus = 1;
     err = guest_hooks->start ? guest_hooks->start(g, manifest ? phys_to_virt(manifest->start) : 0,
-                                                  manifest ? manifest->end - manifest->start : 0, peel_list) : 0;
+                                                  manifest ? manifest->end - manifest->start : 0) : 0;
     if (err)
         return fail(g, "could not start", err);
     vdevs_init(&g->dev, g);

@@ -89,7 +89,7 @@ struct guest {
 
 /* Create guest `name` from the GRUB modules NAME.elf (and NAME-disk.img if
  * present), load it and start it.  NULL, with a message, if it cannot. */
-struct guest *guest_start(const char *name, const char *guest_cmdline, const char *peel_list);
+struct guest *guest_start(const char *name, const char *guest_cmdline);
 void guest_end(struct guest *g, enum guest_state how, int status, const char *why);
 void guest_release(struct guest *g);
 /* Every vCPU's counters added up (exits, emulated instructions, port I/O). */
@@ -114,9 +114,9 @@ void guest_monitor_init(void);
  * here, once, before a guest starts; the VMM names none of it.  `site` is
  * the owner of a SITE_PEEL entry of the side table (host/vmm/sites.h). */
 struct guest_hooks {
-    /* Before the guest's first instruction: its manifest (or NULL) and the
-     * peel= list.  A reason if the guest cannot start, else NULL. */
-    const char *(*start)(struct guest *g, const void *manifest, size_t len, const char *peel_list);
+    /* Before the guest's first instruction: its manifest (or NULL).  A
+     * reason if the guest cannot start, else NULL. */
+    const char *(*start)(struct guest *g, const void *manifest, size_t len);
     bool (*site_armed)(struct guest *g, void *site);             /* not being stepped over */
     void (*site_trap)(struct guest *g, struct trapframe *tf, void *site);
     bool (*step_done)(struct guest *g, struct trapframe *tf);     /* the host's own #DB */

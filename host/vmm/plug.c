@@ -1,8 +1,9 @@
 /*
  * How the hypervisor plugs into the core, which names none of it
- * (kernel/initcall.h): it owns the traps from rings 1-3, adds its monitor
- * commands, starts the guest the command line names and, with oneshot,
- * makes that guest's end the machine's.  (A vCPU thread's switch and
+ * (kernel/initcall.h, kernel/cmdline.h): it owns the traps from rings 1-3,
+ * adds its monitor commands and its command-line words, starts the guest
+ * the command line names and, with oneshot, makes that guest's end the
+ * machine's.  (A vCPU thread's switch and
  * preemption hooks are set by vcpu_run, host/vmm/vcpu.c.)
  */
 #include "host/vmm/guest.h"
@@ -12,6 +13,30 @@
 #include "kernel/initcall.h"
 #include "kernel/power.h"
 #include "kernel/trap.h"
+
+static char guest_name[GUEST_NAME];   /* guest=NAME: run NAME.elf from the boot modules */
+static char guest_args[256];          /* guestarg=WORD, repeatable: the guest's command line */
+static bool oneshot;                  /* power off with the guest's status when it ends */
+
+static const char *set_guest(const char *v, size_t n)
+{
+    return cmdline_copy(guest_name, sizeof guest_name, v, n) ? 0 : "wants an image name";
+}
+CMDLINE_OPTION("guest", true, set_guest);
+
+static const char *add_guest_arg(const char *v, size_t n)
+{
+    return cmdline_append(guest_args, sizeof guest_args, v, n) ? 0 : "guest command line too long";
+}
+CMDLINE_OPTION("guestarg", true, add_guest_arg);
+
+static const char *set_oneshot(const char *v, size_t n)
+{
+    (void)v, (void)n;
+    oneshot = true;
+    return 0;
+}
+CMDLINE_OPTION("oneshot", false, set_oneshot);
 
 static const struct trap_client vmm_traps = { vcpu_trap, vcpu_return_failed };
 
@@ -26,14 +51,14 @@ static struct guest *started;
 
 static void vmm_start(void)
 {
-    if (cmdline.guest[0])
-        started = guest_start(cmdline.guest, cmdline.guest_args, cmdline.peel);
+    if (guest_name[0])
+        started = guest_start(guest_name, guest_args);
 }
 INITCALL(INIT_START, vmm_start);
 
 static void vmm_oneshot(void)
 {
-    if (!started || !cmdline.oneshot)
+    if (!started || !oneshot)
         return;
     int status = guest_wait_all();
     kprintf("peel: oneshot: the guest ended with status %d\n", status);

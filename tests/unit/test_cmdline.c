@@ -66,16 +66,51 @@ static void bad_values(void **s)
     assert_int_equal(c.failalloc_rate, 0);
 }
 
-static void peel_entry_words(void **s)
+/* Words registered from outside the core (the hypervisor's guest=, peel=):
+ * two of this file's own, a valued one and a bare one. */
+static char color[16];
+static int loud;
+
+static const char *set_color(const char *v, size_t n)
+{
+    if (!cmdline_is(v, n, "red") && !cmdline_is(v, n, "blue"))
+        return "wants red or blue";
+    return cmdline_copy(color, sizeof color, v, n) ? 0 : "too long";
+}
+CMDLINE_OPTION("color", true, set_color);
+
+static const char *set_loud(const char *v, size_t n)
+{
+    (void)v, (void)n;
+    loud++;
+    return 0;
+}
+CMDLINE_OPTION("loud", false, set_loud);
+
+static void registered_words(void **s)
 {
     (void)s;
-    assert_int_equal(parse("", 0).peel_entry, PEELENTRY_BY_CPU);
-    assert_int_equal(parse("peelentry=int", 0).peel_entry, PEELENTRY_INT);
-    assert_int_equal(parse("peelentry=syscall", 0).peel_entry, PEELENTRY_SYSCALL);
-    assert_int_equal(parse("peelentry=int peelentry=syscall", 0).peel_entry, PEELENTRY_SYSCALL);
-    struct cmdline c = parse("peelentry=sysenter peelentry", 2);
-    assert_int_equal(c.peel_entry, PEELENTRY_BY_CPU);
-    assert_non_null(strstr(warned, "peelentry=sysenter:wants int or syscall"));
+    color[0] = 0, loud = 0;
+    struct cmdline c = parse("smp=2 color=red loud loud", 0);
+    assert_int_equal(c.max_cpus, 2);
+    assert_string_equal(color, "red");
+    assert_int_equal(loud, 2);
+    parse("color=green loud=yes color", 3);         /* bad value; a bare key that wants none; one that wants one */
+    assert_string_equal(color, "red");
+    assert_non_null(strstr(warned, "color=green:wants red or blue"));
+    assert_non_null(strstr(warned, "loud=yes:unknown option"));
+    assert_non_null(strstr(warned, "color:unknown option"));
+}
+
+static void append_words(void **s)
+{
+    (void)s;
+    char line[12] = "";
+    assert_true(cmdline_append(line, sizeof line, "a=1", 3));
+    assert_true(cmdline_append(line, sizeof line, "bb=2", 4));
+    assert_string_equal(line, "a=1 bb=2");
+    assert_false(cmdline_append(line, sizeof line, "ccc", 3));   /* "a=1 bb=2 ccc" + NUL: 13 */
+    assert_string_equal(line, "a=1 bb=2");
 }
 
 static void overlong_value_refused(void **s)
@@ -103,7 +138,8 @@ int main(void)
         cmocka_unit_test(known_options),
         cmocka_unit_test(unknown_reported_not_fatal),
         cmocka_unit_test(bad_values),
-        cmocka_unit_test(peel_entry_words),
+        cmocka_unit_test(registered_words),
+        cmocka_unit_test(append_words),
         cmocka_unit_test(overlong_value_refused),
         cmocka_unit_test(later_word_wins),
     };
