@@ -22,3 +22,15 @@ $(PAGETEST_ELF): $(PAGETEST_OUT)/entry.o $(PAGETEST_OUT)/pagetest.o $(PAGETEST_D
 
 GUEST_TARGETS += $(PAGETEST_ELF)
 -include $(PAGETEST_OUT)/pagetest.d
+
+# The bare transcripts tests/suites/pagetest.sh keeps as its oracle,
+# rewritten from a bare i386 PC: run after changing the guest, and commit them.
+.PHONY: pagetest-oracle
+pagetest-oracle: $(PAGETEST_ELF)
+	@for m in full ring0only; do \
+		f=$(PAGETEST_DIR)/bare$$([ $$m = full ] || echo -$$m).txt; \
+		st=$$(sh tests/guests/bare-oracle.sh $(PAGETEST_ELF) $$f.tmp "$$([ $$m = full ] || echo $$m)" 180); \
+		tr -d '\r' < $$f.tmp > $$f && rm -f $$f.tmp; \
+		echo "$$f: QEMU status $$st, $$(grep '^DIGEST' $$f)"; \
+		[ "$$st" = 1 ] || exit 1; \
+	done
