@@ -525,6 +525,16 @@ static void walks(void)
     npte = subsets(ptes, P | G, wuad, 4, 0);
     walk_all("4k-g", 1, pdes, 1, ptes, npte, PAGE_A);
 
+    /* D and G are ignored in a PDE that maps a table: they change no
+     * access, and the CPU never writes D there */
+    pdes[0] = P | W | U | D;
+    pdes[1] = P | W | U | G;
+    pdes[2] = P | W | U | D | G;
+    ptes[0] = W | U;
+    ptes[1] = P | W | U;
+    ptes[2] = P | U;
+    walk_all("4k-ignored", 1, pdes, 3, ptes, 3, PAGE_A);
+
     /* 4 MiB pages: the PDE is the leaf, with its own D and G */
     npde = subsets(pdes, P | PS, wuadg, 5, W | U | A | D | PS);
     ptes[0] = P | W | U;                       /* never read: its A must stay clear */
@@ -670,6 +680,40 @@ static void tlb(void)
     wr_cr3((uint32_t)pd);
     step("cr3-switch", "first directory again", READ, 0, TEST_VA, 0, 0, vc, PAGE_C);
     page_fill(PAGE_D);
+
+    /* CR0.PG off and on drops every entry */
+    map(t, PAGE_A | P | W | U | A);
+    invlpg(TEST_VA);
+    step("pg-toggle", "to A", READ, 0, TEST_VA, 0, 0, va, PAGE_A);
+    map(t, PAGE_B | P | W | U | A);
+    wr_cr0(rd_cr0() & ~CR0_PG);                 /* this code runs identity-mapped */
+    wr_cr0(rd_cr0() | CR0_PG);
+    step("pg-toggle", "to B, CR0.PG off and on", READ, 0, TEST_VA, 0, 0, vb, PAGE_B);
+
+    /* the page table written through a mapping of itself (page 1 of the
+     * window maps PT_TEST), then the entry it changed is used */
+    map(t, PT_TEST | P | W | A);
+    invlpg(TEST_VA);
+    step("pt-via-mapping", "page 1 maps the table", READ, 0, TEST_VA + 4, 0, 0, PT_TEST | P | W | A,
+         PT_TEST + 4);
+    phys32(PT_TEST)[2] = 0;
+    invlpg(TEST_LIN + 0x2000);
+    {
+        struct res r = access(READ, 0, TEST_LIN + 0x2000);
+        put("tlb pt-via-mapping: page 2 absent r0 read");
+        end_case(put_outcome(&r, READ, 0, TEST_LIN + 0x2000, 1, 0, TEST_LIN + 0x2000, 0, PAGE_C,
+                             vc));
+        /* a store through page 1 writes PTE 2 (PAGE_C | P | W | U | A) */
+        __asm__ volatile("movl %0, (%1)" :: "r"(PAGE_C | P | W | U | A), "r"(TEST_VA + 8) : "memory");
+        r = access(READ, 0, TEST_LIN + 0x2000);
+        put("tlb pt-via-mapping: PTE 2 written through page 1, no invlpg r0 read");
+        end_case(put_outcome(&r, READ, 0, TEST_LIN + 0x2000, 0, 0, 0, vc, PAGE_C, vc));
+        put("tlb pt-via-mapping: PTE 2 after -> ");
+        put_flags(phys32(PT_TEST)[2], 0);
+        end_case(phys32(PT_TEST)[2] != (PAGE_C | P | W | U | A));
+        phys32(PT_TEST)[2] = 0;
+        invlpg(TEST_LIN + 0x2000);
+    }
 
     /* global pages: invlpg and a CR4.PGE toggle drop them too */
     map(t, PAGE_A | P | W | U | A | G);
