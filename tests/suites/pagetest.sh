@@ -100,7 +100,7 @@ for mode in $MODES; do
     case " $HOSTED " in
     *" $mode "*)
         log=$LOGS/hosted-$mode.log
-        st=$(qemu_boot "$log" 1 900 "guest=pagetest ${words:+guestarg=$words }oneshot panic=exit")
+        st=$(qemu_boot "$log" 1 600 "guest=pagetest ${words:+guestarg=$words }oneshot panic=exit")
         tr -d '\r' < "$log" | sed -n 's/^\[pagetest\] //p' > "$LOGS/hosted-$mode.txt"
         grep -a '^guest pagetest: \(stopped\|exited\)' "$log" | tr -d '\r' | sed 's/^/# /' >&2
         check_exit "hosted-$mode/exit" "$st" 1
