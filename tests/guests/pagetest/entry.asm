@@ -120,6 +120,44 @@ u_cli_at:
     cli
     int 0x80
 
+; Instructions a host emulates, their operand at probe_addr: what they do
+; to memory is checked by the caller.  The I/O port is 0x80, which nothing
+; here reads back.
+global k_lgdt, k_lgdt_at, k_sgdt, k_sgdt_at, u_sgdt, u_sgdt_at, k_sidt, k_sidt_at
+global k_outsb, k_outsb_at, k_insb, k_insb_at
+k_lgdt:
+    mov edx, [probe_addr]
+k_lgdt_at:
+    lgdt [edx]
+    ret
+k_sgdt:
+    mov edx, [probe_addr]
+k_sgdt_at:
+    sgdt [edx]
+    ret
+u_sgdt:
+    mov edx, [probe_addr]
+u_sgdt_at:
+    sgdt [edx]
+    int 0x80
+k_sidt:
+    mov edx, [probe_addr]
+k_sidt_at:
+    sidt [edx]
+    ret
+k_outsb:
+    mov esi, [probe_addr]
+    mov dx, 0x80
+k_outsb_at:
+    outsb
+    ret
+k_insb:
+    mov edi, [probe_addr]
+    mov dx, 0x80
+k_insb_at:
+    insb
+    ret
+
 ; int 0x80 (a DPL-3 gate): ring 3 is done, eax its result
 global sys_back
 sys_back:

@@ -7,8 +7,9 @@
  * CR4.PSE on (4 KiB and 4 MiB pages) and off (PS ignored); then the TLB
  * rules that are architectural (a non-present entry is never cached, a #PF
  * drops the faulting address's entry, invlpg and CR3/CR4.PGE writes make
- * the new entries seen, global pages), accesses that straddle a page, and
- * self-modifying code (same page, across a page boundary, through an
+ * the new entries seen, global pages), accesses that straddle a page, the
+ * instructions a host emulates (lgdt, sgdt, sidt, ins, outs) on paged
+ * operands, and self-modifying code (same page, across a page boundary, through an
  * alias, code that rewrites its own next instruction), with paging off
  * and on.
  *
@@ -92,6 +93,9 @@ uint32_t probe(void (*fn)(void), int user);
 extern void k_read(void), k_write(void), k_fetch(void), u_read(void), u_write(void),
     u_fetch(void), u_cli(void), sys_back(void);
 extern char k_read_at[], k_write_at[], u_read_at[], u_write_at[], u_cli_at[];
+/* instructions a host emulates, with their memory operand at probe_addr */
+extern void k_lgdt(void), k_sgdt(void), u_sgdt(void), k_sidt(void), k_outsb(void), k_insb(void);
+extern char k_lgdt_at[], k_sgdt_at[], u_sgdt_at[], k_sidt_at[], k_outsb_at[], k_insb_at[];
 extern char estack_top[], ustack_top[];
 extern const uint32_t exc_stubs[32];
 
@@ -315,6 +319,41 @@ static struct res access(int kind, int user, uint32_t addr)
     return r;
 }
 
+/* " #PF err=E cr2=ok at=ok": the fault, its CR2 and where it was taken
+ * (EIP, and from ring 3 the pushed CS, SS and ESP); 1 if CR2 and the
+ * frame are right */
+static int put_fault(const struct res *r, int user, uint32_t eip, uint32_t esp, uint32_t cr2)
+{
+    if (r->vec == 14)
+        put("#PF");
+    else {
+        put("exception ");
+        put_dec(r->vec);
+    }
+    put(" err=");
+    put_hex(r->err);
+    put(" cr2=");
+    if (r->cr2 == cr2)
+        put("ok");
+    else
+        put_hex(r->cr2);
+    int at_ok = r->eip == eip && r->cs == (user ? UCODE : KCODE) &&
+                (!user || (r->ss == UDATA && r->esp == esp));
+    put(" at=");
+    if (at_ok)
+        put("ok");
+    else {
+        put_hex(r->eip);
+        put(":");
+        put_hex(r->cs);
+        put(":");
+        put_hex(r->ss);
+        put(":");
+        put_hex(r->esp);
+    }
+    return at_ok && r->cr2 == cr2;
+}
+
 /* The outcome, checked against what was wanted: want_fault with want_err
  * (a #PF at cr2), or else the value want_val.  mem: the guest-physical
  * dword the access targets; it must hold WRITE_VAL after a write that did
@@ -326,36 +365,10 @@ static int put_outcome(const struct res *r, int kind, int user, uint32_t addr, i
     int bad = 0;
     put(" -> ");
     if (r->fault) {
-        if (r->vec == 14)
-            put("#PF");
-        else {
-            put("exception ");
-            put_dec(r->vec);
-        }
-        put(" err=");
-        put_hex(r->err);
-        put(" cr2=");
-        if (r->cr2 == cr2)
-            put("ok");
-        else
-            put_hex(r->cr2);
         uint32_t eip = kind == READ ? (uint32_t)(user ? u_read_at : k_read_at)
                      : kind == WRITE ? (uint32_t)(user ? u_write_at : k_write_at) : addr;
         uint32_t esp = (uint32_t)ustack_top - (kind == FETCH ? 4 : 0);
-        int at_ok = r->eip == eip && r->cs == (user ? UCODE : KCODE) &&
-                    (!user || (r->ss == UDATA && r->esp == esp));
-        put(" at=");
-        if (at_ok)
-            put("ok");
-        else {
-            put_hex(r->eip);
-            put(":");
-            put_hex(r->cs);
-            put(":");
-            put_hex(r->ss);
-            put(":");
-            put_hex(r->esp);
-        }
+        int at_ok = put_fault(r, user, eip, esp, cr2);
         bad |= !want_fault || r->vec != 14 || r->err != want_err || r->cr2 != cr2 || !at_ok;
     } else {
         put("ok");
@@ -784,6 +797,101 @@ static void tlb(void)
     }
 }
 
+/* ---- instructions a host emulates, on paged operands ------------------- */
+/* What a host emulates (descriptor-table loads and stores, string I/O)
+ * must see the guest's page tables as the CPU does: the same #PF, CR2 and
+ * error code, nothing written on a fault, and ring 3's sgdt (legal without
+ * UMIP) checked with user privilege. */
+/* mem: the guest-physical dword the operand starts in, which must then hold
+ * mem_want (0: not checked) */
+static void emul_case(const char *name, void (*fn)(void), const char *at, int user, uint32_t addr,
+                      int want_fault, uint32_t want_err, uint32_t cr2, uint32_t mem,
+                      uint32_t mem_want)
+{
+    if (ring0only && user)
+        return;
+    struct res r = { 0 };
+    probe_addr = addr;
+    r.val = probe(fn, user);
+    r.fault = (int)xrec.fault;
+    r.vec = xrec.vec;
+    r.err = xrec.err;
+    r.cr2 = xrec.cr2;
+    r.eip = xrec.eip;
+    r.cs = xrec.cs;
+    r.ss = xrec.ss;
+    r.esp = xrec.esp;
+    put("emul ");
+    put(name);
+    put(user ? " r3" : " r0");
+    put(" -> ");
+    int bad;
+    if (r.fault)
+        bad = !put_fault(&r, user, (uint32_t)at, (uint32_t)ustack_top, cr2) || !want_fault ||
+              r.vec != 14 || r.err != want_err;
+    else {
+        put("ok");
+        bad = want_fault;
+    }
+    uint32_t m = mem ? *phys32(mem) : 0;
+    if (mem && m != mem_want) {
+        put(" mem=");
+        put_hex(m);
+        bad = 1;
+    }
+    put(" | pte=");
+    put_flags(phys32(PT_TEST)[1], 0);
+    end_case(bad);
+}
+
+static void emul(void)
+{
+    const uint32_t t = PT_TEST | P | W | U | A;
+    struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr;
+    __asm__ volatile("sgdt %0" : "=m"(gdtr));
+    uint32_t g0 = gdtr.limit | (gdtr.base << 16);   /* the first dword sgdt stores */
+    const uint32_t op = TEST_VA + 0x20, opm = PAGE_A + 0x20, junk = 0x5a5a5a5a;
+
+    set_cr0_wp(1);
+    *phys32(opm) = junk;
+    map(t, PAGE_A | W | U | A);                        /* absent */
+    invlpg(TEST_VA);
+    emul_case("lgdt absent", k_lgdt, k_lgdt_at, 0, op, 1, 0, op, opm, junk);
+    emul_case("sidt absent", k_sidt, k_sidt_at, 0, op, 1, PF_W, op, opm, junk);
+    emul_case("outsb absent", k_outsb, k_outsb_at, 0, op, 1, 0, op, opm, junk);
+
+    map(t, PAGE_A | P | U | A);                        /* read-only, user */
+    invlpg(TEST_VA);
+    emul_case("sgdt read-only", k_sgdt, k_sgdt_at, 0, op, 1, PF_P | PF_W, op, opm, junk);
+    emul_case("sgdt read-only", u_sgdt, u_sgdt_at, 1, op, 1, PF_P | PF_W | PF_U, op, opm, junk);
+    emul_case("insb read-only", k_insb, k_insb_at, 0, op, 1, PF_P | PF_W, op, opm, junk);
+
+    map(t, PAGE_A | P | W | A);                        /* supervisor */
+    invlpg(TEST_VA);
+    emul_case("sgdt supervisor", u_sgdt, u_sgdt_at, 1, op, 1, PF_P | PF_W | PF_U, op, opm, junk);
+    emul_case("sgdt supervisor", k_sgdt, k_sgdt_at, 0, op, 0, 0, 0, opm, g0);
+    emul_case("lgdt supervisor (the same GDTR)", k_lgdt, k_lgdt_at, 0, op, 0, 0, 0, opm, g0);
+    *phys32(opm) = junk;
+
+    map(t, PAGE_A | P | W | U | A);                    /* user, writable */
+    invlpg(TEST_VA);
+    emul_case("sgdt user", u_sgdt, u_sgdt_at, 1, op, 0, 0, 0, opm, g0);
+    *phys32(opm) = junk;
+
+    /* an operand across the page boundary, the second page absent */
+    phys32(PT_TEST)[2] = PAGE_B | W | U | A;
+    invlpg(TEST_VA + 0x1000);
+    uint32_t edge = TEST_VA + 0xffc, edgem = PAGE_A + 0xffc, e0 = *phys32(edgem);
+    emul_case("lgdt across into absent", k_lgdt, k_lgdt_at, 0, edge, 1, 0, TEST_VA + 0x1000, edgem, e0);
+    /* memory unchecked: QEMU stores sgdt's limit before its base faults,
+     * and nothing in the SDM says a CPU may not */
+    emul_case("sgdt across into absent", k_sgdt, k_sgdt_at, 0, edge, 1, PF_W, TEST_VA + 0x1000, 0, 0);
+    *phys32(edgem) = e0;
+    phys32(PT_TEST)[2] = 0;
+    invlpg(TEST_VA + 0x1000);
+    page_fill(PAGE_A);
+}
+
 /* ---- self-modifying code --------------------------------------------- */
 static void poke(uint32_t at, const uint8_t *b, int n)
 {
@@ -954,6 +1062,7 @@ void pt_main(const uint32_t *mbi)
 
     walks();
     tlb();
+    emul();
     /* the window's page 1 aliases SMC1 */
     map(PT_TEST | P | W | U | A, SMC1 | P | W | A);
     invlpg(TEST_VA);
