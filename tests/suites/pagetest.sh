@@ -61,6 +61,11 @@ first_divergence() {
     echo "# $3: $((n - 1)) of $(wc -l < "$1") lines as kept, then line $n:" >&2
     echo "#   kept: $(sed -n "${n}p" "$1")" >&2
     echo "#   $3: $(sed -n "${n}p" "$2" | grep . || echo '(nothing: the transcript ends here)')" >&2
+    # and the extent: lines that differ where both have them, lines missing
+    awk -v what="$3" 'NR == FNR { want[NR] = $0; last = NR; next }
+        { got = FNR; if ($0 != want[FNR]) { d++; if (d <= 4) ex = ex "\n#     line " FNR ": " $0 } }
+        END { printf "# %s: %d lines differ, %d missing at the end%s\n", what, d, last - got, (d > 1 ? "; the first few:" ex : "") }' \
+        "$1" "$2" >&2
 }
 
 if [ -s "$ELF" ]; then echo "ok - image"; else echo "not ok - image: $ELF missing (make iso)"; fi
