@@ -33,7 +33,6 @@
  * file is the enumeration and the model, which read better in C.
  */
 #include <stdint.h>
-#include <stddef.h>
 
 /* ---- x86 ------------------------------------------------------------ */
 #define P   (1u << 0)
