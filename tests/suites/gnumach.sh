@@ -60,6 +60,8 @@ allow drop '^pcibios_init: Using configuration type 1$' \
     "printed only when there is no PCI BIOS and GNU Mach finds configuration mechanism #1 (0xcf8/0xcfc) itself: the virtual PC's way to PCI"
 allow drop '^FDC [0-9]+ is an? .*$' \
     "a floppy controller: QEMU's isapc board has one (an S82078B) even with -nodefaults, the virtual PC has none"
+allow drop '^floppy0: no floppy controllers found$' \
+    "what GNU Mach's floppy driver (Linux 2.0's floppy_init) says on a PC without one: the virtual PC's"
 allow mask '^RTC time is [0-9]+-[0-9]+-[0-9]+ [0-9]+:[0-9]+:[0-9]+$' \
     "the wall-clock time of the run"
 
