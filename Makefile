@@ -2,6 +2,7 @@
 #
 #   make run [SMP=4] [MEM=512M]   install what is missing, build the ISO, boot it in QEMU
 #   make run GUEST=classic [GUESTARGS="workers=8 requests=64"] [PEEL=checksum] [ONESHOT=1]
+#   make run GUEST=gnumach        Debian's GNU Mach, fetched unmodified (guest-image/gnumach)
 #   make test                     install, build, run every test; ends "N passed, N failed, N skipped"
 #   make gdb                      boot with QEMU waiting for GDB, symbols loaded
 #   make iso | unit | deps | clean
@@ -61,10 +62,11 @@ QEMUFLAGS := -machine pc -cpu $(CPU) -accel $(ACCEL) -smp $(SMP) -m $(MEM) \
              -cdrom $(ISO) -boot d
 
 # GUEST=name starts that hosted image (default classic; GUEST= for none),
-# GUESTARGS="w=1 x=2" is its command line; ONESHOT=1 powers off when it
-# ends and returns its exit status.
+# GUESTARGS="w=1 x=2" is its command line (default: the words in
+# guest-image/NAME/guestargs, if there is one: GNU Mach's console=com0);
+# ONESHOT=1 powers off when it ends and returns its exit status.
 GUEST     ?= classic
-GUESTARGS ?=
+GUESTARGS ?= $(shell cat guest-image/$(GUEST)/guestargs 2>/dev/null)
 ONESHOT   ?=
 PEEL      ?=
 HOSTARGS  := $(if $(GUEST),guest=$(GUEST)) $(addprefix guestarg=,$(GUESTARGS)) \
