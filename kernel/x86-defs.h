@@ -52,6 +52,8 @@ _Static_assert(EFLAGS_GUEST_MASK == 0x00244dd5u, "the guest-writable flags");
 #define CR4_PAE  (1ul << 5)
 #define CR4_PGE  (1ul << 7)
 #define CR4_UMIP (1ul << 11)
+#define CR4_SMEP (1ul << 20)
+#define CR4_SMAP (1ul << 21)
 
 /* Model-specific registers (SDM Vol. 4) */
 #define MSR_APIC_BASE     0x1b

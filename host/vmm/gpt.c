@@ -114,6 +114,7 @@ static enum gpt_status walk(const struct gpt_env *e, uint32_t lin, uint32_t acce
     m->user = u;
     m->global = (leaf & PG32_G) && (e->cr4 & CR4_PGE);
     m->big = big;
+    m->dirty = (leaf | bits) & PG32_D;
     return GPT_OK;
 }
 
@@ -123,7 +124,7 @@ enum gpt_status gpt_walk(const struct gpt_env *e, uint32_t lin, uint32_t access,
     if (!(e->cr0 & CR0_PG)) {
         if (!e->word(e->ctx, lin & ~3u))
             return bad(why, "it addressed memory outside guest RAM");
-        *m = (struct gpt_map){ .gpa = lin, .writable = true, .user = true };
+        *m = (struct gpt_map){ .gpa = lin, .writable = true, .user = true, .dirty = true };
         return GPT_OK;
     }
     if (e->cr4 & CR4_PAE)

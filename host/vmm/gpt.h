@@ -18,7 +18,9 @@
 #define PF_W 2u    /* a write */
 #define PF_U 4u    /* from ring 3 */
 #define PF_RSVD 8u /* a reserved bit was set in a paging entry (P is set too) */
-/* (PF_I, bit 4, is never reported to a 32-bit guest without NX/SMEP: our CPUID policy has neither) */
+/* (PF_I, bit 4, is never reported to a 32-bit guest without NX/SMEP: our CPUID policy has neither;
+ * the host's own #PF has it for a fetch from an NX shadow page) */
+#define PF_I 16u
 
 enum gpt_status { GPT_OK, GPT_FAULT, GPT_BAD_TABLE };
 
@@ -32,6 +34,7 @@ struct gpt_env {
 struct gpt_map {
     uint32_t gpa;                       /* the guest-physical address of lin */
     bool writable, user, global, big;   /* effective permissions (PDE and PTE combined) */
+    bool dirty;                         /* the leaf's Dirty bit, after this walk */
 };
 
 /* Walk the guest's two-level tables for one access at linear address lin.

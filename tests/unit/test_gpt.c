@@ -90,7 +90,7 @@ static void small_page_read_sets_accessed_only(void **state)
     struct gpt_map m;
     map4k(PG32_W | PG32_U, PG32_W | PG32_U);
     assert_int_equal(ok(LIN, 0, &m), 0x5abc);
-    assert_true(m.writable && m.user && !m.big && !m.global);
+    assert_true(m.writable && m.user && !m.big && !m.global && !m.dirty);
     assert_int_equal(*pde(LIN), PT | PG32_P | PG32_W | PG32_U | PG32_A);
     assert_int_equal(*pte(LIN), 0x5000 | PG32_P | PG32_W | PG32_U | PG32_A);
 }
@@ -102,7 +102,10 @@ static void write_sets_dirty_in_the_leaf_only(void **state)
     map4k(PG32_W, PG32_W);
     assert_int_equal(ok(LIN, PF_W, &m), 0x5abc);
     assert_false(m.user);
+    assert_true(m.dirty);
     assert_int_equal(*pde(LIN) & (PG32_A | PG32_D), PG32_A);
+    ok(LIN, 0, &m);                                             /* a read sees it dirty now */
+    assert_true(m.dirty);
     assert_int_equal(*pte(LIN) & (PG32_A | PG32_D), PG32_A | PG32_D);
 }
 
