@@ -23,6 +23,8 @@ BIG_B    equ 0x800000
 LIN      equ 0x40000000
 BIG_LIN  equ 0x80000000                ; PDE 512
 NOWHERE  equ 0x60000010                ; PDE 384: never present
+MANY_PDE equ 600                       ; PDEs 600-899: all name PT_TEST
+MANY     equ 300
 
 PG_P     equ 1
 PG_W     equ 2
@@ -185,6 +187,25 @@ main:
     fault "read big with a reserved bit", {mov eax, [BIG_LIN + 0x10]}, 8, BIG_LIN + 0x10, ~1
     fault "write big with a reserved bit", {mov dword [BIG_LIN + 0x14], 1}, 10, BIG_LIN + 0x14, ~1
     ad "big pde A/D untouched by the faults", PD + 512 * 4, 0
+
+    ; more page tables than a shadow pool holds (it starts again when dry):
+    ; MANY directory entries share the test's page table
+    mov ecx, MANY
+    mov edi, PD + MANY_PDE * 4
+    mov eax, PT_TEST | PG_P | PG_W
+    rep stosd
+    xor ebx, ebx                       ; reads that gave A's first word
+    mov ecx, MANY
+    mov esi, MANY_PDE << 22
+.many:
+    cmp dword [esi], 0x11111111
+    jne .many_next
+    inc ebx
+.many_next:
+    add esi, 1 << 22
+    loop .many
+    want "A through many directory entries", ebx, MANY
+    want "the first of them again", [MANY_PDE << 22], 0x11111111
 
     ; paging off and on again
     mov eax, cr0
