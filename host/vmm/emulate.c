@@ -15,6 +15,7 @@
 #include "host/vmm/guest.h"
 #include "host/decode/decode.h"
 #include "host/vmm/segment.h"
+#include "host/vmm/shadow.h"
 #include "kernel/printf.h"
 #include "kernel/x86.h"
 #include "smp/percpu.h"
@@ -168,12 +169,13 @@ static bool control_register(struct vcpu *v, const struct insn *in, struct trapf
         *vcpu_gpr(tf, in->rm) = *cr[in->reg];
         return true;
     }
-    uint32_t val = (uint32_t)*vcpu_gpr(tf, in->rm);
-    if (in->reg == 0 && (val & 0x80000000u)) {
-        fail(v, tf, "the guest turned paging on: paging guests are not supported yet");
-        return true;
+    uint32_t val = (uint32_t)*vcpu_gpr(tf, in->rm), old = *cr[in->reg];
+    if (in->reg == 0 && (val & CR0_PG) && !(val & CR0_PE)) {
+        vcpu_reflect(v, tf, VEC_GP, true, 0);          /* paging without protection */
+        return false;
     }
     *cr[in->reg] = val;
+    shadow_cr_written(v, in->reg, old);                /* the TLB, as the CPU would drop it */
     return true;
 }
 
@@ -290,7 +292,11 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
         if (!control_register(v, in, tf))
             return FAULTED;
         break;
-    case INSN_CLTS: case INSN_WBINVD: case INSN_INVD: case INSN_INVLPG: break;
+    case INSN_CLTS: case INSN_WBINVD: case INSN_INVD: break;
+    case INSN_INVLPG:
+        if (in->has_mem)
+            shadow_invlpg(v, effective_address(in, tf));
+        break;
     case INSN_MOV_TO_SREG: case INSN_POP:
         if (in->cls == INSN_MOV_TO_SREG ? in->reg != SEG_SS : in->opcode != 0x17) return NOT_OURS;
         if (!load_ss(v, in, tf)) return FAULTED;       /* the guest's handler runs */
@@ -536,9 +542,14 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
                 return;
             break;                                     /* not one we emulate: the CPU's fault stands */
         case TRAP_PAGE_FAULT: {
+            /* CR2 is still this fault's: the host's gates keep interrupts
+             * off, and nothing on the way here can fault */
+            uint64_t cr2 = read_cr2();
+            if (shadow_page_fault(v, tf, (uint32_t)cr2))
+                return;
             char why[96];
             snprintf(why, sizeof why, "access to 0x%lx outside its %lu MiB of memory",
-                     read_cr2(), v->guest->ram_size >> 20);
+                     cr2, v->guest->ram_size >> 20);
             fail(v, tf, why);
             return;
         }

@@ -20,6 +20,7 @@
 #include "kernel/x86.h"
 #include "host/vmm/segment.h"
 #include "host/vmm/vcpu_seg.h"
+#include "host/vmm/shadow.h"
 #include "host/decode/decode.h"
 #include "kernel/espfix.h"
 
@@ -131,6 +132,8 @@ void vcpu_run(struct vcpu *v)
     thread_set_hooks(&vcpu_hooks, v);
     v->thread = current_thread();
     vcpu_lock(v);
+    if (!shadow_enter(v))                            /* paging on (a clone of a paging vCPU): its own shadow */
+        vcpu_exit(v);
     cli();                                           /* vcpu_enter's iretq turns them back on */
     vseg_restore(v, this_cpu(), &v->boot);
     v->entered = true;
@@ -182,6 +185,7 @@ void vcpu_exit(struct vcpu *v)
     struct guest *g = v->guest;
     if (gkl_held_by(&g->gkl, v))
         vcpu_unlock(v);
+    shadow_release(v);                               /* back on the kernel's tables first */
     struct thread *t = current_thread();
     thread_set_hooks(0, 0);
     v->exited = true;
@@ -559,6 +563,8 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     if (v->guest->state == GUEST_RUNNING && vseg_mirror_stale(v, c))
         vseg_remirror(v, c, tf);                          /* another vCPU loaded a new GDT meanwhile */
     popcli();
+    if (v->shadow)
+        shadow_sync(v);                              /* shadow_flush_guest asked since */
     if (!vcpu_return_check(v, tf))
         vcpu_exit(v);                                /* the guest thread ends here */
 }

@@ -37,6 +37,7 @@ struct vcpu {
     uint64_t stuck_since, stuck_writes;   /* for the interrupts-off watchdog */
     uint64_t now_hint;                    /* guest time when this trap took the GKL, or 0 */
     uint32_t cr0, cr2, cr3, cr4;
+    struct shadow *shadow;           /* its virtual TLB once its guest turned paging on (host/vmm/shadow.c) */
     uint32_t gdt_base, idt_base;
     uint16_t gdt_limit, idt_limit;
     uint16_t tr, ldtr;
