@@ -52,6 +52,8 @@ _Static_assert(EFLAGS_GUEST_MASK == 0x00244dd5u, "the guest-writable flags");
 #define CR4_PAE  (1ul << 5)
 #define CR4_PGE  (1ul << 7)
 #define CR4_UMIP (1ul << 11)
+#define CR4_SMEP (1ul << 20)
+#define CR4_SMAP (1ul << 21)
 
 /* Model-specific registers (SDM Vol. 4) */
 #define MSR_APIC_BASE     0x1b
@@ -182,3 +184,18 @@ static inline bool sel_ldt(uint16_t sel) { return sel & SEL_LDT; }
 _Static_assert(GDT_SHADOW_IDX + GDT_SHADOW_SLOTS <= GDT_KCODE_IDX, "the shadows sit below the host's own");
 _Static_assert(SEL_KDATA == SEL_KCODE + 8, "syscall loads SS from the selector after CS");
 _Static_assert(GDT_TSS_IDX + 2 <= GDT_ENTRIES, "the TSS descriptor takes two entries");
+
+/* 32-bit paging entries, as a legacy guest writes them (SDM Vol. 3A, 4.3,
+ * tables 4-4 to 4-6).  The host's own 64-bit entries are in kernel/vm.h. */
+#define PG32_P        (1u << 0)
+#define PG32_W        (1u << 1)
+#define PG32_U        (1u << 2)
+#define PG32_A        (1u << 5)
+#define PG32_D        (1u << 6)           /* leaf only */
+#define PG32_PS       (1u << 7)           /* PDE: a 4 MiB page (when CR4.PSE) */
+#define PG32_G        (1u << 8)           /* leaf only: global (when CR4.PGE) */
+#define PG32_ADDR     0xfffff000u         /* a table's or a 4 KiB page's frame */
+#define PG32_BIG_ADDR 0xffc00000u         /* a 4 MiB page's frame */
+/* Bits 21:13 of a 4 MiB PDE are address bits 39:32 with PSE-36, reserved
+ * (must be 0) without it; our CPUID policy does not advertise PSE-36. */
+#define PG32_BIG_RSVD 0x003fe000u
