@@ -9,6 +9,7 @@
 #include "host/vmm/vcpu.h"
 #include "host/vmm/guest.h"
 #include "host/vmm/segment.h"
+#include "host/vmm/gmem.h"
 #include "host/decode/decode.h"
 #include "kernel/string.h"
 #include "kernel/x86.h"
@@ -54,6 +55,22 @@ static void capture(struct vcpu *v, const struct cpu *c, const uint16_t sel[VCPU
     }
 }
 
+/* n descriptors of a guest table at linear address base, through the
+ * containment rule, into dst (entry 0 stays null): a chunk that does not
+ * translate to guest RAM is mirrored empty (a load through it faults as
+ * one through a descriptor it cannot read would). */
+#define TABLE_CHUNK 64u
+static void copy_table(struct vcpu *v, uint32_t base, uint64_t *dst, unsigned n)
+{
+    uint64_t buf[TABLE_CHUNK];
+    for (unsigned i = 0; i < n; i += TABLE_CHUNK) {
+        unsigned k = n - i < TABLE_CHUNK ? n - i : TABLE_CHUNK;
+        bool ok = gmem_peek_lin(v, base + i * 8u, buf, k * 8u);
+        for (unsigned j = 0; j < k; j++)
+            dst[i + j] = ok && i + j ? seg_mirror(buf[j]) : 0;
+    }
+}
+
 /* Which guest's descriptors each CPU's low GDT holds: the hypervisor's own
  * per-CPU state, beside struct cpu (which names no guest), indexed by the
  * CPU's id. */
@@ -74,11 +91,9 @@ static void mirror(struct vcpu *v, struct cpu *c)
 {
     uint64_t *gdt = c->gdt;
     unsigned n = (v->gdt_limit + 1u) / 8;
-    const uint64_t *src = guest_ptr(v->guest, v->gdt_base, n * 8ull);
     if (n > VCPU_SHADOW_IDX)
         n = VCPU_SHADOW_IDX;                         /* the shadows and the host's own live above */
-    for (unsigned i = 1; i < n; i++)
-        gdt[i] = src ? seg_mirror(src[i]) : 0;
+    copy_table(v, v->gdt_base, gdt, n);
     struct gdt_mirror *m = &mirrors[c->id];
     for (unsigned i = n ? n : 1; i < m->n; i++)
         gdt[i] = 0;                                  /* what the last guest had beyond ours */
@@ -194,6 +209,29 @@ void vcpu_mirror_gdt(struct vcpu *v)
     pushcli();
     vseg_remirror(v, this_cpu(), v->tf);
     popcli();
+}
+
+/* Inside a trap the registers are live: ES DS FS GS still hold the
+ * guest's (the host never reloads them), CS and SS are in the frame; and
+ * this CPU's tables agree with what each holds (repoint keeps them so). */
+uint16_t vcpu_seg_sel(const struct vcpu *v, unsigned seg)
+{
+    uint16_t s = 0;
+    switch (seg) {
+    case SEG_ES: __asm__ volatile("mov %%es, %0" : "=r"(s)); break;
+    case SEG_CS: s = (uint16_t)v->tf->cs; break;
+    case SEG_SS: s = (uint16_t)v->tf->ss; break;
+    case SEG_DS: __asm__ volatile("mov %%ds, %0" : "=r"(s)); break;
+    case SEG_FS: __asm__ volatile("mov %%fs, %0" : "=r"(s)); break;
+    default:     __asm__ volatile("mov %%gs, %0" : "=r"(s)); break;
+    }
+    return s;
+}
+
+uint64_t vcpu_seg_cache(const struct vcpu *v, unsigned seg)
+{
+    uint16_t s = vcpu_seg_sel(v, seg);
+    return sel_null(s) ? 0 : vcpu_descriptor(v, s);
 }
 
 /* The selector the guest believes a register holds. */
