@@ -74,6 +74,14 @@ static void set_flags(struct vcpu *v, struct trapframe *tf, uint32_t eflags, uin
     v->vif_writes++;
 }
 
+/* popf and iret in guest ring 3 (IOPL 0) leave IF as it was. */
+static uint32_t user_if(const struct vcpu *v, const struct trapframe *tf, uint32_t eflags)
+{
+    if ((tf->cs & 3) != 3)
+        return eflags;
+    return (eflags & ~EFLAGS_IF) | (v->vif ? EFLAGS_IF : 0);
+}
+
 static void count_io(struct vcpu *v, uint16_t port, bool is_in, uint64_t n)
 {
     unsigned i = 0;
@@ -264,7 +272,7 @@ static bool return_to(struct vcpu *v, struct trapframe *tf, uint16_t cs, uint32_
 {
     uint16_t s = seg_compress(cs);
     uint64_t d = vcpu_descriptor(v, s);
-    uint32_t f = seg_check(s, d, SEG_USE_CS_RET, 1);
+    uint32_t f = seg_check(s, d, SEG_USE_CS_RET, tf->cs & 3);
     if (!f && eip > desc_limit(d))
         f = SEG_FAULT(13, 0);
     if (f) {
@@ -343,9 +351,160 @@ static bool store_system(struct vcpu *v, const struct insn *in, struct trapframe
     return operand_write(v, in, tf, &m, 2);
 }
 
-/* One privileged instruction. */
+/* ltr, lldt: the descriptor read from the guest's GDT as the CPU reads it
+ * (its linear base, through gmem), checked in the CPU's order; the TSS
+ * marked busy in the guest's table as the CPU marks it.  The base and limit
+ * are cached, as the CPU caches them until the next ltr/lldt.  lldt 0
+ * leaves the vCPU without an LDT.  False if it faulted. */
+static bool load_system(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+{
+    bool is_tr = in->cls == INSN_LTR;
+    uint16_t sel = (uint16_t)*vcpu_gpr(tf, in->rm);
+    uint64_t d;
+    struct gfault f;
+    if (in->has_mem && !operand_read(v, in, tf, &sel, 2))
+        return false;
+    if (!is_tr && sel_null(sel)) {
+        vcpu_mirror_ldt(v, sel, 0, 0);
+        return true;
+    }
+    uint32_t fault = sel_null(sel) ? SEG_FAULT(13, 0)
+                   : sel_ldt(sel) || (sel | 7u) > v->gdt_limit ? SEG_FAULT(13, sel & 0xfffc) : 0;
+    if (!fault && !gmem_read_lin(v, v->gdt_base + (sel & ~7u), &d, 8, GMEM_READ, false, &f)) {
+        gmem_reflect(v, tf, &f);
+        return false;
+    }
+    if (!fault && (d >> 40 & 0x1f) != (is_tr ? 0x09u : 0x02u))   /* S=0: an available 32-bit TSS, an LDT */
+        fault = SEG_FAULT(13, sel & 0xfffc);
+    if (!fault && !(d & DESC_PRESENT))
+        fault = SEG_FAULT(11, sel & 0xfffc);
+    if (fault) {
+        vcpu_reflect(v, tf, seg_fault_vector(fault), true, seg_fault_error(fault));
+        return false;
+    }
+    if (!is_tr) {
+        vcpu_mirror_ldt(v, sel, desc_base(d), desc_limit(d));
+        return true;
+    }
+    d |= 2ull << 40;                                 /* busy */
+    if (!gmem_write_lin(v, v->gdt_base + (sel & ~7u), &d, 8, false, &f)) {
+        gmem_reflect(v, tf, &f);
+        return false;
+    }
+    v->tr = sel;
+    v->tr_base = desc_base(d);
+    v->tr_limit = desc_limit(d);
+    return true;
+}
+
+static enum emulated refuse(struct vcpu *v, struct trapframe *tf, uint32_t fault)
+{
+    if (seg_fault_vector(fault) != GFAULT_STOPPED)
+        vcpu_reflect(v, tf, seg_fault_vector(fault), true, seg_fault_error(fault));
+    return FAULTED;
+}
+
+/* The old stack's top n dwords (a call gate's parameters), read with the
+ * caller's privilege. */
+static bool read_params(struct vcpu *v, struct trapframe *tf, uint32_t *p, unsigned n, struct gfault *f)
+{
+    uint32_t lin;
+    uint64_t d = vcpu_descriptor(v, (uint16_t)tf->ss);
+    uint32_t esp = d & DESC_DB ? (uint32_t)tf->rsp : (uint32_t)tf->rsp & 0xffff;
+    return !n || (gmem_linear_desc(d, true, esp, n * 4, GMEM_READ, &lin, f) &&
+                  gmem_read_lin(v, lin, p, n * 4, GMEM_READ, (tf->cs & 3) == 3, f));
+}
+
+/* A far call or jmp through a 32-bit call gate in the GDT or LDT (GNU
+ * Mach's system call is lcall through LDT entry 0, DPL 3).  Gates are
+ * never mirrored as such, so the CPU raised #GP(selector) and the transfer
+ * is made here as the CPU makes it (SDM Vol. 2, CALL's pseudocode): the
+ * gate's DPL against CPL and RPL, the target code segment's, and for a
+ * call to a more privileged ring the guest TSS's stack, onto which the
+ * caller's SS:ESP and the gate's parameter dwords are copied.  NOT_OURS if
+ * the selector names no call gate (the CPU's fault stands). */
+static enum emulated call_gate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+{
+    bool call = in->cls == INSN_CALL_FAR;
+    unsigned size = in->op_size / 8, cpl = tf->cs & 3;
+    uint16_t sel = (uint16_t)in->imm2;
+    struct gfault f;
+    uint64_t g;
+    if (in->has_mem) {
+        uint8_t m[6];
+        if (!operand_read(v, in, tf, m, size + 2))
+            return FAULTED;
+        sel = (uint16_t)(m[size] | m[size + 1] << 8);
+    } else if (!in->imm2_size) {
+        return NOT_OURS;                             /* a near form */
+    }
+    uint32_t base = sel_ldt(sel) ? v->ldt_base : v->gdt_base;
+    uint32_t limit = sel_ldt(sel) ? (sel_null(v->ldtr) ? 0 : v->ldt_limit) : v->gdt_limit;
+    if ((!sel_ldt(sel) && sel_null(sel)) || (sel_ldt(sel) && sel_null(v->ldtr)) || (sel | 7u) > limit)
+        return NOT_OURS;
+    if (!gmem_read_lin(v, base + (sel & ~7u), &g, 8, GMEM_READ, false, &f)) {
+        gmem_reflect(v, tf, &f);
+        return FAULTED;
+    }
+    if ((g >> 40 & 0x1f) != 0x0c)
+        return NOT_OURS;
+    unsigned dpl = g >> 45 & 3, guest_cpl = cpl == 3 ? 3 : 0, params = g >> 32 & 0x1f;
+    if (dpl < guest_cpl || dpl < (sel & 3u))
+        return refuse(v, tf, SEG_FAULT(13, sel & 0xfffc));
+    if (!(g & DESC_PRESENT))
+        return refuse(v, tf, SEG_FAULT(11, sel & 0xfffc));
+    uint16_t cs = (uint16_t)(g >> 16);
+    uint32_t off = (uint32_t)(g & 0xffff) | (uint32_t)(g >> 32 & 0xffff0000u);
+    if (sel_null(cs))
+        return refuse(v, tf, SEG_FAULT(13, 0));
+    uint64_t d = vcpu_descriptor(v, seg_compress(cs));
+    bool conforming = d & DESC_CONFORM;
+    if (!desc_is_code(d) || desc_dpl(d) > cpl || (!call && !conforming && desc_dpl(d) != cpl))
+        return refuse(v, tf, SEG_FAULT(13, cs & 0xfffc));
+    if (!(d & DESC_PRESENT))
+        return refuse(v, tf, SEG_FAULT(11, cs & 0xfffc));
+    if (off > desc_limit(d))
+        return refuse(v, tf, SEG_FAULT(13, 0));
+    unsigned new_cpl = conforming ? cpl : desc_dpl(d);
+    if (call) {
+        uint32_t ret = (uint32_t)tf->rip + in->length, p[32], esp = (uint32_t)tf->rsp, e;
+        uint16_t ss = (uint16_t)tf->ss, cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs);
+        uint64_t dss = vcpu_descriptor(v, ss);
+        bool outer = new_cpl < cpl, ok = true;
+        if (cpl != 3)
+            cs_seen &= ~3;
+        if (outer) {
+            if (!read_params(v, tf, p, params, &f)) {
+                gmem_reflect(v, tf, &f);
+                return FAULTED;
+            }
+            if ((e = vcpu_tss_stack(v, &ss, &dss, &esp)))
+                return refuse(v, tf, e);
+            ok = vcpu_stack_push(v, dss, &esp, vcpu_guest_sel(v, (uint16_t)tf->ss), 4, false, &f) &&
+                 vcpu_stack_push(v, dss, &esp, (uint32_t)tf->rsp, 4, false, &f);
+            for (unsigned i = params; ok && i-- > 0;)
+                ok = vcpu_stack_push(v, dss, &esp, p[i], 4, false, &f);
+        }
+        bool user = new_cpl == 3;
+        ok = ok && vcpu_stack_push(v, dss, &esp, cs_seen, 4, user, &f) && vcpu_stack_push(v, dss, &esp, ret, 4, user, &f);
+        if (!ok) {
+            gmem_reflect(v, tf, &f);
+            return FAULTED;
+        }
+        tf->ss = ss;
+        tf->rsp = esp;
+    }
+    tf->cs = (uint16_t)((cs & ~3u) | (new_cpl == 3 ? 3 : 1));
+    tf->rip = off;
+    return EMULATED;
+}
+
+/* One privileged instruction.  From guest ring 3 none is (IOPL is 0):
+ * the CPU's #GP stands, but for a far call or jmp through a call gate. */
 static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
+    if ((tf->cs & 3) == 3 && in->cls != INSN_CALL_FAR && in->cls != INSN_JMP_FAR)
+        return NOT_OURS;
     switch (in->cls) {
     case INSN_CLI: v->vif = false; v->vif_writes++; break;
     case INSN_STI: v->vif = true; v->vif_writes++; break;
@@ -361,12 +520,11 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
     case INSN_LGDT: case INSN_LIDT: case INSN_SGDT: case INSN_SIDT:
         if (!descriptor_table(v, in, tf)) return FAULTED;
         break;
-    case INSN_LTR: case INSN_LLDT: {
-        uint16_t sel = (uint16_t)*vcpu_gpr(tf, in->rm);
-        if (in->has_mem && !operand_read(v, in, tf, &sel, 2)) return FAULTED;
-        if (in->cls == INSN_LTR) v->tr = sel; else v->ldtr = sel;
+    case INSN_LTR: case INSN_LLDT:
+        if (!load_system(v, in, tf)) return FAULTED;
         break;
-    }
+    case INSN_CALL_FAR: case INSN_JMP_FAR:
+        return call_gate(v, in, tf);
     case INSN_STR: case INSN_SLDT: case INSN_SMSW:
         if (!store_system(v, in, tf)) return FAULTED;
         break;
@@ -407,22 +565,24 @@ static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const s
     }
     case INSN_POPF:
         if (!vcpu_pop(v, tf, &val, size, &f)) { gmem_reflect(v, tf, &f); return FAULTED; }
-        set_flags(v, tf, val, size == 4 ? EFLAGS_GUEST_MASK : EFLAGS_GUEST_MASK & 0xffff);
+        set_flags(v, tf, user_if(v, tf, val), size == 4 ? EFLAGS_GUEST_MASK : EFLAGS_GUEST_MASK & 0xffff);
         tf->rip += in.length;
         return EMULATED;
     case INSN_IRET: {
         uint32_t eip, cs, eflags, esp, ss;
         uint64_t rsp = tf->rsp;
+        bool outer = (tf->cs & 3) != 3;              /* to ring 3 from the guest kernel: SS:ESP popped too */
         if (!vcpu_pop(v, tf, &eip, size, &f) || !vcpu_pop(v, tf, &cs, size, &f) || !vcpu_pop(v, tf, &eflags, size, &f) ||
-            ((cs & 3) == 3 && (!vcpu_pop(v, tf, &esp, size, &f) || !vcpu_pop(v, tf, &ss, size, &f)))) {
+            (outer && (cs & 3) == 3 && (!vcpu_pop(v, tf, &esp, size, &f) || !vcpu_pop(v, tf, &ss, size, &f)))) {
             tf->rsp = rsp;
             gmem_reflect(v, tf, &f);
             return FAULTED;
         }
         if (tf->rflags & EFLAGS_NT) { fail(v, tf, "iret with NT set (a task return): task switches are not supported"); return FAULTED; }
         if ((cs & 3) == 2) { fail(v, tf, "iret to ring 2: guest rings 1 and 2 are not supported"); return FAULTED; }
-        if ((cs & 3) == 3 ? !return_outer(v, tf, (uint16_t)cs, eip, (uint16_t)ss, esp, rsp)
-                          : !return_to(v, tf, (uint16_t)cs, eip, rsp))
+        eflags = user_if(v, tf, eflags);            /* at the CPL the iret ran at */
+        if (outer && (cs & 3) == 3 ? !return_outer(v, tf, (uint16_t)cs, eip, (uint16_t)ss, esp, rsp)
+                                   : !return_to(v, tf, (uint16_t)cs, eip, rsp))
             return FAULTED;
         set_flags(v, tf, eflags, size == 4 ? EFLAGS_GUEST_MASK : EFLAGS_GUEST_MASK & 0xffff);
         return EMULATED;

@@ -63,6 +63,7 @@ struct guest {
     bool released;                   /* guest_release has given its memory and native state back */
     struct gkl gkl;
     uint64_t gdt_gen;                /* bumped by lgdt: CPUs' mirrors older than it are stale */
+    uint64_t ldt_gen;                /* bumped by lldt: the same for the LDT mirrors */
     struct vdevs dev;
     struct patches patches;
     struct sites sites;              /* trap sites by address: patches, peel entries, claims */

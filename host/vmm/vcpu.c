@@ -56,6 +56,7 @@ void vcpu_clone(struct vcpu *v, const struct vcpu *from, unsigned index, uint32_
     v->idt_base = from->idt_base; v->idt_limit = from->idt_limit;
     v->tr = from->tr; v->ldtr = from->ldtr;
     v->tr_base = from->tr_base; v->tr_limit = from->tr_limit;
+    v->ldt_base = from->ldt_base; v->ldt_limit = from->ldt_limit;
     v->vif = true;
     v->boot = *from->tf;                             /* its registers */
     v->boot.rip = eip;
@@ -216,7 +217,7 @@ static uint32_t stack_offset(uint64_t ss_desc, uint32_t esp)
 
 /* One slot of a stack (descriptor d, pointer *esp) through gmem: the
  * CPU's limit check (#SS(0)), then paging at the privilege given. */
-static bool stack_push(struct vcpu *v, uint64_t d, uint32_t *esp, uint32_t val, unsigned size, bool user,
+bool vcpu_stack_push(struct vcpu *v, uint64_t d, uint32_t *esp, uint32_t val, unsigned size, bool user,
                        struct gfault *f)
 {
     uint32_t at = stack_step(d, *esp, -(int32_t)size), lin;
@@ -230,10 +231,16 @@ static bool stack_push(struct vcpu *v, uint64_t d, uint32_t *esp, uint32_t val, 
 bool vcpu_push(struct vcpu *v, struct trapframe *tf, uint32_t val, unsigned size, struct gfault *f)
 {
     uint32_t esp = (uint32_t)tf->rsp;
-    if (!stack_push(v, vcpu_descriptor(v, (uint16_t)tf->ss), &esp, val, size, (tf->cs & 3) == 3, f))
+    if (!vcpu_stack_push(v, vcpu_descriptor(v, (uint16_t)tf->ss), &esp, val, size, (tf->cs & 3) == 3, f))
         return false;
     tf->rsp = esp;
     return true;
+}
+
+static bool stack_push(struct vcpu *v, uint64_t d, uint32_t *esp, uint32_t val, unsigned size, bool user,
+                       struct gfault *f)
+{
+    return vcpu_stack_push(v, d, esp, val, size, user, f);
 }
 
 bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size, struct gfault *f)
@@ -293,7 +300,7 @@ static uint32_t delivery_fault(struct vcpu *v, const struct gfault *f)
  * guest ring 3: read through gmem from the TSS the guest's TR names (its
  * base and limit as ltr cached them), SS checked as the CPU checks it on
  * a stack switch (#TS(selector), #SS(selector) if not present). */
-static uint32_t inner_stack(struct vcpu *v, uint16_t *ss, uint64_t *d, uint32_t *esp)
+uint32_t vcpu_tss_stack(struct vcpu *v, uint16_t *ss, uint64_t *d, uint32_t *esp)
 {
     uint8_t t[6];
     struct gfault f;
@@ -362,7 +369,7 @@ static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, b
     uint32_t esp = (uint32_t)tf->rsp;
     bool outer = new_cpl < cpl;
     if (outer) {
-        if ((f = inner_stack(v, &ss, &dss, &esp)))
+        if ((f = vcpu_tss_stack(v, &ss, &dss, &esp)))
             return f;
         if (!stack_push(v, dss, &esp, vcpu_guest_sel(v, (uint16_t)tf->ss), 4, false, &gf) ||
             !stack_push(v, dss, &esp, (uint32_t)tf->rsp, 4, false, &gf))

@@ -72,6 +72,7 @@ lar-load%hostile-lar%guestarg=case=load%QUICK%120%lar: PASS;guest hostile-lar: e
 lar-top%hostile-lar%guestarg=case=top%QUICK%120%guest hostile-lar: \(exited (wrote 0 \|stopped (\)%lar: FAIL
 csbase%hostile-csbase%%QUICK%120%csbase: PASS;guest hostile-csbase: exited (wrote 0 %csbase: FAIL
 segbase%segbase%%QUICK%120%segbase: done;limit-data: #GP count 00000001 error 00000000;guest segbase: exited (wrote 0 %WRONG
+usermode%usermode%%QUICK%120%usermode: done;guest usermode: exited (wrote 0 %WRONG
 fuzz%fuzz-desc%guestarg=seed=1 guestarg=ops=0x1ff%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
 fuzz-loads-transfers%fuzz-desc%guestarg=seed=2 guestarg=ops=0xff%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
 fuzz-sleep%fuzz-desc%guestarg=seed=3 guestarg=ops=0x200 guestarg=rounds=500%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
@@ -91,7 +92,7 @@ if [ -n "$HOSTILE_RUNS" ]; then
 fi
 nruns=$(printf '%s\n' "$RUNS" | grep -c .)
 with_fuzz=$(printf '%s\n' "$RUNS" | grep '^[^%]*%fuzz-desc%' | grep -vc '^fuzz-sleep%')
-with_bare=$(printf '%s\n' "$RUNS" | grep -c '^[^%]*%segbase%')
+with_bare=$(printf '%s\n' "$RUNS" | grep -Ec '^[^%]*%(segbase|usermode)%')
 plan $((nruns * 5 + with_fuzz + with_bare))
 
 # cpus_ok: the last two `cpus` tables in $log (with the `uptime` before
@@ -207,6 +208,6 @@ transcript_vs_bare() {   # run guest
     check "$run/transcript-equals-bare" same_lines "$bare.lines" "$log.lines"
 }
 printf '%s\n' "$RUNS" | while IFS='%' read -r run guest words rest; do
-    [ "$guest" = segbase ] && transcript_vs_bare "$run" "$guest"
+    case $guest in segbase|usermode) transcript_vs_bare "$run" "$guest" ;; esac
 done
 exit 0
