@@ -15,7 +15,8 @@
  * this file (the last step, physical -> host), scan.c (the scanner patches
  * the loaded copy by guest-physical address: scan-on-execute hands it
  * physical addresses), and vdevs.c (the VGA model's window is the RAM at
- * physical 0xB8000, as on a PC).
+ * physical 0xB8000, as on a PC); guest_monitor.c only asks whether the
+ * memory exists.
  */
 #pragma once
 #include <stdint.h>
