@@ -304,7 +304,7 @@ uint32_t vcpu_tss_stack(struct vcpu *v, uint16_t *ss, uint64_t *d, uint32_t *esp
 {
     uint8_t t[6];
     struct gfault f;
-    if (sel_null(v->tr) || v->tr_limit < 11)
+    if (sel_null(v->tr) || v->tr_limit < 9)           /* esp0 at 4, ss0 at 8: SDM's "TSSstackAddress + 5" */
         return SEG_FAULT(10, v->tr & 0xfffc);
     if (!gmem_read_lin(v, v->tr_base + 4, t, 6, GMEM_READ, false, &f))
         return delivery_fault(v, &f);
