@@ -169,19 +169,24 @@ static inline bool sel_ldt(uint16_t sel) { return sel & SEL_LDT; }
  *
  *     0 .. 8175      guest descriptors, mirrored (host/vmm/vcpu_seg.c)
  *     8176 .. 8181   a vCPU's shadow segments, one per segment register
+ *     8182, 8183     the LDT holding a vCPU's mirrored guest LDT (a 64-bit
+ *                    LDT descriptor takes two)
  *     8188, 8189     host code and data
  *     8190, 8191     the TSS (a 64-bit TSS descriptor takes two)
  */
 #define GDT_ENTRIES      8192
 #define GDT_SHADOW_IDX   8176
 #define GDT_SHADOW_SLOTS 6
+#define GDT_LDT_IDX      8182
 #define GDT_KCODE_IDX    8188
 #define GDT_KDATA_IDX    8189
 #define GDT_TSS_IDX      8190
 #define SEL_KCODE        (GDT_KCODE_IDX << 3)
 #define SEL_KDATA        (GDT_KDATA_IDX << 3)
 #define SEL_TSS          (GDT_TSS_IDX << 3)
-_Static_assert(GDT_SHADOW_IDX + GDT_SHADOW_SLOTS <= GDT_KCODE_IDX, "the shadows sit below the host's own");
+_Static_assert(GDT_SHADOW_IDX + GDT_SHADOW_SLOTS <= GDT_LDT_IDX, "the shadows sit below the LDT's descriptor");
+_Static_assert(GDT_LDT_IDX + 2 <= GDT_KCODE_IDX, "the LDT's descriptor sits below the host's own");
+#define DESC_LDT64       (2ull << 40)     /* system type: LDT (SDM 7.2.3's table 3-2) */
 _Static_assert(SEL_KDATA == SEL_KCODE + 8, "syscall loads SS from the selector after CS");
 _Static_assert(GDT_TSS_IDX + 2 <= GDT_ENTRIES, "the TSS descriptor takes two entries");
 

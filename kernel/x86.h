@@ -48,4 +48,5 @@ struct descptr { uint16_t limit; uint64_t base; } __attribute__((packed));
 static inline void lgdt(const struct descptr *d) { __asm__ volatile("lgdt %0" :: "m"(*d)); }
 static inline void lidt(const struct descptr *d) { __asm__ volatile("lidt %0" :: "m"(*d)); }
 static inline void ltr(uint16_t sel) { __asm__ volatile("ltr %0" :: "r"(sel)); }
+static inline void lldt(uint16_t sel) { __asm__ volatile("lldt %0" :: "r"(sel)); }
 

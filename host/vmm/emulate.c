@@ -16,6 +16,8 @@
 #include "host/decode/decode.h"
 #include "host/vmm/segment.h"
 #include "host/vmm/shadow.h"
+#include "host/vmm/gmem.h"
+#include "host/vmm/gpt.h"
 #include "kernel/printf.h"
 #include "kernel/x86.h"
 #include "smp/percpu.h"
@@ -27,34 +29,35 @@ static void fail(struct vcpu *v, struct trapframe *tf, const char *what)
     guest_end(v->guest, GUEST_DEAD, -1, why);
 }
 
-static uint16_t read_sreg(unsigned seg, struct trapframe *tf)
-{
-    uint16_t s = 0;
-    switch (seg) {                              /* still the guest's: the host never reloads them */
-    case SEG_ES: __asm__ volatile("mov %%es, %0" : "=r"(s)); break;
-    case SEG_CS: s = tf->cs; break;
-    case SEG_SS: s = tf->ss; break;
-    case SEG_DS: __asm__ volatile("mov %%ds, %0" : "=r"(s)); break;
-    case SEG_FS: __asm__ volatile("mov %%fs, %0" : "=r"(s)); break;
-    default:     __asm__ volatile("mov %%gs, %0" : "=r"(s)); break;
-    }
-    return s;
-}
-
-static uint32_t seg_base(unsigned seg, struct trapframe *tf)
-{
-    uint16_t sel = read_sreg(seg, tf);
-    uint64_t d = this_cpu()->gdt[sel >> 3];   /* it mirrors this guest's */
-    return (uint32_t)((d >> 16 & 0xffffff) | (d >> 56 & 0xff) << 24);
-}
-
+/* A memory operand's offset in its segment (in->mem.seg): what gmem
+ * takes to linear, limit checked. */
 static uint32_t effective_address(const struct insn *in, struct trapframe *tf)
 {
     uint32_t a = in->mem.disp;
     if (in->mem.base != REG_NONE) a += (uint32_t)*vcpu_gpr(tf, in->mem.base);
     if (in->mem.index != REG_NONE) a += (uint32_t)*vcpu_gpr(tf, in->mem.index) * in->mem.scale;
     if (in->addr_size == 16) a &= 0xffff;
-    return seg_base(in->mem.seg, tf) + a;
+    return a;
+}
+
+/* The operand of in, read or written through its segment; false if that
+ * faulted (reflected to the guest, or the guest stopped). */
+static bool operand_read(struct vcpu *v, const struct insn *in, struct trapframe *tf, void *buf, uint32_t len)
+{
+    struct gfault f;
+    if (gmem_read(v, in->mem.seg, effective_address(in, tf), buf, len, GMEM_READ, &f))
+        return true;
+    gmem_reflect(v, tf, &f);
+    return false;
+}
+
+static bool operand_write(struct vcpu *v, const struct insn *in, struct trapframe *tf, const void *buf, uint32_t len)
+{
+    struct gfault f;
+    if (gmem_write(v, in->mem.seg, effective_address(in, tf), buf, len, &f))
+        return true;
+    gmem_reflect(v, tf, &f);
+    return false;
 }
 
 static void set_reg(struct trapframe *tf, unsigned reg, unsigned size, uint32_t val)
@@ -70,6 +73,14 @@ static void set_flags(struct vcpu *v, struct trapframe *tf, uint32_t eflags, uin
     tf->rflags = (tf->rflags & ~(uint64_t)mask) | (eflags & mask) | EFLAGS_IF;
     v->vif = eflags & EFLAGS_IF;
     v->vif_writes++;
+}
+
+/* popf and iret in guest ring 3 (IOPL 0) leave IF as it was. */
+static uint32_t user_if(const struct vcpu *v, const struct trapframe *tf, uint32_t eflags)
+{
+    if ((tf->cs & 3) != 3)
+        return eflags;
+    return (eflags & ~EFLAGS_IF) | (v->vif ? EFLAGS_IF : 0);
 }
 
 static void count_io(struct vcpu *v, uint16_t port, bool is_in, uint64_t n)
@@ -107,13 +118,20 @@ static void io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 
 /* ins/outs.  A rep moves at most STRING_IO_CHUNK elements (one while the
  * guest single-steps, which traps after each iteration) and, if more are
- * left, returns false with EIP still on the instruction and ECX, ESI/EDI
- * advanced, as a CPU leaves a rep string instruction an interrupt cuts
- * short: the guest executes it again, and the host's timer and IPIs get in
- * between.  DF=1 runs the buffer downward.  With 16-bit addressing the
- * count and pointer are CX and SI/DI, and a chunk stops where the pointer
- * wraps at 64 KiB. */
-static bool string_io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+ * left, returns STRING_MORE with EIP still on the instruction and ECX,
+ * ESI/EDI advanced, as a CPU leaves a rep string instruction an interrupt
+ * cuts short: the guest executes it again, and the host's timer and IPIs
+ * get in between.  DF=1 runs the buffer downward.  With 16-bit addressing
+ * the count and pointer are CX and SI/DI; a chunk stops where the pointer
+ * would wrap.  The buffer is ES:EDI for ins, DS (or the override):ESI for
+ * outs, through gmem: a chunk that leaves the segment shrinks to its first
+ * element, which faults as the CPU's would; with paging on a chunk stays
+ * in the page of its first element, so a fault stops it exactly there.  An
+ * ins chunk's pages are translated for writing before the port is read,
+ * so a fault loses no input. */
+enum string_end { STRING_DONE, STRING_MORE, STRING_FAULTED };
+
+static enum string_end string_io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
     unsigned size = in->opcode & 1 ? in->op_size / 8 : 1;
     bool rep = in->prefixes & (PFX_REP | PFX_REPNE), is_in = in->cls == INSN_INS, down = tf->rflags & EFLAGS_DF;
@@ -123,33 +141,62 @@ static bool string_io(struct vcpu *v, const struct insn *in, struct trapframe *t
     uint32_t n = left < STRING_IO_CHUNK ? left : STRING_IO_CHUNK;
     if ((tf->rflags & EFLAGS_TF) && n)
         n = 1;
-    if (mask == 0xffff) {
-        uint32_t room = down ? ptr / size + 1 : (0x10000 - ptr + size - 1) / size;
-        n = n < room ? n : room;
+    uint64_t room = down ? ptr / size + 1 : ((uint64_t)mask + 1 - ptr + size - 1) / size;
+    n = n < room ? n : (uint32_t)room;
+    unsigned seg = is_in ? SEG_ES : in->mem.seg;
+    uint64_t d = vcpu_seg_cache(v, seg);
+    bool user = (tf->cs & 3) == 3;
+    enum gmem_access a = is_in ? GMEM_WRITE : GMEM_READ;
+    uint8_t bounce[STRING_IO_CHUNK * 4];
+    uint32_t lin = 0;
+    struct gfault f;
+    if (n) {
+        /* element i lies at ptr + i * size, or ptr - i * size: the lowest of them */
+        uint32_t span = n * size, low = down ? ptr + size - span : ptr;
+        if (!gmem_linear_desc(d, seg == SEG_SS, low, span, a, &lin, &f)) {
+            n = 1;
+            span = size;
+            low = ptr;
+            if (!gmem_linear_desc(d, seg == SEG_SS, low, span, a, &lin, &f)) { gmem_reflect(v, tf, &f); return STRING_FAULTED; }
+        }
+        if ((v->cr0 & CR0_PG) && n > 1) {
+            uint32_t first = desc_base(d) + ptr, in_page = first & 4095;
+            uint32_t fit = down ? in_page / size + 1 : (4096 - in_page) / size;
+            if (fit && n > fit) {
+                n = fit;
+                span = n * size;
+                low = down ? ptr + size - span : ptr;
+                lin = desc_base(d) + low;
+            }
+        }
+        bool ok = is_in ? gmem_probe_lin(v, lin, span, true, user, &f)
+                        : gmem_read_lin(v, lin, bounce, span, GMEM_READ, user, &f);
+        if (!ok) { gmem_reflect(v, tf, &f); return STRING_FAULTED; }
     }
-    /* element i lies at ptr + i * size, or ptr - i * size: the lowest of them */
-    uint64_t span = (uint64_t)n * size, low = down ? (uint64_t)ptr + size - span : ptr;
-    uint32_t base = is_in ? seg_base(SEG_ES, tf) : seg_base(in->mem.seg, tf);
-    uint8_t *buf = n && low <= mask ? guest_ptr(v->guest, (uint32_t)(base + low), span) : 0;
-    if (n && !buf) { fail(v, tf, "string I/O outside guest memory"); return true; }
     uint16_t port = (uint16_t)tf->rdx;
-    uint32_t done = is_in ? vdevs_ins(v->guest, port, size, buf, n, down) : vdevs_outs(v->guest, port, size, buf, n, down);
+    uint32_t done = !n ? 0 : is_in ? vdevs_ins(v->guest, port, size, bounce, n, down)
+                                   : vdevs_outs(v->guest, port, size, bounce, n, down);
+    if (is_in && done) {                              /* the moved elements: the top of the buffer if down */
+        uint32_t skip = down ? (n - done) * size : 0;
+        if (!gmem_write_lin(v, lin + skip, bounce + skip, done * size, user, &f)) { gmem_reflect(v, tf, &f); return STRING_FAULTED; }
+    }
     count_io(v, port, is_in, done);
     uint32_t moved = down ? ptr - done * size : ptr + done * size;
     *ptr_reg = ((uint32_t)*ptr_reg & ~mask) | (moved & mask);
     if (rep)
         tf->rcx = ((uint32_t)tf->rcx & ~mask) | ((left - done) & mask);
-    return !rep || left == done;
+    return !rep || left == done ? STRING_DONE : STRING_MORE;
 }
 
-static void descriptor_table(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+/* false if the operand faulted */
+static bool descriptor_table(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
-    uint32_t ea = effective_address(in, tf);
-    uint8_t *m = guest_ptr(v->guest, ea, 6);
-    if (!m) { fail(v, tf, "descriptor-table operand outside guest memory"); return; }
+    uint8_t m[6];
     uint16_t *limit = in->cls == INSN_LGDT || in->cls == INSN_SGDT ? &v->gdt_limit : &v->idt_limit;
     uint32_t *base = in->cls == INSN_LGDT || in->cls == INSN_SGDT ? &v->gdt_base : &v->idt_base;
     if (in->cls == INSN_LGDT || in->cls == INSN_LIDT) {
+        if (!operand_read(v, in, tf, m, 6))
+            return false;
         *limit = m[0] | m[1] << 8;
         *base = m[2] | m[3] << 8 | m[4] << 16 | (in->op_size == 32 ? (uint32_t)m[5] << 24 : 0);
         if (in->cls == INSN_LGDT)
@@ -157,7 +204,9 @@ static void descriptor_table(struct vcpu *v, const struct insn *in, struct trapf
     } else {
         m[0] = *limit; m[1] = *limit >> 8;
         m[2] = *base; m[3] = *base >> 8; m[4] = *base >> 16; m[5] = *base >> 24;
+        return operand_write(v, in, tf, m, 6);
     }
+    return true;
 }
 
 /* false if it raised #UD (CR1, CR5 and up): EIP is the handler's then */
@@ -189,17 +238,20 @@ static bool load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf)
     uint32_t offset = 0;
     bool lss = in->map == MAP_0F && in->opcode == 0xb2;    /* lss r, m16:16/32 */
     if (in->cls == INSN_POP) {
-        if (!vcpu_pop(v, tf, &sel, in->op_size / 8)) { fail(v, tf, "pop ss outside guest memory"); return false; }
+        struct gfault gf;
+        if (!vcpu_pop(v, tf, &sel, in->op_size / 8, &gf)) { gmem_reflect(v, tf, &gf); return false; }
     } else if (lss) {
         unsigned size = in->op_size / 8;
-        const uint8_t *m = guest_ptr(v->guest, effective_address(in, tf), size + 2);
-        if (!m) { fail(v, tf, "lss operand outside guest memory"); return false; }
-        offset = size == 4 ? *(const uint32_t *)m : *(const uint16_t *)m;
-        sel = *(const uint16_t *)(m + size);
+        uint8_t m[6];
+        if (!operand_read(v, in, tf, m, size + 2))
+            return false;
+        offset = size == 4 ? (uint32_t)(m[0] | m[1] << 8 | m[2] << 16 | (uint32_t)m[3] << 24) : (uint32_t)(m[0] | m[1] << 8);
+        sel = m[size] | m[size + 1] << 8;
     } else if (in->has_mem) {
-        uint16_t *m = guest_ptr(v->guest, effective_address(in, tf), 2);
-        if (!m) { fail(v, tf, "mov ss operand outside guest memory"); return false; }
-        sel = *m;
+        uint16_t m;
+        if (!operand_read(v, in, tf, &m, 2))
+            return false;
+        sel = m;
     } else {
         sel = (uint16_t)*vcpu_gpr(tf, in->rm);
     }
@@ -222,7 +274,7 @@ static bool return_to(struct vcpu *v, struct trapframe *tf, uint16_t cs, uint32_
 {
     uint16_t s = seg_compress(cs);
     uint64_t d = vcpu_descriptor(v, s);
-    uint32_t f = seg_check(s, d, SEG_USE_CS_RET, 1);
+    uint32_t f = seg_check(s, d, SEG_USE_CS_RET, tf->cs & 3);
     if (!f && eip > desc_limit(d))
         f = SEG_FAULT(13, 0);
     if (f) {
@@ -232,6 +284,32 @@ static bool return_to(struct vcpu *v, struct trapframe *tf, uint16_t cs, uint32_
     }
     tf->rip = eip;
     tf->cs = s;
+    return true;
+}
+
+/* iret from the guest kernel to its ring 3: CS and SS popped, checked as
+ * the CPU checks them for a return to an outer level (the containment
+ * rule: RPL 3, DPL 3 code, a writable DPL 3 stack), then the frame is the
+ * user's.  Data segment registers the new CPL may not hold are nulled by
+ * the host's own iretq to ring 3, as by the guest's on a CPU. */
+static bool return_outer(struct vcpu *v, struct trapframe *tf, uint16_t cs, uint32_t eip, uint16_t ss, uint32_t esp,
+                         uint64_t rsp)
+{
+    uint64_t d = vcpu_descriptor(v, cs), dss = vcpu_descriptor(v, ss);
+    uint32_t f = seg_check(cs, d, SEG_USE_CS_RET, 1);
+    if (!f)
+        f = seg_check(ss, dss, SEG_USE_SS, 3);
+    if (!f && eip > desc_limit(d))
+        f = SEG_FAULT(13, 0);
+    if (f) {
+        tf->rsp = rsp;
+        vcpu_reflect(v, tf, seg_fault_vector(f), true, seg_fault_error(f));
+        return false;
+    }
+    tf->rip = eip;
+    tf->cs = cs;
+    tf->ss = ss;
+    tf->rsp = esp;
     return true;
 }
 
@@ -246,8 +324,10 @@ static enum emulated far_return(struct vcpu *v, const struct insn *in, struct tr
 {
     uint32_t eip, cs, size = in->op_size / 8;
     uint64_t rsp = tf->rsp;
-    if (!vcpu_pop(v, tf, &eip, size) || !vcpu_pop(v, tf, &cs, size)) {
-        fail(v, tf, "retf frame outside guest memory");
+    struct gfault f;
+    if (!vcpu_pop(v, tf, &eip, size, &f) || !vcpu_pop(v, tf, &cs, size, &f)) {
+        tf->rsp = rsp;
+        gmem_reflect(v, tf, &f);
         return FAULTED;
     }
     if ((cs & 3) == 3) {
@@ -261,33 +341,195 @@ static enum emulated far_return(struct vcpu *v, const struct insn *in, struct tr
     return EMULATED;
 }
 
-static void store_system(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+/* false if the operand faulted */
+static bool store_system(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
     uint32_t val = in->cls == INSN_SMSW ? v->cr0 : in->cls == INSN_STR ? v->tr : v->ldtr;
     if (!in->has_mem) {
         set_reg(tf, in->rm, in->op_size / 8, val);
-        return;
+        return true;
     }
-    uint16_t *m = guest_ptr(v->guest, effective_address(in, tf), 2);
-    if (m) *m = val; else fail(v, tf, "store outside guest memory");
+    uint16_t m = (uint16_t)val;
+    return operand_write(v, in, tf, &m, 2);
 }
 
-/* One privileged instruction. */
+/* ltr, lldt: the descriptor read from the guest's GDT as the CPU reads it
+ * (its linear base, through gmem), checked in the CPU's order; the TSS
+ * marked busy in the guest's table as the CPU marks it.  The base and limit
+ * are cached, as the CPU caches them until the next ltr/lldt.  lldt 0
+ * leaves the vCPU without an LDT.  False if it faulted. */
+static bool load_system(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+{
+    bool is_tr = in->cls == INSN_LTR;
+    uint16_t sel = (uint16_t)*vcpu_gpr(tf, in->rm);
+    uint64_t d;
+    struct gfault f;
+    if (in->has_mem && !operand_read(v, in, tf, &sel, 2))
+        return false;
+    if (!is_tr && sel_null(sel)) {
+        vcpu_mirror_ldt(v, sel, 0, 0);
+        return true;
+    }
+    uint32_t fault = sel_null(sel) ? SEG_FAULT(13, 0)
+                   : sel_ldt(sel) || (sel | 7u) > v->gdt_limit ? SEG_FAULT(13, sel & 0xfffc) : 0;
+    if (!fault && !gmem_read_lin(v, v->gdt_base + (sel & ~7u), &d, 8, GMEM_READ, false, &f)) {
+        gmem_reflect(v, tf, &f);
+        return false;
+    }
+    if (!fault && (d >> 40 & 0x1f) != (is_tr ? 0x09u : 0x02u))   /* S=0: an available 32-bit TSS, an LDT */
+        fault = SEG_FAULT(13, sel & 0xfffc);
+    if (!fault && !(d & DESC_PRESENT))
+        fault = SEG_FAULT(11, sel & 0xfffc);
+    if (fault) {
+        vcpu_reflect(v, tf, seg_fault_vector(fault), true, seg_fault_error(fault));
+        return false;
+    }
+    if (!is_tr) {
+        vcpu_mirror_ldt(v, sel, desc_base(d), desc_limit(d));
+        return true;
+    }
+    d |= 2ull << 40;                                 /* busy */
+    if (!gmem_write_lin(v, v->gdt_base + (sel & ~7u), &d, 8, false, &f)) {
+        gmem_reflect(v, tf, &f);
+        return false;
+    }
+    v->tr = sel;
+    v->tr_base = desc_base(d);
+    v->tr_limit = desc_limit(d);
+    return true;
+}
+
+static enum emulated refuse(struct vcpu *v, struct trapframe *tf, uint32_t fault)
+{
+    if (seg_fault_vector(fault) != GFAULT_STOPPED)
+        vcpu_reflect(v, tf, seg_fault_vector(fault), true, seg_fault_error(fault));
+    return FAULTED;
+}
+
+/* The old stack's top n dwords (a call gate's parameters), read with the
+ * caller's privilege. */
+static bool read_params(struct vcpu *v, struct trapframe *tf, uint32_t *p, unsigned n, struct gfault *f)
+{
+    uint32_t lin;
+    uint64_t d = vcpu_descriptor(v, (uint16_t)tf->ss);
+    uint32_t esp = d & DESC_DB ? (uint32_t)tf->rsp : (uint32_t)tf->rsp & 0xffff;
+    return !n || (gmem_linear_desc(d, true, esp, n * 4, GMEM_READ, &lin, f) &&
+                  gmem_read_lin(v, lin, p, n * 4, GMEM_READ, (tf->cs & 3) == 3, f));
+}
+
+/* A far call or jmp through a 32-bit call gate in the GDT or LDT (GNU
+ * Mach's system call is lcall through LDT entry 0, DPL 3).  Gates are
+ * never mirrored as such, so the CPU raised #GP(selector) and the transfer
+ * is made here as the CPU makes it (SDM Vol. 2, CALL's pseudocode): the
+ * gate's DPL against CPL and RPL, the target code segment's, and for a
+ * call to a more privileged ring the guest TSS's stack, onto which the
+ * caller's SS:ESP and the gate's parameter dwords are copied.  NOT_OURS if
+ * the selector names no call gate (the CPU's fault stands). */
+static enum emulated call_gate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+{
+    bool call = in->cls == INSN_CALL_FAR;
+    unsigned size = in->op_size / 8, cpl = tf->cs & 3;
+    uint16_t sel = (uint16_t)in->imm2;
+    struct gfault f;
+    uint64_t g;
+    if (in->has_mem) {
+        uint8_t m[6];
+        if (!operand_read(v, in, tf, m, size + 2))
+            return FAULTED;
+        sel = (uint16_t)(m[size] | m[size + 1] << 8);
+    } else if (!in->imm2_size) {
+        return NOT_OURS;                             /* a near form */
+    }
+    uint32_t base = sel_ldt(sel) ? v->ldt_base : v->gdt_base;
+    uint32_t limit = sel_ldt(sel) ? (sel_null(v->ldtr) ? 0 : v->ldt_limit) : v->gdt_limit;
+    if ((!sel_ldt(sel) && sel_null(sel)) || (sel_ldt(sel) && sel_null(v->ldtr)) || (sel | 7u) > limit)
+        return NOT_OURS;
+    if (!gmem_read_lin(v, base + (sel & ~7u), &g, 8, GMEM_READ, false, &f)) {
+        gmem_reflect(v, tf, &f);
+        return FAULTED;
+    }
+    if ((g >> 40 & 0x1f) != 0x0c)
+        return NOT_OURS;
+    unsigned dpl = g >> 45 & 3, guest_cpl = cpl == 3 ? 3 : 0, params = g >> 32 & 0x1f;
+    if (dpl < guest_cpl || dpl < (sel & 3u))
+        return refuse(v, tf, SEG_FAULT(13, sel & 0xfffc));
+    if (!(g & DESC_PRESENT))
+        return refuse(v, tf, SEG_FAULT(11, sel & 0xfffc));
+    uint16_t cs = (uint16_t)(g >> 16);
+    uint32_t off = (uint32_t)(g & 0xffff) | (uint32_t)(g >> 32 & 0xffff0000u);
+    if (sel_null(cs))
+        return refuse(v, tf, SEG_FAULT(13, 0));
+    uint64_t d = vcpu_descriptor(v, seg_compress(cs));
+    bool conforming = d & DESC_CONFORM;
+    if (!desc_is_code(d) || desc_dpl(d) > cpl || (!call && !conforming && desc_dpl(d) != cpl))
+        return refuse(v, tf, SEG_FAULT(13, cs & 0xfffc));
+    if (!(d & DESC_PRESENT))
+        return refuse(v, tf, SEG_FAULT(11, cs & 0xfffc));
+    if (off > desc_limit(d))
+        return refuse(v, tf, SEG_FAULT(13, 0));
+    unsigned new_cpl = conforming ? cpl : desc_dpl(d);
+    if (call) {
+        uint32_t ret = (uint32_t)tf->rip + in->length, p[32], esp = (uint32_t)tf->rsp, e;
+        uint16_t ss = (uint16_t)tf->ss, cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs);
+        uint64_t dss = vcpu_descriptor(v, ss);
+        bool outer = new_cpl < cpl, ok = true;
+        if (cpl != 3)
+            cs_seen &= ~3;
+        if (outer) {
+            if (!read_params(v, tf, p, params, &f)) {
+                gmem_reflect(v, tf, &f);
+                return FAULTED;
+            }
+            if ((e = vcpu_tss_stack(v, &ss, &dss, &esp)))
+                return refuse(v, tf, e);
+            ok = vcpu_stack_push(v, dss, &esp, vcpu_guest_sel(v, (uint16_t)tf->ss), 4, false, &f) &&
+                 vcpu_stack_push(v, dss, &esp, (uint32_t)tf->rsp, 4, false, &f);
+            for (unsigned i = params; ok && i-- > 0;)
+                ok = vcpu_stack_push(v, dss, &esp, p[i], 4, false, &f);
+        }
+        bool user = new_cpl == 3;
+        ok = ok && vcpu_stack_push(v, dss, &esp, cs_seen, 4, user, &f) && vcpu_stack_push(v, dss, &esp, ret, 4, user, &f);
+        if (!ok) {
+            gmem_reflect(v, tf, &f);
+            return FAULTED;
+        }
+        tf->ss = ss;
+        tf->rsp = esp;
+    }
+    tf->cs = (uint16_t)((cs & ~3u) | (new_cpl == 3 ? 3 : 1));
+    tf->rip = off;
+    return EMULATED;
+}
+
+/* One privileged instruction.  From guest ring 3 none is (IOPL is 0):
+ * the CPU's #GP stands, but for a far call or jmp through a call gate. */
 static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
+    if ((tf->cs & 3) == 3 && in->cls != INSN_CALL_FAR && in->cls != INSN_JMP_FAR)
+        return NOT_OURS;
     switch (in->cls) {
     case INSN_CLI: v->vif = false; v->vif_writes++; break;
     case INSN_STI: v->vif = true; v->vif_writes++; break;
     case INSN_HLT: tf->rip += in->length; vcpu_halt(v); return EMULATED;
     case INSN_IN: case INSN_OUT: io(v, in, tf); break;
     case INSN_INS: case INSN_OUTS:
-        if (!string_io(v, in, tf))
-            return EMULATED;                   /* more iterations left: it runs again */
+        switch (string_io(v, in, tf)) {
+        case STRING_MORE: return EMULATED;     /* more iterations left: it runs again */
+        case STRING_FAULTED: return FAULTED;
+        case STRING_DONE: break;
+        }
         break;
-    case INSN_LGDT: case INSN_LIDT: case INSN_SGDT: case INSN_SIDT: descriptor_table(v, in, tf); break;
-    case INSN_LTR: v->tr = in->has_mem ? 0 : (uint16_t)*vcpu_gpr(tf, in->rm); break;
-    case INSN_LLDT: v->ldtr = in->has_mem ? 0 : (uint16_t)*vcpu_gpr(tf, in->rm); break;
-    case INSN_STR: case INSN_SLDT: case INSN_SMSW: store_system(v, in, tf); break;
+    case INSN_LGDT: case INSN_LIDT: case INSN_SGDT: case INSN_SIDT:
+        if (!descriptor_table(v, in, tf)) return FAULTED;
+        break;
+    case INSN_LTR: case INSN_LLDT:
+        if (!load_system(v, in, tf)) return FAULTED;
+        break;
+    case INSN_CALL_FAR: case INSN_JMP_FAR:
+        return call_gate(v, in, tf);
+    case INSN_STR: case INSN_SLDT: case INSN_SMSW:
+        if (!store_system(v, in, tf)) return FAULTED;
+        break;
     case INSN_MOV_TO_CR: case INSN_MOV_FROM_CR:
         if (!control_register(v, in, tf))
             return FAULTED;
@@ -319,29 +561,34 @@ static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const s
     if (decode(p->orig, p->len, 32, &in) != DECODE_OK)
         return NOT_OURS;
     uint32_t val, size = in.op_size / 8;
+    struct gfault f;
     v->insn_count[in.cls & 63]++;
     switch (in.cls) {
     case INSN_PUSHF: {
-        if (!vcpu_push(v, tf, vcpu_guest_eflags(v, tf), size)) { fail(v, tf, "pushf outside guest memory"); return EMULATED; }
+        if (!vcpu_push(v, tf, vcpu_guest_eflags(v, tf), size, &f)) { gmem_reflect(v, tf, &f); return FAULTED; }
         tf->rip += in.length;
         return EMULATED;
     }
     case INSN_POPF:
-        if (!vcpu_pop(v, tf, &val, size)) { fail(v, tf, "popf outside guest memory"); return EMULATED; }
-        set_flags(v, tf, val, size == 4 ? EFLAGS_GUEST_MASK : EFLAGS_GUEST_MASK & 0xffff);
+        if (!vcpu_pop(v, tf, &val, size, &f)) { gmem_reflect(v, tf, &f); return FAULTED; }
+        set_flags(v, tf, user_if(v, tf, val), size == 4 ? EFLAGS_GUEST_MASK : EFLAGS_GUEST_MASK & 0xffff);
         tf->rip += in.length;
         return EMULATED;
     case INSN_IRET: {
-        uint32_t eip, cs, eflags;
+        uint32_t eip, cs, eflags, esp, ss;
         uint64_t rsp = tf->rsp;
-        if (!vcpu_pop(v, tf, &eip, size) || !vcpu_pop(v, tf, &cs, size) || !vcpu_pop(v, tf, &eflags, size)) {
-            fail(v, tf, "iret frame outside guest memory");
+        bool outer = (tf->cs & 3) != 3;              /* to ring 3 from the guest kernel: SS:ESP popped too */
+        if (!vcpu_pop(v, tf, &eip, size, &f) || !vcpu_pop(v, tf, &cs, size, &f) || !vcpu_pop(v, tf, &eflags, size, &f) ||
+            (outer && (cs & 3) == 3 && (!vcpu_pop(v, tf, &esp, size, &f) || !vcpu_pop(v, tf, &ss, size, &f)))) {
+            tf->rsp = rsp;
+            gmem_reflect(v, tf, &f);
             return FAULTED;
         }
         if (tf->rflags & EFLAGS_NT) { fail(v, tf, "iret with NT set (a task return): task switches are not supported"); return FAULTED; }
-        if ((cs & 3) == 3) { fail(v, tf, "iret to ring 3: guest user mode is not supported yet"); return FAULTED; }
         if ((cs & 3) == 2) { fail(v, tf, "iret to ring 2: guest rings 1 and 2 are not supported"); return FAULTED; }
-        if (!return_to(v, tf, (uint16_t)cs, eip, rsp))
+        eflags = user_if(v, tf, eflags);            /* at the CPL the iret ran at */
+        if (outer && (cs & 3) == 3 ? !return_outer(v, tf, (uint16_t)cs, eip, (uint16_t)ss, esp, rsp)
+                                   : !return_to(v, tf, (uint16_t)cs, eip, rsp))
             return FAULTED;
         set_flags(v, tf, eflags, size == 4 ? EFLAGS_GUEST_MASK : EFLAGS_GUEST_MASK & 0xffff);
         return EMULATED;
@@ -386,13 +633,20 @@ static void peel_call_stepped(struct vcpu *v, struct trapframe *tf, void *s, boo
  * false if it is not one the host emulates (the CPU's own fault stands). */
 static bool privileged(struct vcpu *v, struct trapframe *tf, bool step)
 {
-    uint32_t ip = vcpu_linear_ip(v, tf);
-    const uint8_t *code = guest_ptr(v->guest, ip, 1);
-    uint64_t avail = code ? v->guest->ram_size - ip : 0;
+    uint8_t code[DECODE_MAX_LENGTH];
+    struct gfault f;
     struct insn in;
     enum emulated done;
-    unsigned mode = vcpu_descriptor(v, (uint16_t)tf->cs) & DESC_DB ? 32 : 16;
-    if (!code || decode(code, avail < 15 ? avail : 15, mode, &in) != DECODE_OK || !(done = emulate(v, &in, tf)))
+    unsigned mode = vcpu_seg_cache(v, SEG_CS) & DESC_DB ? 32 : 16;
+    unsigned got = gmem_fetch(v, (uint32_t)tf->rip, code, sizeof code, &f);
+    int status = got ? decode(code, got, mode, &in) : DECODE_TRUNCATED;
+    if (status == DECODE_TRUNCATED && got < sizeof code) {
+        gmem_reflect(v, tf, &f);                    /* the fetch's own fault, as the CPU raises it */
+        if (f.vector == GFAULT_STOPPED && v->guest->state == GUEST_RUNNING)
+            fail(v, tf, "instruction runs past the end of guest memory");
+        return true;
+    }
+    if (status != DECODE_OK || !(done = emulate(v, &in, tf)))
         return false;
     v->exits[VEXIT_PRIV]++;
     v->insn_count[in.cls & 63]++;
@@ -477,8 +731,9 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
         if (tf->error == 0)
             return site_class(g, vcpu_linear_ip(v, tf), from, t);
         if ((tf->error & 3) == 2) {                    /* through a DPL-0 gate: #GP(IDT) */
-            const uint8_t *op = guest_ptr(g, vcpu_linear_ip(v, tf), 2);
-            if (op && (op[0] == 0xcd || op[0] == 0xcc || op[0] == 0xce)) {
+            uint8_t op[2] = { 0, 0 };
+            struct gfault f;
+            if (gmem_fetch(v, (uint32_t)tf->rip, op, 2, &f) && (op[0] == 0xcd || op[0] == 0xcc || op[0] == 0xce)) {
                 t->op[0] = op[0];
                 t->op[1] = op[1];
                 return TRAP_SOFT_INT;

@@ -77,8 +77,11 @@ static bool make_memory(struct guest *g)
     if (!g->ram || !g->root)
         return false;
     uint64_t base = virt_to_phys(g->ram);
+    /* user-accessible: guest ring 3 runs in real ring 3, and with the
+     * guest's paging off every byte is its user code's to touch (the host
+     * sets neither SMEP nor SMAP, so ring 1 is unaffected) */
     for (uint64_t a = 0; a < g->ram_size; a += PAGE_SIZE)
-        if (!vm_space_map(g->root, a, base + a, PTE_W))
+        if (!vm_space_map(g->root, a, base + a, PTE_W | PTE_U))
             return false;
     return true;
 }

@@ -64,6 +64,7 @@ struct guest {
     struct gkl gkl;
     uint64_t gdt_gen;                /* bumped by lgdt: CPUs' mirrors older than it are stale */
     uint64_t shadow_gen;             /* bumped by shadow_flush_guest: older vCPU shadows are dropped */
+    uint64_t ldt_gen;                /* bumped by lldt: the same for the LDT mirrors */
     struct vdevs dev;
     struct patches patches;
     struct sites sites;              /* trap sites by address: patches, peel entries, claims */

@@ -92,3 +92,19 @@ const char *seg_why(uint16_t sel, uint64_t d, enum seg_use use, unsigned cpl)
     judge(sel, d, use, cpl, &why);
     return why;
 }
+
+uint32_t seg_access(uint64_t d, uint32_t off, uint32_t len, enum seg_access a, bool stack)
+{
+    uint32_t fault = stack ? SEG_FAULT(SSF, 0) : SEG_FAULT(GP, 0);
+    if (!d || !(d & DESC_S))
+        return SEG_FAULT(GP, 0);
+    bool code = d & DESC_CODE;
+    if (a == SEG_FETCH ? !code : a == SEG_WRITE ? code || !(d & DESC_WRITABLE) : code && !(d & DESC_WRITABLE))
+        return fault;
+    uint64_t first = off, last = first + len - 1, limit = desc_limit(d);
+    if (!code && (d & DESC_CONFORM)) {               /* expand-down: limit+1 .. the top */
+        uint64_t top = d & DESC_DB ? 0xffffffffull : 0xffffull;
+        return first <= limit || last > top ? fault : 0;
+    }
+    return last > limit ? fault : 0;
+}

@@ -43,3 +43,13 @@ uint32_t seg_check(uint16_t sel, uint64_t d, enum seg_use use, unsigned cpl);
 
 /* Why seg_check refused, in words, for the sentence that stops a guest. */
 const char *seg_why(uint16_t sel, uint64_t d, enum seg_use use, unsigned cpl);
+
+/* An access of len bytes (len >= 1) at offset off through a segment
+ * register whose cache holds d (0: a null selector), as a CPU checks it
+ * (SDM Vol. 3A 5.3, 5.4): a write only to writable data, a read of code
+ * only if readable, a fetch only from code; the access's last byte within
+ * the limit, or above it up to 64 KiB or 4 GiB (B) for expand-down data.
+ * 0 if allowed, else the fault: #SS(0) through SS (stack), #GP(0)
+ * otherwise, a null selector #GP(0) always. */
+enum seg_access { SEG_READ, SEG_WRITE, SEG_FETCH };
+uint32_t seg_access(uint64_t d, uint32_t off, uint32_t len, enum seg_access a, bool stack);

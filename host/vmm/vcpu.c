@@ -19,6 +19,7 @@
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 #include "host/vmm/segment.h"
+#include "host/vmm/gmem.h"
 #include "host/vmm/vcpu_seg.h"
 #include "host/vmm/shadow.h"
 #include "host/decode/decode.h"
@@ -55,6 +56,8 @@ void vcpu_clone(struct vcpu *v, const struct vcpu *from, unsigned index, uint32_
     v->gdt_base = from->gdt_base; v->gdt_limit = from->gdt_limit;
     v->idt_base = from->idt_base; v->idt_limit = from->idt_limit;
     v->tr = from->tr; v->ldtr = from->ldtr;
+    v->tr_base = from->tr_base; v->tr_limit = from->tr_limit;
+    v->ldt_base = from->ldt_base; v->ldt_limit = from->ldt_limit;
     v->vif = true;
     v->boot = *from->tf;                             /* its registers */
     v->boot.rip = eip;
@@ -216,26 +219,42 @@ static uint32_t stack_offset(uint64_t ss_desc, uint32_t esp)
     return ss_desc & DESC_DB ? esp : esp & 0xffff;
 }
 
-bool vcpu_push(struct vcpu *v, struct trapframe *tf, uint32_t val, unsigned size)
+/* One slot of a stack (descriptor d, pointer *esp) through gmem: the
+ * CPU's limit check (#SS(0)), then paging at the privilege given. */
+bool vcpu_stack_push(struct vcpu *v, uint64_t d, uint32_t *esp, uint32_t val, unsigned size, bool user,
+                       struct gfault *f)
 {
-    uint64_t d = vcpu_descriptor(v, (uint16_t)tf->ss);
-    uint32_t esp = stack_step(d, (uint32_t)tf->rsp, -(int32_t)size);
-    void *slot = guest_ptr(v->guest, (uint32_t)(desc_base(d) + stack_offset(d, esp)), size);
-    if (!slot)
+    uint32_t at = stack_step(d, *esp, -(int32_t)size), lin;
+    if (!gmem_linear_desc(d, true, stack_offset(d, at), size, GMEM_WRITE, &lin, f) ||
+        !gmem_write_lin(v, lin, &val, size, user, f))
         return false;
-    if (size == 4) *(uint32_t *)slot = val; else *(uint16_t *)slot = (uint16_t)val;
+    *esp = at;
+    return true;
+}
+
+bool vcpu_push(struct vcpu *v, struct trapframe *tf, uint32_t val, unsigned size, struct gfault *f)
+{
+    uint32_t esp = (uint32_t)tf->rsp;
+    if (!vcpu_stack_push(v, vcpu_descriptor(v, (uint16_t)tf->ss), &esp, val, size, (tf->cs & 3) == 3, f))
+        return false;
     tf->rsp = esp;
     return true;
 }
 
-bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size)
+static bool stack_push(struct vcpu *v, uint64_t d, uint32_t *esp, uint32_t val, unsigned size, bool user,
+                       struct gfault *f)
+{
+    return vcpu_stack_push(v, d, esp, val, size, user, f);
+}
+
+bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size, struct gfault *f)
 {
     uint64_t d = vcpu_descriptor(v, (uint16_t)tf->ss);
-    uint32_t esp = (uint32_t)tf->rsp;
-    const void *slot = guest_ptr(v->guest, (uint32_t)(desc_base(d) + stack_offset(d, esp)), size);
-    if (!slot)
+    uint32_t esp = (uint32_t)tf->rsp, lin, got = 0;
+    if (!gmem_linear_desc(d, true, stack_offset(d, esp), size, GMEM_READ, &lin, f) ||
+        !gmem_read_lin(v, lin, &got, size, GMEM_READ, (tf->cs & 3) == 3, f))
         return false;
-    *val = size == 4 ? *(const uint32_t *)slot : *(const uint16_t *)slot;
+    *val = got;
     tf->rsp = stack_step(d, esp, (int32_t)size);
     return true;
 }
@@ -268,52 +287,105 @@ static bool contributory(unsigned vector)
 }
 
 #define DELIVER_OK 0u
-#define DELIVER_USER SEG_FAULT(0xff, 0)              /* from guest ring 3: not supported yet */
+#define DELIVER_STOPPED SEG_FAULT(0xff, 0)           /* the guest was stopped instead */
 
-/* Protected-mode delivery through a 32-bit interrupt or trap gate, at the
- * guest's (compressed) privilege level: no stack switch.  Every field of
- * the gate, and the descriptor its selector names, is the guest's: checked
- * as a CPU checks them, in the CPU's order.  The answer is DELIVER_OK or
- * the fault the delivery itself raised (SEG_FAULT); on a fault the frame
- * is as it was. */
+/* A gmem fault met while delivering, as deliver's answer (CR2 set now:
+ * the #PF is the delivery's own). */
+static uint32_t delivery_fault(struct vcpu *v, const struct gfault *f)
+{
+    if (f->vector == GFAULT_STOPPED)
+        return DELIVER_STOPPED;
+    if (f->vector == 14)
+        v->cr2 = f->cr2;
+    return SEG_FAULT(f->vector, f->error);
+}
+
+/* The ring-0 stack of the guest's TSS (ss0:esp0), for a delivery from
+ * guest ring 3: read through gmem from the TSS the guest's TR names (its
+ * base and limit as ltr cached them), SS checked as the CPU checks it on
+ * a stack switch (#TS(selector), #SS(selector) if not present). */
+uint32_t vcpu_tss_stack(struct vcpu *v, uint16_t *ss, uint64_t *d, uint32_t *esp)
+{
+    uint8_t t[6];
+    struct gfault f;
+    if (sel_null(v->tr) || v->tr_limit < 9)           /* esp0 at 4, ss0 at 8: SDM's "TSSstackAddress + 5" */
+        return SEG_FAULT(10, v->tr & 0xfffc);
+    if (!gmem_read_lin(v, v->tr_base + 4, t, 6, GMEM_READ, false, &f))
+        return delivery_fault(v, &f);
+    *esp = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
+    uint16_t sel = (uint16_t)(t[4] | t[5] << 8);
+    if (sel_null(sel))
+        return SEG_FAULT(10, 0);
+    *ss = seg_compress(sel);
+    *d = vcpu_descriptor(v, *ss);
+    uint32_t e = seg_check(*ss, *d, SEG_USE_SS, 1);
+    if (e)
+        return seg_fault_vector(e) == 12 ? e : SEG_FAULT(10, sel & 0xfffc);
+    return DELIVER_OK;
+}
+
+/* Protected-mode delivery through a 32-bit interrupt or trap gate.  Every
+ * field of the gate, and the descriptor its selector names, is the guest's:
+ * checked as a CPU checks them, in the CPU's order.  From guest ring 3 to a
+ * more privileged handler the stack switches to the TSS's ss0:esp0 and the
+ * user SS:ESP is pushed first; otherwise the handler runs on the stack as
+ * it is.  The answer is DELIVER_OK or the fault the delivery itself raised
+ * (SEG_FAULT); on a fault the frame is as it was. */
 static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error,
                         bool soft)
 {
     uint16_t idt_error = (uint16_t)(vector * 8 + 2 + !soft);     /* IDT bit, and EXT unless int n */
+    struct gfault gf;
+    uint32_t gate[2];
     if (vector * 8 + 7 > v->idt_limit)
         return SEG_FAULT(13, idt_error);
-    const uint32_t *gate = guest_ptr(v->guest, v->idt_base + vector * 8, 8);
-    if (!gate)
-        return SEG_FAULT(13, idt_error);
+    if (!gmem_read_lin(v, v->idt_base + vector * 8, gate, 8, GMEM_READ, false, &gf))
+        return delivery_fault(v, &gf);
     uint32_t lo = gate[0], hi = gate[1];
     unsigned type = hi >> 8 & 0x1f, gate_dpl = hi >> 13 & 3;  /* S=0 and type */
-    bool user = (tf->cs & 3) == 3;
+    unsigned cpl = tf->cs & 3;
     if (type != 0xe && type != 0xf)                  /* 32-bit interrupt / trap gates only */
         return SEG_FAULT(13, idt_error);
-    if (soft && user && gate_dpl < 3)
+    if (soft && cpl == 3 && gate_dpl < 3)
         return SEG_FAULT(13, idt_error);
     if (!(hi >> 15 & 1))
         return SEG_FAULT(11, idt_error);
-    if (user)
-        return DELIVER_USER;
-    uint16_t sel = (uint16_t)((lo >> 16 & ~3u) | 1);  /* a gate's RPL is ignored: CS gets the new CPL */
-    uint64_t d = vcpu_descriptor(v, sel);
-    uint32_t f = seg_check(sel, d, SEG_USE_CS_GATE, 1);
+    uint16_t sel = (uint16_t)(lo >> 16);
+    uint64_t d = vcpu_descriptor(v, seg_compress(sel));
+    /* a gate's RPL is ignored: CS gets the new CPL, the handler's DPL
+     * (real 1 or 3), or the CPL as it was for conforming code */
+    unsigned new_cpl = d & DESC_CONFORM ? cpl : desc_dpl(d);
+    sel = (uint16_t)((sel & ~3u) | (new_cpl == 3 ? 3 : 1));
+    uint32_t f = seg_check(sel, d, SEG_USE_CS_GATE, cpl);
     if (f)
         return f | !soft;
     uint32_t offset = (hi & 0xffff0000) | (lo & 0xffff);
     if (offset > desc_limit(d))
         return SEG_FAULT(13, 0);
-    if (!scan_entry_preemptible(v, offset))
+    if (!scan_entry_preemptible(v, desc_base(d) + offset))
         return SEG_FAULT(13, 0);
     uint32_t eflags = vcpu_guest_eflags(v, tf);
-    uint16_t cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs) & ~3;   /* the guest thinks it is in ring 0 */
-    uint64_t rsp = tf->rsp;
-    if (!vcpu_push(v, tf, eflags, 4) || !vcpu_push(v, tf, cs_seen, 4) || !vcpu_push(v, tf, (uint32_t)tf->rip, 4) ||
-        (has_error && !vcpu_push(v, tf, error, 4))) {
-        tf->rsp = rsp;
-        return SEG_FAULT(12, 0);
+    uint16_t cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs);
+    if (cpl != 3)
+        cs_seen &= ~3;                               /* the guest thinks it is in ring 0 */
+    uint16_t ss = (uint16_t)tf->ss;
+    uint64_t dss = vcpu_descriptor(v, ss);
+    uint32_t esp = (uint32_t)tf->rsp;
+    bool outer = new_cpl < cpl;
+    if (outer) {
+        if ((f = vcpu_tss_stack(v, &ss, &dss, &esp)))
+            return f;
+        if (!stack_push(v, dss, &esp, vcpu_guest_sel(v, (uint16_t)tf->ss), 4, false, &gf) ||
+            !stack_push(v, dss, &esp, (uint32_t)tf->rsp, 4, false, &gf))
+            return delivery_fault(v, &gf);
     }
+    bool user = new_cpl == 3;
+    if (!stack_push(v, dss, &esp, eflags, 4, user, &gf) || !stack_push(v, dss, &esp, cs_seen, 4, user, &gf) ||
+        !stack_push(v, dss, &esp, (uint32_t)tf->rip, 4, user, &gf) ||
+        (has_error && !stack_push(v, dss, &esp, error, 4, user, &gf)))
+        return delivery_fault(v, &gf);
+    tf->ss = ss;
+    tf->rsp = esp;
     tf->rip = offset;
     tf->cs = sel;
     tf->rflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF);
@@ -331,14 +403,6 @@ static void triple_fault(struct vcpu *v, struct trapframe *tf, unsigned vector, 
     guest_end(v->guest, GUEST_DEAD, -1, why);
 }
 
-static void user_mode(struct vcpu *v, struct trapframe *tf, unsigned vector)
-{
-    char why[112];
-    snprintf(why, sizeof why, "vector %u arrived in guest user mode (ring 3) at eip 0x%lx: not supported yet",
-             vector, tf->rip);
-    guest_end(v->guest, GUEST_DEAD, -1, why);
-}
-
 /* A fault f while delivering `first`, as a CPU handles it: delivered in
  * turn if first was benign; a double fault if first was contributory or a
  * page fault, or if the fault's own delivery fails; a fault while
@@ -346,12 +410,14 @@ static void user_mode(struct vcpu *v, struct trapframe *tf, unsigned vector)
 static void escalate(struct vcpu *v, struct trapframe *tf, unsigned first, uint32_t f)
 {
     unsigned vector = first;
+    if (f == DELIVER_STOPPED)
+        return;
     if (first != 8 && !contributory(first) && first != 14) {
         vector = seg_fault_vector(f);
-        if (deliver(v, tf, vector, true, seg_fault_error(f), false) == DELIVER_OK)
+        if ((f = deliver(v, tf, vector, true, seg_fault_error(f), false)) == DELIVER_OK || f == DELIVER_STOPPED)
             return;
     }
-    if (vector != 8 && deliver(v, tf, 8, true, 0, false) == DELIVER_OK)
+    if (vector != 8 && ((f = deliver(v, tf, 8, true, 0, false)) == DELIVER_OK || f == DELIVER_STOPPED))
         return;
     triple_fault(v, tf, first, "");
 }
@@ -359,9 +425,7 @@ static void escalate(struct vcpu *v, struct trapframe *tf, unsigned first, uint3
 void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
 {
     uint32_t f = deliver(v, tf, vector, has_error, error, false);
-    if (f == DELIVER_USER)
-        user_mode(v, tf, vector);
-    else if (f != DELIVER_OK)
+    if (f != DELIVER_OK)
         escalate(v, tf, vector, f);
 }
 
@@ -381,10 +445,7 @@ void vcpu_soft_int(struct vcpu *v, struct trapframe *tf, unsigned vector, unsign
     if (f == DELIVER_OK)
         return;
     tf->rip -= length;
-    if (f == DELIVER_USER)
-        user_mode(v, tf, vector);
-    else
-        escalate(v, tf, vector, f);
+    escalate(v, tf, vector, f);
 }
 
 /* Where the guest's next instruction is: EIP through CS's base. */
@@ -540,12 +601,6 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
         vseg_remirror(v, c, tf);                          /* another vCPU loaded a new GDT */
     if (v->reload_failed)
         guest_end(v->guest, GUEST_DEAD, -1, "a segment register of its could not be reloaded when it was switched in");
-    else if ((tf->cs & 3) == 3 && !host_irq) {
-        char why[112];
-        snprintf(why, sizeof why, "trap %lu from guest user mode (ring 3) at eip 0x%lx: not supported yet",
-                 tf->vector, tf->rip);
-        guest_end(v->guest, GUEST_DEAD, -1, why);
-    }                                 /* only a lock taken in this trap gives one */
     if (guest_hooks->sample)
         guest_hooks->sample(v->guest, (uint32_t)tf->rip, (uint32_t)tf->rsp, !host_irq);
     if (host_irq) {

@@ -41,6 +41,8 @@ struct vcpu {
     uint32_t gdt_base, idt_base;
     uint16_t gdt_limit, idt_limit;
     uint16_t tr, ldtr;
+    uint32_t tr_base, tr_limit;      /* the TSS descriptor's, as ltr cached them */
+    uint32_t ldt_base, ldt_limit;    /* the LDT descriptor's, as lldt cached them */
     bool entered;                    /* has been in ring 1: the selectors below mean something */
     bool exited;                     /* its thread has ended */
     /* Segment registers, by enum insn_seg: the selectors while the thread
@@ -118,6 +120,10 @@ uint16_t vcpu_guest_sel(const struct vcpu *v, uint16_t real);
 /* The host's iretq to this thread's guest faulted (kernel/vectors.asm). */
 void vcpu_return_failed(uint64_t vector, uint64_t error, const uint64_t *frame) __attribute__((noreturn));
 uint64_t vcpu_descriptor(const struct vcpu *v, uint16_t sel);
+/* Inside a trap (v->tf set): the selector segment register seg (enum
+ * insn_seg) holds, and the descriptor in its cache (0 for a null one). */
+uint16_t vcpu_seg_sel(const struct vcpu *v, unsigned seg);
+uint64_t vcpu_seg_cache(const struct vcpu *v, unsigned seg);
 /* Deliver, or failing that #DF, or failing that stop the guest (triple fault). */
 void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error);
 void vcpu_halt(struct vcpu *v);             /* hlt with the virtual IF set: sleep till an IRQ is due */
@@ -126,7 +132,19 @@ void vcpu_halt(struct vcpu *v);             /* hlt with the virtual IF set: slee
  * the flag thread_wake_napper sets to cut the wait short. */
 void vcpu_wait_interrupt(struct vcpu *v, volatile int *kick);
 uint32_t vcpu_guest_eflags(struct vcpu *v, struct trapframe *tf);
-bool vcpu_push(struct vcpu *v, struct trapframe *tf, uint32_t val, unsigned size);
-bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size);
+struct gfault;
+/* Through the guest's SS (host/vmm/gmem.h): false with *f the CPU's fault. */
+bool vcpu_push(struct vcpu *v, struct trapframe *tf, uint32_t val, unsigned size, struct gfault *f);
+bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size, struct gfault *f);
+/* A push on a stack other than the frame's (descriptor d, *esp moved). */
+bool vcpu_stack_push(struct vcpu *v, uint64_t d, uint32_t *esp, uint32_t val, unsigned size, bool user,
+                     struct gfault *f);
 void vcpu_mirror_gdt(struct vcpu *v);
+/* lldt: the LDT (ldtr, its descriptor's base and limit) becomes the
+ * vCPU's, and goes into this CPU's real one (vcpu_seg.c). */
+void vcpu_mirror_ldt(struct vcpu *v, uint16_t ldtr, uint32_t base, uint32_t limit);
+/* A delivery's or call gate's stack switch from guest ring 3: the guest
+ * TSS's ss0:esp0, its SS checked (real selector and descriptor).  0, or
+ * the fault the CPU raises (SEG_FAULT). */
+uint32_t vcpu_tss_stack(struct vcpu *v, uint16_t *ss, uint64_t *d, uint32_t *esp);
 uint64_t *vcpu_gpr(struct trapframe *tf, unsigned reg);

@@ -9,8 +9,10 @@
 #include "host/vmm/vcpu.h"
 #include "host/vmm/guest.h"
 #include "host/vmm/segment.h"
+#include "host/vmm/gmem.h"
 #include "host/decode/decode.h"
 #include "kernel/string.h"
+#include "kernel/pmm.h"
 #include "kernel/x86.h"
 #include "smp/percpu.h"
 
@@ -41,16 +43,34 @@ static void live_selectors(const struct trapframe *tf, uint16_t sel[VCPU_NSEGS])
     sel[SEG_SS] = (uint16_t)tf->ss;
 }
 
-/* What each register holds, read from the GDT it was loaded from: for a
+static uint64_t table_entry(const struct vcpu *v, const struct cpu *c, uint16_t sel);
+
+/* What each register holds, read from the table it was loaded from: for a
  * vCPU running on c, c's table agrees with its registers (remirror keeps
  * it so). */
 static void capture(struct vcpu *v, const struct cpu *c, const uint16_t sel[VCPU_NSEGS])
 {
     for (unsigned r = 0; r < VCPU_NSEGS; r++) {
         unsigned i = sel_index(sel[r]);
-        v->seg_desc[r] = sel_null(sel[r]) || sel_ldt(sel[r]) ? 0 : c->gdt[i];
+        v->seg_desc[r] = sel_null(sel[r]) ? 0 : table_entry(v, c, sel[r]);
         if (is_shadow(sel[r]) && i - VCPU_SHADOW_IDX != r)
             v->seg_shown[r] = v->seg_shown[i - VCPU_SHADOW_IDX];   /* copied from another register */
+    }
+}
+
+/* n descriptors of a guest table at linear address base, through the
+ * containment rule, into dst (entry 0 stays null): a chunk that does not
+ * translate to guest RAM is mirrored empty (a load through it faults as
+ * one through a descriptor it cannot read would). */
+#define TABLE_CHUNK 64u
+static void copy_table(struct vcpu *v, uint32_t base, uint64_t *dst, unsigned first, unsigned n)
+{
+    uint64_t buf[TABLE_CHUNK];
+    for (unsigned i = 0; i < n; i += TABLE_CHUNK) {
+        unsigned k = n - i < TABLE_CHUNK ? n - i : TABLE_CHUNK;
+        bool ok = gmem_peek_lin(v, base + i * 8u, buf, k * 8u);
+        for (unsigned j = 0; j < k; j++)
+            dst[i + j] = ok && i + j >= first ? seg_mirror(buf[j]) : 0;
     }
 }
 
@@ -61,7 +81,66 @@ static struct gdt_mirror {
     const struct guest *of;         /* the guest whose descriptors the low GDT holds */
     uint64_t gen;                   /* its gdt_gen then */
     unsigned n;                     /* entries written */
+    /* The CPU's real LDT (allocated at the first guest lldt it sees), and
+     * whose it is: loaded, for guest ldt_of's table at ldt_base/limit as
+     * of its ldt_gen */
+    uint64_t *ldt;
+    bool ldt_loaded;
+    const struct guest *ldt_of;
+    uint32_t ldt_base, ldt_limit;
+    uint64_t ldt_gen;
 } __attribute__((aligned(CACHELINE))) mirrors[MAX_CPUS];    /* written by its CPU alone */
+
+#define LDT_PAGES 16                                 /* 8192 descriptors, the most an LDT holds */
+
+/* The descriptor sel names in the tables c holds for v (its GDT mirror,
+ * and its LDT mirror if c holds v's), 0 if none. */
+static uint64_t table_entry(const struct vcpu *v, const struct cpu *c, uint16_t sel)
+{
+    const struct gdt_mirror *m = &mirrors[c->id];
+    unsigned i = sel_index(sel);
+    if (!sel_ldt(sel))
+        return c->gdt[i];
+    if (!m->ldt_loaded || m->ldt_of != v->guest || m->ldt_base != v->ldt_base || sel_null(v->ldtr) ||
+        i * 8u + 7 > v->ldt_limit)
+        return 0;
+    return m->ldt[i];
+}
+
+/* The vCPU's LDT into c's real one, through the containment rule, as the
+ * GDT is (gates and system descriptors are never mirrored as such: a far
+ * call through GNU Mach's LDT call gate faults and is emulated), and
+ * loaded; or no LDT at all if the guest has none. */
+static void load_ldt(struct vcpu *v, struct cpu *c)
+{
+    struct gdt_mirror *m = &mirrors[c->id];
+    if (sel_null(v->ldtr)) {
+        if (m->ldt_loaded)
+            lldt(0);
+        m->ldt_loaded = false;
+        return;
+    }
+    if (m->ldt_loaded && m->ldt_of == v->guest && m->ldt_base == v->ldt_base && m->ldt_limit == v->ldt_limit &&
+        m->ldt_gen == v->guest->ldt_gen)
+        return;
+    if (!m->ldt && !(m->ldt = page_alloc(LDT_PAGES))) {
+        v->reload_failed = true;                     /* stopped at its next trap, with a sentence */
+        return;
+    }
+    unsigned n = (v->ldt_limit + 1u) / 8, old = m->ldt_loaded ? (m->ldt_limit + 1u) / 8 : LDT_PAGES * 512u;
+    copy_table(v, v->ldt_base, m->ldt, 0, n);
+    for (unsigned i = n; i < old && i < LDT_PAGES * 512u; i++)
+        m->ldt[i] = 0;
+    uint64_t base = (uint64_t)m->ldt;
+    c->gdt[GDT_LDT_IDX] = desc_make((uint32_t)base, n * 8 - 1, DESC_LDT64 | DESC_PRESENT);
+    c->gdt[GDT_LDT_IDX + 1] = base >> 32;
+    lldt(GDT_LDT_IDX << 3);
+    m->ldt_loaded = true;
+    m->ldt_of = v->guest;
+    m->ldt_base = v->ldt_base;
+    m->ldt_limit = v->ldt_limit;
+    m->ldt_gen = v->guest->ldt_gen;
+}
 
 /* The guest's descriptors go into the real GDT of the CPU it runs on, at
  * their own indexes, through the containment rule (seg_mirror).  Each CPU
@@ -74,11 +153,9 @@ static void mirror(struct vcpu *v, struct cpu *c)
 {
     uint64_t *gdt = c->gdt;
     unsigned n = (v->gdt_limit + 1u) / 8;
-    const uint64_t *src = guest_ptr(v->guest, v->gdt_base, n * 8ull);
     if (n > VCPU_SHADOW_IDX)
         n = VCPU_SHADOW_IDX;                         /* the shadows and the host's own live above */
-    for (unsigned i = 1; i < n; i++)
-        gdt[i] = src ? seg_mirror(src[i]) : 0;
+    copy_table(v, v->gdt_base, gdt, 1, n);
     struct gdt_mirror *m = &mirrors[c->id];
     for (unsigned i = n ? n : 1; i < m->n; i++)
         gdt[i] = 0;                                  /* what the last guest had beyond ours */
@@ -105,7 +182,7 @@ static void repoint(struct vcpu *v, struct cpu *c, uint16_t sel[VCPU_NSEGS])
     for (unsigned r = 0; r < VCPU_NSEGS; r++) {
         if (sel_null(sel[r]))
             continue;
-        if (!is_shadow(sel[r]) && c->gdt[sel_index(sel[r])] == v->seg_desc[r])
+        if (!is_shadow(sel[r]) && table_entry(v, c, sel[r]) == v->seg_desc[r])
             continue;
         if (!is_shadow(sel[r]))
             v->seg_shown[r] = sel[r];
@@ -145,6 +222,7 @@ void vseg_restore(struct vcpu *v, struct cpu *c, struct trapframe *tf)
 {
     if (vseg_mirror_stale(v, c))
         mirror(v, c);
+    load_ldt(v, c);
     uint16_t sel[VCPU_NSEGS];
     memcpy(sel, v->sel, sizeof sel);
     for (unsigned r = 0; r < VCPU_NSEGS; r++)
@@ -196,18 +274,65 @@ void vcpu_mirror_gdt(struct vcpu *v)
     popcli();
 }
 
+/* Inside a trap the registers are live: ES DS FS GS still hold the
+ * guest's (the host never reloads them), CS and SS are in the frame; and
+ * this CPU's tables agree with what each holds (repoint keeps them so). */
+uint16_t vcpu_seg_sel(const struct vcpu *v, unsigned seg)
+{
+    uint16_t s = 0;
+    switch (seg) {
+    case SEG_ES: __asm__ volatile("mov %%es, %0" : "=r"(s)); break;
+    case SEG_CS: s = (uint16_t)v->tf->cs; break;
+    case SEG_SS: s = (uint16_t)v->tf->ss; break;
+    case SEG_DS: __asm__ volatile("mov %%ds, %0" : "=r"(s)); break;
+    case SEG_FS: __asm__ volatile("mov %%fs, %0" : "=r"(s)); break;
+    default:     __asm__ volatile("mov %%gs, %0" : "=r"(s)); break;
+    }
+    return s;
+}
+
+uint64_t vcpu_seg_cache(const struct vcpu *v, unsigned seg)
+{
+    uint16_t s = vcpu_seg_sel(v, seg);
+    return sel_null(s) ? 0 : vcpu_descriptor(v, s);
+}
+
+/* lldt: the new table into this CPU's LDT now (the others', when a vCPU
+ * of the guest next runs there), keeping what the live registers hold. */
+void vcpu_mirror_ldt(struct vcpu *v, uint16_t ldtr, uint32_t base, uint32_t limit)
+{
+    __atomic_add_fetch(&v->guest->ldt_gen, 1, __ATOMIC_RELEASE);
+    pushcli();
+    struct cpu *c = this_cpu();
+    struct trapframe *tf = v->tf;
+    uint16_t sel[VCPU_NSEGS], before[VCPU_NSEGS];
+    live_selectors(tf, sel);
+    memcpy(before, sel, sizeof sel);
+    capture(v, c, sel);                              /* with the table they were loaded from */
+    v->ldtr = ldtr;
+    v->ldt_base = base;
+    v->ldt_limit = limit;
+    load_ldt(v, c);
+    repoint(v, c, sel);
+    if (memcmp(&sel[SEG_DS], &before[SEG_DS], 3 * sizeof sel[0]) || sel[SEG_ES] != before[SEG_ES])
+        load_data_segments(v, c, sel, rdmsr(MSR_KERNEL_GS));
+    tf->cs = sel[SEG_CS];
+    tf->ss = sel[SEG_SS];
+    popcli();
+}
+
 /* The selector the guest believes a register holds. */
 uint16_t vcpu_guest_sel(const struct vcpu *v, uint16_t real)
 {
     return is_shadow(real) ? v->seg_shown[sel_index(real) - VCPU_SHADOW_IDX] : real;
 }
 
-/* The descriptor behind a selector in this CPU's table, 0 for an index
- * beyond the guest's GDT limit or the LDT (no guest LDT is mirrored). */
+/* The descriptor behind a selector in this CPU's tables, 0 for an index
+ * beyond the guest's GDT or LDT limit. */
 uint64_t vcpu_descriptor(const struct vcpu *v, uint16_t sel)
 {
     unsigned i = sel_index(sel);
-    if (sel_ldt(sel) || (!is_shadow(sel) && i * 8u + 7 > v->gdt_limit))
+    if (!sel_ldt(sel) && !is_shadow(sel) && i * 8u + 7 > v->gdt_limit)
         return 0;
-    return this_cpu()->gdt[i];
+    return table_entry(v, this_cpu(), sel);
 }

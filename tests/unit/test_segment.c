@@ -120,10 +120,57 @@ static void reasons_are_sentences(void **state)
     assert_string_equal(seg_why(0x11, seg_mirror(DATA32(0)), SEG_USE_SS, 1), "is fine");
 }
 
+static void access_types(void **state)
+{
+    (void)state;
+    uint64_t code = seg_mirror(CODE32(0)), xonly = code & ~DESC_WRITABLE;
+    uint64_t data = seg_mirror(DATA32(0)), ro = data & ~DESC_WRITABLE;
+    assert_int_equal(seg_access(code, 0x1000, 4, SEG_FETCH, false), 0);
+    assert_int_equal(seg_access(code, 0x1000, 4, SEG_READ, false), 0);
+    assert_int_equal(seg_access(code, 0x1000, 4, SEG_WRITE, false), GP(0));
+    assert_int_equal(seg_access(xonly, 0x1000, 4, SEG_READ, false), GP(0));
+    assert_int_equal(seg_access(xonly, 0x1000, 4, SEG_FETCH, false), 0);
+    assert_int_equal(seg_access(data, 0x1000, 4, SEG_FETCH, false), GP(0));
+    assert_int_equal(seg_access(data, 0x1000, 4, SEG_WRITE, false), 0);
+    assert_int_equal(seg_access(ro, 0x1000, 4, SEG_WRITE, false), GP(0));
+    assert_int_equal(seg_access(ro, 0x1000, 4, SEG_WRITE, true), SS(0));
+    assert_int_equal(seg_access(ro, 0x1000, 4, SEG_READ, true), 0);
+    assert_int_equal(seg_access(0, 0, 1, SEG_READ, false), GP(0));    /* null selector */
+    assert_int_equal(seg_access(0, 0, 1, SEG_READ, true), GP(0));
+    assert_int_equal(seg_access(TSS32, 0, 1, SEG_READ, false), GP(0));
+}
+
+static void access_limits(void **state)
+{
+    (void)state;
+    uint64_t small = seg_mirror(0x0040920000000fffull);       /* bytes 0..0xfff */
+    assert_int_equal(seg_access(small, 0xffc, 4, SEG_READ, false), 0);
+    assert_int_equal(seg_access(small, 0xffd, 4, SEG_READ, false), GP(0));   /* its last byte */
+    assert_int_equal(seg_access(small, 0x1000, 1, SEG_READ, true), SS(0));
+    uint64_t pages = seg_mirror(0x00c0920000000001ull);       /* G: 2 pages, 0..0x1fff */
+    assert_int_equal(seg_access(pages, 0x1fff, 1, SEG_WRITE, false), 0);
+    assert_int_equal(seg_access(pages, 0x1fff, 2, SEG_WRITE, false), GP(0));
+    uint64_t flat = seg_mirror(DATA32(0));
+    assert_int_equal(seg_access(flat, 0xfffffffc, 4, SEG_READ, false), 0);
+    assert_int_equal(seg_access(flat, 0xfffffffd, 4, SEG_READ, false), GP(0));
+    /* expand-down, limit 0xfff: 0x1000 up to 0xffff (B=0) or 4 GiB (B=1) */
+    uint64_t down16 = seg_mirror(0x0000960000000fffull), down32 = down16 | DESC_DB;
+    assert_int_equal(seg_access(down16, 0xfff, 1, SEG_READ, true), SS(0));
+    assert_int_equal(seg_access(down16, 0xffe, 4, SEG_READ, true), SS(0));
+    assert_int_equal(seg_access(down16, 0x1000, 4, SEG_WRITE, true), 0);
+    assert_int_equal(seg_access(down16, 0xfffc, 4, SEG_WRITE, true), 0);
+    assert_int_equal(seg_access(down16, 0xfffd, 4, SEG_WRITE, true), SS(0));
+    assert_int_equal(seg_access(down32, 0x10000, 4, SEG_WRITE, false), 0);
+    assert_int_equal(seg_access(down32, 0xfffffffc, 4, SEG_WRITE, false), 0);
+    assert_int_equal(seg_access(down32, 0xfffffffd, 4, SEG_WRITE, false), GP(0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mirror_compresses_dpl),
+        cmocka_unit_test(access_types),
+        cmocka_unit_test(access_limits),
         cmocka_unit_test(mirror_keeps_what_the_guest_meant),
         cmocka_unit_test(mirror_never_places_long_mode_or_system),
         cmocka_unit_test(data_loads),

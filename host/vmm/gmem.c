@@ -1,0 +1,225 @@
+/*
+ * The translation layer of host/vmm/gmem.h.  Segmentation is the CPU's
+ * (SDM Vol. 3A 3.4, 5.3): the checks themselves are segment.c's, pure and
+ * unit-tested; paging is gpt.c's walk of the guest's own tables.  A guest
+ * with flat segments and paging off pays for one limit compare and one
+ * bounds check per access.
+ */
+#include "host/vmm/gmem.h"
+#include "host/vmm/gpt.h"
+#include "host/vmm/vcpu.h"
+#include "host/vmm/guest.h"
+#include "host/vmm/segment.h"
+#include "host/decode/decode.h"
+#include "kernel/string.h"
+#include "kernel/printf.h"
+
+#define PAGE 4096u
+
+static bool fault(struct gfault *f, uint32_t seg_fault)
+{
+    f->vector = (uint8_t)seg_fault_vector(seg_fault);
+    f->has_error = true;
+    f->error = seg_fault_error(seg_fault);
+    f->cr2 = 0;
+    return false;
+}
+
+static bool stop(struct vcpu *v, struct gfault *f, const char *why)
+{
+    guest_end(v->guest, GUEST_DEAD, -1, why);
+    f->vector = GFAULT_STOPPED;
+    f->has_error = false;
+    return false;
+}
+
+static bool outside(struct vcpu *v, uint32_t lin, uint64_t gpa, struct gfault *f)
+{
+    char why[128];
+    snprintf(why, sizeof why, "access to guest-physical 0x%lx (linear 0x%x) outside its %lu MiB of memory",
+             gpa, lin, v->guest->ram_size >> 20);
+    return stop(v, f, why);
+}
+
+static enum seg_access seg_kind(enum gmem_access a)
+{
+    return a == GMEM_WRITE ? SEG_WRITE : a == GMEM_FETCH ? SEG_FETCH : SEG_READ;
+}
+
+bool gmem_linear_desc(uint64_t d, bool stack, uint32_t off, uint32_t len, enum gmem_access a, uint32_t *lin,
+                      struct gfault *f)
+{
+    uint32_t e = seg_access(d, off, len ? len : 1, seg_kind(a), stack);
+    if (e)
+        return fault(f, e);
+    *lin = desc_base(d) + off;                       /* a 32-bit CPU wraps at 4 GiB */
+    return true;
+}
+
+bool gmem_linear(struct vcpu *v, unsigned seg, uint32_t off, uint32_t len, enum gmem_access a, uint32_t *lin,
+                 struct gfault *f)
+{
+    return gmem_linear_desc(vcpu_seg_cache(v, seg), seg == SEG_SS, off, len, a, lin, f);
+}
+
+static uint32_t *table_word(void *ctx, uint32_t gpa)
+{
+    return guest_ptr(ctx, gpa, 4);
+}
+
+/* quiet: a table outside guest RAM is a failure, not the guest's end */
+static bool phys(struct vcpu *v, uint32_t lin, uint32_t access, uint32_t *gpa, struct gfault *f, bool quiet)
+{
+    if (!(v->cr0 & CR0_PG)) {
+        *gpa = lin;
+        return true;
+    }
+    struct gpt_env e = { v->cr0, v->cr3, v->cr4, v->guest, table_word };
+    struct gpt_map m;
+    uint32_t pfec = 0;
+    const char *why = "a page table outside guest memory";
+    switch (gpt_walk(&e, lin, access, &m, &pfec, &why)) {
+    case GPT_OK:
+        *gpa = m.gpa;
+        return true;
+    case GPT_FAULT:
+        f->vector = 14;
+        f->has_error = true;
+        f->error = pfec;
+        f->cr2 = lin;
+        return false;
+    default:
+        if (quiet) {
+            f->vector = GFAULT_STOPPED;
+            return false;
+        }
+        return stop(v, f, why);
+    }
+}
+
+bool gmem_phys(struct vcpu *v, uint32_t lin, uint32_t access, uint32_t *gpa, struct gfault *f)
+{
+    return phys(v, lin, access, gpa, f, false);
+}
+
+/* One piece of an access that stays within a page: its host bytes. */
+static uint8_t *piece(struct vcpu *v, uint32_t lin, uint32_t n, uint32_t access, struct gfault *f, bool quiet)
+{
+    uint32_t gpa;
+    if (!phys(v, lin, access, &gpa, f, quiet))
+        return 0;
+    uint8_t *p = guest_ptr(v->guest, gpa, n);
+    if (!p && !quiet)
+        outside(v, lin, gpa, f);
+    return p;
+}
+
+/* Walk [lin, lin + len) a page at a time (wrapping at 4 GiB as a 32-bit
+ * CPU does), copying to or from buf, or only translating if buf is NULL.
+ * Paging off and no wrap: one piece. */
+static bool walk(struct vcpu *v, uint32_t lin, uint8_t *buf, const uint8_t *src, uint32_t len, uint32_t access,
+                 struct gfault *f, bool quiet)
+{
+    bool paged = v->cr0 & CR0_PG;
+    while (len) {
+        uint32_t n = paged ? PAGE - (lin & (PAGE - 1)) : (lin ? 0u - lin : len);
+        if (!n || n > len)
+            n = len;                                 /* paging off: up to the 4 GiB wrap */
+        uint8_t *p = piece(v, lin, n, access, f, quiet);
+        if (!p)
+            return false;
+        if (buf) { memcpy(buf, p, n); buf += n; }
+        if (src) { memcpy(p, src, n); src += n; }
+        lin += n;
+        len -= n;
+    }
+    return true;
+}
+
+bool gmem_read_lin(struct vcpu *v, uint32_t lin, void *buf, uint32_t len, enum gmem_access a, bool user,
+                   struct gfault *f)
+{
+    (void)a;                                         /* without NX a fetch is a read to the tables */
+    return walk(v, lin, buf, 0, len, user ? PF_U : 0, f, false);
+}
+
+bool gmem_write_lin(struct vcpu *v, uint32_t lin, const void *buf, uint32_t len, bool user, struct gfault *f)
+{
+    return walk(v, lin, 0, buf, len, PF_W | (user ? PF_U : 0), f, false);
+}
+
+bool gmem_probe_lin(struct vcpu *v, uint32_t lin, uint32_t len, bool write, bool user, struct gfault *f)
+{
+    return walk(v, lin, 0, 0, len, (write ? PF_W : 0) | (user ? PF_U : 0), f, false);
+}
+
+bool gmem_peek_lin(struct vcpu *v, uint32_t lin, void *buf, uint32_t len)
+{
+    struct gfault f;
+    return walk(v, lin, buf, 0, len, 0, &f, true);
+}
+
+static bool user_mode(const struct vcpu *v)
+{
+    return (v->tf->cs & 3) == 3;
+}
+
+bool gmem_read(struct vcpu *v, unsigned seg, uint32_t off, void *buf, uint32_t len, enum gmem_access a,
+               struct gfault *f)
+{
+    uint32_t lin;
+    return gmem_linear(v, seg, off, len, a, &lin, f) && gmem_read_lin(v, lin, buf, len, a, user_mode(v), f);
+}
+
+bool gmem_write(struct vcpu *v, unsigned seg, uint32_t off, const void *buf, uint32_t len, struct gfault *f)
+{
+    uint32_t lin;
+    return gmem_linear(v, seg, off, len, GMEM_WRITE, &lin, f) && gmem_write_lin(v, lin, buf, len, user_mode(v), f);
+}
+
+/* Fewer than max bytes: *f holds the fault of the first one missing (the
+ * CS limit's #GP(0), a page's #PF), for a decoder that needs it;
+ * GFAULT_STOPPED where guest RAM ends (the caller stops the guest). */
+unsigned gmem_fetch(struct vcpu *v, uint32_t eip, uint8_t *buf, unsigned max, struct gfault *f)
+{
+    uint64_t d = vcpu_seg_cache(v, SEG_CS);
+    uint32_t lin;
+    if (!gmem_linear_desc(d, false, eip, 1, GMEM_FETCH, &lin, f))
+        return 0;
+    uint64_t room = (uint64_t)desc_limit(d) - eip + 1;  /* bytes before the limit */
+    unsigned n = room < max ? (unsigned)room : max;
+    if (n < max)
+        fault(f, SEG_FAULT(13, 0));
+    if (!(v->cr0 & CR0_PG)) {                         /* the common case: one bounds check */
+        uint64_t ram = v->guest->ram_size;
+        if (lin >= ram)
+            return outside(v, lin, lin, f), 0;
+        if (n > ram - lin) {                          /* a decoder that needs more stops the guest */
+            n = (unsigned)(ram - lin);
+            f->vector = GFAULT_STOPPED;
+        }
+        memcpy(buf, v->guest->ram + lin, n);
+        return n;
+    }
+    /* a page at a time: the bytes up to the first that cannot be fetched */
+    bool user = user_mode(v);
+    unsigned got = 0;
+    while (got < n) {
+        uint32_t at = lin + got, chunk = PAGE - (at & (PAGE - 1));
+        if (chunk > n - got)
+            chunk = n - got;
+        if (!gmem_read_lin(v, at, buf + got, chunk, GMEM_FETCH, user, f))
+            return got;
+        got += chunk;
+    }
+    return got;
+}
+
+void gmem_reflect(struct vcpu *v, struct trapframe *tf, const struct gfault *f)
+{
+    if (f->vector == GFAULT_STOPPED)
+        return;
+    if (f->vector == 14)
+        v->cr2 = f->cr2;
+    vcpu_reflect(v, tf, f->vector, f->has_error, f->error);
+}
