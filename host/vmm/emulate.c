@@ -128,7 +128,8 @@ static void io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
  * element, which faults as the CPU's would; with paging on a chunk stays
  * in the page of its first element, so a fault stops it exactly there.  An
  * ins chunk's pages are translated for writing before the port is read,
- * so a fault loses no input. */
+ * so a fault loses no input.  A chunk in one run of guest RAM (paging off,
+ * or one page) moves in place; one across two pages through a copy. */
 enum string_end { STRING_DONE, STRING_MORE, STRING_FAULTED };
 
 static enum string_end string_io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
@@ -147,7 +148,7 @@ static enum string_end string_io(struct vcpu *v, const struct insn *in, struct t
     uint64_t d = vcpu_seg_cache(v, seg);
     bool user = (tf->cs & 3) == 3;
     enum gmem_access a = is_in ? GMEM_WRITE : GMEM_READ;
-    uint8_t bounce[STRING_IO_CHUNK * 4];
+    uint8_t bounce[STRING_IO_CHUNK * 4], *buf = 0;   /* guest RAM itself where it is one run */
     uint32_t lin = 0;
     struct gfault f;
     if (n) {
@@ -169,14 +170,17 @@ static enum string_end string_io(struct vcpu *v, const struct insn *in, struct t
                 lin = desc_base(d) + low;
             }
         }
-        bool ok = is_in ? gmem_probe_lin(v, lin, span, true, user, &f)
-                        : gmem_read_lin(v, lin, bounce, span, GMEM_READ, user, &f);
+        buf = gmem_direct(v, lin, span, is_in, user, &f);
+        bool ok = buf || (f.vector == GFAULT_SPLIT &&
+                          (is_in ? gmem_probe_lin(v, lin, span, true, user, &f)
+                                 : gmem_read_lin(v, lin, bounce, span, GMEM_READ, user, &f)));
         if (!ok) { gmem_reflect(v, tf, &f); return STRING_FAULTED; }
     }
+    uint8_t *at = buf ? buf : bounce;
     uint16_t port = (uint16_t)tf->rdx;
-    uint32_t done = !n ? 0 : is_in ? vdevs_ins(v->guest, port, size, bounce, n, down)
-                                   : vdevs_outs(v->guest, port, size, bounce, n, down);
-    if (is_in && done) {                              /* the moved elements: the top of the buffer if down */
+    uint32_t done = !n ? 0 : is_in ? vdevs_ins(v->guest, port, size, at, n, down)
+                                   : vdevs_outs(v->guest, port, size, at, n, down);
+    if (is_in && done && !buf) {                      /* the moved elements: the top of the buffer if down */
         uint32_t skip = down ? (n - done) * size : 0;
         if (!gmem_write_lin(v, lin + skip, bounce + skip, done * size, user, &f)) { gmem_reflect(v, tf, &f); return STRING_FAULTED; }
     }
@@ -633,14 +637,15 @@ static void peel_call_stepped(struct vcpu *v, struct trapframe *tf, void *s, boo
  * false if it is not one the host emulates (the CPU's own fault stands). */
 static bool privileged(struct vcpu *v, struct trapframe *tf, bool step)
 {
-    uint8_t code[DECODE_MAX_LENGTH];
+    uint8_t buf[DECODE_MAX_LENGTH];
     struct gfault f;
     struct insn in;
     enum emulated done;
-    unsigned mode = vcpu_seg_cache(v, SEG_CS) & DESC_DB ? 32 : 16;
-    unsigned got = gmem_fetch(v, (uint32_t)tf->rip, code, sizeof code, &f);
+    uint64_t cs = vcpu_seg_cache(v, SEG_CS);
+    unsigned mode = cs & DESC_DB ? 32 : 16, got;
+    const uint8_t *code = gmem_fetch(v, cs, (uint32_t)tf->rip, buf, sizeof buf, &got, &f);
     int status = got ? decode(code, got, mode, &in) : DECODE_TRUNCATED;
-    if (status == DECODE_TRUNCATED && got < sizeof code) {
+    if (status == DECODE_TRUNCATED && got < sizeof buf) {
         gmem_reflect(v, tf, &f);                    /* the fetch's own fault, as the CPU raises it */
         if (f.vector == GFAULT_STOPPED && v->guest->state == GUEST_RUNNING)
             fail(v, tf, "instruction runs past the end of guest memory");
@@ -731,9 +736,11 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
         if (tf->error == 0)
             return site_class(g, vcpu_linear_ip(v, tf), from, t);
         if ((tf->error & 3) == 2) {                    /* through a DPL-0 gate: #GP(IDT) */
-            uint8_t op[2] = { 0, 0 };
+            uint8_t buf[2];
+            unsigned got;
             struct gfault f;
-            if (gmem_fetch(v, (uint32_t)tf->rip, op, 2, &f) && (op[0] == 0xcd || op[0] == 0xcc || op[0] == 0xce)) {
+            const uint8_t *op = gmem_fetch(v, vcpu_seg_cache(v, SEG_CS), (uint32_t)tf->rip, buf, 2, &got, &f);
+            if (got == 2 && (op[0] == 0xcd || op[0] == 0xcc || op[0] == 0xce)) {
                 t->op[0] = op[0];
                 t->op[1] = op[1];
                 return TRAP_SOFT_INT;

@@ -16,6 +16,17 @@
 
 #define PAGE 4096u
 
+/* Base 0 and limit 4 GiB (a flat segment, as nearly every guest's
+ * stack and code are): one compare says an access through it is base +
+ * offset, within the limit, and of the right type, so the paths every
+ * trap takes skip seg_access.  Writable data (for any access), and code
+ * (for a fetch). */
+#define FLAT_MASK (0xffffffffffull | DESC_WRITABLE | DESC_CONFORM | DESC_CODE | DESC_S | 0xfull << 48 | DESC_G | \
+                   0xffull << 56)
+#define FLAT_DATA (0xffffull | DESC_WRITABLE | DESC_S | 0xfull << 48 | DESC_G)
+#define FLAT_CODE_MASK (FLAT_MASK & ~(DESC_WRITABLE | DESC_CONFORM))
+#define FLAT_CODE (0xffffull | DESC_CODE | DESC_S | 0xfull << 48 | DESC_G)
+
 static bool fault(struct gfault *f, uint32_t seg_fault)
 {
     f->vector = (uint8_t)seg_fault_vector(seg_fault);
@@ -114,6 +125,19 @@ static uint8_t *piece(struct vcpu *v, uint32_t lin, uint32_t n, uint32_t access,
     return p;
 }
 
+/* Small copies without rep movsb: under QEMU's -icount every iteration of
+ * it counts as an instruction, and the stack pushes and gate reads that
+ * every trap makes are 2, 4 and 8 bytes. */
+static void copy(void *dst, const void *src, uint32_t n)
+{
+    switch (n) {
+    case 2: __builtin_memcpy(dst, src, 2); break;     /* one unaligned move each */
+    case 4: __builtin_memcpy(dst, src, 4); break;
+    case 8: __builtin_memcpy(dst, src, 8); break;
+    default: memcpy(dst, src, n); break;
+    }
+}
+
 /* Walk [lin, lin + len) a page at a time (wrapping at 4 GiB as a 32-bit
  * CPU does), copying to or from buf, or only translating if buf is NULL.
  * Paging off and no wrap: one piece. */
@@ -128,8 +152,8 @@ static bool walk(struct vcpu *v, uint32_t lin, uint8_t *buf, const uint8_t *src,
         uint8_t *p = piece(v, lin, n, access, f, quiet);
         if (!p)
             return false;
-        if (buf) { memcpy(buf, p, n); buf += n; }
-        if (src) { memcpy(p, src, n); src += n; }
+        if (buf) { copy(buf, p, n); buf += n; }
+        if (src) { copy(p, src, n); src += n; }
         lin += n;
         len -= n;
     }
@@ -151,6 +175,27 @@ bool gmem_write_lin(struct vcpu *v, uint32_t lin, const void *buf, uint32_t len,
 bool gmem_probe_lin(struct vcpu *v, uint32_t lin, uint32_t len, bool write, bool user, struct gfault *f)
 {
     return walk(v, lin, 0, 0, len, (write ? PF_W : 0) | (user ? PF_U : 0), f, false);
+}
+
+void *gmem_direct(struct vcpu *v, uint32_t lin, uint32_t len, bool write, bool user, struct gfault *f)
+{
+    bool paged = v->cr0 & CR0_PG;
+    if (!len || (paged ? (lin & (PAGE - 1)) + (uint64_t)len > PAGE : lin > 0u - len)) {
+        f->vector = GFAULT_SPLIT;
+        return 0;
+    }
+    return piece(v, lin, len, (write ? PF_W : 0) | (user ? PF_U : 0), f, false);
+}
+
+void *gmem_fast(struct vcpu *v, uint64_t d, uint32_t off, uint32_t len, enum gmem_access a)
+{
+    if ((v->cr0 & CR0_PG) || ((d & FLAT_MASK) != FLAT_DATA && seg_access(d, off, len, seg_kind(a), false)))
+        return 0;
+    uint32_t lin = desc_base(d) + off;
+    uint64_t ram = v->guest->ram_size;
+    if (lin >= ram || len > ram - lin)
+        return 0;
+    return v->guest->ram + lin;
 }
 
 bool gmem_peek_lin(struct vcpu *v, uint32_t lin, void *buf, uint32_t len)
@@ -179,13 +224,21 @@ bool gmem_write(struct vcpu *v, unsigned seg, uint32_t off, const void *buf, uin
 
 /* Fewer than max bytes: *f holds the fault of the first one missing (the
  * CS limit's #GP(0), a page's #PF), for a decoder that needs it;
- * GFAULT_STOPPED where guest RAM ends (the caller stops the guest). */
-unsigned gmem_fetch(struct vcpu *v, uint32_t eip, uint8_t *buf, unsigned max, struct gfault *f)
+ * GFAULT_STOPPED where guest RAM ends (the caller stops the guest).  With
+ * paging off the bytes are guest RAM itself, not copied. */
+const uint8_t *gmem_fetch(struct vcpu *v, uint64_t d, uint32_t eip, uint8_t *buf, unsigned max, unsigned *got,
+                          struct gfault *f)
 {
-    uint64_t d = vcpu_seg_cache(v, SEG_CS);
     uint32_t lin;
+    *got = 0;
+    if ((d & FLAT_CODE_MASK) == FLAT_CODE && !(v->cr0 & CR0_PG) && eip < v->guest->ram_size) {
+        uint64_t left = v->guest->ram_size - eip;         /* the fast path every privileged trap takes */
+        *got = left < max ? (unsigned)left : max;
+        f->vector = GFAULT_STOPPED;                  /* if a decoder needs more: past guest RAM */
+        return v->guest->ram + eip;
+    }
     if (!gmem_linear_desc(d, false, eip, 1, GMEM_FETCH, &lin, f))
-        return 0;
+        return buf;
     uint64_t room = (uint64_t)desc_limit(d) - eip + 1;  /* bytes before the limit */
     unsigned n = room < max ? (unsigned)room : max;
     if (n < max)
@@ -193,26 +246,25 @@ unsigned gmem_fetch(struct vcpu *v, uint32_t eip, uint8_t *buf, unsigned max, st
     if (!(v->cr0 & CR0_PG)) {                         /* the common case: one bounds check */
         uint64_t ram = v->guest->ram_size;
         if (lin >= ram)
-            return outside(v, lin, lin, f), 0;
+            return outside(v, lin, lin, f), buf;
         if (n > ram - lin) {                          /* a decoder that needs more stops the guest */
             n = (unsigned)(ram - lin);
             f->vector = GFAULT_STOPPED;
         }
-        memcpy(buf, v->guest->ram + lin, n);
-        return n;
+        *got = n;
+        return v->guest->ram + lin;
     }
     /* a page at a time: the bytes up to the first that cannot be fetched */
     bool user = user_mode(v);
-    unsigned got = 0;
-    while (got < n) {
-        uint32_t at = lin + got, chunk = PAGE - (at & (PAGE - 1));
-        if (chunk > n - got)
-            chunk = n - got;
-        if (!gmem_read_lin(v, at, buf + got, chunk, GMEM_FETCH, user, f))
-            return got;
-        got += chunk;
+    while (*got < n) {
+        uint32_t at = lin + *got, chunk = PAGE - (at & (PAGE - 1));
+        if (chunk > n - *got)
+            chunk = n - *got;
+        if (!gmem_read_lin(v, at, buf + *got, chunk, GMEM_FETCH, user, f))
+            break;
+        *got += chunk;
     }
-    return got;
+    return buf;
 }
 
 void gmem_reflect(struct vcpu *v, struct trapframe *tf, const struct gfault *f)

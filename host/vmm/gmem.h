@@ -30,6 +30,7 @@ struct vcpu;
  * page table it cannot have). */
 struct gfault { uint8_t vector; bool has_error; uint32_t error; uint32_t cr2; };
 #define GFAULT_STOPPED 0xff
+#define GFAULT_SPLIT   0xfe     /* gmem_direct: not one run of guest RAM */
 
 enum gmem_access { GMEM_READ, GMEM_WRITE, GMEM_FETCH };
 
@@ -67,10 +68,24 @@ bool gmem_probe_lin(struct vcpu *v, uint32_t lin, uint32_t len, bool write, bool
  * selector is loaded, and faults then. */
 bool gmem_peek_lin(struct vcpu *v, uint32_t lin, void *buf, uint32_t len);
 
-/* The instruction at CS:eip, up to max bytes (at most 15): the bytes a
- * fetch reaches before the CS limit or a page it may not read.  0 if not
- * even the first byte can be fetched (*f says why). */
-unsigned gmem_fetch(struct vcpu *v, uint32_t eip, uint8_t *buf, unsigned max, struct gfault *f);
+/* The host bytes of [lin, lin + len), translated as an access is (a fault
+ * in *f, NULL), if they are one run of guest RAM (paging off, or within
+ * one page); else NULL with f->vector GFAULT_SPLIT: use the copying calls.
+ * For string I/O, which moves up to a sector per trap. */
+void *gmem_direct(struct vcpu *v, uint32_t lin, uint32_t len, bool write, bool user, struct gfault *f);
+
+/* The instruction at CS:eip (cs: the descriptor CS holds), up to max
+ * bytes (at most 15): *got bytes a fetch reaches before the CS limit or a
+ * page it may not read (0 if not even the first: *f says why), at the
+ * pointer returned (buf, or guest RAM itself). */
+const uint8_t *gmem_fetch(struct vcpu *v, uint64_t cs, uint32_t eip, uint8_t *buf, unsigned max, unsigned *got,
+                          struct gfault *f);
+
+/* The path every trap's stack push and pop takes: with paging off, the
+ * host bytes of [off, off + len) through a segment holding d, if the
+ * access is allowed and in guest RAM; NULL otherwise, for the general
+ * calls above to raise or refuse it exactly. */
+void *gmem_fast(struct vcpu *v, uint64_t d, uint32_t off, uint32_t len, enum gmem_access a);
 
 /* Deliver f to the guest as the CPU would (CR2 set for #PF); nothing if
  * the guest was stopped. */

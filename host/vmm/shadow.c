@@ -97,7 +97,8 @@ static bool scanned_code(struct guest *g, uint32_t gpa)
 
 /* The scanner's part of a fault on a page the two hooks above protect:
  * true if the page may now be filled for this access (scanned, or its
- * scan dropped); false if the guest was stopped. */
+ * scan dropped); false if it may not, and the guest is stopped (a fill
+ * that cannot serve the access would fault again for ever). */
 static bool fetch_fault(struct guest *g, uint32_t gpa)
 {
     return exec_allowed(g, gpa);
@@ -282,7 +283,7 @@ static bool fill(struct vcpu *v, struct shadow *s, uint32_t lin, uint32_t access
             t[i] = leaf(v->guest, base + i * PAGE_SIZE, perms);
         s->big[slot / 8] |= (uint8_t)(1u << (slot % 8));
     }
-    invlpg(lin);                            /* others a stale entry hides fault once more */
+    invlpg(lin);                            /* the rest of a 4 MiB page faults once more if stale */
     return true;
 }
 
@@ -298,10 +299,11 @@ bool shadow_page_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin)
     const char *why;
     switch (gpt_walk(&e, lin, access, &m, &pfec, &why)) {
     case GPT_OK:
-        if ((tf->error & PF_I) && !fetch_fault(v->guest, m.gpa))
+        if (((tf->error & PF_I) && !fetch_fault(v->guest, m.gpa)) ||
+            ((access & PF_W) && !write_fault(v->guest, m.gpa))) {
+            stop(v, "its code could not be scanned or unscanned for this access", &lin);
             return true;
-        if ((access & PF_W) && !write_fault(v->guest, m.gpa))
-            return true;
+        }
         fill(v, s, lin, access, &m);
         return true;
     case GPT_FAULT:

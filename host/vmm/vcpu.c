@@ -225,8 +225,13 @@ bool vcpu_stack_push(struct vcpu *v, uint64_t d, uint32_t *esp, uint32_t val, un
                        struct gfault *f)
 {
     uint32_t at = stack_step(d, *esp, -(int32_t)size), lin;
-    if (!gmem_linear_desc(d, true, stack_offset(d, at), size, GMEM_WRITE, &lin, f) ||
-        !gmem_write_lin(v, lin, &val, size, user, f))
+    uint8_t *p = gmem_fast(v, d, stack_offset(d, at), size, GMEM_WRITE);
+    if (p && size == 4)                              /* little-endian: a word is val's low bytes */
+        __builtin_memcpy(p, &val, 4);
+    else if (p)
+        __builtin_memcpy(p, &val, 2);
+    if (!p && (!gmem_linear_desc(d, true, stack_offset(d, at), size, GMEM_WRITE, &lin, f) ||
+        !gmem_write_lin(v, lin, &val, size, user, f)))
         return false;
     *esp = at;
     return true;
@@ -251,7 +256,12 @@ bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size
 {
     uint64_t d = vcpu_descriptor(v, (uint16_t)tf->ss);
     uint32_t esp = (uint32_t)tf->rsp, lin, got = 0;
-    if (!gmem_linear_desc(d, true, stack_offset(d, esp), size, GMEM_READ, &lin, f) ||
+    const uint8_t *p = gmem_fast(v, d, stack_offset(d, esp), size, GMEM_READ);
+    if (p && size == 4)
+        __builtin_memcpy(&got, p, 4);
+    else if (p)
+        __builtin_memcpy(&got, p, 2);
+    else if (!gmem_linear_desc(d, true, stack_offset(d, esp), size, GMEM_READ, &lin, f) ||
         !gmem_read_lin(v, lin, &got, size, GMEM_READ, (tf->cs & 3) == 3, f))
         return false;
     *val = got;

@@ -206,20 +206,56 @@ static void fetch_stops_at_limit_or_page(void **state)
     (void)state;
     struct gfault f;
     uint8_t b[15];
+    unsigned got;
     cache[SEG_CS] = seg_mirror(desc_make(0x2000, 0xff, DESC_PRESENT | DESC_S | DESC_CODE | DESC_WRITABLE | DESC_DB));
-    assert_int_equal(gmem_fetch(&v, 0xf8, b, 15, &f), 8);                  /* offsets 0xf8..0xff */
-    assert_memory_equal(b, g.ram + 0x20f8, 8);
+    const uint8_t *p = gmem_fetch(&v, cache[SEG_CS], 0xf8, b, 15, &got, &f);
+    assert_int_equal(got, 8);                                              /* offsets 0xf8..0xff */
+    assert_memory_equal(p, g.ram + 0x20f8, 8);
     assert_int_equal(f.vector, 13);
-    assert_int_equal(gmem_fetch(&v, 0x100, b, 15, &f), 0);
+    gmem_fetch(&v, cache[SEG_CS], 0x100, b, 15, &got, &f);
+    assert_int_equal(got, 0);
     assert_int_equal(f.vector, 13);
-    cache[SEG_CS] = CODE(0, 0xfffff);
+    cache[SEG_CS] = CODE(0, 0xfffff);                                     /* flat: the fast path */
+    p = gmem_fetch(&v, cache[SEG_CS], RAM - 4, b, 15, &got, &f);
+    assert_int_equal(got, 4);
+    assert_ptr_equal(p, g.ram + RAM - 4);
+    assert_int_equal(f.vector, GFAULT_STOPPED);                           /* more: past guest RAM */
     paging_on();
     map(0x400000, 0x5000, 0);
-    assert_int_equal(gmem_fetch(&v, 0x400ffa, b, 15, &f), 6);
-    assert_memory_equal(b, g.ram + 0x5ffa, 6);
+    p = gmem_fetch(&v, cache[SEG_CS], 0x400ffa, b, 15, &got, &f);
+    assert_int_equal(got, 6);
+    assert_memory_equal(p, g.ram + 0x5ffa, 6);
     assert_int_equal(f.vector, 14);
     assert_int_equal(f.cr2, 0x401000);
     assert_int_equal(g.state, GUEST_RUNNING);
+}
+
+static void fast_path_only_when_allowed(void **state)
+{
+    (void)state;
+    assert_ptr_equal(gmem_fast(&v, DATA(0, 0xfffff), 0x1000, 4, GMEM_WRITE), g.ram + 0x1000);
+    assert_ptr_equal(gmem_fast(&v, DATA(0x40000000, 0xfffff), 0xc0001000, 4, GMEM_READ), g.ram + 0x1000);
+    assert_null(gmem_fast(&v, DATA(0, 0xfffff), RAM - 2, 4, GMEM_WRITE));      /* past guest RAM */
+    assert_null(gmem_fast(&v, CODE(0, 0xfffff), 0x1000, 4, GMEM_WRITE));       /* code */
+    assert_null(gmem_fast(&v, seg_mirror(desc_make(0, 0xff, DESC_PRESENT | DESC_S | DESC_WRITABLE)), 0xfe, 4, GMEM_READ));
+    paging_on();
+    assert_null(gmem_fast(&v, DATA(0, 0xfffff), 0x1000, 4, GMEM_WRITE));       /* paging: the general path */
+}
+
+static void direct_only_for_one_run(void **state)
+{
+    (void)state;
+    struct gfault f;
+    assert_ptr_equal(gmem_direct(&v, 0x1ffe, 4, true, false, &f), g.ram + 0x1ffe);   /* paging off: one run */
+    paging_on();
+    map(0x400000, 0x5000, PG32_W);
+    map(0x401000, 0x3000, PG32_W);
+    assert_ptr_equal(gmem_direct(&v, 0x400800, 0x800, true, false, &f), g.ram + 0x5800);
+    assert_null(gmem_direct(&v, 0x400ffe, 4, true, false, &f));
+    assert_int_equal(f.vector, GFAULT_SPLIT);
+    map(0x402000, 0x6000, 0);
+    assert_null(gmem_direct(&v, 0x402000, 4, true, true, &f));         /* ring 3, a supervisor page */
+    assert_int_equal(f.vector, 14);
 }
 
 int main(void)
@@ -231,6 +267,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(pages_one_at_a_time, setup, teardown),
         cmocka_unit_test_setup_teardown(linear_wraps_at_4g, setup, teardown),
         cmocka_unit_test_setup_teardown(fetch_stops_at_limit_or_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(direct_only_for_one_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(fast_path_only_when_allowed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
