@@ -15,6 +15,7 @@
 #include "host/vmm/guest.h"
 #include "host/decode/decode.h"
 #include "host/vmm/segment.h"
+#include "host/vmm/codepage.h"
 #include "kernel/printf.h"
 #include "kernel/x86.h"
 #include "smp/percpu.h"
@@ -132,6 +133,8 @@ static bool string_io(struct vcpu *v, const struct insn *in, struct trapframe *t
     uint8_t *buf = n && low <= mask ? guest_ptr(v->guest, (uint32_t)(base + low), span) : 0;
     if (n && !buf) { fail(v, tf, "string I/O outside guest memory"); return true; }
     uint16_t port = (uint16_t)tf->rdx;
+    if (is_in && n)
+        codepage_written(v->guest, (uint32_t)(base + low), span);   /* code loaded at run time */
     uint32_t done = is_in ? vdevs_ins(v->guest, port, size, buf, n, down) : vdevs_outs(v->guest, port, size, buf, n, down);
     count_io(v, port, is_in, done);
     uint32_t moved = down ? ptr - done * size : ptr + done * size;
@@ -154,6 +157,7 @@ static void descriptor_table(struct vcpu *v, const struct insn *in, struct trapf
         if (in->cls == INSN_LGDT)
             vcpu_mirror_gdt(v);
     } else {
+        codepage_written(v->guest, ea, 6);
         m[0] = *limit; m[1] = *limit >> 8;
         m[2] = *base; m[3] = *base >> 8; m[4] = *base >> 16; m[5] = *base >> 24;
     }
@@ -267,6 +271,7 @@ static void store_system(struct vcpu *v, const struct insn *in, struct trapframe
         return;
     }
     uint16_t *m = guest_ptr(v->guest, effective_address(in, tf), 2);
+    if (m) codepage_written(v->guest, effective_address(in, tf), 2);
     if (m) *m = val; else fail(v, tf, "store outside guest memory");
 }
 
@@ -536,6 +541,11 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
                 return;
             break;                                     /* not one we emulate: the CPU's fault stands */
         case TRAP_PAGE_FAULT: {
+            uint32_t cr2 = (uint32_t)read_cr2();
+            if (read_cr2() >> 32 == 0 && codepage_fault(v, tf, cr2)) {
+                v->exits[VEXIT_CODEPAGE]++;
+                return;                                /* the host's own: scan on execute */
+            }
             char why[96];
             snprintf(why, sizeof why, "access to 0x%lx outside its %lu MiB of memory",
                      read_cr2(), v->guest->ram_size >> 20);

@@ -74,11 +74,12 @@ static bool make_memory(struct guest *g)
     g->ram_size = GUEST_RAM;
     g->ram = page_alloc(GUEST_RAM / PAGE_SIZE);
     g->root = vm_space_create();
-    if (!g->ram || !g->root)
+    if (!g->ram || !g->root || !codepage_init(g))
         return false;
+    /* not executable until scanned (host/vmm/codepage.h) */
     uint64_t base = virt_to_phys(g->ram);
     for (uint64_t a = 0; a < g->ram_size; a += PAGE_SIZE)
-        if (!vm_space_map(g->root, a, base + a, PTE_W))
+        if (!vm_space_map(g->root, a, base + a, PTE_W | PTE_NX))
             return false;
     return true;
 }
@@ -121,7 +122,10 @@ static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, u
     snprintf(file, sizeof file, "%s.map", g->name);
     const struct mb2_module *map = find_module(file);
     guest_symbols_load(g, map ? phys_to_virt(map->start) : 0, map ? map->end - map->start : 0);
-    /* the scan starts at the entry point and at every function the image (or its map) names */
+    /* A warm start: the scan from the entry point and every function the
+     * image (or its map) names, before the first instruction.  The rest is
+     * scanned as it first runs (host/vmm/codepage.h); for a stripped image
+     * with no map, that is nearly everything. */
     size_t n = guest_symbol_count(g), nstarts = 0;
     uint32_t *starts = kmalloc((n + 1) * sizeof *starts);
     if (!starts)
@@ -132,7 +136,7 @@ static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, u
         if (guest_symbol_at(g, i, &s) && s.type == ELF32_STT_FUNC && s.value >= img->lo && s.value < img->hi)
             starts[nstarts++] = s.value;
     }
-    bool ok = scan_and_patch(g, starts, nstarts, img->lo, img->hi);
+    bool ok = scan_run(g, starts, nstarts, 0);
     kfree(starts);
     return ok ? 0 : "out of memory while scanning";
 }
@@ -168,6 +172,7 @@ void guest_release(struct guest *g)
         popcli();
     }
     sites_free(&g->sites);                  /* no trap comes any more: the trap sites go with the guest */
+    codepage_free(g);
     if (g->root)
         vm_space_destroy(g->root);
     if (g->ram)
@@ -237,8 +242,9 @@ struct guest *guest_start(const char *name, const char *guest_cmdline, const cha
     const char *err = load(g, cmd, &entry, &info);
     if (err)
         return fail(g, "image refused", err);
-    kprintf("guest %s: loaded, entry 0x%x, %zu patches over %lu instructions scanned\n",
-            name, entry, g->patches.n, g->patches.insns_seen);
+    kprintf("guest %s: loaded, entry 0x%x, %zu patches over %lu instructions scanned (%lu pages); "
+            "the rest is scanned as it runs\n", name, entry, g->patches.n, g->patches.insns_seen,
+            g->codepages.pages_scanned);
     snprintf(file, sizeof file, "%s.manifest", name);
     const struct mb2_module *manifest = find_module(file);
     gkl_init(&g->gkl);
