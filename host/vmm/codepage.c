@@ -8,6 +8,7 @@
 #include "host/vmm/sites.h"
 #include "host/vmm/guest.h"
 #include "host/vmm/vcpu.h"
+#include "host/vmm/segment.h"
 #include "host/decode/decode.h"
 #include "kernel/heap.h"
 #include "kernel/string.h"
@@ -33,6 +34,9 @@ void codepage_free(struct guest *g)
         kfree(c->page[i].in);
     }
     kfree(c->page);
+    kfree(c->far);
+    c->far = 0;
+    c->nfar = c->capfar = 0;
     c->page = 0;
     c->npages = 0;
 }
@@ -244,6 +248,39 @@ bool codepage_fetch(struct guest *g, uint32_t lin, uint32_t gpa, const struct co
     if (roots != few)
         kfree(roots);
     return ok;
+}
+
+bool codepage_far_pending(struct guest *g, uint16_t sel, uint32_t offset)
+{
+    struct codepages *c = &g->codepages;
+    if (c->nfar == c->capfar) {
+        uint32_t cap = c->capfar ? c->capfar * 2 : 4;
+        void *far = kmalloc(cap * sizeof *c->far);
+        if (!far)
+            return false;
+        if (c->far) { memcpy(far, c->far, c->nfar * sizeof *c->far); kfree(c->far); }
+        c->far = far;
+        c->capfar = cap;
+    }
+    c->far[c->nfar].sel = sel;
+    c->far[c->nfar++].offset = offset;
+    return true;
+}
+
+/* The lgdt's emulation has mirrored the new GDT on this CPU: the far
+ * targets waiting for it are scanned now (those it does not make code are
+ * forgotten: a jump there faults). */
+void codepage_gdt_loaded(struct guest *g)
+{
+    struct codepages *c = &g->codepages;
+    uint32_t n = c->nfar;
+    c->nfar = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t d = vcpu_descriptor(&g->vcpu, c->far[i].sel);
+        uint32_t lin = (uint32_t)(desc_base(d) + c->far[i].offset);
+        if ((d & DESC_PRESENT) && (d & DESC_S) && (d & DESC_CODE))
+            scan_entry(g, lin);
+    }
 }
 
 /* ---- faults, paging off ------------------------------------------------------ */

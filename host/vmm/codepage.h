@@ -124,6 +124,8 @@ struct codepages {
      * for that one instruction, and the guest's own TF */
     uint32_t step[4];
     bool stepping, step_guest_tf;
+    struct { uint16_t sel; uint32_t offset; } *far;   /* codepage_far_pending's */
+    uint32_t nfar, capfar;
     uint64_t fetch_faults, write_faults, pages_scanned, drops, host_writes, steps;
 };
 
@@ -136,6 +138,11 @@ struct codepage_space {
 };
 
 /* ---- for the scanner (host/vmm/scan.c) ---- */
+/* A direct far transfer met before the guest had a GDT: scanned when it
+ * loads one (codepage_gdt_loaded, from the lgdt's emulation).  False if
+ * out of memory. */
+bool codepage_far_pending(struct guest *g, uint16_t sel, uint32_t offset);
+void codepage_gdt_loaded(struct guest *g);
 /* The scan decodes an instruction on page pfn: it is scanned from now on
  * (paging off: executable, read-only).  False if out of memory. */
 bool codepage_begin(struct guest *g, uint32_t pfn);

@@ -154,8 +154,10 @@ static void descriptor_table(struct vcpu *v, const struct insn *in, struct trapf
     if (in->cls == INSN_LGDT || in->cls == INSN_LIDT) {
         *limit = m[0] | m[1] << 8;
         *base = m[2] | m[3] << 8 | m[4] << 16 | (in->op_size == 32 ? (uint32_t)m[5] << 24 : 0);
-        if (in->cls == INSN_LGDT)
+        if (in->cls == INSN_LGDT) {
             vcpu_mirror_gdt(v);
+            codepage_gdt_loaded(v->guest);     /* the far jump after it, say */
+        }
     } else {
         codepage_written(v->guest, ea, 6);
         m[0] = *limit; m[1] = *limit >> 8;

@@ -2,6 +2,7 @@
 #include "host/vmm/codepage.h"
 #include "host/vmm/sites.h"
 #include "host/vmm/guest.h"
+#include "host/vmm/segment.h"
 #include "host/decode/decode.h"
 #include "kernel/heap.h"
 #include "kernel/string.h"
@@ -99,6 +100,22 @@ static uint32_t code_bytes(const struct scan *s, uint32_t lin, uint32_t gpa, uin
     return 15;
 }
 
+/* A direct far jump or call (the one after a kernel's first lgdt, say):
+ * its target's linear address needs the segment's base, from the guest's
+ * GDT as this CPU mirrors it while the guest traps.  Before the guest has
+ * loaded a GDT (the warm start at load), the target waits for its lgdt
+ * (codepage_far_pending, scanned by codepage_gdt_loaded). */
+static bool far_target(struct scan *s, uint16_t sel, uint32_t offset, uint32_t pfn)
+{
+    struct guest *g = s->g;
+    if (!g->vcpu.entered || !g->vcpu.gdt_limit)
+        return codepage_far_pending(g, sel, offset);
+    uint64_t d = vcpu_descriptor(&g->vcpu, sel);
+    if (!(d & DESC_PRESENT) || !(d & DESC_S) || !(d & DESC_CODE))
+        return true;                          /* it faults: nothing to scan there */
+    return push_work(s, (uint32_t)(desc_base(d) + offset), pfn + 1);
+}
+
 /* Follow one path until it ends (ret, jmp, hlt, undecodable, not mapped,
  * seen before), marking every page it decodes an instruction on. */
 static bool follow(struct scan *s, uint32_t lin, uint32_t from)
@@ -144,6 +161,8 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from)
         struct flow f;
         insn_flow(&in, lin, &f);
         if (f.has_target && !push_work(s, f.target, pfn + 1))
+            return false;
+        if (f.has_far_target && !far_target(s, f.far_sel, f.target, pfn))
             return false;
         if (!f.falls_through)
             return true;
