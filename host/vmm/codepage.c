@@ -375,10 +375,13 @@ bool codepage_fault(struct vcpu *v, struct trapframe *tf, uint32_t cr2)
             return false;
         if ((ip ^ cr2) >> 12)
             scan_unsee(g, ip);                /* an instruction running on into cr2's page: again */
-        if (!codepage_fetch(g, ip, ip, 0))
-            return false;
-        if (!codepage_scanned(g, cr2) && !codepage_begin(g, cr2 >> 12))
-            return false;                     /* (undecodable there: it runs as the CPU sees it) */
+        bool irqs = irq_window_open();        /* a first scan may follow much of a kernel */
+        bool ok = codepage_fetch(g, ip, ip, 0);
+        irq_window_close(irqs);
+        if (ok && !codepage_scanned(g, cr2))
+            ok = codepage_begin(g, cr2 >> 12);   /* (undecodable there: it runs as the CPU sees it) */
+        if (!ok)
+            guest_end(g, GUEST_DEAD, -1, "out of host memory for scanning its code");
         return true;
     }
     if (!(err & PFEC_WRITE))

@@ -176,8 +176,9 @@ void codepage_drop(struct guest *g, uint32_t gpa);
 void codepage_written(struct guest *g, uint64_t gpa, uint64_t len);
 
 /* Paging off: a #PF from the guest in its own RAM that is the host's
- * (a fetch of an unscanned page, a write to a scanned one): handled, true.
- * False: not one of ours (the caller reports it). */
+ * (a fetch of an unscanned page, a write to a scanned one): handled, true
+ * (the guest stopped if the host has no memory left to scan it).  False:
+ * not one of ours (the caller reports it). */
 bool codepage_fault(struct vcpu *v, struct trapframe *tf, uint32_t cr2);
 /* The host's single step over a write to a page from code on that same
  * page: at every trap while it lasts.  True if the trap was the step's own

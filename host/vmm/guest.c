@@ -291,6 +291,10 @@ void guest_end(struct guest *g, enum guest_state how, int status, const char *wh
     kprintf("guest %s: ran %lu ms on %u vCPUs; GKL held %lu ms (%u.%u%%), %lu acquisitions, %lu handoffs, "
             "%lu waited spinning, %lu asleep\n", g->name, ran, g->nvcpus, held, pct10 / 10, pct10 % 10,
             g->gkl.acquisitions, g->gkl.handoffs, g->gkl.spun, g->gkl.slept);
+    const struct codepages *cp = &g->codepages;
+    kprintf("guest %s: scan on execute: %lu pages scanned, %lu fetch faults, %lu write faults, %lu drops "
+            "(%lu by the host's writes), %lu writes stepped; %zu patches\n", g->name, cp->pages_scanned,
+            cp->fetch_faults, cp->write_faults, cp->drops, cp->host_writes, cp->steps, g->patches.n);
     uint8_t digest[SHA256_DIGEST_SIZE];
     char hex[65];
     bool irqs = irq_window_open();                   /* a large image takes a while */
