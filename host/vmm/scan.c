@@ -116,11 +116,15 @@ static bool far_target(struct scan *s, uint16_t sel, uint32_t offset, uint32_t p
     return push_work(s, (uint32_t)(desc_base(d) + offset), pfn + 1);
 }
 
-/* Follow one path until it ends (ret, jmp, hlt, undecodable, not mapped,
- * seen before), marking every page it decodes an instruction on. */
+/* Follow one path until it ends (ret, jmp, undecodable, not mapped, seen
+ * before, an address the host claims for a trap of its own, or memory that
+ * is zeros: two `add [eax], al` in a row, which no compiler emits, are where
+ * a path has run off the code), marking every page it decodes an
+ * instruction on. */
 static bool follow(struct scan *s, uint32_t lin, uint32_t from)
 {
     struct guest *g = s->g;
+    unsigned zeros = 0;
     for (;;) {
         uint32_t gpa, next;
         if (!phys(s, lin, &gpa))
@@ -129,6 +133,8 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from)
         if (from && from - 1 != pfn && !codepage_entry(g, from - 1, gpa))
             return false;                         /* remembered for a rescan of this page */
         from = pfn + 1;
+        if (sites_find(&g->sites, gpa, SITE_CLAIM))
+            return true;
         if (!codepage_seen(&g->codepages, gpa) && !codepage_begin(g, pfn))
             return false;
         uint8_t *map = codepage_seen(&g->codepages, gpa);
@@ -140,6 +146,9 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from)
             g->patches.undecodable++;
             return true;
         }
+        zeros = buf[0] == 0 && buf[1] == 0 && in.length == 2 ? zeros + 1 : 0;
+        if (zeros == 2)
+            return true;
         mark(map, gpa);
         g->patches.insns_seen++;
         uint32_t here = 4096 - (gpa & 4095) < in.length ? 4096 - (gpa & 4095) : in.length;
@@ -196,6 +205,8 @@ bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struc
 
 bool scan_entry(struct guest *g, uint32_t addr)
 {
+    if (g->vcpu.cr0 & CR0_PG)
+        return true;                         /* a linear address: the shadow's fetch faults scan */
     const uint8_t *map = codepage_seen(&g->codepages, addr);
     if (!map || seen(map, addr))
         return true;                         /* not scanned yet: its first fetch will fault */
