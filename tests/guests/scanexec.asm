@@ -13,6 +13,8 @@
 ;   smc       an instruction rewritten in place after it ran: from another
 ;             page (nop -> pushf), and by the code on its own page, the
 ;             instruction after the write (pop -> popf)
+;   straddle  a mov at the end of a page whose immediate, on the next page,
+;             holds pushf; pop eax: rewritten to nop, the immediate is code
 ; Bare (tests/guests/bare-oracle.sh) and hosted print the same lines; the
 ; exit status is 0 if every check held, 1 if one did not.
 %include "tests/guests/guest.inc"
@@ -108,6 +110,24 @@ _start:
     call expect_if0
     sti
     say "scanexec: smc on its own page ok"
+
+    ; straddle: a mov whose immediate lies on the next page hides a pushf
+    ; there; its opcode rewritten to nop, the pushf runs
+    call strad_fn
+    cmp eax, 0x9090589c
+    jne fail
+    mov byte [strad_op], 0x90          ; nop: the immediate's bytes become code
+    cli
+    call strad_fn
+    test eax, 0x200
+    jnz fail
+    call expect_if0
+    sti
+    call strad_fn
+    test eax, 0x200
+    jz fail
+    call expect_if1
+    say "scanexec: straddle ok"
 
     say "scanexec: PASS"
     mov al, 0
@@ -306,6 +326,18 @@ smc_self:
     push eax
 .op:
     pop eax
+    ret
+
+; ---- an instruction across a page boundary ----------------------------------
+align 4096
+    times 4096 - 5 db 0xcc
+strad_fn:
+    xor eax, eax
+    nop
+    nop
+strad_op:
+    db 0xb8                            ; mov eax, imm32: the last byte of the page
+    db 0x9c, 0x58, 0x90, 0x90          ; pushf; pop eax; nop; nop once it is not
     ret
 
 align 4096                             ; the data on pages of its own
