@@ -174,6 +174,22 @@ bool vm_space_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags)
     return true;
 }
 
+/* The leaf entry that maps va (4 KiB, lower half) in root, or NULL if none:
+ * for changing one page's permissions in place (the caller invalidates). */
+uint64_t *vm_space_pte(uint64_t root, uint64_t va)
+{
+    if (va >= (1ul << 47))
+        return 0;
+    uint64_t *t = phys_to_virt(root);
+    for (int level = 3; level > 0; level--) {
+        unsigned i = IDX(va, level);
+        if (!(t[i] & PTE_P) || (t[i] & PTE_PS))
+            return 0;
+        t = table_of(t[i]);
+    }
+    return &t[IDX(va, 0)];
+}
+
 static void free_level(uint64_t *t, int level)
 {
     for (unsigned i = 0; i < 512; i++)

@@ -49,4 +49,5 @@ bool vm_alias_4g(uint64_t va);                /* 4 GiB of one page (kernel/espfi
 /* Address spaces: the kernel's upper half plus a private lower half. */
 uint64_t vm_space_create(void);               /* root (physical), 0 when out of memory */
 bool vm_space_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags);   /* 4 KiB, lower half */
+uint64_t *vm_space_pte(uint64_t root, uint64_t va);  /* its 4 KiB leaf entry, or NULL */
 void vm_space_destroy(uint64_t root);

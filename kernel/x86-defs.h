@@ -88,6 +88,11 @@ _Static_assert(EFLAGS_GUEST_MASK == 0x00244dd5u, "the guest-writable flags");
 #define VEC_VC  29      /* VMM communication (AMD SEV-ES) */
 #define VEC_SX  30      /* security exception (AMD) */
 
+/* #PF error-code bits of a fault the host takes itself (SDM Vol. 3A, 4.7) */
+#define PFEC_PRESENT 1u    /* a protection violation, not a missing page */
+#define PFEC_WRITE   2u
+#define PFEC_FETCH   16u   /* I/D: an instruction fetch (reported with EFER.NXE) */
+
 /* The vectors for which the CPU pushes an error code: the "Error Code: Yes"
  * rows of SDM Vol. 3A 6.15 (#DF #TS #NP #SS #GP #PF #AC #CP) and AMD's #VC
  * and #SX (APM Vol. 2, 8.2).  One set for both users: the host's vector

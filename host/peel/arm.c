@@ -43,3 +43,22 @@ void peel_unarm(struct guest *g, const struct peel_site *s)
 {
     memcpy(&g->ram[s->addr], s->orig, s->len);
 }
+
+/* The VMM scans guest code, or puts back the bytes under its patches
+ * (host/vmm/codepage.h: scan on execute, at any time): every site's trap
+ * out while it does, so that the scanner decodes the guest's own
+ * instructions (the one being stepped over is out already), then in again
+ * with its displaced bytes taken anew from what the VMM left there: an
+ * unpeel gives back the code as scanned now, patches and all. */
+void peel_code_changing(struct guest *g, bool done)
+{
+    struct peels *p = g->peels;
+    for (unsigned i = 0; p && i < p->nsites; i++) {
+        struct peel_site *s = &p->sites[i];
+        bool stepped = g->host_stepping == i + 1;
+        if (done)
+            memcpy(s->orig, &g->ram[s->addr], s->len);
+        if (!stepped)
+            (done ? peel_arm : peel_unarm)(g, s);
+    }
+}

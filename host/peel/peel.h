@@ -84,4 +84,7 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s);
  * instruction during one): true if it was the host's alone; false if the
  * host was not stepping, or the guest had TF set itself and gets its #DB. */
 bool peel_step_done(struct guest *g, struct trapframe *tf);
+/* The VMM reads or rewrites guest code (guest_hooks.code_changing): the
+ * sites' traps out (done false), then in again over what it left. */
+void peel_code_changing(struct guest *g, bool done);
 void peel_monitor_init(void);

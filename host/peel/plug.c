@@ -122,6 +122,7 @@ static const struct guest_hooks peel_hooks = {
     .site_armed = site_armed,
     .site_trap = site_trap,
     .step_done = peel_step_done,
+    .code_changing = peel_code_changing,
     .lock_taken = natives_lock_taken,
     .lock_released = natives_lock_released,
     .sample = prof_sample,                   /* start made g->prof, or the guest did not start */

@@ -18,6 +18,7 @@
 #include "host/vmm/shadow.h"
 #include "host/vmm/gmem.h"
 #include "host/vmm/gpt.h"
+#include "host/vmm/codepage.h"
 #include "kernel/printf.h"
 #include "kernel/x86.h"
 #include "smp/percpu.h"
@@ -203,8 +204,10 @@ static bool descriptor_table(struct vcpu *v, const struct insn *in, struct trapf
             return false;
         *limit = m[0] | m[1] << 8;
         *base = m[2] | m[3] << 8 | m[4] << 16 | (in->op_size == 32 ? (uint32_t)m[5] << 24 : 0);
-        if (in->cls == INSN_LGDT)
+        if (in->cls == INSN_LGDT) {
             vcpu_mirror_gdt(v);
+            codepage_gdt_loaded(v->guest);     /* the far jump after it, say */
+        }
     } else {
         m[0] = *limit; m[1] = *limit >> 8;
         m[2] = *base; m[3] = *base >> 8; m[4] = *base >> 16; m[5] = *base >> 24;
@@ -679,7 +682,7 @@ static bool shadow_selector(struct vcpu *v, struct trapframe *tf)
  * error code and the side table of trap sites at its address (sites.h). */
 enum trap_class {
     TRAP_HOST_STEP,       /* #DB while the host single-steps a fall-through's displaced bytes */
-    TRAP_CLAIM,           /* #GP(0) at an address a subsystem claimed (site_claim) */
+    TRAP_CLAIM,           /* #GP(0), or a fetch #PF, at an address a subsystem claimed (site_claim) */
     TRAP_PEEL,            /* a peel site: int 15 or syscall (EIP past it), or hlt */
     TRAP_PATCH,           /* a scanner's hlt in place of pushf, popf, iret, sgdt & co. */
     TRAP_GUEST_INT15,     /* the guest's own int 15, through the peel entry's DPL-1 gate */
@@ -748,6 +751,11 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
         }
         return tf->error & 2 ? TRAP_EXCEPTION : TRAP_PRIV;
     case 14:
+        /* a fetch of an address a subsystem claims (a stub in a page of
+         * data): its trap, without making that page executable */
+        if (from == SITE_CLAIM && (tf->error & PFEC_FETCH) && (t->site = sites_find(&g->sites, vcpu_linear_ip(v, tf),
+                                                                                  SITE_CLAIM)))
+            return TRAP_CLAIM;
         return TRAP_PAGE_FAULT;
     default:
         return TRAP_EXCEPTION;

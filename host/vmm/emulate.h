@@ -14,8 +14,10 @@ struct guest;
 void emulate_trap(struct vcpu *v, struct trapframe *tf);
 
 /* For a subsystem: from now on a #GP(0) of guest g at addr (a trapping
- * byte the claimer wrote there itself) goes to handler(v, tf, owner)
- * before anything else looks at it (sites.h: site_handler_t).  Under the
+ * byte the claimer wrote there itself), or the fetch fault of a page not
+ * scanned there (host/vmm/codepage.h: the page stays data), goes to
+ * handler(v, tf, owner) before anything else looks at it (sites.h:
+ * site_handler_t); the scanner never follows code through addr.  Under the
  * guest kernel lock, or before the guest runs.  False if out of memory. */
 bool site_claim(struct guest *g, uint32_t addr, site_handler_t handler, void *owner);
 void site_unclaim(struct guest *g, uint32_t addr);

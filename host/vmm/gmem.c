@@ -6,6 +6,7 @@
  * bounds check per access.
  */
 #include "host/vmm/gmem.h"
+#include "host/vmm/codepage.h"
 #include "host/vmm/gpt.h"
 #include "host/vmm/vcpu.h"
 #include "host/vmm/guest.h"
@@ -122,6 +123,8 @@ static uint8_t *piece(struct vcpu *v, uint32_t lin, uint32_t n, uint32_t access,
     uint8_t *p = guest_ptr(v->guest, gpa, n);
     if (!p && !quiet)
         outside(v, lin, gpa, f);
+    else if (p && (access & PF_W))
+        codepage_written(v->guest, gpa, n);          /* a scanned page written: its scan goes */
     return p;
 }
 
@@ -195,6 +198,8 @@ void *gmem_fast(struct vcpu *v, uint64_t d, uint32_t off, uint32_t len, enum gme
     uint64_t ram = v->guest->ram_size;
     if (lin >= ram || len > ram - lin)
         return 0;
+    if (a == GMEM_WRITE)
+        codepage_written(v->guest, lin, len);
     return v->guest->ram + lin;
 }
 

@@ -74,14 +74,15 @@ static bool make_memory(struct guest *g)
     g->ram_size = GUEST_RAM;
     g->ram = page_alloc(GUEST_RAM / PAGE_SIZE);
     g->root = vm_space_create();
-    if (!g->ram || !g->root)
+    if (!g->ram || !g->root || !codepage_init(g))
         return false;
+    /* not executable until scanned (host/vmm/codepage.h) */
     uint64_t base = virt_to_phys(g->ram);
     /* user-accessible: guest ring 3 runs in real ring 3, and with the
      * guest's paging off every byte is its user code's to touch (the host
      * sets neither SMEP nor SMAP, so ring 1 is unaffected) */
     for (uint64_t a = 0; a < g->ram_size; a += PAGE_SIZE)
-        if (!vm_space_map(g->root, a, base + a, PTE_W | PTE_U))
+        if (!vm_space_map(g->root, a, base + a, PTE_W | PTE_U | PTE_NX))
             return false;
     return true;
 }
@@ -124,7 +125,10 @@ static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, u
     snprintf(file, sizeof file, "%s.map", g->name);
     const struct mb2_module *map = find_module(file);
     guest_symbols_load(g, map ? phys_to_virt(map->start) : 0, map ? map->end - map->start : 0);
-    /* the scan starts at the entry point and at every function the image (or its map) names */
+    /* A warm start: the scan from the entry point and every function the
+     * image (or its map) names, before the first instruction.  The rest is
+     * scanned as it first runs (host/vmm/codepage.h); for a stripped image
+     * with no map, that is nearly everything. */
     size_t n = guest_symbol_count(g), nstarts = 0;
     uint32_t *starts = kmalloc((n + 1) * sizeof *starts);
     if (!starts)
@@ -135,7 +139,7 @@ static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, u
         if (guest_symbol_at(g, i, &s) && s.type == ELF32_STT_FUNC && s.value >= img->lo && s.value < img->hi)
             starts[nstarts++] = s.value;
     }
-    bool ok = scan_and_patch(g, starts, nstarts, img->lo, img->hi);
+    bool ok = scan_run(g, starts, nstarts, 0);
     kfree(starts);
     return ok ? 0 : "out of memory while scanning";
 }
@@ -171,6 +175,7 @@ void guest_release(struct guest *g)
         popcli();
     }
     sites_free(&g->sites);                  /* no trap comes any more: the trap sites go with the guest */
+    codepage_free(g);
     if (g->root)
         vm_space_destroy(g->root);
     if (g->ram)
@@ -240,8 +245,9 @@ struct guest *guest_start(const char *name, const char *guest_cmdline)
     const char *err = load(g, cmd, &entry, &info);
     if (err)
         return fail(g, "image refused", err);
-    kprintf("guest %s: loaded, entry 0x%x, %zu patches over %lu instructions scanned\n",
-            name, entry, g->patches.n, g->patches.insns_seen);
+    kprintf("guest %s: loaded, entry 0x%x, %zu patches over %lu instructions scanned (%lu pages); "
+            "the rest is scanned as it runs\n", name, entry, g->patches.n, g->patches.insns_seen,
+            g->codepages.pages_scanned);
     snprintf(file, sizeof file, "%s.manifest", name);
     const struct mb2_module *manifest = find_module(file);
     gkl_init(&g->gkl);
@@ -288,6 +294,10 @@ void guest_end(struct guest *g, enum guest_state how, int status, const char *wh
     kprintf("guest %s: ran %lu ms on %u vCPUs; GKL held %lu ms (%u.%u%%), %lu acquisitions, %lu handoffs, "
             "%lu waited spinning, %lu asleep\n", g->name, ran, g->nvcpus, held, pct10 / 10, pct10 % 10,
             g->gkl.acquisitions, g->gkl.handoffs, g->gkl.spun, g->gkl.slept);
+    const struct codepages *cp = &g->codepages;
+    kprintf("guest %s: scan on execute: %lu pages scanned, %lu fetch faults, %lu write faults, %lu drops "
+            "(%lu by the host's writes), %lu writes stepped; %zu patches\n", g->name, cp->pages_scanned,
+            cp->fetch_faults, cp->write_faults, cp->drops, cp->host_writes, cp->steps, g->patches.n);
     uint8_t digest[SHA256_DIGEST_SIZE];
     char hex[65];
     bool irqs = irq_window_open();                   /* a large image takes a while */

@@ -10,6 +10,7 @@
 #include "host/vmm/vcpu.h"
 #include "host/vmm/vdevs.h"
 #include "host/vmm/scan.h"
+#include "host/vmm/codepage.h"
 #include "host/vmm/sites.h"
 #include "host/vmm/gkl.h"
 #include "loader/symmap.h"
@@ -67,6 +68,7 @@ struct guest {
     uint64_t ldt_gen;                /* bumped by lldt: the same for the LDT mirrors */
     struct vdevs dev;
     struct patches patches;
+    struct codepages codepages;      /* which pages are scanned: host/vmm/codepage.h */
     struct sites sites;              /* trap sites by address: patches, peel entries, claims */
     uint32_t code_lo, code_hi;       /* the image's executable segment, in guest memory */
     uint32_t code_file;              /* and its offset in the image file */
@@ -127,6 +129,12 @@ struct guest_hooks {
     void (*sample)(struct guest *g, uint32_t eip, uint32_t esp, bool trapped);
     bool (*request_ready)(struct guest *g);                       /* a safe point is wanted */
     void (*safe_point)(struct guest *g);          /* no guest instruction runs; if g->wants_safe_points */
+    /* The VMM is about to read the guest's code for a scan, or put back
+     * the bytes under its patches (done false), and is done (true): the
+     * layer's own trap bytes in guest code out of the way meanwhile, and
+     * afterwards in again over what the VMM left (its displaced bytes
+     * taken anew).  Anywhere in guest RAM. */
+    void (*code_changing)(struct guest *g, bool done);
     void (*ended)(struct guest *g);                               /* wake its vCPUs asleep above */
     void (*release)(struct guest *g);                             /* free what start made */
 };

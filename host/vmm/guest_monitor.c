@@ -79,7 +79,8 @@ static void guest_stats(struct guest *g)
     uint64_t held = gkl_held_ns(&g->gkl) / 1000000;
     kprintf("  vCPUs %u (%u running); GKL held %lu ms, %lu acquisitions, %lu handoffs\n", g->nvcpus,
             g->live_vcpus, held, g->gkl.acquisitions, g->gkl.handoffs);
-    static const char *const kinds[VEXIT_KINDS] = { "privileged", "patched", "int n", "exception", "host irq" };
+    static const char *const kinds[VEXIT_KINDS] = { "privileged", "patched", "int n", "exception", "host irq",
+                                                     "code page" };
     kprintf("  traps:");
     for (unsigned k = 0; k < VEXIT_KINDS; k++) kprintf(" %s %lu", kinds[k], v->exits[k]);
     kprintf("\n  emulated:");
@@ -87,6 +88,10 @@ static void guest_stats(struct guest *g)
         if (v->insn_count[c]) kprintf(" %s %lu", insn_class_name(c), v->insn_count[c]);
     kprintf("\n  interrupts delivered %lu, halts %lu, patches %zu (scan saw %lu instructions, %lu undecodable paths)\n",
             v->irqs_delivered, v->halts, g->patches.n, g->patches.insns_seen, g->patches.undecodable);
+    const struct codepages *cp = &g->codepages;
+    kprintf("  scan on execute: %lu pages scanned, %lu fetch faults, %lu write faults, %lu drops "
+            "(%lu by the host's writes), %lu writes stepped\n", cp->pages_scanned, cp->fetch_faults,
+            cp->write_faults, cp->drops, cp->host_writes, cp->steps);
     kprintf("  port I/O (in/out):");
     for (unsigned i = 0; i < v->nio; i++)
         kprintf(" 0x%x %lu/%lu", v->io[i].port, v->io[i].in, v->io[i].out);

@@ -1,39 +1,62 @@
 #include "host/vmm/scan.h"
+#include "host/vmm/codepage.h"
 #include "host/vmm/sites.h"
 #include "host/vmm/guest.h"
+#include "host/vmm/segment.h"
 #include "host/decode/decode.h"
 #include "kernel/heap.h"
 #include "kernel/string.h"
 #include "kernel/cpufeat.h"
 
+/* A place to scan from, and the page whose code led there (1 + its number;
+ * 0 for a root: an entry point, a symbol, a faulting fetch). */
+struct work {
+    uint32_t lin, from;
+};
+
 /* One scan's work list and the patches it made, which go into the side
- * table together when it ends; what it has seen stays in struct patches. */
+ * table together when it ends; what it has seen stays with each page
+ * (host/vmm/codepage.h). */
 struct scan {
     struct guest *g;
-    uint32_t lo, hi;
-    uint8_t *seen;
-    uint32_t *work;
+    const struct codepage_space *sp;
+    struct work *work;
     size_t nwork, capwork;
     struct site *made;
     size_t nmade, capmade;
 };
 
-static bool seen(struct scan *s, uint32_t a) { return s->seen[(a - s->lo) / 8] >> ((a - s->lo) % 8) & 1; }
-static void mark(struct scan *s, uint32_t a) { s->seen[(a - s->lo) / 8] |= 1 << ((a - s->lo) % 8); }
+static bool seen(const uint8_t *map, uint32_t gpa) { return map[(gpa & 4095) / 8] >> (gpa % 8) & 1; }
+static void mark(uint8_t *map, uint32_t gpa) { map[(gpa & 4095) / 8] |= 1 << (gpa % 8); }
 
-static bool push_work(struct scan *s, uint32_t a)
+/* The bytes of a decoded instruction, in the page's second map (after the
+ * instruction starts): a write elsewhere in the page leaves its scan good. */
+static void cover(uint8_t *map, uint32_t gpa, uint32_t len)
 {
-    if (a < s->lo || a >= s->hi || seen(s, a))
-        return true;
+    for (uint32_t a = gpa & 4095; a < (gpa & 4095) + len; a++)
+        map[CODEPAGE_MAP + a / 8] |= 1 << (a % 8);
+}
+
+/* Guest-linear to guest-physical: identity with paging off */
+static bool phys(const struct scan *s, uint32_t lin, uint32_t *gpa)
+{
+    if (s->sp)
+        return s->sp->phys(s->sp->ctx, lin, gpa) && *gpa < s->g->ram_size;
+    *gpa = lin;
+    return lin < s->g->ram_size;
+}
+
+static bool push_work(struct scan *s, uint32_t lin, uint32_t from)
+{
     if (s->nwork == s->capwork) {
         size_t cap = s->capwork ? s->capwork * 2 : 1024;
-        uint32_t *w = kmalloc(cap * sizeof *w);
+        struct work *w = kmalloc(cap * sizeof *w);
         if (!w) return false;
         if (s->work) { memcpy(w, s->work, s->nwork * sizeof *w); kfree(s->work); }
         s->work = w;
         s->capwork = cap;
     }
-    s->work[s->nwork++] = a;
+    s->work[s->nwork++] = (struct work){ lin, from };
     return true;
 }
 
@@ -64,70 +87,141 @@ static bool sensitive(const struct insn *in)
     }
 }
 
-/* Follow one path until it ends (ret, jmp, hlt, undecodable, seen before). */
-static bool follow(struct scan *s, uint32_t a)
+/* Up to 15 bytes of code at lin (physical gpa), across into the next
+ * page if it is mapped; *next_gpa is that page's physical address. */
+static uint32_t code_bytes(const struct scan *s, uint32_t lin, uint32_t gpa, uint8_t *buf, uint32_t *next_gpa)
 {
-    while (a >= s->lo && a < s->hi && !seen(s, a)) {
-        uint8_t *code = s->g->ram + a;
+    uint32_t here = 4096 - (gpa & 4095), n = here < 15 ? here : 15;
+    memcpy(buf, s->g->ram + gpa, n);
+    *next_gpa = ~0u;
+    if (n == 15 || !phys(s, lin + n, next_gpa))
+        return n;
+    memcpy(buf + n, s->g->ram + *next_gpa, 15 - n);
+    return 15;
+}
+
+/* A direct far jump or call (the one after a kernel's first lgdt, say):
+ * its target's linear address needs the segment's base, from the guest's
+ * GDT as this CPU mirrors it while the guest traps.  Before the guest has
+ * loaded a GDT (the warm start at load), the target waits for its lgdt
+ * (codepage_far_pending, scanned by codepage_gdt_loaded). */
+static bool far_target(struct scan *s, uint16_t sel, uint32_t offset, uint32_t pfn)
+{
+    struct guest *g = s->g;
+    if (!g->vcpu.entered || !g->vcpu.gdt_limit)
+        return codepage_far_pending(g, sel, offset);
+    uint64_t d = vcpu_descriptor(&g->vcpu, sel);
+    if (!(d & DESC_PRESENT) || !(d & DESC_S) || !(d & DESC_CODE))
+        return true;                          /* it faults: nothing to scan there */
+    return push_work(s, (uint32_t)(desc_base(d) + offset), pfn + 1);
+}
+
+/* Follow one path until it ends (ret, jmp, undecodable, not mapped, seen
+ * before, an address the host claims for a trap of its own, or memory that
+ * is zeros: two `add [eax], al` in a row, which no compiler emits, are where
+ * a path has run off the code), marking every page it decodes an
+ * instruction on. */
+static bool follow(struct scan *s, uint32_t lin, uint32_t from)
+{
+    struct guest *g = s->g;
+    unsigned zeros = 0;
+    for (;;) {
+        uint32_t gpa, next;
+        if (!phys(s, lin, &gpa))
+            return true;
+        uint32_t pfn = gpa >> 12;
+        if (from && from - 1 != pfn && !codepage_entry(g, from - 1, gpa))
+            return false;                         /* remembered for a rescan of this page */
+        from = pfn + 1;
+        if (sites_find(&g->sites, gpa, SITE_CLAIM))
+            return true;
+        if (!codepage_seen(&g->codepages, gpa) && !codepage_begin(g, pfn))
+            return false;
+        uint8_t *map = codepage_seen(&g->codepages, gpa);
+        if (seen(map, gpa))
+            return true;
+        uint8_t buf[15];
         struct insn in;
-        uint32_t avail = s->hi - a < 15 ? s->hi - a : 15;
-        if (decode(code, avail, 32, &in) != DECODE_OK) {
-            s->g->patches.undecodable++;
+        if (decode(buf, code_bytes(s, lin, gpa, buf, &next), 32, &in) != DECODE_OK) {
+            g->patches.undecodable++;
             return true;
         }
-        mark(s, a);
-        s->g->patches.insns_seen++;
+        zeros = buf[0] == 0 && buf[1] == 0 && in.length == 2 ? zeros + 1 : 0;
+        if (zeros == 2)
+            return true;
+        mark(map, gpa);
+        g->patches.insns_seen++;
+        uint32_t here = 4096 - (gpa & 4095) < in.length ? 4096 - (gpa & 4095) : in.length;
+        cover(map, gpa, here);
+        if (here < in.length) {                   /* it runs on into the next page: one unit */
+            if (!codepage_seen(&g->codepages, next) && !codepage_begin(g, next >> 12))
+                return false;
+            codepage_link(g, pfn, next >> 12);
+            cover(codepage_seen(&g->codepages, next), next, in.length - here);
+        }
         if (sensitive(&in)) {
             if (!room_for_patch(s))
                 return false;
             struct site *p = &s->made[s->nmade++];
-            *p = (struct site){ .addr = a, .kind = SITE_PATCH, .len = in.length };
-            memcpy(p->orig, code, in.length);
-            code[0] = 0xf4;                  /* hlt: #GP(0) in ring 1; the side table tells */
+            *p = (struct site){ .addr = gpa, .kind = SITE_PATCH, .len = in.length };
+            memcpy(p->orig, buf, in.length);
+            g->ram[gpa] = 0xf4;                  /* hlt: #GP(0) in ring 1; the side table tells */
         }
         struct flow f;
-        insn_flow(&in, a, &f);
-        if (f.has_target && !push_work(s, f.target))
+        insn_flow(&in, lin, &f);
+        if (f.has_target && !push_work(s, f.target, pfn + 1))
+            return false;
+        if (f.has_far_target && !far_target(s, f.far_sel, f.target, pfn))
             return false;
         if (!f.falls_through)
             return true;
-        a += in.length;
+        lin += in.length;
     }
-    return true;
 }
 
-static bool run(struct guest *g, const uint32_t *starts, size_t nstarts)
+bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struct codepage_space *sp)
 {
-    struct patches *t = &g->patches;
-    struct scan s = { .g = g, .lo = t->lo, .hi = t->hi, .seen = t->seen };
+    struct scan s = { .g = g, .sp = sp };
     bool ok = true;
-    for (size_t i = 0; ok && i < nstarts; i++)
-        ok = push_work(&s, starts[i]);
-    while (ok && s.nwork)
-        ok = follow(&s, s.work[--s.nwork]);
+    if (guest_hooks->code_changing)
+        guest_hooks->code_changing(g, false);     /* the code as the scanner must see it */
+    for (size_t i = 0; ok && i < nroots; i++)
+        ok = push_work(&s, roots[i], 0);
+    while (ok && s.nwork) {
+        struct work w = s.work[--s.nwork];
+        ok = follow(&s, w.lin, w.from);
+    }
     ok = ok && sites_add_many(&g->sites, s.made, s.nmade);
     if (ok)
-        t->n += s.nmade;
+        g->patches.n += s.nmade;
     else                                     /* no hlt without its entry: the originals back */
         for (size_t i = 0; i < s.nmade; i++) g->ram[s.made[i].addr] = s.made[i].orig[0];
+    if (guest_hooks->code_changing)
+        guest_hooks->code_changing(g, true);
     kfree(s.work);
     kfree(s.made);
     return ok;
 }
 
-bool scan_and_patch(struct guest *g, const uint32_t *starts, size_t nstarts, uint32_t lo, uint32_t hi)
-{
-    struct patches *t = &g->patches;
-    t->lo = lo;
-    t->hi = hi;
-    t->seen = kzalloc((hi - lo) / 8 + 1);
-    return t->seen && run(g, starts, nstarts);
-}
-
 bool scan_entry(struct guest *g, uint32_t addr)
 {
-    struct patches *t = &g->patches;
-    if (!t->seen || addr < t->lo || addr >= t->hi || (t->seen[(addr - t->lo) / 8] >> ((addr - t->lo) % 8) & 1))
-        return true;
-    return run(g, &addr, 1);
+    if (g->vcpu.cr0 & CR0_PG)
+        return true;                         /* a linear address: the shadow's fetch faults scan */
+    const uint8_t *map = codepage_seen(&g->codepages, addr);
+    if (!map || seen(map, addr))
+        return true;                         /* not scanned yet: its first fetch will fault */
+    return scan_run(g, &addr, 1, 0);
+}
+
+bool scan_seen(struct guest *g, uint32_t gpa)
+{
+    const uint8_t *map = codepage_seen(&g->codepages, gpa);
+    return map && seen(map, gpa);
+}
+
+void scan_unsee(struct guest *g, uint32_t gpa)
+{
+    uint8_t *map = codepage_seen(&g->codepages, gpa);
+    if (map)
+        map[(gpa & 4095) / 8] &= (uint8_t)~(1 << (gpa % 8));
 }

@@ -1,11 +1,14 @@
 /*
  * Scan-and-patch.  pushf, popf and iret behave wrongly in ring 1 without
  * faulting (they see or set the real IF, or return to the wrong ring), so
- * they are found by following the guest's control flow from its entry point
- * and its function symbols — never by sweeping over bytes that may be data —
- * and replaced, in the loaded copy only, by hlt (a #GP in ring 1).  The
- * original bytes stay in the guest's side table of trap sites
- * (host/vmm/sites.h, kind SITE_PATCH) for the emulator and for undoing.
+ * they are found by following the guest's control flow — never by sweeping
+ * over bytes that may be data — and replaced, in the loaded copy only, by
+ * hlt (a #GP in ring 1).  The original bytes stay in the guest's side table
+ * of trap sites (host/vmm/sites.h, kind SITE_PATCH, keyed by guest-physical
+ * address) for the emulator and for undoing.  A scan starts where guest
+ * code is first executed (host/vmm/codepage.h: scan-on-execute), and at
+ * load from the image's entry point and function symbols, if any (a warm
+ * start); what it has decoded is kept per page, by codepage.h.
  */
 #pragma once
 #include <stdint.h>
@@ -13,16 +16,21 @@
 #include <stddef.h>
 
 struct patches {
-    uint32_t lo, hi;                 /* the image's code may lie in [lo, hi) */
-    uint8_t *seen;                   /* one bit per byte: an instruction starts here */
     size_t n;                        /* patches made (their entries: host/vmm/sites.h) */
     uint64_t insns_seen;             /* instructions decoded by the scan */
     uint64_t undecodable;            /* paths that ran into bytes we could not decode */
 };
 
 struct guest;
-/* Scan from each start address within [lo, hi) (the image's code) and patch. */
-bool scan_and_patch(struct guest *g, const uint32_t *starts, size_t nstarts, uint32_t lo, uint32_t hi);
+struct codepage_space;
+/* Scan from each root (guest-linear; sp translates, NULL with paging off)
+ * and patch.  False if out of memory (then this scan patched nothing). */
+bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struct codepage_space *sp);
 /* A new entry point found at run time (an IDT gate the guest installed):
- * scan from it before the guest first gets there.  Cheap if seen before. */
+ * scanned before the guest first gets there, if its page is scanned
+ * already (else its first fetch faults and scans it).  Paging off. */
 bool scan_entry(struct guest *g, uint32_t addr);
+/* Does a scanned instruction start at gpa?  Forget that it does (so that
+ * the next scan from there decodes it again). */
+bool scan_seen(struct guest *g, uint32_t gpa);
+void scan_unsee(struct guest *g, uint32_t gpa);

@@ -137,6 +137,28 @@ void sites_remove(struct sites *t, uint32_t addr, enum site_kind kind)
     t->gen++;
 }
 
+size_t sites_take_range(struct sites *t, uint32_t lo, uint32_t hi, enum site_kind kind,
+                        void (*each)(const struct site *e, void *ctx), void *ctx)
+{
+    size_t i = lower_bound(t, lo, 0), kept = i, taken = 0;
+    for (; i < t->n && t->s[i].addr < hi; i++) {
+        if (t->s[i].kind == kind) {
+            each(&t->s[i], ctx);
+            taken++;
+        } else {
+            t->s[kept++] = t->s[i];
+        }
+    }
+    if (!taken)
+        return 0;
+    memmove(&t->s[kept], &t->s[i], (t->n - i) * sizeof *t->s);
+    t->n -= taken;
+    t->count[kind] -= taken;
+    reindex(t);
+    t->gen++;
+    return taken;
+}
+
 void sites_free(struct sites *t)
 {
     kfree(t->s);

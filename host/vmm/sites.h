@@ -1,7 +1,8 @@
 /*
  * The side table of trap sites: every guest address where the host has put
  * a trapping instruction of its own, or claims the trap of one, and what
- * it stands for.  One table per guest, keyed by guest linear address: the
+ * it stands for.  One table per guest, keyed by guest-physical address (the
+ * linear one while the guest runs with paging off): the
  * entries sorted by address, with a hash index over the addresses, so that
  * classifying a guest trap (host/vmm/emulate.c classify) costs one probe,
  * rarely two, however many sites there are:
@@ -38,7 +39,7 @@ typedef bool (*site_handler_t)(struct vcpu *v, struct trapframe *tf, void *owner
 #define SITE_ORIG_MAX 15
 
 struct site {
-    uint32_t addr;                   /* guest linear address */
+    uint32_t addr;                   /* guest-physical address */
     uint8_t kind;                    /* enum site_kind */
     uint8_t len;                     /* SITE_PATCH: the bytes in orig */
     union {
@@ -70,6 +71,10 @@ bool sites_add(struct sites *t, const struct site *e);
  * False if out of memory (then nothing was added). */
 bool sites_add_many(struct sites *t, struct site *e, size_t n);
 void sites_remove(struct sites *t, uint32_t addr, enum site_kind kind);
+/* Remove every entry of kind in [lo, hi), calling each() with it first
+ * (one pass, one reindex); how many went. */
+size_t sites_take_range(struct sites *t, uint32_t lo, uint32_t hi, enum site_kind kind,
+                        void (*each)(const struct site *e, void *ctx), void *ctx);
 void sites_free(struct sites *t);
 
 /* The first entry at addr, or 0; the others at addr follow it, up to

@@ -24,6 +24,7 @@
 #include "host/vmm/shadow.h"
 #include "host/decode/decode.h"
 #include "kernel/espfix.h"
+#include "host/vmm/codepage.h"
 
 void vcpu_enter(const struct trapframe *tf) __attribute__((noreturn));
 
@@ -105,6 +106,8 @@ void vcpu_switch_out(struct vcpu *v)
 void vcpu_switch_in(struct vcpu *v)
 {
     gkl_resume(&v->guest->gkl, v);
+    if (gkl_held_by(&v->guest->gkl, v))
+        codepage_tlb_check(v->guest);               /* on another CPU than before, maybe */
     if (v->entered)
         vseg_restore(v, this_cpu(), guest_frame(v));
 }
@@ -149,6 +152,7 @@ void vcpu_lock(struct vcpu *v)
 {
     struct guest *g = v->guest;
     gkl_acquire(&g->gkl, v);
+    codepage_tlb_check(g);                           /* another vCPU may have changed a code page's mapping */
     /* the clock as the lock was taken: time away does not count as
      * spinning, and this trap's interrupt check needs no clock read of its own */
     v->now_hint = v->stuck_since = g->gkl.since - g->start_ns;
@@ -606,6 +610,8 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
         panic("vCPU %u of guest %s ran guest code without the guest kernel lock", v->index, v->guest->name);
     v->tf = tf;
     v->now_hint = 0;                                 /* only a lock taken in this trap gives one */
+    /* the host's step over a write to a code page ends at any trap; its own #DB is all the trap is */
+    bool stepped = v->guest->codepages.stepping && codepage_step_trap(v, tf);
     struct cpu *c = this_cpu();
     if (vseg_mirror_stale(v, c))
         vseg_remirror(v, c, tf);                          /* another vCPU loaded a new GDT */
@@ -616,9 +622,9 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     if (host_irq) {
         v->exits[VEXIT_HOST_IRQ]++;
         watch_interrupts_off(v, tf);
-    } else if (v->guest->state == GUEST_RUNNING)
+    } else if (v->guest->state == GUEST_RUNNING && !stepped)
         emulate_trap(v, tf);
-    if (v->guest->state == GUEST_RUNNING && !v->guest->host_stepping) {
+    if (v->guest->state == GUEST_RUNNING && !v->guest->host_stepping && !v->guest->codepages.stepping) {
         if (__atomic_load_n(&v->guest->wants_safe_points, __ATOMIC_ACQUIRE))
             guest_hooks->safe_point(v->guest);       /* no guest instruction runs now */
         deliver_pending(v, tf);                      /* (not inside a single step) */

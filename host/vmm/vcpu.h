@@ -18,6 +18,7 @@ enum vcpu_exit {
     VEXIT_INT,            /* int n reflected to the guest */
     VEXIT_EXCEPTION,      /* a guest exception reflected */
     VEXIT_HOST_IRQ,       /* a host interrupt arrived while the guest ran */
+    VEXIT_CODEPAGE,       /* scan on execute: a fetch or write fault of the host's own */
     VEXIT_KINDS
 };
 

@@ -122,6 +122,47 @@ static void single_adds_and_removes_stay_sorted(void **state)
     sites_free(&t);
 }
 
+/* A page's patches taken out at once (scan-on-execute drops a page): each
+ * handed over before it goes, the other kinds and pages untouched, and the
+ * index still finds what stays. */
+static unsigned taken_bytes, taken_count;
+static void take(const struct site *e, void *ctx)
+{
+    assert_ptr_equal(ctx, &taken_count);
+    assert_int_equal(e->kind, SITE_PATCH);
+    taken_bytes += e->orig[0];
+    taken_count++;
+}
+
+static void page_of_patches_taken_at_once(void **state)
+{
+    (void)state;
+    struct sites t = { 0 };
+    int owner;
+    struct site batch[] = { patch(0x1ffc, 1), patch(0x2000, 2), patch(0x2abc, 3), patch(0x2fff, 4),
+                            patch(0x3000, 5) };
+    assert_true(sites_add_many(&t, batch, 5));
+    assert_true(add_peel(&t, 0x2000, &owner));
+    assert_true(add_peel(&t, 0x2500, &owner));
+    taken_bytes = taken_count = 0;
+    assert_int_equal(sites_take_range(&t, 0x2000, 0x3000, SITE_PATCH, take, &taken_count), 3);
+    assert_int_equal(taken_count, 3);
+    assert_int_equal(taken_bytes, 2 + 3 + 4);
+    assert_int_equal(t.n, 4);
+    assert_int_equal(t.count[SITE_PATCH], 2);
+    check_sorted(&t);
+    assert_null(sites_find(&t, 0x2000, SITE_PATCH));
+    assert_null(sites_find(&t, 0x2fff, SITE_PATCH));
+    assert_non_null(sites_find(&t, 0x2000, SITE_PEEL));
+    assert_non_null(sites_find(&t, 0x2500, SITE_PEEL));
+    assert_int_equal(sites_find(&t, 0x1ffc, SITE_PATCH)->orig[0], 1);
+    assert_int_equal(sites_find(&t, 0x3000, SITE_PATCH)->orig[0], 5);
+    uint32_t gen = t.gen;
+    assert_int_equal(sites_take_range(&t, 0x2000, 0x3000, SITE_PATCH, take, &taken_count), 0);
+    assert_int_equal(t.gen, gen);                /* nothing taken: nothing changed */
+    sites_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +170,7 @@ int main(void)
         cmocka_unit_test(batch_in_any_order_is_sorted),
         cmocka_unit_test(kinds_at_one_address_claims_first),
         cmocka_unit_test(single_adds_and_removes_stay_sorted),
+        cmocka_unit_test(page_of_patches_taken_at_once),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

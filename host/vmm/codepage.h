@@ -1,0 +1,188 @@
+/*
+ * Scan-on-execute (issue 13): guest code is scanned for the sensitive
+ * instructions that do not trap in ring 1 (host/vmm/scan.c) when it is
+ * first executed, not when the image is loaded, so that no symbol is needed
+ * and code the guest writes, copies or loads at run time is scanned too.
+ *
+ * Every page of guest RAM is in one of two states, kept here by
+ * guest-physical page:
+ *   unscanned  writable, not executable (NX): a fetch from it faults;
+ *   scanned    executable, read-only: a write to it faults.
+ * A fetch fault scans from the faulting instruction (following control
+ * flow into other pages, as the load-time scan does, and marking every page
+ * it decodes an instruction in), patches, and makes those pages scanned.  A
+ * write fault to a scanned page drops its scan: its patched bytes are
+ * restored exactly (the originals are the side table's, host/vmm/sites.h),
+ * its patches leave the table, and it is writable and NX again, so the next
+ * fetch rescans it.  Patches are keyed by guest-physical address.  A write
+ * to bytes of a scanned page that no scanned instruction covers (data
+ * beside code) keeps the scan: the writing instruction is single-stepped
+ * with the page writable, then it is read-only again.
+ *
+ * An instruction that starts on page A and ends on page B makes the two
+ * one unit: the CPU needs both executable to run it, and its length (where
+ * B's next instruction starts) depends on both.  So a page whose last
+ * instruction runs on into the next (the "straddle" link) is dropped with
+ * it, either way round.
+ *
+ * Entry points into a page from the other pages (a call, a jump, a fall-
+ * through across the boundary) are remembered with the page, with the
+ * generation of the page they came from: a page dropped and rescanned is
+ * scanned again from all those still valid, not only from the instruction
+ * that faulted, since the other pages may still branch there without
+ * faulting.
+ *
+ * What a scan cannot know: an indirect branch (a function pointer, a jump
+ * table) into a page that is already scanned, at an address no scan has
+ * reached, runs that code unpatched (the page is executable).  Entry points
+ * the host learns of are scanned when it learns them (the guest's IDT
+ * gates at delivery, scan_entry); symbols, where the image has them, seed
+ * a warm start at load (host/vmm/guest.c).  A guest that reads its own
+ * scanned code sees the trap bytes (as under any patching hypervisor):
+ * code copied from where it already ran keeps them.
+ *
+ * ---- paging off -------------------------------------------------------
+ * The guest runs on g->root, which maps its RAM at linear == physical, one
+ * address space for all its vCPUs; the page states above are the
+ * permissions of g->root's own entries.  The host's accesses to guest
+ * memory go through the direct map and never fault; host writes made for
+ * the guest (string I/O, pushes) call codepage_written.
+ *
+ * TLBs.  The guest's vCPUs run on several CPUs with the same g->root, and a
+ * CPU may keep entries from earlier.  Every permission change is made
+ * under the guest kernel lock (only one vCPU runs guest code at a time) and
+ * bumps g->codepages.tlb_gen; the changing CPU invalidates its own entry at
+ * once.  A CPU about to run guest code — a vCPU taking the lock
+ * (vcpu_lock) or switched in while it holds it (vcpu_switch_in, when a
+ * vCPU migrates) — compares the generation with the last this CPU saw for
+ * this guest (cpu_gen) and flushes its TLB if they differ
+ * (codepage_tlb_check).  So no CPU runs guest code with an entry older
+ * than the last change: none executes an unscanned page or writes a
+ * scanned one.  (Peeled natives running outside the lock touch guest
+ * memory through the direct map: not guest fetches, not these entries.)
+ *
+ * ---- paging on (the shadow page tables, host/vmm/shadow.c) -------------
+ * The shadow builds the guest's mappings per vCPU and consults this file:
+ *   - a shadow entry may be executable only if codepage_scanned(g, gpa), and
+ *     then must be read-only; any other is NX;
+ *   - a fetch fault on an NX entry of a guest-executable page: call
+ *     codepage_fetch(g, lin, gpa, &space) with the guest-linear address of
+ *     the instruction (CS base + EIP) and its guest-physical address, and a
+ *     codepage_space that translates guest-linear to guest-physical through
+ *     the guest's tables (without faulting: a page not present ends that
+ *     path of the scan); then map it executable, read-only;
+ *   - a write fault on a read-only entry of a guest-writable page that
+ *     codepage_scanned: call codepage_drop(g, gpa), then map it writable, NX;
+ *   - g->codepages.dropped (set by the shadow: shadow_flush_guest) is
+ *     called after every drop: every vCPU's shadow entries that map the
+ *     dropped pages executable must go before guest code runs again.
+ * The emulator's side-table lookups (host/vmm/emulate.c classify) use the
+ * guest-physical address of EIP then, not the linear one.
+ *
+ * Everything here runs under the guest kernel lock, or before the guest runs.
+ */
+#pragma once
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "smp/percpu.h"
+
+struct guest;
+struct vcpu;
+struct trapframe;
+
+/* A branch into a page from another (from, at that page's generation gen) */
+struct codepage_entry {
+    uint32_t from, gen;
+    uint16_t offset;
+};
+
+#define CODEPAGE_MAP (4096 / 8)
+
+struct codepage {
+    /* Two maps of one bit per byte, CODEPAGE_MAP bytes each: a scanned
+     * instruction starts there; a scanned instruction's bytes are there.
+     * NULL: not scanned. */
+    uint8_t *seen;
+    uint32_t next;           /* 1 + the page this one's last instruction runs on into, or 0 */
+    uint32_t prev;           /* 1 + a page whose last instruction runs on into this one, or 0 */
+    bool prev_many;          /* more than one (paging: other mappings): look them all up */
+    uint32_t gen;            /* bumped at every drop: entries recorded from it before are stale */
+    struct codepage_entry *in;
+    uint32_t nin, capin;
+};
+
+struct codepages {
+    struct codepage *page;   /* one per page of guest RAM */
+    uint32_t npages;
+    uint32_t tlb_gen;        /* bumped at every change of g->root's permissions */
+    uint32_t cpu_gen[MAX_CPUS];   /* the tlb_gen each CPU's TLB is at least as new as */
+    uint32_t drop_gen;       /* bumped at every drop */
+    void (*dropped)(struct guest *g);     /* the shadow's flush, with paging on */
+    /* The host's single step over a write from code on a page it drops
+     * (self-modifying code): 1 + the pages mapped writable and executable
+     * for that one instruction, and the guest's own TF */
+    uint32_t step[4];
+    bool stepping, step_guest_tf;
+    struct { uint16_t sel; uint32_t offset; } *far;   /* codepage_far_pending's */
+    uint32_t nfar, capfar;
+    uint64_t fetch_faults, write_faults, pages_scanned, drops, host_writes, steps;
+};
+
+/* Guest-linear to guest-physical for a scan that follows control flow
+ * from page to page: false if lin is not mapped (the path ends there).
+ * NULL: paging off, linear == physical. */
+struct codepage_space {
+    bool (*phys)(void *ctx, uint32_t lin, uint32_t *gpa);
+    void *ctx;
+};
+
+/* ---- for the scanner (host/vmm/scan.c) ---- */
+/* A direct far transfer met before the guest had a GDT: scanned when it
+ * loads one (codepage_gdt_loaded, from the lgdt's emulation).  False if
+ * out of memory. */
+bool codepage_far_pending(struct guest *g, uint16_t sel, uint32_t offset);
+void codepage_gdt_loaded(struct guest *g);
+/* The scan decodes an instruction on page pfn: it is scanned from now on
+ * (paging off: executable, read-only).  False if out of memory. */
+bool codepage_begin(struct guest *g, uint32_t pfn);
+/* The page's one-bit-per-byte map of instruction starts (NULL: not scanned) */
+static inline uint8_t *codepage_seen(struct codepages *c, uint32_t gpa)
+{
+    return (gpa >> 12) < c->npages ? c->page[gpa >> 12].seen : 0;
+}
+/* An instruction on page pfn runs on into page next. */
+void codepage_link(struct guest *g, uint32_t pfn, uint32_t next);
+/* Control flow from page from enters page gpa >> 12 at gpa. */
+bool codepage_entry(struct guest *g, uint32_t from, uint32_t gpa);
+
+/* At guest creation: every page unscanned (make_memory maps them NX). */
+bool codepage_init(struct guest *g);
+void codepage_free(struct guest *g);
+
+/* May the page at gpa be mapped executable (then read-only)? */
+bool codepage_scanned(const struct guest *g, uint32_t gpa);
+
+/* A fetch fault at guest-linear lin (physical gpa) in an unscanned page, or
+ * at an address of a scanned page no scan has reached: scan from it, patch,
+ * and (paging off) map the pages it covered executable and read-only.
+ * False if out of memory (the guest must be stopped). */
+bool codepage_fetch(struct guest *g, uint32_t lin, uint32_t gpa, const struct codepage_space *sp);
+/* A write to a scanned page: drop its scan (and its straddle partners'),
+ * restore their bytes, (paging off) map them writable and NX. */
+void codepage_drop(struct guest *g, uint32_t gpa);
+/* The host wrote [gpa, gpa + len) for the guest: drop the scanned pages
+ * whose scanned instructions it wrote over. */
+void codepage_written(struct guest *g, uint64_t gpa, uint64_t len);
+
+/* Paging off: a #PF from the guest in its own RAM that is the host's
+ * (a fetch of an unscanned page, a write to a scanned one): handled, true
+ * (the guest stopped if the host has no memory left to scan it).  False:
+ * not one of ours (the caller reports it). */
+bool codepage_fault(struct vcpu *v, struct trapframe *tf, uint32_t cr2);
+/* The host's single step over a write to a page from code on that same
+ * page: at every trap while it lasts.  True if the trap was the step's own
+ * #DB and is over. */
+bool codepage_step_trap(struct vcpu *v, struct trapframe *tf);
+/* Before this CPU runs guest code: flush its TLB if g->root changed since. */
+void codepage_tlb_check(struct guest *g);
