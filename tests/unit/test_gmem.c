@@ -37,6 +37,19 @@ void *guest_ptr(struct guest *gg, uint64_t gpa, uint64_t len)
     return gg->ram + gpa;
 }
 
+/* The host's writes to guest memory, as scan-on-execute hears of them:
+ * guest-physical ranges, in order. */
+static struct { uint64_t gpa, len; } written[8];
+static unsigned nwritten;
+
+void codepage_written(struct guest *gg, uint64_t gpa, uint64_t len)
+{
+    (void)gg;
+    if (nwritten < 8)
+        written[nwritten].gpa = gpa, written[nwritten].len = len;
+    nwritten++;
+}
+
 void guest_end(struct guest *gg, enum guest_state how, int status, const char *why)
 {
     (void)status;
@@ -172,9 +185,18 @@ static void pages_one_at_a_time(void **state)
     assert_true(pte(0x400000) & PG32_A);
     assert_false(pte(0x400000) & PG32_D);
     const uint8_t w[2] = { 0xaa, 0xbb };
+    nwritten = 0;
     assert_true(gmem_write_lin(&v, 0x400fff, w, 2, false, &f));
     assert_int_equal(g.ram[0x5fff], 0xaa);
     assert_int_equal(g.ram[0x3000], 0xbb);
+    assert_int_equal(nwritten, 2);                   /* each page's piece, by its guest-physical address */
+    assert_int_equal(written[0].gpa, 0x5fff);
+    assert_int_equal(written[0].len, 1);
+    assert_int_equal(written[1].gpa, 0x3000);
+    assert_int_equal(written[1].len, 1);
+    nwritten = 0;
+    assert_true(gmem_read_lin(&v, 0x400ffc, b, 8, GMEM_READ, false, &f));
+    assert_int_equal(nwritten, 0);                   /* reads are not writes */
     assert_true(pte(0x401000) & PG32_D);
     /* the second page absent: #PF at its first byte, not present, a write */
     assert_false(gmem_write_lin(&v, 0x401fff, w, 2, false, &f));
