@@ -816,7 +816,11 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
              * off, and nothing on the way here can fault */
             uint64_t cr2 = read_cr2();
             if (shadow_page_fault(v, tf, (uint32_t)cr2))
-                return;
+                return;                                /* paging on: the virtual TLB's, or the guest's */
+            if (cr2 >> 32 == 0 && codepage_fault(v, tf, (uint32_t)cr2)) {
+                v->exits[VEXIT_CODEPAGE]++;
+                return;                                /* paging off: scan on execute */
+            }
             char why[96];
             snprintf(why, sizeof why, "access to 0x%lx outside its %lu MiB of memory",
                      cr2, v->guest->ram_size >> 20);
