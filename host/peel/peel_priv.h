@@ -11,6 +11,9 @@ void peel_arm(struct guest *g, const struct peel_site *s);
 extern bool peel_by_syscall;           /* peel sites enter by syscall, not int 15 (host/peel/plug.c) */
 void peel_unarm(struct guest *g, const struct peel_site *s);
 
+/* request.c: the VMM calls peel_safe_point from now on (until it settles) */
+void peel_want_safe_points(struct guest *g);
+
 /* swap.c: a drain site stays while its native side owns objects */
 bool peel_still_owns(struct guest *g, const struct peel_site *site);
 /* Restore the subsystem's sites, but for drain sites still owning objects

@@ -38,7 +38,7 @@ static const char *needs_thread_vcpus(void)
  * from a request until it lands, and while a subsystem drains.  The flag is
  * set after the request is posted, and cleared before the request is read
  * again, so a request posted meanwhile is never left without a safe point. */
-static void want_safe_points(struct guest *g)
+void peel_want_safe_points(struct guest *g)
 {
     __atomic_store_n(&g->wants_safe_points, true, __ATOMIC_SEQ_CST);
 }
@@ -66,7 +66,7 @@ const char *peel_request(struct guest *g, const char *name, bool peel)
     int want = peel ? idx + 1 : -(idx + 1);
     if (!__atomic_compare_exchange_n(&p->request, &(int){ 0 }, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return "another peel request is still pending";
-    want_safe_points(g);
+    peel_want_safe_points(g);
     return 0;
 }
 
@@ -84,7 +84,7 @@ static void settle(struct guest *g)
             return;
     __atomic_store_n(&g->wants_safe_points, false, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&p->request, __ATOMIC_SEQ_CST))
-        want_safe_points(g);
+        peel_want_safe_points(g);
 }
 
 /* At a trap of the lock holder, while wanted (above). */
@@ -104,8 +104,8 @@ void peel_safe_point(struct guest *g)
     if (r) {
         unsigned idx = (r > 0 ? r : -r) - 1;
         if (g->host_stepping || !peel_quiet(g, idx))
-            g->peels->waited[idx]++;                 /* try again at the next safe point */
-        else if (__atomic_compare_exchange_n(&g->peels->request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            p->waited[idx]++;                        /* try again at the next safe point */
+        else if (__atomic_compare_exchange_n(&p->request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             peel_apply(g, idx, r > 0);
     }
     settle(g);

@@ -178,7 +178,7 @@ void peel_disarm(struct guest *g, unsigned idx, bool keep_draining)
     for (unsigned i = 0; i < p->nsites; i++)
         if (p->sites[i].subsystem == idx) p->draining[idx] = true;
     if (p->draining[idx]) {
-        __atomic_store_n(&g->wants_safe_points, true, __ATOMIC_SEQ_CST);   /* they finish there */
+        peel_want_safe_points(g);                    /* they finish there */
         kprintf("guest %s: unpeel %s: draining: the native side still owns objects the guest will free\n",
                 g->name, p->manifest.subsystems[idx].name);
         return;
