@@ -38,8 +38,9 @@
  * Concurrency.  Only the vCPU's own thread changes its shadow, in a trap,
  * with the guest kernel lock; its root is loaded on the one CPU that runs
  * that thread, and every switch away writes CR3 (no PCIDs), so a change
- * needs only this CPU's TLB flushed.  shadow_flush_guest, for others, bumps
- * a generation that each vCPU compares before it returns to guest code.
+ * needs only this CPU's TLB flushed.  shadow_flush_guest, for the others,
+ * bumps a generation that each vCPU compares when it takes the lock (its
+ * way back into guest code after being out), so no trap pays for it.
  */
 #include "host/vmm/shadow.h"
 #include "host/vmm/gpt.h"
@@ -372,9 +373,15 @@ void shadow_invlpg(struct vcpu *v, uint32_t lin)
         drop(v->shadow, lin);
 }
 
+/* The caller holds g's kernel lock: no other vCPU of g runs guest code
+ * until it takes the lock (vcpu_lock syncs), and the caller's own vCPU,
+ * if it is one of g's, drops its shadow now. */
 void shadow_flush_guest(struct guest *g)
 {
     __atomic_add_fetch(&g->shadow_gen, 1, __ATOMIC_ACQ_REL);
+    struct vcpu *v = vcpu_current();
+    if (v && v->guest == g && v->shadow)
+        shadow_sync(v);
 }
 
 void shadow_sync(struct vcpu *v)

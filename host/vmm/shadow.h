@@ -4,8 +4,8 @@
  * the host's upper half, shared as by every space, and a low 4 GiB filled
  * lazily from the guest's page tables (host/vmm/gpt.h) as its code faults,
  * with host frames of that guest's RAM only.  A guest with paging off runs
- * on the guest's identity space (g->root) and never comes here but for a
- * pointer test per trap.  docs: DESIGN.md section 2a.
+ * on the guest's identity space (g->root) and never comes here.  docs:
+ * docs/hosting.md, "Shadow paging".
  */
 #pragma once
 #include <stdint.h>
@@ -32,8 +32,8 @@ void shadow_invlpg(struct vcpu *v, uint32_t lin);
 
 /* Every vCPU of g drops its whole shadow before it next runs guest code
  * (scan-on-execute: a page's permissions changed).  Called with g's
- * kernel lock held, as from any trap: the holder drops its own on the way
- * back to the guest, the others when they next take the lock. */
+ * kernel lock held, as from any trap: the caller's own vCPU drops its
+ * shadow at once, the others when they next take the lock. */
 void shadow_flush_guest(struct guest *g);
 
 /* On the vCPU's own thread, before it runs guest code: the right address
@@ -41,8 +41,8 @@ void shadow_flush_guest(struct guest *g);
  * shadow_flush_guest asked.  False if the guest was stopped. */
 bool shadow_enter(struct vcpu *v);
 
-/* Before every return to guest code of a vCPU that has a shadow
- * (v->shadow): dropped if shadow_flush_guest asked since. */
+/* A vCPU that has a shadow (v->shadow) takes its guest's kernel lock:
+ * dropped if shadow_flush_guest asked since. */
 void shadow_sync(struct vcpu *v);
 
 /* The vCPU's thread is leaving: back on the kernel's tables, shadow freed. */

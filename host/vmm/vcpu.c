@@ -157,6 +157,8 @@ void vcpu_lock(struct vcpu *v)
      * spinning, and this trap's interrupt check needs no clock read of its own */
     v->now_hint = v->stuck_since = g->gkl.since - g->start_ns;
     v->stuck_writes = v->vif_writes;
+    if (v->shadow)
+        shadow_sync(v);                              /* shadow_flush_guest asked while we were out */
     if (g->lock_hooks)
         guest_hooks->lock_taken(g, v);                    /* the guest's current thread is the holder's, say */
 }
@@ -634,8 +636,6 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     if (v->guest->state == GUEST_RUNNING && vseg_mirror_stale(v, c))
         vseg_remirror(v, c, tf);                          /* another vCPU loaded a new GDT meanwhile */
     popcli();
-    if (v->shadow)
-        shadow_sync(v);                              /* shadow_flush_guest asked since */
     if (!vcpu_return_check(v, tf))
         vcpu_exit(v);                                /* the guest thread ends here */
 }
