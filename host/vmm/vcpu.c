@@ -9,6 +9,7 @@
 #include "host/vmm/vcpu.h"
 #include "host/vmm/guest.h"
 #include "host/vmm/emulate.h"
+#include "host/vmm/dreg.h"
 #include "kernel/gdt.h"
 #include "kernel/console.h"
 #include "kernel/panic.h"
@@ -37,6 +38,8 @@ void vcpu_init(struct vcpu *v, struct guest *g, uint32_t eip, uint32_t eax, uint
     memset(v, 0, sizeof *v);
     v->guest = g;
     v->cr0 = 0x11;                                   /* PE, ET */
+    dreg_reset(v);
+    fpu_reset(&v->fpu);
     v->boot.rip = eip;
     v->boot.rax = eax;
     v->boot.rbx = ebx;
@@ -55,6 +58,8 @@ void vcpu_clone(struct vcpu *v, const struct vcpu *from, unsigned index, uint32_
     v->idt_base = from->idt_base; v->idt_limit = from->idt_limit;
     v->tr = from->tr; v->ldtr = from->ldtr;
     v->vif = true;
+    dreg_reset(v);                                   /* a CPU just out of INIT-SIPI */
+    fpu_reset(&v->fpu);
     v->boot = *from->tf;                             /* its registers */
     v->boot.rip = eip;
     v->boot.rsp = esp;
@@ -93,6 +98,7 @@ struct vcpu *vcpu_current(void)
 void vcpu_switch_out(struct vcpu *v)
 {
     gkl_pause(&v->guest->gkl, v);
+    fpu_switch_out(&v->fpu);
     if (!v->entered)
         return;
     vseg_save(v, guest_frame(v));
@@ -101,6 +107,7 @@ void vcpu_switch_out(struct vcpu *v)
 void vcpu_switch_in(struct vcpu *v)
 {
     gkl_resume(&v->guest->gkl, v);
+    fpu_switch_in(&v->fpu);
     if (v->entered)
         vseg_restore(v, this_cpu(), guest_frame(v));
 }
@@ -183,6 +190,9 @@ void vcpu_exit(struct vcpu *v)
     if (gkl_held_by(&g->gkl, v))
         vcpu_unlock(v);
     struct thread *t = current_thread();
+    pushcli();                                       /* no switch hook between its clts and its fxsave */
+    fpu_switch_out(&v->fpu);                         /* its state leaves the CPU with it */
+    popcli();
     thread_set_hooks(0, 0);
     v->exited = true;
     int status = g->exit_status;
