@@ -48,9 +48,11 @@ void fpu_switch_out(struct fpu *f)
         return;
     clts();                                       /* the guest's TS may be keeping it set */
     __asm__ volatile("fxsave %0" : "=m"(*(uint8_t (*)[FPU_AREA])image(f)));
-    /* the next owner starts from a clean control word and an empty stack
-     * (not this guest's), and a state that was not restored shows as such
-     * in tests/guests/cpu.asm instead of surviving by luck */
+    /* the next owner starts from a clean control word, an empty stack and
+     * zeroed instruction/data pointers, not this guest's (AMD's fxrstor
+     * leaves FIP/FDP/FOP alone when no error is pending: CVE-2006-1056);
+     * and a state that was not restored shows as such in
+     * tests/guests/cpu.asm instead of surviving by luck */
     __asm__ volatile("fninit");
     f->loaded = false;
     set_ts();
