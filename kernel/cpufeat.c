@@ -14,6 +14,13 @@ void cpufeat_init(void)
         cpu_has_umip = r[2] >> 2 & 1;           /* CPUID.(EAX=7,ECX=0):ECX[2] */
     }
     write_cr4(read_cr4() | CR4_PGE | (cpu_has_umip ? CR4_UMIP : 0));
+    /* The kernel never uses the FPU (-mgeneral-regs-only): TS makes the
+     * first x87 instruction on this CPU trap (#NM) so that whoever owns
+     * x87 state (a client's thread hooks) can load it first; MP makes
+     * wait/fwait trap too while TS is set; NE reports x87 errors as #MF,
+     * never as the PC's FERR# (IRQ 13 at the host's own interrupt
+     * controller). */
+    write_cr0(read_cr0() | CR0_MP | CR0_NE | CR0_TS);
 }
 
 void cpu_vendor(char out[13])

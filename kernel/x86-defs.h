@@ -40,6 +40,7 @@ _Static_assert(EFLAGS_GUEST_MASK == 0x00244dd5u, "the guest-writable flags");
 
 /* Control registers (SDM Vol. 3A, 2.5) */
 #define CR0_PE   (1ul << 0)
+#define CR0_MSW  0xful          /* PE MP EM TS: what lmsw loads (SDM Vol. 2A, LMSW) */
 #define CR0_MP   (1ul << 1)
 #define CR0_EM   (1ul << 2)
 #define CR0_TS   (1ul << 3)
@@ -48,6 +49,8 @@ _Static_assert(EFLAGS_GUEST_MASK == 0x00244dd5u, "the guest-writable flags");
 #define CR0_AM   (1ul << 18)
 #define CR0_PG   (1ul << 31)
 
+#define CR4_TSD  (1ul << 2)
+#define CR4_DE   (1ul << 3)
 #define CR4_PSE  (1ul << 4)
 #define CR4_PAE  (1ul << 5)
 #define CR4_PGE  (1ul << 7)
@@ -56,7 +59,11 @@ _Static_assert(EFLAGS_GUEST_MASK == 0x00244dd5u, "the guest-writable flags");
 #define CR4_SMAP (1ul << 21)
 
 /* Model-specific registers (SDM Vol. 4) */
+#define MSR_TSC           0x10
+#define MSR_PLATFORM_ID   0x17
 #define MSR_APIC_BASE     0x1b
+#define MSR_BIOS_SIGN_ID  0x8b          /* the microcode revision, in EDX after a cpuid */
+#define MSR_DEBUGCTL      0x1d9
 #define MSR_SYSENTER_CS   0x174
 #define MSR_EFER          0xc0000080
 #define MSR_STAR          0xc0000081
@@ -83,6 +90,7 @@ _Static_assert(EFLAGS_GUEST_MASK == 0x00244dd5u, "the guest-writable flags");
 #define VEC_SS  12      /* stack-segment fault */
 #define VEC_GP  13      /* general protection */
 #define VEC_PF  14      /* page fault */
+#define VEC_MF  16      /* x87 floating-point error (with CR0.NE) */
 #define VEC_AC  17      /* alignment check */
 #define VEC_CP  21      /* control protection (CET) */
 #define VEC_VC  29      /* VMM communication (AMD SEV-ES) */
@@ -108,6 +116,16 @@ static inline bool vec_contributory(unsigned vec)
 {
     return vec == VEC_DE || (vec >= VEC_TS && vec <= VEC_GP);
 }
+
+/* Debug registers (SDM Vol. 3B, 17.2) */
+#define DR6_B0_3      0xfu               /* breakpoint conditions met */
+#define DR6_BD        (1u << 13)         /* a debug-register access with DR7.GD set */
+#define DR6_BS        (1u << 14)         /* single step */
+#define DR6_BT        (1u << 15)         /* task switch */
+#define DR6_FIXED_1   0xffff0ff0u        /* reserved bits that read 1 (bit 16 too, without RTM) */
+#define DR7_GD        (1u << 13)
+#define DR7_FIXED_1   0x400u             /* bit 10 reads 1 */
+#define DR7_WRITABLE  0xffff23ffu        /* bits 11, 12, 14, 15 read 0 */
 
 /* Segment descriptors (SDM Vol. 3A, 3.4.5) */
 #define DESC_ACCESSED  (1ull << 40)

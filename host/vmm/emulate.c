@@ -1,8 +1,9 @@
 /*
  * Trap-and-emulate.  A guest kernel in ring 1 with IOPL 0 faults (#GP) on
- * cli, sti, hlt, in/out, lgdt/lidt/ltr, mov to/from CRn, loads of SS with
- * its ring-0 selectors, and (with UMIP) sgdt/sidt/sldt/str/smsw.  pushf,
- * popf and iret do not fault: the scanner replaced them in the loaded copy
+ * cli, sti, hlt, in/out, lgdt/lidt/ltr, mov to/from CRn and DRn, clts,
+ * lmsw, rdmsr/wrmsr, loads of SS with its ring-0 selectors, and (with
+ * UMIP) sgdt/sidt/sldt/str/smsw.  pushf, popf, iret and cpuid do not
+ * fault: the scanner replaced them in the loaded copy
  * (host/vmm/scan.c) by hlt, which faults with #GP(0) in ring 1; the side
  * table of trap sites (host/vmm/sites.h) tells a patch from a real hlt, and
  * from a peel site or a claimed address.  int n reaches a DPL-0 host gate
@@ -19,6 +20,8 @@
 #include "host/vmm/gmem.h"
 #include "host/vmm/gpt.h"
 #include "host/vmm/codepage.h"
+#include "host/vmm/vcpu_model.h"
+#include "host/vmm/dreg.h"
 #include "kernel/printf.h"
 #include "kernel/x86.h"
 #include "smp/percpu.h"
@@ -231,8 +234,17 @@ static bool control_register(struct vcpu *v, const struct insn *in, struct trapf
         return false;
     }
     *cr[in->reg] = val;
+    if (in->reg == 0)
+        fpu_cr0_written(v);                    /* its TS and EM decide the next #NM */
     shadow_cr_written(v, in->reg, old);                /* the TLB, as the CPU would drop it */
     return true;
+}
+
+static void lmsw(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+{
+    const uint16_t *m = in->has_mem ? guest_ptr(v->guest, effective_address(in, tf), 2) : 0;
+    if (in->has_mem && !m) { fail(v, tf, "lmsw operand outside guest memory"); return; }
+    model_lmsw(v, m ? *m : (uint16_t)*vcpu_gpr(tf, in->rm));
 }
 
 /* A selector the guest loads into SS (mov, pop): checked as a CPU checks
@@ -541,7 +553,18 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
         if (!control_register(v, in, tf))
             return FAULTED;
         break;
-    case INSN_CLTS: case INSN_WBINVD: case INSN_INVD: break;
+    case INSN_CLTS: model_clts(v); break;
+    case INSN_LMSW: lmsw(v, in, tf); break;
+    case INSN_MOV_TO_DR: case INSN_MOV_FROM_DR:
+        if (!dreg_mov(v, in, tf))
+            return FAULTED;
+        break;
+    case INSN_RDMSR: case INSN_WRMSR:
+        if (!model_msr(v, in, tf))
+            return FAULTED;
+        break;
+    case INSN_CPUID: model_cpuid(v, tf); break;     /* patched: it does not fault */
+    case INSN_WBINVD: case INSN_INVD: break;
     case INSN_INVLPG:
         if (in->has_mem)
             shadow_invlpg(v, effective_address(in, tf));
@@ -622,8 +645,10 @@ static void single_step(struct vcpu *v, struct trapframe *tf, bool guest_tf)
     struct guest *g = v->guest;
     if (g->state != GUEST_RUNNING)
         return;
-    if (g->host_stepping ? !guest_hooks->step_done(g, tf) : guest_tf)
+    if (g->host_stepping ? !guest_hooks->step_done(g, tf) : guest_tf) {
+        dreg_note_step(&v->dr[6]);
         vcpu_reflect(v, tf, 1, false, 0);
+    }
 }
 
 /* A peeled function, served natively (tf at its first byte): the call is
@@ -690,6 +715,8 @@ enum trap_class {
     TRAP_SOFT_INT,        /* int n, int3, into through a DPL-0 host gate: #GP(IDT) */
     TRAP_PRIV,            /* #GP(0), or #GP(selector) from a load of SS: decode and emulate */
     TRAP_PAGE_FAULT,      /* #PF: the guest touched memory it does not have */
+    TRAP_NO_FPU,          /* #NM: its x87 state is not loaded, or its own CR0.TS/EM (fpu.c) */
+    TRAP_FPU_ERROR,       /* #MF: an x87 error, delivered as its CR0.NE says */
     TRAP_EXCEPTION,       /* anything else: the guest's own, reflected through its IDT */
 };
 
@@ -757,6 +784,10 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
                                                                                   SITE_CLAIM)))
             return TRAP_CLAIM;
         return TRAP_PAGE_FAULT;
+    case VEC_NM:
+        return TRAP_NO_FPU;
+    case VEC_MF:
+        return TRAP_FPU_ERROR;
     default:
         return TRAP_EXCEPTION;
     }
@@ -827,11 +858,21 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
             fail(v, tf, why);
             return;
         }
+        case TRAP_NO_FPU:
+            if (fpu_trap(v, tf))
+                return;
+            break;                                     /* the guest's own #NM */
+        case TRAP_FPU_ERROR:
+            v->exits[VEXIT_EXCEPTION]++;
+            fpu_error(v, tf);
+            return;
         case TRAP_EXCEPTION:
             break;
         }
         break;
     }
+    if (vec == VEC_DB)
+        dreg_debug_trap(v);                            /* DR6 as the CPU left it for this #DB */
     v->exits[VEXIT_EXCEPTION]++;
     vcpu_reflect(v, tf, vec, vec_has_error(vec), (uint32_t)tf->error);
 }

@@ -79,6 +79,7 @@ static bool sensitive(const struct insn *in)
 {
     switch (in->cls) {
     case INSN_PUSHF: case INSN_POPF: case INSN_IRET:
+    case INSN_CPUID:                        /* the host's CPU otherwise: no CPUID faulting under TCG */
         return true;
     case INSN_SGDT: case INSN_SIDT: case INSN_SLDT: case INSN_STR: case INSN_SMSW:
         return !cpu_has_umip;               /* with UMIP they fault by themselves */

@@ -13,7 +13,7 @@
  *   SITE_PEEL   a peeled function's entry (host/peel/swap.c): int 15,
  *               syscall or hlt, served by a native;
  *   SITE_PATCH  a scanner's patch (host/vmm/scan.c): hlt in place of a
- *               pushf, popf, iret (or sgdt & co. without UMIP), whose
+ *               pushf, popf, iret, cpuid (or sgdt & co. without UMIP), whose
  *               original bytes are kept here.
  *
  * An address may hold several kinds (a peeled function that begins with a

@@ -9,6 +9,7 @@
 #include "host/vmm/vcpu.h"
 #include "host/vmm/guest.h"
 #include "host/vmm/emulate.h"
+#include "host/vmm/dreg.h"
 #include "kernel/gdt.h"
 #include "kernel/console.h"
 #include "kernel/panic.h"
@@ -40,6 +41,8 @@ void vcpu_init(struct vcpu *v, struct guest *g, uint32_t eip, uint32_t eax, uint
     memset(v, 0, sizeof *v);
     v->guest = g;
     v->cr0 = 0x11;                                   /* PE, ET */
+    dreg_reset(v);
+    fpu_reset(&v->fpu);
     v->boot.rip = eip;
     v->boot.rax = eax;
     v->boot.rbx = ebx;
@@ -60,6 +63,8 @@ void vcpu_clone(struct vcpu *v, const struct vcpu *from, unsigned index, uint32_
     v->tr_base = from->tr_base; v->tr_limit = from->tr_limit;
     v->ldt_base = from->ldt_base; v->ldt_limit = from->ldt_limit;
     v->vif = true;
+    dreg_reset(v);                                   /* a CPU just out of INIT-SIPI */
+    fpu_reset(&v->fpu);
     v->boot = *from->tf;                             /* its registers */
     v->boot.rip = eip;
     v->boot.rsp = esp;
@@ -98,6 +103,7 @@ struct vcpu *vcpu_current(void)
 void vcpu_switch_out(struct vcpu *v)
 {
     gkl_pause(&v->guest->gkl, v);
+    fpu_switch_out(&v->fpu);
     if (!v->entered)
         return;
     vseg_save(v, guest_frame(v));
@@ -108,6 +114,7 @@ void vcpu_switch_in(struct vcpu *v)
     gkl_resume(&v->guest->gkl, v);
     if (gkl_held_by(&v->guest->gkl, v))
         codepage_tlb_check(v->guest);               /* on another CPU than before, maybe */
+    fpu_switch_in(&v->fpu);
     if (v->entered)
         vseg_restore(v, this_cpu(), guest_frame(v));
 }
@@ -196,6 +203,9 @@ void vcpu_exit(struct vcpu *v)
         vcpu_unlock(v);
     shadow_release(v);                               /* back on the kernel's tables first */
     struct thread *t = current_thread();
+    pushcli();                                       /* no switch hook between its clts and its fxsave */
+    fpu_switch_out(&v->fpu);                         /* its state leaves the CPU with it */
+    popcli();
     thread_set_hooks(0, 0);
     v->exited = true;
     int status = g->exit_status;

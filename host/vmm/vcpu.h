@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include "kernel/trap.h"
 #include "kernel/x86-defs.h"
+#include "host/vmm/fpu.h"
 
 /* Why the guest left ring 1, counted for `guest N stats`. */
 enum vcpu_exit {
@@ -39,6 +40,8 @@ struct vcpu {
     uint64_t now_hint;                    /* guest time when this trap took the GKL, or 0 */
     uint32_t cr0, cr2, cr3, cr4;
     struct shadow *shadow;           /* its virtual TLB once its guest turned paging on (host/vmm/shadow.c) */
+    uint32_t dr[8];                  /* debug registers as the guest reads them (host/vmm/dreg.c) */
+    struct fpu fpu;                  /* its x87 state (host/vmm/fpu.c) */
     uint32_t gdt_base, idt_base;
     uint16_t gdt_limit, idt_limit;
     uint16_t tr, ldtr;
