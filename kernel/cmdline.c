@@ -43,6 +43,26 @@ static bool append_word(char *dst, size_t size, const char *s, size_t n)
     return true;
 }
 
+/* "128M", "1G", "65536K": a size in bytes, at most 4 GiB; a bare number
+ * would be ambiguous (bytes? MiB?), so the unit is required */
+static bool parse_size(const char *s, size_t n, uint64_t *out)
+{
+    uint32_t u;
+    if (n < 2 || !parse_uint(s, n - 1, &u))
+        return false;
+    unsigned shift;
+    switch (s[n - 1]) {
+    case 'K': case 'k': shift = 10; break;
+    case 'M': case 'm': shift = 20; break;
+    case 'G': case 'g': shift = 30; break;
+    default: return false;
+    }
+    if ((uint64_t)u > (4ull << 30) >> shift)
+        return false;
+    *out = (uint64_t)u << shift;
+    return true;
+}
+
 /* "a,b" with both unsigned */
 static bool parse_pair(const char *s, size_t n, uint32_t *a, uint32_t *b)
 {
@@ -55,6 +75,7 @@ static bool parse_pair(const char *s, size_t n, uint32_t *a, uint32_t *b)
 static const char *apply(struct cmdline *c, const char *k, size_t kn, const char *v, size_t vn, bool has_v)
 {
     uint32_t u;
+    uint64_t bytes;
     if (word_eq(k, kn, "nosmp") && !has_v) { c->nosmp = true; return 0; }
     if (word_eq(k, kn, "noacpi") && !has_v) { c->noacpi = true; return 0; }
     if (word_eq(k, kn, "acpidump") && !has_v) { c->acpidump = true; return 0; }
@@ -88,6 +109,9 @@ static const char *apply(struct cmdline *c, const char *k, size_t kn, const char
         if (word_eq(v, vn, "syscall")) { c->peel_entry = PEELENTRY_SYSCALL; return 0; }
         return "wants int or syscall";
     }
+    if (word_eq(k, kn, "guestmem"))
+        return parse_size(v, vn, &bytes) && bytes ? (c->guest_mem = bytes, (const char *)0)
+                                                  : "wants a size with its unit, such as 128M or 1G";
     if (word_eq(k, kn, "guestarg"))
         return append_word(c->guest_args, sizeof c->guest_args, v, vn) ? 0 : "guest command line too long";
     if (word_eq(k, kn, "monitor"))

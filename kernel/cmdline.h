@@ -22,6 +22,7 @@ struct cmdline {
     char monitor_script[256];        /* monitor=cmd;cmd,arg : run at boot (tests); ',' is a space */
     char guest[32];                  /* guest=NAME: run NAME.elf from the boot modules (GUEST_NAME) */
     char guest_args[256];            /* guestarg=WORD, repeatable: the guest's command line */
+    uint64_t guest_mem;              /* guestmem=SIZE (128M, 1G): its RAM in bytes; 0 = the host's default */
     bool oneshot;                    /* power off with the guest's status when it ends */
     char peel[128];                  /* peel=a,b: subsystems of the guest replaced from the start */
     enum peelentry peel_entry;       /* peelentry=int|syscall; else by the CPU's vendor */

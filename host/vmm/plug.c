@@ -27,7 +27,7 @@ static struct guest *started;
 static void vmm_start(void)
 {
     if (cmdline.guest[0])
-        started = guest_start(cmdline.guest, cmdline.guest_args, cmdline.peel);
+        started = guest_start(cmdline.guest, cmdline.guest_args, cmdline.peel, cmdline.guest_mem);
 }
 INITCALL(INIT_START, vmm_start);
 

@@ -88,6 +88,22 @@ static void overlong_value_refused(void **s)
     assert_string_equal(c.ktest, "");
 }
 
+static void guest_memory_sizes(void **s)
+{
+    (void)s;
+    assert_int_equal(parse("", 0).guest_mem, 0);                     /* the host's default */
+    assert_int_equal(parse("guestmem=128M", 0).guest_mem, 128ull << 20);
+    assert_int_equal(parse("guestmem=1G", 0).guest_mem, 1ull << 30);
+    assert_int_equal(parse("guestmem=65536k", 0).guest_mem, 64ull << 20);
+    assert_int_equal(parse("guestmem=4G", 0).guest_mem, 4ull << 30);  /* the host decides what fits */
+    struct cmdline c = parse("guestmem=96M guestmem=128 guestmem=5G guestmem=0M guestmem=M guestmem=12X "
+                             "guestmem=99999999999M guestmem=", 7);
+    assert_int_equal(c.guest_mem, 96ull << 20);                       /* the good word stands */
+    assert_non_null(strstr(warned, "guestmem=128:wants a size with its unit, such as 128M or 1G"));
+    assert_non_null(strstr(warned, "guestmem=5G:"));
+    assert_non_null(strstr(warned, "guestmem=0M:"));
+}
+
 static void later_word_wins(void **s)
 {
     (void)s;
@@ -106,6 +122,7 @@ int main(void)
         cmocka_unit_test(peel_entry_words),
         cmocka_unit_test(overlong_value_refused),
         cmocka_unit_test(later_word_wins),
+        cmocka_unit_test(guest_memory_sizes),
     };
     return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);
 }
