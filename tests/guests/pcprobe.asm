@@ -2,6 +2,8 @@
 ; and printed one fact a line ("pc: KEY VALUE"), so that a bare PC
 ; (tests/guests/bare-oracle.sh: QEMU's isapc) and the hosted one can be
 ; compared line by line (tests/suites/pc.sh):
+;   the BIOS data area's port tables, EBDA segment, equipment word and base
+;   memory size, and the EBDA's size byte;
 ;   PCI configuration mechanism #1 (Linux's pci_check_type1: 0x80000000
 ;   written to 0xCF8 as a dword and read back; then 00:00.0's vendor ID)
 ;   and #2 (pci_check_type2: 0xCF8 and 0xCFA written 0 as bytes, read back);
@@ -25,6 +27,7 @@
 
 main:
     call pci
+    call bda
     call bios_area
     call cmos
     call absent
@@ -73,6 +76,49 @@ pci:
     hex ebx
     put " "
     hex ecx
+    put 10
+    ret
+
+; ---- the BIOS data area (0x400) --------------------------------------------------
+; word16 A: print the word at A, then a space
+%macro word16 1
+    movzx eax, word [%1]
+    hex eax
+    put " "
+%endmacro
+
+bda:
+    key "bda-com-0x400"
+    word16 0x400
+    word16 0x402
+    word16 0x404
+    word16 0x406
+    put 10
+    key "bda-lpt-0x408"
+    word16 0x408
+    word16 0x40a
+    word16 0x40c
+    put 10
+    key "bda-ebda-segment-0x40e"
+    word16 0x40e
+    put 10
+    key "bda-equipment-0x410"
+    word16 0x410
+    put 10
+    key "bda-base-kib-0x413"
+    word16 0x413
+    put 10
+    key "ebda-kib"                     ; the EBDA's first byte: its size in KiB
+    movzx esi, word [0x40e]
+    shl esi, 4
+    movzx eax, byte [esi]
+    test esi, esi
+    jnz .size
+    put "none"
+    put 10
+    ret
+.size:
+    hex eax
     put 10
     ret
 

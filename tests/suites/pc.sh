@@ -1,6 +1,7 @@
 #!/bin/sh
 # The PC a legacy kernel probes (issue 13): tests/guests/pcprobe.asm probes
-# PCI configuration mechanisms #1 and #2, the BIOS area's signatures, the
+# PCI configuration mechanisms #1 and #2, the BIOS data area (COM and LPT
+# tables, EBDA, equipment word, base memory), the BIOS area's signatures, the
 # CMOS memory sizes and equipment byte, and absent hardware (floppy,
 # secondary IDE, COM2-4, LPT, ISA SCSI), one "pc: KEY VALUE" line each, on
 # a bare PC (tests/guests/bare-oracle.sh: QEMU's isapc, 64 and 128 MiB) and
@@ -21,6 +22,7 @@ ALLOWED=$(cat <<'EOF'
 sig-mp%none none none%SeaBIOS writes an MP table even on isapc; the hosted PC has no BIOS (a Multiboot kernel never calls one), so no MP table: one CPU and the 8259, as on a PC without MP
 sig-pir%none none none%SeaBIOS's $PIR routing table; no BIOS, and no PCI to route
 sig-bios32%none none none%SeaBIOS's BIOS32 directory; no BIOS, so no PCI BIOS either (PCI mechanism #1 reads all ones on both)
+bda-equipment-0x410%0x202%the same mouse bit in the BIOS data area's equipment word: one serial port, FPU, VGA on both
 cmos-equipment-0x14%0x2%QEMU sets bit 2 (PS/2 mouse); the hosted 8042 has no auxiliary device (host/dev/kbc.h): FPU and VGA only, no floppy, on both
 mb-mem-upper-kib%@UPPER@%the top 8 MiB of guest RAM is the natives' pool, reserved in the memory map (the CMOS sizes count all of RAM on both, as a BIOS does)
 fdc-0x3f0%ff ff ff ff ff ff ff ff%isapc always has a floppy controller (no drive: CMOS 0x10 says none on both); the hosted PC has none: the bus floats
