@@ -43,9 +43,7 @@ static bool append_word(char *dst, size_t size, const char *s, size_t n)
     return true;
 }
 
-/* "128M", "1G", "65536K": a size in bytes, at most 4 GiB; a bare number
- * would be ambiguous (bytes? MiB?), so the unit is required */
-static bool parse_size(const char *s, size_t n, uint64_t *out)
+bool cmdline_size(const char *s, size_t n, uint64_t *out)
 {
     uint32_t u;
     if (n < 2 || !parse_uint(s, n - 1, &u))
@@ -110,7 +108,7 @@ static const char *apply(struct cmdline *c, const char *k, size_t kn, const char
         return "wants int or syscall";
     }
     if (word_eq(k, kn, "guestmem"))
-        return parse_size(v, vn, &bytes) && bytes ? (c->guest_mem = bytes, (const char *)0)
+        return cmdline_size(v, vn, &bytes) && bytes ? (c->guest_mem = bytes, (const char *)0)
                                                   : "wants a size with its unit, such as 128M or 1G";
     if (word_eq(k, kn, "guestarg"))
         return append_word(c->guest_args, sizeof c->guest_args, v, vn) ? 0 : "guest command line too long";

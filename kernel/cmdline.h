@@ -1,6 +1,7 @@
 /* The host command line: GRUB's, then QEMU fw_cfg's opt/peel/cmdline. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CMDLINE_MAX 512
@@ -29,6 +30,11 @@ struct cmdline {
 };
 
 extern struct cmdline cmdline;
+
+/* A size with its unit, K, M or G ("128M", "1G", "65536K"), in bytes, at
+ * most 4 GiB: a bare number would be ambiguous (bytes? MiB?).  False if
+ * v is not one. */
+bool cmdline_size(const char *v, size_t n, uint64_t *bytes);
 
 /* Parse space-separated words into out (defaults first).  Unknown or bad
  * words are reported through warn, never fatal.  Returns how many were bad. */
