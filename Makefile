@@ -1,7 +1,7 @@
 # Peel — one Makefile you can read.
 #
 #   make run [SMP=4] [MEM=512M]   install what is missing, build the ISO, boot it in QEMU
-#   make run GUEST=classic [GUESTARGS="workers=8 requests=64"] [PEEL=checksum] [ONESHOT=1]
+#   make run GUEST=classic [GUESTARGS="workers=8 requests=64"] [PEEL=checksum] [ONESHOT=1] [GUESTMEM=128M]
 #   make run GUEST=gnumach        Debian's GNU Mach, fetched unmodified (guest-image/gnumach)
 #   make test                     install, build, run every test; ends "N passed, N failed, N skipped"
 #   make gdb                      boot with QEMU waiting for GDB, symbols loaded
@@ -64,13 +64,16 @@ QEMUFLAGS := -machine pc -cpu $(CPU) -accel $(ACCEL) -smp $(SMP) -m $(MEM) \
 # GUEST=name starts that hosted image (default classic; GUEST= for none),
 # GUESTARGS="w=1 x=2" is its command line (default: the words in
 # guest-image/NAME/guestargs, if there is one: GNU Mach's console=com0);
-# ONESHOT=1 powers off when it ends and returns its exit status.
+# ONESHOT=1 powers off when it ends and returns its exit status; GUESTMEM=128M gives it that much RAM
+# (the host's default, 64 MiB, without it).  The test suites take
+# GUESTMEM from the environment too (tests/qemu.sh).
 GUEST     ?= classic
 GUESTARGS ?= $(shell cat guest-image/$(GUEST)/guestargs 2>/dev/null)
 ONESHOT   ?=
 PEEL      ?=
+GUESTMEM  ?=
 HOSTARGS  := $(if $(GUEST),guest=$(GUEST)) $(addprefix guestarg=,$(GUESTARGS)) \
-             $(if $(PEEL),peel=$(PEEL)) $(if $(ONESHOT),oneshot) $(ARGS)
+             $(if $(PEEL),peel=$(PEEL)) $(if $(ONESHOT),oneshot) $(if $(GUESTMEM),guestmem=$(GUESTMEM)) $(ARGS)
 
 comma := ,
 # Extra host command-line words reach the kernel through QEMU's fw_cfg, so
@@ -178,7 +181,7 @@ UNIT_BINS := $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 unit: $(UNIT_BINS)
 
 test: deps iso unit $(TEST_DEPS)
-	@BUILD=$(BUILD) QEMU=$(QEMU) sh tests/run.sh $(UNIT_BINS)
+	@BUILD=$(BUILD) QEMU=$(QEMU) GUESTMEM=$(GUESTMEM) sh tests/run.sh $(UNIT_BINS)
 
 # Benchmarks, never tests: hosted vs bare metal, measured side by side, the
 # ranked what-to-peel-next list, then the banana-peel chart (docs/bench.md):

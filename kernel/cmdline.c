@@ -47,6 +47,24 @@ bool cmdline_append(char *dst, size_t size, const char *s, size_t n)
     return true;
 }
 
+bool cmdline_size(const char *s, size_t n, uint64_t *out)
+{
+    uint32_t u;
+    if (n < 2 || !parse_uint(s, n - 1, &u))
+        return false;
+    unsigned shift;
+    switch (s[n - 1]) {
+    case 'K': case 'k': shift = 10; break;
+    case 'M': case 'm': shift = 20; break;
+    case 'G': case 'g': shift = 30; break;
+    default: return false;
+    }
+    if ((uint64_t)u > (4ull << 30) >> shift)
+        return false;
+    *out = (uint64_t)u << shift;
+    return true;
+}
+
 /* "a,b" with both unsigned */
 static bool parse_pair(const char *s, size_t n, uint32_t *a, uint32_t *b)
 {

@@ -40,6 +40,11 @@ bool cmdline_is(const char *v, size_t n, const char *lit);
 bool cmdline_copy(char *dst, size_t size, const char *v, size_t n);
 bool cmdline_append(char *dst, size_t size, const char *v, size_t n);
 
+/* A size with its unit, K, M or G ("128M", "1G", "65536K"), in bytes, at
+ * most 4 GiB: a bare number would be ambiguous (bytes? MiB?).  False if
+ * v is not one. */
+bool cmdline_size(const char *v, size_t n, uint64_t *bytes);
+
 /* Parse space-separated words into out (defaults first).  Unknown or bad
  * words are reported through warn, never fatal.  Returns how many were bad. */
 int cmdline_parse(const char *s, struct cmdline *out, void (*warn)(const char *word, const char *why));

@@ -173,24 +173,30 @@ static enum elf32_error check_segments(struct elf32_image *img)
 
 /*
  * e_entry is a virtual address.  The guest starts with paging off, so it
- * really begins at the physical address the entry's segment maps it to —
- * GRUB 2 does the same translation (multiboot_elfxx.c: "entry =
- * (ehdr->e_entry - phdr->p_vaddr) + phdr->p_paddr").  An entry that is not
- * in the file bytes of an executable segment would run data or zeroes.
+ * really begins at the physical address the entry's segment maps it to,
+ * exactly as GRUB 2 computes it for a Multiboot ELF image
+ * (grub-core/loader/multiboot_elfxx.c: the first program header with
+ * p_vaddr <= e_entry < p_vaddr + p_memsz gives "entry = (e_entry -
+ * p_vaddr) + p_paddr", else "entry point isn't in a segment").  GNU Mach:
+ * e_entry 0xc1000000 in a segment linked at 0xc1000000 and loaded at
+ * 0x01000000 starts at 0x01000000.  Like GRUB, the segment's flags do not
+ * matter (a CPU with paging off executes any byte) and the entry may lie
+ * in its bss (it runs zeroes, as it would there); unlike GRUB, only PT_LOAD
+ * segments count, since no other kind puts bytes in guest memory.
  */
 static enum elf32_error check_entry(struct elf32_image *img)
 {
     for (unsigned i = 0; i < img->phnum; i++) {
         struct phdr ph = phdr_at(img, i);
 
-        if (loads(&ph) && (ph.flags & PF_X) && img->entry >= ph.vaddr &&
-            img->entry - ph.vaddr < ph.filesz) {
+        if (loads(&ph) && img->entry >= ph.vaddr &&
+            img->entry - ph.vaddr < ph.memsz) {
             img->entry_phys = img->entry - ph.vaddr + ph.paddr;
             return ELF32_OK;
         }
     }
     return ELF32_FAIL(img, ELF32_EENTRY,
-        "entry point 0x%08x is outside the file bytes of every executable loadable segment",
+        "entry point 0x%08x is outside every loadable segment (p_vaddr .. p_vaddr + p_memsz)",
         img->entry);
 }
 

@@ -45,7 +45,7 @@ enum elf32_error {
     ELF32_EWRAP,            /* a segment wraps past 4 GiB */
     ELF32_EOVERLAP,         /* two loadable segments share bytes */
     ELF32_ENOLOAD,          /* no PT_LOAD segment with bytes */
-    ELF32_EENTRY,           /* entry outside every executable segment */
+    ELF32_EENTRY,           /* entry outside every loadable segment (GRUB 2's rule) */
     ELF32_ESHENTSIZE,       /* e_shentsize != 40 with a section table */
     ELF32_ESHNUM,           /* e_shnum > ELF32_MAX_SHNUM */
     ELF32_ETRUNC_SHDRS,     /* section header table past end of file */

@@ -1,5 +1,7 @@
 #!/bin/sh
 # Boot build/peel.iso (or $ISO) in QEMU for a test: qemu_boot LOG SMP TIMEOUT "host words" [extra QEMU args...]
+# With GUESTMEM set (make test GUESTMEM=128M), every boot that starts a
+# guest gives it that much RAM (guestmem=, unless the words say otherwise).
 # Serial goes to LOG, QEMU's own messages to LOG.qemu.  Prints QEMU's exit
 # status; 124 means the timeout struck (a hang), and the log is kept either
 # way.  LOG is emptied first: a QEMU that cannot start exits with status 1,
@@ -8,8 +10,16 @@
 BUILD=${BUILD:-build}
 QEMU=${QEMU:-qemu-system-x86_64}
 
+# the words, with guestmem=$GUESTMEM added if set and not there already
+guestmem_words() {
+    case " $1 " in
+        *" guestmem="*) printf '%s' "$1" ;;
+        *) printf '%s%s' "$1" "${GUESTMEM:+ guestmem=$GUESTMEM}" ;;
+    esac
+}
+
 qemu_boot() {
-    log=$1 smp=$2 limit=$3 words=$4
+    log=$1 smp=$2 limit=$3 words=$(guestmem_words "$4")
     shift 4
     words=$(printf '%s' "$words" | sed 's/,/,,/g')     # QEMU option syntax: ",," is a comma
     : > "$log"
@@ -28,7 +38,7 @@ qemu_boot() {
 # a carriage return; lines typed ahead wait in QEMU's serial backend until
 # the monitor reads them).
 qemu_converse() {
-    log=$1 smp=$2 limit=$3 words=$4
+    log=$1 smp=$2 limit=$3 words=$(guestmem_words "$4")
     shift 4
     words=$(printf '%s' "$words" | sed 's/,/,,/g')
     fifo=$(mktemp -u) && mkfifo "$fifo" || { echo 2; return; }

@@ -240,11 +240,15 @@ static bool control_register(struct vcpu *v, const struct insn *in, struct trapf
     return true;
 }
 
-static void lmsw(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+static bool lmsw(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
-    const uint16_t *m = in->has_mem ? guest_ptr(v->guest, effective_address(in, tf), 2) : 0;
-    if (in->has_mem && !m) { fail(v, tf, "lmsw operand outside guest memory"); return; }
-    model_lmsw(v, m ? *m : (uint16_t)*vcpu_gpr(tf, in->rm));
+    uint16_t w;
+    if (!in->has_mem)
+        w = (uint16_t)*vcpu_gpr(tf, in->rm);
+    else if (!operand_read(v, in, tf, &w, 2))
+        return false;
+    model_lmsw(v, w);
+    return true;
 }
 
 /* A selector the guest loads into SS (mov, pop): checked as a CPU checks
@@ -554,7 +558,10 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
             return FAULTED;
         break;
     case INSN_CLTS: model_clts(v); break;
-    case INSN_LMSW: lmsw(v, in, tf); break;
+    case INSN_LMSW:
+        if (!lmsw(v, in, tf))
+            return FAULTED;
+        break;
     case INSN_MOV_TO_DR: case INSN_MOV_FROM_DR:
         if (!dreg_mov(v, in, tf))
             return FAULTED;

@@ -2,6 +2,7 @@
 #include "host/vmm/fpu.h"
 #include "host/vmm/vcpu.h"
 #include "host/vmm/guest.h"
+#include "host/vmm/gmem.h"
 #include "host/decode/decode.h"
 #include "kernel/string.h"
 #include "kernel/x86.h"
@@ -77,13 +78,14 @@ void fpu_cr0_written(struct vcpu *v)
 /* The instruction at EIP is wait/fwait (9B): its length, else 0. */
 static unsigned wait_at(struct vcpu *v, struct trapframe *tf)
 {
-    uint32_t ip = vcpu_linear_ip(v, tf);
-    const uint8_t *code = guest_ptr(v->guest, ip, 1);
-    uint64_t avail = code ? v->guest->ram_size - ip : 0;
-    unsigned mode = vcpu_descriptor(v, (uint16_t)tf->cs) & DESC_DB ? 32 : 16;
+    uint8_t buf[15];
+    unsigned got;
+    struct gfault f;
+    uint64_t cs = vcpu_seg_cache(v, SEG_CS);
+    const uint8_t *code = gmem_fetch(v, cs, (uint32_t)tf->rip, buf, sizeof buf, &got, &f);
     struct insn in;
-    if (!code || decode(code, avail < 15 ? avail : 15, mode, &in) != DECODE_OK)
-        return 0;
+    if (!got || decode(code, got, cs & DESC_DB ? 32 : 16, &in) != DECODE_OK)
+        return 0;                                  /* not a wait: the #NM is the guest's */
     return in.map == MAP_ONE && in.opcode == 0x9b ? in.length : 0;
 }
 

@@ -54,12 +54,17 @@ static const struct mb2_module *find_module(const char *name)
 }
 
 /* Guest RAM as the guest's memory map shows it: RAM below 640 KiB and from
- * 1 MiB, the legacy hole between (backed, for VGA text memory) reserved. */
-static const struct loader_region regions[] = {
-    { 0, 0x9fc00, LOADER_RAM }, { 0x9fc00, 0x60400, LOADER_RESERVED },
-    { 0x100000, GUEST_POOL_BASE - 0x100000, LOADER_RAM },
-    { GUEST_POOL_BASE, GUEST_POOL_SIZE, LOADER_RESERVED },
-};
+ * 1 MiB, the legacy hole between (backed, for VGA text memory; the BIOS
+ * area 0xE0000-0xFFFFF in it holds no BIOS, so no MP, ACPI or PCI BIOS
+ * signature) reserved, and the natives' pool at the top reserved. */
+#define GUEST_REGIONS 4
+static void memory_map(const struct guest *g, struct loader_region r[GUEST_REGIONS])
+{
+    r[0] = (struct loader_region){ 0, 0x9fc00, LOADER_RAM };
+    r[1] = (struct loader_region){ 0x9fc00, 0x60400, LOADER_RESERVED };
+    r[2] = (struct loader_region){ 0x100000, g->pool_base - 0x100000, LOADER_RAM };
+    r[3] = (struct loader_region){ g->pool_base, GUEST_POOL_SIZE, LOADER_RESERVED };
+}
 
 static void *map_guest(void *ctx, uint64_t paddr, uint64_t len, uint64_t *span)
 {
@@ -69,10 +74,11 @@ static void *map_guest(void *ctx, uint64_t paddr, uint64_t len, uint64_t *span)
     return g->ram + paddr;
 }
 
-static bool make_memory(struct guest *g)
+static bool make_memory(struct guest *g, uint64_t bytes)
 {
-    g->ram_size = GUEST_RAM;
-    g->ram = page_alloc(GUEST_RAM / PAGE_SIZE);
+    g->ram_size = bytes;
+    g->pool_base = (uint32_t)(bytes - GUEST_POOL_SIZE);
+    g->ram = page_alloc(bytes / PAGE_SIZE);
     g->root = vm_space_create();
     if (!g->ram || !g->root || !codepage_init(g))
         return false;
@@ -105,7 +111,9 @@ static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, u
     struct elf32_image *img = &g->elf;
     static struct mb1_kernel k;             /* guests start one at a time, from the init thread */
     static struct mb1_info mi;
-    struct loader_mem mem = { regions, sizeof regions / sizeof regions[0], 0x100000, map_guest, g };
+    struct loader_region regions[GUEST_REGIONS];
+    memory_map(g, regions);
+    struct loader_mem mem = { regions, GUEST_REGIONS, 0x100000, map_guest, g };
     /* ELF checks first: a truncated image should say so, not "no header" */
     if (elf32_open(img, g->image, g->image_size) != ELF32_OK)
         return elf32_strerror(img);
@@ -208,7 +216,7 @@ void guest_set_hooks(const struct guest_hooks *hooks)
     guest_hooks = hooks;
 }
 
-struct guest *guest_start(const char *name, const char *guest_cmdline)
+struct guest *guest_start(const char *name, const char *guest_cmdline, uint64_t ram_bytes)
 {
     if (nguests == GUEST_MAX) { kprintf("guest %s: too many guests\n", name); return 0; }
     struct guest *g = kzalloc(sizeof *g);
@@ -237,8 +245,18 @@ struct guest *guest_start(const char *name, const char *guest_cmdline)
             return fail(g, "out of memory for the disk", 0);
         memcpy(g->disk, phys_to_virt(disk->start), g->disk_size);   /* the module stays pristine */
     }
-    if (!make_memory(g))
-        return fail(g, "out of memory for guest RAM", 0);
+    ram_bytes = ram_bytes ? ram_bytes : GUEST_RAM_DEFAULT;
+    char detail[96];
+    snprintf(detail, sizeof detail, "%lu MiB (guestmem=) asked, %u to %u MiB in whole MiB allowed",
+             ram_bytes >> 20, GUEST_RAM_MIN >> 20, GUEST_RAM_MAX >> 20);
+    if (ram_bytes < GUEST_RAM_MIN || ram_bytes > GUEST_RAM_MAX || ram_bytes % GUEST_RAM_UNIT)
+        return fail(g, "bad guest RAM size", detail);
+    if (!make_memory(g, ram_bytes)) {
+        snprintf(detail, sizeof detail, "%lu MiB (guestmem=) is more than the host has free in one piece",
+                 ram_bytes >> 20);
+        return fail(g, "out of memory for guest RAM", detail);
+    }
+    kprintf("guest %s: %lu MiB of RAM\n", name, ram_bytes >> 20);
     uint32_t entry = 0, info = 0;
     char cmd[256];
     snprintf(cmd, sizeof cmd, "/boot/%s.elf %s", name, guest_cmdline ? guest_cmdline : "");

@@ -17,20 +17,28 @@
 #include "loader/elf32.h"
 
 #define GUEST_NAME 32              /* "classic-stripped" and the like */
-/* The top of guest RAM, marked reserved in the guest's memory map: memory
- * for native replacements (host/natives/classic/mm.c) that the guest never hands out. */
-#define GUEST_RAM       (64u << 20)
+/* Guest RAM (g->ram_size): guestmem=SIZE on the host command line
+ * (make GUESTMEM=SIZE), else GUEST_RAM_DEFAULT; whole MiB, from
+ * GUEST_RAM_MIN (the first MiB, the image, the pool) to GUEST_RAM_MAX
+ * (below 4 GiB, where a PC keeps its ROM and device windows). */
+#define GUEST_RAM_UNIT    (1u << 20)
+#define GUEST_RAM_DEFAULT (64u << 20)
+#define GUEST_RAM_MIN     (16u << 20)
+#define GUEST_RAM_MAX     (3u << 30)
+/* The top GUEST_POOL_SIZE bytes of guest RAM (g->pool_base), marked
+ * reserved in the guest's memory map: memory for native replacements
+ * (host/natives/classic/mm.c) that the guest never hands out. */
 #define GUEST_POOL_SIZE (8u << 20)
-#define GUEST_POOL_BASE (GUEST_RAM - GUEST_POOL_SIZE)
+#define GUEST_POOL_BASE(g) ((g)->pool_base)
 /* Split between the natives that hand guest code memory of their own: the
  * mm peel's objects (host/natives/classic/mm.c), the sched peel's thread stacks
  * (host/natives/classic/sched.c), then the buffer cache's buffers
  * (host/natives/classic/cache.c). */
 #define GUEST_POOL_MM_SIZE     (5u << 20)
-#define GUEST_POOL_STACKS_BASE (GUEST_POOL_BASE + GUEST_POOL_MM_SIZE)
+#define GUEST_POOL_STACKS_BASE(g) (GUEST_POOL_BASE(g) + GUEST_POOL_MM_SIZE)
 #define GUEST_POOL_STACKS_SIZE (1u << 20)
-#define GUEST_POOL_CACHE_BASE  (GUEST_POOL_STACKS_BASE + GUEST_POOL_STACKS_SIZE)
-#define GUEST_POOL_CACHE_SIZE  (GUEST_POOL_BASE + GUEST_POOL_SIZE - GUEST_POOL_CACHE_BASE)
+#define GUEST_POOL_CACHE_BASE(g) (GUEST_POOL_STACKS_BASE(g) + GUEST_POOL_STACKS_SIZE)
+#define GUEST_POOL_CACHE_SIZE  (GUEST_POOL_SIZE - GUEST_POOL_MM_SIZE - GUEST_POOL_STACKS_SIZE)
 #define GUEST_MAX 8
 #define GUEST_MAX_VCPUS 64         /* the boot vCPU and the sched peel's threads */
 
@@ -52,7 +60,8 @@ struct guest {
     struct elf32_image elf;          /* the image, checked once */
     struct symmap syms;              /* from NAME.map, for an image without a symbol table */
     uint8_t *ram;                    /* guest-physical 0 .. ram_size, in the direct map */
-    uint64_t ram_size;
+    uint64_t ram_size;               /* guestmem=, or GUEST_RAM_DEFAULT; 0 once released */
+    uint32_t pool_base;              /* ram_size - GUEST_POOL_SIZE, kept after the release */
     uint64_t root;                   /* the guest address space's PML4 (physical) */
     uint8_t *disk;                   /* a writable copy of the disk module */
     uint64_t disk_size;
@@ -92,8 +101,9 @@ struct guest {
 };
 
 /* Create guest `name` from the GRUB modules NAME.elf (and NAME-disk.img if
- * present), load it and start it.  NULL, with a message, if it cannot. */
-struct guest *guest_start(const char *name, const char *guest_cmdline);
+ * present) with ram_bytes of RAM (0: GUEST_RAM_DEFAULT), load it and start
+ * it.  NULL, with a message, if it cannot. */
+struct guest *guest_start(const char *name, const char *guest_cmdline, uint64_t ram_bytes);
 void guest_end(struct guest *g, enum guest_state how, int status, const char *why);
 void guest_release(struct guest *g);
 /* Every vCPU's counters added up (exits, emulated instructions, port I/O). */

@@ -16,6 +16,7 @@
 
 static char guest_name[GUEST_NAME];   /* guest=NAME: run NAME.elf from the boot modules */
 static char guest_args[256];          /* guestarg=WORD, repeatable: the guest's command line */
+static uint64_t guest_mem;            /* guestmem=SIZE (128M, 1G): its RAM; 0 = GUEST_RAM_DEFAULT */
 static bool oneshot;                  /* power off with the guest's status when it ends */
 
 static const char *set_guest(const char *v, size_t n)
@@ -29,6 +30,16 @@ static const char *add_guest_arg(const char *v, size_t n)
     return cmdline_append(guest_args, sizeof guest_args, v, n) ? 0 : "guest command line too long";
 }
 CMDLINE_OPTION("guestarg", true, add_guest_arg);
+
+static const char *set_guest_mem(const char *v, size_t n)
+{
+    uint64_t bytes;
+    if (!cmdline_size(v, n, &bytes) || !bytes)
+        return "wants a size with its unit, such as 128M or 1G";
+    guest_mem = bytes;
+    return 0;
+}
+CMDLINE_OPTION("guestmem", true, set_guest_mem);
 
 static const char *set_oneshot(const char *v, size_t n)
 {
@@ -52,7 +63,7 @@ static struct guest *started;
 static void vmm_start(void)
 {
     if (guest_name[0])
-        started = guest_start(guest_name, guest_args);
+        started = guest_start(guest_name, guest_args, guest_mem);
 }
 INITCALL(INIT_START, vmm_start);
 

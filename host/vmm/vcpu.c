@@ -162,8 +162,7 @@ void vcpu_lock(struct vcpu *v)
     codepage_tlb_check(g);                           /* another vCPU may have changed a code page's mapping */
     /* the clock as the lock was taken: time away does not count as
      * spinning, and this trap's interrupt check needs no clock read of its own */
-    v->now_hint = v->stuck_since = g->gkl.since - g->start_ns;
-    v->stuck_writes = v->vif_writes;
+    v->now_hint = g->gkl.since - g->start_ns;
     if (v->shadow)
         shadow_sync(v);                              /* shadow_flush_guest asked while we were out */
     if (g->lock_hooks)
@@ -585,32 +584,22 @@ void vcpu_wait_interrupt(struct vcpu *v, volatile int *kick)
     vcpu_lock(v);
 }
 
+/* hlt with the virtual IF clear: on a PC only an NMI, SMI or INIT could
+ * wake that CPU, and the virtual PC raises none of them, so it would sleep
+ * for ever.  That, not running with IF clear (polled-mode kernels, boot
+ * code and games do it for ever, polling the PIT and the keyboard), is
+ * what stops a guest. */
 void vcpu_halt(struct vcpu *v)
 {
     v->halts++;
     if (!v->vif) {
-        guest_end(v->guest, GUEST_DEAD, -1, "halted with interrupts disabled (cli; hlt): it can never wake");
+        char why[112];
+        snprintf(why, sizeof why, "halted with interrupts disabled (cli; hlt) at eip 0x%lx: "
+                 "nothing can wake it (no NMI)", v->tf ? v->tf->rip - 1 : 0);
+        guest_end(v->guest, GUEST_DEAD, -1, why);
         return;
     }
     vcpu_wait_interrupt(v, 0);
-}
-
-/* Host interrupts keep arriving while the guest spins with its own
- * interrupts off (the real IF is on): that is where we notice it. */
-static void watch_interrupts_off(struct vcpu *v, struct trapframe *tf)
-{
-    uint64_t now = vdevs_now(v->guest);
-    if (v->vif || v->vif_writes != v->stuck_writes) {
-        v->stuck_since = now;
-        v->stuck_writes = v->vif_writes;
-        return;
-    }
-    if (now - v->stuck_since > VCPU_STUCK_NS) {
-        char why[96];
-        snprintf(why, sizeof why, "spun with interrupts disabled for %llu s, at eip 0x%lx",
-                 VCPU_STUCK_NS / 1000000000ull, tf->rip);
-        guest_end(v->guest, GUEST_DEAD, -1, why);
-    }
 }
 
 void vcpu_trap(struct trapframe *tf, bool host_irq)
@@ -632,8 +621,7 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     if (guest_hooks->sample)
         guest_hooks->sample(v->guest, (uint32_t)tf->rip, (uint32_t)tf->rsp, !host_irq);
     if (host_irq) {
-        v->exits[VEXIT_HOST_IRQ]++;
-        watch_interrupts_off(v, tf);
+        v->exits[VEXIT_HOST_IRQ]++;             /* a guest with IF clear runs on: only cli; hlt stops it */
     } else if (v->guest->state == GUEST_RUNNING && !stepped)
         emulate_trap(v, tf);
     if (v->guest->state == GUEST_RUNNING && !v->guest->host_stepping && !v->guest->codepages.stepping) {

@@ -36,7 +36,6 @@ struct vcpu {
     bool frame_set;                  /* a native set tf itself: no `ret` after it */
     bool vif;                        /* the guest's IF */
     uint64_t vif_writes;             /* cli, sti, popf, iret, delivery: any change of mind */
-    uint64_t stuck_since, stuck_writes;   /* for the interrupts-off watchdog */
     uint64_t now_hint;                    /* guest time when this trap took the GKL, or 0 */
     uint32_t cr0, cr2, cr3, cr4;
     struct shadow *shadow;           /* its virtual TLB once its guest turned paging on (host/vmm/shadow.c) */
@@ -76,10 +75,6 @@ struct vcpu {
  * descriptors are mirrored below them, the host's own live above. */
 #define VCPU_SHADOW_IDX GDT_SHADOW_IDX          /* kernel/x86-defs.h: the GDT layout */
 _Static_assert(VCPU_NSEGS <= GDT_SHADOW_SLOTS, "a shadow slot per segment register");
-
-/* A guest that keeps interrupts off this long without touching IF again
- * can never be interrupted: it is reported and stopped. */
-#define VCPU_STUCK_NS (5ull * 1000000000ull)
 
 void vcpu_init(struct vcpu *v, struct guest *g, uint32_t eip, uint32_t eax, uint32_t ebx);
 /* Another vCPU of the same guest, its descriptor tables and segments those

@@ -1,11 +1,14 @@
 /*
  * Wiring of the virtual PC.  Every device's interrupt line goes to the 8259
- * pair; the guest's console (COM1) comes out on the host console, a line
- * at a time, prefixed with the guest's name.  Virtual time is host time
- * since the guest started: the models never read a clock themselves.
+ * pair, and the BIOS data area says which devices there are
+ * (host/dev/bda.h).  The guest's console (COM1) comes out on the host
+ * console, a line at a time, prefixed with the guest's name.  Virtual time
+ * is host time since the guest started: the models never read a clock
+ * themselves.
  */
 #include "host/vmm/vdevs.h"
 #include "host/vmm/guest.h"
+#include "host/dev/bda.h"
 #include "kernel/console.h"
 #include "kernel/string.h"
 #include "kernel/printf.h"
@@ -46,6 +49,11 @@ void vdevs_init(struct vdevs *d, struct guest *g)
     ata_attach(&d->ata, &d->ports, 0x1f0, 0x3f6);
     vga_init(&d->vga, g->ram + 0xb8000);
     vga_attach(&d->vga, &d->ports);
+    /* What a BIOS would have told the kernel about this PC: COM1 only, no
+     * LPT, an FPU, the VGA in text mode, 639 KiB of base memory and a
+     * 1 KiB EBDA at 0x9FC00 (the memory map reserves from there). */
+    static const struct bda_pc pc = { .com = { 0x3f8 }, .fpu = true, .vga_text = true, .base_kib = 640 };
+    bda_fill(g->ram, &pc);
 }
 
 /* Like a serial line with flow control: bytes wait here until the guest's

@@ -3,7 +3,7 @@
 # as modules like every guest image.
 TGUEST_DIR   := tests/guests
 TGUEST_OUT   := $(BUILD)/guest
-TGUEST_NAMES := $(basename $(notdir $(wildcard $(TGUEST_DIR)/hostile-*.asm $(TGUEST_DIR)/fuzz-*.asm))) echo calls entries callbench paging segbase usermode scanexec cpu
+TGUEST_NAMES := $(basename $(notdir $(wildcard $(TGUEST_DIR)/hostile-*.asm $(TGUEST_DIR)/fuzz-*.asm))) echo calls entries callbench paging segbase usermode scanexec cpu pcprobe
 TGUEST_ELFS  := $(addprefix $(TGUEST_OUT)/,$(addsuffix .elf,$(TGUEST_NAMES)))
 TGUEST_BAD   := $(addprefix $(TGUEST_OUT)/bad-,truncated.elf class.elf machine.elf entry.elf phnum.elf nomb.elf)
 

@@ -59,13 +59,14 @@ expect_hostile() {   # guest, expected reason, [host command-line words]
 }
 expect_hostile hostile-wild "access to 0x7ff00000 outside its 64 MiB of memory"
 expect_hostile hostile-gdt "triple fault"
-expect_hostile hostile-cli "spun with interrupts disabled"
+expect_hostile hostile-cli "halted with interrupts disabled (cli; hlt)" guestarg=case=hlt
 expect_hostile hostile-triple "triple fault: vector 128"
 expect_hostile hostile-idt "triple fault: vector 32"
 expect_hostile hostile-ports "exited (wrote 0 to the debug-exit port)"
 check hostile-ports/all-ones has "every unclaimed port read all ones"
 
-# while a guest spins with interrupts off on CPU 1, host threads there still run
+# while a guest spins with interrupts off on CPU 1 (for ever: it is not
+# stopped for that), host threads there still run
 log=$LOGS/hosted-spin-and-tests.log
 st=$(qemu_boot "$log" 2 300 "guest=hostile-cli ktest=preemption_time_slices,affinity_pins,sleep_duration,mutex_exact_count panic=exit")
 check_exit spin/host-threads-on-same-cpu "$st" 1

@@ -34,6 +34,11 @@ QUICK="wait,60;guests;uptime;cpus;sleep,1000;uptime;cpus;poweroff"
 SAMPLE="sleep,2000;uptime;cpus;sleep,3000;uptime;cpus;wait,120;guests;poweroff"
 HOLD="sleep,2000;uptime;cpus;sleep,3000;uptime;cpus;guests;poweroff"
 FUZZ="wait,540;guests;uptime;cpus;sleep,1000;uptime;cpus;poweroff"
+# SPIN for a guest that runs with interrupts off for ever: well past the 5 s
+# after which the host used to stop it, the monitor still answers, every CPU
+# ticks, the guest is still running (and its vCPU still taking host
+# interrupts), and the poweroff ends it
+SPIN="sleep,3000;uptime;cpus;sleep,4000;uptime;cpus;guests;guest,0,stats;poweroff"
 
 # name % guest % host words % script % timeout % patterns (grep) that must all appear, ;-separated % one that must not
 RUNS=$(cat <<'EOF'
@@ -70,6 +75,9 @@ sysenter%hostile-syscall%guestarg=case=sysenter%QUICK%120%syscall: PASS;guest ho
 lar-probe%hostile-lar%guestarg=case=probe%QUICK%120%lar: PASS;guest hostile-lar: exited (wrote 0 %lar: FAIL
 lar-load%hostile-lar%guestarg=case=load%QUICK%120%lar: PASS;guest hostile-lar: exited (wrote 0 %lar: FAIL
 lar-top%hostile-lar%guestarg=case=top%QUICK%120%guest hostile-lar: \(exited (wrote 0 \|stopped (\)%lar: FAIL
+cli-spin%hostile-cli%guestarg=case=spin%SPIN%120%cli: spinning with interrupts off;^ *0 hostile-cli *running%guest hostile-cli: stopped
+cli-poll%hostile-cli%guestarg=case=poll guestarg=ms=6000%QUICK%120%cli: PASS;guest hostile-cli: exited (wrote 0 %cli: FAIL
+cli-hlt%hostile-cli%guestarg=case=hlt%QUICK%120%guest hostile-cli: stopped (halted with interrupts disabled (cli. hlt) at eip 0x[0-9a-f]*: nothing can wake it%cli: FAIL
 csbase%hostile-csbase%%QUICK%120%csbase: PASS;guest hostile-csbase: exited (wrote 0 %csbase: FAIL
 segbase%segbase%%QUICK%120%segbase: done;limit-data: #GP count 00000001 error 00000000;guest segbase: exited (wrote 0 %WRONG
 usermode%usermode%%QUICK%120%usermode: done;guest usermode: exited (wrote 0 %WRONG

@@ -123,6 +123,25 @@ static void overlong_value_refused(void **s)
     assert_string_equal(c.ktest, "");
 }
 
+/* the helper alone: every unit, both cases, the 4 GiB cap, no unit, junk */
+static void sizes_with_units(void **s)
+{
+    (void)s;
+    static const struct { const char *v; bool ok; uint64_t bytes; } cases[] = {
+        { "128M", true, 128ull << 20 }, { "128m", true, 128ull << 20 }, { "1G", true, 1ull << 30 },
+        { "4G", true, 4ull << 30 }, { "4096M", true, 4ull << 30 }, { "4194304K", true, 4ull << 30 },
+        { "0M", true, 0 }, { "5G", false, 0 }, { "4097M", false, 0 }, { "128", false, 0 },
+        { "M", false, 0 }, { "", false, 0 }, { "12X", false, 0 }, { "1.5G", false, 0 },
+        { "-1M", false, 0 }, { "99999999999M", false, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t got = 12345;
+        bool ok = cmdline_size(cases[i].v, strlen(cases[i].v), &got);
+        assert_int_equal(ok, cases[i].ok);
+        assert_int_equal(got, ok ? cases[i].bytes : 12345);
+    }
+}
+
 static void later_word_wins(void **s)
 {
     (void)s;
@@ -142,6 +161,7 @@ int main(void)
         cmocka_unit_test(append_words),
         cmocka_unit_test(overlong_value_refused),
         cmocka_unit_test(later_word_wins),
+        cmocka_unit_test(sizes_with_units),
     };
     return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);
 }

@@ -61,11 +61,8 @@ PATCH(wrap_paddr, img_put32(im, img_ph(im, 1, IMG_P_PADDR), 0xfffff000))
 PATCH(wrap_vaddr, img_put32(im, img_ph(im, 1, IMG_P_VADDR), 0xffffe800))
 PATCH(no_load, img_put32(im, img_ph(im, 0, IMG_P_TYPE), IMG_PT_NOTE);
       img_put32(im, img_ph(im, 1, IMG_P_TYPE), IMG_PT_NOTE))
-PATCH(entry_in_data, img_put32(im, IMG_E_ENTRY, 0x101004))
-PATCH(entry_in_bss, img_put32(im, img_ph(im, 0, IMG_P_MEMSZ), 0x1000);
-      img_put32(im, img_ph(im, 0, IMG_P_FILESZ), 0x10))
 PATCH(entry_below, img_put32(im, IMG_E_ENTRY, 0xffff0))
-PATCH(entry_not_exec, img_put32(im, img_ph(im, 0, IMG_P_FLAGS), IMG_PF_R))
+PATCH(entry_past_bss, img_put32(im, IMG_E_ENTRY, 0x103000))
 PATCH(shentsize, img_put16(im, IMG_E_SHENTSIZE, 32))
 PATCH(shnum_huge, img_put16(im, IMG_E_SHNUM, ELF32_MAX_SHNUM + 1))
 PATCH(shoff_wraps, img_put32(im, IMG_E_SHOFF, 0xffffffe0))
@@ -80,6 +77,13 @@ SPEC(below_floor, s->segs[0].paddr = 0x10000; s->entry = 0x10010; s->segs[0].vad
 SPEC(in_vga_hole, s->segs[1].paddr = 0xa0000)
 SPEC(past_guest_ram, s->segs[1].paddr = GUEST_SIZE - 0x1000)
 SPEC(far_above_ram, s->segs[1].paddr = 0xf0000000)
+/* a PT_NOTE whose p_vaddr range holds the entry: it puts no bytes there */
+static void entry_in_note(struct img_spec *s)
+{
+    s->entry = 0x200000;
+    s->nsegs = 3;
+    s->segs[2] = (struct img_seg){ IMG_PT_NOTE, IMG_PF_R, 0x200000, 0x200000, 0, 0x100 };
+}
 
 static const struct bad_case bad_cases[] = {
     { "truncated_empty", 0, cut_empty, ELF32_ETRUNC_EHDR, "file is 0 bytes", 0, 0 },
@@ -110,10 +114,10 @@ static const struct bad_case bad_cases[] = {
     { "wraps_4g_physical", 0, wrap_paddr, ELF32_EWRAP, "segment 0xfffff000+0x2000 (virtual 0x00101000) wraps past 4 GiB", 0, 0 },
     { "wraps_4g_virtual", 0, wrap_vaddr, ELF32_EWRAP, "(virtual 0xffffe800) wraps", 0, 0 },
     { "no_loadable_segment", 0, no_load, ELF32_ENOLOAD, "none of the 2 program headers", 0, 0 },
-    { "entry_in_data", 0, entry_in_data, ELF32_EENTRY, "entry point 0x00101004 is outside", 0, 0 },
-    { "entry_in_bss", 0, entry_in_bss, ELF32_EENTRY, "entry point 0x00100010", 0, 0 },
-    { "entry_below_image", 0, entry_below, ELF32_EENTRY, "entry point 0x000ffff0", 0, 0 },
-    { "entry_not_executable", 0, entry_not_exec, ELF32_EENTRY, "executable", 0, 0 },
+    { "entry_below_image", 0, entry_below, ELF32_EENTRY,
+      "entry point 0x000ffff0 is outside every loadable segment (p_vaddr .. p_vaddr + p_memsz)", 0, 0 },
+    { "entry_past_bss", 0, entry_past_bss, ELF32_EENTRY, "entry point 0x00103000", 0, 0 },
+    { "entry_in_note_only", entry_in_note, 0, ELF32_EENTRY, "entry point 0x00200000", 0, 0 },
     { "shentsize", 0, shentsize, ELF32_ESHENTSIZE, "e_shentsize 32, want 40", 0, 0 },
     { "shnum_huge", 0, shnum_huge, ELF32_ESHNUM, "e_shnum 1025", 0, 0 },
     { "shoff_wraps", 0, shoff_wraps, ELF32_ETRUNC_SHDRS, "section headers at 0xffffffe0+0xc8", 0, 0 },
@@ -222,6 +226,69 @@ static void higher_half_loads_at_paddr(void **state)
     assert_int_equal(g.ram[0x100000], img_pattern(0, 0));
     guest_free(&g);
     img_free(&im);
+}
+
+/* GNU Mach 1.8 as Debian ships it (gnumach-1.8-486): e_entry 0xc1000000,
+ * segments linked at 0xc1000000+ and loaded at 0x01000000+.  GRUB 2 (and
+ * QEMU's -kernel) start it at the physical 0x01000000; a third segment
+ * with p_vaddr == p_paddr must not lend its (zero) offset. */
+static void gnumach_entry_is_physical(void **state)
+{
+    struct img_spec spec = img_default_spec();
+    struct elf32_image elf;
+    struct img im;
+
+    (void)state;
+    spec.nsegs = 3;
+    spec.segs[0] = (struct img_seg){ IMG_PT_LOAD, IMG_PF_R | IMG_PF_X, 0xc1000000, 0x01000000, 0x1000, 0x1000 };
+    spec.segs[1] = (struct img_seg){ IMG_PT_LOAD, IMG_PF_R | IMG_PF_W, 0xc1001000, 0x01001000, 0x800, 0x2000 };
+    spec.segs[2] = (struct img_seg){ IMG_PT_LOAD, IMG_PF_R | IMG_PF_X, 0x00100000, 0x00100000, 0x100, 0x100 };
+    spec.entry = 0xc1000000;
+    img_build(&spec, &im);
+    img_seal(&im);
+    assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
+    assert_int_equal(elf.entry, 0xc1000000);
+    assert_int_equal(elf.entry_phys, 0x01000000);
+    assert_int_equal(elf.lo, 0x00100000);
+    assert_int_equal(elf.hi, 0x01003000);
+    img_free(&im);
+    /* an entry in the second segment takes that segment's translation */
+    spec.segs[1].paddr = 0x02000000;
+    spec.entry = 0xc1001010;
+    img_build(&spec, &im);
+    assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
+    assert_int_equal(elf.entry_phys, 0x02000010);
+    img_free(&im);
+}
+
+/* GRUB 2's rule, not a stricter one: the entry may lie in a segment
+ * without PF_X (paging is off: every byte executes) and in its bss (it
+ * runs zeroes there, as under GRUB); only outside every loadable segment
+ * is an image refused (the table above). */
+static void entry_as_grub_takes_it(void **state)
+{
+    static const struct { uint32_t entry, flags0, filesz0, want; } cases[] = {
+        { 0x00101004, IMG_PF_R | IMG_PF_X, 0x1000, 0x00101004 },   /* in the data segment */
+        { 0x00101fff, IMG_PF_R | IMG_PF_X, 0x1000, 0x00101fff },   /* in the data segment's bss */
+        { 0x00100010, IMG_PF_R, 0x1000, 0x00100010 },              /* in a segment without PF_X */
+        { 0x00100010, IMG_PF_R | IMG_PF_X, 0x10, 0x00100010 },     /* in the text segment's bss */
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct img_spec spec = img_default_spec();
+        struct elf32_image elf;
+        struct img im;
+
+        spec.segs[0].vaddr = 0xc0100000;
+        spec.segs[1].vaddr = 0xc0101000;
+        spec.entry = cases[i].entry + 0xc0000000;
+        spec.segs[0].flags = cases[i].flags0;
+        spec.segs[0].filesz = cases[i].filesz0;
+        img_build(&spec, &im);
+        assert_int_equal(elf32_open(&elf, im.data, im.size), ELF32_OK);
+        assert_int_equal(elf.entry_phys, cases[i].want);
+        img_free(&im);
+    }
 }
 
 /* The executable segment, for peeling: its load address and file bytes. */
@@ -423,6 +490,8 @@ int main(int argc, char **argv)
     static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(loads_bytes_and_zeroes_bss),
         cmocka_unit_test(higher_half_loads_at_paddr),
+        cmocka_unit_test(gnumach_entry_is_physical),
+        cmocka_unit_test(entry_as_grub_takes_it),
         cmocka_unit_test(ignores_non_load_segments),
         cmocka_unit_test(map_refusal_is_reported),
         cmocka_unit_test(truncated_at_every_length),

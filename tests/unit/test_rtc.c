@@ -143,7 +143,8 @@ static void test_cmos_memory_and_checksum(void **state)
     assert_int_equal(cmos(0x17) | cmos(0x18) << 8, 0xFFFF);
     assert_int_equal(cmos(0x30) | cmos(0x31) << 8, 0xFFFF);
     assert_int_equal(cmos(0x34) | cmos(0x35) << 8, (512 - 16) * 16);
-    assert_int_equal(cmos(0x14), 0x02);
+    assert_int_equal(cmos(0x14), 0x02);     /* FPU, VGA; no floppy, no PS/2 mouse */
+    assert_int_equal(cmos(0x10), 0x00);     /* floppy drive types: none */
     for (int i = 0x10; i <= 0x2D; i++)
         sum = (uint16_t)(sum + cmos((uint8_t)i));
     assert_int_equal(cmos(0x2E) << 8 | cmos(0x2F), sum);
@@ -160,6 +161,14 @@ static void test_small_memory(void **state)
     rtc_init(&small, (struct vdev_irq){ 0 }, 8, 0, 8ull << 20, 0);
     assert_int_equal(small.cmos[0x17] | small.cmos[0x18] << 8, 7 * 1024);
     assert_int_equal(small.cmos[0x34] | small.cmos[0x35] << 8, 0);
+    /* the sizes guestmem= allows: 64 MiB, 128 MiB (QEMU isapc -m 64 / -m 128 agree) */
+    rtc_init(&small, (struct vdev_irq){ 0 }, 8, 0, 64ull << 20, 0);
+    assert_int_equal(small.cmos[0x17] | small.cmos[0x18] << 8, 0xFC00);
+    assert_int_equal(small.cmos[0x30] | small.cmos[0x31] << 8, 0xFC00);
+    assert_int_equal(small.cmos[0x34] | small.cmos[0x35] << 8, 0x300);
+    rtc_init(&small, (struct vdev_irq){ 0 }, 8, 0, 128ull << 20, 0);
+    assert_int_equal(small.cmos[0x17] | small.cmos[0x18] << 8, 0xFFFF);
+    assert_int_equal(small.cmos[0x34] | small.cmos[0x35] << 8, 0x700);
 }
 
 static void test_index_port_and_fixed_registers(void **state)

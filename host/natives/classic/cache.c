@@ -2,7 +2,7 @@
  * A native buffer cache for a hosted classic.  Buffers are guest-visible
  * (cache_read returns a `struct buf *` that guest code reads: its blockno,
  * valid, busy, prev, next and data, where classic's debug information says
- * they are: layout.h), carved from the guest region [GUEST_POOL_CACHE_BASE,
+ * they are: layout.h), carved from the guest region [GUEST_POOL_CACHE_BASE(g),
  * +GUEST_POOL_CACHE_SIZE) that the guest's memory map marks reserved;
  * everything else — the hash, the LRU, who is busy, who waits — lives on
  * the host side, so a wild guest write can spoil a buffer's data and
@@ -97,7 +97,7 @@ static struct ncache *make(struct guest *g)
     for (unsigned i = 0; i < NBUF; i++) {
         struct ncbuf *b = &c->buf[i];
         b->blockno = NONE;                   /* holding no block: in no hash chain */
-        b->gpa = GUEST_POOL_CACHE_BASE + i * SLOT;
+        b->gpa = GUEST_POOL_CACHE_BASE(g) + i * SLOT;
         list_push_back(&c->lru, &b->lru);
     }
     return c;
@@ -339,8 +339,10 @@ void ncache_forget(struct guest *g)
 /* A struct buf the native cache handed out, or NULL (the guest's own). */
 static struct ncbuf *native_buf(struct ncache *c, uint32_t gpa)
 {
-    uint32_t off = gpa - GUEST_POOL_CACHE_BASE;
-    if (!c || gpa < GUEST_POOL_CACHE_BASE || off % SLOT || off / SLOT >= NBUF)
+    if (!c)
+        return 0;
+    uint32_t off = gpa - GUEST_POOL_CACHE_BASE(c->g);
+    if (gpa < GUEST_POOL_CACHE_BASE(c->g) || off % SLOT || off / SLOT >= NBUF)
         return 0;
     return &c->buf[off / SLOT];
 }

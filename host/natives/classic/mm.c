@@ -1,6 +1,6 @@
 /*
  * The mm peel: a guest's kmalloc/kfree served by the pool allocator
- * (host/natives/classic/mm_pool.c) over [GUEST_POOL_BASE, GUEST_POOL_BASE +
+ * (host/natives/classic/mm_pool.c) over [GUEST_POOL_BASE(g), GUEST_POOL_BASE(g) +
  * GUEST_POOL_MM_SIZE), memory the guest's own map marks reserved.  Every
  * piece of bookkeeping lives on the host side, so a wild guest write can
  * spoil only guest data, never the allocator.  The subsystem runs outside
@@ -27,7 +27,7 @@
 
 #define POOL_PAGES (GUEST_POOL_MM_SIZE / MM_PAGE)
 
-_Static_assert(GUEST_POOL_BASE % MM_PAGE == 0 && GUEST_POOL_MM_SIZE % MM_PAGE == 0,
+_Static_assert(GUEST_RAM_UNIT % MM_PAGE == 0 && GUEST_POOL_SIZE % MM_PAGE == 0 && GUEST_POOL_MM_SIZE % MM_PAGE == 0,
                "the mm pool is whole pages");
 
 struct native_mm {
@@ -118,11 +118,11 @@ static bool mm_alloc(struct guest *g, const uint32_t *a, uint32_t *ret)
     *ret = 0;
     if (off == MM_NONE)
         return true;
-    void *p = guest_ptr(g, GUEST_POOL_BASE + off, got);
+    void *p = guest_ptr(g, GUEST_POOL_BASE(g) + off, got);
     if (p)
         memset(p, 0, got);
     keep_live_count(g, m, 1);
-    *ret = GUEST_POOL_BASE + off;
+    *ret = GUEST_POOL_BASE(g) + off;
     return true;
 }
 
@@ -133,10 +133,10 @@ static bool mm_free(struct guest *g, const uint32_t *a, uint32_t *ret)
     *ret = 0;
     if (!at)
         return true;
-    if (at < GUEST_POOL_BASE || at >= GUEST_POOL_BASE + GUEST_POOL_SIZE)
+    if (at < GUEST_POOL_BASE(g) || at >= GUEST_POOL_BASE(g) + GUEST_POOL_SIZE)
         return false;                            /* the guest's own object: its kfree */
     struct native_mm *m = native_state(g, &native_subsystem_mm);
-    if (m && at < GUEST_POOL_BASE + GUEST_POOL_MM_SIZE && mm_pool_free(m->pool, at - GUEST_POOL_BASE)) {
+    if (m && at < GUEST_POOL_BASE(g) + GUEST_POOL_MM_SIZE && mm_pool_free(m->pool, at - GUEST_POOL_BASE(g))) {
         keep_live_count(g, m, -1);
         return true;
     }

@@ -36,7 +36,7 @@
 
 #define SLOT_SIZE  16384u
 #define NSLOTS     (GUEST_POOL_STACKS_SIZE / SLOT_SIZE)   /* slot 0: the boot vCPU; its page holds the stub */
-#define STUB       GUEST_POOL_STACKS_BASE
+#define STUB(g)    GUEST_POOL_STACKS_BASE(g)
 #define RECORD     64u                                    /* the zeroed thread record under each stack */
 #define TRAP_BYTE  0xf4
 
@@ -66,16 +66,16 @@ NATIVE_SUBSYSTEM_DECLARE(sched);
 
 static struct native_sched *state(struct guest *g) { return native_state(g, &native_subsystem_sched); }
 
-static uint32_t slot_base(unsigned i) { return GUEST_POOL_STACKS_BASE + i * SLOT_SIZE; }
+static uint32_t slot_base(const struct guest *g, unsigned i) { return GUEST_POOL_STACKS_BASE(g) + i * SLOT_SIZE; }
 
 static struct nthread *self(struct native_sched *ns, struct vcpu *v) { return &ns->t[v->sched_slot]; }
 
 /* The thread a handle names, if the natives made it. */
-static struct nthread *by_handle(struct native_sched *ns, uint32_t h)
+static struct nthread *by_handle(const struct guest *g, struct native_sched *ns, uint32_t h)
 {
-    if (h < slot_base(1) || h >= GUEST_POOL_STACKS_BASE + GUEST_POOL_STACKS_SIZE || (h - STUB) % SLOT_SIZE)
+    if (h < slot_base(g, 1) || h >= GUEST_POOL_STACKS_BASE(g) + GUEST_POOL_STACKS_SIZE || (h - STUB(g)) % SLOT_SIZE)
         return 0;
-    struct nthread *nt = &ns->t[(h - STUB) / SLOT_SIZE];
+    struct nthread *nt = &ns->t[(h - STUB(g)) / SLOT_SIZE];
     return nt->state == NT_FREE ? 0 : nt;
 }
 
@@ -90,7 +90,7 @@ static void learn_boot_handle(struct guest *g, struct native_sched *ns)
 
 static uint32_t stack_top(struct guest *g, const struct vcpu *v)
 {
-    return state(g) && v->sched_slot ? slot_base(v->sched_slot) + SLOT_SIZE : 0;
+    return state(g) && v->sched_slot ? slot_base(g, v->sched_slot) + SLOT_SIZE : 0;
 }
 
 /* v holds the lock now: the guest's "current thread" variable (the
@@ -173,10 +173,10 @@ static bool spawn(struct guest *g, const uint32_t *a, uint32_t *ret)
         guest_end(g, GUEST_DEAD, -1, "sched peel: no room for another guest thread");
         return true;
     }
-    uint32_t base = slot_base(i), top = base + SLOT_SIZE;
+    uint32_t base = slot_base(g, i), top = base + SLOT_SIZE;
     uint32_t *stack = guest_ptr(g, top - 8, 8);
     memset(guest_ptr(g, base, RECORD), 0, RECORD);
-    stack[0] = STUB;                                 /* fn's return address */
+    stack[0] = STUB(g);                                 /* fn's return address */
     stack[1] = a[2];                                 /* its argument */
     vcpu_clone(v, me, g->nvcpus, a[1], top - 8);
     v->sched_slot = i;
@@ -238,7 +238,7 @@ static bool stub_trap(struct vcpu *v, struct trapframe *tf, void *owner)
 {
     (void)owner;
     struct native_sched *ns = state(v->guest);
-    if (!ns || (uint32_t)tf->rip != STUB || v->sched_slot == 0)
+    if (!ns || (uint32_t)tf->rip != STUB(v->guest) || v->sched_slot == 0)
         return false;
     end_thread(ns, v);
 }
@@ -248,7 +248,7 @@ static bool join(struct guest *g, const uint32_t *a, uint32_t *ret)
 {
     struct native_sched *ns = state(g);
     struct vcpu *v = vcpu_current();
-    struct nthread *target = by_handle(ns, a[0]);
+    struct nthread *target = by_handle(g, ns, a[0]);
     if (!target)
         return false;                                /* not one of ours: the guest's own join */
     for (;;) {
@@ -389,8 +389,8 @@ static void changed(struct guest *g, bool peeled)
     if (!peeled || state(g))
         return;
     struct native_sched *ns = kzalloc(sizeof *ns);
-    uint8_t *stub = guest_ptr(g, STUB, 1);
-    if (!ns || !stub || !site_claim(g, STUB, stub_trap, ns)) {
+    uint8_t *stub = guest_ptr(g, STUB(g), 1);
+    if (!ns || !stub || !site_claim(g, STUB(g), stub_trap, ns)) {
         kfree(ns);
         guest_end(g, GUEST_DEAD, -1, "sched peel: out of memory");
         return;

@@ -39,7 +39,7 @@ static uint32_t call(const struct native *n, struct guest *g, uint32_t arg)
 
 static void claim(struct mm_run *r, uint32_t at, uint32_t size, uint8_t to)
 {
-    uint32_t first = (at - GUEST_POOL_BASE) / 16, n = (size + 15) / 16;
+    uint32_t first = (at - GUEST_POOL_BASE(r->g)) / 16, n = (size + 15) / 16;
     for (uint32_t i = 0; i < (n ? n : 1); i++)
         if (__atomic_exchange_n(&r->owner[first + i], to, __ATOMIC_RELAXED) == to)
             __atomic_add_fetch(&r->dup, 1, __ATOMIC_RELAXED);
@@ -62,7 +62,7 @@ static void mm_worker(void *arg)
         }
         size[k] = x >> 8 & 1 ? (x >> 9) % 512 : (x >> 9) % 9000;
         at[k] = call(r->alloc, r->g, size[k]);
-        if (at[k] == 0xffffffffu || at[k] < GUEST_POOL_BASE || at[k] >= GUEST_POOL_BASE + GUEST_POOL_MM_SIZE) {
+        if (at[k] == 0xffffffffu || at[k] < GUEST_POOL_BASE(r->g) || at[k] >= GUEST_POOL_BASE(r->g) + GUEST_POOL_MM_SIZE) {
             __atomic_add_fetch(&r->lost, 1, __ATOMIC_RELAXED);
             at[k] = 0;
         } else {
@@ -87,6 +87,7 @@ KTEST(native_mm_many_cpus)
     r.g = kzalloc(sizeof *r.g);
     r.owner = kzalloc(GRANULES);
     KT_ASSERT(r.g && r.owner);
+    r.g->pool_base = GUEST_RAM_DEFAULT - GUEST_POOL_SIZE;      /* where guest_start puts it */
     r.g->natives = kzalloc(sizeof *r.g->natives);   /* what the peel framework's start hook makes */
     r.g->peels = kzalloc(sizeof *r.g->peels);
     KT_ASSERT(r.g->natives && r.g->peels);
@@ -102,7 +103,7 @@ KTEST(native_mm_many_cpus)
     uint64_t owned = r.mm->owned(r.g);
     uint32_t held = call(r.alloc, r.g, 100);
     call(r.free, r.g, held + 16);                                  /* refused (and the guest is not running) */
-    call(r.free, r.g, GUEST_POOL_BASE + 8);
+    call(r.free, r.g, GUEST_POOL_BASE(r.g) + 8);
     uint64_t owned_held = r.mm->owned(r.g);
     call(r.free, r.g, held);
     natives_release(r.g);
