@@ -43,7 +43,9 @@
 ; - iret, retf and int are not aimed past the target's CS limit: TCG does
 ;   not check EIP against it there (a CPU does; hostile-eiplimit covers
 ;   it), so the oracle would disagree with a correct host.  Far jmp/call
-;   are (TCG checks those).
+;   are (TCG checks those).  No transfer lands where the probe would run
+;   on across the limit: TCG never checks EIP as it falls through, and a
+;   host that emulates the probe's (patched) pushf does, as a CPU does.
 ; - The pushed EFLAGS are compared in CF PF AF ZF SF OF DF IF only.
 %include "tests/guests/hostile.inc"
 ; reached through op_table only: function symbols make the host's scanner
@@ -375,6 +377,20 @@ probe_offset:
     mov eax, PROBE
     ret
 
+; ZF=0 if a probe landing at offset eax of selector bx would start within
+; its code segment's limit and run on across it (see the top)
+straddles_limit:
+    call past_limit
+    jnz .no                            ; beyond it already: a fault at the transfer
+    push eax
+    add eax, probe_end - probe - 1
+    call past_limit
+    pop eax
+    ret
+.no:
+    cmp eax, eax                       ; ZF=1
+    ret
+
 ; ZF=0 if selector bx names a present code segment in the guest's GDT
 ; (within the GDTR limit) whose limit offset eax lies beyond: a CPU would
 ; fault on EIP, TCG would not (see the top)
@@ -589,6 +605,8 @@ op_lxs:
 op_jmp:
     mov ebx, [rec_sel]
     call probe_offset
+    call straddles_limit
+    jnz skipped
     mov [far_off], eax
     mov [far_sel], bx
     try .after
@@ -602,6 +620,8 @@ op_jmp:
 op_call:
     mov ebx, [rec_sel]
     call probe_offset
+    call straddles_limit
+    jnz skipped
     mov [far_off], eax
     mov [far_sel], bx
     mov dword [land_esp], 0
@@ -631,6 +651,8 @@ op_retf:
     call probe_offset
     call past_limit
     jnz skipped
+    call straddles_limit
+    jnz skipped
     try .after
     push ebx
     push eax
@@ -648,6 +670,8 @@ op_iret:
     mov ebx, [rec_sel]
     call probe_offset
     call past_limit
+    jnz skipped
+    call straddles_limit
     jnz skipped
     push eax
     call rand
@@ -707,6 +731,8 @@ op_int:
     cmp dl, 0x0e
     jne .go
     call past_limit
+    jnz skipped
+    call straddles_limit
     jnz skipped
 .go:
     mov dword [land_esp], 0
