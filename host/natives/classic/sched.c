@@ -310,6 +310,17 @@ static bool tick(struct guest *g, const uint32_t *a, uint32_t *ret)
     return true;
 }
 
+/* ns->idle names the idle vCPU's thread only while it naps, and under
+ * ns->lock, so a kicker never wakes a thread that has since exited (the
+ * guest's end wakes the idle vCPU, which exits while others still let the
+ * lock go). */
+static void set_idle(struct native_sched *ns, struct thread *t)
+{
+    spin_lock_irq(&ns->lock);
+    ns->idle = t;
+    spin_unlock_irq(&ns->lock);
+}
+
 /* The idle thread: without the lock until a virtual interrupt is due, then
  * back into the guest with interrupts on at sched_idle's own entry, so the
  * interrupt is delivered there and its handler returns to another call. */
@@ -318,11 +329,12 @@ static bool idle(struct guest *g, const uint32_t *a, uint32_t *ret)
     (void)a; (void)ret;
     struct native_sched *ns = state(g);
     struct vcpu *v = vcpu_current();
-    ns->idle = current_thread();
+    set_idle(ns, current_thread());
     ns->idles++;
     uint64_t t0 = time_ns();
     thread_sync_wakeups(false);
     vcpu_wait_interrupt(v, &ns->kick);
+    set_idle(ns, 0);                                 /* awake: and it may exit before it naps again */
     ns->idle_ns += time_ns() - t0;
     /* An errand: deliver, let the handler wake whom it wakes (they run on
      * this CPU once we nap again), come back to sched_idle. */
@@ -338,13 +350,14 @@ static bool idle(struct guest *g, const uint32_t *a, uint32_t *ret)
 static void kick_if_pending(struct guest *g)
 {
     struct native_sched *ns = state(g);
-    struct thread *idle_thread = ns->idle;
-    if (!idle_thread || idle_thread == current_thread() || gkl_contended(&g->gkl))
+    if (!g->dev.hint_pending || !__atomic_load_n(&ns->idle, __ATOMIC_RELAXED) || gkl_contended(&g->gkl))
         return;                                      /* a taker will find it at its first trap */
-    if (g->dev.hint_pending) {                       /* a hint is enough: the idle vCPU looks again */
+    spin_lock_irq(&ns->lock);                        /* a hint is enough: the idle vCPU looks again */
+    if (ns->idle && ns->idle != current_thread()) {
         ns->kicks++;
-        thread_wake_napper(idle_thread, &ns->kick);
+        thread_wake_napper(ns->idle, &ns->kick);
     }
+    spin_unlock_irq(&ns->lock);
 }
 
 /* The guest ended: every vCPU asleep in a native wait wakes up and exits. */
@@ -366,9 +379,9 @@ static void guest_ended(struct guest *g)
         waitq_wake_all_locked(&nt->wq);
         spin_unlock_irq(&nt->wq.lock);
     }
-    spin_unlock_irq(&ns->lock);
     if (ns->idle)
         thread_wake_napper(ns->idle, &ns->kick);
+    spin_unlock_irq(&ns->lock);
 }
 
 /* By the last vCPU out: nothing runs the guest any more. */
