@@ -414,12 +414,11 @@ static bool step_page(struct guest *g, struct trapframe *tf, uint32_t pfn)
     return true;
 }
 
-bool codepage_step_trap(struct vcpu *v, struct trapframe *tf)
+/* The step is over: its pages as their states say, the host's TF gone.
+ * True if the guest keeps a TF of its own (or another host step's). */
+static bool step_end(struct guest *g, struct trapframe *tf)
 {
-    struct guest *g = v->guest;
     struct codepages *c = &g->codepages;
-    if (tf->vector == VEC_PF)
-        return false;                         /* the stepped instruction wants another page: it goes on */
     c->stepping = false;
     for (unsigned i = 0; i < sizeof c->step / sizeof c->step[0]; i++)
         if (c->step[i]) {
@@ -430,7 +429,21 @@ bool codepage_step_trap(struct vcpu *v, struct trapframe *tf)
     bool keep_tf = c->step_guest_tf || g->host_stepping;
     if (!keep_tf)
         tf->rflags &= ~(uint64_t)EFLAGS_TF;
-    return tf->vector == VEC_DB && !keep_tf;   /* the step's own #DB: nothing more */
+    return keep_tf;
+}
+
+bool codepage_step_trap(struct vcpu *v, struct trapframe *tf)
+{
+    if (tf->vector == VEC_PF)
+        return false;                         /* the stepped instruction wants another page: it goes on */
+    bool keep_tf = step_end(v->guest, tf);    /* any other trap ends it too */
+    return tf->vector == VEC_DB && !keep_tf;  /* the step's own #DB: nothing more */
+}
+
+void codepage_step_abort(struct vcpu *v, struct trapframe *tf)
+{
+    if (v->guest->codepages.stepping)
+        step_end(v->guest, tf);
 }
 
 /* The length of the instruction at the guest's EIP (15 if it cannot be

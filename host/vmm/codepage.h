@@ -232,5 +232,10 @@ bool codepage_paged_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin, ui
  * page: at every trap while it lasts.  True if the trap was the step's own
  * #DB and is over. */
 bool codepage_step_trap(struct vcpu *v, struct trapframe *tf);
+/* The stepped instruction raised a #PF of the guest's own (paging on):
+ * the step ends here, before the fault is delivered, so that the guest's
+ * handler neither runs with the step's pages nor sees the host's TF in the
+ * flags it is given. */
+void codepage_step_abort(struct vcpu *v, struct trapframe *tf);
 /* Before this CPU runs guest code: flush its TLB if g->root changed since. */
 void codepage_tlb_check(struct guest *g);

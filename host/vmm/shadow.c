@@ -303,6 +303,7 @@ bool shadow_page_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin)
         fill(v, s, lin, access, &m);
         return true;
     case GPT_FAULT:
+        codepage_step_abort(v, tf);         /* (a write over code being stepped faults in the guest's tables) */
         drop(s, lin);                       /* a #PF takes the address from the TLB */
         s->faults++;
         v->cr2 = lin;
