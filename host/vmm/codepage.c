@@ -268,23 +268,31 @@ static bool covered(const struct codepages *c, uint32_t gpa, uint32_t len)
     return false;
 }
 
+/* codepage_written's part for a scanned page: [a, end) within it. */
+static __attribute__((noinline)) void written_page(struct guest *g, uint32_t a, uint32_t end)
+{
+    struct codepages *c = &g->codepages;
+    struct codepage *p = &c->page[a >> 12];
+    if (covered(c, a, end - a)) {
+        c->host_writes++;
+        codepage_drop(g, a);
+    } else if (!p->written && !stepped(c, a >> 12)) {
+        p->written = true;                    /* new bytes beside its code: no fetch before a scan sees them */
+        settle(g, a >> 12);
+        codepage_publish(g);
+    }
+}
+
+/* (Every trap's pushes come here: the common case, no scanned page, is a
+ * load and a test a page.) */
 void codepage_written(struct guest *g, uint64_t gpa, uint64_t len)
 {
     struct codepages *c = &g->codepages;
     for (uint64_t a = gpa; a < gpa + len && (a >> 12) < c->npages; a = (a | 4095) + 1) {
         uint64_t end = (a | 4095) + 1 < gpa + len ? (a | 4095) + 1 : gpa + len;
-        struct codepage *p = &c->page[a >> 12];
-        if (!p->seen)
-            continue;
-        if (covered(c, (uint32_t)a, (uint32_t)(end - a))) {
-            c->host_writes++;
-            codepage_drop(g, (uint32_t)a);
-        } else if (!p->written && !stepped(c, (uint32_t)(a >> 12))) {
-            p->written = true;                /* new bytes beside its code: no fetch before a scan sees them */
-            settle(g, (uint32_t)(a >> 12));
-        }
+        if (c->page[a >> 12].seen)
+            written_page(g, (uint32_t)a, (uint32_t)end);
     }
-    codepage_publish(g);
 }
 
 /* Scan from lin, and from every entry other pages make into its page that
