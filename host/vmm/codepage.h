@@ -4,10 +4,12 @@
  * first executed, not when the image is loaded, so that no symbol is needed
  * and code the guest writes, copies or loads at run time is scanned too.
  *
- * Every page of guest RAM is in one of two states, kept here by
+ * Every page of guest RAM is in one of three states, kept here by
  * guest-physical page:
  *   unscanned  writable, not executable (NX): a fetch from it faults;
- *   scanned    executable, read-only: a write to it faults.
+ *   scanned    executable, read-only: a write to it faults;
+ *   written    scanned, but written beside its scanned instructions since:
+ *              read-only and NX.
  * A fetch fault scans from the faulting instruction (following control
  * flow into other pages, as the load-time scan does, and marking every page
  * it decodes an instruction in), patches, and makes those pages scanned.  A
@@ -17,8 +19,16 @@
  * fetch rescans it.  Patches are keyed by guest-physical address.  A write
  * to bytes of a scanned page that no scanned instruction covers (data
  * beside code) keeps the scan: the writing instruction is single-stepped
- * with the page writable, then it is read-only again.
- *
+ * with the page writable, and then the page is written.  The bytes just
+ * written may be code the guest runs next (copied there, generated, a
+ * pushf written where nothing was scanned), and while the page stayed
+ * executable nothing would scan them: so the next fetch from the page
+ * faults, scans from where it is (cheap where that is scanned already:
+ * the scan stops at what it has seen) and makes the page scanned again.
+ * The host's own writes for the guest (codepage_written) do the same.
+ * What that leaves unseen is code written beside, reached only after other
+ * code of the same page ran again, through a pointer (below).
+
  * An instruction that starts on page A and ends on page B makes the two
  * one unit: the CPU needs both executable to run it, and its length (where
  * B's next instruction starts) depends on both.  So a page whose last
@@ -62,22 +72,36 @@
  * memory through the direct map: not guest fetches, not these entries.)
  *
  * ---- paging on (the shadow page tables, host/vmm/shadow.c) -------------
- * The shadow builds the guest's mappings per vCPU and consults this file:
- *   - a shadow entry may be executable only if codepage_scanned(g, gpa), and
- *     then must be read-only; any other is NX;
- *   - a fetch fault on an NX entry of a guest-executable page: call
- *     codepage_fetch(g, lin, gpa, &space) with the guest-linear address of
- *     the instruction (CS base + EIP) and its guest-physical address, and a
- *     codepage_space that translates guest-linear to guest-physical through
- *     the guest's tables (without faulting: a page not present ends that
- *     path of the scan); then map it executable, read-only;
- *   - a write fault on a read-only entry of a guest-writable page that
- *     codepage_scanned: call codepage_drop(g, gpa), then map it writable, NX;
- *   - g->codepages.dropped (set by the shadow: shadow_flush_guest) is
- *     called after every drop: every vCPU's shadow entries that map the
- *     dropped pages executable must go before guest code runs again.
+ * Pages, seen-maps, entries, straddle links and patches stay keyed by
+ * guest-physical page; the scanner decodes and follows branches by
+ * guest-linear address, translating each page it enters through the
+ * vCPU's tables as a lookup (gmem_phys_peek: no Accessed or Dirty set, as
+ * a scan is no access of the CPU's); a branch to a page not mapped ends
+ * that path (its first fetch faults later, and scans then).  The shadow
+ * builds the guest's mappings per vCPU and consults this file:
+ *   - a leaf may be executable only if codepage_may_exec(g, gpa) (scanned
+ *     and not written, or held by the host's single step), and must be
+ *     read-only if codepage_read_only(g, gpa) (scanned, but not stepped);
+ *   - a fetch fault (the host's PF_I) on a page that may not run, with the
+ *     guest's tables allowing the fetch: codepage_paged_fault(write false)
+ *     scans from the instruction (CS base + EIP) as with paging off; then
+ *     the leaf is filled as the two say.  A fetch that fills an absent leaf
+ *     of a scanned page at an instruction no scan reached scans from it
+ *     first too (a pointer or a gate into a page already scanned);
+ *   - a write fault on a page codepage_read_only, with the guest's tables
+ *     allowing the write: codepage_paged_fault(write true) drops the scan
+ *     or steps the write, as with paging off;
+ *   - when a page loses a permission (scanned: no more writes; dropped or
+ *     written: no more fetches), codepage_publish calls g->codepages.
+ *     dropped (the shadow sets it: shadow_flush_guest), so that every
+ *     vCPU's shadow forgets its leaves before guest code runs again (the
+ *     calling vCPU's at once, the others' when they take the guest kernel
+ *     lock).  g->root's entries follow the states too, for vCPUs with
+ *     paging off.
  * The emulator's side-table lookups (host/vmm/emulate.c classify) use the
- * guest-physical address of EIP then, not the linear one.
+ * guest-physical address of EIP then, not the linear one; entry points the
+ * host learns (IDT gates at delivery, far targets after lgdt:
+ * codepage_entry_point) are translated through the vCPU's tables.
  *
  * Everything here runs under the guest kernel lock, or before the guest runs.
  */
@@ -108,6 +132,7 @@ struct codepage {
     uint32_t prev;           /* 1 + a page whose last instruction runs on into this one, or 0 */
     bool prev_many;          /* more than one (paging: other mappings): look them all up */
     uint32_t gen;            /* bumped at every drop: entries recorded from it before are stale */
+    bool written;            /* scanned, but written beside its code since: NX until a fetch scans */
     struct codepage_entry *in;
     uint32_t nin, capin;
 };
@@ -118,6 +143,7 @@ struct codepages {
     uint32_t tlb_gen;        /* bumped at every change of g->root's permissions */
     uint32_t cpu_gen[MAX_CPUS];   /* the tlb_gen each CPU's TLB is at least as new as */
     uint32_t drop_gen;       /* bumped at every drop */
+    bool shrunk;             /* a page lost W or X since the last codepage_publish */
     void (*dropped)(struct guest *g);     /* the shadow's flush, with paging on */
     /* The host's single step over a write from code on a page it drops
      * (self-modifying code): 1 + the pages mapped writable and executable
@@ -142,7 +168,7 @@ struct codepage_space {
  * loads one (codepage_gdt_loaded, from the lgdt's emulation).  False if
  * out of memory. */
 bool codepage_far_pending(struct guest *g, uint16_t sel, uint32_t offset);
-void codepage_gdt_loaded(struct guest *g);
+void codepage_gdt_loaded(struct vcpu *v);
 /* The scan decodes an instruction on page pfn: it is scanned from now on
  * (paging off: executable, read-only).  False if out of memory. */
 bool codepage_begin(struct guest *g, uint32_t pfn);
@@ -160,8 +186,23 @@ bool codepage_entry(struct guest *g, uint32_t from, uint32_t gpa);
 bool codepage_init(struct guest *g);
 void codepage_free(struct guest *g);
 
-/* May the page at gpa be mapped executable (then read-only)? */
+/* Is the page at gpa scanned (its code found, and patched)? */
 bool codepage_scanned(const struct guest *g, uint32_t gpa);
+/* What a mapping of the page at gpa may allow (g->root's with paging off,
+ * every shadow leaf with paging on): executable (scanned and not written
+ * since, or held by the host's single step), and never writable (scanned,
+ * but for the single step). */
+bool codepage_may_exec(const struct guest *g, uint32_t gpa);
+bool codepage_read_only(const struct guest *g, uint32_t gpa);
+/* After a change: if a page lost a permission, the shadows' entries go
+ * (g->codepages.dropped).  Every public call that changes pages ends
+ * with it; scan_run too. */
+void codepage_publish(struct guest *g);
+/* An entry point the host learns of at run time at guest-linear lin,
+ * through v's tables (an IDT gate at delivery, a far jump's target after
+ * lgdt): scanned now if its page is scanned already, since no fetch fault
+ * would come.  False if out of memory. */
+bool codepage_entry_point(struct vcpu *v, uint32_t lin);
 
 /* A fetch fault at guest-linear lin (physical gpa) in an unscanned page, or
  * at an address of a scanned page no scan has reached: scan from it, patch,
@@ -180,9 +221,21 @@ void codepage_written(struct guest *g, uint64_t gpa, uint64_t len);
  * (the guest stopped if the host has no memory left to scan it).  False:
  * not one of ours (the caller reports it). */
 bool codepage_fault(struct vcpu *v, struct trapframe *tf, uint32_t cr2);
+/* Paging on: the shadow's fault at guest-linear lin (physical gpa, the
+ * guest's tables allowing the access) on a page codepage_may_exec forbids
+ * fetching from (write false) or codepage_read_only forbids writing (write
+ * true): scanned, or its scan dropped or kept with the write stepped, as
+ * with paging off; then the shadow fills its entry as the two say.  False
+ * if the guest was stopped (out of memory for the scan). */
+bool codepage_paged_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin, uint32_t gpa, bool write);
 /* The host's single step over a write to a page from code on that same
  * page: at every trap while it lasts.  True if the trap was the step's own
  * #DB and is over. */
 bool codepage_step_trap(struct vcpu *v, struct trapframe *tf);
+/* The stepped instruction raised a #PF of the guest's own (paging on):
+ * the step ends here, before the fault is delivered, so that the guest's
+ * handler neither runs with the step's pages nor sees the host's TF in the
+ * flags it is given. */
+void codepage_step_abort(struct vcpu *v, struct trapframe *tf);
 /* Before this CPU runs guest code: flush its TLB if g->root changed since. */
 void codepage_tlb_check(struct guest *g);
