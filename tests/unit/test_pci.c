@@ -100,6 +100,26 @@ static void test_type2_window_floats(void **state)
     assert_int_equal(ports_in(&io, 0xCF00, 2, 0), 0xFFFF);
 }
 
+/* hostile: 10^5 random accesses of every width to every port of the range
+ * and around it; CONFIG_ADDRESS only ever holds its writable bits */
+static void test_fuzz(void **state)
+{
+    (void)state;
+    uint32_t x = 0x9e3779b9u;
+    for (unsigned i = 0; i < 100000; i++) {
+        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+        uint16_t port = (uint16_t)(0xCF4 + (x >> 8) % 16);
+        int size = 1 << ((x >> 4) % 3);
+        if (x & 1)
+            ports_out(&io, port, size, x * 2654435761u, 0);
+        else if (size == 4 && port >= 0xCFC && port <= 0xCFF)
+            assert_int_equal(ports_in(&io, port, size, 0), 0xFFFFFFFFu);
+        else
+            (void)ports_in(&io, port, size, 0);
+        assert_int_equal(pci.address & ~PCI_CONFIG_MASK, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +129,7 @@ int main(void)
         cmocka_unit_test_setup(test_data_without_enable, setup),
         cmocka_unit_test_setup(test_type2_absent, setup),
         cmocka_unit_test_setup(test_type2_window_floats, setup),
+        cmocka_unit_test_setup(test_fuzz, setup),
     };
-    DEV_RUN_TESTS(tests, 6);
+    DEV_RUN_TESTS(tests, 7);
 }
