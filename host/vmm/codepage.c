@@ -9,6 +9,7 @@
 #include "host/vmm/guest.h"
 #include "host/vmm/vcpu.h"
 #include "host/vmm/segment.h"
+#include "host/vmm/gmem.h"
 #include "host/decode/decode.h"
 #include "kernel/heap.h"
 #include "kernel/string.h"
@@ -47,6 +48,48 @@ bool codepage_scanned(const struct guest *g, uint32_t gpa)
     return pfn < g->codepages.npages && g->codepages.page[pfn].seen;
 }
 
+/* Is page pfn one the host's single step holds writable and executable? */
+static bool stepped(const struct codepages *c, uint32_t pfn)
+{
+    if (!c->stepping)
+        return false;
+    for (unsigned i = 0; i < sizeof c->step / sizeof c->step[0]; i++)
+        if (c->step[i] == pfn + 1)
+            return true;
+    return false;
+}
+
+bool codepage_may_exec(const struct guest *g, uint32_t gpa)
+{
+    const struct codepages *c = &g->codepages;
+    uint32_t pfn = gpa >> 12;
+    if (pfn >= c->npages)
+        return false;
+    const struct codepage *p = &c->page[pfn];
+    return (p->seen && !p->written) || stepped(c, pfn);
+}
+
+bool codepage_read_only(const struct guest *g, uint32_t gpa)
+{
+    const struct codepages *c = &g->codepages;
+    uint32_t pfn = gpa >> 12;
+    return pfn < c->npages && c->page[pfn].seen && !stepped(c, pfn);
+}
+
+/* Every vCPU's shadow forgets the permissions taken away since the last
+ * call (paging on: codepage_may_exec and codepage_read_only are what its
+ * leaves may allow, and an entry filled before may allow more).  Called
+ * at the end of every change, before guest code runs again. */
+void codepage_publish(struct guest *g)
+{
+    struct codepages *c = &g->codepages;
+    if (!c->shrunk)
+        return;
+    c->shrunk = false;
+    if (c->dropped)
+        c->dropped(g);
+}
+
 /* ---- g->root's entries and the TLBs ---------------------------------------
  * Called under the guest kernel lock: the holder's CPU invalidates its own
  * entry now; every other CPU flushes before it next runs guest code, since
@@ -61,6 +104,8 @@ static void protect(struct guest *g, uint32_t pfn, bool exec, bool write)
     uint64_t want = (*pte & ~(PTE_W | PTE_NX)) | (write ? PTE_W : 0) | (exec ? 0 : PTE_NX);
     if (want == *pte)
         return;
+    if ((*pte & PTE_W & ~want) || (want & PTE_NX & ~*pte))
+        c->shrunk = true;                     /* g->root mirrors every page's state: the shadows must follow */
     __atomic_store_n(pte, want, __ATOMIC_RELEASE);
     pushcli();
     unsigned cpu = this_cpu()->id;
@@ -84,6 +129,15 @@ void codepage_tlb_check(struct guest *g)
         c->cpu_gen[cpu] = gen;
     }
     popcli();
+}
+
+/* The canonical mapping of a page in g->root: executable and read-only
+ * if scanned (NX too if written beside its code since), writable and NX if
+ * not.  The shadows follow it through codepage_may_exec/read_only. */
+static void settle(struct guest *g, uint32_t pfn)
+{
+    const struct codepage *p = &g->codepages.page[pfn];
+    protect(g, pfn, p->seen && !p->written, !p->seen);
 }
 
 /* ---- pages ---------------------------------------------------------------- */
@@ -167,6 +221,7 @@ static void drop_one(struct guest *g, uint32_t pfn)
     sites_take_range(&g->sites, pfn << 12, (pfn << 12) + 4096, SITE_PATCH, restore_patch, g);
     kfree(p->seen);
     p->seen = 0;
+    p->written = false;
     p->gen++;
     c->drops++;
     protect(g, pfn, false, true);
@@ -199,8 +254,7 @@ void codepage_drop(struct guest *g, uint32_t gpa)
     if (guest_hooks->code_changing)
         guest_hooks->code_changing(g, true);
     c->drop_gen++;
-    if (c->dropped)
-        c->dropped(g);
+    codepage_publish(g);
 }
 
 /* Does a scanned instruction cover a byte of [gpa, gpa + len) (within one page)? */
@@ -219,11 +273,18 @@ void codepage_written(struct guest *g, uint64_t gpa, uint64_t len)
     struct codepages *c = &g->codepages;
     for (uint64_t a = gpa; a < gpa + len && (a >> 12) < c->npages; a = (a | 4095) + 1) {
         uint64_t end = (a | 4095) + 1 < gpa + len ? (a | 4095) + 1 : gpa + len;
-        if (c->page[a >> 12].seen && covered(c, (uint32_t)a, (uint32_t)(end - a))) {
+        struct codepage *p = &c->page[a >> 12];
+        if (!p->seen)
+            continue;
+        if (covered(c, (uint32_t)a, (uint32_t)(end - a))) {
             c->host_writes++;
             codepage_drop(g, (uint32_t)a);
+        } else if (!p->written && !stepped(c, (uint32_t)(a >> 12))) {
+            p->written = true;                /* new bytes beside its code: no fetch before a scan sees them */
+            settle(g, (uint32_t)(a >> 12));
         }
     }
+    codepage_publish(g);
 }
 
 /* Scan from lin, and from every entry other pages make into its page that
@@ -267,31 +328,63 @@ bool codepage_far_pending(struct guest *g, uint16_t sel, uint32_t offset)
     return true;
 }
 
+/* ---- spaces: where the guest's code is ------------------------------------ */
+
+static bool space_phys(void *ctx, uint32_t lin, uint32_t *gpa)
+{
+    return gmem_phys_peek(ctx, lin, gpa);
+}
+
+/* The vCPU's guest-linear space for a scan: NULL (the identity) with
+ * paging off, else a lookup through its tables that sets nothing. */
+static const struct codepage_space *space_of(struct vcpu *v, struct codepage_space *buf)
+{
+    if (!(v->cr0 & CR0_PG))
+        return 0;
+    *buf = (struct codepage_space){ space_phys, v };
+    return buf;
+}
+
+static bool translate(struct guest *g, const struct codepage_space *sp, uint32_t lin, uint32_t *gpa)
+{
+    if (sp)
+        return sp->phys(sp->ctx, lin, gpa) && (*gpa >> 12) < g->codepages.npages;
+    *gpa = lin;
+    return (lin >> 12) < g->codepages.npages;
+}
+
+bool codepage_entry_point(struct vcpu *v, uint32_t lin)
+{
+    struct guest *g = v->guest;
+    struct codepage_space buf;
+    const struct codepage_space *sp = space_of(v, &buf);
+    uint32_t gpa;
+    if (!translate(g, sp, lin, &gpa))
+        return true;                         /* not mapped: a fetch there faults first */
+    if (!codepage_seen(&g->codepages, gpa) || scan_seen(g, gpa))
+        return true;                         /* not scanned yet: its first fetch will fault */
+    return scan_run(g, &lin, 1, sp);
+}
+
 /* The lgdt's emulation has mirrored the new GDT on this CPU: the far
  * targets waiting for it are scanned now (those it does not make code are
  * forgotten: a jump there faults). */
-void codepage_gdt_loaded(struct guest *g)
+void codepage_gdt_loaded(struct vcpu *v)
 {
-    struct codepages *c = &g->codepages;
+    struct codepages *c = &v->guest->codepages;
     uint32_t n = c->nfar;
     c->nfar = 0;
     for (uint32_t i = 0; i < n; i++) {
-        uint64_t d = vcpu_descriptor(&g->vcpu, c->far[i].sel);
+        uint64_t d = vcpu_descriptor(v, c->far[i].sel);
         uint32_t lin = (uint32_t)(desc_base(d) + c->far[i].offset);
         if ((d & DESC_PRESENT) && (d & DESC_S) && (d & DESC_CODE))
-            scan_entry(g, lin);
+            codepage_entry_point(v, lin);
     }
 }
 
-/* ---- faults, paging off ------------------------------------------------------ */
-
-/* The canonical mapping of a page: executable and read-only if scanned,
- * writable and NX if not. */
-static void settle(struct guest *g, uint32_t pfn)
-{
-    bool scanned = g->codepages.page[pfn].seen != 0;
-    protect(g, pfn, scanned, !scanned);
-}
+/* ---- faults ------------------------------------------------------------------
+ * The same two faults with paging off (g->root's entries, codepage_fault)
+ * and on (the shadow's, codepage_paged_fault); sp translates. */
 
 /* One instruction runs with page pfn writable and executable, the host
  * single-stepping it: a write from code on a page the write drops (it
@@ -333,32 +426,90 @@ bool codepage_step_trap(struct vcpu *v, struct trapframe *tf)
             settle(g, c->step[i] - 1);
             c->step[i] = 0;
         }
+    codepage_publish(g);                      /* (paging on: the step's writable, executable entries go) */
     bool keep_tf = c->step_guest_tf || g->host_stepping;
     if (!keep_tf)
         tf->rflags &= ~(uint64_t)EFLAGS_TF;
     return tf->vector == VEC_DB && !keep_tf;   /* the step's own #DB: nothing more */
 }
 
-/* A write fault to a scanned page.  Over scanned instructions: the page
- * (and its straddle partners) dropped; the write runs again by itself, or
- * stepped if its own instruction's bytes went with it.  Beside them: the
- * write is stepped, the scan stays.  A write of up to 16 bytes is assumed
- * from CR2 on (wider ones, as fxsave, are rare in a code page). */
-static void write_fault(struct vcpu *v, struct trapframe *tf, uint32_t cr2)
+/* The length of the instruction at the guest's EIP (15 if it cannot be
+ * decoded): the bytes it runs over must stay fetchable while it writes. */
+static uint32_t insn_length(struct vcpu *v, const struct codepage_space *sp, uint32_t ip)
+{
+    struct guest *g = v->guest;
+    uint8_t buf[15];
+    uint32_t n = 0, gpa;
+    while (n < sizeof buf && translate(g, sp, ip + n, &gpa)) {
+        uint32_t chunk = 4096 - (gpa & 4095);
+        chunk = chunk < sizeof buf - n ? chunk : sizeof buf - n;
+        memcpy(buf + n, g->ram + gpa, chunk);
+        n += chunk;
+    }
+    struct insn in;
+    unsigned mode = vcpu_seg_cache(v, SEG_CS) & DESC_DB ? 32 : 16;
+    return n && decode(buf, n, mode, &in) == DECODE_OK ? in.length : 15;
+}
+
+/* A write at lin (physical gpa) to a scanned page.  Over scanned
+ * instructions: the page (and its straddle partners) dropped; the write
+ * runs again by itself, or stepped if its own instruction's bytes went
+ * with it.  Beside them: the write is stepped and the scan stays, but the
+ * page is not executable after it (written) until a fetch from it scans
+ * from where that fetch is: the bytes just written may be code the guest
+ * runs next.  A write of up to 16 bytes is assumed from there on (wider
+ * ones, as fxsave, are rare in a code page). */
+static void write_fault(struct vcpu *v, struct trapframe *tf, uint32_t gpa, const struct codepage_space *sp)
 {
     struct guest *g = v->guest;
     struct codepages *c = &g->codepages;
-    uint32_t ip = vcpu_linear_ip(v, tf), len = 15;
-    struct insn in;
-    if (ip < g->ram_size && decode(g->ram + ip, g->ram_size - ip < 15 ? (uint32_t)(g->ram_size - ip) : 15, 32,
-                                   &in) == DECODE_OK)
-        len = in.length;
+    uint32_t ip = vcpu_linear_ip(v, tf), len = insn_length(v, sp, ip), at;
     c->write_faults++;
-    if (covered(c, cr2, 16) || !step_page(g, tf, cr2 >> 12))
-        codepage_drop(g, cr2);               /* (a step with no room left: the slow way, which always works) */
+    if (covered(c, gpa, 16) || !step_page(g, tf, gpa >> 12))
+        codepage_drop(g, gpa);               /* (a step with no room left: the slow way, which always works) */
+    else
+        c->page[gpa >> 12].written = true;    /* NX once the step is over (settle) */
     for (uint32_t a = ip; a - ip < len; a = (a | 4095) + 1)
-        if ((a >> 12) < c->npages && !c->page[a >> 12].seen)
-            step_page(g, tf, a >> 12);        /* its own bytes must stay fetchable */
+        if (translate(g, sp, a, &at) && !c->page[at >> 12].seen)
+            step_page(g, tf, at >> 12);       /* its own bytes must stay fetchable */
+    codepage_publish(g);
+}
+
+/* A fetch at lin (physical gpa) from a page that may not run: unscanned,
+ * written beside its code, or scanned but not where the fetch is (an entry
+ * the scan had not reached, with paging on where the shadow's entry was
+ * absent).  Scanned from the instruction (which may begin on the page
+ * before, running on into this one), and executable again. */
+static bool fetch_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin, uint32_t gpa,
+                        const struct codepage_space *sp)
+{
+    struct guest *g = v->guest;
+    struct codepages *c = &g->codepages;
+    uint32_t ip = vcpu_linear_ip(v, tf), ipa;
+    c->fetch_faults++;
+    if (!((ip ^ lin) >> 12))
+        ipa = (gpa & ~4095u) | (ip & 4095);
+    else if (translate(g, sp, ip, &ipa))
+        scan_unsee(g, ipa);                   /* an instruction running on into lin's page: again */
+    else
+        ip = lin, ipa = gpa;                  /* (its page unmapped meanwhile by another vCPU) */
+    bool irqs = irq_window_open();            /* a first scan may follow much of a kernel */
+    bool ok = codepage_fetch(g, ip, ipa, sp);
+    irq_window_close(irqs);
+    if (ok && !codepage_scanned(g, gpa))
+        ok = codepage_begin(g, gpa >> 12);    /* (undecodable there: it runs as the CPU sees it) */
+    for (uint32_t pfn = ipa >> 12;; pfn = gpa >> 12) {
+        if (pfn < c->npages && c->page[pfn].written) {
+            c->page[pfn].written = false;     /* what runs from here on is scanned */
+            settle(g, pfn);
+        }
+        if (pfn == gpa >> 12)
+            break;
+    }
+    codepage_publish(g);
+    if (!ok)
+        guest_end(g, GUEST_DEAD, -1, "out of host memory for scanning its code");
+    return ok;
 }
 
 bool codepage_fault(struct vcpu *v, struct trapframe *tf, uint32_t cr2)
@@ -369,26 +520,28 @@ bool codepage_fault(struct vcpu *v, struct trapframe *tf, uint32_t cr2)
     if (!(err & PFEC_PRESENT) || (cr2 >> 12) >= c->npages)
         return false;
     if (err & PFEC_FETCH) {
-        c->fetch_faults++;
-        uint32_t ip = vcpu_linear_ip(v, tf);
-        if ((ip >> 12) >= c->npages)
+        if ((vcpu_linear_ip(v, tf) >> 12) >= c->npages)
             return false;
-        if ((ip ^ cr2) >> 12)
-            scan_unsee(g, ip);                /* an instruction running on into cr2's page: again */
-        bool irqs = irq_window_open();        /* a first scan may follow much of a kernel */
-        bool ok = codepage_fetch(g, ip, ip, 0);
-        irq_window_close(irqs);
-        if (ok && !codepage_scanned(g, cr2))
-            ok = codepage_begin(g, cr2 >> 12);   /* (undecodable there: it runs as the CPU sees it) */
-        if (!ok)
-            guest_end(g, GUEST_DEAD, -1, "out of host memory for scanning its code");
+        fetch_fault(v, tf, cr2, cr2, 0);
         return true;
     }
     if (!(err & PFEC_WRITE))
         return false;
     if (codepage_scanned(g, cr2))
-        write_fault(v, tf, cr2);
+        write_fault(v, tf, cr2, 0);
     else
         invlpg(cr2 & ~4095u);                 /* an entry older than its drop: walk again */
+    return true;
+}
+
+bool codepage_paged_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin, uint32_t gpa, bool write)
+{
+    struct codepage_space buf;
+    const struct codepage_space *sp = space_of(v, &buf);
+    if ((gpa >> 12) >= v->guest->codepages.npages)
+        return true;
+    if (!write)
+        return fetch_fault(v, tf, lin, gpa, sp);
+    write_fault(v, tf, gpa, sp);
     return true;
 }

@@ -108,6 +108,7 @@ struct codepage {
     uint32_t prev;           /* 1 + a page whose last instruction runs on into this one, or 0 */
     bool prev_many;          /* more than one (paging: other mappings): look them all up */
     uint32_t gen;            /* bumped at every drop: entries recorded from it before are stale */
+    bool written;            /* scanned, but written beside its code since: NX until a fetch scans */
     struct codepage_entry *in;
     uint32_t nin, capin;
 };
@@ -118,6 +119,7 @@ struct codepages {
     uint32_t tlb_gen;        /* bumped at every change of g->root's permissions */
     uint32_t cpu_gen[MAX_CPUS];   /* the tlb_gen each CPU's TLB is at least as new as */
     uint32_t drop_gen;       /* bumped at every drop */
+    bool shrunk;             /* a page lost W or X since the last codepage_publish */
     void (*dropped)(struct guest *g);     /* the shadow's flush, with paging on */
     /* The host's single step over a write from code on a page it drops
      * (self-modifying code): 1 + the pages mapped writable and executable
@@ -142,7 +144,7 @@ struct codepage_space {
  * loads one (codepage_gdt_loaded, from the lgdt's emulation).  False if
  * out of memory. */
 bool codepage_far_pending(struct guest *g, uint16_t sel, uint32_t offset);
-void codepage_gdt_loaded(struct guest *g);
+void codepage_gdt_loaded(struct vcpu *v);
 /* The scan decodes an instruction on page pfn: it is scanned from now on
  * (paging off: executable, read-only).  False if out of memory. */
 bool codepage_begin(struct guest *g, uint32_t pfn);
@@ -160,8 +162,23 @@ bool codepage_entry(struct guest *g, uint32_t from, uint32_t gpa);
 bool codepage_init(struct guest *g);
 void codepage_free(struct guest *g);
 
-/* May the page at gpa be mapped executable (then read-only)? */
+/* Is the page at gpa scanned (its code found, and patched)? */
 bool codepage_scanned(const struct guest *g, uint32_t gpa);
+/* What a mapping of the page at gpa may allow (g->root's with paging off,
+ * every shadow leaf with paging on): executable (scanned and not written
+ * since, or held by the host's single step), and never writable (scanned,
+ * but for the single step). */
+bool codepage_may_exec(const struct guest *g, uint32_t gpa);
+bool codepage_read_only(const struct guest *g, uint32_t gpa);
+/* After a change: if a page lost a permission, the shadows' entries go
+ * (g->codepages.dropped).  Every public call that changes pages ends
+ * with it; scan_run too. */
+void codepage_publish(struct guest *g);
+/* An entry point the host learns of at run time at guest-linear lin,
+ * through v's tables (an IDT gate at delivery, a far jump's target after
+ * lgdt): scanned now if its page is scanned already, since no fetch fault
+ * would come.  False if out of memory. */
+bool codepage_entry_point(struct vcpu *v, uint32_t lin);
 
 /* A fetch fault at guest-linear lin (physical gpa) in an unscanned page, or
  * at an address of a scanned page no scan has reached: scan from it, patch,
@@ -180,6 +197,13 @@ void codepage_written(struct guest *g, uint64_t gpa, uint64_t len);
  * (the guest stopped if the host has no memory left to scan it).  False:
  * not one of ours (the caller reports it). */
 bool codepage_fault(struct vcpu *v, struct trapframe *tf, uint32_t cr2);
+/* Paging on: the shadow's fault at guest-linear lin (physical gpa, the
+ * guest's tables allowing the access) on a page codepage_may_exec forbids
+ * fetching from (write false) or codepage_read_only forbids writing (write
+ * true): scanned, or its scan dropped or kept with the write stepped, as
+ * with paging off; then the shadow fills its entry as the two say.  False
+ * if the guest was stopped (out of memory for the scan). */
+bool codepage_paged_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin, uint32_t gpa, bool write);
 /* The host's single step over a write to a page from code on that same
  * page: at every trap while it lasts.  True if the trap was the step's own
  * #DB and is over. */

@@ -209,7 +209,7 @@ static bool descriptor_table(struct vcpu *v, const struct insn *in, struct trapf
         *base = m[2] | m[3] << 8 | m[4] << 16 | (in->op_size == 32 ? (uint32_t)m[5] << 24 : 0);
         if (in->cls == INSN_LGDT) {
             vcpu_mirror_gdt(v);
-            codepage_gdt_loaded(v->guest);     /* the far jump after it, say */
+            codepage_gdt_loaded(v);     /* the far jump after it, say */
         }
     } else {
         m[0] = *limit; m[1] = *limit >> 8;
@@ -524,11 +524,26 @@ static enum emulated call_gate(struct vcpu *v, const struct insn *in, struct tra
     return EMULATED;
 }
 
-/* One privileged instruction.  From guest ring 3 none is (IOPL is 0):
- * the CPU's #GP stands, but for a far call or jmp through a call gate. */
+/* May guest ring 3 run it?  A far call or jmp (through a call gate), and
+ * what the guest's CPU (no UMIP: vcpu_model.c) lets any ring run, that
+ * traps here only because the host patched it or has UMIP itself: cpuid,
+ * sgdt, sidt, sldt, str, smsw. */
+static bool user_allowed(const struct insn *in)
+{
+    switch (in->cls) {
+    case INSN_CALL_FAR: case INSN_JMP_FAR: case INSN_CPUID:
+    case INSN_SGDT: case INSN_SIDT: case INSN_SLDT: case INSN_STR: case INSN_SMSW:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* One privileged instruction.  From guest ring 3 only those above (IOPL
+ * is 0): for the others the CPU's #GP stands. */
 static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
-    if ((tf->cs & 3) == 3 && in->cls != INSN_CALL_FAR && in->cls != INSN_JMP_FAR)
+    if ((tf->cs & 3) == 3 && !user_allowed(in))
         return NOT_OURS;
     switch (in->cls) {
     case INSN_CLI: v->vif = false; v->vif_writes++; break;
@@ -755,6 +770,18 @@ static enum trap_class site_class(struct guest *g, uint32_t addr, unsigned from,
     return TRAP_PRIV;
 }
 
+/* The guest-physical address of the guest's EIP + delta, which the side
+ * table is keyed by: the linear one with paging off (no cost), else
+ * through its tables as a lookup (the CPU has just fetched there: nothing
+ * to set); ~0 (no site) if it is not mapped. */
+static uint32_t code_phys(struct vcpu *v, const struct trapframe *tf, int32_t delta)
+{
+    uint32_t lin = vcpu_linear_ip(v, tf) + (uint32_t)delta, gpa;
+    if (!(v->cr0 & CR0_PG))
+        return lin;
+    return gmem_phys_peek(v, lin, &gpa) ? gpa : ~0u;
+}
+
 static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsigned from, struct trap *t)
 {
     struct guest *g = v->guest;
@@ -762,7 +789,7 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
     case 1:
         return g->host_stepping ? TRAP_HOST_STEP : TRAP_EXCEPTION;
     case VEC_GUEST_ENTRY: {                             /* int 15 or syscall: EIP is past its 2 bytes */
-        const struct site *e = sites_find(&g->sites, vcpu_linear_ip(v, tf) - 2, SITE_PEEL);
+        const struct site *e = g->sites.count[SITE_PEEL] ? sites_find(&g->sites, code_phys(v, tf, -2), SITE_PEEL) : 0;
         if (e && site_armed(g, e->owner)) {
             t->site = e;
             return TRAP_PEEL;
@@ -771,7 +798,7 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
     }
     case 13:
         if (tf->error == 0)
-            return site_class(g, vcpu_linear_ip(v, tf), from, t);
+            return site_class(g, code_phys(v, tf, 0), from, t);
         if ((tf->error & 3) == 2) {                    /* through a DPL-0 gate: #GP(IDT) */
             uint8_t buf[2];
             unsigned got;
@@ -787,8 +814,8 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
     case 14:
         /* a fetch of an address a subsystem claims (a stub in a page of
          * data): its trap, without making that page executable */
-        if (from == SITE_CLAIM && (tf->error & PFEC_FETCH) && (t->site = sites_find(&g->sites, vcpu_linear_ip(v, tf),
-                                                                                  SITE_CLAIM)))
+        if (from == SITE_CLAIM && (tf->error & PFEC_FETCH) && g->sites.count[SITE_CLAIM] &&
+            (t->site = sites_find(&g->sites, code_phys(v, tf, 0), SITE_CLAIM)))
             return TRAP_CLAIM;
         return TRAP_PAGE_FAULT;
     case VEC_NM:

@@ -87,7 +87,7 @@ static bool phys(struct vcpu *v, uint32_t lin, uint32_t access, uint32_t *gpa, s
         *gpa = lin;
         return true;
     }
-    struct gpt_env e = { v->cr0, v->cr3, v->cr4, v->guest, table_word };
+    struct gpt_env e = { v->cr0, v->cr3, v->cr4, v->guest, table_word, false };
     struct gpt_map m;
     uint32_t pfec = 0;
     const char *why = "a page table outside guest memory";
@@ -113,6 +113,22 @@ static bool phys(struct vcpu *v, uint32_t lin, uint32_t access, uint32_t *gpa, s
 bool gmem_phys(struct vcpu *v, uint32_t lin, uint32_t access, uint32_t *gpa, struct gfault *f)
 {
     return phys(v, lin, access, gpa, f, false);
+}
+
+bool gmem_phys_peek(struct vcpu *v, uint32_t lin, uint32_t *gpa)
+{
+    if (!(v->cr0 & CR0_PG)) {
+        *gpa = lin;
+        return lin < v->guest->ram_size;
+    }
+    struct gpt_env e = { v->cr0, v->cr3, v->cr4, v->guest, table_word, true };
+    struct gpt_map m;
+    uint32_t pfec;
+    const char *why;
+    if (gpt_walk(&e, lin, 0, &m, &pfec, &why) != GPT_OK || m.gpa >= v->guest->ram_size)
+        return false;
+    *gpa = m.gpa;
+    return true;
 }
 
 /* A host write to guest-physical [gpa, gpa + n): a scanned page's scan

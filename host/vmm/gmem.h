@@ -56,6 +56,12 @@ bool gmem_write(struct vcpu *v, unsigned seg, uint32_t off, const void *buf, uin
 /* linear -> guest-physical: identity while the guest's CR0.PG is clear,
  * else gpt_walk.  access: PF_W | PF_U (host/vmm/gpt.h). */
 bool gmem_phys(struct vcpu *v, uint32_t lin, uint32_t access, uint32_t *gpa, struct gfault *f);
+/* linear -> guest-physical as a lookup, not an access (gpt_env.peek: no
+ * Accessed or Dirty set, nothing raised, the guest never stopped): false
+ * if lin is not mapped present or lies outside guest RAM.  For the host's
+ * own questions about code (which physical page EIP is on, where a scan
+ * goes next): with paging off, the identity. */
+bool gmem_phys_peek(struct vcpu *v, uint32_t lin, uint32_t *gpa);
 /* Can [lin, lin + len) be written (or read) without a fault?  Translates
  * every page it touches (setting Accessed/Dirty as the CPU would), moves no
  * data: for an access whose other side effect (a port read) must not

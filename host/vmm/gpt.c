@@ -85,7 +85,7 @@ static enum gpt_status walk(const struct gpt_env *e, uint32_t lin, uint32_t acce
         w = pde & PG32_W;
         u = pde & PG32_U;
     } else {
-        if (!mark(pdep, pde, PG32_A, force)) {
+        if (!e->peek && !mark(pdep, pde, PG32_A, force)) {
             *retry = true;
             return GPT_OK;
         }
@@ -105,7 +105,7 @@ static enum gpt_status walk(const struct gpt_env *e, uint32_t lin, uint32_t acce
         return bad(why, "its page tables map a page outside guest RAM");
 
     uint32_t bits = PG32_A | (access & PF_W ? PG32_D : 0);
-    if (!mark(leafp, leaf, bits, force)) {
+    if (!e->peek && !mark(leafp, leaf, bits, force)) {
         *retry = true;
         return GPT_OK;
     }

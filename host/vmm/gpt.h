@@ -29,6 +29,11 @@ struct gpt_env {
     void *ctx;                          /* for word() */
     /* The guest-physical dword at gpa (4-byte aligned), or NULL if outside guest RAM */
     uint32_t *(*word)(void *ctx, uint32_t gpa);
+    /* A lookup, not an access: nothing is written to the tables (no
+     * Accessed, no Dirty).  The scanner following code and the host
+     * finding which physical page EIP is on are not the guest's accesses:
+     * the CPU would set nothing for them. */
+    bool peek;
 };
 
 struct gpt_map {

@@ -24,6 +24,7 @@ struct scan {
     size_t nwork, capwork;
     struct site *made;
     size_t nmade, capmade;
+    uint32_t last_lin, last_gpa;     /* 1 + the last page sp translated, and where to: a path stays in a page */
 };
 
 static bool seen(const uint8_t *map, uint32_t gpa) { return map[(gpa & 4095) / 8] >> (gpa % 8) & 1; }
@@ -37,13 +38,24 @@ static void cover(uint8_t *map, uint32_t gpa, uint32_t len)
         map[CODEPAGE_MAP + a / 8] |= 1 << (a % 8);
 }
 
-/* Guest-linear to guest-physical: identity with paging off */
-static bool phys(const struct scan *s, uint32_t lin, uint32_t *gpa)
+/* Guest-linear to guest-physical: identity with paging off.  (The
+ * guest's tables do not change while a scan runs: it holds the guest
+ * kernel lock, and no guest code runs.) */
+static bool phys(struct scan *s, uint32_t lin, uint32_t *gpa)
 {
-    if (s->sp)
-        return s->sp->phys(s->sp->ctx, lin, gpa) && *gpa < s->g->ram_size;
-    *gpa = lin;
-    return lin < s->g->ram_size;
+    if (!s->sp) {
+        *gpa = lin;
+        return lin < s->g->ram_size;
+    }
+    if (s->last_lin == (lin >> 12) + 1) {
+        *gpa = s->last_gpa | (lin & 4095);
+        return true;
+    }
+    if (!s->sp->phys(s->sp->ctx, lin, gpa) || *gpa >= s->g->ram_size)
+        return false;
+    s->last_lin = (lin >> 12) + 1;
+    s->last_gpa = *gpa & ~4095u;
+    return true;
 }
 
 static bool push_work(struct scan *s, uint32_t lin, uint32_t from)
@@ -90,7 +102,7 @@ static bool sensitive(const struct insn *in)
 
 /* Up to 15 bytes of code at lin (physical gpa), across into the next
  * page if it is mapped; *next_gpa is that page's physical address. */
-static uint32_t code_bytes(const struct scan *s, uint32_t lin, uint32_t gpa, uint8_t *buf, uint32_t *next_gpa)
+static uint32_t code_bytes(struct scan *s, uint32_t lin, uint32_t gpa, uint8_t *buf, uint32_t *next_gpa)
 {
     uint32_t here = 4096 - (gpa & 4095), n = here < 15 ? here : 15;
     memcpy(buf, s->g->ram + gpa, n);
@@ -199,19 +211,10 @@ bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struc
         for (size_t i = 0; i < s.nmade; i++) g->ram[s.made[i].addr] = s.made[i].orig[0];
     if (guest_hooks->code_changing)
         guest_hooks->code_changing(g, true);
+    codepage_publish(g);                     /* pages it made read-only: no shadow writes them any more */
     kfree(s.work);
     kfree(s.made);
     return ok;
-}
-
-bool scan_entry(struct guest *g, uint32_t addr)
-{
-    if (g->vcpu.cr0 & CR0_PG)
-        return true;                         /* a linear address: the shadow's fetch faults scan */
-    const uint8_t *map = codepage_seen(&g->codepages, addr);
-    if (!map || seen(map, addr))
-        return true;                         /* not scanned yet: its first fetch will fault */
-    return scan_run(g, &addr, 1, 0);
 }
 
 bool scan_seen(struct guest *g, uint32_t gpa)

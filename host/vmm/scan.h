@@ -26,10 +26,6 @@ struct codepage_space;
 /* Scan from each root (guest-linear; sp translates, NULL with paging off)
  * and patch.  False if out of memory (then this scan patched nothing). */
 bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struct codepage_space *sp);
-/* A new entry point found at run time (an IDT gate the guest installed):
- * scanned before the guest first gets there, if its page is scanned
- * already (else its first fetch faults and scans it).  Paging off. */
-bool scan_entry(struct guest *g, uint32_t addr);
 /* Does a scanned instruction start at gpa?  Forget that it does (so that
  * the next scan from there decodes it again). */
 bool scan_seen(struct guest *g, uint32_t gpa);

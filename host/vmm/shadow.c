@@ -46,6 +46,8 @@
 #include "host/vmm/gpt.h"
 #include "host/vmm/vcpu.h"
 #include "host/vmm/guest.h"
+#include "host/vmm/codepage.h"
+#include "host/vmm/scan.h"
 #include "kernel/heap.h"
 #include "kernel/pmm.h"
 #include "kernel/printf.h"
@@ -75,39 +77,23 @@ struct shadow {
     uint64_t fills, faults, drops;
 };
 
-/* Scan-on-execute (issue 13; the scanner is not ours): may the guest's
- * code at guest-physical page gpa run as it is?  The answer becomes the
- * leaf's NX: false until the scanner has seen the page, and the first
- * fetch there faults with the host's PF_I, which shadow_page_fault hands
- * to the scanner (fetch_fault below) before filling again.  A page the
- * scanner has seen is mapped read-only (scanned_code), so that a write to
- * it faults too and can drop its scan and patches first (write_fault).
- * For now all code is scanned at load, as before: every page may run,
- * and no page needs protecting. */
+/* Scan-on-execute (host/vmm/codepage.h, "paging on"): a leaf may be
+ * executable only where the scanner says the page's code may run as it
+ * is, and is then read-only, so that a write to it faults and can drop its
+ * scan and patches first.  A fetch from a leaf that is NX for that reason
+ * faults with the host's PF_I; the fault goes to the scanner
+ * (codepage_paged_fault) before the fill, as does a write to a leaf that
+ * is read-only for it.  When a page loses either permission, the scanner
+ * calls shadow_flush_guest (g->codepages.dropped): no leaf filled before
+ * allows what it may no longer. */
 static bool exec_allowed(struct guest *g, uint32_t gpa)
 {
-    (void)g; (void)gpa;
-    return true;
+    return codepage_may_exec(g, gpa);
 }
 
 static bool scanned_code(struct guest *g, uint32_t gpa)
 {
-    (void)g; (void)gpa;
-    return false;
-}
-
-/* The scanner's part of a fault on a page the two hooks above protect:
- * true if the page may now be filled for this access (scanned, or its
- * scan dropped); false if it may not, and the guest is stopped (a fill
- * that cannot serve the access would fault again for ever). */
-static bool fetch_fault(struct guest *g, uint32_t gpa)
-{
-    return exec_allowed(g, gpa);
-}
-
-static bool write_fault(struct guest *g, uint32_t gpa)
-{
-    return !scanned_code(g, gpa);
+    return codepage_read_only(g, gpa);
 }
 
 /* Stop the guest: what, at linear address lin if the fault had one. */
@@ -156,6 +142,7 @@ static struct shadow *create(struct vcpu *v)
     for (unsigned i = 0; i < 4; i++)
         s->pdpt[i] = virt_to_phys(s->pd[i]) | TABLE_FLAGS;
     s->gen = __atomic_load_n(&v->guest->shadow_gen, __ATOMIC_ACQUIRE);
+    v->guest->codepages.dropped = shadow_flush_guest;   /* scan-on-execute's changes reach every shadow */
     return s;
 }
 
@@ -300,10 +287,16 @@ bool shadow_page_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin)
     const char *why;
     switch (gpt_walk(&e, lin, access, &m, &pfec, &why)) {
     case GPT_OK:
-        if (((tf->error & PF_I) && !fetch_fault(v->guest, m.gpa)) ||
-            ((access & PF_W) && !write_fault(v->guest, m.gpa))) {
-            stop(v, "its code could not be scanned or unscanned for this access", &lin);
-            return true;
+        if ((tf->error & PF_I) && !exec_allowed(v->guest, m.gpa)) {
+            if (!codepage_paged_fault(v, tf, lin, m.gpa, false))
+                return true;                /* stopped: no memory to scan it */
+        } else if ((access & PF_W) && scanned_code(v->guest, m.gpa)) {
+            codepage_paged_fault(v, tf, lin, m.gpa, true);
+        } else if ((tf->error & PF_I) && lin == vcpu_linear_ip(v, tf) && !scan_seen(v->guest, m.gpa)) {
+            /* a scanned page entered where no scan has been (a pointer, a
+             * gate): the fill is a chance to scan from there first */
+            if (!codepage_paged_fault(v, tf, lin, m.gpa, false))
+                return true;
         }
         fill(v, s, lin, access, &m);
         return true;

@@ -300,7 +300,7 @@ uint32_t vcpu_guest_eflags(struct vcpu *v, struct trapframe *tf)
 static bool scan_entry_preemptible(struct vcpu *v, uint32_t offset)
 {
     bool irqs = irq_window_open();
-    bool ok = scan_entry(v->guest, offset);
+    bool ok = codepage_entry_point(v, offset);
     irq_window_close(irqs);
     return ok;
 }

@@ -30,7 +30,7 @@
 # paging alone, "ring0only full" with both.  PAGETEST_HOSTED in the
 # environment overrides it for a trial run
 # (PAGETEST_HOSTED="ring0only full" ONLY=pagetest make test).
-PAGETEST_HOSTED_DEFAULT=""
+PAGETEST_HOSTED_DEFAULT="ring0only full"
 HOSTED=${PAGETEST_HOSTED-$PAGETEST_HOSTED_DEFAULT}
 
 . tests/qemu.sh
