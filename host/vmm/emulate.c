@@ -610,7 +610,10 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
 static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const struct site *p)
 {
     struct insn in;
-    if (decode(p->orig, p->len, 32, &in) != DECODE_OK)
+    /* in the mode of the CS it runs in now: a pushf in 16-bit code pushes
+     * 2 bytes, whatever mode the scan decoded its page in */
+    unsigned mode = vcpu_seg_cache(v, SEG_CS) & DESC_DB ? 32 : 16;
+    if (decode(p->orig, p->len, mode, &in) != DECODE_OK)
         return NOT_OURS;
     uint32_t val, size = in.op_size / 8;
     struct gfault f;
