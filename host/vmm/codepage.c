@@ -268,23 +268,31 @@ static bool covered(const struct codepages *c, uint32_t gpa, uint32_t len)
     return false;
 }
 
+/* codepage_written's part for a scanned page: [a, end) within it. */
+static __attribute__((noinline)) void written_page(struct guest *g, uint32_t a, uint32_t end)
+{
+    struct codepages *c = &g->codepages;
+    struct codepage *p = &c->page[a >> 12];
+    if (covered(c, a, end - a)) {
+        c->host_writes++;
+        codepage_drop(g, a);
+    } else if (!p->written && !stepped(c, a >> 12)) {
+        p->written = true;                    /* new bytes beside its code: no fetch before a scan sees them */
+        settle(g, a >> 12);
+        codepage_publish(g);
+    }
+}
+
+/* (Every trap's pushes come here: the common case, no scanned page, is a
+ * load and a test a page.) */
 void codepage_written(struct guest *g, uint64_t gpa, uint64_t len)
 {
     struct codepages *c = &g->codepages;
     for (uint64_t a = gpa; a < gpa + len && (a >> 12) < c->npages; a = (a | 4095) + 1) {
         uint64_t end = (a | 4095) + 1 < gpa + len ? (a | 4095) + 1 : gpa + len;
-        struct codepage *p = &c->page[a >> 12];
-        if (!p->seen)
-            continue;
-        if (covered(c, (uint32_t)a, (uint32_t)(end - a))) {
-            c->host_writes++;
-            codepage_drop(g, (uint32_t)a);
-        } else if (!p->written && !stepped(c, (uint32_t)(a >> 12))) {
-            p->written = true;                /* new bytes beside its code: no fetch before a scan sees them */
-            settle(g, (uint32_t)(a >> 12));
-        }
+        if (c->page[a >> 12].seen)
+            written_page(g, (uint32_t)a, (uint32_t)end);
     }
-    codepage_publish(g);
 }
 
 /* Scan from lin, and from every entry other pages make into its page that
@@ -414,12 +422,11 @@ static bool step_page(struct guest *g, struct trapframe *tf, uint32_t pfn)
     return true;
 }
 
-bool codepage_step_trap(struct vcpu *v, struct trapframe *tf)
+/* The step is over: its pages as their states say, the host's TF gone.
+ * True if the guest keeps a TF of its own (or another host step's). */
+static bool step_end(struct guest *g, struct trapframe *tf)
 {
-    struct guest *g = v->guest;
     struct codepages *c = &g->codepages;
-    if (tf->vector == VEC_PF)
-        return false;                         /* the stepped instruction wants another page: it goes on */
     c->stepping = false;
     for (unsigned i = 0; i < sizeof c->step / sizeof c->step[0]; i++)
         if (c->step[i]) {
@@ -430,7 +437,21 @@ bool codepage_step_trap(struct vcpu *v, struct trapframe *tf)
     bool keep_tf = c->step_guest_tf || g->host_stepping;
     if (!keep_tf)
         tf->rflags &= ~(uint64_t)EFLAGS_TF;
-    return tf->vector == VEC_DB && !keep_tf;   /* the step's own #DB: nothing more */
+    return keep_tf;
+}
+
+bool codepage_step_trap(struct vcpu *v, struct trapframe *tf)
+{
+    if (tf->vector == VEC_PF)
+        return false;                         /* the stepped instruction wants another page: it goes on */
+    bool keep_tf = step_end(v->guest, tf);    /* any other trap ends it too */
+    return tf->vector == VEC_DB && !keep_tf;  /* the step's own #DB: nothing more */
+}
+
+void codepage_step_abort(struct vcpu *v, struct trapframe *tf)
+{
+    if (v->guest->codepages.stepping)
+        step_end(v->guest, tf);
 }
 
 /* The length of the instruction at the guest's EIP (15 if it cannot be

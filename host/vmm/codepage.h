@@ -4,10 +4,12 @@
  * first executed, not when the image is loaded, so that no symbol is needed
  * and code the guest writes, copies or loads at run time is scanned too.
  *
- * Every page of guest RAM is in one of two states, kept here by
+ * Every page of guest RAM is in one of three states, kept here by
  * guest-physical page:
  *   unscanned  writable, not executable (NX): a fetch from it faults;
- *   scanned    executable, read-only: a write to it faults.
+ *   scanned    executable, read-only: a write to it faults;
+ *   written    scanned, but written beside its scanned instructions since:
+ *              read-only and NX.
  * A fetch fault scans from the faulting instruction (following control
  * flow into other pages, as the load-time scan does, and marking every page
  * it decodes an instruction in), patches, and makes those pages scanned.  A
@@ -17,8 +19,16 @@
  * fetch rescans it.  Patches are keyed by guest-physical address.  A write
  * to bytes of a scanned page that no scanned instruction covers (data
  * beside code) keeps the scan: the writing instruction is single-stepped
- * with the page writable, then it is read-only again.
- *
+ * with the page writable, and then the page is written.  The bytes just
+ * written may be code the guest runs next (copied there, generated, a
+ * pushf written where nothing was scanned), and while the page stayed
+ * executable nothing would scan them: so the next fetch from the page
+ * faults, scans from where it is (cheap where that is scanned already:
+ * the scan stops at what it has seen) and makes the page scanned again.
+ * The host's own writes for the guest (codepage_written) do the same.
+ * What that leaves unseen is code written beside, reached only after other
+ * code of the same page ran again, through a pointer (below).
+
  * An instruction that starts on page A and ends on page B makes the two
  * one unit: the CPU needs both executable to run it, and its length (where
  * B's next instruction starts) depends on both.  So a page whose last
@@ -62,22 +72,36 @@
  * memory through the direct map: not guest fetches, not these entries.)
  *
  * ---- paging on (the shadow page tables, host/vmm/shadow.c) -------------
- * The shadow builds the guest's mappings per vCPU and consults this file:
- *   - a shadow entry may be executable only if codepage_scanned(g, gpa), and
- *     then must be read-only; any other is NX;
- *   - a fetch fault on an NX entry of a guest-executable page: call
- *     codepage_fetch(g, lin, gpa, &space) with the guest-linear address of
- *     the instruction (CS base + EIP) and its guest-physical address, and a
- *     codepage_space that translates guest-linear to guest-physical through
- *     the guest's tables (without faulting: a page not present ends that
- *     path of the scan); then map it executable, read-only;
- *   - a write fault on a read-only entry of a guest-writable page that
- *     codepage_scanned: call codepage_drop(g, gpa), then map it writable, NX;
- *   - g->codepages.dropped (set by the shadow: shadow_flush_guest) is
- *     called after every drop: every vCPU's shadow entries that map the
- *     dropped pages executable must go before guest code runs again.
+ * Pages, seen-maps, entries, straddle links and patches stay keyed by
+ * guest-physical page; the scanner decodes and follows branches by
+ * guest-linear address, translating each page it enters through the
+ * vCPU's tables as a lookup (gmem_phys_peek: no Accessed or Dirty set, as
+ * a scan is no access of the CPU's); a branch to a page not mapped ends
+ * that path (its first fetch faults later, and scans then).  The shadow
+ * builds the guest's mappings per vCPU and consults this file:
+ *   - a leaf may be executable only if codepage_may_exec(g, gpa) (scanned
+ *     and not written, or held by the host's single step), and must be
+ *     read-only if codepage_read_only(g, gpa) (scanned, but not stepped);
+ *   - a fetch fault (the host's PF_I) on a page that may not run, with the
+ *     guest's tables allowing the fetch: codepage_paged_fault(write false)
+ *     scans from the instruction (CS base + EIP) as with paging off; then
+ *     the leaf is filled as the two say.  A fetch that fills an absent leaf
+ *     of a scanned page at an instruction no scan reached scans from it
+ *     first too (a pointer or a gate into a page already scanned);
+ *   - a write fault on a page codepage_read_only, with the guest's tables
+ *     allowing the write: codepage_paged_fault(write true) drops the scan
+ *     or steps the write, as with paging off;
+ *   - when a page loses a permission (scanned: no more writes; dropped or
+ *     written: no more fetches), codepage_publish calls g->codepages.
+ *     dropped (the shadow sets it: shadow_flush_guest), so that every
+ *     vCPU's shadow forgets its leaves before guest code runs again (the
+ *     calling vCPU's at once, the others' when they take the guest kernel
+ *     lock).  g->root's entries follow the states too, for vCPUs with
+ *     paging off.
  * The emulator's side-table lookups (host/vmm/emulate.c classify) use the
- * guest-physical address of EIP then, not the linear one.
+ * guest-physical address of EIP then, not the linear one; entry points the
+ * host learns (IDT gates at delivery, far targets after lgdt:
+ * codepage_entry_point) are translated through the vCPU's tables.
  *
  * Everything here runs under the guest kernel lock, or before the guest runs.
  */
@@ -208,5 +232,10 @@ bool codepage_paged_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin, ui
  * page: at every trap while it lasts.  True if the trap was the step's own
  * #DB and is over. */
 bool codepage_step_trap(struct vcpu *v, struct trapframe *tf);
+/* The stepped instruction raised a #PF of the guest's own (paging on):
+ * the step ends here, before the fault is delivered, so that the guest's
+ * handler neither runs with the step's pages nor sees the host's TF in the
+ * flags it is given. */
+void codepage_step_abort(struct vcpu *v, struct trapframe *tf);
 /* Before this CPU runs guest code: flush its TLB if g->root changed since. */
 void codepage_tlb_check(struct guest *g);

@@ -777,12 +777,16 @@ static enum trap_class site_class(struct guest *g, uint32_t addr, unsigned from,
  * table is keyed by: the linear one with paging off (no cost), else
  * through its tables as a lookup (the CPU has just fetched there: nothing
  * to set); ~0 (no site) if it is not mapped. */
-static uint32_t code_phys(struct vcpu *v, const struct trapframe *tf, int32_t delta)
+static __attribute__((noinline)) uint32_t code_phys_paged(struct vcpu *v, uint32_t lin)
 {
-    uint32_t lin = vcpu_linear_ip(v, tf) + (uint32_t)delta, gpa;
-    if (!(v->cr0 & CR0_PG))
-        return lin;
+    uint32_t gpa;
     return gmem_phys_peek(v, lin, &gpa) ? gpa : ~0u;
+}
+
+static inline uint32_t code_phys(struct vcpu *v, const struct trapframe *tf, int32_t delta)
+{
+    uint32_t lin = vcpu_linear_ip(v, tf) + (uint32_t)delta;
+    return v->cr0 & CR0_PG ? code_phys_paged(v, lin) : lin;
 }
 
 static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsigned from, struct trap *t)

@@ -114,7 +114,7 @@ static enum gpt_status walk(const struct gpt_env *e, uint32_t lin, uint32_t acce
     m->user = u;
     m->global = (leaf & PG32_G) && (e->cr4 & CR4_PGE);
     m->big = big;
-    m->dirty = (leaf | bits) & PG32_D;
+    m->dirty = (leaf | (e->peek ? 0 : bits)) & PG32_D;   /* a peek leaves it as it is */
     return GPT_OK;
 }
 

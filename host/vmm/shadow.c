@@ -292,15 +292,18 @@ bool shadow_page_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin)
                 return true;                /* stopped: no memory to scan it */
         } else if ((access & PF_W) && scanned_code(v->guest, m.gpa)) {
             codepage_paged_fault(v, tf, lin, m.gpa, true);
-        } else if ((tf->error & PF_I) && lin == vcpu_linear_ip(v, tf) && !scan_seen(v->guest, m.gpa)) {
+        } else if ((tf->error & PF_I) && !v->guest->codepages.stepping && lin == vcpu_linear_ip(v, tf) &&
+                   !scan_seen(v->guest, m.gpa)) {
             /* a scanned page entered where no scan has been (a pointer, a
-             * gate): the fill is a chance to scan from there first */
+             * gate): the fill is a chance to scan from there first (not
+             * while the host steps a write over code: those bytes change) */
             if (!codepage_paged_fault(v, tf, lin, m.gpa, false))
                 return true;
         }
         fill(v, s, lin, access, &m);
         return true;
     case GPT_FAULT:
+        codepage_step_abort(v, tf);         /* (a write over code being stepped faults in the guest's tables) */
         drop(s, lin);                       /* a #PF takes the address from the TLB */
         s->faults++;
         v->cr2 = lin;

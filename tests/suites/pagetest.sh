@@ -23,13 +23,10 @@
 # plus image (the guest was built).
 #
 # HOSTED: the modes run hosted; the others' hosted checks are skipped.
-# Hosted, pagetest needs shadow paging (branch shadow) and, for every mode
-# but ring0only, guest ring 3 (branch gmem): without them it stops at its
-# first ring-3 iret or at CR0.PG.  THE LEAD ENABLES IT HERE, in
-# PAGETEST_HOSTED_DEFAULT, once those are merged: "ring0only" with shadow
-# paging alone, "ring0only full" with both.  PAGETEST_HOSTED in the
-# environment overrides it for a trial run
-# (PAGETEST_HOSTED="ring0only full" ONLY=pagetest make test).
+# Both run in make test (PAGETEST_HOSTED_DEFAULT): "ring0only" needs shadow
+# paging and scan-on-execute with paging on, "full" guest ring 3 as well.
+# PAGETEST_HOSTED in the environment overrides it for a trial run
+# (PAGETEST_HOSTED=ring0only ONLY=pagetest make test).
 PAGETEST_HOSTED_DEFAULT="ring0only full"
 HOSTED=${PAGETEST_HOSTED-$PAGETEST_HOSTED_DEFAULT}
 

@@ -34,6 +34,7 @@ static int setup(void **state)
     env.cr0 = CR0_PE | CR0_PG;
     env.cr3 = PD;
     env.cr4 = 0;
+    env.peek = false;
     return 0;
 }
 
@@ -255,6 +256,32 @@ static void cr3_low_bits_ignored(void **state)
     assert_int_equal(ok(LIN, 0, &m), 0x5abc);
 }
 
+/* A lookup (the scanner following code, the host finding EIP's page)
+ * translates as a walk does, faults as it would, and writes nothing: no
+ * Accessed in the PDE or PTE, no Dirty, 4 KiB and 4 MiB pages alike. */
+static void peek_sets_nothing(void **state)
+{
+    (void)state;
+    struct gpt_map m;
+    env.peek = true;
+    map4k(PG32_W, PG32_W);
+    assert_int_equal(ok(LIN, PF_W, &m), 0x5abc);
+    assert_int_equal(*pde(LIN) & (PG32_A | PG32_D), 0);
+    assert_int_equal(*pte(LIN) & (PG32_A | PG32_D), 0);
+    assert_false(m.dirty);
+    env.cr4 = CR4_PSE;
+    *pde(0xc0000000) = 0x400000 | PG32_P | PG32_PS;
+    assert_int_equal(ok(0xc0001234, 0, &m), 0x401234);
+    assert_int_equal(*pde(0xc0000000) & (PG32_A | PG32_D), 0);
+    *pte(LIN) = 0;                                              /* absent: the fault, nothing marked */
+    assert_int_equal(pf(LIN, 0), 0);
+    assert_int_equal(*pde(LIN) & PG32_A, 0);
+    env.peek = false;                                           /* the same walk as an access marks */
+    map4k(PG32_W, PG32_W);
+    ok(LIN, PF_W, &m);
+    assert_int_equal(*pte(LIN) & (PG32_A | PG32_D), PG32_A | PG32_D);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +298,7 @@ int main(void)
         cmocka_unit_test_setup(pae_stops_the_guest, setup),
         cmocka_unit_test_setup(tables_outside_ram_stop_the_guest, setup),
         cmocka_unit_test_setup(cr3_low_bits_ignored, setup),
+        cmocka_unit_test_setup(peek_sets_nothing, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

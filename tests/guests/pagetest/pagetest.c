@@ -966,6 +966,15 @@ static void smc(const char *sect, uint32_t alias)
     poke(e, pf, sizeof pf);
     smc_call(sect, "pushf over old code", e, 0);
 
+    /* pushf and popf written where no scan has been, beside scanned code,
+     * and run through another linear address where there is one (the
+     * page is scanned by physical address): pushf; pushf; popf; pop eax;
+     * and eax, 0x3200; ret */
+    const uint8_t pp[] = { 0x9c, 0x9c, 0x9d, 0x58, 0x25, 0x00, 0x32, 0x00, 0x00, 0xc3 };
+    poke(SMC1 + 0x300, pp, sizeof pp);
+    smc_call(sect, alias ? "pushf beside code, run through an alias" : "pushf beside code",
+             (alias ? alias : SMC1) + 0x300, 0);
+
     if (alias) {
         /* written through another linear address, run through its own */
         put_mov_ret(alias + 0x100, 0x77777777);
