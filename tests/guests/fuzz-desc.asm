@@ -43,7 +43,11 @@
 ; - iret, retf and int are not aimed past the target's CS limit: TCG does
 ;   not check EIP against it there (a CPU does; hostile-eiplimit covers
 ;   it), so the oracle would disagree with a correct host.  Far jmp/call
-;   are (TCG checks those).
+;   are (TCG checks those).  No operation lands where the probe would run
+;   on past the limit: TCG does not check the fetches after a landing
+;   either (a descriptor with limit 0x4000 and base 0x4000 let the probe's
+;   pushf run at offset 0x4000 and its next instruction too, where a CPU,
+;   and the host, raise #GP(0)).
 ; - The pushed EFLAGS are compared in CF PF AF ZF SF OF DF IF only.
 %include "tests/guests/hostile.inc"
 ; reached through op_table only: function symbols make the host's scanner
@@ -421,6 +425,28 @@ past_limit:
     pop eax
     ret
 
+; the same for the probe's last byte at offset eax: the whole probe must
+; lie within the limit, since TCG does not check the fetches after the
+; landing either (a CPU faults on the first instruction past the limit)
+last_past_limit:
+    push eax
+    add eax, probe_end - probe - 1
+    call past_limit
+    pop eax                            ; (pop leaves the flags)
+    ret
+
+; ZF=0 if the probe at offset eax starts within the limit of the code
+; segment bx names but runs past it: a far jmp or call there lands (TCG
+; checks the jump's own offset, as a CPU does) and then a CPU faults on
+; the fetch past the limit where TCG does not
+probe_cut:
+    call past_limit
+    jnz .no                            ; past it already: both fault on the jump
+    jmp last_past_limit
+.no:
+    cmp eax, eax                       ; ZF=1
+    ret
+
 ; ---------------------------------------------------------------- operations
 one_op:
     rnd KINDS
@@ -589,6 +615,8 @@ op_lxs:
 op_jmp:
     mov ebx, [rec_sel]
     call probe_offset
+    call probe_cut
+    jnz skipped
     mov [far_off], eax
     mov [far_sel], bx
     try .after
@@ -602,6 +630,8 @@ op_jmp:
 op_call:
     mov ebx, [rec_sel]
     call probe_offset
+    call probe_cut
+    jnz skipped
     mov [far_off], eax
     mov [far_sel], bx
     mov dword [land_esp], 0
@@ -629,7 +659,7 @@ op_retf:
     and dword [rec_sel], ~3
     mov ebx, [rec_sel]
     call probe_offset
-    call past_limit
+    call last_past_limit
     jnz skipped
     try .after
     push ebx
@@ -647,7 +677,7 @@ op_iret:
     and dword [rec_sel], ~3
     mov ebx, [rec_sel]
     call probe_offset
-    call past_limit
+    call last_past_limit
     jnz skipped
     push eax
     call rand
@@ -706,7 +736,7 @@ op_int:
     and dl, 0x1e
     cmp dl, 0x0e
     jne .go
-    call past_limit
+    call last_past_limit
     jnz skipped
 .go:
     mov dword [land_esp], 0
