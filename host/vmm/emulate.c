@@ -889,6 +889,8 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
             uint64_t cr2 = read_cr2();
             if (shadow_page_fault(v, tf, (uint32_t)cr2))
                 return;                                /* paging on: the virtual TLB's, or the guest's */
+            if (cr2 >> 32 == 0 && rom_write_fault(v, tf, (uint32_t)cr2))
+                return;                                /* paging off: a write to the ROM, stepped and dropped */
             if (cr2 >> 32 == 0 && codepage_fault(v, tf, (uint32_t)cr2)) {
                 v->exits[VEXIT_CODEPAGE]++;
                 return;                                /* paging off: scan on execute */

@@ -7,6 +7,7 @@
  */
 #include "host/vmm/gmem.h"
 #include "host/vmm/codepage.h"
+#include "host/vmm/rom.h"
 #include "host/vmm/gpt.h"
 #include "host/vmm/vcpu.h"
 #include "host/vmm/guest.h"
@@ -130,17 +131,33 @@ bool gmem_phys_peek(struct vcpu *v, uint32_t lin, uint32_t *gpa)
     return true;
 }
 
-/* One piece of an access that stays within a page: its host bytes. */
-static uint8_t *piece(struct vcpu *v, uint32_t lin, uint32_t n, uint32_t access, struct gfault *f, bool quiet)
+/* A host write to guest-physical [gpa, gpa + n): a scanned page's scan
+ * goes, but for the ROM's bytes, which the write leaves as they are. */
+static void written(struct guest *g, uint32_t gpa, uint32_t n)
 {
-    uint32_t gpa;
-    if (!phys(v, lin, access, &gpa, f, quiet))
+    uint64_t end = (uint64_t)gpa + n;
+    if (!rom_overlaps(gpa, n)) {
+        codepage_written(g, gpa, n);
+        return;
+    }
+    if (gpa < ROM_BASE)
+        codepage_written(g, gpa, ROM_BASE - gpa);
+    if (end > ROM_END)
+        codepage_written(g, ROM_END, (uint32_t)(end - ROM_END));
+}
+
+/* One piece of an access that stays within a page: its host bytes, and
+ * its guest-physical address in *gpa. */
+static uint8_t *piece(struct vcpu *v, uint32_t lin, uint32_t n, uint32_t access, struct gfault *f, bool quiet,
+                      uint32_t *gpa)
+{
+    if (!phys(v, lin, access, gpa, f, quiet))
         return 0;
-    uint8_t *p = guest_ptr(v->guest, gpa, n);
+    uint8_t *p = guest_ptr(v->guest, *gpa, n);
     if (!p && !quiet)
-        outside(v, lin, gpa, f);
+        outside(v, lin, *gpa, f);
     else if (p && (access & PF_W))
-        codepage_written(v->guest, gpa, n);          /* a scanned page written: its scan goes */
+        written(v->guest, *gpa, n);
     return p;
 }
 
@@ -168,11 +185,16 @@ static bool walk(struct vcpu *v, uint32_t lin, uint8_t *buf, const uint8_t *src,
         uint32_t n = paged ? PAGE - (lin & (PAGE - 1)) : (lin ? 0u - lin : len);
         if (!n || n > len)
             n = len;                                 /* paging off: up to the 4 GiB wrap */
-        uint8_t *p = piece(v, lin, n, access, f, quiet);
+        uint32_t gpa;
+        uint8_t *p = piece(v, lin, n, access, f, quiet, &gpa);
         if (!p)
             return false;
         if (buf) { copy(buf, p, n); buf += n; }
-        if (src) { copy(p, src, n); src += n; }
+        if (src && rom_overlaps(gpa, n))
+            rom_store(p, src, gpa, n);               /* the ROM's bytes stay as they are */
+        else if (src)
+            copy(p, src, n);
+        src = src ? src + n : 0;
         lin += n;
         len -= n;
     }
@@ -203,7 +225,13 @@ void *gmem_direct(struct vcpu *v, uint32_t lin, uint32_t len, bool write, bool u
         f->vector = GFAULT_SPLIT;
         return 0;
     }
-    return piece(v, lin, len, (write ? PF_W : 0) | (user ? PF_U : 0), f, false);
+    uint32_t gpa;
+    uint8_t *p = piece(v, lin, len, (write ? PF_W : 0) | (user ? PF_U : 0), f, false, &gpa);
+    if (p && write && rom_overlaps(gpa, len)) {
+        f->vector = GFAULT_SPLIT;                    /* through a copy, whose ROM bytes are dropped */
+        return 0;
+    }
+    return p;
 }
 
 void *gmem_fast(struct vcpu *v, uint64_t d, uint32_t off, uint32_t len, enum gmem_access a)
@@ -212,10 +240,10 @@ void *gmem_fast(struct vcpu *v, uint64_t d, uint32_t off, uint32_t len, enum gme
         return 0;
     uint32_t lin = desc_base(d) + off;
     uint64_t ram = v->guest->ram_size;
-    if (lin >= ram || len > ram - lin)
+    if (lin >= ram || len > ram - lin || (a == GMEM_WRITE && rom_overlaps(lin, len)))
         return 0;
     if (a == GMEM_WRITE)
-        codepage_written(v->guest, lin, len);
+        codepage_written(v->guest, lin, len);         /* (never the ROM's: above) */
     return v->guest->ram + lin;
 }
 

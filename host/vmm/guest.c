@@ -80,7 +80,7 @@ static bool make_memory(struct guest *g, uint64_t bytes)
     g->pool_base = (uint32_t)(bytes - GUEST_POOL_SIZE);
     g->ram = page_alloc(bytes / PAGE_SIZE);
     g->root = vm_space_create();
-    if (!g->ram || !g->root || !codepage_init(g))
+    if (!g->ram || !g->root || !codepage_init(g) || !rom_init(g))
         return false;
     /* not executable until scanned (host/vmm/codepage.h) */
     uint64_t base = virt_to_phys(g->ram);
@@ -88,8 +88,8 @@ static bool make_memory(struct guest *g, uint64_t bytes)
      * guest's paging off every byte is its user code's to touch (the host
      * sets neither SMEP nor SMAP, so ring 1 is unaffected) */
     for (uint64_t a = 0; a < g->ram_size; a += PAGE_SIZE)
-        if (!vm_space_map(g->root, a, base + a, PTE_W | PTE_U | PTE_NX))
-            return false;
+        if (!vm_space_map(g->root, a, base + a, (rom_overlaps(a, PAGE_SIZE) ? 0 : PTE_W) | PTE_U | PTE_NX))
+            return false;                   /* the ROM read-only: a write there is stepped (host/vmm/rom.h) */
     return true;
 }
 
@@ -184,6 +184,7 @@ void guest_release(struct guest *g)
     }
     sites_free(&g->sites);                  /* no trap comes any more: the trap sites go with the guest */
     codepage_free(g);
+    rom_free(g);
     if (g->root)
         vm_space_destroy(g->root);
     if (g->ram)

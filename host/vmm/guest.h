@@ -11,6 +11,7 @@
 #include "host/vmm/vdevs.h"
 #include "host/vmm/scan.h"
 #include "host/vmm/codepage.h"
+#include "host/vmm/rom.h"
 #include "host/vmm/sites.h"
 #include "host/vmm/gkl.h"
 #include "loader/symmap.h"
@@ -78,6 +79,7 @@ struct guest {
     struct vdevs dev;
     struct patches patches;
     struct codepages codepages;      /* which pages are scanned: host/vmm/codepage.h */
+    struct rom_step rom;             /* a write to its ROM being stepped: host/vmm/rom.h */
     struct sites sites;              /* trap sites by address: patches, peel entries, claims */
     uint32_t code_lo, code_hi;       /* the image's executable segment, in guest memory */
     uint32_t code_file;              /* and its offset in the image file */

@@ -613,6 +613,8 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     v->now_hint = 0;                                 /* only a lock taken in this trap gives one */
     /* the host's step over a write to a code page ends at any trap; its own #DB is all the trap is */
     bool stepped = v->guest->codepages.stepping && codepage_step_trap(v, tf);
+    /* and the host's step over a write to the ROM (host/vmm/rom.h), the same way */
+    stepped = (v->guest->rom.stepping && rom_step_trap(v, tf)) || stepped;
     struct cpu *c = this_cpu();
     if (vseg_mirror_stale(v, c))
         vseg_remirror(v, c, tf);                          /* another vCPU loaded a new GDT */
@@ -624,7 +626,8 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
         v->exits[VEXIT_HOST_IRQ]++;             /* a guest with IF clear runs on: only cli; hlt stops it */
     } else if (v->guest->state == GUEST_RUNNING && !stepped)
         emulate_trap(v, tf);
-    if (v->guest->state == GUEST_RUNNING && !v->guest->host_stepping && !v->guest->codepages.stepping) {
+    if (v->guest->state == GUEST_RUNNING && !v->guest->host_stepping && !v->guest->codepages.stepping &&
+        !v->guest->rom.stepping) {
         if (__atomic_load_n(&v->guest->wants_safe_points, __ATOMIC_ACQUIRE))
             guest_hooks->safe_point(v->guest);       /* no guest instruction runs now */
         deliver_pending(v, tf);                      /* (not inside a single step) */

@@ -49,6 +49,8 @@ void vdevs_init(struct vdevs *d, struct guest *g)
     ata_attach(&d->ata, &d->ports, 0x1f0, 0x3f6);
     vga_init(&d->vga, g->ram + 0xb8000);
     vga_attach(&d->vga, &d->ports);
+    pci_init(&d->pci);                   /* a PCI bus with nothing on it: what isapc's PCI BIOS reports */
+    pci_attach(&d->pci, &d->ports);
     /* What a BIOS would have told the kernel about this PC: COM1 only, no
      * LPT, an FPU, the VGA in text mode, 639 KiB of base memory and a
      * 1 KiB EBDA at 0x9FC00 (the memory map reserves from there). */

@@ -10,6 +10,7 @@
 #include "host/dev/kbc.h"
 #include "host/dev/ata.h"
 #include "host/dev/vga.h"
+#include "host/dev/pci.h"
 #include "smp/spinlock.h"
 
 struct guest;
@@ -24,6 +25,7 @@ struct vdevs {
     struct kbc kbc;
     struct ata ata;
     struct vga vga;
+    struct pci pci;
     struct uart_line line;           /* guest console output, a line at a time */
     char input[256];                 /* host input waiting for room in COM1's receiver */
     unsigned in_head, in_tail;

@@ -12,6 +12,10 @@
 ;   "$PIR" and the BIOS32 directory "_32_";
 ;   CMOS 0x10 (floppy types), 0x14 (equipment), the memory sizes 0x15/0x16,
 ;   0x17/0x18, 0x30/0x31, 0x34/0x35, and the Multiboot mem_lower/mem_upper;
+;   the BIOS area as ROM: a byte store, a dword straddling RAM and ROM,
+;   rep stosb, rep insb and xchg into it, each followed by whether the
+;   ROM's bytes are the same as before (a PC drops the write; the
+;   instruction's other effects happen: the RAM part, the registers);
 ;   absent hardware: floppy controller, secondary IDE, COM2-4, LPT1-3,
 ;   AHA-154x/BusLogic at 0x330 and 0x334: each register's byte, and a
 ;   value written to a read/write register and read back (Linux's probes).
@@ -29,6 +33,7 @@ main:
     call pci
     call bda
     call bios_area
+    call rom
     call cmos
     call absent
     say "pc: done"
@@ -186,6 +191,75 @@ bios_area:
     sig 'RSD ', "sig-acpi-rsdp"
     sig '$PIR', "sig-pir"
     sig '_32_', "sig-bios32"
+    ret
+
+; ---- the BIOS area is ROM -------------------------------------------------------
+; "same" if the dword at esi is still ebx, else "changed"
+same:
+    cmp [esi], ebx
+    jne .changed
+    put "same"
+    ret
+.changed:
+    put "changed"
+    ret
+
+rom:
+    key "rom-byte-store-0xf0000"       ; a read-modify-write byte store
+    mov esi, 0xf0000
+    mov ebx, [esi]
+    not byte [esi]
+    call same
+    put 10
+    key "rom-straddle-0xdfffe"         ; the RAM half sticks, the ROM half does not
+    mov esi, 0xe0000
+    mov ebx, [esi]
+    mov dword [0xdfffe], 0x11223344
+    movzx eax, word [0xdfffe]
+    hex eax
+    put " "
+    call same
+    put 10
+    key "rom-rep-stosb-0xffff0"        ; ECX and EDI run on as for any rep stosb
+    mov esi, 0xffff0
+    mov ebx, [esi]
+    mov edi, esi
+    mov ecx, 16
+    mov al, 0x5a
+    cld
+    rep stosb
+    hex ecx
+    put " "
+    hex edi
+    put " "
+    call same
+    put 10
+    key "rom-rep-insb-0xf0010"         ; from an absent port (COM2's LCR): all ones
+    mov esi, 0xf0010
+    mov ebx, [esi]
+    mov edi, esi
+    mov ecx, 4
+    mov dx, 0x2fb
+    rep insb
+    hex edi
+    put " "
+    call same
+    put 10
+    key "rom-xchg-0xf0020"             ; a locked read-modify-write: the old value comes back
+    mov esi, 0xf0020
+    mov ebx, [esi]
+    mov eax, ebx
+    not eax
+    xchg [esi], eax
+    cmp eax, ebx
+    jne .xchg_bad
+    put "old "
+    jmp .xchg_done
+.xchg_bad:
+    put "wrong "
+.xchg_done:
+    call same
+    put 10
     ret
 
 ; ---- CMOS ----------------------------------------------------------------------

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The PC a legacy kernel probes (issue 13): tests/guests/pcprobe.asm probes
 # PCI configuration mechanisms #1 and #2, the BIOS data area (COM and LPT
-# tables, EBDA, equipment word, base memory), the BIOS area's signatures, the
+# tables, EBDA, equipment word, base memory), the BIOS area's signatures and
+# its writes (ROM: dropped), the
 # CMOS memory sizes and equipment byte, and absent hardware (floppy,
 # secondary IDE, COM2-4, LPT, ISA SCSI), one "pc: KEY VALUE" line each, on
 # a bare PC (tests/guests/bare-oracle.sh: QEMU's isapc, 64 and 128 MiB) and
@@ -21,7 +22,13 @@ plan $((6 * 2 + 3 * 2))
 ALLOWED=$(cat <<'EOF'
 sig-mp%none none none%SeaBIOS writes an MP table even on isapc; the hosted PC has no BIOS (a Multiboot kernel never calls one), so no MP table: one CPU and the 8259, as on a PC without MP
 sig-pir%none none none%SeaBIOS's $PIR routing table; no BIOS, and no PCI to route
-sig-bios32%none none none%SeaBIOS's BIOS32 directory; no BIOS, so no PCI BIOS either (PCI mechanism #1 reads all ones on both)
+sig-bios32%none none none%SeaBIOS's BIOS32 directory; no BIOS, so no PCI BIOS either
+pci1-readback%0x80000000%isapc has no host bridge, yet SeaBIOS's PCI BIOS tells a kernel that PCI is present (with nothing on it); the hosted PC has no BIOS and says the same through mechanism #1 (host/dev/pci.h): CONFIG_ADDRESS reads back, and no function answers (pci1-vendor-device all ones on both)
+rom-byte-store-0xf0000%same%the BIOS area is ROM on the hosted PC (host/vmm/rom.h): a write leaves it as it was, as on QEMU's pc (i440FX), whose SeaBIOS write-protects it after POST; isapc alone keeps its firmware in writable RAM (QEMU's isapc_ram_fw), so there the write sticks
+rom-straddle-0xdfffe%0x3344 same%the same for a dword across 0xE0000: its RAM half (0xDFFFE, RAM on both) sticks, its ROM half does not
+rom-rep-stosb-0xffff0%0x0 0x100000 same%the same for rep stosb over the ROM's last 16 bytes: ECX and EDI run on as on both
+rom-rep-insb-0xf0010%0xf0014 same%the same for rep insb into it (the host's own write for the guest)
+rom-xchg-0xf0020%old same%the same for xchg: the old value comes back on both
 bda-equipment-0x410%0x202%the same mouse bit in the BIOS data area's equipment word: one serial port, FPU, VGA on both
 cmos-equipment-0x14%0x2%QEMU sets bit 2 (PS/2 mouse); the hosted 8042 has no auxiliary device (host/dev/kbc.h): FPU and VGA only, no floppy, on both
 mb-mem-upper-kib%@UPPER@%the top 8 MiB of guest RAM is the natives' pool, reserved in the memory map (the CMOS sizes count all of RAM on both, as a BIOS does)
@@ -59,7 +66,7 @@ cmos_ok() {   # hosted-lines mb
     hi=$((($2 - 16) * 16)); [ $hi -gt 65535 ] && hi=65535
     for kv in "cmos-base-kib-0x15 0x280" "cmos-ext-kib-0x17 $(printf 0x%x $ext)" \
               "cmos-ext-kib-0x30 $(printf 0x%x $ext)" "cmos-above16m-64k-0x34 $(printf 0x%x $hi)" \
-              "cmos-floppy-types-0x10 0x0" "pci1-readback 0xffffffff" "pci2-cf8-cfa 0xff 0xff"; do
+              "cmos-floppy-types-0x10 0x0" "pci1-readback 0x80000000" "pci1-vendor-device 0xffffffff" "pci2-cf8-cfa 0xff 0xff"; do
         grep -qx "$kv" "$1" || { echo "# want '$kv', hosted: $(grep "^${kv%% *} " "$1")" >&2; return 1; }
     done
 }

@@ -280,6 +280,39 @@ static void direct_only_for_one_run(void **state)
     assert_int_equal(f.vector, 14);
 }
 
+/* The host's writes for the guest leave the ROM (0xE0000-0xFFFFF,
+ * host/vmm/rom.h) as it was, and scan-on-execute hears only of the bytes
+ * that changed; reads of it work; the paths that hand out guest RAM
+ * itself refuse a write into it, so the caller goes through a copy. */
+static void rom_drops_host_writes(void **state)
+{
+    (void)state;
+    struct gfault f;
+    uint8_t rom[8], four[4] = { 0x44, 0x33, 0x22, 0x11 }, back[4];
+    memcpy(rom, g.ram + 0xe0000, 8);
+    nwritten = 0;
+    assert_true(gmem_write_lin(&v, 0xdfffe, four, 4, false, &f));        /* straddles RAM and ROM */
+    assert_int_equal(g.ram[0xdfffe], 0x44);
+    assert_int_equal(g.ram[0xdffff], 0x33);
+    assert_memory_equal(g.ram + 0xe0000, rom, 8);
+    assert_int_equal(nwritten, 1);
+    assert_int_equal(written[0].gpa, 0xdfffe);
+    assert_int_equal(written[0].len, 2);
+    assert_true(gmem_read_lin(&v, 0xe0000, back, 4, GMEM_READ, false, &f));
+    assert_memory_equal(back, rom, 4);
+    assert_null(gmem_direct(&v, 0xf0000, 4, true, false, &f));
+    assert_int_equal(f.vector, GFAULT_SPLIT);
+    assert_ptr_equal(gmem_direct(&v, 0xf0000, 4, false, false, &f), g.ram + 0xf0000);
+    assert_null(gmem_fast(&v, DATA(0, 0xfffff), 0xffffc, 4, GMEM_WRITE));
+    assert_ptr_equal(gmem_fast(&v, DATA(0, 0xfffff), 0xffffc, 4, GMEM_READ), g.ram + 0xffffc);
+    paging_on();                                                          /* through the guest's tables */
+    map(0x400000, 0xf0000, PG32_W);
+    memcpy(rom, g.ram + 0xf0010, 4);
+    assert_true(gmem_write_lin(&v, 0x400010, four, 4, false, &f));
+    assert_memory_equal(g.ram + 0xf0010, rom, 4);
+    assert_int_equal(g.state, GUEST_RUNNING);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +324,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(fetch_stops_at_limit_or_page, setup, teardown),
         cmocka_unit_test_setup_teardown(direct_only_for_one_run, setup, teardown),
         cmocka_unit_test_setup_teardown(fast_path_only_when_allowed, setup, teardown),
+        cmocka_unit_test_setup_teardown(rom_drops_host_writes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
