@@ -4,6 +4,7 @@
  * the CPUs that run the guest.  The scheme is described in codepage.h.
  */
 #include "host/vmm/codepage.h"
+#include "host/vmm/rom.h"
 #include "host/vmm/scan.h"
 #include "host/vmm/sites.h"
 #include "host/vmm/guest.h"
@@ -101,6 +102,8 @@ static void protect(struct guest *g, uint32_t pfn, bool exec, bool write)
     uint64_t *pte = g->root ? vm_space_pte(g->root, (uint64_t)pfn << 12) : 0;
     if (!pte)
         return;
+    if (rom_overlaps((uint64_t)pfn << 12, 1u << 12))
+        write = false;                        /* ROM stays read-only, whatever a drop says (rom.h) */
     uint64_t want = (*pte & ~(PTE_W | PTE_NX)) | (write ? PTE_W : 0) | (exec ? 0 : PTE_NX);
     if (want == *pte)
         return;

@@ -21,13 +21,14 @@
  * rom_write_fault takes the write fault before scan-on-execute
  * (host/vmm/codepage.c) could, and the host's writes skip the ROM before
  * codepage_written hears of them, so scan-on-execute never drops a ROM
- * page's scan for a write (a drop maps a page writable).  One way is left:
- * an instruction straddling 0xE0000 on a scanned page dropped, whose drop
- * takes its partner page along; codepage.c's protect should never grant a
- * ROM page PTE_W (rom_overlaps).  Paging on: the shadow (host/vmm/shadow.c)
+ * page's scan for a write (a drop maps a page writable); and a drop that
+ * takes a ROM page along with its partner (an instruction straddling
+ * 0xE0000) leaves it read-only: codepage.c's protect never grants a ROM
+ * page PTE_W.  Paging on: the shadow (host/vmm/shadow.c)
  * maps a ROM page writable only while rom_writable says so, and hands a
- * write fault on it to rom_step_begin; until it does, a ROM page is
- * written as the guest's page tables allow.
+ * write fault on it to rom_step_begin (after the guest's tables allowed
+ * the write: a write they forbid is the guest's #PF, and sets Dirty as
+ * the CPU's would); the step's end drops that one writable entry.
  */
 #pragma once
 #include <stdbool.h>

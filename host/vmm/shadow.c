@@ -47,6 +47,7 @@
 #include "host/vmm/vcpu.h"
 #include "host/vmm/guest.h"
 #include "host/vmm/codepage.h"
+#include "host/vmm/rom.h"
 #include "host/vmm/scan.h"
 #include "kernel/heap.h"
 #include "kernel/pmm.h"
@@ -247,6 +248,8 @@ static uint64_t leaf(struct guest *g, uint32_t gpa, uint64_t perms)
         perms |= PTE_NX;
     else if (scanned_code(g, gpa))
         perms &= ~PTE_W;
+    if (!rom_writable(g, gpa))
+        perms &= ~PTE_W;                    /* the BIOS area: a write faults, to be dropped (rom.h) */
     return virt_to_phys(p) | PTE_P | perms;
 }
 
@@ -290,6 +293,13 @@ bool shadow_page_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin)
         if ((tf->error & PF_I) && !exec_allowed(v->guest, m.gpa)) {
             if (!codepage_paged_fault(v, tf, lin, m.gpa, false))
                 return true;                /* stopped: no memory to scan it */
+        } else if ((access & PF_W) && !rom_writable(v->guest, m.gpa)) {
+            /* a write to the ROM: stepped with the page writable, its
+             * bytes put back after (host/vmm/rom.h) */
+            if (scanned_code(v->guest, m.gpa))
+                codepage_paged_fault(v, tf, lin, m.gpa, true);
+            if (!rom_step_begin(v, tf, lin, m.gpa))
+                return true;                /* stopped: a write of more pages than a step keeps */
         } else if ((access & PF_W) && scanned_code(v->guest, m.gpa)) {
             codepage_paged_fault(v, tf, lin, m.gpa, true);
         } else if ((tf->error & PF_I) && !v->guest->codepages.stepping && lin == vcpu_linear_ip(v, tf) &&

@@ -16,6 +16,7 @@
 ;   rep stosb, rep insb and xchg into it, each followed by whether the
 ;   ROM's bytes are the same as before (a PC drops the write; the
 ;   instruction's other effects happen: the RAM part, the registers);
+;   and a byte store with paging on, through a writable 4 MiB page;
 ;   absent hardware: floppy controller, secondary IDE, COM2-4, LPT1-3,
 ;   AHA-154x/BusLogic at 0x330 and 0x334: each register's byte, and a
 ;   value written to a read/write register and read back (Linux's probes).
@@ -34,6 +35,7 @@ main:
     call bda
     call bios_area
     call rom
+    call rom_paged
     call cmos
     call absent
     say "pc: done"
@@ -312,6 +314,46 @@ cmos:
     put 10
 .nomem:
     ret
+
+; ---- the BIOS area is ROM with paging on too ---------------------------------
+; The first 4 MiB mapped to themselves by one page (CR4.PSE), supervisor
+; and writable: the guest's tables allow the write, so it sets Dirty as any
+; allowed write does, and the PC drops it all the same.
+rom_paged:
+    mov dword [pgdir], 0x83            ; present, writable, 4 MiB
+    mov eax, cr4
+    or eax, 0x10                       ; PSE
+    mov cr4, eax
+    mov eax, pgdir
+    mov cr3, eax
+    mov eax, cr0
+    or eax, 0x80000000                 ; PG
+    mov cr0, eax
+    key "rom-paged-byte-store-0xf0040"
+    mov esi, 0xf0040
+    mov ebx, [esi]
+    not byte [esi]
+    call same
+    test byte [pgdir], 0x40            ; Dirty
+    jz .clean
+    put " dirty"
+    jmp .out
+.clean:
+    put " clean"
+.out:
+    put 10
+    mov eax, cr0
+    and eax, 0x7fffffff
+    mov cr0, eax
+    mov eax, cr4
+    and eax, ~0x10
+    mov cr4, eax
+    ret
+
+section .bss
+alignb 4096
+pgdir: resb 4096
+section .text
 
 ; ---- absent hardware -----------------------------------------------------------
 ; ports dx .. dx + ecx - 1: each byte read, in hex without 0x

@@ -29,6 +29,7 @@ rom-straddle-0xdfffe%0x3344 same%the same for a dword across 0xE0000: its RAM ha
 rom-rep-stosb-0xffff0%0x0 0x100000 same%the same for rep stosb over the ROM's last 16 bytes: ECX and EDI run on as on both
 rom-rep-insb-0xf0010%0xf0014 same%the same for rep insb into it (the host's own write for the guest)
 rom-xchg-0xf0020%old same%the same for xchg: the old value comes back on both
+rom-paged-byte-store-0xf0040%same dirty%the same with paging on, through a writable 4 MiB page of the guest's: the write sets Dirty on both (the tables allowed it), and the hosted ROM drops it (the shadow steps it, host/vmm/rom.h)
 bda-equipment-0x410%0x202%the same mouse bit in the BIOS data area's equipment word: one serial port, FPU, VGA on both
 cmos-equipment-0x14%0x2%QEMU sets bit 2 (PS/2 mouse); the hosted 8042 has no auxiliary device (host/dev/kbc.h): FPU and VGA only, no floppy, on both
 mb-mem-upper-kib%@UPPER@%the top 8 MiB of guest RAM is the natives' pool, reserved in the memory map (the CMOS sizes count all of RAM on both, as a BIOS does)
