@@ -109,6 +109,12 @@ static void protect(struct guest *g, uint32_t pfn, bool exec, bool write)
         return;
     if ((*pte & PTE_W & ~want) || (want & PTE_NX & ~*pte))
         c->shrunk = true;                     /* g->root mirrors every page's state: the shadows must follow */
+    codepage_root_store(g, pfn, pte, want);
+}
+
+void codepage_root_store(struct guest *g, uint32_t pfn, uint64_t *pte, uint64_t want)
+{
+    struct codepages *c = &g->codepages;
     __atomic_store_n(pte, want, __ATOMIC_RELEASE);
     pushcli();
     unsigned cpu = this_cpu()->id;

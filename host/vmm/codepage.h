@@ -239,3 +239,7 @@ bool codepage_step_trap(struct vcpu *v, struct trapframe *tf);
 void codepage_step_abort(struct vcpu *v, struct trapframe *tf);
 /* Before this CPU runs guest code: flush its TLB if g->root changed since. */
 void codepage_tlb_check(struct guest *g);
+/* g->root's entry *pte (page pfn) becomes want, under the protocol above
+ * (the generation bumped, this CPU's entry invalidated): every change to
+ * g->root's entries of guest RAM goes through it (ROM steps: rom.c). */
+void codepage_root_store(struct guest *g, uint32_t pfn, uint64_t *pte, uint64_t want);

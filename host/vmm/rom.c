@@ -5,11 +5,10 @@
 #include "host/vmm/guest.h"
 #include "host/vmm/vcpu.h"
 #include "host/vmm/shadow.h"
+#include "host/vmm/codepage.h"
 #include "kernel/pmm.h"
 #include "kernel/string.h"
 #include "kernel/vm.h"
-#include "kernel/x86.h"
-#include "smp/percpu.h"
 
 bool rom_init(struct guest *g)
 {
@@ -30,20 +29,9 @@ void rom_free(struct guest *g)
  * that runs guest code next flushes if the generation moved. */
 static void root_writable(struct guest *g, uint32_t pfn, bool w)
 {
-    struct codepages *c = &g->codepages;
     uint64_t *pte = vm_space_pte(g->root, (uint64_t)pfn << 12);
-    if (!pte)
-        return;
-    __atomic_store_n(pte, w ? *pte | PTE_W : *pte & ~(uint64_t)PTE_W, __ATOMIC_RELEASE);
-    pushcli();
-    unsigned cpu = this_cpu()->id;
-    bool current = c->cpu_gen[cpu] == c->tlb_gen;
-    __atomic_add_fetch(&c->tlb_gen, 1, __ATOMIC_SEQ_CST);
-    if (read_cr3() == g->root)
-        invlpg((uint64_t)pfn << 12);
-    if (current && read_cr3() == g->root)
-        c->cpu_gen[cpu] = c->tlb_gen;
-    popcli();
+    if (pte)
+        codepage_root_store(g, pfn, pte, w ? *pte | PTE_W : *pte & ~(uint64_t)PTE_W);
 }
 
 bool rom_step_begin(struct vcpu *v, struct trapframe *tf, uint32_t lin, uint32_t gpa)

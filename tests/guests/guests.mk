@@ -21,6 +21,7 @@ $(TGUEST_OUT)/scanexec.elf: $(TGUEST_DIR)/scanexec.asm $(TGUEST_DIR)/guest.inc $
 # The containment attacks and the fuzzer (issue 11) share a GDT, an IDT and
 # exception stubs; every image depends on it, so an edit rebuilds them all.
 $(TGUEST_ELFS): $(TGUEST_DIR)/hostile.inc
+$(TGUEST_OUT)/fuzz-desc.elf: $(TGUEST_DIR)/fuzz-desc-tables.inc $(TGUEST_DIR)/fuzz-desc-ops.inc
 
 $(TGUEST_BAD) &: $(TGUEST_OUT)/hostile-ports.elf $(TGUEST_DIR)/mkbad.sh
 	sh $(TGUEST_DIR)/mkbad.sh $(TGUEST_OUT)/hostile-ports.elf $(TGUEST_OUT)

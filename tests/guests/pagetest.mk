@@ -10,18 +10,20 @@ PAGETEST_CFLAGS := -m32 -march=i486 -ffreestanding -std=gnu11 -O2 -g $(WARN) -fn
 	-fno-stack-protector -mgeneral-regs-only -fno-asynchronous-unwind-tables -fno-common \
 	-fno-tree-loop-distribute-patterns -MMD -MP
 
-$(PAGETEST_OUT)/pagetest.o: $(PAGETEST_DIR)/pagetest.c $(PAGETEST_DIR)/../pagetest.mk
+PAGETEST_OBJS := $(patsubst $(PAGETEST_DIR)/%.c,$(PAGETEST_OUT)/%.o,$(wildcard $(PAGETEST_DIR)/*.c))
+
+$(PAGETEST_OUT)/%.o: $(PAGETEST_DIR)/%.c $(PAGETEST_DIR)/../pagetest.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(PAGETEST_CFLAGS) -c $< -o $@
 $(PAGETEST_OUT)/entry.o: $(PAGETEST_DIR)/entry.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf32 -g -F dwarf $< -o $@
-$(PAGETEST_ELF): $(PAGETEST_OUT)/entry.o $(PAGETEST_OUT)/pagetest.o $(PAGETEST_DIR)/pagetest.ld
+$(PAGETEST_ELF): $(PAGETEST_OUT)/entry.o $(PAGETEST_OBJS) $(PAGETEST_DIR)/pagetest.ld
 	$(LD) -m elf_i386 -nostdlib -z noexecstack -z max-page-size=0x1000 --no-warn-rwx-segments \
-		-T $(PAGETEST_DIR)/pagetest.ld -o $@ $(PAGETEST_OUT)/entry.o $(PAGETEST_OUT)/pagetest.o
+		-T $(PAGETEST_DIR)/pagetest.ld -o $@ $(PAGETEST_OUT)/entry.o $(PAGETEST_OBJS)
 
 GUEST_TARGETS += $(PAGETEST_ELF)
--include $(PAGETEST_OUT)/pagetest.d
+-include $(PAGETEST_OBJS:.o=.d)
 
 # The bare transcripts tests/suites/pagetest.sh keeps as its oracle,
 # rewritten from a bare i386 PC: run after changing the guest, and commit them.
