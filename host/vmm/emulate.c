@@ -3,15 +3,18 @@
  * cli, sti, hlt, in/out, lgdt/lidt/ltr, mov to/from CRn and DRn, clts,
  * lmsw, rdmsr/wrmsr, loads of SS with its ring-0 selectors, and (with
  * UMIP) sgdt/sidt/sldt/str/smsw.  pushf, popf, iret and cpuid do not
- * fault: the scanner replaced them in the loaded copy
- * (host/vmm/scan.c) by hlt, which faults with #GP(0) in ring 1; the side
- * table of trap sites (host/vmm/sites.h) tells a patch from a real hlt, and
- * from a peel site or a claimed address.  int n reaches a DPL-0 host gate
- * and faults with #GP(IDT); it is reflected through the guest's own IDT.
- * Each trap is classified once (classify) and served by its class (the
- * switch in emulate_trap); port accesses go to host/vmm/vdevs.c.
+ * fault, nor do the near branches whose targets the scanner cannot know:
+ * it replaced them in the loaded copy (host/vmm/scan.c) by hlt, which
+ * faults with #GP(0) in ring 1; the side table of trap sites
+ * (host/vmm/sites.h) tells a patch from a real hlt, and from a peel site or
+ * a claimed address.  int n reaches a DPL-0 host gate and faults with
+ * #GP(IDT); it is reflected through the guest's own IDT.  Each trap is
+ * classified once (classify) and served by its class (the switch in
+ * emulate_trap); port accesses go to host/vmm/vdevs.c, control transfers
+ * (iret, retf, call gates, patched branches) to host/vmm/branch.c.
  */
 #include "host/vmm/emulate.h"
+#include "host/vmm/emulate_ops.h"
 #include "host/vmm/vcpu.h"
 #include "host/vmm/guest.h"
 #include "host/decode/decode.h"
@@ -26,7 +29,7 @@
 #include "kernel/x86.h"
 #include "smp/percpu.h"
 
-static void fail(struct vcpu *v, struct trapframe *tf, const char *what)
+void emulate_fail(struct vcpu *v, struct trapframe *tf, const char *what)
 {
     char why[120];
     snprintf(why, sizeof why, "%s at eip 0x%lx", what, tf->rip);
@@ -46,7 +49,7 @@ static uint32_t effective_address(const struct insn *in, struct trapframe *tf)
 
 /* The operand of in, read or written through its segment; false if that
  * faulted (reflected to the guest, or the guest stopped). */
-static bool operand_read(struct vcpu *v, const struct insn *in, struct trapframe *tf, void *buf, uint32_t len)
+bool emulate_operand_read(struct vcpu *v, const struct insn *in, struct trapframe *tf, void *buf, uint32_t len)
 {
     struct gfault f;
     if (gmem_read(v, in->mem.seg, effective_address(in, tf), buf, len, GMEM_READ, &f))
@@ -72,15 +75,14 @@ static void set_reg(struct trapframe *tf, unsigned reg, unsigned size, uint32_t 
     else *r = (*r & ~0xfful) | (val & 0xff);
 }
 
-static void set_flags(struct vcpu *v, struct trapframe *tf, uint32_t eflags, uint32_t mask)
+void emulate_set_flags(struct vcpu *v, struct trapframe *tf, uint32_t eflags, uint32_t mask)
 {
     tf->rflags = (tf->rflags & ~(uint64_t)mask) | (eflags & mask) | EFLAGS_IF;
     v->vif = eflags & EFLAGS_IF;
     v->vif_writes++;
 }
 
-/* popf and iret in guest ring 3 (IOPL 0) leave IF as it was. */
-static uint32_t user_if(const struct vcpu *v, const struct trapframe *tf, uint32_t eflags)
+uint32_t emulate_user_if(const struct vcpu *v, const struct trapframe *tf, uint32_t eflags)
 {
     if ((tf->cs & 3) != 3)
         return eflags;
@@ -203,7 +205,7 @@ static bool descriptor_table(struct vcpu *v, const struct insn *in, struct trapf
     uint16_t *limit = in->cls == INSN_LGDT || in->cls == INSN_SGDT ? &v->gdt_limit : &v->idt_limit;
     uint32_t *base = in->cls == INSN_LGDT || in->cls == INSN_SGDT ? &v->gdt_base : &v->idt_base;
     if (in->cls == INSN_LGDT || in->cls == INSN_LIDT) {
-        if (!operand_read(v, in, tf, m, 6))
+        if (!emulate_operand_read(v, in, tf, m, 6))
             return false;
         *limit = m[0] | m[1] << 8;
         *base = m[2] | m[3] << 8 | m[4] << 16 | (in->op_size == 32 ? (uint32_t)m[5] << 24 : 0);
@@ -245,7 +247,7 @@ static bool lmsw(struct vcpu *v, const struct insn *in, struct trapframe *tf)
     uint16_t w;
     if (!in->has_mem)
         w = (uint16_t)*vcpu_gpr(tf, in->rm);
-    else if (!operand_read(v, in, tf, &w, 2))
+    else if (!emulate_operand_read(v, in, tf, &w, 2))
         return false;
     model_lmsw(v, w);
     return true;
@@ -266,13 +268,13 @@ static bool load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf)
     } else if (lss) {
         unsigned size = in->op_size / 8;
         uint8_t m[6];
-        if (!operand_read(v, in, tf, m, size + 2))
+        if (!emulate_operand_read(v, in, tf, m, size + 2))
             return false;
         offset = size == 4 ? (uint32_t)(m[0] | m[1] << 8 | m[2] << 16 | (uint32_t)m[3] << 24) : (uint32_t)(m[0] | m[1] << 8);
         sel = m[size] | m[size + 1] << 8;
     } else if (in->has_mem) {
         uint16_t m;
-        if (!operand_read(v, in, tf, &m, 2))
+        if (!emulate_operand_read(v, in, tf, &m, 2))
             return false;
         sel = m;
     } else {
@@ -289,79 +291,6 @@ static bool load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf)
     if (lss)
         set_reg(tf, in->reg, in->op_size / 8, offset);
     return true;
-}
-
-/* A return to a code selector the guest loaded (iret, retf), at its own
- * privilege: the CPU's checks, the CPU's fault, the stack as it was. */
-static bool return_to(struct vcpu *v, struct trapframe *tf, uint16_t cs, uint32_t eip, uint64_t rsp)
-{
-    uint16_t s = seg_compress(cs);
-    uint64_t d = vcpu_descriptor(v, s);
-    uint32_t f = seg_check(s, d, SEG_USE_CS_RET, tf->cs & 3);
-    if (!f && eip > desc_limit(d))
-        f = SEG_FAULT(13, 0);
-    if (f) {
-        tf->rsp = rsp;
-        vcpu_reflect(v, tf, seg_fault_vector(f), true, seg_fault_error(f));
-        return false;
-    }
-    tf->rip = eip;
-    tf->cs = s;
-    return true;
-}
-
-/* iret from the guest kernel to its ring 3: CS and SS popped, checked as
- * the CPU checks them for a return to an outer level (the containment
- * rule: RPL 3, DPL 3 code, a writable DPL 3 stack), then the frame is the
- * user's.  Data segment registers the new CPL may not hold are nulled by
- * the host's own iretq to ring 3, as by the guest's on a CPU. */
-static bool return_outer(struct vcpu *v, struct trapframe *tf, uint16_t cs, uint32_t eip, uint16_t ss, uint32_t esp,
-                         uint64_t rsp)
-{
-    uint64_t d = vcpu_descriptor(v, cs), dss = vcpu_descriptor(v, ss);
-    uint32_t f = seg_check(cs, d, SEG_USE_CS_RET, 1);
-    if (!f)
-        f = seg_check(ss, dss, SEG_USE_SS, 3);
-    if (!f && eip > desc_limit(d))
-        f = SEG_FAULT(13, 0);
-    if (f) {
-        tf->rsp = rsp;
-        vcpu_reflect(v, tf, seg_fault_vector(f), true, seg_fault_error(f));
-        return false;
-    }
-    tf->rip = eip;
-    tf->cs = cs;
-    tf->ss = ss;
-    tf->rsp = esp;
-    return true;
-}
-
-/* How an emulation ended.  A single-step trap follows an instruction (or
- * one iteration of a rep) that was carried out, never one that raised a
- * fault of its own.  EMULATED is true: a bool return means it too. */
-enum emulated { NOT_OURS, EMULATED, FAULTED };
-
-/* retf to the guest's own ring-0 code faults (its RPL 0 is more
- * privileged than ring 1): the same return, made by the host. */
-static enum emulated far_return(struct vcpu *v, const struct insn *in, struct trapframe *tf)
-{
-    uint32_t eip, cs, size = in->op_size / 8;
-    uint64_t rsp = tf->rsp;
-    struct gfault f;
-    if (!vcpu_pop(v, tf, &eip, size, &f) || !vcpu_pop(v, tf, &cs, size, &f)) {
-        tf->rsp = rsp;
-        gmem_reflect(v, tf, &f);
-        return FAULTED;
-    }
-    if ((cs & 3) == 3) {
-        tf->rsp = rsp;
-        return NOT_OURS;                               /* to ring 3: the CPU's own #GP stands */
-    }
-    if ((cs & 3) == 2) { fail(v, tf, "retf to ring 2: guest rings 1 and 2 are not supported"); return FAULTED; }
-    if (!return_to(v, tf, (uint16_t)cs, eip, rsp))
-        return FAULTED;
-    tf->rsp = (uint32_t)(tf->rsp + (in->imm_size ? (uint16_t)in->imm : 0));
-    return EMULATED;
 }
 
 /* false if the operand faulted */
@@ -387,7 +316,7 @@ static bool load_system(struct vcpu *v, const struct insn *in, struct trapframe 
     uint16_t sel = (uint16_t)*vcpu_gpr(tf, in->rm);
     uint64_t d;
     struct gfault f;
-    if (in->has_mem && !operand_read(v, in, tf, &sel, 2))
+    if (in->has_mem && !emulate_operand_read(v, in, tf, &sel, 2))
         return false;
     if (!is_tr && sel_null(sel)) {
         vcpu_mirror_ldt(v, sel, 0, 0);
@@ -420,108 +349,6 @@ static bool load_system(struct vcpu *v, const struct insn *in, struct trapframe 
     v->tr_base = desc_base(d);
     v->tr_limit = desc_limit(d);
     return true;
-}
-
-static enum emulated refuse(struct vcpu *v, struct trapframe *tf, uint32_t fault)
-{
-    if (seg_fault_vector(fault) != GFAULT_STOPPED)
-        vcpu_reflect(v, tf, seg_fault_vector(fault), true, seg_fault_error(fault));
-    return FAULTED;
-}
-
-/* The old stack's top n dwords (a call gate's parameters), read with the
- * caller's privilege. */
-static bool read_params(struct vcpu *v, struct trapframe *tf, uint32_t *p, unsigned n, struct gfault *f)
-{
-    uint32_t lin;
-    uint64_t d = vcpu_descriptor(v, (uint16_t)tf->ss);
-    uint32_t esp = d & DESC_DB ? (uint32_t)tf->rsp : (uint32_t)tf->rsp & 0xffff;
-    return !n || (gmem_linear_desc(d, true, esp, n * 4, GMEM_READ, &lin, f) &&
-                  gmem_read_lin(v, lin, p, n * 4, GMEM_READ, (tf->cs & 3) == 3, f));
-}
-
-/* A far call or jmp through a 32-bit call gate in the GDT or LDT (GNU
- * Mach's system call is lcall through LDT entry 0, DPL 3).  Gates are
- * never mirrored as such, so the CPU raised #GP(selector) and the transfer
- * is made here as the CPU makes it (SDM Vol. 2, CALL's pseudocode): the
- * gate's DPL against CPL and RPL, the target code segment's, and for a
- * call to a more privileged ring the guest TSS's stack, onto which the
- * caller's SS:ESP and the gate's parameter dwords are copied.  NOT_OURS if
- * the selector names no call gate (the CPU's fault stands). */
-static enum emulated call_gate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
-{
-    bool call = in->cls == INSN_CALL_FAR;
-    unsigned size = in->op_size / 8, cpl = tf->cs & 3;
-    uint16_t sel = (uint16_t)in->imm2;
-    struct gfault f;
-    uint64_t g;
-    if (in->has_mem) {
-        uint8_t m[6];
-        if (!operand_read(v, in, tf, m, size + 2))
-            return FAULTED;
-        sel = (uint16_t)(m[size] | m[size + 1] << 8);
-    } else if (!in->imm2_size) {
-        return NOT_OURS;                             /* a near form */
-    }
-    uint32_t base = sel_ldt(sel) ? v->ldt_base : v->gdt_base;
-    uint32_t limit = sel_ldt(sel) ? (sel_null(v->ldtr) ? 0 : v->ldt_limit) : v->gdt_limit;
-    if ((!sel_ldt(sel) && sel_null(sel)) || (sel_ldt(sel) && sel_null(v->ldtr)) || (sel | 7u) > limit)
-        return NOT_OURS;
-    if (!gmem_read_lin(v, base + (sel & ~7u), &g, 8, GMEM_READ, false, &f)) {
-        gmem_reflect(v, tf, &f);
-        return FAULTED;
-    }
-    if ((g >> 40 & 0x1f) != 0x0c)
-        return NOT_OURS;
-    unsigned dpl = g >> 45 & 3, guest_cpl = cpl == 3 ? 3 : 0, params = g >> 32 & 0x1f;
-    if (dpl < guest_cpl || dpl < (sel & 3u))
-        return refuse(v, tf, SEG_FAULT(13, sel & 0xfffc));
-    if (!(g & DESC_PRESENT))
-        return refuse(v, tf, SEG_FAULT(11, sel & 0xfffc));
-    uint16_t cs = (uint16_t)(g >> 16);
-    uint32_t off = (uint32_t)(g & 0xffff) | (uint32_t)(g >> 32 & 0xffff0000u);
-    if (sel_null(cs))
-        return refuse(v, tf, SEG_FAULT(13, 0));
-    uint64_t d = vcpu_descriptor(v, seg_compress(cs));
-    bool conforming = d & DESC_CONFORM;
-    if (!desc_is_code(d) || desc_dpl(d) > cpl || (!call && !conforming && desc_dpl(d) != cpl))
-        return refuse(v, tf, SEG_FAULT(13, cs & 0xfffc));
-    if (!(d & DESC_PRESENT))
-        return refuse(v, tf, SEG_FAULT(11, cs & 0xfffc));
-    if (off > desc_limit(d))
-        return refuse(v, tf, SEG_FAULT(13, 0));
-    unsigned new_cpl = conforming ? cpl : desc_dpl(d);
-    if (call) {
-        uint32_t ret = (uint32_t)tf->rip + in->length, p[32], esp = (uint32_t)tf->rsp, e;
-        uint16_t ss = (uint16_t)tf->ss, cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs);
-        uint64_t dss = vcpu_descriptor(v, ss);
-        bool outer = new_cpl < cpl, ok = true;
-        if (cpl != 3)
-            cs_seen &= ~3;
-        if (outer) {
-            if (!read_params(v, tf, p, params, &f)) {
-                gmem_reflect(v, tf, &f);
-                return FAULTED;
-            }
-            if ((e = vcpu_tss_stack(v, &ss, &dss, &esp)))
-                return refuse(v, tf, e);
-            ok = vcpu_stack_push(v, dss, &esp, vcpu_guest_sel(v, (uint16_t)tf->ss), 4, false, &f) &&
-                 vcpu_stack_push(v, dss, &esp, (uint32_t)tf->rsp, 4, false, &f);
-            for (unsigned i = params; ok && i-- > 0;)
-                ok = vcpu_stack_push(v, dss, &esp, p[i], 4, false, &f);
-        }
-        bool user = new_cpl == 3;
-        ok = ok && vcpu_stack_push(v, dss, &esp, cs_seen, 4, user, &f) && vcpu_stack_push(v, dss, &esp, ret, 4, user, &f);
-        if (!ok) {
-            gmem_reflect(v, tf, &f);
-            return FAULTED;
-        }
-        tf->ss = ss;
-        tf->rsp = esp;
-    }
-    tf->cs = (uint16_t)((cs & ~3u) | (new_cpl == 3 ? 3 : 1));
-    tf->rip = off;
-    return EMULATED;
 }
 
 /* May guest ring 3 run it?  A far call or jmp (through a call gate), and
@@ -564,7 +391,7 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
         if (!load_system(v, in, tf)) return FAULTED;
         break;
     case INSN_CALL_FAR: case INSN_JMP_FAR:
-        return call_gate(v, in, tf);
+        return branch_call_gate(v, in, tf);
     case INSN_STR: case INSN_SLDT: case INSN_SMSW:
         if (!store_system(v, in, tf)) return FAULTED;
         break;
@@ -595,7 +422,7 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
         if (in->cls == INSN_MOV_TO_SREG ? in->reg != SEG_SS : in->opcode != 0x17) return NOT_OURS;
         if (!load_ss(v, in, tf)) return FAULTED;       /* the guest's handler runs */
         break;
-    case INSN_RET_FAR: return far_return(v, in, tf);
+    case INSN_RET_FAR: return branch_far_return(v, in, tf);
     case INSN_OTHER:
         if (in->map != MAP_0F || in->opcode != 0xb2 || !in->has_mem) return NOT_OURS;
         if (!load_ss(v, in, tf)) return FAULTED;       /* lss: its selector's RPL 0 traps too */
@@ -606,13 +433,13 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
     return EMULATED;
 }
 
-/* A patched pushf/popf/iret: the original bytes are in the side table. */
-static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const struct site *p)
+/* A patched instruction: the original bytes are in the side table. */
+static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const struct site *p, uint64_t cs)
 {
     struct insn in;
     /* in the mode CS gives it now: the same bytes run as 16-bit code push
      * and pop 2 bytes, whatever mode the scan that patched them saw */
-    unsigned mode = vcpu_seg_cache(v, SEG_CS) & DESC_DB ? 32 : 16;
+    unsigned mode = cs & DESC_DB ? 32 : 16;
     if (decode(p->orig, p->len, mode, &in) != DECODE_OK)
         return NOT_OURS;
     uint32_t val, size = in.op_size / 8;
@@ -626,28 +453,15 @@ static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const s
     }
     case INSN_POPF:
         if (!vcpu_pop(v, tf, &val, size, &f)) { gmem_reflect(v, tf, &f); return FAULTED; }
-        set_flags(v, tf, user_if(v, tf, val), size == 4 ? EFLAGS_GUEST_MASK : EFLAGS_GUEST_MASK & 0xffff);
+        emulate_set_flags(v, tf, emulate_user_if(v, tf, val), size == 4 ? EFLAGS_GUEST_MASK : EFLAGS_GUEST_MASK & 0xffff);
         tf->rip += in.length;
         return EMULATED;
-    case INSN_IRET: {
-        uint32_t eip, cs, eflags, esp, ss;
-        uint64_t rsp = tf->rsp;
-        bool outer = (tf->cs & 3) != 3;              /* to ring 3 from the guest kernel: SS:ESP popped too */
-        if (!vcpu_pop(v, tf, &eip, size, &f) || !vcpu_pop(v, tf, &cs, size, &f) || !vcpu_pop(v, tf, &eflags, size, &f) ||
-            (outer && (cs & 3) == 3 && (!vcpu_pop(v, tf, &esp, size, &f) || !vcpu_pop(v, tf, &ss, size, &f)))) {
-            tf->rsp = rsp;
-            gmem_reflect(v, tf, &f);
-            return FAULTED;
-        }
-        if (tf->rflags & EFLAGS_NT) { fail(v, tf, "iret with NT set (a task return): task switches are not supported"); return FAULTED; }
-        if ((cs & 3) == 2) { fail(v, tf, "iret to ring 2: guest rings 1 and 2 are not supported"); return FAULTED; }
-        eflags = user_if(v, tf, eflags);            /* at the CPL the iret ran at */
-        if (outer && (cs & 3) == 3 ? !return_outer(v, tf, (uint16_t)cs, eip, (uint16_t)ss, esp, rsp)
-                                   : !return_to(v, tf, (uint16_t)cs, eip, rsp))
-            return FAULTED;
-        set_flags(v, tf, eflags, size == 4 ? EFLAGS_GUEST_MASK : EFLAGS_GUEST_MASK & 0xffff);
-        return EMULATED;
-    }
+    case INSN_IRET:
+        return branch_iret(v, &in, tf);
+    case INSN_CALL: case INSN_JMP:
+        return branch_indirect(v, &in, tf);
+    case INSN_RET:
+        return branch_near_return(v, &in, tf);
     default:
         return emulate(v, &in, tf);        /* sgdt & co., patched where UMIP is missing */
     }
@@ -688,20 +502,19 @@ static void peel_call_stepped(struct vcpu *v, struct trapframe *tf, void *s, boo
 
 /* A privileged instruction at EIP, decoded in the mode of the guest's CS:
  * false if it is not one the host emulates (the CPU's own fault stands). */
-static bool privileged(struct vcpu *v, struct trapframe *tf, bool step)
+static bool privileged(struct vcpu *v, struct trapframe *tf, bool step, uint64_t cs)
 {
     uint8_t buf[DECODE_MAX_LENGTH];
     struct gfault f;
     struct insn in;
     enum emulated done;
-    uint64_t cs = vcpu_seg_cache(v, SEG_CS);
     unsigned mode = cs & DESC_DB ? 32 : 16, got;
     const uint8_t *code = gmem_fetch(v, cs, (uint32_t)tf->rip, buf, sizeof buf, &got, &f);
     int status = got ? decode(code, got, mode, &in) : DECODE_TRUNCATED;
     if (status == DECODE_TRUNCATED && got < sizeof buf) {
         gmem_reflect(v, tf, &f);                    /* the fetch's own fault, as the CPU raises it */
         if (f.vector == GFAULT_STOPPED && v->guest->state == GUEST_RUNNING)
-            fail(v, tf, "instruction runs past the end of guest memory");
+            emulate_fail(v, tf, "instruction runs past the end of guest memory");
         return true;
     }
     if (status != DECODE_OK || !(done = emulate(v, &in, tf)))
@@ -723,7 +536,7 @@ static bool shadow_selector(struct vcpu *v, struct trapframe *tf)
     char why[112];
     snprintf(why, sizeof why, "selector 0x%lx names a GDT entry the host keeps for itself (%u and up): not supported",
              tf->error & 0xfffc, VCPU_SHADOW_IDX);
-    fail(v, tf, why);
+    emulate_fail(v, tf, why);
     return true;
 }
 
@@ -746,6 +559,9 @@ enum trap_class {
 };
 
 struct trap {
+    /* the descriptor of the guest's CS as the trap found it, looked up once
+     * (EIP's linear address, the decoding mode and the fetch all need it) */
+    uint64_t cs;
     /* TRAP_CLAIM, TRAP_PEEL, TRAP_PATCH: the side table's entry, read at
      * once (the table may change while the trap is served) */
     const struct site *site;
@@ -783,9 +599,9 @@ static __attribute__((noinline)) uint32_t code_phys_paged(struct vcpu *v, uint32
     return gmem_phys_peek(v, lin, &gpa) ? gpa : ~0u;
 }
 
-static inline uint32_t code_phys(struct vcpu *v, const struct trapframe *tf, int32_t delta)
+static inline uint32_t code_phys(struct vcpu *v, const struct trapframe *tf, uint64_t cs, int32_t delta)
 {
-    uint32_t lin = vcpu_linear_ip(v, tf) + (uint32_t)delta;
+    uint32_t lin = desc_base(cs) + (uint32_t)tf->rip + (uint32_t)delta;
     return v->cr0 & CR0_PG ? code_phys_paged(v, lin) : lin;
 }
 
@@ -796,7 +612,7 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
     case 1:
         return g->host_stepping ? TRAP_HOST_STEP : TRAP_EXCEPTION;
     case VEC_GUEST_ENTRY: {                             /* int 15 or syscall: EIP is past its 2 bytes */
-        const struct site *e = g->sites.count[SITE_PEEL] ? sites_find(&g->sites, code_phys(v, tf, -2), SITE_PEEL) : 0;
+        const struct site *e = g->sites.count[SITE_PEEL] ? sites_find(&g->sites, code_phys(v, tf, t->cs, -2), SITE_PEEL) : 0;
         if (e && site_armed(g, e->owner)) {
             t->site = e;
             return TRAP_PEEL;
@@ -805,12 +621,12 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
     }
     case 13:
         if (tf->error == 0)
-            return site_class(g, code_phys(v, tf, 0), from, t);
+            return site_class(g, code_phys(v, tf, t->cs, 0), from, t);
         if ((tf->error & 3) == 2) {                    /* through a DPL-0 gate: #GP(IDT) */
             uint8_t buf[2];
             unsigned got;
             struct gfault f;
-            const uint8_t *op = gmem_fetch(v, vcpu_seg_cache(v, SEG_CS), (uint32_t)tf->rip, buf, 2, &got, &f);
+            const uint8_t *op = gmem_fetch(v, t->cs, (uint32_t)tf->rip, buf, 2, &got, &f);
             if (got == 2 && (op[0] == 0xcd || op[0] == 0xcc || op[0] == 0xce)) {
                 t->op[0] = op[0];
                 t->op[1] = op[1];
@@ -822,7 +638,7 @@ static enum trap_class classify(struct vcpu *v, const struct trapframe *tf, unsi
         /* a fetch of an address a subsystem claims (a stub in a page of
          * data): its trap, without making that page executable */
         if (from == SITE_CLAIM && (tf->error & PFEC_FETCH) && g->sites.count[SITE_CLAIM] &&
-            (t->site = sites_find(&g->sites, code_phys(v, tf, 0), SITE_CLAIM)))
+            (t->site = sites_find(&g->sites, code_phys(v, tf, t->cs, 0), SITE_CLAIM)))
             return TRAP_CLAIM;
         return TRAP_PAGE_FAULT;
     case VEC_NM:
@@ -838,7 +654,7 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
 {
     unsigned vec = tf->vector;
     bool step = guest_stepping(v, tf);
-    struct trap t;
+    struct trap t = { .cs = vcpu_descriptor(v, (uint16_t)tf->cs) };
     enum emulated done;
     /* once round, but for a claim its claimer declined */
     for (enum trap_class cls = classify(v, tf, SITE_CLAIM, &t);; cls = classify(v, tf, SITE_PEEL, &t)) {
@@ -857,13 +673,13 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
             peel_call_stepped(v, tf, t.site->owner, step);
             return;
         case TRAP_PATCH:
-            if ((done = emulate_patch(v, tf, t.site))) {
+            if ((done = emulate_patch(v, tf, t.site, t.cs))) {
                 v->exits[VEXIT_PATCH]++;
                 if (done == EMULATED)
                     single_step(v, tf, step);
                 return;
             }
-            if (privileged(v, tf, step) || shadow_selector(v, tf))
+            if (privileged(v, tf, step, t.cs) || shadow_selector(v, tf))
                 return;                                /* (the scanner patches nothing else) */
             break;
         case TRAP_GUEST_INT15:                         /* prefixes and all: EIP stays past it */
@@ -880,7 +696,7 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
             vcpu_soft_int(v, tf, t.op[0] == 0xcd ? t.op[1] : t.op[0] == 0xcc ? 3 : 4, t.op[0] == 0xcd ? 2 : 1);
             return;
         case TRAP_PRIV:
-            if (privileged(v, tf, step) || shadow_selector(v, tf))
+            if (privileged(v, tf, step, t.cs) || shadow_selector(v, tf))
                 return;
             break;                                     /* not one we emulate: the CPU's fault stands */
         case TRAP_PAGE_FAULT: {
@@ -898,7 +714,7 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
             char why[96];
             snprintf(why, sizeof why, "access to 0x%lx outside its %lu MiB of memory",
                      cr2, v->guest->ram_size >> 20);
-            fail(v, tf, why);
+            emulate_fail(v, tf, why);
             return;
         }
         case TRAP_NO_FPU:

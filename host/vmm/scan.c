@@ -8,10 +8,12 @@
 #include "kernel/string.h"
 #include "kernel/cpufeat.h"
 
-/* A place to scan from, and the page whose code led there (1 + its number;
- * 0 for a root: an entry point, a symbol, a faulting fetch). */
+/* A place to scan from, the page whose code led there (1 + its number;
+ * 0 for a root: an entry point, a symbol, a faulting fetch), and whether
+ * the path there has switched stacks (stack_switch). */
 struct work {
     uint32_t lin, from;
+    bool switched;
 };
 
 /* One scan's work list and the patches it made, which go into the side
@@ -58,7 +60,7 @@ static bool phys(struct scan *s, uint32_t lin, uint32_t *gpa)
     return true;
 }
 
-static bool push_work(struct scan *s, uint32_t lin, uint32_t from)
+static bool push_work(struct scan *s, uint32_t lin, uint32_t from, bool switched)
 {
     if (s->nwork == s->capwork) {
         size_t cap = s->capwork ? s->capwork * 2 : 1024;
@@ -68,7 +70,7 @@ static bool push_work(struct scan *s, uint32_t lin, uint32_t from)
         s->work = w;
         s->capwork = cap;
     }
-    s->work[s->nwork++] = (struct work){ lin, from };
+    s->work[s->nwork++] = (struct work){ lin, from, switched };
     return true;
 }
 
@@ -86,18 +88,55 @@ static bool room_for_patch(struct scan *s)
     return true;
 }
 
-/* Instructions that misbehave in ring 1 without faulting. */
+/* Instructions that misbehave in ring 1 without faulting, and near
+ * branches through a register or memory: their targets are unknown here,
+ * and one may land, unscanned, in a page whose other code was scanned (no
+ * fetch fault then), so the emulator scans each new one. */
 static bool sensitive(const struct insn *in)
 {
     switch (in->cls) {
     case INSN_PUSHF: case INSN_POPF: case INSN_IRET:
     case INSN_CPUID:                        /* the host's CPU otherwise: no CPUID faulting under TCG */
         return true;
+    case INSN_CALL: case INSN_JMP:
+        return in->map == MAP_ONE && in->opcode == 0xff;
     case INSN_SGDT: case INSN_SIDT: case INSN_SLDT: case INSN_STR: case INSN_SMSW:
         return !cpu_has_umip;               /* with UMIP they fault by themselves */
     default:
         return false;
     }
+}
+
+/* A ret is a jump to an address from data (a context switch to a new
+ * thread's first frame, a retpoline, push x; ret), which may be code no
+ * scan has reached, when the path to it loaded ESP with another stack
+ * (stack_switch; mov esp, ebp is a frame's epilogue, not a switch) or the
+ * instruction just before it wrote the return address (return_set): that
+ * ret is patched too, and its target scanned when it is new.  (A callee
+ * returns to its caller whatever its caller's stack: a call does not pass
+ * the switch on.) */
+static bool stack_switch(const struct insn *in)
+{
+    bool to_esp = in->mod == 3 && in->rm == REG_SP;
+    if (in->map == MAP_0F)
+        return in->opcode == 0xb2 && in->reg == REG_SP;                   /* lss esp */
+    if (in->map != MAP_ONE)
+        return false;
+    switch (in->opcode) {
+    case 0x89: return to_esp && in->reg != REG_BP;                        /* mov esp, r */
+    case 0x8b: return in->reg == REG_SP && !(in->mod == 3 && in->rm == REG_BP);
+    case 0x87: return in->reg == REG_SP || to_esp;                        /* xchg with esp */
+    case 0x8f: return to_esp;                                             /* pop esp */
+    case 0x94: case 0x5c: case 0xbc: return true;                         /* xchg eax, esp; pop esp; mov esp, imm */
+    default:   return false;
+    }
+}
+
+static bool return_set(const struct insn *in)
+{
+    bool at_esp = in->has_mem && in->mem.base == REG_SP && in->mem.index == REG_NONE && in->mem.disp == 0;
+    return in->cls == INSN_PUSH || (in->cls == INSN_MOV && at_esp && in->map == MAP_ONE &&
+                                    (in->opcode == 0x89 || in->opcode == 0xc7));
 }
 
 /* Up to 15 bytes of code at lin (physical gpa), across into the next
@@ -126,7 +165,7 @@ static bool far_target(struct scan *s, uint16_t sel, uint32_t offset, uint32_t p
     uint64_t d = vcpu_descriptor(&g->vcpu, sel);
     if (!(d & DESC_PRESENT) || !(d & DESC_S) || !(d & DESC_CODE))
         return true;                          /* it faults: nothing to scan there */
-    return push_work(s, (uint32_t)(desc_base(d) + offset), pfn + 1);
+    return push_work(s, (uint32_t)(desc_base(d) + offset), pfn + 1, false);
 }
 
 /* Follow one path until it ends (ret, jmp, undecodable, not mapped, seen
@@ -134,10 +173,11 @@ static bool far_target(struct scan *s, uint16_t sel, uint32_t offset, uint32_t p
  * is zeros: two `add [eax], al` in a row, which no compiler emits, are where
  * a path has run off the code), marking every page it decodes an
  * instruction on. */
-static bool follow(struct scan *s, uint32_t lin, uint32_t from)
+static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched)
 {
     struct guest *g = s->g;
     unsigned zeros = 0;
+    bool set = false;                             /* the instruction before wrote [esp] */
     for (;;) {
         uint32_t gpa, next;
         if (!phys(s, lin, &gpa))
@@ -172,7 +212,10 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from)
             codepage_link(g, pfn, next >> 12);
             cover(codepage_seen(&g->codepages, next), next, in.length - here);
         }
-        if (sensitive(&in)) {
+        bool ret_jumps = in.cls == INSN_RET && (switched || set);
+        switched = switched || stack_switch(&in);
+        set = return_set(&in);
+        if (sensitive(&in) || ret_jumps) {
             if (!room_for_patch(s))
                 return false;
             struct site *p = &s->made[s->nmade++];
@@ -182,7 +225,7 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from)
         }
         struct flow f;
         insn_flow(&in, lin, &f);
-        if (f.has_target && !push_work(s, f.target, pfn + 1))
+        if (f.has_target && !push_work(s, f.target, pfn + 1, switched && f.kind != FLOW_CALL))
             return false;
         if (f.has_far_target && !far_target(s, f.far_sel, f.target, pfn))
             return false;
@@ -199,10 +242,10 @@ bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struc
     if (guest_hooks->code_changing)
         guest_hooks->code_changing(g, false);     /* the code as the scanner must see it */
     for (size_t i = 0; ok && i < nroots; i++)
-        ok = push_work(&s, roots[i], 0);
+        ok = push_work(&s, roots[i], 0, false);
     while (ok && s.nwork) {
         struct work w = s.work[--s.nwork];
-        ok = follow(&s, w.lin, w.from);
+        ok = follow(&s, w.lin, w.from, w.switched);
     }
     ok = ok && sites_add_many(&g->sites, s.made, s.nmade);
     if (ok)

@@ -9,6 +9,18 @@
  * code is first executed (host/vmm/codepage.h: scan-on-execute), and at
  * load from the image's entry point and function symbols, if any (a warm
  * start); what it has decoded is kept per page, by codepage.h.
+ *
+ * A page is executable once scanned, so code in it that no scan reached
+ * would run unpatched.  Control reaches such code only through a transfer
+ * whose target the scan could not see: an interrupt or exception (the
+ * host delivers it and scans the handler), an iret, retf or call gate
+ * (emulated: host/vmm/branch.c scans where they land), a near call or jmp
+ * through a register or memory, and a ret to an address from data (a
+ * context switch to a new thread's first frame, a retpoline).  The last
+ * two are patched too, so that they trap and land through branch.c; a ret
+ * counts as one when its path switched stacks or the instruction before
+ * it wrote [esp] (stack_switch, return_set).  So a stripped image with no
+ * symbols runs on scan-on-execute alone.
  */
 #pragma once
 #include <stdint.h>

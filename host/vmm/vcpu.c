@@ -234,6 +234,11 @@ static uint32_t stack_offset(uint64_t ss_desc, uint32_t esp)
     return ss_desc & DESC_DB ? esp : esp & 0xffff;
 }
 
+void vcpu_stack_release(struct vcpu *v, struct trapframe *tf, uint32_t bytes)
+{
+    tf->rsp = stack_step(vcpu_descriptor(v, (uint16_t)tf->ss), (uint32_t)tf->rsp, (int32_t)bytes);
+}
+
 /* One slot of a stack (descriptor d, pointer *esp) through gmem: the
  * CPU's limit check (#SS(0)), then paging at the privilege given. */
 bool vcpu_stack_push(struct vcpu *v, uint64_t d, uint32_t *esp, uint32_t val, unsigned size, bool user,

@@ -135,6 +135,8 @@ struct gfault;
 /* Through the guest's SS (host/vmm/gmem.h): false with *f the CPU's fault. */
 bool vcpu_push(struct vcpu *v, struct trapframe *tf, uint32_t val, unsigned size, struct gfault *f);
 bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size, struct gfault *f);
+/* ESP (SP with a 16-bit stack) moved up by bytes, as ret imm16 does. */
+void vcpu_stack_release(struct vcpu *v, struct trapframe *tf, uint32_t bytes);
 /* A push on a stack other than the frame's (descriptor d, *esp moved). */
 bool vcpu_stack_push(struct vcpu *v, uint64_t d, uint32_t *esp, uint32_t val, unsigned size, bool user,
                      struct gfault *f);

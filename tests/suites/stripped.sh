@@ -3,7 +3,8 @@
 # of nm -S --defined-only: loader/symmap.c): the host scans and peels it as
 # if it had kept its symbol table, and the digest equals the reference
 # model's.  A map with a garbage line is refused with the line number: the
-# guest then has no symbols, so no peel can be applied.  classic-o1, another
+# guest then has no symbols, so no peel can be applied, and it runs to its
+# digest on scan-on-execute alone.  classic-o1, another
 # build of classic (-O1), is refused the peels whose natives read classic's
 # layouts — generated from classic's build ID, which the stripped image
 # keeps — with the sentence that says so, and runs to its digest unpeeled.
@@ -11,7 +12,7 @@
 LOGS=$BUILD/test-logs
 mkdir -p "$LOGS"
 W=4 R=8
-plan $((13 + 5 + 6))         # the stripped image's checks, the bad map's, the other build's
+plan $((13 + 8 + 6))         # the stripped image's checks, the bad map's, the other build's
 
 # the three boots at once (-smp 2 each): none depends on timing
 good=$LOGS/stripped-peeled.log bad=$LOGS/stripped-badmap.log other=$LOGS/stripped-otherbuild.log
@@ -45,6 +46,12 @@ check badmap/refused-with-line has "guest classic-badmap: symbol map refused (sy
 check badmap/runs-unpeeled has "guest classic-badmap: peel checksum refused: the image has no function svc_checksum"
 check badmap/no-peel-done lacks "peel [a-z]* done"
 check badmap/module-unchanged has "guest classic-badmap: image module unchanged"
+# with no symbols at all its code is found by scan-on-execute alone, from
+# the entry point: function pointers, jump tables and its context switch's
+# ret to a new thread's first frame included (host/vmm/scan.c)
+check badmap/no-symbols-digest classic_digest_ok $W $R classic-badmap
+check badmap/no-symbols-fsck has "\[classic-badmap\] fsck: clean"
+check badmap/no-symbols-no-panic lacks "panic"
 check_exit badmap/host-survives "$(cat "$bad.status")" 0
 
 log=$other

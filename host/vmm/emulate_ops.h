@@ -1,0 +1,38 @@
+/*
+ * What the emulator's two files share: emulate.c (the trap path, privileged
+ * instructions, I/O) and branch.c (the control transfers the host makes
+ * for the guest).  Private to host/vmm.
+ */
+#pragma once
+#include <stdint.h>
+#include <stdbool.h>
+#include "kernel/trap.h"
+
+struct vcpu;
+struct insn;
+
+/* How an emulation ended.  A single-step trap follows an instruction (or
+ * one iteration of a rep) that was carried out, never one that raised a
+ * fault of its own.  EMULATED is true: a bool return means it too. */
+enum emulated { NOT_OURS, EMULATED, FAULTED };
+
+/* The guest stopped with a sentence naming what it did at its EIP. */
+void emulate_fail(struct vcpu *v, struct trapframe *tf, const char *what);
+/* in's memory operand read through its segment; false if that faulted
+ * (reflected to the guest, or the guest stopped). */
+bool emulate_operand_read(struct vcpu *v, const struct insn *in, struct trapframe *tf, void *buf, uint32_t len);
+/* The guest's flags under mask from eflags, its IF virtual. */
+void emulate_set_flags(struct vcpu *v, struct trapframe *tf, uint32_t eflags, uint32_t mask);
+/* popf and iret in guest ring 3 (IOPL 0) leave IF as it was. */
+uint32_t emulate_user_if(const struct vcpu *v, const struct trapframe *tf, uint32_t eflags);
+
+/* ---- branch.c ---- */
+/* iret, retf to the guest's own ring 0, a far call or jmp through a call
+ * gate (NOT_OURS if the selector names none), and the near branches the
+ * scanner patched: through a register or memory, and a ret to an address
+ * from data.  Each lands where the CPU would, its target scanned if new. */
+enum emulated branch_iret(struct vcpu *v, const struct insn *in, struct trapframe *tf);
+enum emulated branch_far_return(struct vcpu *v, const struct insn *in, struct trapframe *tf);
+enum emulated branch_call_gate(struct vcpu *v, const struct insn *in, struct trapframe *tf);
+enum emulated branch_indirect(struct vcpu *v, const struct insn *in, struct trapframe *tf);
+enum emulated branch_near_return(struct vcpu *v, const struct insn *in, struct trapframe *tf);
