@@ -159,7 +159,7 @@ static int decode_legacy(struct decoder *d)
     return DECODE_OK;
 }
 
-int decode(const uint8_t *bytes, size_t avail, int mode, struct insn *out)
+int decode_uncached(const uint8_t *bytes, size_t avail, int mode, struct insn *out)
 {
     if (mode != 16 && mode != 32)
         return DECODE_BAD_MODE;
@@ -178,4 +178,44 @@ int decode(const uint8_t *bytes, size_t avail, int mode, struct insn *out)
     rc = decode_starts_vex(&d) ? decode_vex(&d) : decode_legacy(&d);
     out->length = (uint8_t)d.c.pos;
     return rc;
+}
+
+/* ---- one-byte instructions ----------------------------------------------
+ * Every trap the host serves decodes an instruction, and most of them are
+ * one byte with no prefix (pushf, popf, iret, cli, sti, in/out through DX,
+ * ret): their decoding depends on nothing but the byte and the mode, so
+ * it is made once per byte and mode, by the decoder itself with nothing
+ * after the byte (an instruction that needs more is truncated there and
+ * not kept), and copied from then on. */
+static struct {
+    bool one;                       /* a complete instruction of one byte */
+    struct insn in;
+} one_byte[2][256];
+static int one_byte_state;          /* 0 not made, 1 being made, 2 made */
+
+static void make_one_byte(void)
+{
+    int expect = 0;
+    if (!__atomic_compare_exchange_n(&one_byte_state, &expect, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return;                     /* made, or being made elsewhere: the decoder meanwhile */
+    for (unsigned m = 0; m < 2; m++)
+        for (unsigned b = 0; b < 256; b++) {
+            uint8_t byte = (uint8_t)b;
+            one_byte[m][b].one = decode_uncached(&byte, 1, m ? 32 : 16, &one_byte[m][b].in) == DECODE_OK &&
+                                 one_byte[m][b].in.length == 1;
+        }
+    __atomic_store_n(&one_byte_state, 2, __ATOMIC_RELEASE);
+}
+
+int decode(const uint8_t *bytes, size_t avail, int mode, struct insn *out)
+{
+    if (avail && (mode == 16 || mode == 32)) {
+        if (__atomic_load_n(&one_byte_state, __ATOMIC_ACQUIRE) != 2)
+            make_one_byte();
+        else if (one_byte[mode == 32][bytes[0]].one) {
+            __builtin_memcpy(out, &one_byte[mode == 32][bytes[0]].in, sizeof *out);
+            return DECODE_OK;
+        }
+    }
+    return decode_uncached(bytes, avail, mode, out);
 }

@@ -122,6 +122,9 @@ struct insn {
  * whatever was decoded so far (out->length is then meaningless).
  */
 int decode(const uint8_t *bytes, size_t avail, int mode, struct insn *out);
+/* The same without the copy kept of every one-byte instruction (decode.c):
+ * what decode's answers are checked against. */
+int decode_uncached(const uint8_t *bytes, size_t avail, int mode, struct insn *out);
 
 const char *decode_status_name(int status);
 const char *insn_class_name(enum insn_class cls);
