@@ -279,3 +279,26 @@ enum emulated branch_iret(struct vcpu *v, const struct insn *in, struct trapfram
     emulate_set_flags(v, tf, eflags, size == 4 ? EFLAGS_GUEST_MASK : EFLAGS_GUEST_MASK & 0xffff);
     return EMULATED;
 }
+
+/* A jump table's jmp (scan.c: jump_table) has run once: every entry is
+ * scanned now, read through the jmp's own segment (a lookup, as the
+ * scanner reads: no Accessed bit set), and the jmp is put back, so a
+ * switch needs the host only the first time it runs.  An entry that
+ * cannot be read or lies past CS's limit leaves the jmp patched. */
+void branch_table_done(struct vcpu *v, const struct insn *in, const struct site *s)
+{
+    uint64_t cs = vcpu_seg_cache(v, SEG_CS);
+    struct gfault f;
+    uint32_t lin;
+    bool ok = true, irqs = irq_window_open();          /* the entries' first scans may be long */
+    for (uint32_t i = 0; ok && i < s->table; i++) {
+        uint32_t e;
+        ok = gmem_linear(v, in->mem.seg, (uint32_t)in->mem.disp + i * 4, 4, GMEM_READ, &lin, &f) &&
+             gmem_peek_lin(v, lin, &e, 4) && e <= desc_limit(cs) &&
+             codepage_entry_point(v, (uint32_t)desc_base(cs) + e);
+    }
+    irq_window_close(irqs);
+    if (ok)
+        codepage_unpatch(v->guest, s->addr);
+}
+

@@ -220,6 +220,20 @@ static void restore_patch(const struct site *e, void *ctx)
     g->patches.n--;
 }
 
+void codepage_unpatch(struct guest *g, uint32_t gpa)
+{
+    const struct site *e = sites_find(&g->sites, gpa, SITE_PATCH);
+    if (!e)
+        return;
+    if (guest_hooks->code_changing)
+        guest_hooks->code_changing(g, false);   /* the layer above's trap bytes out while ours go */
+    g->ram[gpa] = e->orig[0];
+    sites_remove(&g->sites, gpa, SITE_PATCH);
+    g->patches.n--;
+    if (guest_hooks->code_changing)
+        guest_hooks->code_changing(g, true);
+}
+
 /* One page's scan undone: its bytes as they were, writable and NX. */
 static void drop_one(struct guest *g, uint32_t pfn)
 {

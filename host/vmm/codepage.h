@@ -237,6 +237,9 @@ bool codepage_step_trap(struct vcpu *v, struct trapframe *tf);
  * handler neither runs with the step's pages nor sees the host's TF in the
  * flags it is given. */
 void codepage_step_abort(struct vcpu *v, struct trapframe *tf);
+/* The patch at gpa undone (its original byte back, its entry gone), the
+ * page's scan kept: a jump table's jmp whose entries are all scanned. */
+void codepage_unpatch(struct guest *g, uint32_t gpa);
 /* Before this CPU runs guest code: flush its TLB if g->root changed since. */
 void codepage_tlb_check(struct guest *g);
 /* g->root's entry *pte (page pfn) becomes want, under the protocol above

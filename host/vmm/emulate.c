@@ -458,8 +458,13 @@ static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const s
         return EMULATED;
     case INSN_IRET:
         return branch_iret(v, &in, tf);
-    case INSN_CALL: case INSN_JMP:
-        return branch_indirect(v, &in, tf);
+    case INSN_CALL: case INSN_JMP: {
+        struct site s = *p;                    /* (the scans where it lands may move the table) */
+        enum emulated done = branch_indirect(v, &in, tf);
+        if (done == EMULATED && s.table)
+            branch_table_done(v, &in, &s);
+        return done;
+    }
     case INSN_RET:
         return branch_near_return(v, &in, tf);
     default:

@@ -36,3 +36,8 @@ enum emulated branch_far_return(struct vcpu *v, const struct insn *in, struct tr
 enum emulated branch_call_gate(struct vcpu *v, const struct insn *in, struct trapframe *tf);
 enum emulated branch_indirect(struct vcpu *v, const struct insn *in, struct trapframe *tf);
 enum emulated branch_near_return(struct vcpu *v, const struct insn *in, struct trapframe *tf);
+struct site;
+/* After a jump table's jmp ran (site s, decoded as in): its entries
+ * scanned, and the jmp put back for good. */
+void branch_table_done(struct vcpu *v, const struct insn *in, const struct site *s);
+

@@ -139,6 +139,57 @@ static bool return_set(const struct insn *in)
                                     (in->opcode == 0x89 || in->opcode == 0xc7));
 }
 
+/* A switch's jump table, as compilers emit it: the index bounded by an
+ * unsigned compare, then jmp [table + index*4]:
+ *     cmp r32, N; ja default; jmp [T + r32*4]            (N + 1 entries)
+ *     cmp r8, N; ja default; movzx r32, r8 / and r32, 0xff; jmp [...]
+ * (jae: N entries).  Such a jmp still traps once: the emulator, which has
+ * the guest's segments, then scans every entry and puts the jmp back
+ * (host/vmm/branch.c), so a switch costs nothing after its first run.
+ * table tracks the pattern along one path. */
+struct table {
+    uint8_t stage;                  /* 0 none, 1 after the cmp, 2 after the ja */
+    uint8_t reg;                    /* the index register */
+    bool narrow;                    /* an 8-bit compare: the index needs zero extension */
+    uint32_t entries;
+};
+
+enum { TABLE_MAX = 1024 };          /* a bigger "switch" is not believed */
+
+/* The jmp's entries if in completes the pattern, else 0; t follows it. */
+static uint32_t jump_table(struct table *t, const struct insn *in)
+{
+    bool one = in->map == MAP_ONE, reg_form = in->mod == 3;
+    uint8_t op = in->opcode;
+    if (one && (op == 0x83 || op == 0x81 || (op == 0x80 && in->rm < 4)) && in->reg == 7 && reg_form) {
+        *t = (struct table){ 1, in->rm, op == 0x80, in->imm };   /* (al..bl: the low byte of the register) */
+        return 0;
+    }
+    if (one && (op == 0x3d || op == 0x3c)) {              /* cmp eax/al, imm */
+        *t = (struct table){ 1, REG_AX, op == 0x3c, in->imm };
+        return 0;
+    }
+    uint32_t n = 0;
+    if (t->stage == 1 && in->cls == INSN_JCC && (op == 0x77 || op == 0x73 || op == 0x87 || op == 0x83)) {
+        t->stage = 2;                                     /* ja: 0..N; jae: 0..N-1 */
+        t->entries += op == 0x77 || op == 0x87;
+        return 0;
+    }
+    if (t->stage == 2 && t->narrow && reg_form &&
+        ((in->map == MAP_0F && op == 0xb6 && in->reg == t->reg && in->rm == t->reg) ||   /* movzx r32, r8 */
+         (one && op == 0x81 && in->reg == 4 && in->rm == t->reg && in->imm == 0xff) ||
+         (one && op == 0x25 && t->reg == REG_AX && in->imm == 0xff))) {
+        t->narrow = false;
+        return 0;
+    }
+    if (t->stage == 2 && !t->narrow && in->cls == INSN_JMP && one && op == 0xff && in->has_mem &&
+        in->mem.base == REG_NONE && in->mem.index == t->reg && in->mem.scale == 4 && in->op_size == 32 &&
+        in->addr_size == 32 && t->entries && t->entries <= TABLE_MAX)
+        n = t->entries;
+    t->stage = 0;
+    return n;
+}
+
 /* Up to 15 bytes of code at lin (physical gpa), across into the next
  * page if it is mapped; *next_gpa is that page's physical address. */
 static uint32_t code_bytes(struct scan *s, uint32_t lin, uint32_t gpa, uint8_t *buf, uint32_t *next_gpa)
@@ -178,6 +229,7 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched)
     struct guest *g = s->g;
     unsigned zeros = 0;
     bool set = false;                             /* the instruction before wrote [esp] */
+    struct table table = { 0 };
     for (;;) {
         uint32_t gpa, next;
         if (!phys(s, lin, &gpa))
@@ -213,13 +265,14 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched)
             cover(codepage_seen(&g->codepages, next), next, in.length - here);
         }
         bool ret_jumps = in.cls == INSN_RET && (switched || set);
+        uint32_t entries = jump_table(&table, &in);
         switched = switched || stack_switch(&in);
         set = return_set(&in);
         if (sensitive(&in) || ret_jumps) {
             if (!room_for_patch(s))
                 return false;
             struct site *p = &s->made[s->nmade++];
-            *p = (struct site){ .addr = gpa, .kind = SITE_PATCH, .len = in.length };
+            *p = (struct site){ .addr = gpa, .kind = SITE_PATCH, .len = in.length, .table = (uint16_t)entries };
             memcpy(p->orig, buf, in.length);
             g->ram[gpa] = 0xf4;                  /* hlt: #GP(0) in ring 1; the side table tells */
         }

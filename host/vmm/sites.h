@@ -42,6 +42,7 @@ struct site {
     uint32_t addr;                   /* guest-physical address */
     uint8_t kind;                    /* enum site_kind */
     uint8_t len;                     /* SITE_PATCH: the bytes in orig */
+    uint16_t table;                  /* SITE_PATCH of a jump table's jmp: its entries (scan.c), else 0 */
     union {
         uint8_t orig[SITE_ORIG_MAX]; /* SITE_PATCH: the instruction the hlt displaced */
         struct {
