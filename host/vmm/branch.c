@@ -284,7 +284,9 @@ enum emulated branch_iret(struct vcpu *v, const struct insn *in, struct trapfram
  * scanned now, read through the jmp's own segment (a lookup, as the
  * scanner reads: no Accessed bit set), and the jmp is put back, so a
  * switch needs the host only the first time it runs.  An entry that
- * cannot be read or lies past CS's limit leaves the jmp patched. */
+ * cannot be read, lies past CS's limit or cannot be decoded leaves the
+ * jmp patched: it is put back only when every target is scanned code,
+ * pages not run yet included. */
 void branch_table_done(struct vcpu *v, const struct insn *in, const struct site *s)
 {
     uint64_t cs = vcpu_seg_cache(v, SEG_CS);
@@ -295,7 +297,7 @@ void branch_table_done(struct vcpu *v, const struct insn *in, const struct site 
         uint32_t e;
         ok = gmem_linear(v, in->mem.seg, (uint32_t)in->mem.disp + i * 4, 4, GMEM_READ, &lin, &f) &&
              gmem_peek_lin(v, lin, &e, 4) && e <= desc_limit(cs) &&
-             codepage_entry_point(v, (uint32_t)desc_base(cs) + e);
+             codepage_entry_scanned(v, (uint32_t)desc_base(cs) + e);
     }
     irq_window_close(irqs);
     if (ok)

@@ -384,17 +384,30 @@ static bool translate(struct guest *g, const struct codepage_space *sp, uint32_t
     return (lin >> 12) < g->codepages.npages;
 }
 
-bool codepage_entry_point(struct vcpu *v, uint32_t lin)
+/* lazy: a page not scanned yet is left to its first fetch's fault, and
+ * the answer is only whether there was memory to scan. */
+static bool entry(struct vcpu *v, uint32_t lin, bool lazy)
 {
     struct guest *g = v->guest;
     struct codepage_space buf;
     const struct codepage_space *sp = space_of(v, &buf);
     uint32_t gpa;
     if (!translate(g, sp, lin, &gpa))
-        return true;                         /* not mapped: a fetch there faults first */
-    if (!codepage_seen(&g->codepages, gpa) || scan_seen(g, gpa))
+        return lazy;                         /* not mapped: a fetch there faults first */
+    if ((lazy && !codepage_seen(&g->codepages, gpa)) || scan_seen(g, gpa))
         return true;                         /* not scanned yet: its first fetch will fault */
-    return scan_run(g, &lin, 1, sp);
+    bool ok = scan_run(g, &lin, 1, sp);     /* false only out of memory */
+    return lazy ? ok : ok && scan_seen(g, gpa);
+}
+
+bool codepage_entry_point(struct vcpu *v, uint32_t lin)
+{
+    return entry(v, lin, true);
+}
+
+bool codepage_entry_scanned(struct vcpu *v, uint32_t lin)
+{
+    return entry(v, lin, false);
 }
 
 /* The lgdt's emulation has mirrored the new GDT on this CPU: the far

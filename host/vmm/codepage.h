@@ -203,6 +203,10 @@ void codepage_publish(struct guest *g);
  * lgdt): scanned now if its page is scanned already, since no fetch fault
  * would come.  False if out of memory. */
 bool codepage_entry_point(struct vcpu *v, uint32_t lin);
+/* The same, scanning now even where the page was not scanned yet: true
+ * only if an instruction is known to start at lin afterwards (a jump
+ * table's entry, before its jmp stops trapping: branch.c). */
+bool codepage_entry_scanned(struct vcpu *v, uint32_t lin);
 
 /* A fetch fault at guest-linear lin (physical gpa) in an unscanned page, or
  * at an address of a scanned page no scan has reached: scan from it, patch,
