@@ -21,6 +21,12 @@ static void cmd_peel(int argc, char **argv)
         kprintf("  %s %s: guest %s never started\n", argv[0], argv[1], g->name);
         return;
     }
+    if (peel && !strcmp(argv[1], "cancel")) {
+        char done[64];
+        const char *why = peel_cancel(g, done, sizeof done);
+        kprintf("  peel cancel: %s\n", why ? why : done);
+        return;
+    }
     const char *why = peel_request(g, argv[1], peel);
     if (why)
         kprintf("  %s %s: %s\n", argv[0], argv[1], why);
@@ -47,6 +53,10 @@ static void cmd_peels(int argc, char **argv)
                     s->name, p->peeled[i] ? "peeled" : p->draining[i] ? "draining" : "guest",
                     s->outside_gkl ? "outside the GKL" : "under the GKL", s->nfns, p->calls[i], fell);
         }
+        char pending[224];
+        peel_pending(g, pending, sizeof pending);
+        if (pending[0])
+            kprintf("  guest %u: %s\n", gi, pending);
     }
 }
 
@@ -78,8 +88,8 @@ static void cmd_churn(int argc, char **argv)
 
 void peel_monitor_init(void)
 {
-    monitor_register("peel", "peel SUBSYSTEM: replace it by native code (guest 0)", cmd_peel);
+    monitor_register("peel", "peel SUBSYSTEM: replace it by native code (guest 0); peel cancel: withdraw a pending request", cmd_peel);
     monitor_register("unpeel", "unpeel SUBSYSTEM: give it back to the guest's own code", cmd_peel);
-    monitor_register("peels", "subsystems per guest: peeled or not, native calls", cmd_peels);
+    monitor_register("peels", "subsystems per guest: peeled or not, native calls; a pending request and what it waits for", cmd_peels);
     monitor_register("churn", "churn S A B...: peel and unpeel those subsystems at random for S seconds", cmd_churn);
 }

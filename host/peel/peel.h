@@ -59,6 +59,9 @@ struct peels {
     struct peel_site sites[PEEL_MAX_SITES];
     unsigned nsites;
     volatile int request;            /* subsystem index + 1, negative to unpeel, 0 none */
+    uint64_t request_ns;             /* when it was posted (time_ns) */
+    uint64_t request_tries;          /* safe points that found it not quiet */
+    char waiting[128];               /* what the last of them waited for (quiesce.c) */
     unsigned stepping;               /* site index + 1 while its displaced bytes are single-stepped */
     bool stepping_guest_tf;          /* the guest had TF set itself: its #DB follows the step */
 };
@@ -72,6 +75,14 @@ const char *peel_request(struct guest *g, const char *subsystem, bool peel);
  * guest's own thread). */
 const char *peel_apply(struct guest *g, unsigned subsystem, bool peel);
 void peel_safe_point(struct guest *g);
+/* A request not carried out within this long is abandoned, with a sentence
+ * naming what it waited for (a thread and the function it was in, say). */
+#define PEEL_REQUEST_TIMEOUT_NS (10 * 1000000000ull)
+/* Withdraw the pending request: NULL and "peel fs withdrawn" in buf, or
+ * why not. */
+const char *peel_cancel(struct guest *g, char *buf, size_t len);
+/* The pending request and what it waits for, in buf; "" if none. */
+void peel_pending(struct guest *g, char *buf, size_t len);
 /* The subsystem one of whose functions holds addr, or -1. */
 int peel_subsystem_at(struct guest *g, uint32_t addr);
 /* A request is waiting and could be carried out at a safe point now (an

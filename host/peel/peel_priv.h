@@ -23,6 +23,9 @@ void peel_disarm(struct guest *g, unsigned idx, bool keep_draining);
 /* symbols.c: the subsystem's functions' bytes and idle words' addresses */
 void peel_learn_subsystem(struct guest *g, unsigned idx);
 bool peel_in_code(struct guest *g, unsigned idx, uint32_t addr);
+/* The index in the subsystem's manifest functions of the one holding addr, or -1. */
+int peel_fn_at(struct guest *g, unsigned idx, uint32_t addr);
 
-/* quiesce.c: may the subsystem change hands now? */
+/* quiesce.c: may the subsystem change hands now?  If not, what it waits
+ * for goes into g->peels->waiting (a sentence's end: "... for X"). */
 bool peel_quiet(struct guest *g, unsigned idx);

@@ -8,6 +8,7 @@
 #include "host/peel/natives.h"
 #include "kernel/console.h"
 #include "kernel/printf.h"
+#include "sched/sched.h"
 
 void peel_load_manifest(struct guest *g, const char *text, size_t len)
 {
@@ -65,9 +66,51 @@ const char *peel_request(struct guest *g, const char *name, bool peel)
         return needs_thread_vcpus();
     int want = peel ? idx + 1 : -(idx + 1);
     if (!__atomic_compare_exchange_n(&p->request, &(int){ 0 }, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        return "another peel request is still pending";
+        return "another peel request is still pending (peels shows it, peel cancel withdraws it)";
+    p->request_tries = 0;
+    p->waiting[0] = 0;
+    __atomic_store_n(&p->request_ns, time_ns(), __ATOMIC_RELEASE);   /* (only after the request is its own) */
     peel_want_safe_points(g);
     return 0;
+}
+
+/* A request's words: "peel fs", "unpeel cache". */
+static void request_words(const struct peels *p, int r, char *buf, size_t len)
+{
+    unsigned idx = (unsigned)(r > 0 ? r : -r) - 1;
+    snprintf(buf, len, "%s %s", r > 0 ? "peel" : "unpeel", p->manifest.subsystems[idx].name);
+}
+
+/* Requests come from the monitor's thread only; the lock holder takes one
+ * (carried out, or abandoned) by clearing request_ns first, then request:
+ * a new request can only be posted, and stamped, after that. */
+const char *peel_cancel(struct guest *g, char *buf, size_t len)
+{
+    struct peels *p = g->peels;
+    int r = __atomic_load_n(&p->request, __ATOMIC_ACQUIRE);
+    if (!r)
+        return "no peel request is pending";
+    char words[48];
+    request_words(p, r, words, sizeof words);
+    if (!__atomic_compare_exchange_n(&p->request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return "the request was carried out or abandoned meanwhile";
+    __atomic_store_n(&p->request_ns, 0, __ATOMIC_RELEASE);
+    snprintf(buf, len, "%s withdrawn", words);
+    return 0;
+}
+
+void peel_pending(struct guest *g, char *buf, size_t len)
+{
+    struct peels *p = g->peels;
+    int r = __atomic_load_n(&p->request, __ATOMIC_ACQUIRE);
+    uint64_t since = __atomic_load_n(&p->request_ns, __ATOMIC_ACQUIRE);
+    buf[0] = 0;
+    if (!r || !since)
+        return;
+    char words[48];
+    request_words(p, r, words, sizeof words);
+    snprintf(buf, len, "%s pending for %lu ms, %lu safe points so far; waiting for %s", words,
+             (time_ns() - since) / 1000000, p->request_tries, p->waiting[0] ? p->waiting : "its next safe point");
 }
 
 bool peel_request_ready(struct guest *g)
@@ -87,6 +130,19 @@ static void settle(struct guest *g)
         peel_want_safe_points(g);
 }
 
+/* A request that has not found its subsystem quiet for
+ * PEEL_REQUEST_TIMEOUT_NS is given up, with what it waited for. */
+static void abandon(struct guest *g, int r, uint64_t since)
+{
+    struct peels *p = g->peels;
+    char words[48];
+    request_words(p, r, words, sizeof words);
+    __atomic_store_n(&p->request_ns, 0, __ATOMIC_RELEASE);
+    if (__atomic_compare_exchange_n(&p->request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        kprintf("guest %s: %s abandoned after %lu ms and %lu safe points: it waited for %s\n", g->name, words,
+                (time_ns() - since) / 1000000, p->request_tries, p->waiting[0] ? p->waiting : "a safe point");
+}
+
 /* At a trap of the lock holder, while wanted (above). */
 void peel_safe_point(struct guest *g)
 {
@@ -103,10 +159,17 @@ void peel_safe_point(struct guest *g)
     }
     if (r) {
         unsigned idx = (r > 0 ? r : -r) - 1;
-        if (g->host_stepping || !peel_quiet(g, idx))
+        uint64_t since = __atomic_load_n(&p->request_ns, __ATOMIC_ACQUIRE);
+        if (g->host_stepping || !peel_quiet(g, idx)) {
             p->waited[idx]++;                        /* try again at the next safe point */
-        else if (__atomic_compare_exchange_n(&p->request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-            peel_apply(g, idx, r > 0);
+            p->request_tries++;
+            if (since && time_ns() - since > PEEL_REQUEST_TIMEOUT_NS)
+                abandon(g, r, since);
+        } else {
+            __atomic_store_n(&p->request_ns, 0, __ATOMIC_RELEASE);
+            if (__atomic_compare_exchange_n(&p->request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                peel_apply(g, idx, r > 0);
+        }
     }
     settle(g);
 }

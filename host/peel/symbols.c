@@ -7,15 +7,20 @@
 #include "host/vmm/guest.h"
 #include "loader/elf32.h"
 
-bool peel_in_code(struct guest *g, unsigned idx, uint32_t a)
+int peel_fn_at(struct guest *g, unsigned idx, uint32_t a)
 {
     const struct manifest_subsystem *s = &g->peels->manifest.subsystems[idx];
     if (a < g->peels->span[idx].lo || a >= g->peels->span[idx].hi)
-        return false;                                /* most words: one comparison */
+        return -1;                                   /* most words: one comparison */
     for (unsigned i = 0; i < s->nfns; i++)
         if (a >= g->peels->code[idx][i].lo && a < g->peels->code[idx][i].hi)
-            return true;
-    return false;
+            return (int)i;
+    return -1;
+}
+
+bool peel_in_code(struct guest *g, unsigned idx, uint32_t a)
+{
+    return peel_fn_at(g, idx, a) >= 0;
 }
 
 /* A subsystem's functions' bytes and its idle words' addresses, looked up

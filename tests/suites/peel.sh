@@ -12,7 +12,7 @@ mkdir -p "$LOGS"
 # 2 x 6, mm 3 x 5, calls 13 and a posted fall-through 2, the entry (classic
 # by syscall 4 + 5, the default 1, the guest's own entries 2 x 4, an Intel
 # vendor 3), refusals 8, cache and fs 2 x (5 + 5 + 6 + 6), release 2 x 5.
-plan $((32 * 3 + 31 + 3 + 5 + 2 * 7 + 2 * 6 + 3 * 5 + 13 + 2 + 4 + 5 + 1 + 2 * 4 + 3 + 8 + 2 * (5 + 5 + 6 + 6) + 2 * 5))
+plan $((32 * 3 + 31 + 3 + 5 + 2 * 7 + 2 * 6 + 3 * 5 + 13 + 2 + 4 + 5 + 1 + 2 * 4 + 3 + 8 + 2 * (5 + 5 + 6 + 6) + 2 * 5 + 5 + 5))
 
 # every subset of the peelable subsystems, peeled at boot (-smp 2, two boots
 # at a time: the digest does not depend on timing): the digest equals the
@@ -62,6 +62,41 @@ check runtime-refusals/fs has "peel fs: at run time it needs the sched peel"
 check runtime-refusals/cache has "peel cache: at run time it needs the sched peel"
 check runtime-refusals/digest classic_digest_ok 4 12
 check_exit runtime-refusals/host-survives "$st" 0
+
+# A run-time request is carried out, or given up after the host's timeout
+# (PEEL_REQUEST_TIMEOUT_NS) with a sentence naming what it waited for;
+# peels shows a pending request and what it waits for; peel cancel
+# withdraws it, and what the cancel answered agrees with what happened.
+log=$LOGS/peel-pending-cancel.log
+st=$(qemu_converse "$log" 2 600 "guest=classic guestarg=workers=8 guestarg=requests=48 peel=sched" \
+    "until Peel monitor ready" "until \[classic\] classic: workers=" "type peel fs" "type peel cancel" "type peels" \
+    "type wait" "type peels" "type poweroff")
+check_exit pending-cancel/host-survives "$st" 0
+check pending-cancel/digest classic_digest_ok 8 48
+check pending-cancel/fsck has "\[classic\] fsck: clean"
+cancel_agrees() {
+    if has "peel cancel: peel fs withdrawn"; then
+        ! grep -aq "guest classic: peel fs done" "$log" && has "guest 0 fs  *guest "
+    else
+        has "peel cancel: no peel request is pending" && has "guest classic: peel fs done"
+    fi
+}
+check pending-cancel/cancel-agrees cancel_agrees
+check pending-cancel/nothing-left-pending lacks " pending for "
+log=$LOGS/peel-under-load.log
+st=$(qemu_converse "$log" 2 900 "guest=classic guestarg=workers=8 guestarg=requests=100 peel=sched" \
+    "until Peel monitor ready" "until \[classic\] classic: workers=" "type peel fs" "type sleep 1500" "type peels" \
+    "type wait" "type poweroff")
+check_exit under-load/host-survives "$st" 0
+check under-load/digest classic_digest_ok 8 100
+check under-load/fsck has "\[classic\] fsck: clean"
+check under-load/lands-or-says-why has \
+    "guest classic: peel fs \(done\|abandoned after [0-9]* ms and [0-9]* safe points: it waited for .\)"
+pending_said_right() {   # a pending line, if peels showed one, in its words
+    ! grep -aq " pending for " "$log" ||
+        has "guest 0: peel fs pending for [0-9]* ms, [0-9]* safe points so far; waiting for ."
+}
+check under-load/pending-line pending_said_right
 
 # the sched peel at boot, then the others peeled and unpeeled at random while
 # the workload runs on every CPU: the digest and the file system stay intact
