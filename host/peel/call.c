@@ -8,6 +8,8 @@
 #include "host/vmm/guest.h"
 #include "host/peel/natives.h"
 #include "host/vmm/vcpu.h"
+#include "host/vmm/gmem.h"
+#include "host/decode/decode.h"
 #include "kernel/x86.h"
 
 static struct peel_site *site_at(struct guest *g, uint32_t addr)
@@ -31,10 +33,15 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
     struct vcpu *v = vcpu_current();
     const struct native *native = s->native;
     unsigned sub = s->subsystem, nargs = s->nargs;
-    const uint32_t *stack = guest_ptr(g, (uint32_t)tf->rsp, 4 * (nargs + 1u));
-    uint32_t args[8], ret = 0, ret_addr = stack ? stack[0] : 0;
-    for (unsigned i = 0; stack && i < nargs; i++)
-        args[i] = stack[1 + i];
+    /* the return address and the arguments, read through SS and the
+     * guest's paging as its own code would read them; a stack that cannot
+     * be read falls through: the guest's code then takes the fault itself */
+    uint32_t words[1 + 8] = { 0 }, args[8], ret = 0;
+    struct gfault f;
+    bool stack = gmem_read(v, SEG_SS, (uint32_t)tf->rsp, words, 4 * (nargs + 1u), GMEM_READ, &f);
+    uint32_t ret_addr = words[0];
+    for (unsigned i = 0; i < nargs; i++)
+        args[i] = words[1 + i];
     bool outside = p->manifest.subsystems[sub].outside_gkl && v->vif;
     bool served = false;
     uint32_t gen = g->sites.gen;

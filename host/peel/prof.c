@@ -2,6 +2,9 @@
 #include "host/peel/prof.h"
 #include "host/vmm/guest.h"
 #include "host/peel/peel.h"
+#include "host/vmm/vcpu.h"
+#include "host/vmm/gmem.h"
+#include "host/decode/decode.h"
 #include "loader/elf32.h"
 #include "kernel/console.h"
 #include "kernel/heap.h"
@@ -48,11 +51,13 @@ static struct prof_fn *lookup(struct prof *p, uint32_t eip)
 static unsigned subsystem_now(struct guest *g, uint32_t eip, uint32_t esp)
 {
     int s = peel_subsystem_at(g, eip);
-    for (uint32_t i = 0; s < 0 && i < STACK_LOOK; i++) {
-        const uint32_t *w = guest_ptr(g, esp + 4 * i, 4);
-        if (!w)
+    struct vcpu *v = vcpu_current();                 /* (the sampled one: this is its trap) */
+    for (uint32_t i = 0; v && s < 0 && i < STACK_LOOK; i++) {
+        uint32_t lin, w;
+        struct gfault f;                             /* through SS and paging, setting nothing */
+        if (!gmem_linear(v, SEG_SS, esp + 4 * i, 4, GMEM_READ, &lin, &f) || !gmem_peek_lin(v, lin, &w, 4))
             break;
-        s = peel_subsystem_at(g, *w);
+        s = peel_subsystem_at(g, w);
     }
     return s < 0 ? MANIFEST_MAX_SUBSYSTEMS : (unsigned)s;
 }

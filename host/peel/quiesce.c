@@ -7,6 +7,7 @@
 #include "host/vmm/guest.h"
 #include "host/peel/natives.h"
 #include "host/vmm/vcpu.h"
+#include "host/vmm/gmem.h"
 #include "sched/sched.h"
 #include "kernel/printf.h"
 #include <stdarg.h>
@@ -47,7 +48,7 @@ static bool thread_inside(struct guest *g, unsigned idx)
 {
     peel_learn_subsystem(g, idx);
     for (unsigned i = 0; i < g->nvcpus; i++) {
-        const struct vcpu *v = g->vcpus[i];
+        struct vcpu *v = g->vcpus[i];
         if (!v || v->exited)
             continue;
         const struct trapframe *tf = v->tf ? v->tf : &v->boot;
@@ -56,11 +57,15 @@ static bool thread_inside(struct guest *g, unsigned idx)
             return true;
         if (!top)
             top = esp + BOOT_STACK_SCAN;
+        /* its stack through its SS and its paging, setting nothing (it is
+         * stopped in the host, and this is the lock holder's safe point) */
+        uint64_t ss = vcpu_descriptor(v, (uint16_t)tf->ss);
         for (uint32_t a = esp & ~3u; a >= esp && a + 4 <= top; a += 4) {
-            const uint32_t *w = guest_ptr(g, a, 4);
-            if (!w)
+            uint32_t lin, w;
+            struct gfault f;
+            if (!gmem_linear_desc(ss, true, a, 4, GMEM_READ, &lin, &f) || !gmem_peek_lin(v, lin, &w, 4))
                 break;
-            if (inside(g, idx, i, *w, false))
+            if (inside(g, idx, i, w, false))
                 return true;
         }
     }
