@@ -10,7 +10,8 @@
  * a claimed address.  int n reaches a DPL-0 host gate and faults with
  * #GP(IDT); it is reflected through the guest's own IDT.  Each trap is
  * classified once (classify) and served by its class (the switch in
- * emulate_trap); port accesses go to host/vmm/vdevs.c, control transfers
+ * emulate_trap); port accesses go through host/vmm/emulate_io.c to
+ * host/vmm/vdevs.c, control transfers
  * (iret, retf, call gates, patched branches) to host/vmm/branch.c.
  */
 #include "host/vmm/emulate.h"
@@ -67,7 +68,7 @@ static bool operand_write(struct vcpu *v, const struct insn *in, struct trapfram
     return false;
 }
 
-static void set_reg(struct trapframe *tf, unsigned reg, unsigned size, uint32_t val)
+void emulate_set_reg(struct trapframe *tf, unsigned reg, unsigned size, uint32_t val)
 {
     uint64_t *r = vcpu_gpr(tf, reg);
     if (size == 4) *r = val;
@@ -87,115 +88,6 @@ uint32_t emulate_user_if(const struct vcpu *v, const struct trapframe *tf, uint3
     if ((tf->cs & 3) != 3)
         return eflags;
     return (eflags & ~EFLAGS_IF) | (v->vif ? EFLAGS_IF : 0);
-}
-
-static void count_io(struct vcpu *v, uint16_t port, bool is_in, uint64_t n)
-{
-    unsigned i = 0;
-    while (i < v->nio && v->io[i].port != port) i++;
-    if (i == v->nio) {
-        if (v->nio == sizeof v->io / sizeof v->io[0]) { v->io_other += n; return; }
-        v->io[v->nio++].port = port;
-    }
-    if (is_in) v->io[i].in += n; else v->io[i].out += n;
-}
-
-/* One in or out: a single device access, bounded by the device model. */
-static void io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
-{
-    unsigned size = in->opcode & 1 ? in->op_size / 8 : 1;
-    uint16_t port = (in->opcode & 0xf8) == 0xe0 ? (uint16_t)in->imm : (uint16_t)tf->rdx;
-    count_io(v, port, in->cls == INSN_IN, 1);
-    if (in->cls == INSN_IN)
-        set_reg(tf, REG_AX, size, vdevs_in(v->guest, port, size));
-    else
-        vdevs_out(v->guest, port, size, (uint32_t)tf->rax);
-}
-
-/* Elements a rep ins/outs moves per trap.  The whole trap runs with host
- * interrupts off (the host's gates are interrupt gates), and an element
- * costs 70 to 300 ns under TCG (a 48 MiB rep insb held a CPU 3.4 s when the
- * count ran whole): 512 of them take some 40 to 150 us, and are still a
- * whole ATA sector at any element size, so a disk driver's rep insw stays
- * one trap.  A chunk also ends at an element that completed a console line,
- * which alone costs the host ~0.4 ms: one line per trap, as for `out`
- * (vdevs_ins and vdevs_outs stop there). */
-#define STRING_IO_CHUNK 512u
-
-/* ins/outs.  A rep moves at most STRING_IO_CHUNK elements (one while the
- * guest single-steps, which traps after each iteration) and, if more are
- * left, returns STRING_MORE with EIP still on the instruction and ECX,
- * ESI/EDI advanced, as a CPU leaves a rep string instruction an interrupt
- * cuts short: the guest executes it again, and the host's timer and IPIs
- * get in between.  DF=1 runs the buffer downward.  With 16-bit addressing
- * the count and pointer are CX and SI/DI; a chunk stops where the pointer
- * would wrap.  The buffer is ES:EDI for ins, DS (or the override):ESI for
- * outs, through gmem: a chunk that leaves the segment shrinks to its first
- * element, which faults as the CPU's would; with paging on a chunk stays
- * in the page of its first element, so a fault stops it exactly there.  An
- * ins chunk's pages are translated for writing before the port is read,
- * so a fault loses no input.  A chunk in one run of guest RAM (paging off,
- * or one page) moves in place; one across two pages through a copy. */
-enum string_end { STRING_DONE, STRING_MORE, STRING_FAULTED };
-
-static enum string_end string_io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
-{
-    unsigned size = in->opcode & 1 ? in->op_size / 8 : 1;
-    bool rep = in->prefixes & (PFX_REP | PFX_REPNE), is_in = in->cls == INSN_INS, down = tf->rflags & EFLAGS_DF;
-    uint32_t mask = in->addr_size == 16 ? 0xffffu : 0xffffffffu;
-    uint64_t *ptr_reg = is_in ? &tf->rdi : &tf->rsi;
-    uint32_t ptr = (uint32_t)*ptr_reg & mask, left = rep ? (uint32_t)tf->rcx & mask : 1;
-    uint32_t n = left < STRING_IO_CHUNK ? left : STRING_IO_CHUNK;
-    if ((tf->rflags & EFLAGS_TF) && n)
-        n = 1;
-    uint64_t room = down ? ptr / size + 1 : ((uint64_t)mask + 1 - ptr + size - 1) / size;
-    n = n < room ? n : (uint32_t)room;
-    unsigned seg = is_in ? SEG_ES : in->mem.seg;
-    uint64_t d = vcpu_seg_cache(v, seg);
-    bool user = (tf->cs & 3) == 3;
-    enum gmem_access a = is_in ? GMEM_WRITE : GMEM_READ;
-    uint8_t bounce[STRING_IO_CHUNK * 4], *buf = 0;   /* guest RAM itself where it is one run */
-    uint32_t lin = 0;
-    struct gfault f;
-    if (n) {
-        /* element i lies at ptr + i * size, or ptr - i * size: the lowest of them */
-        uint32_t span = n * size, low = down ? ptr + size - span : ptr;
-        if (!gmem_linear_desc(d, seg == SEG_SS, low, span, a, &lin, &f)) {
-            n = 1;
-            span = size;
-            low = ptr;
-            if (!gmem_linear_desc(d, seg == SEG_SS, low, span, a, &lin, &f)) { gmem_reflect(v, tf, &f); return STRING_FAULTED; }
-        }
-        if ((v->cr0 & CR0_PG) && n > 1) {
-            uint32_t first = desc_base(d) + ptr, in_page = first & 4095;
-            uint32_t fit = down ? in_page / size + 1 : (4096 - in_page) / size;
-            if (fit && n > fit) {
-                n = fit;
-                span = n * size;
-                low = down ? ptr + size - span : ptr;
-                lin = desc_base(d) + low;
-            }
-        }
-        buf = gmem_direct(v, lin, span, is_in, user, &f);
-        bool ok = buf || (f.vector == GFAULT_SPLIT &&
-                          (is_in ? gmem_probe_lin(v, lin, span, true, user, &f)
-                                 : gmem_read_lin(v, lin, bounce, span, GMEM_READ, user, &f)));
-        if (!ok) { gmem_reflect(v, tf, &f); return STRING_FAULTED; }
-    }
-    uint8_t *at = buf ? buf : bounce;
-    uint16_t port = (uint16_t)tf->rdx;
-    uint32_t done = !n ? 0 : is_in ? vdevs_ins(v->guest, port, size, at, n, down)
-                                   : vdevs_outs(v->guest, port, size, at, n, down);
-    if (is_in && done && !buf) {                      /* the moved elements: the top of the buffer if down */
-        uint32_t skip = down ? (n - done) * size : 0;
-        if (!gmem_write_lin(v, lin + skip, bounce + skip, done * size, user, &f)) { gmem_reflect(v, tf, &f); return STRING_FAULTED; }
-    }
-    count_io(v, port, is_in, done);
-    uint32_t moved = down ? ptr - done * size : ptr + done * size;
-    *ptr_reg = ((uint32_t)*ptr_reg & ~mask) | (moved & mask);
-    if (rep)
-        tf->rcx = ((uint32_t)tf->rcx & ~mask) | ((left - done) & mask);
-    return !rep || left == done ? STRING_DONE : STRING_MORE;
 }
 
 /* false if the operand faulted */
@@ -289,7 +181,7 @@ static bool load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf)
     }
     tf->ss = s;
     if (lss)
-        set_reg(tf, in->reg, in->op_size / 8, offset);
+        emulate_set_reg(tf, in->reg, in->op_size / 8, offset);
     return true;
 }
 
@@ -298,7 +190,7 @@ static bool store_system(struct vcpu *v, const struct insn *in, struct trapframe
 {
     uint32_t val = in->cls == INSN_SMSW ? v->cr0 : in->cls == INSN_STR ? v->tr : v->ldtr;
     if (!in->has_mem) {
-        set_reg(tf, in->rm, in->op_size / 8, val);
+        emulate_set_reg(tf, in->rm, in->op_size / 8, val);
         return true;
     }
     uint16_t m = (uint16_t)val;
@@ -376,9 +268,9 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
     case INSN_CLI: v->vif = false; v->vif_writes++; break;
     case INSN_STI: v->vif = true; v->vif_writes++; break;
     case INSN_HLT: tf->rip += in->length; vcpu_halt(v); return EMULATED;
-    case INSN_IN: case INSN_OUT: io(v, in, tf); break;
+    case INSN_IN: case INSN_OUT: emulate_io(v, in, tf); break;
     case INSN_INS: case INSN_OUTS:
-        switch (string_io(v, in, tf)) {
+        switch (emulate_string_io(v, in, tf)) {
         case STRING_MORE: return EMULATED;     /* more iterations left: it runs again */
         case STRING_FAULTED: return FAULTED;
         case STRING_DONE: break;

@@ -1,7 +1,7 @@
 /*
- * What the emulator's two files share: emulate.c (the trap path, privileged
- * instructions, I/O) and branch.c (the control transfers the host makes
- * for the guest).  Private to host/vmm.
+ * What the emulator's files share: emulate.c (the trap path, privileged
+ * instructions), emulate_io.c (port I/O) and branch.c (the control
+ * transfers the host makes for the guest).  Private to host/vmm.
  */
 #pragma once
 #include <stdint.h>
@@ -25,6 +25,15 @@ bool emulate_operand_read(struct vcpu *v, const struct insn *in, struct trapfram
 void emulate_set_flags(struct vcpu *v, struct trapframe *tf, uint32_t eflags, uint32_t mask);
 /* popf and iret in guest ring 3 (IOPL 0) leave IF as it was. */
 uint32_t emulate_user_if(const struct vcpu *v, const struct trapframe *tf, uint32_t eflags);
+/* A general register's low size bytes (4, 2 or 1) set to val. */
+void emulate_set_reg(struct trapframe *tf, unsigned reg, unsigned size, uint32_t val);
+
+/* ---- emulate_io.c ---- */
+/* in or out: one device access. */
+void emulate_io(struct vcpu *v, const struct insn *in, struct trapframe *tf);
+/* ins or outs: a chunk of a rep at most; STRING_MORE leaves EIP on it. */
+enum string_end { STRING_DONE, STRING_MORE, STRING_FAULTED };
+enum string_end emulate_string_io(struct vcpu *v, const struct insn *in, struct trapframe *tf);
 
 /* ---- branch.c ---- */
 /* iret, retf to the guest's own ring 0, a far call or jmp through a call

@@ -15,17 +15,7 @@ static void emul_case(const char *name, void (*fn)(void), const char *at, int us
 {
     if (ring0only && user)
         return;
-    struct res r = { 0 };
-    probe_addr = addr;
-    r.val = probe(fn, user);
-    r.fault = (int)xrec.fault;
-    r.vec = xrec.vec;
-    r.err = xrec.err;
-    r.cr2 = xrec.cr2;
-    r.eip = xrec.eip;
-    r.cs = xrec.cs;
-    r.ss = xrec.ss;
-    r.esp = xrec.esp;
+    struct res r = probe_at(fn, user, addr);
     put("emul ");
     put(name);
     put(user ? " r3" : " r0");

@@ -219,13 +219,11 @@ static void setup_paging(void)
 
 /* ---- one access ------------------------------------------------------- */
 
-struct res access(int kind, int user, uint32_t addr)
+struct res probe_at(void (*fn)(void), int user, uint32_t addr)
 {
-    static void (*const fn[2][3])(void) = {
-        { k_read, k_write, k_fetch }, { u_read, u_write, u_fetch } };
     struct res r = { 0 };
     probe_addr = addr;
-    r.val = probe(fn[user][kind], user);
+    r.val = probe(fn, user);
     r.fault = (int)xrec.fault;
     if (r.fault) {
         r.vec = xrec.vec;
@@ -237,6 +235,13 @@ struct res access(int kind, int user, uint32_t addr)
         r.esp = xrec.esp;
     }
     return r;
+}
+
+struct res access(int kind, int user, uint32_t addr)
+{
+    static void (*const fn[2][3])(void) = {
+        { k_read, k_write, k_fetch }, { u_read, u_write, u_fetch } };
+    return probe_at(fn[user][kind], user, addr);
 }
 
 /* " #PF err=E cr2=ok at=ok": the fault, its CR2 and where it was taken

@@ -115,7 +115,9 @@ struct res {
     int fault;
     uint32_t vec, err, cr2, eip, cs, ss, esp, val;
 };
-struct res access(int kind, int user, uint32_t addr);
+/* fn (an entry.asm probe) run at ring 0 or 3 on addr: its value or its fault */
+struct res probe_at(void (*fn)(void), int user, uint32_t addr);
+struct res access(int kind, int user, uint32_t addr);   /* a read, write or fetch probe */
 int put_fault(const struct res *r, int user, uint32_t eip, uint32_t esp, uint32_t cr2);
 int put_outcome(const struct res *r, int kind, int user, uint32_t addr, int want_fault,
                 uint32_t want_err, uint32_t cr2, uint32_t want_val, uint32_t mem, uint32_t mem_before);
