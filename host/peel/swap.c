@@ -18,11 +18,16 @@ static bool code_pristine(struct guest *g)
 {
     if (g->code_file + (uint64_t)(g->code_hi - g->code_lo) > g->image_size)
         return false;
+    const uint8_t *file = g->image + g->code_file - g->code_lo;
     for (uint32_t a = g->code_lo; a < g->code_hi; a++) {
         const struct site *scan = sites_find(&g->sites, a, SITE_PATCH);
-        uint8_t byte = scan ? scan->orig[0] : g->ram[a];
-        if (byte != g->image[g->code_file + (a - g->code_lo)])
+        if (scan && scan->block) {                    /* a patch block's jmp: all its bytes displaced */
+            if (a + scan->len > g->code_hi || memcmp(scan->orig, file + a, scan->len))
+                return false;
+            a += scan->len - 1u;
+        } else if ((scan ? scan->orig[0] : g->ram[a]) != file[a]) {
             return false;
+        }
     }
     return true;
 }

@@ -159,7 +159,7 @@ bool codepage_begin(struct guest *g, uint32_t pfn)
     struct codepage *p = &c->page[pfn];
     if (p->seen)
         return true;
-    p->seen = kzalloc(2 * CODEPAGE_MAP);
+    p->seen = kzalloc(3 * CODEPAGE_MAP);
     if (!p->seen)
         return false;
     c->pages_scanned++;
@@ -213,10 +213,11 @@ bool codepage_entry(struct guest *g, uint32_t from, uint32_t gpa)
     return true;
 }
 
+/* The bytes a patch wrote: a hlt's one, a patch block's jmp's len. */
 static void restore_patch(const struct site *e, void *ctx)
 {
     struct guest *g = ctx;
-    g->ram[e->addr] = e->orig[0];             /* the one byte the scanner wrote */
+    memcpy(g->ram + e->addr, e->orig, e->block ? e->len : 1);
     g->patches.n--;
 }
 
@@ -227,9 +228,8 @@ void codepage_unpatch(struct guest *g, uint32_t gpa)
         return;
     if (guest_hooks->code_changing)
         guest_hooks->code_changing(g, false);   /* the layer above's trap bytes out while ours go */
-    g->ram[gpa] = e->orig[0];
+    restore_patch(e, g);
     sites_remove(&g->sites, gpa, SITE_PATCH);
-    g->patches.n--;
     if (guest_hooks->code_changing)
         guest_hooks->code_changing(g, true);
 }
@@ -242,6 +242,7 @@ static void drop_one(struct guest *g, uint32_t pfn)
     if (pfn >= c->npages || !p->seen)
         return;
     sites_take_range(&g->sites, pfn << 12, (pfn << 12) + 4096, SITE_PATCH, restore_patch, g);
+    blocks_forget_targets(g);                 /* a branch block's target may have been here */
     kfree(p->seen);
     p->seen = 0;
     p->written = false;
@@ -527,7 +528,7 @@ static void write_fault(struct vcpu *v, struct trapframe *tf, uint32_t gpa, cons
     else
         c->page[gpa >> 12].written = true;    /* NX once the step is over (settle) */
     for (uint32_t a = ip; a - ip < len; a = (a | 4095) + 1)
-        if (translate(g, sp, a, &at) && !c->page[at >> 12].seen)
+        if (translate(g, sp, a, &at) && !c->page[at >> 12].seen && !blocks_owns(&g->blocks, at))
             step_page(g, tf, at >> 12);       /* its own bytes must stay fetchable */
     codepage_publish(g);
 }
@@ -579,6 +580,10 @@ bool codepage_fault(struct vcpu *v, struct trapframe *tf, uint32_t cr2)
     if (err & PFEC_FETCH) {
         if ((vcpu_linear_ip(v, tf) >> 12) >= c->npages)
             return false;
+        if (blocks_owns(&g->blocks, cr2)) {       /* the flags page: data of the host's */
+            guest_end(g, GUEST_DEAD, -1, "it jumped into the patch blocks' flags page, which its memory map reserves");
+            return true;
+        }
         fetch_fault(v, tf, cr2, cr2, 0);
         return true;
     }

@@ -124,8 +124,9 @@ struct codepage_entry {
 #define CODEPAGE_MAP (4096 / 8)
 
 struct codepage {
-    /* Two maps of one bit per byte, CODEPAGE_MAP bytes each: a scanned
-     * instruction starts there; a scanned instruction's bytes are there.
+    /* Three maps of one bit per byte, CODEPAGE_MAP bytes each: a scanned
+     * instruction starts there; a scanned instruction's bytes are there;
+     * a patch block displaced the byte (not its first: host/vmm/scan.c).
      * NULL: not scanned. */
     uint8_t *seen;
     uint32_t next;           /* 1 + the page this one's last instruction runs on into, or 0 */

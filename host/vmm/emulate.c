@@ -128,6 +128,8 @@ static bool control_register(struct vcpu *v, const struct insn *in, struct trapf
         return false;
     }
     *cr[in->reg] = val;
+    if (in->reg == 0 && (val & ~old & CR0_PG))
+        blocks_give_back(v->guest);            /* their jumps are to physical addresses */
     if (in->reg == 0)
         fpu_cr0_written(v);                    /* its TS and EM decide the next #NM */
     shadow_cr_written(v, in->reg, old);                /* the TLB, as the CPU would drop it */
@@ -569,9 +571,12 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
                 tf->rip = (uint32_t)(tf->rip - 2);     /* both are 2 bytes: the site starts there */
             peel_call_stepped(v, tf, t.site->owner, step);
             return;
-        case TRAP_PATCH:
+        case TRAP_PATCH: {
+            uint32_t at = (uint32_t)tf->rip;
             if ((done = emulate_patch(v, tf, t.site, t.cs))) {
                 v->exits[VEXIT_PATCH]++;
+                if (done == EMULATED && blocks_owns(&v->guest->blocks, at))
+                    blocks_learn(v->guest, at, (uint32_t)tf->rip);   /* a branch block's new target */
                 if (done == EMULATED)
                     single_step(v, tf, step);
                 return;
@@ -579,6 +584,7 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
             if (privileged(v, tf, step, t.cs) || shadow_selector(v, tf))
                 return;                                /* (the scanner patches nothing else) */
             break;
+        }
         case TRAP_GUEST_INT15:                         /* prefixes and all: EIP stays past it */
             v->exits[VEXIT_INT]++;
             vcpu_reflect(v, tf, VEC_GUEST_ENTRY, false, 0);
@@ -627,6 +633,8 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
         }
         break;
     }
+    if (vec == VEC_DB && blocks_stepped_in(v, tf))
+        return;                                        /* its step was into a patch block's jmp, not its own */
     if (vec == VEC_DB)
         dreg_debug_trap(v);                            /* DR6 as the CPU left it for this #DB */
     v->exits[VEXIT_EXCEPTION]++;

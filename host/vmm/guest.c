@@ -5,6 +5,7 @@
  * copy), build its Multiboot v1 information, and run it as one host thread.
  */
 #include "host/vmm/guest.h"
+#include "host/decode/decode.h"
 #include "boot/multiboot2.h"
 #include "loader/elf32.h"
 #include "loader/multiboot.h"
@@ -90,7 +91,7 @@ static bool make_memory(struct guest *g, uint64_t bytes)
     for (uint64_t a = 0; a < g->ram_size; a += PAGE_SIZE)
         if (!vm_space_map(g->root, a, base + a, (rom_overlaps(a, PAGE_SIZE) ? 0 : PTE_W) | PTE_U | PTE_NX))
             return false;                   /* the ROM read-only: a write there is stepped (host/vmm/rom.h) */
-    return true;
+    return blocks_init(g, GUEST_POOL_BLOCKS_BASE(g), true);
 }
 
 /* The (first) executable segment: where peels write, and what an unpeel
@@ -183,6 +184,7 @@ void guest_release(struct guest *g)
         popcli();
     }
     sites_free(&g->sites);                  /* no trap comes any more: the trap sites go with the guest */
+    blocks_free(g);
     codepage_free(g);
     rom_free(g);
     if (g->root)
@@ -306,6 +308,12 @@ void guest_end(struct guest *g, enum guest_state how, int status, const char *wh
             "%lu interrupts delivered, %lu halts\n", g->name,
             how == GUEST_EXITED ? "exited" : "stopped", why, sum.exits[VEXIT_PRIV], sum.exits[VEXIT_PATCH],
             sum.irqs_delivered, sum.halts);
+    const uint64_t *n = sum.insn_count;
+    kprintf("guest %s: traps by instruction: interrupt flag %lu (cli %lu sti %lu pushf %lu popf %lu iret %lu), "
+            "port I/O %lu, near branches %lu; %lu patch blocks\n", g->name,
+            n[INSN_CLI] + n[INSN_STI] + n[INSN_PUSHF] + n[INSN_POPF] + n[INSN_IRET], n[INSN_CLI], n[INSN_STI],
+            n[INSN_PUSHF], n[INSN_POPF], n[INSN_IRET], n[INSN_IN] + n[INSN_OUT] + n[INSN_INS] + n[INSN_OUTS],
+            n[INSN_CALL] + n[INSN_JMP] + n[INSN_RET], g->blocks.made);
     spin_unlock_irq(&sum_lock);
     uint64_t ran = (g->end_ns - g->start_ns) / 1000000, held = gkl_held_ns(&g->gkl) / 1000000;
     held = held > ran ? ran : held;                  /* the holder's last stretch ends with us */

@@ -14,6 +14,7 @@
 #include "host/vmm/rom.h"
 #include "host/vmm/sites.h"
 #include "host/vmm/gkl.h"
+#include "host/vmm/blocks.h"
 #include "loader/symmap.h"
 #include "loader/elf32.h"
 
@@ -28,8 +29,9 @@
 #define GUEST_RAM_MAX     (3u << 30)
 /* The top GUEST_POOL_SIZE bytes of guest RAM (g->pool_base), marked
  * reserved in the guest's memory map: memory for native replacements
- * (host/natives/classic/mm.c) that the guest never hands out. */
-#define GUEST_POOL_SIZE (8u << 20)
+ * (host/natives/classic/mm.c) that the guest never hands out, and the
+ * patch blocks' arena (host/vmm/blocks.h) at the very top. */
+#define GUEST_POOL_SIZE ((8u << 20) + BLOCKS_SIZE)
 #define GUEST_POOL_BASE(g) ((g)->pool_base)
 /* Split between the natives that hand guest code memory of their own: the
  * mm peel's objects (host/natives/classic/mm.c), the sched peel's thread stacks
@@ -39,7 +41,10 @@
 #define GUEST_POOL_STACKS_BASE(g) (GUEST_POOL_BASE(g) + GUEST_POOL_MM_SIZE)
 #define GUEST_POOL_STACKS_SIZE (1u << 20)
 #define GUEST_POOL_CACHE_BASE(g) (GUEST_POOL_STACKS_BASE(g) + GUEST_POOL_STACKS_SIZE)
-#define GUEST_POOL_CACHE_SIZE  (GUEST_POOL_SIZE - GUEST_POOL_MM_SIZE - GUEST_POOL_STACKS_SIZE)
+#define GUEST_POOL_CACHE_SIZE  (2u << 20)
+#define GUEST_POOL_BLOCKS_BASE(g) (GUEST_POOL_CACHE_BASE(g) + GUEST_POOL_CACHE_SIZE)
+_Static_assert(GUEST_POOL_MM_SIZE + GUEST_POOL_STACKS_SIZE + GUEST_POOL_CACHE_SIZE + BLOCKS_SIZE == GUEST_POOL_SIZE,
+               "the pool's parts fill it");
 #define GUEST_MAX 8
 #define GUEST_MAX_VCPUS 64         /* the boot vCPU and the sched peel's threads */
 
@@ -81,6 +86,7 @@ struct guest {
     struct codepages codepages;      /* which pages are scanned: host/vmm/codepage.h */
     struct rom_step rom;             /* a write to its ROM being stepped: host/vmm/rom.h */
     struct sites sites;              /* trap sites by address: patches, peel entries, claims */
+    struct blocks blocks;            /* patch blocks: host/vmm/blocks.h */
     uint32_t code_lo, code_hi;       /* the image's executable segment, in guest memory */
     uint32_t code_file;              /* and its offset in the image file */
     /* While the host single-steps guest code for itself (a fall-through's

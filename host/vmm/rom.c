@@ -66,7 +66,10 @@ bool rom_step_begin(struct vcpu *v, struct trapframe *tf, uint32_t lin, uint32_t
 bool rom_write_fault(struct vcpu *v, struct trapframe *tf, uint32_t cr2)
 {
     uint32_t need = PFEC_PRESENT | PFEC_WRITE;
-    if ((v->cr0 & CR0_PG) || ((uint32_t)tf->error & need) != need || !rom_overlaps(cr2, 1))
+    /* (the patch blocks' code pages are read-only too: a write there goes
+     * nowhere in the same way, host/vmm/blocks.h) */
+    if ((v->cr0 & CR0_PG) || ((uint32_t)tf->error & need) != need ||
+        !(rom_overlaps(cr2, 1) || blocks_owns(&v->guest->blocks, cr2)))
         return false;
     rom_step_begin(v, tf, cr2, cr2);
     return true;

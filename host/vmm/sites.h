@@ -14,7 +14,9 @@
  *               syscall or hlt, served by a native;
  *   SITE_PATCH  a scanner's patch (host/vmm/scan.c): hlt in place of a
  *               pushf, popf, iret, cpuid (or sgdt & co. without UMIP), whose
- *               original bytes are kept here.
+ *               original bytes are kept here; or a patch block's jmp in
+ *               place of len bytes (block set), and each of its stubs in the
+ *               arena (host/vmm/blocks.h), a hlt for the one byte in orig.
  *
  * An address may hold several kinds (a peeled function that begins with a
  * patched pushf): they sort by kind, and the first that applies wins.
@@ -44,7 +46,11 @@ struct site {
     uint8_t len;                     /* SITE_PATCH: the bytes in orig */
     uint16_t table;                  /* SITE_PATCH of a jump table's jmp: its entries (scan.c), else 0 */
     union {
-        uint8_t orig[SITE_ORIG_MAX]; /* SITE_PATCH: the instruction the hlt displaced */
+        struct {
+            uint8_t orig[SITE_ORIG_MAX];   /* SITE_PATCH: the instruction the hlt displaced */
+            bool block;                    /* SITE_PATCH: a patch block's jmp displaced all len bytes
+                                              (host/vmm/blocks.h); no trap is taken here */
+        };
         struct {
             void *owner;             /* SITE_PEEL: its struct peel_site; SITE_CLAIM: the claimer's */
             site_handler_t handler;  /* SITE_CLAIM */

@@ -454,6 +454,8 @@ static void escalate(struct vcpu *v, struct trapframe *tf, unsigned first, uint3
 
 void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
 {
+    if (blocks_owns(&v->guest->blocks, tf->rip))
+        blocks_fault(v, tf);                         /* a fault in a patch block is its instruction's */
     uint32_t f = deliver(v, tf, vector, has_error, error, false);
     if (f != DELIVER_OK)
         escalate(v, tf, vector, f);
@@ -525,6 +527,7 @@ bool vcpu_return_check(struct vcpu *v, struct trapframe *tf)
         tf->rflags = (tf->rflags & RETURN_FLAGS) | EFLAGS_IF | EFLAGS_RESERVED1;
         tf->rsp = (uint32_t)tf->rsp;
         espfix_prepare(this_cpu(), !(dss & DESC_DB), (uint32_t)tf->rsp);
+        blocks_vif_out(v);                           /* the virtual IF where the patch blocks find it */
         return true;
     }
     return false;
@@ -557,7 +560,9 @@ static void deliver_pending(struct vcpu *v, struct trapframe *tf)
     if (vector < 0)
         return;
     v->irqs_delivered++;
-    vcpu_reflect(v, tf, vector, false, 0);
+    uint32_t f = deliver(v, tf, vector, false, 0, false);   /* (inside a patch block, the frame says so) */
+    if (f != DELIVER_OK)
+        escalate(v, tf, vector, f);
 }
 
 /* hlt with interrupts enabled: give the CPU away until the next virtual
@@ -615,6 +620,7 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     if (!gkl_held_by(&v->guest->gkl, v))
         panic("vCPU %u of guest %s ran guest code without the guest kernel lock", v->index, v->guest->name);
     v->tf = tf;
+    blocks_vif_in(v);                                /* the virtual IF the patch blocks kept */
     v->now_hint = 0;                                 /* only a lock taken in this trap gives one */
     /* the host's step over a write to a code page ends at any trap; its own #DB is all the trap is */
     bool stepped = v->guest->codepages.stepping && codepage_step_trap(v, tf);
@@ -625,8 +631,10 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
         vseg_remirror(v, c, tf);                          /* another vCPU loaded a new GDT */
     if (v->reload_failed)
         guest_end(v->guest, GUEST_DEAD, -1, "a segment register of its could not be reloaded when it was switched in");
-    if (guest_hooks->sample)
-        guest_hooks->sample(v->guest, (uint32_t)tf->rip, (uint32_t)tf->rsp, !host_irq);
+    if (guest_hooks->sample) {
+        uint32_t in_block = blocks_original(v->guest, (uint32_t)tf->rip);   /* the guest's own code it stands for */
+        guest_hooks->sample(v->guest, in_block ? in_block : (uint32_t)tf->rip, (uint32_t)tf->rsp, !host_irq);
+    }
     if (host_irq) {
         v->exits[VEXIT_HOST_IRQ]++;             /* a guest with IF clear runs on: only cli; hlt stops it */
     } else if (v->guest->state == GUEST_RUNNING && !stepped)

@@ -272,6 +272,7 @@ void vcpu_mirror_gdt(struct vcpu *v)
     pushcli();
     vseg_remirror(v, this_cpu(), v->tf);
     popcli();
+    blocks_tables_loaded(v);                         /* segments the patch blocks cannot run under */
 }
 
 /* Inside a trap the registers are live: ES DS FS GS still hold the
@@ -319,6 +320,7 @@ void vcpu_mirror_ldt(struct vcpu *v, uint16_t ldtr, uint32_t base, uint32_t limi
     tf->cs = sel[SEG_CS];
     tf->ss = sel[SEG_SS];
     popcli();
+    blocks_tables_loaded(v);
 }
 
 /* The selector the guest believes a register holds. */

@@ -1,0 +1,584 @@
+/*
+ * Patch blocks: the arena, the code of each unit, and the way back from a
+ * block to the guest's own instructions (host/vmm/blocks.h).
+ */
+#include "host/vmm/blocks.h"
+#include "host/vmm/guest.h"
+#include "host/vmm/vcpu.h"
+#include "host/vmm/codepage.h"
+#include "host/vmm/sites.h"
+#include "host/vmm/scan.h"
+#include "kernel/cmdline.h"
+#include "kernel/heap.h"
+#include "kernel/string.h"
+#include "kernel/vm.h"
+#include "kernel/x86-defs.h"
+
+static bool blocks_off;                      /* blocks=off: every one of the five traps, as before */
+
+static const char *set_blocks(const char *v, size_t n)
+{
+    if (cmdline_is(v, n, "off")) blocks_off = true;
+    else if (cmdline_is(v, n, "on")) blocks_off = false;
+    else return "blocks=on or blocks=off";
+    return 0;
+}
+CMDLINE_OPTION("blocks", true, set_blocks);
+
+#define CODE_BASE(b) ((b)->base + 4096)
+#define CODE_ROOM    (BLOCKS_SIZE - 4096)
+
+bool blocks_init(struct guest *g, uint32_t base, bool on)
+{
+    struct blocks *b = &g->blocks;
+    *b = (struct blocks){ .on = on && !blocks_off, .base = base };
+    memset(g->ram + base, 0, 4096);
+    memset(g->ram + CODE_BASE(b), 0xf4, CODE_ROOM);     /* hlt: a stray jump in emulates hlt */
+    for (uint32_t a = base; a < base + BLOCKS_SIZE; a += 4096) {
+        uint64_t *pte = vm_space_pte(g->root, a);
+        if (!pte)
+            return false;
+        /* the flags page: the guest's to write (blocks do), never to run;
+         * code: to run, never to write */
+        uint64_t want = a == base ? *pte | PTE_W | PTE_NX : *pte & ~(PTE_W | PTE_NX);
+        codepage_root_store(g, a >> 12, pte, want);
+    }
+    return true;
+}
+
+void blocks_free(struct guest *g)
+{
+    kfree(g->blocks.b);
+    g->blocks.b = 0;
+    g->blocks.n = g->blocks.cap = 0;
+}
+
+/* ---- the code of a block ------------------------------------------------ */
+
+struct emit {
+    uint8_t buf[BLOCK_UNITS * 96 + 16];
+    uint32_t n, at;                          /* bytes so far; the arena address of buf[0] */
+    uint32_t vif, pending;                   /* the flags words' addresses */
+    uint32_t stub[BLOCK_UNITS];              /* offsets of the stubs, for the side table */
+    const uint8_t *stub_insn[BLOCK_UNITS];   /* and the instruction each stands for */
+    uint8_t stub_len[BLOCK_UNITS];
+    unsigned nstubs;
+    uint32_t targets;                        /* a branch unit's first target imm32, or 0 */
+    uint8_t stride;
+};
+
+static void put(struct emit *e, const uint8_t *bytes, uint32_t n)
+{
+    memcpy(e->buf + e->n, bytes, n);
+    e->n += n;
+}
+#define PUT(e, ...) put(e, (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
+
+static void put32(struct emit *e, uint32_t v)
+{
+    PUT(e, (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24));
+}
+
+/* A rel32 that reaches target from the end of these 4 bytes. */
+static void rel32(struct emit *e, uint32_t target)
+{
+    put32(e, target - (e->at + e->n + 4));
+}
+
+/* jcc rel8 forward to a label placed later: its offset, to fix */
+static uint32_t jump8(struct emit *e, uint8_t op)
+{
+    PUT(e, op, 0);
+    return e->n - 1;
+}
+static void land(struct emit *e, uint32_t from)
+{
+    e->buf[from] = (uint8_t)(e->n - (from + 1));
+}
+
+/* The guest's CPL is 3 (CS's RPL, bits 1 and 0 both set in ring 3, 01 in
+ * its ring 0 that runs in ring 1): ZF clear, for a jnz to the stub.
+ * Clobbers EAX and the flags. */
+static void if_ring3(struct emit *e)
+{
+    PUT(e, 0x8c, 0xc8,                       /* mov eax, cs */
+           0xa8, 0x02);                      /* test al, 2 */
+}
+
+/* cmp dword [ss:pending], 0 */
+static void test_pending(struct emit *e)
+{
+    PUT(e, 0x36, 0x83, 0x3d);
+    put32(e, e->pending);
+    PUT(e, 0x00);
+}
+
+/* The stub: hlt, which the side table says stands for the instruction
+ * at insn (len bytes). */
+static void stub_for(struct emit *e, const uint8_t *insn, uint8_t len)
+{
+    e->stub[e->nstubs] = e->n;
+    e->stub_insn[e->nstubs] = insn;
+    e->stub_len[e->nstubs++] = len;
+    PUT(e, 0xf4);
+}
+
+static void stub(struct emit *e, uint8_t op)
+{
+    static const uint8_t ops[256] = { [0xfa] = 0xfa, [0xfb] = 0xfb, [0x9d] = 0x9d, [0xcf] = 0xcf, [0xee] = 0xee };
+    stub_for(e, &ops[op], 1);
+}
+
+/* mov dword [ss:vif], imm32 */
+static void set_vif(struct emit *e, uint32_t value)
+{
+    PUT(e, 0x36, 0xc7, 0x05);
+    put32(e, e->vif);
+    put32(e, value);
+}
+
+/* cli and sti: the flags saved round the ring test; sti leaves when an
+ * interrupt may be waiting for it. */
+static void unit_cli_sti(struct emit *e, bool sti)
+{
+    PUT(e, 0x9c, 0x50);                      /* pushf; push eax */
+    if_ring3(e);
+    uint32_t ring3 = jump8(e, 0x75), busy = 0;
+    if (sti) {
+        test_pending(e);
+        busy = jump8(e, 0x75);
+    }
+    PUT(e, 0x58, 0x9d);                      /* pop eax; popf */
+    set_vif(e, sti ? EFLAGS_IF : 0);
+    uint32_t done = jump8(e, 0xeb);
+    land(e, ring3);
+    if (sti)
+        land(e, busy);
+    PUT(e, 0x58, 0x9d);
+    stub(e, sti ? 0xfb : 0xfa);
+    land(e, done);
+}
+
+/* pushf: the real flags (the guest's own, but IF, which is the host's)
+ * with the virtual IF in. */
+static void unit_pushf(struct emit *e)
+{
+    PUT(e, 0x9c, 0x9c, 0x50,                 /* pushf (the image); pushf (to restore); push eax */
+           0x8b, 0x44, 0x24, 0x08,           /* mov eax, [esp+8] */
+           0x25);                            /* and eax, ~IF */
+    put32(e, ~(uint32_t)EFLAGS_IF);
+    PUT(e, 0x36, 0x0b, 0x05);                /* or eax, [ss:vif] */
+    put32(e, e->vif);
+    PUT(e, 0x89, 0x44, 0x24, 0x08,           /* mov [esp+8], eax */
+           0x58, 0x9d);                      /* pop eax; popf */
+}
+
+/* The virtual IF from EAX's IF bit: jz over the pending test when it is
+ * clear; leaves (jne slow, returned) when it is set and one may be pending. */
+static uint32_t store_vif(struct emit *e)
+{
+    PUT(e, 0x25);                            /* and eax, IF */
+    put32(e, EFLAGS_IF);
+    uint32_t off = jump8(e, 0x74);
+    test_pending(e);
+    uint32_t busy = jump8(e, 0x75);
+    land(e, off);
+    PUT(e, 0x36, 0xa3);                      /* mov [ss:vif], eax */
+    put32(e, e->vif);
+    return busy;
+}
+
+/* popf: the virtual IF from the popped value, the rest by a real popf
+ * (in ring 1 it leaves IF and IOPL as they are).  One that sets TF is the
+ * emulator's: the step's #DB must come after the guest's next instruction,
+ * not the block's. */
+static void unit_popf(struct emit *e)
+{
+    PUT(e, 0x50);                            /* push eax */
+    if_ring3(e);
+    uint32_t ring3 = jump8(e, 0x75);
+    PUT(e, 0x8b, 0x44, 0x24, 0x04,           /* mov eax, [esp+4] */
+           0xa9);                            /* test eax, TF */
+    put32(e, EFLAGS_TF);
+    uint32_t tf = jump8(e, 0x75);
+    uint32_t busy = store_vif(e);
+    PUT(e, 0x58, 0x9d);                      /* pop eax; popf */
+    uint32_t done = jump8(e, 0xeb);
+    land(e, ring3);
+    land(e, tf);
+    land(e, busy);
+    PUT(e, 0x58);
+    stub(e, 0x9d);
+    land(e, done);
+}
+
+/* iret to the same CS: the flags by popf, EIP by ret 8.  Anything else
+ * (another CS or ring, NT now, new flags with more than the arithmetic
+ * ones, DF and IF: TF, NT, RF, AC, IOPL, VM) is the emulator's. */
+static void unit_iret(struct emit *e)
+{
+    uint32_t slow[5];
+    PUT(e, 0x50);                            /* push eax */
+    if_ring3(e);
+    slow[0] = jump8(e, 0x75);
+    PUT(e, 0x34, 0x01,                       /* xor al, 1: CS as the guest knows it (RPL 0) */
+           0x66, 0x3b, 0x44, 0x24, 0x08);    /* cmp ax, [esp+8] */
+    slow[1] = jump8(e, 0x75);
+    PUT(e, 0x9c,                             /* pushf */
+           0xf7, 0x04, 0x24);                /* test dword [esp], NT */
+    put32(e, EFLAGS_NT);
+    PUT(e, 0x8d, 0x64, 0x24, 0x04);          /* lea esp, [esp+4] */
+    slow[2] = jump8(e, 0x75);
+    PUT(e, 0x8b, 0x44, 0x24, 0x0c,           /* mov eax, [esp+12] */
+           0xa9);                            /* test eax, anything else */
+    put32(e, ~(uint32_t)(0x0dd5 | EFLAGS_IF | EFLAGS_RESERVED1));
+    slow[3] = jump8(e, 0x75);
+    slow[4] = store_vif(e);
+    PUT(e, 0x58,                             /* pop eax */
+           0xff, 0x74, 0x24, 0x08,           /* push dword [esp+8] */
+           0x9d,                             /* popf */
+           0xc2, 0x08, 0x00);                /* ret 8 */
+    for (unsigned i = 0; i < 5; i++)
+        land(e, slow[i]);
+    PUT(e, 0x58);
+    stub(e, 0xcf);
+}
+
+/* The BLOCK_TARGETS compares of a branch unit, each a jz to the branch:
+ * cmp eax, imm32 (reg 0) or cmp r32, imm32; no target matches at first. */
+static void compare_targets(struct emit *e, unsigned reg, uint32_t hit[BLOCK_TARGETS])
+{
+    for (unsigned i = 0; i < BLOCK_TARGETS; i++) {
+        if (reg == 0) PUT(e, 0x3d); else PUT(e, 0x81, (uint8_t)(0xf8 | reg));
+        if (!i) {
+            e->targets = e->n;
+            e->stride = reg == 0 ? 7 : 8;
+        }
+        put32(e, ~0u);
+        hit[i] = jump8(e, 0x74);
+    }
+}
+
+/* ret (or ret imm16) to an address from data: at once if it is one the
+ * host has scanned, else the emulator's (which scans it). */
+static void unit_ret_seen(struct emit *e, const uint8_t *insn, uint8_t len)
+{
+    uint32_t hit[BLOCK_TARGETS];
+    PUT(e, 0x9c, 0x50,                       /* pushf; push eax */
+           0x8b, 0x44, 0x24, 0x08);          /* mov eax, [esp+8]: the return address */
+    compare_targets(e, 0, hit);
+    PUT(e, 0x58, 0x9d);                      /* pop eax; popf */
+    stub_for(e, insn, len);
+    for (unsigned i = 0; i < BLOCK_TARGETS; i++)
+        land(e, hit[i]);
+    PUT(e, 0x58, 0x9d);
+    put(e, insn, len);
+}
+
+/* call or jmp through a register, the same way; the call's return address
+ * is the original one (a call is the last unit). */
+static void unit_branch_seen(struct emit *e, const uint8_t *insn, uint32_t ret, bool call)
+{
+    static const uint8_t jmp_reg[8][2] = { { 0xff, 0xe0 }, { 0xff, 0xe1 }, { 0xff, 0xe2 }, { 0xff, 0xe3 },
+                                           { 0xff, 0xe4 }, { 0xff, 0xe5 }, { 0xff, 0xe6 }, { 0xff, 0xe7 } };
+    unsigned reg = insn[1] & 7;
+    uint32_t hit[BLOCK_TARGETS];
+    PUT(e, 0x9c);                            /* pushf */
+    compare_targets(e, reg, hit);
+    PUT(e, 0x9d);                            /* popf */
+    if (call) { PUT(e, 0x68); put32(e, ret); }
+    stub_for(e, jmp_reg[reg], 2);            /* the emulator's jmp reg (the return address pushed) */
+    for (unsigned i = 0; i < BLOCK_TARGETS; i++)
+        land(e, hit[i]);
+    PUT(e, 0x9d);
+    if (call) { PUT(e, 0x68); put32(e, ret); }
+    put(e, jmp_reg[reg], 2);
+}
+
+/* out dx, al: to a port whose writes may wait, into the log. */
+static void unit_out_dx(struct emit *e, uint32_t log, uint32_t logged)
+{
+    PUT(e, 0x9c, 0x50);                      /* pushf; push eax */
+    if_ring3(e);
+    PUT(e, 0x58);                            /* pop eax (the flags of the test stay) */
+    uint32_t slow[4];
+    slow[0] = jump8(e, 0x75);
+    PUT(e, 0x66, 0x81, 0xfa, BLOCK_LOG_LO & 0xff, BLOCK_LOG_LO >> 8);   /* cmp dx, LO */
+    slow[1] = jump8(e, 0x72);                                           /* jb */
+    PUT(e, 0x66, 0x81, 0xfa, BLOCK_LOG_HI & 0xff, BLOCK_LOG_HI >> 8);   /* cmp dx, HI */
+    slow[2] = jump8(e, 0x77);                                           /* ja */
+    PUT(e, 0x53, 0x36, 0x8b, 0x1d);          /* push ebx; mov ebx, [ss:logged] */
+    put32(e, logged);
+    PUT(e, 0x83, 0xfb, BLOCK_LOG_MAX);       /* cmp ebx, MAX */
+    uint32_t full = jump8(e, 0x73);          /* jae */
+    PUT(e, 0x36, 0x66, 0x89, 0x14, 0x9d);    /* mov [ss:log + ebx*4], dx */
+    put32(e, log);
+    PUT(e, 0x36, 0x88, 0x04, 0x9d);          /* mov [ss:log + 2 + ebx*4], al */
+    put32(e, log + 2);
+    PUT(e, 0x43, 0x36, 0x89, 0x1d);          /* inc ebx; mov [ss:logged], ebx */
+    put32(e, logged);
+    PUT(e, 0x5b, 0x9d);                      /* pop ebx; popf */
+    uint32_t done = jump8(e, 0xeb);
+    land(e, full);
+    PUT(e, 0x5b);
+    for (unsigned i = 0; i < 3; i++)
+        land(e, slow[i]);
+    PUT(e, 0x9d);
+    stub(e, 0xee);
+    land(e, done);
+}
+
+static void unit_code(struct emit *e, const struct block_plan *p, unsigned k)
+{
+    const uint8_t *insn = p->orig + p->unit[k].off;
+    switch (p->unit[k].kind) {
+    case UNIT_COPY: case UNIT_RET:
+        put(e, insn, p->unit[k].length);
+        break;
+    case UNIT_JCC:                           /* 7x rel8 or 0F 8x rel32: 0F 8x rel32 */
+        PUT(e, 0x0f, (uint8_t)(0x80 | ((insn[0] == 0x0f ? insn[1] : insn[0]) & 15)));
+        rel32(e, p->unit[k].target);
+        break;
+    case UNIT_JMP:
+        PUT(e, 0xe9);
+        rel32(e, p->unit[k].target);
+        break;
+    case UNIT_CALL:                          /* the return address is the original one */
+        PUT(e, 0x68);
+        put32(e, p->head + p->unit[k].off + p->unit[k].length);
+        PUT(e, 0xe9);
+        rel32(e, p->unit[k].target);
+        break;
+    case UNIT_CLI: unit_cli_sti(e, false); break;
+    case UNIT_STI: unit_cli_sti(e, true); break;
+    case UNIT_PUSHF: unit_pushf(e); break;
+    case UNIT_POPF: unit_popf(e); break;
+    case UNIT_IRET: unit_iret(e); break;
+    case UNIT_RET_SEEN: unit_ret_seen(e, insn, p->unit[k].length); break;
+    case UNIT_OUT_DX: unit_out_dx(e, e->vif - BLOCK_FLAG_VIF + BLOCK_FLAG_LOG, e->vif - BLOCK_FLAG_VIF + BLOCK_FLAG_LOGGED); break;
+    case UNIT_CALL_SEEN: case UNIT_JMP_SEEN:
+        unit_branch_seen(e, insn, p->head + p->unit[k].off + p->unit[k].length, p->unit[k].kind == UNIT_CALL_SEEN);
+        break;
+    }
+}
+
+uint32_t blocks_emit(struct guest *g, const struct block_plan *p, struct site *stubs, size_t *nstubs)
+{
+    struct blocks *b = &g->blocks;
+    static struct emit e;                    /* (under the guest kernel lock, or before the guest runs) */
+    e = (struct emit){ .at = CODE_BASE(b) + b->used, .vif = b->base + BLOCK_FLAG_VIF,
+                       .pending = b->base + BLOCK_FLAG_PENDING };
+    struct block rec = { .head = p->head, .at = e.at, .len = p->len, .nunits = p->nunits };
+    for (unsigned k = 0; k < p->nunits; k++) {
+        rec.unit[k].code = (uint16_t)e.n;
+        rec.unit[k].orig = p->unit[k].off;
+        unit_code(&e, p, k);
+    }
+    rec.unit[p->nunits].code = (uint16_t)e.n;
+    rec.unit[p->nunits].orig = p->len;
+    if (!unit_ends(p->unit[p->nunits - 1].kind)) {
+        PUT(&e, 0xe9);                       /* back to the guest's code after the patch */
+        rel32(&e, p->head + p->len);
+    }
+    rec.size = (uint16_t)e.n;
+    rec.targets = (uint16_t)e.targets;
+    rec.stride = e.stride;
+    if (b->used + e.n > CODE_ROOM)
+        return 0;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        struct block *nb = kmalloc(cap * sizeof *nb);
+        if (!nb)
+            return 0;
+        if (b->b) { memcpy(nb, b->b, b->n * sizeof *nb); kfree(b->b); }
+        b->b = nb;
+        b->cap = cap;
+    }
+    b->b[b->n++] = rec;
+    b->made++;
+    memcpy(g->ram + e.at, e.buf, e.n);
+    b->used += (e.n + 15) & ~15u;
+    for (unsigned i = 0; i < e.nstubs; i++) {
+        struct site *s = &stubs[i];
+        *s = (struct site){ .addr = e.at + e.stub[i], .kind = SITE_PATCH, .len = e.stub_len[i] };
+        memcpy(s->orig, e.stub_insn[i], e.stub_len[i]);
+    }
+    *nstubs = e.nstubs;
+    return e.at;
+}
+
+void blocks_jump(uint8_t *code, uint32_t head, uint32_t len, uint32_t at)
+{
+    uint32_t rel = at - (head + 5);
+    code[0] = 0xe9;
+    memcpy(code + 1, &rel, 4);
+    memset(code + 5, 0xf4, len - 5);
+}
+
+void blocks_truncate(struct guest *g, size_t keep)
+{
+    struct blocks *b = &g->blocks;
+    if (keep >= b->n)
+        return;
+    b->used = b->b[keep].at - CODE_BASE(b);
+    b->made -= b->n - keep;
+    memset(g->ram + b->b[keep].at, 0xf4, CODE_ROOM - b->used);
+    b->n = keep;
+}
+
+/* ---- the virtual IF ----------------------------------------------------- */
+
+static volatile uint32_t *flag(struct guest *g, unsigned off)
+{
+    return (volatile uint32_t *)(g->ram + g->blocks.base + off);
+}
+
+/* The port writes the blocks logged, in order (the count and the ports are
+ * the guest's to write: only ports that may wait are written). */
+static __attribute__((noinline)) void replay(struct guest *g, uint32_t n)
+{
+    const uint8_t *log = g->ram + g->blocks.base + BLOCK_FLAG_LOG;
+    for (uint32_t i = 0; i < n && i < BLOCK_LOG_MAX; i++) {
+        uint16_t port = (uint16_t)(log[i * 4] | log[i * 4 + 1] << 8);
+        if (port >= BLOCK_LOG_LO && port <= BLOCK_LOG_HI)
+            vdevs_out(g, port, 1, log[i * 4 + 2]);
+    }
+    *flag(g, BLOCK_FLAG_LOGGED) = 0;
+}
+
+void blocks_vif_in(struct vcpu *v)
+{
+    struct guest *g = v->guest;
+    if (!g->blocks.n)
+        return;
+    v->vif = *flag(g, BLOCK_FLAG_VIF) & EFLAGS_IF;
+    uint32_t n = *flag(g, BLOCK_FLAG_LOGGED);
+    if (n)
+        replay(g, n);
+}
+
+void blocks_vif_out(struct vcpu *v)
+{
+    struct guest *g = v->guest;
+    if (!g->blocks.n)
+        return;
+    *flag(g, BLOCK_FLAG_VIF) = v->vif ? EFLAGS_IF : 0;
+    /* an interrupt that comes due later is seen at the next trap (a host
+     * tick at the latest), as one that comes due while IF is set is */
+    *flag(g, BLOCK_FLAG_PENDING) = vdevs_may_have_work(&g->dev, vdevs_now(g));
+}
+
+/* ---- back from a block -------------------------------------------------- */
+
+static const struct block *block_at(const struct guest *g, uint32_t eip)
+{
+    const struct blocks *b = &g->blocks;
+    size_t lo = 0, hi = b->n;
+    while (lo < hi) {                        /* the last block starting at or before eip */
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->b[mid].at <= eip) lo = mid + 1; else hi = mid;
+    }
+    if (!lo || eip >= b->b[lo - 1].at + b->b[lo - 1].size)
+        return 0;
+    return &b->b[lo - 1];
+}
+
+static unsigned unit_of(const struct block *k, uint32_t eip)
+{
+    unsigned u = 0;
+    while (u < k->nunits && k->unit[u + 1].code <= eip - k->at)
+        u++;
+    return u;
+}
+
+uint32_t blocks_original(const struct guest *g, uint32_t eip)
+{
+    const struct block *k = blocks_owns(&g->blocks, eip) ? block_at(g, eip) : 0;
+    return k ? k->head + k->unit[unit_of(k, eip)].orig : 0;
+}
+
+void blocks_fault(struct vcpu *v, struct trapframe *tf)
+{
+    struct guest *g = v->guest;
+    uint32_t eip = (uint32_t)tf->rip;             /* (CS is flat where blocks run) */
+    const struct block *k = blocks_owns(&g->blocks, eip) ? block_at(g, eip) : 0;
+    if (!k)
+        return;
+    unsigned u = unit_of(k, eip);
+    g->blocks.faults++;
+    tf->rip = k->head + k->unit[u].orig;
+    if (u > 0 && u < k->nunits)
+        codepage_drop(g, k->head);                /* the original bytes back, to resume in */
+}
+
+void blocks_learn(struct guest *g, uint32_t stub, uint32_t target)
+{
+    struct block *k = blocks_owns(&g->blocks, stub) ? (struct block *)block_at(g, stub) : 0;
+    if (!k || !k->targets || !scan_seen(g, target))
+        return;                                   /* (only a target the scan has reached) */
+    uint32_t slot = k->at + k->targets + (k->next++ % BLOCK_TARGETS) * k->stride;
+    memcpy(g->ram + slot, &target, 4);
+}
+
+void blocks_forget_targets(struct guest *g)
+{
+    static const uint32_t none = ~0u;
+    for (size_t i = 0; i < g->blocks.n; i++) {
+        struct block *k = &g->blocks.b[i];
+        for (unsigned t = 0; k->targets && t < BLOCK_TARGETS; t++)
+            memcpy(g->ram + k->at + k->targets + t * k->stride, &none, 4);
+    }
+}
+
+void blocks_give_back(struct guest *g)
+{
+    struct blocks *b = &g->blocks;
+    b->on = false;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct site *e = sites_find(&g->sites, b->b[i].head, SITE_PATCH);
+        if (e && e->block) {
+            codepage_drop(g, b->b[i].head);
+            b->reverted++;
+        }
+    }
+}
+
+/* A descriptor a block could run under (CS) or reach its flags through
+ * (SS): present code or writable data, base 0, 4 GiB, 32-bit. */
+static bool fits(uint64_t d)
+{
+    bool code = d & DESC_CODE, writable = d & DESC_WRITABLE;
+    if (!(d & DESC_PRESENT) || !(d & DESC_S) || !(code || writable))
+        return true;                              /* not one CS or SS can hold */
+    bool expand_down = !code && (d & DESC_CONFORM);
+    return desc_base(d) == 0 && desc_limit(d) == 0xffffffffu && (d & DESC_DB) && !expand_down;
+}
+
+void blocks_tables_loaded(struct vcpu *v)
+{
+    struct guest *g = v->guest;
+    if (!g->blocks.on)
+        return;
+    for (uint32_t i = 1; i * 8 + 7 <= v->gdt_limit; i++)
+        if (!fits(vcpu_descriptor(v, (uint16_t)(i << 3)))) {
+            blocks_give_back(g);
+            return;
+        }
+    for (uint32_t i = 0; v->ldtr && i * 8 + 7 <= v->ldt_limit; i++)
+        if (!fits(vcpu_descriptor(v, (uint16_t)(i << 3 | 4)))) {
+            blocks_give_back(g);
+            return;
+        }
+}
+
+bool blocks_stepped_in(struct vcpu *v, struct trapframe *tf)
+{
+    struct guest *g = v->guest;
+    const struct block *k = blocks_owns(&g->blocks, tf->rip) ? block_at(g, (uint32_t)tf->rip) : 0;
+    if (!k || tf->rip != k->at)
+        return false;
+    uint32_t head = k->head;
+    blocks_give_back(g);                          /* (k goes with the rest) */
+    tf->rip = head;
+    return true;
+}

@@ -1,0 +1,181 @@
+/*
+ * Patch blocks (issue 14): cli, sti, pushf, popf and iret without a trap.
+ *
+ * A trap costs hundreds of host instructions; the instruction it stands
+ * for costs one.  So where the scanner (host/vmm/scan.c) finds one of the
+ * five in a guest running with paging off, it may rewrite, in the loaded
+ * copy, the instructions from there on (at least the 5 bytes a jump needs,
+ * at most 15, within one page) into `jmp` to a block of host-generated code
+ * that does the same with the guest's virtual IF kept in memory — as
+ * VirtualBox's PATM did.  The blocks live in an arena at the top of the
+ * guest's reserved pool (its memory map says reserved):
+ *
+ *   page 0      the flags page, writable, not executable:
+ *                 +0  the virtual IF (0 or EFLAGS_IF) of the vCPU that holds
+ *                     the guest kernel lock;
+ *                 +4  nonzero while a virtual interrupt may be pending;
+ *   pages 1..   block code, executable and read-only (a write is dropped,
+ *               as one to the ROM is: host/vmm/rom.h).
+ *
+ * One flags word serves every vCPU because only the GKL holder runs guest
+ * code: the host reads it into vcpu->vif when a trap begins and writes it
+ * back (with the pending word) before the guest runs again.  The guest can
+ * write it, as it can set its own IF: the host reads one bit of it.
+ *
+ * A block is a list of units, one per displaced instruction.  cli, sti,
+ * pushf, popf and iret are emulated (pushf shows the virtual IF, popf and
+ * iret set it); each leaves the guest — through a hlt "stub" that the side
+ * table (host/vmm/sites.h) says stands for the instruction, which the
+ * emulator then carries out — only when it must: an sti, popf or iret that
+ * enables interrupts while one may be pending; any of them in guest ring 3;
+ * an iret to another CS, to virtual-8086 mode, with TF in its flags or with
+ * NT set (a task return).  Other instructions are copied; jcc, jmp, call
+ * and ret are re-aimed at the same targets (a call only as the last unit:
+ * its return address must be the original code after the patch).  Then a
+ * jmp back.  At every stub the guest's state is what it was at the
+ * original instruction, so a fault there is reported as the original
+ * instruction's.
+ *
+ * An `out dx, al` to a port whose writes may wait (BLOCK_LOG_LO..HI: the
+ * ATA task file) is logged in the flags page instead of trapping; the host
+ * replays the log, in order, first thing at the guest's next trap (the
+ * command write that follows, a status read, anything): no device sees a
+ * difference but the moment.  Other ports, ring 3, or a full log: the stub.
+ *
+ * The branches the scanner patches because their target may be code no
+ * scan has reached (a ret after a stack switch, call or jmp through a
+ * register: host/vmm/scan.h) get blocks too, placed over the instructions
+ * before them: the block compares the target with the last BLOCK_TARGETS
+ * the host has scanned for it (written into the block's code when its stub
+ * trapped and the emulator landed there) and branches at once on a match.
+ * Any drop of a page's scan forgets them all (blocks_forget_targets): the
+ * target may be unscanned again.
+ *
+ * Where a patch cannot be placed safely the trap stays: a displaced byte
+ * another path reaches (a branch target found now or later: the scan
+ * "breaks" the block and puts back the bytes), an instruction that is not
+ * plain (a segment load, a privileged or sensitive one, a far or indirect
+ * branch, a ret the scanner patches), a page boundary.  A fault in a block
+ * (or a stub's emulation) is reported at the original instruction; after
+ * the first unit, the page is dropped (its bytes back, rescanned at the
+ * next fetch), since the displaced bytes are no longer there to resume in.
+ * An interrupt may arrive while the guest is inside a block: its frame
+ * then holds the block's address, and the guest returns there (a guest
+ * that reads its interrupted EIP sees the arena, as under PATM).
+ *
+ * Blocks need the guest's CS and SS flat (base 0, 4 GiB): the stubs and
+ * jumps are linear addresses, the flags words are reached through SS.
+ * With paging on they are not placed (the arena is not mapped where the
+ * guest's tables say); turning paging on, a descriptor table with a code
+ * or writable data segment that is not flat, or the guest's single step
+ * into a block gives back every block (blocks_give_back).  blocks=off on
+ * the host command line turns them off.
+ */
+#pragma once
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define BLOCKS_SIZE      (512u << 10)        /* the arena: the flags page, then code */
+#define BLOCK_UNITS      8
+#define BLOCK_MIN        5                   /* the jmp rel32 at the head */
+#define BLOCK_FLAG_VIF   0                   /* offsets in the flags page */
+#define BLOCK_FLAG_PENDING 4
+#define BLOCK_FLAG_LOGGED 8                  /* port writes waiting in the log */
+#define BLOCK_FLAG_LOG   12                  /* the log: { u16 port, u8 value, u8 0 } each */
+#define BLOCK_LOG_MAX    16
+/* Ports whose writes may wait for the guest's next trap: the primary ATA
+ * channel's task file (features, count, LBA, device), latches that do
+ * nothing until the command register is written (host/dev/ata.c ata_out):
+ * a driver writes five of them before each command. */
+#define BLOCK_LOG_LO     0x1f1
+#define BLOCK_LOG_HI     0x1f6
+
+enum unit_kind {
+    UNIT_COPY, UNIT_JCC, UNIT_JMP, UNIT_CALL, UNIT_RET,        /* the guest's own, copied or re-aimed */
+    UNIT_CLI, UNIT_STI, UNIT_PUSHF, UNIT_POPF, UNIT_IRET,      /* emulated */
+    UNIT_RET_SEEN, UNIT_CALL_SEEN, UNIT_JMP_SEEN,              /* a branch to a target already scanned */
+    UNIT_OUT_DX,                                               /* out dx, al: logged when it may wait */
+};
+#define BLOCK_TARGETS 4                      /* targets a branch unit remembers */
+/* A unit after which execution never falls to the next: the block's last. */
+static inline bool unit_ends(int kind)
+{
+    return kind == UNIT_JMP || kind == UNIT_CALL || kind == UNIT_RET || kind == UNIT_IRET ||
+           kind == UNIT_RET_SEEN || kind == UNIT_CALL_SEEN || kind == UNIT_JMP_SEEN;
+}
+
+/* What the scanner asks for: the instructions at head, in order. */
+struct block_plan {
+    uint32_t head;                   /* guest-physical (== linear: paging off) */
+    uint8_t len, nunits;
+    uint8_t orig[15];                /* the displaced bytes */
+    struct { uint8_t kind, off, length; uint32_t target; } unit[BLOCK_UNITS];
+};
+
+/* One block, as the host remembers it (the arena holds its code). */
+struct block {
+    uint32_t head, at;               /* the patched address; its code in the arena */
+    uint16_t size;
+    uint8_t len, nunits;
+    /* where unit k's code begins in the block, and its instruction's offset
+     * from head; [nunits] is the jump back (orig == len) */
+    struct { uint16_t code; uint8_t orig; } unit[BLOCK_UNITS + 1];
+    uint16_t targets;                /* a branch unit's: where its first target's imm32 is, or 0 */
+    uint8_t stride, next;            /* bytes from one target to the next; the one to replace */
+};
+
+struct blocks {
+    bool on;                         /* new blocks may be placed */
+    uint32_t base;                   /* the arena's guest-physical address */
+    uint32_t used;                   /* code bytes handed out, after the flags page */
+    struct block *b;                 /* by address in the arena */
+    size_t n, cap;
+    uint64_t made, broken, faults, reverted;
+};
+
+struct guest;
+struct vcpu;
+struct trapframe;
+struct site;
+
+/* At guest creation, after its memory: the arena mapped (make_memory). */
+bool blocks_init(struct guest *g, uint32_t base, bool on);
+void blocks_free(struct guest *g);
+static inline bool blocks_owns(const struct blocks *b, uint64_t gpa)
+{
+    return b->base && gpa >= b->base && gpa < (uint64_t)b->base + BLOCKS_SIZE;
+}
+/* Emit a block for plan: its code in the arena and, in stubs (room for
+ * BLOCK_UNITS), the side-table entries of its stubs.  The head's jmp is the
+ * caller's to write (blocks_jump).  0 if the arena is full. */
+uint32_t blocks_emit(struct guest *g, const struct block_plan *p, struct site *stubs, size_t *nstubs);
+/* The 5 bytes of the jmp at head to at, and the hlt fill after them. */
+void blocks_jump(uint8_t *code, uint32_t head, uint32_t len, uint32_t at);
+/* Forget the blocks emitted after the first `keep` (a scan that failed). */
+void blocks_truncate(struct guest *g, size_t keep);
+
+/* The guest's virtual IF from the flags page, at a trap's start; and back,
+ * with whether an interrupt may be pending, before the guest runs again. */
+void blocks_vif_in(struct vcpu *v);          /* (and replays the port log) */
+void blocks_vif_out(struct vcpu *v);
+/* EIP in the arena: the original instruction's address instead (0 if not a
+ * block's); for a fault, blocks_fault also makes that address runnable
+ * (drops the page if the block was left after its first unit). */
+uint32_t blocks_original(const struct guest *g, uint32_t eip);
+void blocks_fault(struct vcpu *v, struct trapframe *tf);
+/* A stub trapped at stub and the emulator carried out its branch to
+ * target, now scanned: the block remembers it. */
+void blocks_learn(struct guest *g, uint32_t stub, uint32_t target);
+/* A page's scan was dropped: no block trusts a target any more. */
+void blocks_forget_targets(struct guest *g);
+/* No more blocks for this guest, and every block's head given back (its
+ * page dropped: the original bytes, rescanned at the next fetch): when it
+ * turns paging on, loads a GDT or LDT with a code or writable data
+ * segment that is not flat, or single-steps into a block. */
+void blocks_give_back(struct guest *g);
+void blocks_tables_loaded(struct vcpu *v);
+/* A #DB of the guest's own TF at a block's first byte: it stepped the jmp,
+ * which is not its instruction.  Blocks are given back, EIP is the head
+ * again, and the #DB is not the guest's: true. */
+bool blocks_stepped_in(struct vcpu *v, struct trapframe *tf);
