@@ -470,6 +470,12 @@ void blocks_vif_out(struct vcpu *v)
 
 /* ---- back from a block -------------------------------------------------- */
 
+static void withdraw(struct guest *g, uint32_t head)
+{
+    if (!scan_withdraw(g, head))
+        guest_end(g, GUEST_DEAD, -1, "out of host memory for the trap sites of a patch block it gave back");
+}
+
 static const struct block *block_at(const struct guest *g, uint32_t eip)
 {
     const struct blocks *b = &g->blocks;
@@ -507,8 +513,8 @@ void blocks_fault(struct vcpu *v, struct trapframe *tf)
     unsigned u = unit_of(k, eip);
     g->blocks.faults++;
     tf->rip = k->head + k->unit[u].orig;
-    if (u > 0 && u < k->nunits)
-        codepage_drop(g, k->head);                /* the original bytes back, to resume in */
+    if (u > 0 && u < k->nunits)                   /* the original bytes back, to resume in */
+        withdraw(g, k->head);
 }
 
 void blocks_learn(struct guest *g, uint32_t stub, uint32_t target)
@@ -537,7 +543,7 @@ void blocks_give_back(struct guest *g)
     for (size_t i = 0; i < b->n; i++) {
         const struct site *e = sites_find(&g->sites, b->b[i].head, SITE_PATCH);
         if (e && e->block) {
-            codepage_drop(g, b->b[i].head);
+            withdraw(g, b->b[i].head);
             b->reverted++;
         }
     }
@@ -569,6 +575,17 @@ void blocks_tables_loaded(struct vcpu *v)
             blocks_give_back(g);
             return;
         }
+}
+
+void blocks_leave_stepping(struct vcpu *v, struct trapframe *tf)
+{
+    struct guest *g = v->guest;
+    const struct block *k = blocks_owns(&g->blocks, tf->rip) ? block_at(g, (uint32_t)tf->rip) : 0;
+    if (!k)
+        return;
+    uint32_t to = k->head + k->unit[unit_of(k, (uint32_t)tf->rip)].orig;
+    blocks_give_back(g);
+    tf->rip = to;
 }
 
 bool blocks_stepped_in(struct vcpu *v, struct trapframe *tf)

@@ -179,3 +179,8 @@ void blocks_tables_loaded(struct vcpu *v);
  * which is not its instruction.  Blocks are given back, EIP is the head
  * again, and the #DB is not the guest's: true. */
 bool blocks_stepped_in(struct vcpu *v, struct trapframe *tf);
+/* The guest returns into a block with its own TF set (a popf or iret in
+ * it set TF, through its stub): its #DB would come inside the block.
+ * Blocks are given back and EIP is the original instruction's, which the
+ * guest then steps as on a CPU.  (EIP there is a unit's first byte.) */
+void blocks_leave_stepping(struct vcpu *v, struct trapframe *tf);

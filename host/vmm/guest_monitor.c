@@ -88,7 +88,7 @@ static void guest_stats(struct guest *g)
         if (v->insn_count[c]) kprintf(" %s %lu", insn_class_name(c), v->insn_count[c]);
     kprintf("\n  interrupts delivered %lu, halts %lu, patches %zu (scan saw %lu instructions, %lu undecodable paths)\n",
             v->irqs_delivered, v->halts, g->patches.n, g->patches.insns_seen, g->patches.undecodable);
-    kprintf("  patch blocks %lu (%u KiB of %u), withdrawn %lu, faults in them %lu, given back for paging %lu%s\n",
+    kprintf("  patch blocks %lu (%u KiB of %u), withdrawn %lu, faults in them %lu, given back %lu%s\n",
             g->blocks.made, (g->blocks.used + 1023) / 1024, BLOCKS_SIZE / 1024 - 4, g->blocks.broken,
             g->blocks.faults, g->blocks.reverted, g->blocks.on ? "" : " (off)");
     const struct codepages *cp = &g->codepages;

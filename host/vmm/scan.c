@@ -451,10 +451,49 @@ static bool place(struct scan *s, const struct block_plan *p)
     return true;
 }
 
+/* The patches that take a withdrawn block's place (its bytes back): its
+ * pushf, popf and iret, and the branch it checked, patched with hlt as
+ * without blocks (cli and sti trap by themselves).  Written into `into`
+ * (room for e->len); how many. */
+static size_t hlt_patches(struct guest *g, const struct site *e, struct site *into)
+{
+    bool branch = false;                          /* it ends in a branch the scanner patches */
+    for (size_t i = g->blocks.n; i-- > 0;)
+        if (g->blocks.b[i].head == e->addr) {
+            branch = g->blocks.b[i].targets != 0;
+            break;
+        }
+    size_t n = 0;
+    for (uint32_t off = 0; off < e->len;) {
+        struct insn in;
+        if (decode(e->orig + off, e->len - off, 32, &in) != DECODE_OK)
+            break;
+        bool last = off + in.length == e->len;
+        if (in.cls == INSN_PUSHF || in.cls == INSN_POPF || in.cls == INSN_IRET ||
+            (branch && last && (in.cls == INSN_RET || in.cls == INSN_CALL || in.cls == INSN_JMP))) {
+            into[n] = (struct site){ .addr = e->addr + off, .kind = SITE_PATCH, .len = in.length };
+            memcpy(into[n++].orig, e->orig + off, in.length);
+            g->ram[e->addr + off] = 0xf4;
+        }
+        off += in.length;
+    }
+    return n;
+}
+
+/* A committed block's bytes back and its entry out (the caller patches). */
+static void take_back(struct guest *g, const struct site *e)
+{
+    uint8_t *map = codepage_seen(&g->codepages, e->addr);
+    memcpy(g->ram + e->addr, e->orig, e->len);
+    for (uint32_t a = e->addr + 1; map && a < e->addr + e->len; a++)
+        set_inside(map, a, false);
+    sites_remove(&g->sites, e->addr, SITE_PATCH);
+    g->patches.n--;
+}
+
 /* A path reached gpa, a byte a block displaced: the block is withdrawn
- * (its bytes back, if written; its pushf, popf and iret patched with hlt,
- * as without blocks; cli and sti trap by themselves).  Its code stays in
- * the arena, for a vCPU that may be in the middle of it. */
+ * (hlt_patches).  Its code stays in the arena, for a vCPU that may be in
+ * the middle of it. */
 static bool unblock(struct scan *s, uint32_t gpa)
 {
     struct guest *g = s->g;
@@ -474,41 +513,41 @@ static bool unblock(struct scan *s, uint32_t gpa)
                 }
             break;
         }
-    if (!e.block) {
+    if (e.block) {                                /* planned by this scan: nothing written yet */
+        for (uint32_t a = head + 1; a < head + e.len; a++)
+            set_inside(map, a, false);
+    } else {
         const struct site *t = sites_find(&g->sites, head, SITE_PATCH);
         if (!t || !t->block)
             return true;                          /* (no block there: nothing to undo) */
         e = *t;
-        memcpy(g->ram + head, e.orig, e.len);
-        sites_remove(&g->sites, head, SITE_PATCH);
-        g->patches.n--;
+        take_back(g, &e);
     }
     g->blocks.broken++;
-    for (uint32_t a = head + 1; a < head + e.len; a++)
-        set_inside(map, a, false);
-    bool branch = false;                          /* it ends in a branch the scanner patches */
-    for (size_t i = g->blocks.n; i-- > 0;)
-        if (g->blocks.b[i].head == head) {
-            branch = g->blocks.b[i].targets != 0;
-            break;
-        }
-    for (uint32_t off = 0; off < e.len;) {
-        struct insn in;
-        if (decode(e.orig + off, e.len - off, 32, &in) != DECODE_OK)
-            break;
-        bool last = off + in.length == e.len;
-        if (in.cls == INSN_PUSHF || in.cls == INSN_POPF || in.cls == INSN_IRET ||
-            (branch && last && (in.cls == INSN_RET || in.cls == INSN_CALL || in.cls == INSN_JMP))) {
-            if (!room_for_patches(s, 1))
-                return false;
-            struct site *p = &s->made[s->nmade++];
-            *p = (struct site){ .addr = head + off, .kind = SITE_PATCH, .len = in.length };
-            memcpy(p->orig, e.orig + off, in.length);
-            g->ram[head + off] = 0xf4;
-        }
-        off += in.length;
-    }
+    if (!room_for_patches(s, e.len))
+        return false;
+    s->nmade += hlt_patches(g, &e, &s->made[s->nmade]);
     return true;
+}
+
+bool scan_withdraw(struct guest *g, uint32_t head)
+{
+    const struct site *t = sites_find(&g->sites, head, SITE_PATCH);
+    if (!t || !t->block)
+        return true;
+    struct site e = *t, made[SITE_ORIG_MAX];
+    if (guest_hooks->code_changing)
+        guest_hooks->code_changing(g, false);     /* the layer above's trap bytes out while ours change */
+    take_back(g, &e);
+    size_t n = hlt_patches(g, &e, made);
+    bool ok = sites_add_many(&g->sites, made, n);
+    if (ok)
+        g->patches.n += n;
+    else
+        for (size_t i = 0; i < n; i++) g->ram[made[i].addr] = made[i].orig[0];
+    if (guest_hooks->code_changing)
+        guest_hooks->code_changing(g, true);
+    return ok;
 }
 
 /* Follow one path until it ends (ret, jmp, undecodable, not mapped, seen

@@ -41,4 +41,9 @@ bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struc
 /* Does a scanned instruction start at gpa?  Forget that it does (so that
  * the next scan from there decodes it again). */
 bool scan_seen(struct guest *g, uint32_t gpa);
+/* A patch block's head at head given back (host/vmm/blocks.h): its bytes
+ * as they were, its sensitive instructions patched with hlt as a scan
+ * without blocks would have; the page stays scanned.  False if out of
+ * memory (then they run unpatched: the caller ends the guest). */
+bool scan_withdraw(struct guest *g, uint32_t head);
 void scan_unsee(struct guest *g, uint32_t gpa);

@@ -645,6 +645,9 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
             guest_hooks->safe_point(v->guest);       /* no guest instruction runs now */
         deliver_pending(v, tf);                      /* (not inside a single step) */
     }
+    if ((tf->rflags & EFLAGS_TF) && blocks_owns(&v->guest->blocks, tf->rip) && !v->guest->host_stepping &&
+        !v->guest->codepages.stepping && !v->guest->rom.stepping)
+        blocks_leave_stepping(v, tf);                /* its own step would stop inside a patch block */
     pushcli();
     c = this_cpu();
     if (v->guest->state == GUEST_RUNNING && vseg_mirror_stale(v, c))
