@@ -33,6 +33,7 @@ bool blocks_init(struct guest *g, uint32_t base, bool on)
     struct blocks *b = &g->blocks;
     *b = (struct blocks){ .on = on && !blocks_off, .base = base };
     memset(g->ram + base, 0, 4096);
+    memset(g->ram + base + BLOCK_FLAG_RETURNS, 0xff, 4 * BLOCK_RETURNS);   /* no return seen yet */
     memset(g->ram + CODE_BASE(b), 0xf4, CODE_ROOM);     /* hlt: a stray jump in emulates hlt */
     for (uint32_t a = base; a < base + BLOCKS_SIZE; a += 4096) {
         uint64_t *pte = vm_space_pte(g->root, a);
@@ -56,7 +57,8 @@ void blocks_free(struct guest *g)
 /* ---- the code of a block ------------------------------------------------ */
 
 struct emit {
-    uint8_t buf[BLOCK_UNITS * 96 + 16];
+    uint8_t buf[2048];
+    bool overflow;                           /* more than buf: no block */
     uint32_t n, at;                          /* bytes so far; the arena address of buf[0] */
     uint32_t vif, pending;                   /* the flags words' addresses */
     uint32_t stub[BLOCK_UNITS];              /* offsets of the stubs, for the side table */
@@ -69,6 +71,10 @@ struct emit {
 
 static void put(struct emit *e, const uint8_t *bytes, uint32_t n)
 {
+    if (e->n + n > sizeof e->buf) {
+        e->overflow = true;
+        return;
+    }
     memcpy(e->buf + e->n, bytes, n);
     e->n += n;
 }
@@ -85,15 +91,19 @@ static void rel32(struct emit *e, uint32_t target)
     put32(e, target - (e->at + e->n + 4));
 }
 
-/* jcc rel8 forward to a label placed later: its offset, to fix */
-static uint32_t jump8(struct emit *e, uint8_t op)
+/* A forward jump to a label placed later (op: the short form, jcc 7x or
+ * jmp EB), emitted near (rel32: a unit may outgrow rel8): its rel32's
+ * offset, for land to fix. */
+static uint32_t jump(struct emit *e, uint8_t op)
 {
-    PUT(e, op, 0);
-    return e->n - 1;
+    if (op == 0xeb) PUT(e, 0xe9); else PUT(e, 0x0f, (uint8_t)(0x80 | (op & 15)));
+    put32(e, 0);
+    return e->n - 4;
 }
 static void land(struct emit *e, uint32_t from)
 {
-    e->buf[from] = (uint8_t)(e->n - (from + 1));
+    uint32_t rel = e->n - (from + 4);
+    memcpy(e->buf + from, &rel, 4);
 }
 
 /* The guest's CPL is 3 (CS's RPL, bits 1 and 0 both set in ring 3, 01 in
@@ -143,14 +153,14 @@ static void unit_cli_sti(struct emit *e, bool sti)
 {
     PUT(e, 0x9c, 0x50);                      /* pushf; push eax */
     if_ring3(e);
-    uint32_t ring3 = jump8(e, 0x75), busy = 0;
+    uint32_t ring3 = jump(e, 0x75), busy = 0;
     if (sti) {
         test_pending(e);
-        busy = jump8(e, 0x75);
+        busy = jump(e, 0x75);
     }
     PUT(e, 0x58, 0x9d);                      /* pop eax; popf */
     set_vif(e, sti ? EFLAGS_IF : 0);
-    uint32_t done = jump8(e, 0xeb);
+    uint32_t done = jump(e, 0xeb);
     land(e, ring3);
     if (sti)
         land(e, busy);
@@ -164,12 +174,13 @@ static void unit_cli_sti(struct emit *e, bool sti)
 static void unit_pushf(struct emit *e)
 {
     PUT(e, 0x9c, 0x9c, 0x50,                 /* pushf (the image); pushf (to restore); push eax */
-           0x8b, 0x44, 0x24, 0x08,           /* mov eax, [esp+8] */
-           0x25);                            /* and eax, ~IF */
+           0x81, 0x64, 0x24, 0x08);          /* and dword [esp+8], ~IF */
     put32(e, ~(uint32_t)EFLAGS_IF);
-    PUT(e, 0x36, 0x0b, 0x05);                /* or eax, [ss:vif] */
+    PUT(e, 0x36, 0xa1);                      /* mov eax, [ss:vif] */
     put32(e, e->vif);
-    PUT(e, 0x89, 0x44, 0x24, 0x08,           /* mov [esp+8], eax */
+    PUT(e, 0x25);                            /* and eax, IF: one bit of the word is the guest's IF */
+    put32(e, EFLAGS_IF);
+    PUT(e, 0x09, 0x44, 0x24, 0x08,           /* or [esp+8], eax */
            0x58, 0x9d);                      /* pop eax; popf */
 }
 
@@ -179,9 +190,9 @@ static uint32_t store_vif(struct emit *e)
 {
     PUT(e, 0x25);                            /* and eax, IF */
     put32(e, EFLAGS_IF);
-    uint32_t off = jump8(e, 0x74);
+    uint32_t off = jump(e, 0x74);
     test_pending(e);
-    uint32_t busy = jump8(e, 0x75);
+    uint32_t busy = jump(e, 0x75);
     land(e, off);
     PUT(e, 0x36, 0xa3);                      /* mov [ss:vif], eax */
     put32(e, e->vif);
@@ -196,14 +207,14 @@ static void unit_popf(struct emit *e)
 {
     PUT(e, 0x50);                            /* push eax */
     if_ring3(e);
-    uint32_t ring3 = jump8(e, 0x75);
+    uint32_t ring3 = jump(e, 0x75);
     PUT(e, 0x8b, 0x44, 0x24, 0x04,           /* mov eax, [esp+4] */
            0xa9);                            /* test eax, TF */
     put32(e, EFLAGS_TF);
-    uint32_t tf = jump8(e, 0x75);
+    uint32_t tf = jump(e, 0x75);
     uint32_t busy = store_vif(e);
     PUT(e, 0x58, 0x9d);                      /* pop eax; popf */
-    uint32_t done = jump8(e, 0xeb);
+    uint32_t done = jump(e, 0xeb);
     land(e, ring3);
     land(e, tf);
     land(e, busy);
@@ -217,28 +228,39 @@ static void unit_popf(struct emit *e)
  * ones, DF and IF: TF, NT, RF, AC, IOPL, VM) is the emulator's. */
 static void unit_iret(struct emit *e)
 {
-    uint32_t slow[5];
+    uint32_t slow[6];
     PUT(e, 0x50);                            /* push eax */
     if_ring3(e);
-    slow[0] = jump8(e, 0x75);
+    slow[0] = jump(e, 0x75);
     PUT(e, 0x34, 0x01,                       /* xor al, 1: CS as the guest knows it (RPL 0) */
            0x66, 0x3b, 0x44, 0x24, 0x08);    /* cmp ax, [esp+8] */
-    slow[1] = jump8(e, 0x75);
+    slow[1] = jump(e, 0x75);
     PUT(e, 0x9c,                             /* pushf */
            0xf7, 0x04, 0x24);                /* test dword [esp], NT */
     put32(e, EFLAGS_NT);
     PUT(e, 0x8d, 0x64, 0x24, 0x04);          /* lea esp, [esp+4] */
-    slow[2] = jump8(e, 0x75);
+    slow[2] = jump(e, 0x75);
     PUT(e, 0x8b, 0x44, 0x24, 0x0c,           /* mov eax, [esp+12] */
            0xa9);                            /* test eax, anything else */
     put32(e, ~(uint32_t)(0x0dd5 | EFLAGS_IF | EFLAGS_RESERVED1));
-    slow[3] = jump8(e, 0x75);
-    slow[4] = store_vif(e);
+    slow[3] = jump(e, 0x75);
+    PUT(e, 0x8b, 0x44, 0x24, 0x04);          /* mov eax, [esp+4]: where it returns */
+    uint32_t seen[BLOCK_RETURNS];
+    for (unsigned i = 0; i < BLOCK_RETURNS; i++) {
+        PUT(e, 0x36, 0x3b, 0x05);            /* cmp eax, [ss:returns + 4i] */
+        put32(e, e->vif - BLOCK_FLAG_VIF + BLOCK_FLAG_RETURNS + 4 * i);
+        seen[i] = jump(e, 0x74);
+    }
+    slow[4] = jump(e, 0xeb);                /* not one the host delivered from */
+    for (unsigned i = 0; i < BLOCK_RETURNS; i++)
+        land(e, seen[i]);
+    PUT(e, 0x8b, 0x44, 0x24, 0x0c);          /* mov eax, [esp+12] */
+    slow[5] = store_vif(e);
     PUT(e, 0x58,                             /* pop eax */
            0xff, 0x74, 0x24, 0x08,           /* push dword [esp+8] */
            0x9d,                             /* popf */
            0xc2, 0x08, 0x00);                /* ret 8 */
-    for (unsigned i = 0; i < 5; i++)
+    for (unsigned i = 0; i < 6; i++)
         land(e, slow[i]);
     PUT(e, 0x58);
     stub(e, 0xcf);
@@ -252,10 +274,10 @@ static void compare_targets(struct emit *e, unsigned reg, uint32_t hit[BLOCK_TAR
         if (reg == 0) PUT(e, 0x3d); else PUT(e, 0x81, (uint8_t)(0xf8 | reg));
         if (!i) {
             e->targets = e->n;
-            e->stride = reg == 0 ? 7 : 8;
+            e->stride = reg == 0 ? 11 : 12;     /* cmp (5 or 6 bytes), jz rel32 (6) */
         }
         put32(e, ~0u);
-        hit[i] = jump8(e, 0x74);
+        hit[i] = jump(e, 0x74);
     }
 }
 
@@ -302,15 +324,15 @@ static void unit_out_dx(struct emit *e, uint32_t log, uint32_t logged)
     if_ring3(e);
     PUT(e, 0x58);                            /* pop eax (the flags of the test stay) */
     uint32_t slow[4];
-    slow[0] = jump8(e, 0x75);
+    slow[0] = jump(e, 0x75);
     PUT(e, 0x66, 0x81, 0xfa, BLOCK_LOG_LO & 0xff, BLOCK_LOG_LO >> 8);   /* cmp dx, LO */
-    slow[1] = jump8(e, 0x72);                                           /* jb */
+    slow[1] = jump(e, 0x72);                                           /* jb */
     PUT(e, 0x66, 0x81, 0xfa, BLOCK_LOG_HI & 0xff, BLOCK_LOG_HI >> 8);   /* cmp dx, HI */
-    slow[2] = jump8(e, 0x77);                                           /* ja */
+    slow[2] = jump(e, 0x77);                                           /* ja */
     PUT(e, 0x53, 0x36, 0x8b, 0x1d);          /* push ebx; mov ebx, [ss:logged] */
     put32(e, logged);
     PUT(e, 0x83, 0xfb, BLOCK_LOG_MAX);       /* cmp ebx, MAX */
-    uint32_t full = jump8(e, 0x73);          /* jae */
+    uint32_t full = jump(e, 0x73);          /* jae */
     PUT(e, 0x36, 0x66, 0x89, 0x14, 0x9d);    /* mov [ss:log + ebx*4], dx */
     put32(e, log);
     PUT(e, 0x36, 0x88, 0x04, 0x9d);          /* mov [ss:log + 2 + ebx*4], al */
@@ -318,7 +340,7 @@ static void unit_out_dx(struct emit *e, uint32_t log, uint32_t logged)
     PUT(e, 0x43, 0x36, 0x89, 0x1d);          /* inc ebx; mov [ss:logged], ebx */
     put32(e, logged);
     PUT(e, 0x5b, 0x9d);                      /* pop ebx; popf */
-    uint32_t done = jump8(e, 0xeb);
+    uint32_t done = jump(e, 0xeb);
     land(e, full);
     PUT(e, 0x5b);
     for (unsigned i = 0; i < 3; i++)
@@ -380,6 +402,8 @@ uint32_t blocks_emit(struct guest *g, const struct block_plan *p, struct site *s
         PUT(&e, 0xe9);                       /* back to the guest's code after the patch */
         rel32(&e, p->head + p->len);
     }
+    if (e.overflow)
+        return 0;
     rec.size = (uint16_t)e.n;
     rec.targets = (uint16_t)e.targets;
     rec.stride = e.stride;
@@ -520,15 +544,31 @@ void blocks_fault(struct vcpu *v, struct trapframe *tf)
 void blocks_learn(struct guest *g, uint32_t stub, uint32_t target)
 {
     struct block *k = blocks_owns(&g->blocks, stub) ? (struct block *)block_at(g, stub) : 0;
-    if (!k || !k->targets || !scan_seen(g, target))
+    if (!k || !scan_seen(g, target))
         return;                                   /* (only a target the scan has reached) */
+    const struct site *e = sites_find(&g->sites, stub, SITE_PATCH);
+    if (e && e->orig[0] == 0xcf) {
+        blocks_note_return(g, target);            /* an iret's stub: the emulator landed there */
+        return;
+    }
+    if (!k->targets)
+        return;
     uint32_t slot = k->at + k->targets + (k->next++ % BLOCK_TARGETS) * k->stride;
     memcpy(g->ram + slot, &target, 4);
+}
+
+void blocks_note_return(struct guest *g, uint32_t eip)
+{
+    struct blocks *b = &g->blocks;
+    if (b->n)
+        *flag(g, BLOCK_FLAG_RETURNS + 4 * (b->next_return++ % BLOCK_RETURNS)) = eip;
 }
 
 void blocks_forget_targets(struct guest *g)
 {
     static const uint32_t none = ~0u;
+    for (unsigned i = 0; g->blocks.base && i < BLOCK_RETURNS; i++)
+        *flag(g, BLOCK_FLAG_RETURNS + 4 * i) = none;
     for (size_t i = 0; i < g->blocks.n; i++) {
         struct block *k = &g->blocks.b[i];
         for (unsigned t = 0; k->targets && t < BLOCK_TARGETS; t++)

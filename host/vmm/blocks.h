@@ -29,7 +29,9 @@
  * emulator then carries out — only when it must: an sti, popf or iret that
  * enables interrupts while one may be pending; any of them in guest ring 3;
  * an iret to another CS, to virtual-8086 mode, with TF in its flags or with
- * NT set (a task return).  Other instructions are copied; jcc, jmp, call
+ * NT set (a task return), or to an address the host has not seen it
+ * interrupted at lately (BLOCK_RETURNS of them, in the flags page: a frame
+ * the guest made itself may return to code no scan has reached).  Other instructions are copied; jcc, jmp, call
  * and ret are re-aimed at the same targets (a call only as the last unit:
  * its return address must be the original code after the patch).  Then a
  * jmp back.  At every stub the guest's state is what it was at the
@@ -84,6 +86,8 @@
 #define BLOCK_FLAG_LOGGED 8                  /* port writes waiting in the log */
 #define BLOCK_FLAG_LOG   12                  /* the log: { u16 port, u8 value, u8 0 } each */
 #define BLOCK_LOG_MAX    16
+#define BLOCK_FLAG_RETURNS 80                /* where the host delivered from: an iret may go back at once */
+#define BLOCK_RETURNS    8
 /* Ports whose writes may wait for the guest's next trap: the primary ATA
  * channel's task file (features, count, LBA, device), latches that do
  * nothing until the command register is written (host/dev/ata.c ata_out):
@@ -132,6 +136,7 @@ struct blocks {
     struct block *b;                 /* by address in the arena */
     size_t n, cap;
     uint64_t made, broken, faults, reverted;
+    unsigned next_return;            /* the return slot to write next */
 };
 
 struct guest;
@@ -145,6 +150,11 @@ void blocks_free(struct guest *g);
 static inline bool blocks_owns(const struct blocks *b, uint64_t gpa)
 {
     return b->base && gpa >= b->base && gpa < (uint64_t)b->base + BLOCKS_SIZE;
+}
+/* [gpa, gpa + len) touches the arena's code (not its flags page). */
+static inline bool blocks_code_overlaps(const struct blocks *b, uint64_t gpa, uint64_t len)
+{
+    return b->base && gpa < (uint64_t)b->base + BLOCKS_SIZE && gpa + len > (uint64_t)b->base + 4096;
 }
 /* Emit a block for plan: its code in the arena and, in stubs (room for
  * BLOCK_UNITS), the side-table entries of its stubs.  The head's jmp is the
@@ -169,6 +179,10 @@ void blocks_fault(struct vcpu *v, struct trapframe *tf);
 void blocks_learn(struct guest *g, uint32_t stub, uint32_t target);
 /* A page's scan was dropped: no block trusts a target any more. */
 void blocks_forget_targets(struct guest *g);
+/* The host delivers an interrupt or exception that returns to eip (it ran
+ * there, so it is scanned): an iret block may return there without the
+ * emulator. */
+void blocks_note_return(struct guest *g, uint32_t eip);
 /* No more blocks for this guest, and every block's head given back (its
  * page dropped: the original bytes, rescanned at the next fetch): when it
  * turns paging on, loads a GDT or LDT with a code or writable data

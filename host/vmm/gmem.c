@@ -131,6 +131,20 @@ bool gmem_phys_peek(struct vcpu *v, uint32_t lin, uint32_t *gpa)
     return true;
 }
 
+/* Bytes a host write for the guest leaves as they are: the ROM's, and the
+ * patch blocks' code (host/vmm/blocks.h), which the guest cannot write. */
+static bool kept(const struct guest *g, uint64_t gpa, uint64_t len)
+{
+    return rom_overlaps(gpa, len) || blocks_code_overlaps(&g->blocks, gpa, len);
+}
+
+static void store_unkept(const struct guest *g, uint8_t *dst, const uint8_t *src, uint32_t gpa, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (!kept(g, (uint64_t)gpa + i, 1))
+            dst[i] = src[i];
+}
+
 /* A host write to guest-physical [gpa, gpa + n): a scanned page's scan
  * goes, but for the ROM's bytes, which the write leaves as they are. */
 static void written(struct guest *g, uint32_t gpa, uint32_t n)
@@ -190,8 +204,8 @@ static bool walk(struct vcpu *v, uint32_t lin, uint8_t *buf, const uint8_t *src,
         if (!p)
             return false;
         if (buf) { copy(buf, p, n); buf += n; }
-        if (src && rom_overlaps(gpa, n))
-            rom_store(p, src, gpa, n);               /* the ROM's bytes stay as they are */
+        if (src && kept(v->guest, gpa, n))
+            store_unkept(v->guest, p, src, gpa, n);  /* the ROM's bytes stay as they are */
         else if (src)
             copy(p, src, n);
         src = src ? src + n : 0;
@@ -227,7 +241,7 @@ void *gmem_direct(struct vcpu *v, uint32_t lin, uint32_t len, bool write, bool u
     }
     uint32_t gpa;
     uint8_t *p = piece(v, lin, len, (write ? PF_W : 0) | (user ? PF_U : 0), f, false, &gpa);
-    if (p && write && rom_overlaps(gpa, len)) {
+    if (p && write && kept(v->guest, gpa, len)) {
         f->vector = GFAULT_SPLIT;                    /* through a copy, whose ROM bytes are dropped */
         return 0;
     }
@@ -240,7 +254,7 @@ void *gmem_fast(struct vcpu *v, uint64_t d, uint32_t off, uint32_t len, enum gme
         return 0;
     uint32_t lin = desc_base(d) + off;
     uint64_t ram = v->guest->ram_size;
-    if (lin >= ram || len > ram - lin || (a == GMEM_WRITE && rom_overlaps(lin, len)))
+    if (lin >= ram || len > ram - lin || (a == GMEM_WRITE && kept(v->guest, lin, len)))
         return 0;
     if (a == GMEM_WRITE)
         codepage_written(v->guest, lin, len);         /* (never the ROM's: above) */

@@ -680,7 +680,7 @@ bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struc
 bool scan_seen(struct guest *g, uint32_t gpa)
 {
     const uint8_t *map = codepage_seen(&g->codepages, gpa);
-    return map && seen(map, gpa);
+    return map && seen(map, gpa) && !inside(map, gpa);   /* (a block's displaced bytes: scan again, to withdraw it) */
 }
 
 void scan_unsee(struct guest *g, uint32_t gpa)

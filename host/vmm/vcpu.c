@@ -560,6 +560,7 @@ static void deliver_pending(struct vcpu *v, struct trapframe *tf)
     if (vector < 0)
         return;
     v->irqs_delivered++;
+    blocks_note_return(v->guest, (uint32_t)tf->rip);   /* (it ran there: an iret block may go back at once) */
     uint32_t f = deliver(v, tf, vector, false, 0, false);   /* (inside a patch block, the frame says so) */
     if (f != DELIVER_OK)
         escalate(v, tf, vector, f);

@@ -3,7 +3,7 @@
 # as modules like every guest image.
 TGUEST_DIR   := tests/guests
 TGUEST_OUT   := $(BUILD)/guest
-TGUEST_NAMES := $(basename $(notdir $(wildcard $(TGUEST_DIR)/hostile-*.asm $(TGUEST_DIR)/fuzz-*.asm))) echo calls entries callbench paging segbase usermode scanexec cpu pcprobe
+TGUEST_NAMES := $(basename $(notdir $(wildcard $(TGUEST_DIR)/hostile-*.asm $(TGUEST_DIR)/fuzz-*.asm))) echo calls entries callbench paging segbase usermode scanexec cpu pcprobe blocks
 TGUEST_ELFS  := $(addprefix $(TGUEST_OUT)/,$(addsuffix .elf,$(TGUEST_NAMES)))
 TGUEST_BAD   := $(addprefix $(TGUEST_OUT)/bad-,truncated.elf class.elf machine.elf entry.elf phnum.elf nomb.elf)
 
@@ -12,8 +12,10 @@ $(TGUEST_OUT)/%.elf: $(TGUEST_DIR)/%.asm $(TGUEST_DIR)/guest.inc $(TGUEST_DIR)/g
 	$(NASM) -f elf32 -I. -o $(@:.elf=.o) $<
 	$(LD) -m elf_i386 -nostdlib -z noexecstack -z max-page-size=0x1000 --no-warn-rwx-segments -T $(TGUEST_DIR)/guest.ld -o $@ $(@:.elf=.o)
 
-# Scan-on-execute's guest is stripped: nothing may rely on its symbols.
-$(TGUEST_OUT)/scanexec.elf: $(TGUEST_DIR)/scanexec.asm $(TGUEST_DIR)/guest.inc $(TGUEST_DIR)/guest.ld
+# Scan-on-execute's guest and the patch blocks' (issue 14) are stripped:
+# nothing may rely on their symbols; the scan finds their code as it runs.
+TGUEST_STRIPPED := $(TGUEST_OUT)/scanexec.elf $(TGUEST_OUT)/blocks.elf
+$(TGUEST_STRIPPED): $(TGUEST_OUT)/%.elf: $(TGUEST_DIR)/%.asm $(TGUEST_DIR)/guest.inc $(TGUEST_DIR)/timer.inc $(TGUEST_DIR)/guest.ld
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf32 -I. -o $(@:.elf=.o) $<
 	$(LD) -m elf_i386 -nostdlib -z noexecstack -z max-page-size=0x1000 --no-warn-rwx-segments -s -T $(TGUEST_DIR)/guest.ld -o $@ $(@:.elf=.o)

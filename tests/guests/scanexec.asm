@@ -268,32 +268,7 @@ setup_idt:
     lidt [idtr]
     ret
 
-setup_pic_pit:
-    mov al, 0x11                       ; ICW1: edge, cascade, ICW4
-    out 0x20, al
-    out 0xa0, al
-    mov al, 0x20                       ; ICW2: vectors 0x20.., 0x28..
-    out 0x21, al
-    mov al, 0x28
-    out 0xa1, al
-    mov al, 4                          ; ICW3
-    out 0x21, al
-    mov al, 2
-    out 0xa1, al
-    mov al, 1                          ; ICW4: 8086
-    out 0x21, al
-    out 0xa1, al
-    mov al, 0xfe                       ; IRQ 0 only
-    out 0x21, al
-    mov al, 0xff
-    out 0xa1, al
-    mov al, 0x34                       ; PIT channel 0, mode 2, binary
-    out 0x43, al
-    mov al, 1193 & 0xff                ; 1 kHz
-    out 0x40, al
-    mov al, 1193 >> 8
-    out 0x40, al
-    ret
+%include "tests/guests/timer.inc"
 
 ; ---- reached only indirectly, with a counter beside it -------------------
 align 4096

@@ -1,0 +1,1193 @@
+; Patch blocks (issue 14): with paging off, the host rewrites cli, sti,
+; pushf, popf and iret (with the instructions beside them, 5 to 15 bytes in
+; one page) into a jmp to code of its own in an arena at the top of guest
+; RAM, which keeps the virtual IF in a flags page there (host/vmm/blocks.h).
+; Everything a block copies or emulates must come out as the CPU does it.
+; The image is stripped (guests.mk), like scanexec's: every function here is
+; found by the scan at run time.  The IF the code leaves is checked the way
+; scanexec.asm checks it: a timer interrupt (PIT channel 0, IRQ 0 at 1 kHz)
+; must arrive while IF is 1, none over three timer periods while it is 0.
+; Cases, each a line "blocks: CASE ok":
+;   flags     pushf after cli and sti; arithmetic flags (ZF CF SF OF) across
+;             cli, sti, pushf and into jcc in the same block; popf of a
+;             value with CF ZF DF IF (and without IF); the irq-save pattern
+;             pushf; pop esi; cli; ...; push esi; popf, 10000 times
+;   timer     an interrupt left pending while IF is 0 arrives right after
+;             the popf (and the sti, and the iret) that sets it
+;   iret      iret to the same CS with IF 0 and 1 in its frame, to a label
+;             no scan has reached (push cs, and push KCODE as an interrupt
+;             frame has it)
+;   branches  jcc, jmp, call (as a block's last unit) and ret in blocks,
+;             the popf; pop ebx; pop esi; pop ebp; ret epilogue
+;   switch    a context switch (mov esp, [..]; ... ret) between two threads
+;             1000 times, and call eax through a table of 6 functions (more
+;             targets than a block remembers)
+;   many      6000 functions written at run time, each with pushf; cli; ...
+;             popf: more blocks than the arena holds, then traps
+;   smc       the bytes a block displaced overwritten after it ran
+;   middle    a direct jmp (found by a later scan), jmp reg and call reg
+;             into the middle of bytes a block displaced, at an
+;             instruction's start: the block withdrawn, the original code
+;             run.  Last, since a host that runs the jmp's displacement as
+;             code does not come back.
+; Bare (tests/guests/bare-oracle.sh) and hosted print the same lines; the
+; exit status is 0 if every check held, 1 if one did not (a failing check
+; prints its line and ends its case, and the next case runs), 3 on an
+; unexpected exception.
+; With "attack" on its command line (hosted only, guestarg=attack) it runs
+; the flags case, then goes for the arena: a write to its code (dropped, as
+; one to ROM), writes to the flags word (only its IF bit may count), a jump
+; into the flags page (the host stops the guest with a sentence).
+%include "tests/guests/guest.inc"
+
+KCODE equ 0x08
+KDATA equ 0x10
+TRIES equ 2000000                      ; polls before a wait gives up
+IF    equ 0x200
+ARITH equ 0x8d5                        ; CF PF AF ZF SF OF
+DF    equ 0x400
+GEN   equ 0x300000                     ; RAM nothing ran from: the generated functions
+GEN_N equ 6000
+GEN_MAX equ 14                         ; bytes of the longest generated function
+KEY   equ 0x5a5a5a5a                   ; code addresses in data plus this: no scan takes them for any
+SWITCHES equ 1000
+ARENA equ 512 * 1024                   ; host/vmm/blocks.h: BLOCKS_SIZE, at the top of RAM
+
+; a case: a failure in it goes on with the next (fail_with)
+%macro run_case 1
+    mov [case_esp], esp
+    call %1
+%endmacro
+
+; fail unless condition %1 holds, saying %2
+%macro ensure 2
+    j%+1 %%ok
+    mov esi, %%msg
+    jmp fail_with
+section .rodata
+%%msg: db "blocks: FAIL: ", %2, 10, 0
+section .text
+%%ok:
+%endmacro
+
+; [flagbytes] = seto, sets, setz, setc: one dword to compare
+%macro keep_flags 0
+    seto [flagbytes]
+    sets [flagbytes + 1]
+    setz [flagbytes + 2]
+    setc [flagbytes + 3]
+%endmacro
+FL_O equ 0x00000001
+FL_S equ 0x00000100
+FL_Z equ 0x00010000
+FL_C equ 0x01000000
+
+global _start
+_start:
+    mov esp, 0x90000
+    mov [mbinfo], ebx
+    lgdt [gdtr]
+    jmp KCODE:.flat
+.flat:
+    mov ax, KDATA
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    cld
+    call setup_idt
+    call setup_pic_pit
+    say "blocks: start"
+    sti
+    call has_attack
+    jnz .attack
+    run_case case_flags
+    run_case case_timer
+    run_case case_iret
+    run_case case_branches
+    run_case case_switch
+    run_case case_many
+    run_case case_smc
+    run_case case_middle
+    cmp dword [failed], 0
+    jne .fail
+    say "blocks: PASS"
+    mov al, 0
+    jmp exit
+.fail:
+    say "blocks: FAIL"
+    mov al, 1
+    jmp exit
+.attack:                               ; the flags case (blocks placed), then at the arena
+    run_case case_flags
+    run_case attack                    ; back only from a failure: the host stops the guest
+    jmp .fail
+
+; ---- flags --------------------------------------------------------------------
+case_flags:
+    ; pushf shows what cli and sti left
+    cli
+    pushf
+    pop eax
+    test eax, IF
+    ensure z, "pushf after cli shows IF 1"
+    call expect_if0
+    sti
+    pushf
+    pop eax
+    test eax, IF
+    ensure nz, "pushf after sti shows IF 0"
+    call expect_if1
+
+    ; OF SF set, ZF CF clear, across cli and plain instructions after it
+    mov eax, 0x7fffffff
+    add eax, 1
+    cli
+    mov ecx, 1                         ; plain instructions the block copies
+    mov edx, 2
+    keep_flags
+    sti
+    cmp dword [flagbytes], FL_O | FL_S
+    ensure e, "OF SF lost across cli"
+
+    ; CF SF set across sti, then a jc in the same block
+    cli
+    xor eax, eax
+    sub eax, 1                         ; 0 - 1: CF SF
+    sti
+    jc .c1
+    jmp .bad_sti
+.c1:
+    keep_flags
+    cmp dword [flagbytes], FL_S | FL_C
+    ensure e, "CF SF lost across sti"
+    call expect_if1
+
+    ; ZF across pushf (its value popped, not used), then a jz after cli
+    mov eax, 3
+    cmp eax, 3
+    pushf
+    pop esi
+    cli
+    jz .z1
+    jmp .bad_cli
+.z1:
+    keep_flags
+    sti
+    cmp dword [flagbytes], FL_Z
+    ensure e, "ZF lost across pushf"
+    and esi, ARITH
+    cmp esi, 0x44                      ; ZF PF
+    ensure e, "pushf's arithmetic flags wrong"
+
+    ; popf loads CF ZF DF IF (and bit 1, always set)
+    push dword IF | DF | 0x41 | 2
+    popf
+    keep_flags
+    pushf
+    pop eax
+    cld
+    cmp dword [flagbytes], FL_Z | FL_C
+    ensure e, "popf did not load CF ZF"
+    and eax, ARITH | DF | IF
+    cmp eax, IF | DF | 0x41
+    ensure e, "pushf after popf (CF ZF DF IF) wrong"
+    call expect_if1
+    ; and OF SF with IF clear: interrupts off
+    push dword 0x880 | 2
+    popf
+    keep_flags
+    pushf
+    pop eax
+    cmp dword [flagbytes], FL_O | FL_S
+    ensure e, "popf did not load OF SF"
+    and eax, ARITH | DF | IF
+    cmp eax, 0x880
+    ensure e, "pushf after popf (OF SF, IF 0) wrong"
+    call expect_if0
+    sti
+
+    ; irq-save: with IF 1, then with IF 0 (the timer arrives between rounds
+    ; in the first)
+    call irqsave_loop
+    call expect_if1
+    cli
+    call irqsave_loop
+    call expect_if0
+    sti
+    say "blocks: flags ok"
+    ret
+.bad_sti:
+    mov esi, msg_jc
+    jmp fail_with
+.bad_cli:
+    mov esi, msg_jz
+    jmp fail_with
+
+; 10000 rounds of a kernel's spin_lock_irqsave / unlock_irqrestore: inside,
+; pushf says IF 0; after, the flags are the saved ones
+irqsave_loop:
+    mov ecx, 10000
+    mov dword [spin_x], 0
+.round:
+    pushf
+    pop esi
+    cli
+    mov eax, [spin_x]
+    inc eax
+    mov [spin_x], eax
+    pushf
+    pop edx
+    test edx, IF
+    jnz .inside
+    push esi
+    popf
+    pushf
+    pop edx
+    xor edx, esi
+    test edx, ARITH | DF | IF
+    jnz .after
+    dec ecx
+    jnz .round
+    cmp dword [spin_x], 10000
+    ensure e, "irq-save loop lost a round"
+    ret
+.inside:
+    mov esi, msg_irqsave_in
+    jmp fail_with
+.after:
+    mov esi, msg_irqsave_out
+    jmp fail_with
+
+; ---- timer --------------------------------------------------------------------
+; An interrupt comes due (three timer periods) while IF is 0: it must arrive
+; right after the instruction that sets IF, before the one after it (after
+; the one after sti: sti holds interrupts off for one more instruction).
+case_timer:
+    pushf
+    cli
+    mov dword [ticks], 0
+    call expect_if0                    ; (ticks still 0: checked there)
+    popf
+    mov eax, [ticks]                   ; the first instruction after popf
+    test eax, eax
+    ensure nz, "no interrupt right after popf set IF"
+
+    cli
+    mov dword [ticks], 0
+    call expect_if0
+    sti
+    nop                                ; sti's one instruction
+    mov eax, [ticks]
+    test eax, eax
+    ensure nz, "no interrupt right after sti; nop"
+
+    cli
+    mov dword [ticks], 0
+    call expect_if0
+    pushfd
+    or dword [esp], IF
+    push dword KCODE
+    push dword .after_iret
+    iret
+.after_iret:
+    mov eax, [ticks]
+    test eax, eax
+    ensure nz, "no interrupt right after iret set IF"
+    say "blocks: timer ok"
+    ret
+
+; ---- iret ---------------------------------------------------------------------
+; iret to the same CS, to labels right after it (no scan goes there: the
+; path ends at iret), first with IF 0 in the frame, then 1; with push cs
+; (the selector the CPU gives), and push KCODE (an interrupt frame's)
+case_iret:
+    sti
+    pushfd
+    and dword [esp], ~IF
+    push cs
+    push dword .t1
+    iret
+.t1:
+    pushf                              ; the first instruction there
+    pop eax
+    test eax, IF
+    ensure z, "iret (push cs) with IF 0 left IF 1"
+    call expect_if0
+    pushfd
+    or dword [esp], IF
+    push cs
+    push dword .t2
+    iret
+.t2:
+    pushf
+    pop eax
+    test eax, IF
+    ensure nz, "iret (push cs) with IF 1 left IF 0"
+    call expect_if1
+    pushfd
+    and dword [esp], ~IF
+    push dword KCODE
+    push dword .t3
+    iret
+.t3:
+    pushf
+    pop eax
+    test eax, IF
+    ensure z, "iret (push KCODE) with IF 0 left IF 1"
+    call expect_if0
+    pushfd
+    or dword [esp], IF | 0x41          ; CF ZF come back too
+    push dword KCODE
+    push dword .t4
+    iret
+.t4:
+    keep_flags
+    pushf
+    pop eax
+    test eax, IF
+    ensure nz, "iret (push KCODE) with IF 1 left IF 0"
+    cmp dword [flagbytes], FL_Z | FL_C
+    ensure e, "iret did not load CF ZF"
+    call expect_if1
+    say "blocks: iret ok"
+    ret
+
+; ---- branches -----------------------------------------------------------------
+case_branches:
+    xor ecx, ecx
+    mov eax, 1
+    call shape_a                       ; ecx = 100 + 1
+    cmp ecx, 101
+    ensure e, "shape a (taken call) wrong"
+    cmp dword [seen_if], 0
+    ensure e, "shape a's callee saw IF 1"
+    xor eax, eax
+    call shape_a                       ; jz taken: ecx = 101 + 1
+    cmp ecx, 102
+    ensure e, "shape a (jz taken) wrong"
+    call expect_if1
+
+    xor ecx, ecx
+    mov eax, 5
+    mov ebx, 5
+    call shape_b                       ; equal: jz taken
+    cmp ecx, 0
+    ensure e, "shape b (jz taken) wrong"
+    mov ebx, 6
+    call shape_b                       ; not taken: +2
+    cmp ecx, 2
+    ensure e, "shape b (jz not taken) wrong"
+    call expect_if1
+
+    xor ecx, ecx
+    mov eax, 5
+    mov ebx, 6
+    call shape_c                       ; 5 < 6: jc taken
+    cmp ecx, 0
+    ensure e, "shape c (jc taken) wrong"
+    xchg eax, ebx
+    call shape_c                       ; not taken: +4
+    cmp ecx, 4
+    ensure e, "shape c (jc not taken) wrong"
+    call expect_if1
+
+    cli
+    xor ecx, ecx
+    mov dword [seen_if], 0
+    call shape_d                       ; sti; call add100
+    cmp ecx, 100
+    ensure e, "shape d (sti; call) wrong"
+    cmp dword [seen_if], IF
+    ensure e, "shape d's callee saw IF 0"
+    call expect_if1
+
+    call shape_e                       ; mov ecx, 3; cli; jmp
+    cmp ecx, 3
+    ensure e, "shape e (jmp in a block) wrong"
+    test edx, IF
+    ensure z, "shape e: IF 1 after cli"
+    call expect_if1
+    say "blocks: branches ok"
+    ret
+
+; pushf; cli; test; jz; call, and the epilogue popf; pop; pop; pop; ret.
+; ecx += (eax ? 100 : 0) + 1
+shape_a:
+    push ebp
+    push esi
+    push ebx
+    pushf
+    cli
+    test eax, eax
+    jz .zero
+    call add100
+.zero:
+    inc ecx
+    popf
+    pop ebx
+    pop esi
+    pop ebp
+    ret
+
+; ecx += 100; [seen_if] = the IF it ran with
+add100:
+    pushf
+    pop edx
+    and edx, IF
+    mov [seen_if], edx
+    add ecx, 100
+    ret
+
+; cmp; cli; jz mid-block; ecx += eax == ebx ? 0 : 2
+shape_b:
+    cmp eax, ebx
+    cli
+    jz .eq
+    inc ecx
+    inc ecx
+.eq:
+    sti
+    ret
+
+; the same with jc: ecx += eax < ebx ? 0 : 4
+shape_c:
+    cmp eax, ebx
+    cli
+    jc .below
+    add ecx, 4
+.below:
+    sti
+    ret
+
+; sti; call as the block's last unit
+shape_d:
+    sti
+    call add100
+    ret
+
+; a block of mov; cli; jmp (the mov before it: cli and jmp are 3 bytes)
+shape_e:
+    mov ecx, 3
+    cli
+    jmp short .x
+    inc ecx                            ; (jumped over)
+.x:
+    pushf
+    pop edx
+    sti
+    ret
+
+; ---- switch -------------------------------------------------------------------
+; Two threads: this one (A) and B, each with its stack; yield saves the
+; registers and flags, switches stacks and returns on the other's stack.
+case_switch:
+    mov dword [cur], 0
+    mov dword [cnt_a], 0
+    mov dword [cnt_b], 0
+    mov eax, [thread_b_ptr]
+    sub eax, [key]
+    ; B's first frame, as yield leaves one: ebp edi esi ebx, flags, return
+    mov edi, stack_b_top - 6 * 4
+    mov dword [edi], 0                 ; ebp
+    mov dword [edi + 4], 0             ; edi
+    mov dword [edi + 8], 0             ; esi
+    mov dword [edi + 12], 0            ; ebx
+    mov dword [edi + 16], IF | 2       ; flags
+    mov [edi + 20], eax                ; thread_b
+    mov [saved + 4], edi
+    push ebx
+    push esi
+    mov ebx, 0xa0a0a0a0
+    mov esi, SWITCHES
+.a:
+    inc dword [cnt_a]
+    call yield
+    cmp ebx, 0xa0a0a0a0
+    jne .lost
+    dec esi
+    jnz .a
+    pop esi
+    pop ebx
+    cmp dword [cnt_a], SWITCHES
+    ensure e, "thread A's count wrong"
+    cmp dword [cnt_b], SWITCHES
+    ensure e, "thread B's count wrong"
+    cmp dword [b_bad], 0
+    ensure e, "thread B's register lost across yield"
+    call expect_if1
+
+    ; call eax through 6 functions in turn, 600 times: edi = a hash of the
+    ; order they ran in, ecx = the same hash computed here
+    push ebx
+    push esi
+    push edi
+    xor edi, edi
+    xor ecx, ecx
+    xor esi, esi
+    xor ebx, ebx                       ; esi = round, ebx = round % 6
+.call:
+    mov eax, [calltab + ebx * 4]
+    sub eax, [key]
+    call eax                           ; edi = edi * 31 + ebx + 1
+    imul ecx, ecx, 31
+    lea ecx, [ecx + ebx + 1]
+    inc ebx
+    cmp ebx, 6
+    jb .same
+    xor ebx, ebx
+.same:
+    inc esi
+    cmp esi, 600
+    jb .call
+    cmp edi, ecx
+    pop edi
+    pop esi
+    pop ebx
+    ensure e, "call eax through the table: wrong order or result"
+    call expect_if1
+    say "blocks: switch ok"
+    ret
+.lost:
+    mov esi, msg_switch_reg
+    jmp fail_with
+
+; save ebx esi edi ebp and the flags on this stack, return on the other's
+yield:
+    pushf
+    cli
+    push ebx
+    push esi
+    push edi
+    push ebp
+    mov eax, [cur]
+    mov [saved + eax * 4], esp
+    xor eax, 1
+    mov [cur], eax
+    mov esp, [saved + eax * 4]         ; the switch: the ret below goes elsewhere
+    pop ebp
+    pop edi
+    pop esi
+    pop ebx
+    popf
+    ret
+
+thread_b:
+    mov ebx, 0xb0b0b0b0
+.loop:
+    inc dword [cnt_b]
+    call yield
+    cmp ebx, 0xb0b0b0b0
+    je .loop
+    mov dword [b_bad], 1
+    jmp .loop
+
+; the table's functions: edi = edi * 31 + N, with IF off meanwhile
+%macro hashfn 1
+hash%1:
+    pushf
+    cli
+    imul edi, edi, 31
+    add edi, %1
+    popf
+    ret
+%endmacro
+hashfn 1
+hashfn 2
+hashfn 3
+hashfn 4
+hashfn 5
+hashfn 6
+
+; ---- many ---------------------------------------------------------------------
+; GEN_N functions at GEN, each pushf; cli; inc dword [gen_count]; 2 to 4
+; nops; popf; ret (with 3 or 4 nops the popf gets a block of its own): about
+; 10000 blocks of 64 bytes, more than the arena's 508 KiB.  Each is called
+; once, then each again.
+case_many:
+    mov ebx, [mbinfo]
+    test dword [ebx], 1
+    ensure nz, "no memory size from the boot loader"
+    mov eax, [ebx + 8]                 ; mem_upper: KiB from 1 MiB
+    shl eax, 10
+    add eax, 0x100000
+    cmp eax, GEN + GEN_N * GEN_MAX
+    ensure ae, "not enough RAM for the generated functions"
+    push ebx
+    push esi
+    push edi
+    mov edi, GEN
+    xor ebx, ebx                       ; function number
+    xor edx, edx                       ; nops - 2: 0, 1, 2, 0, ...
+.gen:
+    mov [gen_fns + ebx * 4], edi
+    mov dword [edi], 0x05fffa9c        ; pushf; cli; inc dword [imm32]
+    mov dword [edi + 4], gen_count
+    add edi, 8
+    lea ecx, [edx + 2]
+    mov al, 0x90
+    rep stosb
+    mov word [edi], 0xc39d             ; popf; ret
+    add edi, 2
+    inc edx
+    cmp edx, 3
+    jb .next
+    xor edx, edx
+.next:
+    inc ebx
+    cmp ebx, GEN_N
+    jb .gen
+
+    mov dword [gen_count], 0
+    mov esi, 2                         ; passes
+.pass:
+    xor ebx, ebx
+.one:
+    mov eax, [gen_fns + ebx * 4]
+    call eax
+    inc ebx
+    cmp ebx, GEN_N
+    jb .one
+    dec esi
+    jnz .pass
+    pop edi
+    pop esi
+    pop ebx
+    cmp dword [gen_count], 2 * GEN_N
+    ensure e, "generated functions: wrong count"
+    pushf
+    pop eax
+    test eax, IF
+    ensure nz, "generated functions left IF 0"
+    call expect_if1
+    ; and once more with IF 0: each keeps it 0
+    cli
+    mov eax, [gen_fns]
+    call eax
+    mov eax, [gen_fns + (GEN_N - 1) * 4]
+    call eax
+    call expect_if0
+    sti
+    cmp dword [gen_count], 2 * GEN_N + 2
+    ensure e, "generated functions (IF 0): wrong count"
+    say "blocks: many ok"
+    ret
+
+; ---- smc ----------------------------------------------------------------------
+; smc_fn's four nops (displaced by its pushf's block) rewritten after it
+; ran: to inc eax, then to dec eax
+case_smc:
+    mov eax, 10
+    call smc_fn
+    call smc_fn
+    cmp eax, 10
+    ensure e, "smc_fn (nops) wrong"
+    mov dword [smc_fn + 2], 0x40404040 ; inc eax x4
+    mov eax, 10
+    call smc_fn
+    cmp eax, 14
+    ensure e, "smc_fn (rewritten to inc eax) wrong"
+    call expect_if1
+    cli
+    mov eax, 10
+    call smc_fn
+    cmp eax, 14
+    ensure e, "smc_fn (inc eax, IF 0) wrong"
+    call expect_if0
+    sti
+    mov byte [smc_fn + 3], 0x48        ; dec eax: inc, dec, inc, inc
+    mov eax, 10
+    call smc_fn
+    cmp eax, 12
+    ensure e, "smc_fn (one rewritten to dec eax) wrong"
+    call expect_if1
+    say "blocks: smc ok"
+    ret
+
+; ---- middle -------------------------------------------------------------------
+; Functions whose blocks took in bytes a later branch lands in, at an
+; instruction's start: the block must give way to the original code.  The
+; last case: a host that ran the jmp's displacement as code would not come
+; back from it.
+case_middle:
+    call mid_a                         ; twice: run in blocks
+    call mid_a
+    cmp eax, 6
+    ensure e, "mid_a wrong"
+    call mid_b
+    call mid_b
+    cmp eax, 6
+    ensure e, "mid_b wrong"
+    call mid_c
+    call mid_c
+    cmp eax, 6
+    ensure e, "mid_c wrong"
+
+    ; a direct jmp into mid_c's mov, on a page first run now: its scan
+    ; follows that jmp there
+    mov eax, [jumper_ptr]
+    sub eax, [key]
+    call eax
+    cmp eax, 6
+    ensure e, "direct jmp into the middle: wrong result"
+    call expect_if1
+
+    ; jmp reg into mid_a's mov: the stack as its pushf left it (the flags,
+    ; IF 1, on the return address)
+    mov ebx, [mid_a_ptr]
+    sub ebx, [key]
+    xor eax, eax
+    call .go
+    cmp eax, 6
+    ensure e, "jmp reg into the middle: wrong result"
+    call expect_if1
+    ; and IF 0 in those flags: popf leaves it 0
+    mov ebx, [mid_a_ptr]
+    sub ebx, [key]
+    xor eax, eax
+    cli
+    call .go
+    cmp eax, 6
+    ensure e, "jmp reg into the middle (IF 0): wrong result"
+    call expect_if0
+    sti
+
+    ; call reg into mid_b's mov (past its cli)
+    mov ebx, [mid_b_ptr]
+    sub ebx, [key]
+    xor eax, eax
+    call ebx
+    cmp eax, 6
+    ensure e, "call reg into the middle: wrong result"
+    call expect_if1
+
+    ; whole again, as they were
+    xor eax, eax
+    call mid_a
+    cmp eax, 6
+    ensure e, "mid_a after the jump in: wrong"
+    xor eax, eax
+    call mid_b
+    cmp eax, 6
+    ensure e, "mid_b after the call in: wrong"
+    xor eax, eax
+    call mid_c
+    cmp eax, 6
+    ensure e, "mid_c after the jump in: wrong"
+    call expect_if1
+    say "blocks: middle ok"
+    ret
+.go:                                   ; [esp]: the return address mid_a's ret takes
+    pushf
+    cli
+    jmp ebx
+
+; each a block of pushf, cli, mov (7 bytes) or cli, mov (6), then one of
+; add, popf (or sti), ret
+mid_a:
+    pushf
+    cli
+mid_a_in:
+    mov eax, 5
+    add eax, 1
+    popf
+    ret
+
+mid_b:
+    cli
+mid_b_in:
+    mov eax, 5
+    add eax, 1
+    sti
+    ret
+
+mid_c:
+    pushf
+    cli
+mid_c_in:
+    mov eax, 5
+    add eax, 1
+    popf
+    ret
+
+; ---- attack (hosted only) -----------------------------------------------------
+; ZF clear if the command line has "attack"
+has_attack:
+    push esi
+    push edi
+    mov esi, [mbinfo]
+    test dword [esi], 4
+    jz .no
+    mov esi, [esi + 16]
+.at:
+    cmp byte [esi], 0
+    je .no
+    mov edi, word_attack
+    push esi
+.cmp:
+    mov al, [edi]
+    test al, al
+    jz .found
+    cmp al, [esi]
+    jne .miss
+    inc esi
+    inc edi
+    jmp .cmp
+.miss:
+    pop esi
+    inc esi
+    jmp .at
+.found:
+    pop esi
+    or al, 1                           ; ZF clear
+    jmp .out
+.no:
+    xor al, al                         ; ZF set
+.out:
+    pop edi
+    pop esi
+    ret
+
+attack:
+    ; the top of RAM: the end of the memory map's highest region below 4 GiB
+    mov ebx, [mbinfo]
+    test dword [ebx], 1 << 6
+    ensure nz, "no memory map"
+    mov esi, [ebx + 48]                ; mmap_addr
+    mov ecx, [ebx + 44]
+    add ecx, esi                       ; its end
+    xor edx, edx                       ; the top so far
+.entry:
+    cmp esi, ecx
+    jae .top
+    cmp dword [esi + 8], 0             ; base above 4 GiB
+    jne .skip
+    mov eax, [esi + 4]
+    add eax, [esi + 12]                ; base + length (low words)
+    jc .skip
+    cmp eax, edx
+    jbe .skip
+    mov edx, eax
+.skip:
+    add esi, [esi]
+    add esi, 4
+    jmp .entry
+.top:
+    sub edx, ARENA
+    mov [arena], edx
+
+    ; a write to the arena's code: dropped, as one to ROM
+    mov ebx, edx
+    add ebx, 4096 + 16
+    mov al, [ebx]
+    mov byte [ebx], 0xcc
+    cmp [ebx], al
+    jne .landed
+    say "blocks: arena write dropped"
+    jmp .flags
+.landed:
+    say "blocks: arena write landed"
+
+.flags:
+    ; the flags word: IF from its bit 9, and nothing else from it
+    mov ebx, [arena]
+    cli
+    cld
+    xor ecx, ecx                       ; ZF PF, no other flag
+    mov dword [ebx], 0x12345678        ; bit 9 set
+    pushf
+    pop eax
+    mov edi, eax
+    sti
+    xor ecx, ecx
+    mov dword [ebx], 0x12345478        ; bit 9 clear
+    pushf
+    pop esi
+    mov dword [ebx], IF                ; as sti left it
+    sti
+    mov ebp, edi                       ; both images, for the other bits
+    or ebp, esi
+    test edi, IF
+    jz .if_wrong
+    test esi, IF
+    jnz .if_wrong
+    say "blocks: flags word bit 9 reads as IF"
+    jmp .rest
+.if_wrong:
+    say "blocks: flags word bit 9 does not read as IF"
+.rest:
+    ; bits no pushf shows with these flags on a bare PC (bit 12, IOPL's, left out)
+    test ebp, 0x12344400               ; bits 28 25 21 20 18 14 10
+    jnz .leak
+    say "blocks: flags word other bits ignored"
+    jmp .jump
+.leak:
+    mov esi, msg_leak
+    call print
+    mov eax, ebp
+    call print_hex
+    mov esi, newline
+    call print
+
+.jump:
+    say "blocks: jumping into the flags page"
+    mov eax, [arena]
+    jmp eax
+    say "blocks: FAIL: came back from the flags page"
+    mov al, 1
+    jmp exit
+
+; ---- IF checks, as in scanexec.asm -----------------------------------------------
+; IF is 1: the timer interrupt arrives
+expect_if1:
+    push eax
+    push ecx
+    push edx
+    mov edx, [ticks]
+    mov ecx, TRIES
+.poll:
+    cmp [ticks], edx
+    jne .ok
+    in al, 0x20                        ; (traps when hosted: time moves)
+    dec ecx
+    jnz .poll
+    mov esi, msg_if1
+    jmp fail_with
+.ok:
+    pop edx
+    pop ecx
+    pop eax
+    ret
+
+; IF is 0: pushf says so, and no interrupt arrives over three periods of
+; the timer (counted by its counter reloading)
+expect_if0:
+    push eax
+    push ebx
+    push ecx
+    push edx
+    push esi
+    pushf
+    pop eax
+    test eax, IF
+    jnz .if1
+    mov edx, [ticks]
+    mov ecx, 3
+    mov esi, TRIES
+    call pit_count
+    mov ebx, eax
+.wait:
+    dec esi
+    jz .stuck
+    call pit_count
+    cmp eax, ebx
+    mov ebx, eax
+    jbe .wait                          ; still counting down
+    dec ecx
+    jnz .wait
+    cmp [ticks], edx
+    jne .arrived
+    pop esi
+    pop edx
+    pop ecx
+    pop ebx
+    pop eax
+    ret
+.if1:
+    mov esi, msg_if0_pushf
+    jmp fail_with
+.arrived:
+    mov esi, msg_if0
+    jmp fail_with
+.stuck:
+    mov esi, msg_pending
+    jmp fail_with
+
+; eax = PIT channel 0's count, latched
+pit_count:
+    mov al, 0
+    out 0x43, al
+    in al, 0x40
+    mov ah, al
+    in al, 0x40
+    xchg al, ah
+    movzx eax, ax
+    ret
+
+; print the message at esi; the case ends there, the next one runs (with
+; IF 1 and DF 0, on the stack it started with)
+fail_with:
+    call print
+    mov dword [failed], 1
+    mov esp, [case_esp]
+    sub esp, 4                         ; the case's return address
+    cld
+    sti
+    ret
+
+; eax as 8 hex digits
+print_hex:
+    pushad
+    mov ecx, 8
+    mov edi, hexbuf
+.digit:
+    rol eax, 4
+    mov ebx, eax
+    and ebx, 15
+    mov bl, [hexdigits + ebx]
+    mov [edi], bl
+    inc edi
+    dec ecx
+    jnz .digit
+    mov byte [edi], 0
+    mov esi, hexbuf
+    call print
+    popad
+    ret
+
+timer:
+    push eax
+    inc dword [ticks]
+    mov al, 0x20
+    out 0x20, al
+    pop eax
+    iret
+
+; exceptions: the vector, and the EIP (past the error code where there is one)
+%assign v 0
+%rep 32
+exc_%[v]:
+    push dword v
+    jmp exc_common
+%assign v v + 1
+%endrep
+exc_common:
+    mov esi, msg_exc
+    call print
+    mov eax, [esp]
+    call print_hex
+    mov esi, msg_exc_eip
+    call print
+    mov ecx, [esp]
+    mov eax, 1
+    shl eax, cl
+    test eax, (1 << 8) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14) | (1 << 17)
+    mov eax, [esp + 4]
+    jz .eip
+    mov eax, [esp + 8]
+.eip:
+    call print_hex
+    mov esi, newline
+    call print
+    mov al, 3
+    jmp exit
+
+spurious:
+    iret
+
+setup_idt:
+    xor ecx, ecx
+.gate:
+    cmp ecx, 0x20
+    jae .irq
+    mov eax, [exc_table + ecx * 4]
+    jmp .set
+.irq:
+    mov eax, timer
+    je .set
+    mov eax, spurious
+.set:
+    mov [idt + ecx * 8], ax
+    mov word [idt + ecx * 8 + 2], KCODE
+    mov word [idt + ecx * 8 + 4], 0x8e00
+    shr eax, 16
+    mov [idt + ecx * 8 + 6], ax
+    inc ecx
+    cmp ecx, 0x30
+    jne .gate
+    lidt [idtr]
+    ret
+
+%include "tests/guests/timer.inc"
+
+; ---- a page of its own, written over after it ran --------------------------------
+align 4096
+smc_fn:
+    pushf                              ; its block: pushf, cli and three nops
+    cli
+    nop
+    nop
+    nop
+    nop
+    popf
+    ret
+
+; ---- a page first run by case_middle: nothing else on it -------------------------
+align 4096
+jumper:
+    xor eax, eax
+    pushf                              ; the flags mid_c's popf takes
+    cli
+    jmp mid_c_in                       ; (its block: pushf, cli, this jmp)
+
+align 4096                             ; the data on pages of its own
+
+section .rodata
+msg_jc:          db "blocks: FAIL: jc after sti not taken", 10, 0
+msg_jz:          db "blocks: FAIL: jz after pushf; cli not taken", 10, 0
+msg_irqsave_in:  db "blocks: FAIL: irq-save: IF 1 after cli", 10, 0
+msg_irqsave_out: db "blocks: FAIL: irq-save: flags not restored by popf", 10, 0
+msg_switch_reg:  db "blocks: FAIL: thread A's register lost across yield", 10, 0
+msg_if1:         db "blocks: FAIL: IF should be 1, no interrupt arrived", 10, 0
+msg_if0:         db "blocks: FAIL: IF should be 0, an interrupt arrived", 10, 0
+msg_if0_pushf:   db "blocks: FAIL: IF should be 0, pushf says 1", 10, 0
+msg_pending:     db "blocks: FAIL: the timer's counter never reloaded", 10, 0
+msg_leak:        db "blocks: flags word other bits seen in pushf: 0x", 0
+msg_exc:         db "blocks: FAIL: unexpected exception 0x", 0
+msg_exc_eip:     db " at eip 0x", 0
+newline:         db 10, 0
+hexdigits:       db "0123456789abcdef"
+word_attack:     db "attack", 0
+
+section .data
+mbinfo:    dd 0
+failed:    dd 0
+case_esp:  dd 0
+ticks:     dd 0
+flagbytes: dd 0
+spin_x:    dd 0
+seen_if:   dd 0
+cur:       dd 0
+saved:     dd 0, 0
+cnt_a:     dd 0
+cnt_b:     dd 0
+b_bad:     dd 0
+gen_count: dd 0
+arena:     dd 0
+; code addresses plus KEY (as scanexec's ind_ptr): reached only at run time
+key:       dd KEY
+mid_a_ptr: dd mid_a_in + KEY
+mid_b_ptr: dd mid_b_in + KEY
+jumper_ptr: dd jumper + KEY
+thread_b_ptr: dd thread_b + KEY
+calltab:   dd hash1 + KEY, hash2 + KEY, hash3 + KEY
+           dd hash4 + KEY, hash5 + KEY, hash6 + KEY
+exc_table:
+%assign v 0
+%rep 32
+           dd exc_%[v]
+%assign v v + 1
+%endrep
+gdt:       dq 0
+           dq 0x00cf9a000000ffff       ; code, execute/read, flat
+           dq 0x00cf92000000ffff       ; data, read/write, flat
+gdtr:      dw 3 * 8 - 1
+           dd gdt
+idtr:      dw 0x30 * 8 - 1
+           dd idt
+hexbuf:    times 12 db 0
+
+section .bss
+idt:       resq 0x30
+gen_fns:   resd GEN_N
+stack_b:   resb 4096
+stack_b_top:
