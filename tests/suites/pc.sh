@@ -18,7 +18,7 @@ plan $((6 * 2 + 3 * 2))
 
 # key % what the hosted PC shows % why it differs from QEMU's isapc
 # (@UPPER@: the hosted mem_upper in hex, RAM less the first MiB and the
-# natives' 8 MiB pool at the top)
+# host's 8.5 MiB pool at the top: the natives' memory and the patch blocks)
 ALLOWED=$(cat <<'EOF'
 sig-mp%none none none%SeaBIOS writes an MP table even on isapc; the hosted PC has no BIOS (a Multiboot kernel never calls one), so no MP table: one CPU and the 8259, as on a PC without MP
 sig-pir%none none none%SeaBIOS's $PIR routing table; no BIOS, and no PCI to route
@@ -32,7 +32,7 @@ rom-xchg-0xf0020%old same%the same for xchg: the old value comes back on both
 rom-paged-byte-store-0xf0040%same dirty%the same with paging on, through a writable 4 MiB page of the guest's: the write sets Dirty on both (the tables allowed it), and the hosted ROM drops it (the shadow steps it, host/vmm/rom.h)
 bda-equipment-0x410%0x202%the same mouse bit in the BIOS data area's equipment word: one serial port, FPU, VGA on both
 cmos-equipment-0x14%0x2%QEMU sets bit 2 (PS/2 mouse); the hosted 8042 has no auxiliary device (host/dev/kbc.h): FPU and VGA only, no floppy, on both
-mb-mem-upper-kib%@UPPER@%the top 8 MiB of guest RAM is the natives' pool, reserved in the memory map (the CMOS sizes count all of RAM on both, as a BIOS does)
+mb-mem-upper-kib%@UPPER@%the top 8.5 MiB of guest RAM is the host's pool (the natives' memory, the patch blocks' arena), reserved in the memory map (the CMOS sizes count all of RAM on both, as a BIOS does)
 fdc-0x3f0%ff ff ff ff ff ff ff ff%isapc always has a floppy controller (no drive: CMOS 0x10 says none on both); the hosted PC has none: the bus floats
 fdc-dor-write-0x0c%ff%the same: no controller latches the write
 ide2-0x170%ff ff ff ff ff ff ff ff%isapc always has a secondary IDE channel (no drive: registers read 0); the hosted PC has none: the bus floats
@@ -88,7 +88,7 @@ for mb in $SIZES; do
         continue
     fi
     check "pc-$mb/bare-done" grep -qx done "$bare.pc"
-    check "pc-$mb/lines-match-bare" compare "$log.pc" "$bare.pc" "$(printf 0x%x $((($mb - 9) * 1024)))"
+    check "pc-$mb/lines-match-bare" compare "$log.pc" "$bare.pc" "$(printf 0x%x $((($mb - 9) * 1024 - 512)))"
 done
 
 # guestmem= refused: a size out of bounds and one the host cannot give stop
