@@ -5,9 +5,15 @@
 # Executed instructions: QEMU's -icount shift=0 makes virtual time count
 # instructions (1 ns each), so the guest's own clock, at hz=1000, reads
 # millions of instructions; hosted, that count includes every instruction
-# the host executed on the guest's behalf.  Wall time is the elapsed time of
-# each whole QEMU run (boot included) on this machine, as measured now.
-# Trap counts per request come from the host's report.
+# the host executed on the guest's behalf.  It includes idle time too (a
+# halted CPU's clock jumps to its next timer): a disk model that answers
+# sooner (the host's ATA against QEMU's IDE) shortens it, so it bounds the
+# host's work from above, not from below.  Wall time is the elapsed time of
+# each whole QEMU run (boot included) on this machine, as measured now, and
+# again with the time of the same run with one request taken off (the
+# hosted boot, GRUB and the host and the guest's fsck, is seconds).  The
+# same hosted run with blocks=off (host/vmm/blocks.h) shows what the patch
+# blocks save.  Trap counts per request come from the host's report.
 BUILD=${BUILD:-build}
 . tests/qemu.sh
 W=${W:-8}
@@ -44,6 +50,22 @@ timeout 900 "$QEMU" -machine pc -cpu max -accel tcg -icount shift=0 -smp 1 -m 51
     </dev/null >/dev/null 2>&1
 noblocks_status=$?
 t3=$(now_ms)
+# the fixed part of each wall time: the same runs with one request (the
+# hosted one boots GRUB, the host and the guest, and checks the image at
+# its end: seconds that a longer workload does not repeat)
+timeout 900 qemu-system-i386 -machine pc -accel tcg -icount shift=0 -m 128M -display none -no-reboot \
+    -serial "file:$OUT/bare-short.log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -drive "file=$G/classic-disk.img,format=raw,if=ide,index=0,media=disk" -snapshot \
+    -kernel "$G/classic.elf" -append "workers=1 requests=1 hz=1000" </dev/null >/dev/null 2>&1
+bare_short_status=$?
+t4=$(now_ms)
+timeout 900 "$QEMU" -machine pc -cpu max -accel tcg -icount shift=0 -smp 1 -m 512M -display none \
+    -no-reboot -serial "file:$OUT/hosted-short.log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -cdrom "$BUILD/peel.iso" -boot d \
+    -fw_cfg name=opt/peel/cmdline,string="guest=classic guestarg=workers=1 guestarg=requests=1 guestarg=hz=1000 oneshot" \
+    </dev/null >/dev/null 2>&1
+hosted_short_status=$?
+t5=$(now_ms)
 
 bare=$(ticks "$OUT/bare.log") hosted=$(ticks "$OUT/hosted.log") noblocks=$(ticks "$OUT/hosted-noblocks.log")
 requests=$((W * R))
@@ -76,16 +98,22 @@ verdict() { awk -v v="$1" -v l="$2" 'BEGIN { print (v != "" && v + 0 <= l + 0) ?
     printf '%-26s %14s %14s %8s %16s\n' "wall time of the run (ms)" "$((t1 - t0))" "$((t2 - t1))" \
         "$(awk -v a="$((t1 - t0))" -v b="$((t2 - t1))" 'BEGIN { printf "%.2fx", b / a }')" \
         "$((t3 - t2)) ($(awk -v a="$((t1 - t0))" -v b="$((t3 - t2))" 'BEGIN { printf "%.2fx", b / a }'))"
+    printf '%-26s %14s %14s\n' "  of it with one request" "$((t4 - t3))" "$((t5 - t4))"
+    bare_work=$((t1 - t0 - (t4 - t3))) hosted_work=$((t2 - t1 - (t5 - t4)))
+    printf '%-26s %14s %14s %8s\n' "  the rest (the workload)" "$bare_work" "$hosted_work" \
+        "$(awk -v a="$bare_work" -v b="$hosted_work" 'BEGIN { if (a > 0) printf "%.2fx", b / a }')"
     echo "traps per request (hosted): privileged $(per "$priv") (port I/O $(per "$pio")), patched $(per "$patched")," \
          "interrupts delivered $(per "$irqs")"
     all=$(awk -v a="${priv:-0}" -v b="${patched:-0}" -v c="${irqs:-0}" -v n="$requests" 'BEGIN { printf "%.1f", (a + b + c) / n }')
     ratio=$(awk -v a="${bare:-0}" -v b="${hosted:-0}" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", b / a }')
     wall=$(awk -v a="$((t1 - t0))" -v b="$((t2 - t1))" 'BEGIN { printf "%.2f", b / a }')
+    work=$(awk -v a="$bare_work" -v b="$hosted_work" 'BEGIN { if (a > 0) printf "%.2f", b / a }')
     echo "targets (issue 14):"
     printf '  %-50s %10s  %s\n' "interrupt-flag traps per request <= 5" "$(per "$iflag")" "$(verdict "$(per "$iflag")" 5)"
     printf '  %-50s %10s  %s\n' "all traps per request <= 700" "$all" "$(verdict "$all" 700)"
     printf '  %-50s %10s  %s\n' "hosted/bare executed instructions <= 1.15x" "${ratio:-?}x" "$(verdict "$ratio" 1.15)"
-    printf '  %-50s %10s  %s\n' "hosted/bare wall time at -smp 1 <= 2.0x" "${wall}x" "$(verdict "$wall" 2.0)"
+    printf '  %-50s %10s  %s\n' "hosted/bare wall time at -smp 1 <= 2.0x, whole run" "${wall}x" "$(verdict "$wall" 2.0)"
+    printf '  %-50s %10s  %s\n' "  the same, the one-request runs taken off" "${work:-?}x" "$(verdict "$work" 2.0)"
     echo "  (an interrupt that comes due while the guest's IF is clear is delivered by a trap at the"
     echo "   sti/popf/iret that sets it: interrupt-flag traps are at least the interrupts that do so)"
 } | tee "$OUT/classic.txt"
@@ -100,7 +128,8 @@ tr -d '\r' < "$OUT/prof.log" | sed -n '/^peel> peels/,/^peel> poweroff/p' | grep
 # 1) bare and oneshot, a poweroff (0) for the profile; a hang is a failure.
 bad=0
 for r in "bare $bare_status 1 bare.log" "hosted $hosted_status 1 hosted.log" \
-         "hosted-blocks=off $noblocks_status 1 hosted-noblocks.log" "profile $prof_status 0 prof.log"; do
+         "hosted-blocks=off $noblocks_status 1 hosted-noblocks.log" "bare-short $bare_short_status 1 bare-short.log" \
+         "hosted-short $hosted_short_status 1 hosted-short.log" "profile $prof_status 0 prof.log"; do
     set -- $r
     if [ "$2" != "$3" ]; then
         echo "bench: FAIL: the $1 run: $(describe_status "$2"), expected $(describe_status "$3") (log: $OUT/$4)"
