@@ -107,7 +107,8 @@ enum emulated branch_far_return(struct vcpu *v, const struct insn *in, struct tr
     if ((cs & 3) == 2) { emulate_fail(v, tf, "retf to ring 2: guest rings 1 and 2 are not supported"); return FAULTED; }
     if (!return_to(v, tf, (uint16_t)cs, eip, rsp))
         return FAULTED;
-    tf->rsp = (uint32_t)(tf->rsp + (in->imm_size ? (uint16_t)in->imm : 0));
+    if (in->imm_size)
+        vcpu_stack_release(v, tf, in->imm & 0xffff);   /* SP alone with a 16-bit stack, as the CPU does */
     return EMULATED;
 }
 

@@ -6,6 +6,9 @@
 ;   int 0x40   delivered through its own IDT on the 16-bit stack
 ;                                              -> the handler sees 0x12347ff4
 ;   pushf      the patched pushf, emulated    -> ESP 0x12347ffc, at SS:SP
+;   retf 4     to the guest's ring-0 CS (RPL 0: emulated), from ESP
+;              0x12340000 less 12: the release of 4 wraps SP to 0
+;                                              -> ESP 0x12340000
 ; Bits 16..31 must stay 0x1234; today they carry the host's kernel RSP.
 %include "tests/guests/hostile.inc"
 
@@ -30,6 +33,7 @@ main:
     run_case "out", t_out
     run_case "int", t_int
     run_case "pushf", t_pushf
+    run_case "retf", t_retf
     cmp dword [failures], 0
     jne .bad
     finish 0, "espfix: PASS ESP kept its upper half"
@@ -95,6 +99,24 @@ t_pushf:
     try .after
     on16
     pushfd
+    off16
+    jmp judge
+.after:
+    jmp judge_fault
+
+t_retf:
+    put "espfix retf 4 (SP wraps to 0): "
+    mov dword [want], ESPV & 0xffff0000
+    try .after
+    mov [flat_esp], esp
+    mov ax, SEL16
+    mov ss, ax
+    mov esp, ESPV & 0xffff0000
+    push dword 0                       ; the 4 bytes retf 4 releases, at SP 0xfffc
+    push dword CODE_SEL                ; RPL 0: ring 1 faults, the host returns for it
+    push dword .back
+    retf 4                             ; SP 0xfffc after the pops, then 0: a CPU keeps bits 16..31
+.back:
     off16
     jmp judge
 .after:

@@ -66,6 +66,7 @@ espfix-cli%hostile-espfix%guestarg=case=cli%QUICK%120%espfix: PASS;guest hostile
 espfix-out%hostile-espfix%guestarg=case=out%QUICK%120%espfix: PASS;guest hostile-espfix: exited (wrote 0 %LEAK
 espfix-int%hostile-espfix%guestarg=case=int%QUICK%120%espfix: PASS;guest hostile-espfix: exited (wrote 0 %LEAK
 espfix-pushf%hostile-espfix%guestarg=case=pushf%QUICK%120%espfix: PASS;guest hostile-espfix: exited (wrote 0 %LEAK
+espfix-retf%hostile-espfix%guestarg=case=retf%QUICK%120%espfix: PASS;guest hostile-espfix: exited (wrote 0 %LEAK
 tf%hostile-tf%%QUICK%120%tf: PASS;guest hostile-tf: exited (wrote 0 %WRONG
 reset-kbd%hostile-reset%guestarg=case=kbd%QUICK%120%guest hostile-reset: [a-z]* (.*reset.*8042%still running after
 reset-p92%hostile-reset%guestarg=case=p92%QUICK%120%guest hostile-reset: [a-z]* (.*reset.*0x92%still running after
