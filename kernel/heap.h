@@ -37,4 +37,8 @@ void kmalloc_init(void);
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *p);
+/* A growing array (*array, *cap elements of elem bytes, used of them in
+ * use) with room for need: doubled from first (or from *cap) until it fits,
+ * the used ones copied.  False if out of memory (then it is as it was). */
+bool kgrow(void **array, size_t *cap, size_t used, size_t need, size_t elem, size_t first);
 void kmalloc_stats(uint64_t *live_bytes, uint64_t *pages, uint64_t *allocs, uint64_t *frees);

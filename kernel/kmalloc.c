@@ -38,6 +38,21 @@ void *kzalloc(size_t size)
     return p;
 }
 
+bool kgrow(void **array, size_t *cap, size_t used, size_t need, size_t elem, size_t first)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap * 2 : first;
+    while (n < need) n *= 2;
+    void *a = kmalloc(n * elem);
+    if (!a)
+        return false;
+    if (*array) { memcpy(a, *array, used * elem); kfree(*array); }
+    *array = a;
+    *cap = n;
+    return true;
+}
+
 void kfree(void *p)
 {
     spin_lock_irq(&heap_lock);

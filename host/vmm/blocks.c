@@ -62,7 +62,7 @@ struct emit {
     uint32_t n, at;                          /* bytes so far; the arena address of buf[0] */
     uint32_t vif, pending;                   /* the flags words' addresses */
     uint32_t stub[BLOCK_UNITS];              /* offsets of the stubs, for the side table */
-    const uint8_t *stub_insn[BLOCK_UNITS];   /* and the instruction each stands for */
+    uint8_t stub_insn[BLOCK_UNITS][SITE_ORIG_MAX];   /* and the instruction each stands for */
     uint8_t stub_len[BLOCK_UNITS];
     unsigned nstubs;
     uint32_t targets;                        /* a branch unit's first target imm32, or 0 */
@@ -128,15 +128,14 @@ static void test_pending(struct emit *e)
 static void stub_for(struct emit *e, const uint8_t *insn, uint8_t len)
 {
     e->stub[e->nstubs] = e->n;
-    e->stub_insn[e->nstubs] = insn;
+    memcpy(e->stub_insn[e->nstubs], insn, len);
     e->stub_len[e->nstubs++] = len;
     PUT(e, 0xf4);
 }
 
 static void stub(struct emit *e, uint8_t op)
 {
-    static const uint8_t ops[256] = { [0xfa] = 0xfa, [0xfb] = 0xfb, [0x9d] = 0x9d, [0xcf] = 0xcf, [0xee] = 0xee };
-    stub_for(e, &ops[op], 1);
+    stub_for(e, &op, 1);
 }
 
 /* mov dword [ss:vif], imm32 */
@@ -301,20 +300,19 @@ static void unit_ret_seen(struct emit *e, const uint8_t *insn, uint8_t len)
  * is the original one (a call is the last unit). */
 static void unit_branch_seen(struct emit *e, const uint8_t *insn, uint32_t ret, bool call)
 {
-    static const uint8_t jmp_reg[8][2] = { { 0xff, 0xe0 }, { 0xff, 0xe1 }, { 0xff, 0xe2 }, { 0xff, 0xe3 },
-                                           { 0xff, 0xe4 }, { 0xff, 0xe5 }, { 0xff, 0xe6 }, { 0xff, 0xe7 } };
     unsigned reg = insn[1] & 7;
+    const uint8_t jmp_reg[2] = { 0xff, (uint8_t)(0xe0 | reg) };   /* jmp reg */
     uint32_t hit[BLOCK_TARGETS];
     PUT(e, 0x9c);                            /* pushf */
     compare_targets(e, reg, hit);
     PUT(e, 0x9d);                            /* popf */
     if (call) { PUT(e, 0x68); put32(e, ret); }
-    stub_for(e, jmp_reg[reg], 2);            /* the emulator's jmp reg (the return address pushed) */
+    stub_for(e, jmp_reg, 2);                 /* the emulator's jmp reg (the return address pushed) */
     for (unsigned i = 0; i < BLOCK_TARGETS; i++)
         land(e, hit[i]);
     PUT(e, 0x9d);
     if (call) { PUT(e, 0x68); put32(e, ret); }
-    put(e, jmp_reg[reg], 2);
+    put(e, jmp_reg, 2);
 }
 
 /* out dx, al: to a port whose writes may wait, into the log. */
@@ -409,15 +407,8 @@ uint32_t blocks_emit(struct guest *g, const struct block_plan *p, struct site *s
     rec.stride = e.stride;
     if (b->used + e.n > CODE_ROOM)
         return 0;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        struct block *nb = kmalloc(cap * sizeof *nb);
-        if (!nb)
-            return 0;
-        if (b->b) { memcpy(nb, b->b, b->n * sizeof *nb); kfree(b->b); }
-        b->b = nb;
-        b->cap = cap;
-    }
+    if (!kgrow((void **)&b->b, &b->cap, b->n, b->n + 1, sizeof *b->b, 256))
+        return 0;
     b->b[b->n++] = rec;
     b->made++;
     memcpy(g->ram + e.at, e.buf, e.n);

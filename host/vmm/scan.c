@@ -86,14 +86,8 @@ static bool phys(struct scan *s, uint32_t lin, uint32_t *gpa)
 
 static bool push_work(struct scan *s, uint32_t lin, uint32_t from, bool switched)
 {
-    if (s->nwork == s->capwork) {
-        size_t cap = s->capwork ? s->capwork * 2 : 1024;
-        struct work *w = kmalloc(cap * sizeof *w);
-        if (!w) return false;
-        if (s->work) { memcpy(w, s->work, s->nwork * sizeof *w); kfree(s->work); }
-        s->work = w;
-        s->capwork = cap;
-    }
+    if (!kgrow((void **)&s->work, &s->capwork, s->nwork, s->nwork + 1, sizeof *s->work, 1024))
+        return false;
     s->work[s->nwork++] = (struct work){ lin, from, switched };
     return true;
 }
@@ -101,16 +95,7 @@ static bool push_work(struct scan *s, uint32_t lin, uint32_t from, bool switched
 /* Room for n more patches, before their bytes are written. */
 static bool room_for_patches(struct scan *s, size_t n)
 {
-    if (s->nmade + n <= s->capmade)
-        return true;
-    size_t cap = s->capmade ? s->capmade * 2 : 64;
-    while (cap < s->nmade + n) cap *= 2;
-    struct site *m = kmalloc(cap * sizeof *m);
-    if (!m) return false;
-    if (s->made) { memcpy(m, s->made, s->nmade * sizeof *m); kfree(s->made); }
-    s->made = m;
-    s->capmade = cap;
-    return true;
+    return kgrow((void **)&s->made, &s->capmade, s->nmade, s->nmade + n, sizeof *s->made, 64);
 }
 
 /* Instructions that misbehave in ring 1 without faulting, and near
@@ -425,16 +410,9 @@ static bool plan(struct scan *s, uint32_t gpa, const struct run *run, bool switc
 static bool place(struct scan *s, const struct block_plan *p)
 {
     struct guest *g = s->g;
-    if (!room_for_patches(s, BLOCK_UNITS + 1))
+    if (!room_for_patches(s, BLOCK_UNITS + 1) ||
+        !kgrow((void **)&s->planned, &s->capplanned, s->nplanned, s->nplanned + 1, sizeof *s->planned, 64))
         return false;
-    if (s->nplanned == s->capplanned) {
-        size_t cap = s->capplanned ? s->capplanned * 2 : 64;
-        struct planned *np = kmalloc(cap * sizeof *np);
-        if (!np) return false;
-        if (s->planned) { memcpy(np, s->planned, s->nplanned * sizeof *np); kfree(s->planned); }
-        s->planned = np;
-        s->capplanned = cap;
-    }
     size_t nstubs;
     uint32_t at = blocks_emit(g, p, &s->made[s->nmade], &nstubs);
     if (!at)

@@ -19,6 +19,7 @@ $(TGUEST_STRIPPED): $(TGUEST_OUT)/%.elf: $(TGUEST_DIR)/%.asm $(TGUEST_DIR)/guest
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf32 -I. -o $(@:.elf=.o) $<
 	$(LD) -m elf_i386 -nostdlib -z noexecstack -z max-page-size=0x1000 --no-warn-rwx-segments -s -T $(TGUEST_DIR)/guest.ld -o $@ $(@:.elf=.o)
+$(TGUEST_OUT)/blocks.elf: $(wildcard $(TGUEST_DIR)/blocks-*.inc)     # its cases, split by kind
 
 # The containment attacks and the fuzzer (issue 11) share a GDT, an IDT and
 # exception stubs; every image depends on it, so an edit rebuilds them all.
