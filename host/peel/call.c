@@ -26,9 +26,26 @@ static struct peel_site *site_at(struct guest *g, uint32_t addr)
  * subsystem also runs without the guest kernel lock — unless the caller has
  * its own interrupts off: then it is inside one of the guest's critical
  * sections, which the lock is all that protects. */
+/* The guest's own code runs the call: its first bytes back until it has
+ * stepped past them (TF), then the patch again (peel_step_done). */
+static void fall_through(struct guest *g, struct trapframe *tf, struct peel_site *s)
+{
+    s->fell_through++;
+    peel_unarm(g, s);
+    g->host_stepping_guest_tf = tf->rflags & EFLAGS_TF;
+    tf->rflags |= EFLAGS_TF;
+    g->host_stepping = (unsigned)(s - g->peels->sites) + 1;
+}
+
 void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
 {
     struct peels *p = g->peels;
+    if (peel_gate(g, s))
+        return;                                      /* it waited: the call again, through what is there now */
+    if (s->gate) {
+        fall_through(g, tf, s);                      /* a gate passed: the guest's own function */
+        return;
+    }
     uint32_t eip = (uint32_t)tf->rip;
     struct vcpu *v = vcpu_current();
     const struct native *native = s->native;
@@ -63,15 +80,8 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
     if (g->sites.gen != gen)
         s = site_at(g, eip);                         /* the table changed meanwhile */
     if (!served) {
-        if (!s)
-            return;                                  /* unpeeled meanwhile: the guest's code is back */
-        /* The guest's own code runs: its first bytes back until it has
-         * stepped past them (TF), then the patch again (peel_step_done). */
-        s->fell_through++;
-        peel_unarm(g, s);
-        g->host_stepping_guest_tf = tf->rflags & EFLAGS_TF;
-        tf->rflags |= EFLAGS_TF;
-        g->host_stepping = (unsigned)(s - p->sites) + 1;
+        if (s)
+            fall_through(g, tf, s);                  /* (unpeeled meanwhile: the guest's code is back) */
         return;
     }
     if (s)

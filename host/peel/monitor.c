@@ -1,5 +1,5 @@
 /*
- * The monitor's peel commands: peel, unpeel, peels, churn.
+ * The monitor's peel commands: peel, unpeel, peels, settle, churn.
  */
 #include "host/peel/peel.h"
 #include "host/vmm/guest.h"
@@ -60,6 +60,21 @@ static void cmd_peels(int argc, char **argv)
     }
 }
 
+/* settle [S]: wait until guest 0 has no request pending (carried out,
+ * abandoned or withdrawn), S seconds at most (15): scripts peel one change
+ * after another. */
+static void cmd_settle(int argc, char **argv)
+{
+    struct guest *g = guest_of(0);
+    unsigned secs = argc > 1 ? monitor_uint(argc, argv, 1, 15) : 15;
+    uint64_t t0 = time_ns(), deadline = t0 + secs * 1000000000ull;
+    while (g && g->peels && __atomic_load_n(&g->peels->request, __ATOMIC_ACQUIRE) && g->state == GUEST_RUNNING &&
+           time_ns() < deadline)
+        thread_sleep_ns(1000000ull);
+    bool pending = g && g->peels && __atomic_load_n(&g->peels->request, __ATOMIC_ACQUIRE);
+    kprintf("  settle: %s after %lu ms\n", pending ? "still pending" : "nothing pending", (time_ns() - t0) / 1000000);
+}
+
 /* churn S A B ...: for S seconds, toggle a random one of the named
  * subsystems of guest 0 at random intervals (a fixed seed: a run can be
  * repeated), while the workload runs.  The stress suite's peel churn. */
@@ -91,5 +106,6 @@ void peel_monitor_init(void)
     monitor_register("peel", "peel SUBSYSTEM: replace it by native code (guest 0); peel cancel: withdraw a pending request", cmd_peel);
     monitor_register("unpeel", "unpeel SUBSYSTEM: give it back to the guest's own code", cmd_peel);
     monitor_register("peels", "subsystems per guest: peeled or not, native calls; a pending request and what it waits for", cmd_peels);
+    monitor_register("settle", "settle [S]: wait until guest 0's peel request is carried out or given up (S seconds at most)", cmd_settle);
     monitor_register("churn", "churn S A B...: peel and unpeel those subsystems at random for S seconds", cmd_churn);
 }

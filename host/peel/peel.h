@@ -14,8 +14,14 @@
 #include "host/peel/manifest.h"
 #include "host/peel/natives.h"
 #include "kernel/trap.h"
+#include "smp/spinlock.h"
 
-#define PEEL_MAX_SITES 64
+/* Every function of every subsystem: peel sites and gates (gate.c) at once. */
+#define PEEL_MAX_SITES (MANIFEST_MAX_SUBSYSTEMS * MANIFEST_MAX_FNS)
+#define PEEL_MAX_PARKED 64               /* one slot per vCPU (GUEST_MAX_VCPUS) */
+
+struct thread;
+struct frame_fn;
 
 struct guest;
 
@@ -32,6 +38,7 @@ struct peel_site {
     uint8_t subsystem;
     uint8_t nargs;
     bool drain;                      /* stays after an unpeel while the native owns objects */
+    bool gate;                       /* no native: a gate at an unpeeled entry (gate.c); passing it falls through */
     const struct native *native;
     const struct native_subsystem *owner;   /* the native's registration */
     uint64_t calls, fell_through;
@@ -64,6 +71,19 @@ struct peels {
     char waiting[128];               /* what the last of them waited for (quiesce.c) */
     unsigned stepping;               /* site index + 1 while its displaced bytes are single-stepped */
     bool stepping_guest_tf;          /* the guest had TF set itself: its #DB follows the step */
+    struct frame_fn *fns;            /* the image's functions, sorted, for reading call chains (frames.c) */
+    size_t nfns;
+    bool frame_pointers;             /* most functions set up a frame: follow EBP */
+    uint64_t busy_ns;                /* when a check last found the request's subsystem busy */
+    /* Gates (gate.c): written by the lock holder; the parked slots and the
+     * generation also under gate_lock, which the waits and wakeups take. */
+    uint32_t gated;                  /* subsystems (bit = index) whose entries hold new callers */
+    int gate_request;                /* the request the gates were closed for */
+    uint64_t gates_ns;               /* when they closed */
+    uint64_t gate_held;              /* callers held at them since */
+    struct spinlock gate_lock;
+    unsigned gate_gen;               /* bumped when they open: the parked call again */
+    struct { struct thread *t; volatile int kick; } parked[PEEL_MAX_PARKED];
 };
 
 /* Read NAME.manifest among the boot modules, if there is one. */

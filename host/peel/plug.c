@@ -87,6 +87,8 @@ static const char *start(struct guest *g, const void *manifest, size_t len)
     g->natives = kzalloc(sizeof *g->natives);
     if (!g->peels || !g->prof || !g->natives)
         return "out of memory for its peel state";
+    spin_init(&g->peels->gate_lock, "peel gates");
+    frames_init(g);
     if (manifest)
         peel_load_manifest(g, manifest, len);
     peel_at_boot(g, boot_peels);
@@ -113,6 +115,7 @@ static bool request_ready(struct guest *g)
 
 static void ended(struct guest *g)
 {
+    peel_gates_kick(g);                      /* callers held at gates: they see the end and exit */
     if (g->natives)
         natives_guest_ended(g);
 }

@@ -5,9 +5,7 @@
  */
 #include "host/peel/peel_priv.h"
 #include "host/vmm/guest.h"
-#include "host/peel/natives.h"
 #include "host/vmm/vcpu.h"
-#include "host/vmm/gmem.h"
 #include "sched/sched.h"
 #include "kernel/printf.h"
 #include <stdarg.h>
@@ -16,58 +14,58 @@
  * one, or with a return address into one on its stack?  Every thread is a
  * vCPU (guest->threads_are_vcpus), each one not holding the lock is in the
  * host with its guest state in its last trap frame, so all their stacks can
- * be seen.  The scan is conservative: a stale word that looks like a return
- * address only makes the change wait. */
-#define BOOT_STACK_SCAN 16384u
+ * be seen (frames.c reads them: where it cannot follow the frames it errs
+ * towards "inside", which only makes the change wait). */
 
-/* What a change waits for, for the monitor's peels and the sentence of an
- * abandoned request (written by the lock holder, read by the monitor: a
+/* What a change waits for (and when it last found it so), for the
+ * monitor's peels, the landing's report and the sentence of an abandoned
+ * request (written by the lock holder, read by the monitor: a
  * line that changes as it is read is only a line of text). */
 static void waiting(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void waiting(struct guest *g, const char *fmt, ...)
 {
     va_list ap;
+    g->peels->busy_ns = time_ns();
     va_start(ap, fmt);
     vsnprintf(g->peels->waiting, sizeof g->peels->waiting, fmt, ap);
     va_end(ap);
 }
 
-/* vCPU v is inside the subsystem at a (its EIP, or a return address on its
- * stack): said with the function's name. */
-static bool inside(struct guest *g, unsigned idx, unsigned vcpu, uint32_t a, bool at_eip)
+struct looking { uint32_t set; unsigned vcpu; bool say; };
+
+/* Is a, a vCPU's EIP or a return address on its stack, in one of the
+ * subsystems of the set?  Said with the function's name when asked. */
+static bool inside(struct guest *g, uint32_t a, bool at_eip, void *arg)
 {
-    int fn = peel_fn_at(g, idx, a);
-    if (fn < 0)
-        return false;
-    waiting(g, "the guest thread on vCPU %u, %s %s (0x%x)", vcpu, at_eip ? "running in" : "called through",
-            g->peels->manifest.subsystems[idx].fns[fn].symbol, a);
-    return true;
+    const struct looking *l = arg;
+    for (unsigned idx = 0; idx < g->peels->manifest.nsubsystems; idx++) {
+        int fn = l->set & (1u << idx) ? peel_fn_at(g, idx, a) : -1;
+        if (fn < 0)
+            continue;
+        if (l->say)
+            waiting(g, "the guest thread on vCPU %u, %s %s (0x%x)", l->vcpu, at_eip ? "running in" : "called through",
+                    g->peels->manifest.subsystems[idx].fns[fn].symbol, a);
+        return true;
+    }
+    return false;
 }
 
+bool peel_vcpu_inside(struct guest *g, struct vcpu *v, uint32_t set, bool at_eip, bool say)
+{
+    for (unsigned idx = 0; idx < g->peels->manifest.nsubsystems; idx++)
+        if (set & (1u << idx))
+            peel_learn_subsystem(g, idx);
+    return frames_visit(g, v, at_eip, inside, &(struct looking){ set, v->index, say });
+}
+
+/* A caller held at a gate (gate.c) is at a function's entry, but not
+ * inside: it calls again when the gates open. */
 static bool thread_inside(struct guest *g, unsigned idx)
 {
-    peel_learn_subsystem(g, idx);
     for (unsigned i = 0; i < g->nvcpus; i++) {
         struct vcpu *v = g->vcpus[i];
-        if (!v || v->exited)
-            continue;
-        const struct trapframe *tf = v->tf ? v->tf : &v->boot;
-        uint32_t esp = (uint32_t)tf->rsp, top = natives_stack_top(g, v);
-        if (inside(g, idx, i, (uint32_t)tf->rip, true))
+        if (v && !v->exited && !peel_parked(g, v) && peel_vcpu_inside(g, v, 1u << idx, true, true))
             return true;
-        if (!top)
-            top = esp + BOOT_STACK_SCAN;
-        /* its stack through its SS and its paging, setting nothing (it is
-         * stopped in the host, and this is the lock holder's safe point) */
-        uint64_t ss = vcpu_descriptor(v, (uint16_t)tf->ss);
-        for (uint32_t a = esp & ~3u; a >= esp && a + 4 <= top; a += 4) {
-            uint32_t lin, w;
-            struct gfault f;
-            if (!gmem_linear_desc(ss, true, a, 4, GMEM_READ, &lin, &f) || !gmem_peek_lin(v, lin, &w, 4))
-                break;
-            if (inside(g, idx, i, w, false))
-                return true;
-        }
     }
     return false;
 }

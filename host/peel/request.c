@@ -95,6 +95,7 @@ const char *peel_cancel(struct guest *g, char *buf, size_t len)
     if (!__atomic_compare_exchange_n(&p->request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return "the request was carried out or abandoned meanwhile";
     __atomic_store_n(&p->request_ns, 0, __ATOMIC_RELEASE);
+    peel_gates_kick(g);                              /* callers held at its gates: the gates open at the next safe point */
     snprintf(buf, len, "%s withdrawn", words);
     return 0;
 }
@@ -107,10 +108,15 @@ void peel_pending(struct guest *g, char *buf, size_t len)
     buf[0] = 0;
     if (!r || !since)
         return;
-    char words[48];
+    char words[48], held[48] = "";
+    unsigned parked = 0;
     request_words(p, r, words, sizeof words);
-    snprintf(buf, len, "%s pending for %lu ms, %lu safe points so far; waiting for %s", words,
-             (time_ns() - since) / 1000000, p->request_tries, p->waiting[0] ? p->waiting : "its next safe point");
+    for (unsigned i = 0; i < PEEL_MAX_PARKED; i++)
+        parked += p->parked[i].t != 0;
+    if (p->gated)
+        snprintf(held, sizeof held, "; its gates hold %u caller%s", parked, parked == 1 ? "" : "s");
+    snprintf(buf, len, "%s pending for %lu ms, %lu safe points so far; waiting for %s%s", words,
+             (time_ns() - since) / 1000000, p->request_tries, p->waiting[0] ? p->waiting : "its next safe point", held);
 }
 
 bool peel_request_ready(struct guest *g)
@@ -125,6 +131,8 @@ static void settle(struct guest *g)
     for (unsigned i = 0; i < p->manifest.nsubsystems; i++)
         if (p->draining[i])
             return;
+    if (p->gated)
+        return;                                      /* opened at a safe point: a withdrawn request's */
     __atomic_store_n(&g->wants_safe_points, false, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&p->request, __ATOMIC_SEQ_CST))
         peel_want_safe_points(g);
@@ -138,9 +146,34 @@ static void abandon(struct guest *g, int r, uint64_t since)
     char words[48];
     request_words(p, r, words, sizeof words);
     __atomic_store_n(&p->request_ns, 0, __ATOMIC_RELEASE);
+    peel_gates_open(g);
     if (__atomic_compare_exchange_n(&p->request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         kprintf("guest %s: %s abandoned after %lu ms and %lu safe points: it waited for %s\n", g->name, words,
                 (time_ns() - since) / 1000000, p->request_tries, p->waiting[0] ? p->waiting : "a safe point");
+}
+
+/* Carry out request r, found quiet now: the gates open first (their sites
+ * make room for the peel's), then the change, then how long it took.  The
+ * last check that found the subsystem busy bounds when the last caller
+ * inside left: the change landed at most "N ms after" that. */
+static void land(struct guest *g, int r, uint64_t since)
+{
+    struct peels *p = g->peels;
+    unsigned idx = (unsigned)(r > 0 ? r : -r) - 1;
+    uint64_t gated = p->gated ? p->gates_ns : 0, held = p->gate_held, busy = p->busy_ns;
+    char words[48], gates[96] = "its gates stayed open";
+    request_words(p, r, words, sizeof words);
+    peel_gates_open(g);
+    if (peel_apply(g, idx, r > 0))
+        return;                                      /* refused: peel_apply said why */
+    uint64_t now = time_ns();
+    if (gated)
+        snprintf(gates, sizeof gates, "its gates held %lu caller%s for %lu ms", held, held == 1 ? "" : "s",
+                 (now - gated) / 1000000);
+    if (busy < since)
+        busy = since;
+    kprintf("guest %s: %s landed %lu ms after the request, %lu ms after the last check that found it busy; %s\n",
+            g->name, words, (now - since) / 1000000, (now - busy) / 1000000, gates);
 }
 
 /* At a trap of the lock holder, while wanted (above). */
@@ -157,18 +190,22 @@ void peel_safe_point(struct guest *g)
         if (!owns)
             peel_disarm(g, i, false);                /* drained: the last sites go */
     }
+    if (p->gated && r != p->gate_request && !g->host_stepping)
+        peel_gates_open(g);                          /* withdrawn */
     if (r) {
         unsigned idx = (r > 0 ? r : -r) - 1;
         uint64_t since = __atomic_load_n(&p->request_ns, __ATOMIC_ACQUIRE);
         if (g->host_stepping || !peel_quiet(g, idx)) {
             p->waited[idx]++;                        /* try again at the next safe point */
             p->request_tries++;
+            if (!g->host_stepping && !p->gated)
+                peel_gates_close(g, idx, r);         /* new callers wait while those inside drain */
             if (since && time_ns() - since > PEEL_REQUEST_TIMEOUT_NS)
                 abandon(g, r, since);
         } else {
             __atomic_store_n(&p->request_ns, 0, __ATOMIC_RELEASE);
             if (__atomic_compare_exchange_n(&p->request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-                peel_apply(g, idx, r > 0);
+                land(g, r, since);
         }
     }
     settle(g);

@@ -161,15 +161,15 @@ bool peel_still_owns(struct guest *g, const struct peel_site *site)
     return site->drain && site->owner->owned && site->owner->owned(g) > 0;
 }
 
-/* Restore this subsystem's sites, except drain sites whose native side still
- * owns objects: those wait (peel_safe_point finishes the job). */
-void peel_disarm(struct guest *g, unsigned idx, bool keep_draining)
+/* Take out the sites which() picks: their bytes back, their side-table
+ * entries gone, the rest moved down (their entries follow, no allocation). */
+void peel_sites_remove(struct guest *g, bool (*which)(struct guest *, const struct peel_site *, void *), void *arg)
 {
     struct peels *p = g->peels;
     unsigned kept = 0;
     for (unsigned i = 0; i < p->nsites; i++) {
         struct peel_site *site = &p->sites[i];
-        if (site->subsystem == idx && !(keep_draining && peel_still_owns(g, site))) {
+        if (which(g, site, arg)) {
             peel_unarm(g, site);
             sites_remove(&g->sites, site->addr, SITE_PEEL);
         } else {
@@ -177,11 +177,27 @@ void peel_disarm(struct guest *g, unsigned idx, bool keep_draining)
         }
     }
     p->nsites = kept;
-    for (unsigned i = 0; i < kept; i++)              /* moved down: their entries follow (no allocation) */
+    for (unsigned i = 0; i < kept; i++)
         sites_add(&g->sites, &(struct site){ .addr = p->sites[i].addr, .kind = SITE_PEEL, .owner = &p->sites[i] });
+}
+
+struct disarm { unsigned idx; bool keep_draining; };
+
+static bool disarmed(struct guest *g, const struct peel_site *site, void *arg)
+{
+    const struct disarm *d = arg;
+    return site->subsystem == d->idx && !site->gate && !(d->keep_draining && peel_still_owns(g, site));
+}
+
+/* Restore this subsystem's sites, except drain sites whose native side still
+ * owns objects: those wait (peel_safe_point finishes the job). */
+void peel_disarm(struct guest *g, unsigned idx, bool keep_draining)
+{
+    struct peels *p = g->peels;
+    peel_sites_remove(g, disarmed, &(struct disarm){ idx, keep_draining });
     p->draining[idx] = false;
     for (unsigned i = 0; i < p->nsites; i++)
-        if (p->sites[i].subsystem == idx) p->draining[idx] = true;
+        if (p->sites[i].subsystem == idx && !p->sites[i].gate) p->draining[idx] = true;
     if (p->draining[idx]) {
         peel_want_safe_points(g);                    /* they finish there */
         kprintf("guest %s: unpeel %s: draining: the native side still owns objects the guest will free\n",
@@ -190,7 +206,7 @@ void peel_disarm(struct guest *g, unsigned idx, bool keep_draining)
     }
     bool others = false;
     for (unsigned i = 0; i < p->nsites; i++)
-        others = true;                               /* other subsystems' traps are still in */
+        others |= !p->sites[i].gate;                 /* other subsystems' traps are still in */
     kprintf("guest %s: unpeel %s: code bytes %s\n", g->name, p->manifest.subsystems[idx].name,
             others ? "restored (other peels remain in place)"
                    : code_pristine(g) ? "restored exactly: the code equals the image file's, but for the scanner's patches"
