@@ -101,7 +101,8 @@ static const char *apply(struct cmdline *c, const char *k, size_t kn, const char
         return parse_pair(v, vn, &c->failalloc_rate, &c->failalloc_seed) && c->failalloc_rate > 0
                ? 0 : "wants RATE,SEED (fail one allocation in RATE)";
     if (word_eq(k, kn, "monitor"))
-        return cmdline_copy(c->monitor_script, sizeof c->monitor_script, v, vn) ? 0 : "wants commands separated by ;";
+        return cmdline_copy(c->monitor_script, sizeof c->monitor_script, v, vn) ? 0
+               : vn ? "is too long (at most 255 characters)" : "wants commands separated by ;";
     return "unknown option";
 }
 
