@@ -68,10 +68,9 @@ static void cmd_settle(int argc, char **argv)
     struct guest *g = guest_of(0);
     unsigned secs = argc > 1 ? monitor_uint(argc, argv, 1, 15) : 15;
     uint64_t t0 = time_ns(), deadline = t0 + secs * 1000000000ull;
-    while (g && g->peels && __atomic_load_n(&g->peels->request, __ATOMIC_ACQUIRE) && g->state == GUEST_RUNNING &&
-           time_ns() < deadline)
+    while (g && g->peels && peel_busy(g) && g->state == GUEST_RUNNING && time_ns() < deadline)
         thread_sleep_ns(1000000ull);
-    bool pending = g && g->peels && __atomic_load_n(&g->peels->request, __ATOMIC_ACQUIRE);
+    bool pending = g && g->peels && peel_busy(g);
     kprintf("  settle: %s after %lu ms\n", pending ? "still pending" : "nothing pending", (time_ns() - t0) / 1000000);
 }
 

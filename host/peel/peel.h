@@ -68,6 +68,7 @@ struct peels {
     volatile int request;            /* subsystem index + 1, negative to unpeel, 0 none */
     uint64_t request_ns;             /* when it was posted (time_ns) */
     uint64_t request_tries;          /* safe points that found it not quiet */
+    volatile bool landing;           /* taken off request, being carried out now */
     char waiting[128];               /* what the last of them waited for (quiesce.c) */
     unsigned stepping;               /* site index + 1 while its displaced bytes are single-stepped */
     bool stepping_guest_tf;          /* the guest had TF set itself: its #DB follows the step */
@@ -101,6 +102,8 @@ void peel_safe_point(struct guest *g);
 /* Withdraw the pending request: NULL and "peel fs withdrawn" in buf, or
  * why not. */
 const char *peel_cancel(struct guest *g, char *buf, size_t len);
+/* A request is pending, or being carried out. */
+bool peel_busy(struct guest *g);
 /* The pending request and what it waits for, in buf; "" if none. */
 void peel_pending(struct guest *g, char *buf, size_t len);
 /* The subsystem one of whose functions holds addr, or -1. */

@@ -57,6 +57,8 @@ const char *peel_request(struct guest *g, const char *name, bool peel)
         return peel_apply(g, idx, peel);
     if (g->state != GUEST_RUNNING)
         return "the guest is not running";
+    for (uint64_t t0 = time_ns(); __atomic_load_n(&p->landing, __ATOMIC_SEQ_CST) && time_ns() - t0 < 1000000000ull;)
+        thread_sleep_ns(100000);                     /* the last request is being carried out: see what it did */
     if (p->peeled[idx] == peel)
         return peel ? "already peeled" : "not peeled";
     if (s->boot_only)
@@ -98,6 +100,11 @@ const char *peel_cancel(struct guest *g, char *buf, size_t len)
     peel_gates_kick(g);                              /* callers held at its gates: the gates open at the next safe point */
     snprintf(buf, len, "%s withdrawn", words);
     return 0;
+}
+
+bool peel_busy(struct guest *g)
+{
+    return __atomic_load_n(&g->peels->request, __ATOMIC_SEQ_CST) || __atomic_load_n(&g->peels->landing, __ATOMIC_SEQ_CST);
 }
 
 void peel_pending(struct guest *g, char *buf, size_t len)
@@ -203,9 +210,11 @@ void peel_safe_point(struct guest *g)
             if (since && time_ns() - since > PEEL_REQUEST_TIMEOUT_NS)
                 abandon(g, r, since);
         } else {
+            __atomic_store_n(&p->landing, true, __ATOMIC_SEQ_CST);
             __atomic_store_n(&p->request_ns, 0, __ATOMIC_RELEASE);
             if (__atomic_compare_exchange_n(&p->request, &r, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
                 land(g, r, since);
+            __atomic_store_n(&p->landing, false, __ATOMIC_SEQ_CST);
         }
     }
     settle(g);
