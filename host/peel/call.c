@@ -24,8 +24,9 @@ static struct peel_site *site_at(struct guest *g, uint32_t addr)
  * doing the guest's work, which may sleep (the sched natives) and must never
  * hold a CPU deaf to its timer and IPIs.  A native of an outside-gkl
  * subsystem also runs without the guest kernel lock — unless the caller has
- * its own interrupts off: then it is inside one of the guest's critical
- * sections, which the lock is all that protects. */
+ * its own interrupts off (then it is inside one of the guest's critical
+ * sections, which the lock is all that protects), or the native is quick
+ * (natives.h: the lock's hand-off would cost more than the call). */
 /* The guest's own code runs the call: its first bytes back until it has
  * stepped past them (TF), then the patch again (peel_step_done). */
 static void fall_through(struct guest *g, struct trapframe *tf, struct peel_site *s)
@@ -60,17 +61,25 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
     for (unsigned i = 0; i < nargs; i++)
         args[i] = words[1 + i];
     bool outside = p->manifest.subsystems[sub].outside_gkl && v->vif;
+    bool quick = outside && (native->flags & NATIVE_QUICK) && v->index < PEEL_MAX_PARKED;
     bool served = false;
     uint32_t gen = g->sites.gen;
+    bool let_go = outside && !quick;                 /* the lock goes around the call */
     if (stack) {
-        if (outside) {
+        if (let_go) {
             __atomic_add_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
             vcpu_unlock(v);
         }
+        if (quick)
+            p->quick[v->index] = (uint8_t)(sub + 1);
         sti();
         served = native->fn(g, args, &ret);
         cli();
-        if (outside) {
+        if (quick) {
+            let_go = !p->quick[v->index];            /* it had to wait after all (native_may_wait) */
+            p->quick[v->index] = 0;
+        }
+        if (let_go) {
             __atomic_sub_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
             vcpu_lock(v);
         }
@@ -94,6 +103,26 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
     tf->rax = ret;
     tf->rip = ret_addr;
     tf->rsp = (uint32_t)(tf->rsp + 4);
+}
+
+bool native_holds_lock(struct guest *g)
+{
+    struct vcpu *v = vcpu_current();
+    return v && v->guest == g && v->index < PEEL_MAX_PARKED && g->peels->quick[v->index];
+}
+
+void native_may_wait(struct guest *g)
+{
+    struct vcpu *v = vcpu_current();
+    if (!native_holds_lock(g))
+        return;
+    struct peels *p = g->peels;
+    unsigned sub = p->quick[v->index] - 1u;
+    p->quick[v->index] = 0;
+    __atomic_add_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
+    cli();                                           /* as peel_call lets it go */
+    vcpu_unlock(v);
+    sti();
 }
 
 bool peel_step_done(struct guest *g, struct trapframe *tf)

@@ -25,7 +25,16 @@ typedef bool (*native_fn_t)(struct guest *g, const uint32_t *args, uint32_t *ret
 struct native {
     const char *name;
     native_fn_t fn;
+    unsigned flags;                  /* NATIVE_QUICK, or 0 */
 };
+
+/* Mostly returns in far less time than a hand-off of the guest kernel lock
+ * costs: it keeps the lock even in an outside-gkl subsystem.  Letting the
+ * lock go around a call of a microsecond hands it to another vCPU, and the
+ * caller must then wait for it back.  A quick native that must wait after
+ * all (a busy buffer) calls native_may_wait first, holding no lock of its
+ * own: waiting with the guest kernel lock could wait for ever. */
+#define NATIVE_QUICK 1u
 
 /* A subsystem's ops table.  Every hook may be NULL.  The VMM hooks (lock_taken, lock_released, stack_top, ended) are called only for a guest
  * in which the subsystem has state (native_state_install). */
@@ -96,6 +105,11 @@ void *native_state_install(struct guest *g, const struct native_subsystem *ns, v
 
 /* The generic hooks the VMM calls; each costs one test for a guest
  * without hooked subsystems. */
+/* From a quick native about to wait: it lets the guest kernel lock go (the
+ * host takes it back after the call), as a native that is not quick runs. */
+void native_may_wait(struct guest *g);
+/* Does this native call hold the guest kernel lock (quick, not let go)? */
+bool native_holds_lock(struct guest *g);
 void natives_lock_taken(struct guest *g, struct vcpu *v);
 void natives_lock_released(struct guest *g);
 uint32_t natives_stack_top(struct guest *g, const struct vcpu *v);

@@ -68,7 +68,8 @@ struct peels {
     volatile int request;            /* subsystem index + 1, negative to unpeel, 0 none */
     uint64_t request_ns;             /* when it was posted (time_ns) */
     uint64_t request_tries;          /* safe points that found it not quiet */
-    volatile bool landing;           /* taken off request, being carried out now */
+    volatile bool landing;
+    uint8_t quick[PEEL_MAX_PARKED];  /* per vCPU: subsystem + 1 of the quick native it runs holding the lock */           /* taken off request, being carried out now */
     char waiting[128];               /* what the last of them waited for (quiesce.c) */
     unsigned stepping;               /* site index + 1 while its displaced bytes are single-stepped */
     bool stepping_guest_tf;          /* the guest had TF set itself: its #DB follows the step */

@@ -144,8 +144,15 @@ static void unhash(struct bucket *bk, struct ncbuf *b)
 static struct ncbuf *victim(struct ncache *c)
 {
     spin_lock_irq(&c->lru_lock);
-    while (list_empty(&c->lru))
+    while (list_empty(&c->lru)) {
+        if (native_holds_lock(c->g)) {               /* a wait: never with the guest kernel lock */
+            spin_unlock_irq(&c->lru_lock);
+            native_may_wait(c->g);
+            spin_lock_irq(&c->lru_lock);
+            continue;
+        }
         waitq_sleep(&c->starved, &c->lru_lock);
+    }
     struct ncbuf *v = container_of(c->lru.prev, struct ncbuf, lru);
     uint32_t old = __atomic_load_n(&v->blockno, __ATOMIC_RELAXED);
     if (old == NONE && !v->busy) {           /* an empty buffer: the LRU lock is all it needs */
@@ -211,8 +218,15 @@ static struct ncbuf *get(struct ncache *c, uint32_t blockno, bool *hit)
         spin_lock_irq(&bk->wq.lock);
         struct ncbuf *b;
         bool spun = false;
-        while ((b = find(bk, blockno)) && b->busy)
+        while ((b = find(bk, blockno)) && b->busy) {
+            if (native_holds_lock(c->g)) {           /* a wait: never with the guest kernel lock */
+                spin_unlock_irq(&bk->wq.lock);
+                native_may_wait(c->g);
+                spin_lock_irq(&bk->wq.lock);
+                continue;
+            }
             waitq_sleep_adaptive(&bk->wq, &bk->wq.lock, &spun, idle_now, b, b->holder);
+        }
         if (b) {
             b->busy = true;
             b->holder = current_thread();
@@ -455,12 +469,12 @@ static void changed(struct guest *g, bool peeled)
 }
 
 static const struct native natives[] = {
-    { "ncache_read", cache_read },
-    { "ncache_write", cache_write },
-    { "ncache_release", cache_release },
-    { "nblk_read", blk_read },
-    { "nblk_write", blk_write },
-    { 0, 0 },
+    { "ncache_read", cache_read, NATIVE_QUICK },        /* a busy buffer: it lets the lock go to wait */
+    { "ncache_write", cache_write, NATIVE_QUICK },      /* a sector's copy to the disk */
+    { "ncache_release", cache_release, NATIVE_QUICK },  /* a wakeup at most */
+    { "nblk_read", blk_read, NATIVE_QUICK },
+    { "nblk_write", blk_write, NATIVE_QUICK },
+    { 0, 0, 0 },
 };
 
 NATIVE_SUBSYSTEM(cache) = {

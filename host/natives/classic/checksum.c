@@ -47,9 +47,9 @@ static bool fnv1a_rounds(struct guest *g, const uint32_t *a, uint32_t *ret)
 }
 
 static const struct native natives[] = {
-    { "fnv1a", fnv1a },
-    { "fnv1a_rounds", fnv1a_rounds },
-    { 0, 0 },
+    { "fnv1a", fnv1a, 0 },
+    { "fnv1a_rounds", fnv1a_rounds, 0 },
+    { 0, 0, 0 },
 };
 
 NATIVE_SUBSYSTEM(checksum) = {

@@ -304,16 +304,16 @@ static void changed(struct guest *g, bool peeled)
 }
 
 static const struct native natives[] = {
-    { "nfs_lookup", lookup },
-    { "nfs_create", create },
-    { "nfs_mkdir", mkdir },
-    { "nfs_unlink", unlink },
-    { "nfs_rmdir", rmdir },
-    { "nfs_read", read },
-    { "nfs_write", write },
-    { "nfs_append", append },
-    { "nfs_size", size },
-    { 0, 0 },
+    { "nfs_lookup", lookup, 0 },
+    { "nfs_create", create, 0 },
+    { "nfs_mkdir", mkdir, 0 },
+    { "nfs_unlink", unlink, 0 },
+    { "nfs_rmdir", rmdir, 0 },
+    { "nfs_read", read, 0 },
+    { "nfs_write", write, 0 },
+    { "nfs_append", append, 0 },
+    { "nfs_size", size, 0 },
+    { 0, 0, 0 },
 };
 
 NATIVE_SUBSYSTEM(fs) = {

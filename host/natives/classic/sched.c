@@ -418,15 +418,15 @@ static void changed(struct guest *g, bool peeled)
 }
 
 static const struct native natives[] = {
-    { "sched_spawn", spawn },
-    { "sched_exit", sched_exit_ },
-    { "sched_join", join },
-    { "sched_yield", yield },
-    { "sched_sleep", sleep },
-    { "sched_wakeup", wakeup },
-    { "sched_tick", tick },
-    { "sched_idle", idle },
-    { 0, 0 },
+    { "sched_spawn", spawn, 0 },
+    { "sched_exit", sched_exit_, 0 },
+    { "sched_join", join, 0 },
+    { "sched_yield", yield, 0 },
+    { "sched_sleep", sleep, 0 },
+    { "sched_wakeup", wakeup, 0 },
+    { "sched_tick", tick, 0 },
+    { "sched_idle", idle, 0 },
+    { 0, 0, 0 },
 };
 
 /* Under the lock (its natives let go of it themselves where they block);

@@ -19,9 +19,9 @@ static bool decline(struct guest *g, const uint32_t *a, uint32_t *ret)
 }
 
 static const struct native natives[] = {
-    { "test_twice", twice },
-    { "test_decline", decline },
-    { 0, 0 },
+    { "test_twice", twice, 0 },
+    { "test_decline", decline, 0 },
+    { 0, 0, 0 },
 };
 
 NATIVE_SUBSYSTEM(test) = {
