@@ -21,7 +21,7 @@
 #define PEEL_MAX_PARKED 64               /* one slot per vCPU (GUEST_MAX_VCPUS) */
 
 struct thread;
-struct frame_fn;
+struct callchain_fn;
 
 struct guest;
 
@@ -73,7 +73,7 @@ struct peels {
     char waiting[128];               /* what the last of them waited for (quiesce.c) */
     unsigned stepping;               /* site index + 1 while its displaced bytes are single-stepped */
     bool stepping_guest_tf;          /* the guest had TF set itself: its #DB follows the step */
-    struct frame_fn *fns;            /* the image's functions, sorted, for reading call chains (frames.c) */
+    struct callchain_fn *fns;        /* the image's functions, sorted, for reading call chains (frames.c) */
     size_t nfns;
     bool frame_pointers;             /* most functions set up a frame: follow EBP */
     uint64_t busy_ns;                /* when a check last found the request's subsystem busy */
