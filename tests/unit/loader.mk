@@ -19,3 +19,6 @@ $(TINY_KERNEL): tests/unit/tiny_kernel.S tests/unit/tiny_kernel.ld
 # The GNU build ID note (loader/note.c): what ties an image to its debug file.
 UNIT_TESTS += note
 note_SRCS := tests/unit/test_note.c tests/unit/loader_image.c loader/note.c $(LOADER_ELF32) $(LOADER_COMMON)
+# The Linux/x86 32-bit boot protocol: bzImage header, layout, zero page.
+UNIT_TESTS += bzimage
+bzimage_SRCS := tests/unit/test_bzimage.c loader/bzimage.c $(LOADER_COMMON)
