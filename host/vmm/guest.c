@@ -2,13 +2,16 @@
  * Guests: find the image among the GRUB modules, check and load it into a
  * fresh address space below 4 GiB as its boot loader would (the module's own
  * bytes are never written: the loader copies them, the scanner patches the
- * copy), build its Multiboot v1 information, and run it as one host thread.
+ * copy), build its Multiboot v1 information or, for a Linux bzImage, its
+ * zero page, and run it as one host thread.
  */
 #include "host/vmm/guest.h"
 #include "host/decode/decode.h"
 #include "boot/multiboot2.h"
 #include "loader/elf32.h"
 #include "loader/multiboot.h"
+#include "loader/bzimage.h"
+#include "host/vmm/vcpu_seg.h"
 #include "loader/sha256.h"
 #include "kernel/console.h"
 #include "kernel/heap.h"
@@ -107,50 +110,89 @@ static void exec_range(struct guest *g, const struct elf32_image *img)
     g->code_file = offset;
 }
 
-static const char *load(struct guest *g, const char *cmdline, uint32_t *entry, uint32_t *info)
+/* NAME.map, if there is one, then the warm-start scan: from the entry
+ * point and every function the image (or its map) names in [lo, hi), before
+ * the first instruction.  The rest is scanned as it first runs
+ * (host/vmm/codepage.h); for a stripped image with no map, that is nearly
+ * everything. */
+static const char *symbols_and_scan(struct guest *g, uint32_t entry, uint64_t lo, uint64_t hi)
 {
-    struct elf32_image *img = &g->elf;
-    static struct mb1_kernel k;             /* guests start one at a time, from the init thread */
-    static struct mb1_info mi;
-    struct loader_region regions[GUEST_REGIONS];
-    memory_map(g, regions);
-    struct loader_mem mem = { regions, GUEST_REGIONS, 0x100000, map_guest, g };
-    /* ELF checks first: a truncated image should say so, not "no header" */
-    if (elf32_open(img, g->image, g->image_size) != ELF32_OK)
-        return elf32_strerror(img);
-    if (mb1_open(&k, g->image, g->image_size) != MB1_OK)
-        return mb1_kernel_strerror(&k);
-    if (elf32_load(img, &mem) != ELF32_OK)
-        return elf32_strerror(img);
-    struct mb1_boot b = { .header_flags = k.header.flags, .cmdline = cmdline,
-                          .area_base = (uint32_t)((img->hi + 4095) & ~4095ull), .area_size = INFO_AREA,
-                          .kernel_lo = img->lo, .kernel_hi = img->hi };
-    if (mb1_build_info(&b, &mem, &mi) != MB1_OK)
-        return mb1_info_strerror(&mi);
-    *entry = img->entry_phys;
-    *info = mi.info_addr;
-    exec_range(g, img);
     char file[GUEST_NAME + 16];
     snprintf(file, sizeof file, "%s.map", g->name);
     const struct mb2_module *map = find_module(file);
     guest_symbols_load(g, map ? phys_to_virt(map->start) : 0, map ? map->end - map->start : 0);
-    /* A warm start: the scan from the entry point and every function the
-     * image (or its map) names, before the first instruction.  The rest is
-     * scanned as it first runs (host/vmm/codepage.h); for a stripped image
-     * with no map, that is nearly everything. */
     size_t n = guest_symbol_count(g), nstarts = 0;
     uint32_t *starts = kmalloc((n + 1) * sizeof *starts);
     if (!starts)
         return "out of memory for the scan";
-    starts[nstarts++] = img->entry_phys;
+    starts[nstarts++] = entry;
     for (size_t i = 0; i < n; i++) {
         struct elf32_symbol s;
-        if (guest_symbol_at(g, i, &s) && s.type == ELF32_STT_FUNC && s.value >= img->lo && s.value < img->hi)
+        if (guest_symbol_at(g, i, &s) && s.type == ELF32_STT_FUNC && s.value >= lo && s.value < hi)
             starts[nstarts++] = s.value;
     }
     bool ok = scan_run(g, starts, nstarts, 0);
     kfree(starts);
     return ok ? 0 : "out of memory while scanning";
+}
+
+/* A Multiboot ELF: *regs gets the entry, EAX and EBX. */
+static const char *load_multiboot(struct guest *g, const char *cmdline, const struct loader_mem *mem,
+                                  struct bz_regs *regs)
+{
+    struct elf32_image *img = &g->elf;
+    static struct mb1_kernel k;             /* guests start one at a time, from the init thread */
+    static struct mb1_info mi;
+    /* ELF checks first: a truncated image should say so, not "no header" */
+    if (elf32_open(img, g->image, g->image_size) != ELF32_OK)
+        return elf32_strerror(img);
+    if (mb1_open(&k, g->image, g->image_size) != MB1_OK)
+        return mb1_kernel_strerror(&k);
+    if (elf32_load(img, mem) != ELF32_OK)
+        return elf32_strerror(img);
+    struct mb1_boot b = { .header_flags = k.header.flags, .cmdline = cmdline,
+                          .area_base = (uint32_t)((img->hi + 4095) & ~4095ull), .area_size = INFO_AREA,
+                          .kernel_lo = img->lo, .kernel_hi = img->hi };
+    if (mb1_build_info(&b, mem, &mi) != MB1_OK)
+        return mb1_info_strerror(&mi);
+    *regs = (struct bz_regs){ .eip = img->entry_phys, .ebx = mi.info_addr };
+    exec_range(g, img);
+    return symbols_and_scan(g, img->entry_phys, img->lo, img->hi);
+}
+
+/* A Linux bzImage (loader/bzimage.h): the 32-bit boot protocol's zero page
+ * and registers; NAME.initrd as its initrd, if there is one.  The command
+ * line is the guestarg words alone. */
+static const char *load_bzimage(struct guest *g, const char *cmdline, const struct loader_mem *mem,
+                                struct bz_regs *regs)
+{
+    static struct bz_kernel k;
+    char file[GUEST_NAME + 16];
+    snprintf(file, sizeof file, "%s.initrd", g->name);
+    const struct mb2_module *initrd = find_module(file);
+    struct bz_boot boot = { cmdline, initrd ? phys_to_virt(initrd->start) : 0,
+                            initrd ? (uint32_t)(initrd->end - initrd->start) : 0 };
+    struct bz_layout l;
+    if (bz_open(&k, g->image, g->image_size) != BZ_OK || bz_load(&k, mem, &boot, &l, regs) != BZ_OK)
+        return bz_strerror(&k);
+    g->code_lo = l.kernel;                           /* the protected-mode code, as the file has it */
+    g->code_hi = l.kernel + (uint32_t)k.pm_size;
+    g->code_file = (uint32_t)k.pm_offset;
+    kprintf("guest %s: Linux boot protocol %u.%02u: kernel at 0x%x (%lu bytes, %lu reserved from 0x%x), "
+            "zero page 0x%x, initrd %s\n", g->name, k.version >> 8, k.version & 0xff, l.kernel, k.pm_size,
+            k.init_size, l.run, l.zero_page, initrd ? file : "none");
+    return symbols_and_scan(g, regs->eip, l.kernel, l.kernel_end);
+}
+
+/* By the image's contents, not its name. */
+static const char *load(struct guest *g, const char *cmdline, struct bz_regs *regs)
+{
+    struct loader_region regions[GUEST_REGIONS];
+    memory_map(g, regions);
+    struct loader_mem mem = { regions, GUEST_REGIONS, 0x100000, map_guest, g };
+    if (bz_probe(g->image, g->image_size))
+        return load_bzimage(g, cmdline, &mem, regs);
+    return load_multiboot(g, cmdline, &mem, regs);
 }
 
 static void guest_thread(void *arg)
@@ -228,11 +270,16 @@ struct guest *guest_start(const char *name, const char *guest_cmdline, uint64_t 
     strncpy_safe(g->name, name, sizeof g->name);
     g->exit_status = -1;
     guests[nguests++] = g;
-    char file[GUEST_NAME + 16];
-    snprintf(file, sizeof file, "%s.elf", name);
-    const struct mb2_module *image = find_module(file);
+    char file[GUEST_NAME + 16], elf[GUEST_NAME + 16];
+    snprintf(elf, sizeof elf, "%s.elf", name);
+    snprintf(file, sizeof file, "%s.bzImage", name);
+    const struct mb2_module *image = find_module(elf);
+    if (image)
+        strncpy_safe(file, elf, sizeof file);        /* an ELF first; else a bzImage */
+    else
+        image = find_module(file);
     if (!image)
-        return fail(g, "no such image among the boot modules", file);
+        return fail(g, "no such image among the boot modules", elf);
     g->image = phys_to_virt(image->start);
     g->image_size = image->end - image->start;
     uint8_t digest[SHA256_DIGEST_SIZE];
@@ -260,19 +307,26 @@ struct guest *guest_start(const char *name, const char *guest_cmdline, uint64_t 
         return fail(g, "out of memory for guest RAM", detail);
     }
     kprintf("guest %s: %lu MiB of RAM\n", name, ram_bytes >> 20);
-    uint32_t entry = 0, info = 0;
+    struct bz_regs regs;
     char cmd[256];
-    snprintf(cmd, sizeof cmd, "/boot/%s.elf %s", name, guest_cmdline ? guest_cmdline : "");
-    const char *err = load(g, cmd, &entry, &info);
+    bool bz = bz_probe(g->image, g->image_size);  /* its command line is the guestarg words alone */
+    snprintf(cmd, sizeof cmd, bz ? "%.0s%s" : "/boot/%s %s", file, guest_cmdline ? guest_cmdline : "");
+    const char *err = load(g, cmd, &regs);
     if (err)
         return fail(g, "image refused", err);
     kprintf("guest %s: loaded, entry 0x%x, %zu patches over %lu instructions scanned (%lu pages); "
-            "the rest is scanned as it runs\n", name, entry, g->patches.n, g->patches.insns_seen,
+            "the rest is scanned as it runs\n", name, regs.eip, g->patches.n, g->patches.insns_seen,
             g->codepages.pages_scanned);
     snprintf(file, sizeof file, "%s.manifest", name);
     const struct mb2_module *manifest = find_module(file);
     gkl_init(&g->gkl);
-    vcpu_init(&g->vcpu, g, entry, MB1_BOOTLOADER_MAGIC, info);
+    if (bz) {
+        vcpu_init(&g->vcpu, g, regs.eip, 0, regs.ebx);
+        g->vcpu.boot.rsi = regs.esi;                 /* the zero page; EBP and EDI are 0 */
+        vseg_boot_gdt(&g->vcpu, regs.gdt_base, regs.gdt_limit, regs.cs, regs.ds);
+    } else {
+        vcpu_init(&g->vcpu, g, regs.eip, MB1_BOOTLOADER_MAGIC, regs.ebx);
+    }
     g->vcpus[g->nvcpus++] = &g->vcpu;
     g->live_vcpus = 1;
     err = guest_hooks->start ? guest_hooks->start(g, manifest ? phys_to_virt(manifest->start) : 0,

@@ -34,6 +34,15 @@ void vseg_boot(struct vcpu *v)
     }
 }
 
+void vseg_boot_gdt(struct vcpu *v, uint32_t base, uint16_t limit, uint16_t cs, uint16_t ds)
+{
+    vseg_boot(v);
+    v->gdt_base = base;                              /* mirrored as the vCPU first runs (vseg_restore) */
+    v->gdt_limit = limit;
+    for (unsigned r = 0; r < VCPU_NSEGS; r++)
+        v->seg_shown[r] = r == SEG_CS ? cs : ds;
+}
+
 /* The six selectors of a vCPU running on this CPU, inside a trap. */
 static void live_selectors(const struct trapframe *tf, uint16_t sel[VCPU_NSEGS])
 {

@@ -7,6 +7,9 @@ struct vcpu;
 struct cpu;
 
 void vseg_boot(struct vcpu *v);                          /* Multiboot's flat segments */
+/* A boot loader's GDT loaded (the Linux boot protocol's, in guest memory
+ * already), the registers flat and shown as its selectors cs and ds. */
+void vseg_boot_gdt(struct vcpu *v, uint32_t base, uint16_t limit, uint16_t cs, uint16_t ds);
 void vseg_clone(struct vcpu *v, const struct vcpu *from);  /* from: the calling vCPU, live */
 /* Switching out: the registers and the descriptors they hold, into v. */
 void vseg_save(struct vcpu *v, const struct trapframe *frame);

@@ -37,3 +37,16 @@ $(TGUEST_OUT)/%.manifest: $(TGUEST_DIR)/%.manifest
 	@mkdir -p $(dir $@)
 	cp $< $@
 GUEST_TARGETS += $(TGUEST_MANIFESTS)
+
+# A Linux bzImage made by hand (the 32-bit boot protocol, loader/bzimage.h),
+# its initrd, and the same image claiming protocol 2.03, which is refused.
+TGUEST_BZ := $(addprefix $(TGUEST_OUT)/,bzhello.bzImage bzhello.initrd bzold.bzImage)
+$(TGUEST_OUT)/bzhello.bzImage: $(TGUEST_DIR)/bzhello.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin -o $@ $<
+$(TGUEST_OUT)/bzhello.initrd: $(TGUEST_DIR)/bzhello.initrd
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(TGUEST_OUT)/bzold.bzImage: $(TGUEST_OUT)/bzhello.bzImage
+	cp $< $@ && printf '\003' | dd of=$@ bs=1 seek=518 conv=notrunc status=none
+GUEST_TARGETS += $(TGUEST_BZ)
