@@ -454,6 +454,7 @@ static bool step_page(struct guest *g, struct trapframe *tf, uint32_t pfn)
         c->stepping = true;
         c->steps++;
         c->step_guest_tf = tf->rflags & EFLAGS_TF;
+        c->step_eip = (uint32_t)tf->rip;
         tf->rflags |= EFLAGS_TF;
     }
     return true;
@@ -477,10 +478,29 @@ static bool step_end(struct guest *g, struct trapframe *tf)
     return keep_tf;
 }
 
+/* The step ran a pushf (a patch block's own: the guest's are emulated):
+ * the image it pushed has the host's TF, which a popf would set again once
+ * the step is over, and the next instruction would take a #DB nobody
+ * expects.  Out with it, unless the guest was stepping itself. */
+static void unpush_tf(struct vcpu *v, const struct trapframe *tf)
+{
+    struct codepages *c = &v->guest->codepages;
+    uint32_t ip = (uint32_t)tf->rip, cs_base = vcpu_linear_ip(v, tf) - ip, lin, gpa;
+    uint8_t op[2];
+    struct gfault f;
+    if (c->step_guest_tf || ip == c->step_eip || !gmem_peek_lin(v, cs_base + c->step_eip, op, 2) ||
+        (op[0] != 0x9c && !(op[0] == 0x66 && op[1] == 0x9c)))
+        return;
+    if (gmem_linear(v, SEG_SS, (uint32_t)tf->rsp, 2, GMEM_READ, &lin, &f) && gmem_phys_peek(v, lin + 1, &gpa) &&
+        gpa < v->guest->ram_size)
+        v->guest->ram[gpa] &= (uint8_t)~(EFLAGS_TF >> 8);
+}
+
 bool codepage_step_trap(struct vcpu *v, struct trapframe *tf)
 {
     if (tf->vector == VEC_PF)
         return false;                         /* the stepped instruction wants another page: it goes on */
+    unpush_tf(v, tf);
     bool keep_tf = step_end(v->guest, tf);    /* any other trap ends it too */
     return tf->vector == VEC_DB && !keep_tf;  /* the step's own #DB: nothing more */
 }

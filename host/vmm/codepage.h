@@ -151,6 +151,7 @@ struct codepages {
      * for that one instruction, and the guest's own TF */
     uint32_t step[4];
     bool stepping, step_guest_tf;
+    uint32_t step_eip;               /* where the step began */
     struct { uint16_t sel; uint32_t offset; } *far;   /* codepage_far_pending's */
     uint32_t nfar, capfar;
     uint64_t fetch_faults, write_faults, pages_scanned, drops, host_writes, steps;

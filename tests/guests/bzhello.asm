@@ -6,6 +6,10 @@
 ;   - cmd_line_ptr points at the command line (the guestarg words);
 ;   - ramdisk_image/ramdisk_size give the initrd module's bytes;
 ;   - the loader's GDT is loaded: DS can be reloaded with __BOOT_DS (0x18).
+; Its stack shares a page with its code, so every push is a write to a
+; scanned page that the host steps over; a patch block's pushf stepped that
+; way once pushed the host's TF, and the popf after it raised a #DB nobody
+; expected (host/vmm/codepage.c, unpush_tf).
 ; Then it leaves through isa-debug-exit with 0 (1 if a check failed).
 bits 16
 section .setup start=0
@@ -57,7 +61,7 @@ section .pm start=0x400 vstart=0x100000
 COM1 equ 0x3f8
 
 start:
-    mov esp, 0x90000                    ; below the EBDA: not in the code page (see the note)
+    mov esp, stack_top                  ; in its code's page, as boot code's often is
     mov ebx, esi                        ; the zero page
     xor ebp, ebp                        ; failures
     cmp dword [ebx + 0x202], 'HdrS'
@@ -161,3 +165,6 @@ msg_cmdline:  db "bzhello: command line: ", 0
 msg_noinitrd: db "bzhello: no initrd", 10, 0
 msg_ds:       db "bzhello: DS reloaded with __BOOT_DS 0x18", 10, 0
 
+align 16
+    times 512 db 0
+stack_top:

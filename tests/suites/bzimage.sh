@@ -5,12 +5,13 @@
 # type and an e820 map, the command line (the guestarg words alone), the
 # initrd module's bytes, the loader's GDT loaded (DS reloads with 0x18) —
 # and prints each on COM1.  It is found as bzhello.bzImage (no bzhello.elf)
-# and recognised by its contents.  The same image claiming protocol 2.03
+# and recognised by its contents.  Its stack shares a page with its code:
+# every push is a write the host steps over, through patch blocks too.  The same image claiming protocol 2.03
 # (bzold) is refused with a sentence, and the host keeps running.
 . tests/qemu.sh
 LOGS=$BUILD/test-logs
 mkdir -p "$LOGS"
-plan $((2 * 9 + 2))
+plan $((2 * 10 + 2))
 
 for smp in 1 2; do
     log=$LOGS/bzimage-smp$smp.log
@@ -24,6 +25,7 @@ for smp in 1 2; do
     check "bzhello-smp$smp/initrd" has "\[bzhello\] bzhello: the initrd says hello"
     check "bzhello-smp$smp/boot-gdt" has "\[bzhello\] bzhello: DS reloaded with __BOOT_DS 0x18"
     check "bzhello-smp$smp/exited-0" has "guest bzhello: exited (wrote 0 to the debug-exit port)"
+    check "bzhello-smp$smp/stack-writes-stepped" has "guest bzhello: scan on execute: .* [1-9][0-9]* writes stepped"
 done
 
 log=$LOGS/bzimage-old.log
