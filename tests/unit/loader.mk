@@ -21,4 +21,4 @@ UNIT_TESTS += note
 note_SRCS := tests/unit/test_note.c tests/unit/loader_image.c loader/note.c $(LOADER_ELF32) $(LOADER_COMMON)
 # The Linux/x86 32-bit boot protocol: bzImage header, layout, zero page.
 UNIT_TESTS += bzimage
-bzimage_SRCS := tests/unit/test_bzimage.c loader/bzimage.c $(LOADER_COMMON)
+bzimage_SRCS := tests/unit/test_bzimage.c tests/unit/loader_image.c loader/bzimage.c $(LOADER_COMMON)

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "loader/bzimage.h"
+#include "tests/unit/loader_image.h"   /* struct img: an mmap'd image, sealed read-only */
 
 /* --- images ---------------------------------------------------------------- */
 
@@ -31,18 +32,13 @@
 #define FILE_SETUP_DATA 0x1122334455667788ull
 #define CMDLINE "console=ttyS0 root=/dev/ram0"
 
-struct image {
-    uint8_t *data;
-    size_t size, alloc;
-};
-
 struct poke {
     uint32_t off;
     unsigned width;         /* bytes; 0: no poke */
     uint64_t value;
 };
 
-static void poke(struct image *im, struct poke p)
+static void poke(struct img *im, struct poke p)
 {
     for (unsigned i = 0; i < p.width; i++)
         im->data[p.off + i] = (uint8_t)(p.value >> 8 * i);
@@ -58,7 +54,7 @@ static uint8_t pm_pattern(size_t j)
  * is loaded (1 MiB) and needs INIT_SIZE bytes there.  The setup bytes
  * around the header are 0x5a, so a copy that runs past the header shows.
  */
-static void image_new(struct image *im)
+static void image_new(struct img *im)
 {
     static const struct poke header[] = {
         { BZ_H_SETUP_SECTS, 1, SETUP_SECTS },
@@ -77,6 +73,7 @@ static void image_new(struct image *im)
         { BZ_H_INIT_SIZE, 4, INIT_SIZE },
     };
 
+    memset(im, 0, sizeof *im);
     im->alloc = (IMAGE_SIZE + 4095) & ~4095u;
     im->data = mmap(NULL, im->alloc, PROT_READ | PROT_WRITE,
             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -90,20 +87,9 @@ static void image_new(struct image *im)
         im->data[PM_OFF + j] = pm_pattern(j);
 }
 
-/* The loader only reads the image: any write now faults. */
-static void image_seal(struct image *im)
+static void open_ok(struct bz_kernel *k, struct img *im)
 {
-    assert_int_equal(mprotect(im->data, im->alloc, PROT_READ), 0);
-}
-
-static void image_free(struct image *im)
-{
-    munmap(im->data, im->alloc);
-}
-
-static void open_ok(struct bz_kernel *k, struct image *im)
-{
-    image_seal(im);
+    img_seal(im);
     assert_int_equal(bz_open(k, im->data, im->size), BZ_OK);
 }
 
@@ -173,7 +159,7 @@ static struct bz_boot default_boot(void)
 static void opens_valid_image(void **state)
 {
     struct bz_kernel k;
-    struct image im;
+    struct img im;
 
     (void)state;
     image_new(&im);
@@ -191,7 +177,7 @@ static void opens_valid_image(void **state)
     assert_int_equal(k.cmdline_size, 2047);
     assert_int_equal(k.pref_address, BZ_LOAD_HIGH);
     assert_int_equal(k.init_size, INIT_SIZE);
-    image_free(&im);
+    img_free(&im);
 }
 
 /* "For backwards compatibility, if the setup_sects field contains 0, the
@@ -199,7 +185,7 @@ static void opens_valid_image(void **state)
 static void setup_sects_0_means_4(void **state)
 {
     struct bz_kernel k;
-    struct image im;
+    struct img im;
 
     (void)state;
     image_new(&im);
@@ -207,7 +193,7 @@ static void setup_sects_0_means_4(void **state)
     open_ok(&k, &im);
     assert_int_equal(k.setup_sects, 4);
     assert_int_equal(k.pm_offset, 0xa00);
-    image_free(&im);
+    img_free(&im);
 }
 
 /* Before 2.10 there is no init_size or pref_address, and the header may
@@ -215,7 +201,7 @@ static void setup_sects_0_means_4(void **state)
 static void protocol_2_06_estimates_init_size(void **state)
 {
     struct bz_kernel k;
-    struct image im;
+    struct img im;
 
     (void)state;
     image_new(&im);
@@ -225,30 +211,30 @@ static void protocol_2_06_estimates_init_size(void **state)
     assert_int_equal(k.header_end, 0x23c);
     assert_int_equal(k.pref_address, 0);
     assert_int_equal(k.init_size, 4 * PM_SIZE);
-    image_free(&im);
+    img_free(&im);
 }
 
 static void probe_tells_bzimage_from_others(void **state)
 {
     static uint8_t elf[4096] = { 0x7f, 'E', 'L', 'F', 1, 1, 1 };
-    struct image im;
+    struct img im;
 
     (void)state;
     image_new(&im);
-    image_seal(&im);
+    img_seal(&im);
     assert_true(bz_probe(im.data, im.size));
     assert_true(bz_probe(im.data, BZ_H_MAGIC + 4));
     assert_false(bz_probe(im.data, BZ_H_MAGIC + 3));
     assert_false(bz_probe(elf, sizeof elf));
     assert_false(bz_probe(NULL, 0));
-    image_free(&im);
+    img_free(&im);
     image_new(&im);
     poke(&im, (struct poke){ BZ_H_MAGIC, 4, 0 });
     assert_false(bz_probe(im.data, im.size));
     poke(&im, (struct poke){ BZ_H_MAGIC, 4, BZ_MAGIC });
     poke(&im, (struct poke){ BZ_H_BOOT_FLAG, 2, 0 });
     assert_false(bz_probe(im.data, im.size));
-    image_free(&im);
+    img_free(&im);
 }
 
 struct open_case {
@@ -286,24 +272,24 @@ static void check_open(void **state)
 {
     const struct open_case *c = *state;
     struct bz_kernel k;
-    struct image im;
+    struct img im;
 
     image_new(&im);
     for (size_t i = 0; i < 2; i++)
         poke(&im, c->pokes[i]);
     if (c->cut)
         im.size = c->cut;
-    image_seal(&im);
+    img_seal(&im);
     assert_string_equal(bz_error_name(bz_open(&k, im.data, im.size)),
                 bz_error_name(c->want));
     print_message("# %s\n", bz_strerror(&k));
     assert_non_null(strstr(bz_strerror(&k), c->says));
-    image_free(&im);
+    img_free(&im);
 }
 
 /* --- bz_place ---------------------------------------------------------------- */
 
-static void place(struct image *im, struct vm *v, const struct bz_boot *b,
+static void place(struct img *im, struct vm *v, const struct bz_boot *b,
           struct bz_layout *l)
 {
     struct bz_kernel k;
@@ -317,7 +303,7 @@ static void layout_kernel_at_1mib(void **state)
 {
     struct bz_boot b = default_boot();
     struct bz_layout l;
-    struct image im;
+    struct img im;
     struct vm v;
 
     (void)state;
@@ -333,7 +319,7 @@ static void layout_kernel_at_1mib(void **state)
     assert_int_equal(l.cmdline_len, strlen(CMDLINE));
     assert_int_equal(l.initrd, 0);
     assert_int_equal(l.initrd_size, 0);
-    image_free(&im);
+    img_free(&im);
 }
 
 /* The copied code must stay reserved even when init_size says less. */
@@ -341,7 +327,7 @@ static void layout_code_longer_than_init_size(void **state)
 {
     struct bz_boot b = default_boot();
     struct bz_layout l;
-    struct image im;
+    struct img im;
     struct vm v;
 
     (void)state;
@@ -350,7 +336,7 @@ static void layout_code_longer_than_init_size(void **state)
     vm_init(&v);
     place(&im, &v, &b, &l);
     assert_int_equal(l.kernel_end, 0x100000 + PM_SIZE);
-    image_free(&im);
+    img_free(&im);
 }
 
 struct reloc_case {
@@ -378,7 +364,7 @@ static void check_reloc(void **state)
     const struct reloc_case *c = *state;
     struct bz_boot b = default_boot();
     struct bz_layout l;
-    struct image im;
+    struct img im;
     struct vm v;
 
     image_new(&im);
@@ -391,7 +377,7 @@ static void check_reloc(void **state)
     assert_int_equal(l.kernel, c->kernel);
     assert_int_equal(l.run, c->run);
     assert_int_equal(l.kernel_end, c->run + INIT_SIZE);
-    image_free(&im);
+    img_free(&im);
 }
 
 /* "an initrd should be placed near end of memory": below the reserved
@@ -400,7 +386,7 @@ static void layout_initrd_at_top_of_ram(void **state)
 {
     struct bz_boot b = default_boot();
     struct bz_layout l;
-    struct image im;
+    struct img im;
     struct vm v;
 
     (void)state;
@@ -413,7 +399,7 @@ static void layout_initrd_at_top_of_ram(void **state)
     assert_true(l.initrd >= l.kernel_end);
     assert_true(l.initrd + 0x12345 <= RAM_TOP);
     assert_int_equal(l.initrd_size, 0x12345);
-    image_free(&im);
+    img_free(&im);
 }
 
 /* boot.rst's example: "if your ramdisk is exactly 131072 bytes long and
@@ -423,7 +409,7 @@ static void layout_initrd_ends_at_initrd_addr_max(void **state)
 {
     struct bz_boot b = default_boot();
     struct bz_layout l;
-    struct image im;
+    struct img im;
     struct vm v;
 
     (void)state;
@@ -433,7 +419,7 @@ static void layout_initrd_ends_at_initrd_addr_max(void **state)
     vm_init(&v);
     place(&im, &v, &b, &l);
     assert_int_equal(l.initrd, 0x17e0000);
-    image_free(&im);
+    img_free(&im);
 }
 
 /* Split RAM: the highest region that holds the initrd wins, and a region
@@ -442,7 +428,7 @@ static void layout_initrd_skips_small_region(void **state)
 {
     struct bz_boot b = default_boot();
     struct bz_layout l;
-    struct image im;
+    struct img im;
     struct vm v;
 
     (void)state;
@@ -455,7 +441,7 @@ static void layout_initrd_skips_small_region(void **state)
     v.mem.nregions = 5;
     place(&im, &v, &b, &l);
     assert_int_equal(l.initrd, 0x1000000 - 0x200000);
-    image_free(&im);
+    img_free(&im);
 }
 
 struct place_case {
@@ -493,7 +479,7 @@ static void check_place(void **state)
     struct bz_boot b = default_boot();
     struct bz_kernel k;
     struct bz_layout l;
-    struct image im;
+    struct img im;
     struct vm v;
     char *line = NULL;
 
@@ -518,7 +504,7 @@ static void check_place(void **state)
     assert_non_null(strstr(bz_strerror(&k), c->says));
     assert_int_equal(v.maps, 0);
     free(line);
-    image_free(&im);
+    img_free(&im);
 }
 
 static void place_too_many_regions(void **state)
@@ -526,7 +512,7 @@ static void place_too_many_regions(void **state)
     struct bz_boot b = default_boot();
     struct bz_kernel k;
     struct bz_layout l;
-    struct image im;
+    struct img im;
     struct vm v;
 
     (void)state;
@@ -539,7 +525,7 @@ static void place_too_many_regions(void **state)
     assert_int_equal(bz_place(&k, &v.mem, &b, &l), BZ_EREGIONS);
     assert_string_equal(bz_strerror(&k),
         "129 memory regions, but the zero page's e820 table holds 128");
-    image_free(&im);
+    img_free(&im);
 }
 
 static void place_without_low_ram(void **state)
@@ -547,7 +533,7 @@ static void place_without_low_ram(void **state)
     struct bz_boot b = default_boot();
     struct bz_kernel k;
     struct bz_layout l;
-    struct image im;
+    struct img im;
     struct vm v;
 
     (void)state;
@@ -558,7 +544,7 @@ static void place_without_low_ram(void **state)
     assert_int_equal(bz_place(&k, &v.mem, &b, &l), BZ_ELOW);
     assert_string_equal(bz_strerror(&k),
         "low memory 0x00001000..0x0000301d for the GDT, zero page and command line is not guest RAM");
-    image_free(&im);
+    img_free(&im);
 }
 
 /* --- bz_load ----------------------------------------------------------------- */
@@ -566,7 +552,7 @@ static void place_without_low_ram(void **state)
 static uint8_t initrd[0x5000];
 
 struct loaded {
-    struct image im;
+    struct img im;
     struct vm v;
     struct bz_kernel k;
     struct bz_boot b;
@@ -588,7 +574,7 @@ static void load(struct loaded *x, uint8_t loadflags)
 
 static void unload(struct loaded *x)
 {
-    image_free(&x->im);
+    img_free(&x->im);
 }
 
 static void load_copies_code_and_initrd(void **state)
@@ -709,7 +695,7 @@ static void load_relocated_kernel(void **state)
     struct bz_kernel k;
     struct bz_layout l;
     struct bz_regs regs;
-    struct image im;
+    struct img im;
     struct vm v;
 
     (void)state;
@@ -730,7 +716,7 @@ static void load_relocated_kernel(void **state)
     assert_int_equal(v.ram[0x3001], 0xcc);
     assert_int_equal(rd(&v, 0x2000 + BZ_H_RAMDISK_IMAGE, 4), 0);
     assert_int_equal(rd(&v, 0x2000 + BZ_H_RAMDISK_SIZE, 4), 0);
-    image_free(&im);
+    img_free(&im);
 }
 
 static void load_map_refusal(void **state)
@@ -739,7 +725,7 @@ static void load_map_refusal(void **state)
     struct bz_kernel k;
     struct bz_layout l;
     struct bz_regs regs;
-    struct image im;
+    struct img im;
     struct vm v;
 
     (void)state;
@@ -750,7 +736,7 @@ static void load_map_refusal(void **state)
     assert_int_equal(bz_load(&k, &v.mem, &b, &l, &regs), BZ_EMAP);
     assert_string_equal(bz_strerror(&k),
         "guest memory at 0x00101000 could not be mapped");
-    image_free(&im);
+    img_free(&im);
 }
 
 /* A refused image stays refused: bz_place does not run on it. */
@@ -759,18 +745,18 @@ static void place_after_refused_open(void **state)
     struct bz_boot b = default_boot();
     struct bz_kernel k;
     struct bz_layout l;
-    struct image im;
+    struct img im;
     struct vm v;
 
     (void)state;
     image_new(&im);
     poke(&im, (struct poke){ BZ_H_MAGIC, 4, 0 });
-    image_seal(&im);
+    img_seal(&im);
     vm_init(&v);
     assert_int_equal(bz_open(&k, im.data, im.size), BZ_EMAGIC);
     assert_int_equal(bz_place(&k, &v.mem, &b, &l), BZ_EMAGIC);
     assert_int_equal(v.maps, 0);
-    image_free(&im);
+    img_free(&im);
 }
 
 /* --- hostile images ---------------------------------------------------------- */
@@ -805,7 +791,7 @@ static void fuzz_header_bytes(void **state)
         struct bz_kernel k;
         struct bz_layout l;
         struct bz_regs regs;
-        struct image im;
+        struct img im;
         enum bz_error e;
 
         image_new(&im);
@@ -818,7 +804,7 @@ static void fuzz_header_bytes(void **state)
         }
         if (xorshift(&seed) % 8 == 0)
             im.size = xorshift(&seed) % (IMAGE_SIZE + 1);
-        image_seal(&im);
+        img_seal(&im);
         e = bz_open(&k, im.data, im.size);
         if (e == BZ_OK) {
             opened++;
@@ -829,7 +815,7 @@ static void fuzz_header_bytes(void **state)
         assert_true(strlen(bz_strerror(&k)) > 0);
         if (e != BZ_OK)
             assert_string_not_equal(bz_strerror(&k), "no error");
-        image_free(&im);
+        img_free(&im);
     }
     print_message("# %u of 4000 opened, %u loaded\n", opened, loaded);
     assert_true(loaded > 0);
