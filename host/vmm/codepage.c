@@ -319,6 +319,16 @@ void codepage_written(struct guest *g, uint64_t gpa, uint64_t len)
     }
 }
 
+bool codepage_each_entry(struct guest *g, uint32_t pfn, bool (*fn)(void *ctx, uint16_t offset), void *ctx)
+{
+    struct codepages *c = &g->codepages;
+    const struct codepage *p = &c->page[pfn];
+    for (uint32_t i = 0; pfn < c->npages && i < p->nin; i++)
+        if (entry_valid(c, &p->in[i]) && !fn(ctx, p->in[i].offset))
+            return false;
+    return true;
+}
+
 /* Scan from lin, and from every entry other pages make into its page that
  * is still valid: the page may have been dropped while they kept calling it. */
 bool codepage_fetch(struct guest *g, uint32_t lin, uint32_t gpa, const struct codepage_space *sp)

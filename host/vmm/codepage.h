@@ -183,6 +183,9 @@ static inline uint8_t *codepage_seen(struct codepages *c, uint32_t gpa)
 void codepage_link(struct guest *g, uint32_t pfn, uint32_t next);
 /* Control flow from page from enters page gpa >> 12 at gpa. */
 bool codepage_entry(struct guest *g, uint32_t from, uint32_t gpa);
+/* fn(ctx, offset) for each entry into page pfn that other pages' code,
+ * unchanged since, still makes; false as soon as fn is. */
+bool codepage_each_entry(struct guest *g, uint32_t pfn, bool (*fn)(void *ctx, uint16_t offset), void *ctx);
 
 /* At guest creation: every page unscanned (make_memory maps them NX). */
 bool codepage_init(struct guest *g);

@@ -92,6 +92,24 @@ static bool push_work(struct scan *s, uint32_t lin, uint32_t from, bool switched
     return true;
 }
 
+/* A page begun by a path from elsewhere is executable from then on: the
+ * entries other pages still make into it (recorded before it was last
+ * dropped) are scanned with it, or code they reach would run unpatched,
+ * no fetch fault being left to find it. */
+struct page_entries { struct scan *s; uint32_t lin_page; };
+
+static bool push_entry(void *ctx, uint16_t offset)
+{
+    struct page_entries *pe = ctx;
+    return push_work(pe->s, pe->lin_page + offset, 0, false);
+}
+
+static bool begin_page(struct scan *s, uint32_t pfn, uint32_t lin)
+{
+    struct page_entries pe = { s, lin & ~4095u };
+    return codepage_begin(s->g, pfn) && codepage_each_entry(s->g, pfn, push_entry, &pe);
+}
+
 /* Room for n more patches, before their bytes are written. */
 static bool room_for_patches(struct scan *s, size_t n)
 {
@@ -551,7 +569,7 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched)
         from = pfn + 1;
         if (sites_find(&g->sites, gpa, SITE_CLAIM) || blocks_owns(&g->blocks, gpa))
             return true;                          /* (the arena is the host's code, never scanned) */
-        if (!codepage_seen(&g->codepages, gpa) && !codepage_begin(g, pfn))
+        if (!codepage_seen(&g->codepages, gpa) && !begin_page(s, pfn, lin))
             return false;
         uint8_t *map = codepage_seen(&g->codepages, gpa);
         if (gpa >= block_end && inside(map, gpa) && !unblock(s, gpa))
@@ -572,7 +590,7 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched)
         uint32_t here = 4096 - (gpa & 4095) < in.length ? 4096 - (gpa & 4095) : in.length;
         cover(map, gpa, here);
         if (here < in.length) {                   /* it runs on into the next page: one unit */
-            if (!codepage_seen(&g->codepages, next) && !codepage_begin(g, next >> 12))
+            if (!codepage_seen(&g->codepages, next) && !begin_page(s, next >> 12, lin + here))
                 return false;
             codepage_link(g, pfn, next >> 12);
             cover(codepage_seen(&g->codepages, next), next, in.length - here);

@@ -426,10 +426,35 @@ static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, b
     return DELIVER_OK;
 }
 
-static void triple_fault(struct vcpu *v, struct trapframe *tf, unsigned vector, const char *how)
+/* "#GP(0x1a)", "#PF(cr2 0x1234)": a fault a delivery raised, for the sentence that ends the guest */
+static const char *fault_name(struct vcpu *v, uint32_t f, char *buf, size_t n)
 {
-    char why[128];
-    snprintf(why, sizeof why, "triple fault: vector %u at eip 0x%lx could not be delivered%s", vector, tf->rip, how);
+    unsigned vec = seg_fault_vector(f);
+    static const char *const names[] = { [8] = "#DF", [10] = "#TS", [11] = "#NP", [12] = "#SS", [13] = "#GP",
+                                         [14] = "#PF" };
+    const char *name = vec < sizeof names / sizeof *names ? names[vec] : NULL;
+    if (vec == 14)
+        snprintf(buf, n, "#PF(cr2 0x%x)", v->cr2);
+    else if (name)
+        snprintf(buf, n, "%s(0x%x)", name, seg_fault_error(f));
+    else
+        snprintf(buf, n, "vector %u", vec);
+    return buf;
+}
+
+/* f1: the fault delivering the vector raised; f2: the one delivering the
+ * double fault raised, if another (0: none, or not known) */
+static void triple_fault(struct vcpu *v, struct trapframe *tf, unsigned vector, uint32_t f1, uint32_t f2,
+                         const char *how)
+{
+    char why[192], a[32], b[32], chain[96] = "";
+    if (f1 && f2)
+        snprintf(chain, sizeof chain, " (delivering it raised %s, the double fault %s)",
+                 fault_name(v, f1, a, sizeof a), fault_name(v, f2, b, sizeof b));
+    else if (f1)
+        snprintf(chain, sizeof chain, " (delivering it raised %s)", fault_name(v, f1, a, sizeof a));
+    snprintf(why, sizeof why, "triple fault: vector %u at eip 0x%lx could not be delivered%s%s", vector, tf->rip,
+             chain, how);
     guest_end(v->guest, GUEST_DEAD, -1, why);
 }
 
@@ -440,6 +465,7 @@ static void triple_fault(struct vcpu *v, struct trapframe *tf, unsigned vector, 
 static void escalate(struct vcpu *v, struct trapframe *tf, unsigned first, uint32_t f)
 {
     unsigned vector = first;
+    uint32_t f1 = f;
     if (f == DELIVER_STOPPED)
         return;
     if (first != 8 && !contributory(first) && first != 14) {
@@ -449,7 +475,7 @@ static void escalate(struct vcpu *v, struct trapframe *tf, unsigned first, uint3
     }
     if (vector != 8 && ((f = deliver(v, tf, 8, true, 0, false)) == DELIVER_OK || f == DELIVER_STOPPED))
         return;
-    triple_fault(v, tf, first, "");
+    triple_fault(v, tf, first, f1, f == f1 ? 0 : f, "");
 }
 
 void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
@@ -521,7 +547,7 @@ bool vcpu_return_check(struct vcpu *v, struct trapframe *tf)
                 vcpu_reflect(v, tf, 13, true, 0);
                 continue;
             }
-            triple_fault(v, tf, 13, " (eip beyond the CS limit)");
+            triple_fault(v, tf, 13, 0, 0, " (eip beyond the CS limit)");
             return false;
         }
         tf->rflags = (tf->rflags & RETURN_FLAGS) | EFLAGS_IF | EFLAGS_RESERVED1;
