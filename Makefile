@@ -55,11 +55,11 @@ CORE_OBJS := $(foreach o,$(KOBJS),$(if $(filter $(CORE_DIRS),$(patsubst $(BUILD)
 
 KERNEL  := $(BUILD)/peel.elf
 ISO     := $(BUILD)/peel.iso
+ISO_LARGE := $(BUILD)/peel-large.iso
 
 QEMUFLAGS := -machine pc -cpu $(CPU) -accel $(ACCEL) -smp $(SMP) -m $(MEM) \
              -serial stdio -display none -no-reboot \
-             -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-             -cdrom $(ISO) -boot d
+             -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 # GUEST=name starts that hosted image (default classic; GUEST= for none),
 # GUESTARGS="w=1 x=2" is its command line (default: the words in
@@ -87,23 +87,29 @@ all: iso
 
 # Fragments: guest images and unit tests register themselves.
 GUEST_TARGETS :=
+LARGE_GUESTS  :=
+LARGE_TARGETS :=
 UNIT_TESTS    :=
 TEST_DEPS     :=
 include $(sort $(wildcard guest-image/*/*.mk))
 include $(sort $(wildcard tests/unit/*.mk))
 include $(sort $(wildcard tests/guests/*.mk))
 
+# the ISO `make run` boots: the large one only for a guest that rides there
+RUN_ISO   := $(if $(filter $(GUEST),$(LARGE_GUESTS)),$(ISO_LARGE),$(ISO))
+QEMUFLAGS += -cdrom $(RUN_ISO) -boot d
+
 deps:
 	@sh .ci/deps.sh
 
 # With ONESHOT, QEMU's status (code << 1) | 1 from isa-debug-exit becomes
 # the guest's own exit code.
-run: deps iso $(GUEST_TARGETS)
+run: deps $(RUN_ISO)
 	@echo "$(QEMU) $(QEMUFLAGS)"
 	@$(QEMU) $(QEMUFLAGS); st=$$?; \
 	if [ -n "$(ONESHOT)" ] && [ $$((st & 1)) = 1 ]; then exit $$((st >> 1)); fi; exit $$st
 
-gdb: deps iso
+gdb: deps $(RUN_ISO)
 	@echo "QEMU waits for GDB on :1234; in another shell: gdb -ex 'target remote :1234' $(KERNEL)"
 	$(QEMU) $(QEMUFLAGS) -s -S
 
@@ -157,15 +163,26 @@ $(BUILD)/core.iso: $(BUILD)/core.elf boot/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/core-iso 2>$(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
-$(ISO): $(KERNEL) boot/grub.cfg $(GUEST_TARGETS)
-	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
-	for f in $(GUEST_TARGETS); do printf '    module2 /boot/%s %s\n' $$(basename $$f) $$(basename $$f); done \
-		> $(BUILD)/modules.cfg
-	sed -e '/@MODULES@/{r $(BUILD)/modules.cfg' -e 'd}' boot/grub.cfg > $(BUILD)/iso/boot/grub/grub.cfg
-	cp $(KERNEL) $(BUILD)/iso/boot/peel.elf
-	for f in $(GUEST_TARGETS); do cp $$f $(BUILD)/iso/boot/; done
-	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || \
+# $(call iso,DIR,MODULES): the ISO $@ with the kernel and one module2 line per image.
+define iso
+	@rm -rf $(1) && mkdir -p $(1)/boot/grub
+	for f in $(2); do printf '    module2 /boot/%s %s\n' $$(basename $$f) $$(basename $$f); done \
+		> $(1).modules.cfg
+	sed -e '/@MODULES@/{r $(1).modules.cfg' -e 'd}' boot/grub.cfg > $(1)/boot/grub/grub.cfg
+	cp $(KERNEL) $(1)/boot/peel.elf
+	for f in $(2); do cp $$f $(1)/boot/; done
+	grub-mkrescue -o $@ $(1) 2>$(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
+endef
+
+$(ISO): $(KERNEL) boot/grub.cfg $(GUEST_TARGETS)
+	$(call iso,$(BUILD)/iso,$(GUEST_TARGETS))
+
+# Large images (Debian's Linux, 5.7 MB) ride only on a second ISO: GRUB
+# loading them would cost each of the tests' hundreds of boots of the
+# first a second.  `make run GUEST=name` boots it for a name in LARGE_GUESTS.
+$(ISO_LARGE): $(KERNEL) boot/grub.cfg $(GUEST_TARGETS) $(LARGE_TARGETS)
+	$(call iso,$(BUILD)/iso-large,$(GUEST_TARGETS) $(LARGE_TARGETS))
 
 # --- host-side unit tests -----------------------------------------------------
 # A fragment says:  UNIT_TESTS += foo   and   foo_SRCS := tests/unit/test_foo.c a.c b.c

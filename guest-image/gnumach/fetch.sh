@@ -14,15 +14,15 @@
 # one the transcript was taken from.  Any failure is refused with a
 # sentence and a non-zero status, and leaves no OUT.elf behind.
 #
-# This machine's apt may not know i386 (dpkg --add-architecture i386 was
-# never run, and needs root): then apt-get runs with a private state
-# directory under DOWNLOAD_DIR, the system's own sources and i386 as its
-# only architecture, so the system's configuration is never changed.
+# This machine's apt may not know i386: guest-image/apt-i386.sh then gives
+# apt a private state directory under DOWNLOAD_DIR, and the system's
+# configuration is never changed.
 set -u
 PKG=gnumach-image-1.8-486
 VERSION=2:1.8+git20221224-2
 MEMBER=./boot/gnumach-1.8-486.gz
 HERE=$(dirname "$0")
+. "$HERE/../apt-i386.sh"
 [ $# -eq 2 ] || { echo "usage: $0 DOWNLOAD_DIR OUT.elf" >&2; exit 2; }
 DL=$1 OUT=$2
 
@@ -35,21 +35,9 @@ mkdir -p "$DL" || refuse "cannot make the download directory $DL"
 
 if [ ! -s "$deb" ]; then
     echo "gnumach: downloading $PKG=$VERSION (i386) with apt-get into $DL"
-    log=$DL/apt.log
-    if dpkg --print-foreign-architectures 2>/dev/null | grep -qx i386; then
-        (cd "$DL" && apt-get download "$PKG:i386=$VERSION") > "$log" 2>&1
-    else
-        st=$(cd "$DL" && pwd)/apt-i386
-        mkdir -p "$st/lists/partial" "$st/cache/archives/partial" && : > "$st/status" ||
-            refuse "cannot make apt's private state directory $st"
-        set -- -o "Dir::State=$st" -o "Dir::State::Lists=$st/lists" -o "Dir::State::status=$st/status" \
-            -o "Dir::Cache=$st/cache" -o APT::Architecture=i386 -o APT::Architectures::=i386 \
-            -o Acquire::Languages=none
-        # a failing source elsewhere in the system's list only warns; the download below decides
-        apt-get "$@" update > "$log" 2>&1
-        (cd "$DL" && apt-get "$@" download "$PKG=$VERSION") >> "$log" 2>&1
-    fi
-    [ -s "$deb" ] || refuse "apt-get download of $PKG=$VERSION for i386 failed (is the network or a Debian mirror reachable?); apt said: $(grep -E '^(E|W):' "$log" | grep -v unsandboxed | head -3 | tr '\n' ' ')"
+    apt_i386_init "$DL" "$DL/apt.log" || refuse "cannot make apt's private state directory $APT_I386_STATE"
+    apt_i386_download "$PKG=$VERSION"
+    [ -s "$deb" ] || refuse "apt-get download of $PKG=$VERSION for i386 failed (is the network or a Debian mirror reachable?); apt said: $(apt_i386_said)"
 fi
 
 deb_sum=$(sha256sum "$deb" | cut -d' ' -f1)

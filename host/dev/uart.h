@@ -13,7 +13,10 @@
 #include "host/dev/vdev.h"
 
 #define UART_FIFO     16
-#define UART_LINE_MAX 160
+/* A guest console line longer than this is cut into several on the host's
+ * console: room for Linux's longest boot lines (its version line is ~190
+ * characters), and with "[name] " still within kprintf's 512 bytes. */
+#define UART_LINE_MAX 400
 
 struct ports;
 typedef void uart_tx_fn(void *ctx, uint8_t byte);

@@ -260,11 +260,12 @@ static bool user_allowed(const struct insn *in)
     }
 }
 
-/* One privileged instruction.  From guest ring 3 only those above (IOPL
- * is 0): for the others the CPU's #GP stands. */
+/* One privileged instruction.  From guest ring 3 only those above, and
+ * port accesses its TSS's I/O bitmap allows (IOPL is 0): for the others
+ * the CPU's #GP stands. */
 static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
-    if ((tf->cs & 3) == 3 && !user_allowed(in))
+    if ((tf->cs & 3) == 3 && !user_allowed(in) && !emulate_io_permitted(v, in, tf))
         return NOT_OURS;
     switch (in->cls) {
     case INSN_CLI: v->vif = false; v->vif_writes++; break;

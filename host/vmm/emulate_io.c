@@ -23,11 +23,43 @@ static void count_io(struct vcpu *v, uint16_t port, bool is_in, uint64_t n)
     if (is_in) v->io[i].in += n; else v->io[i].out += n;
 }
 
+/* The port an in/out/ins/outs names (imm8 or DX) and its width in bytes. */
+static uint16_t io_port(const struct insn *in, const struct trapframe *tf, unsigned *size)
+{
+    *size = in->opcode & 1 ? in->op_size / 8 : 1;
+    return (in->opcode & 0xf8) == 0xe0 ? (uint16_t)in->imm : (uint16_t)tf->rdx;
+}
+
+/* May guest ring 3 run this port access?  Its IOPL is 0 (the host keeps
+ * no other: Linux's iopl(3) is an all-ports bitmap anyway), so the I/O
+ * permission bitmap of the guest's TSS decides, as on the CPU (SDM Vol. 1,
+ * 19.5.2): the bitmap's offset is the word at 0x66; the two bytes holding
+ * the port's bit must lie within the TSS's limit, and the bits of every
+ * port the access touches must be clear.  The TSS is read as the CPU reads
+ * it, with supervisor rights; any fault reading it is a #GP of the access. */
+bool emulate_io_permitted(struct vcpu *v, const struct insn *in, const struct trapframe *tf)
+{
+    if (in->cls != INSN_IN && in->cls != INSN_OUT && in->cls != INSN_INS && in->cls != INSN_OUTS)
+        return false;
+    unsigned size;
+    uint16_t port = io_port(in, tf, &size), map;
+    uint8_t bits[2];
+    struct gfault f;
+    if (sel_null(v->tr) || v->tr_limit < 0x67 ||
+        !gmem_read_lin(v, v->tr_base + 0x66, &map, 2, GMEM_READ, false, &f))
+        return false;
+    uint32_t at = (uint32_t)map + port / 8;
+    if (at + 1 > v->tr_limit || !gmem_read_lin(v, v->tr_base + at, bits, 2, GMEM_READ, false, &f))
+        return false;
+    unsigned want = ((1u << size) - 1) << (port & 7);
+    return ((bits[0] | bits[1] << 8) & want) == 0;
+}
+
 /* One in or out: a single device access, bounded by the device model. */
 void emulate_io(struct vcpu *v, const struct insn *in, struct trapframe *tf)
 {
-    unsigned size = in->opcode & 1 ? in->op_size / 8 : 1;
-    uint16_t port = (in->opcode & 0xf8) == 0xe0 ? (uint16_t)in->imm : (uint16_t)tf->rdx;
+    unsigned size;
+    uint16_t port = io_port(in, tf, &size);
     count_io(v, port, in->cls == INSN_IN, 1);
     if (in->cls == INSN_IN)
         emulate_set_reg(tf, REG_AX, size, vdevs_in(v->guest, port, size));

@@ -31,6 +31,8 @@ void emulate_set_reg(struct trapframe *tf, unsigned reg, unsigned size, uint32_t
 /* ---- emulate_io.c ---- */
 /* in or out: one device access. */
 void emulate_io(struct vcpu *v, const struct insn *in, struct trapframe *tf);
+/* An in/out/ins/outs from guest ring 3 its TSS's I/O bitmap allows */
+bool emulate_io_permitted(struct vcpu *v, const struct insn *in, const struct trapframe *tf);
 /* ins or outs: a chunk of a rep at most; STRING_MORE leaves EIP on it. */
 enum string_end { STRING_DONE, STRING_MORE, STRING_FAULTED };
 enum string_end emulate_string_io(struct vcpu *v, const struct insn *in, struct trapframe *tf);

@@ -15,6 +15,11 @@
 ;             instruction after the write (pop -> popf)
 ;   straddle  a mov at the end of a page whose immediate, on the next page,
 ;             holds pushf; pop eax: rewritten to nop, the immediate is code
+;   reentry   a page (f: pushf, g: plain) scanned from f's caller on another
+;             page, dropped by a write over g, then begun again by the scan
+;             of a page never run before that calls g directly; f's caller,
+;             unchanged (no fault left to find f), calls f again with IF 0:
+;             f's pushf must say 0 (it ran unscanned in ring 1 and said 1)
 ; Bare (tests/guests/bare-oracle.sh) and hosted print the same lines; the
 ; exit status is 0 if every check held, 1 if one did not.
 %include "tests/guests/guest.inc"
@@ -128,6 +133,38 @@ _start:
     jz fail
     call expect_if1
     say "scanexec: straddle ok"
+
+    ; reentry: A (reent_f, reent_g) scanned from B's call and main's; the
+    ; write drops A; C, run first now, is scanned and its `call reent_g`
+    ; begins A again from g; then B (still scanned) calls f once more
+    call reent_g
+    cmp eax, 0x11111111
+    jne fail
+    cli
+    call reent_b                       ; f: pushf through B's call, IF 0
+    test eax, eax
+    jnz fail
+    call expect_if0
+    sti
+    mov dword [reent_imm], 0x22222222  ; over g's scanned mov: A dropped
+    mov eax, [reent_ptr]
+    sub eax, [ind_key]
+    call eax                           ; C: never run, only reachable so
+    cmp eax, 0x22222222
+    jne fail
+    cli
+    call reent_b                       ; B unchanged: f with IF 0
+    test eax, eax
+    jnz .reent_if1
+    say "scanexec: reentry pushf IF=0"
+    jmp .reent_done
+.reent_if1:
+    say "scanexec: reentry pushf IF=1"
+    jmp fail
+.reent_done:
+    call expect_if0
+    sti
+    say "scanexec: reentry ok"
 
     say "scanexec: PASS"
     mov al, 0
@@ -315,12 +352,39 @@ strad_op:
     db 0x9c, 0x58, 0x90, 0x90          ; pushf; pop eax; nop; nop once it is not
     ret
 
+; ---- reentry: A (f, g), B (calls f), C (calls g, first run after the drop)
+align 4096
+reent_a:
+    times 0x100 db 0xcc
+reent_g:
+    db 0xb8                            ; mov eax, imm32: rewritten
+reent_imm:
+    dd 0x11111111
+    ret
+    times 0x200 - ($ - reent_a) db 0xcc
+reent_f:
+    pushf
+    pop eax
+    and eax, 0x200                     ; IF as pushf saw it
+    ret
+
+align 4096
+reent_b:
+    call reent_f
+    ret
+
+align 4096
+reent_c:
+    call reent_g
+    ret
+
 align 4096                             ; the data on pages of its own
 
 section .data
 ticks:    dd 0
 ind_ptr:  dd ind_crit + 0x5a5a5a5a      ; nothing the scanner could read as an address
 ind_key:  dd 0x5a5a5a5a
+reent_ptr: dd reent_c + 0x5a5a5a5a     ; likewise: C is reached only by call eax
 gdt:      dq 0
           dq 0x00cf9a000000ffff        ; code, execute/read, flat
           dq 0x00cf92000000ffff        ; data, read/write, flat

@@ -3,17 +3,19 @@
 # (no symbol for the host to start from) that runs pushf/popf reached only
 # by an indirect call, copied over code that ran and to a page never run,
 # and rewritten in place after it ran (from another page, and by the code
-# on its own page), checking the interrupt flag each time by whether the
-# timer interrupt arrives.  Hosted (-smp 2 and -smp 4) its console lines
-# must equal the same image's on a bare 32-bit PC (tests/guests/bare-oracle.sh),
-# and the host must have scanned on execute: fetch faults, drops of
-# rewritten pages, and stepped writes (the one on its own page, the data
-# beside code) all counted by the monitor.
+# on its own page), and on a page dropped and begun again by a scan from
+# another page while a third still calls into it elsewhere, checking the
+# interrupt flag each time by whether the timer interrupt arrives.  Hosted
+# (-smp 2 and -smp 4) its console lines must equal the same image's on a
+# bare 32-bit PC (tests/guests/bare-oracle.sh), and the host must have
+# scanned on execute: fetch faults, drops of rewritten pages, and stepped
+# writes (the one on its own page, the data beside code) all counted by
+# the monitor.
 . tests/qemu.sh
 LOGS=$BUILD/test-logs
 G=$BUILD/guest
 mkdir -p "$LOGS"
-plan $((1 + 2 * 9))
+plan $((1 + 2 * 10))
 
 bare=$LOGS/scanexec-bare.log
 st=$(sh tests/guests/bare-oracle.sh "$G/scanexec.elf" "$bare" "" 120)
@@ -39,6 +41,7 @@ for smp in 2 4; do
     run=smp$smp
     check "scanexec/$run/pass" has "^\[scanexec\] scanexec: PASS"
     check "scanexec/$run/same-as-bare" same_as_bare
+    check "scanexec/$run/reentry-pushf" has "^\[scanexec\] scanexec: reentry pushf IF=0"
     check "scanexec/$run/no-symbols" has "guest scanexec: no symbols"
     check "scanexec/$run/exited" has "guest scanexec: exited (wrote 0 "
     check "scanexec/$run/fetch-faults" positive "fetch faults"

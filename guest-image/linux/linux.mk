@@ -1,0 +1,45 @@
+# linux: Debian's current i386 Linux kernel, unmodified, and a one-program
+# initramfs built here (README.md here).  The build fetches the kernel once
+# with apt-get into $(DOWNLOADS) and puts it on the large ISO
+# (build/peel-large.iso) as the module linux.bzImage, with linux.initrd
+# beside it, so guest=linux finds them there; its default command line is
+# in guestargs.
+#
+#   make run GUEST=linux        boot it hosted
+#   make linux-bare             boot it alone in qemu-system-i386, print its transcript
+
+LINUX_DIR     := guest-image/linux
+LINUX_BZIMAGE := $(BUILD)/guest/linux.bzImage
+LINUX_INITRD  := $(BUILD)/guest/linux.initrd
+LINUX_INIT    := $(BUILD)/guest/linux/init
+LINUX_MKCPIO  := $(BUILD)/guest/linux/mkcpio
+DOWNLOADS     ?= downloads
+
+# /init: static i386, no libc, raw int $0x80 (init.c)
+LINUX_INIT_CFLAGS := -m32 -static -nostdlib -ffreestanding -fno-pic -fno-pie -no-pie -Os $(WARN) \
+	-fno-stack-protector
+
+# the kernel package is resolved when this runs (fetch.sh); linux.version says which it was
+$(LINUX_BZIMAGE): $(LINUX_DIR)/fetch.sh guest-image/apt-i386.sh
+	@mkdir -p $(dir $@)
+	sh $(LINUX_DIR)/fetch.sh $(DOWNLOADS) $@
+
+$(LINUX_INIT): $(LINUX_DIR)/init.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LINUX_INIT_CFLAGS) -o $@ $<
+
+$(LINUX_MKCPIO): $(LINUX_DIR)/mkcpio.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O2 -g $(WARN) -o $@ $<
+
+$(LINUX_INITRD): $(LINUX_INIT) $(LINUX_MKCPIO)
+	$(LINUX_MKCPIO) $(LINUX_INIT) $@
+
+# on the second ISO only (the Makefile's ISO_LARGE: GRUB would load 5.7 MB at every test boot)
+LARGE_GUESTS  += linux
+LARGE_TARGETS += $(LINUX_BZIMAGE) $(LINUX_INITRD)
+TEST_DEPS     += $(ISO_LARGE)
+
+.PHONY: linux-bare
+linux-bare: $(LINUX_BZIMAGE) $(LINUX_INITRD)
+	@BUILD=$(BUILD) sh tests/linux/bare.sh $(LINUX_BZIMAGE) $(LINUX_INITRD)
