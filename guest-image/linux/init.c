@@ -12,7 +12,7 @@
 /* i386 system call numbers (arch/x86/entry/syscalls/syscall_32.tbl) */
 enum {
     SYS_exit = 1, SYS_write = 4, SYS_getpid = 20, SYS_reboot = 88, SYS_ioperm = 101,
-    SYS_uname = 122, SYS_nanosleep = 162, SYS_clock_gettime = 265,
+    SYS_uname = 122, SYS_nanosleep = 162, SYS_set_thread_area = 243, SYS_clock_gettime = 265,
 };
 #define CLOCK_MONOTONIC 1
 #define LINUX_REBOOT_MAGIC1 0xfee1dead
@@ -104,6 +104,43 @@ static int sleep_10ms(void)
     return (t1.sec - t0.sec) * 1000000000L + (t1.nsec - t0.nsec) >= d.nsec;
 }
 
+/* A thread-local storage descriptor, as glibc makes one: set_thread_area
+ * writes it into a GDT entry in place (no lgdt), and GS is loaded from it
+ * by user mode; a second call rewrites the entry, and a sleep (a context
+ * switch, which writes the TLS entries again) must keep it. */
+struct user_desc {
+    unsigned entry_number, base_addr, limit;
+    unsigned seg_32bit : 1, contents : 2, read_exec_only : 1, limit_in_pages : 1, seg_not_present : 1,
+        useable : 1;
+};
+
+static unsigned gs_word(void)
+{
+    unsigned v;
+    asm volatile("movl %%gs:0, %0" : "=r"(v));
+    return v;
+}
+
+static int tls(void)
+{
+    static unsigned first = 0x11111111, second = 0x22222222;
+    struct user_desc d = { ~0u, (unsigned)&first, 0xfffff, 1, 0, 0, 1, 0, 1 };
+    struct timespec32 t = { 0, 1000 * 1000 };
+    if (sys(SYS_set_thread_area, (long)&d, 0, 0) != 0)
+        return 0;
+    unsigned sel = d.entry_number << 3 | 3;
+    asm volatile("movw %w0, %%gs" : : "r"(sel));
+    int ok = gs_word() == first;
+    d.base_addr = (unsigned)&second;                 /* the same entry, rewritten */
+    if (sys(SYS_set_thread_area, (long)&d, 0, 0) != 0)
+        return 0;
+    asm volatile("movw %w0, %%gs" : : "r"(sel));
+    ok &= gs_word() == second;
+    ok &= sys(SYS_nanosleep, (long)&t, 0, 0) == 0 && gs_word() == second;
+    asm volatile("movw %w0, %%gs" : : "r"(0));
+    return ok;
+}
+
 __attribute__((noreturn)) void _start(void)
 {
     static struct utsname u;
@@ -116,6 +153,7 @@ __attribute__((noreturn)) void _start(void)
     check(fresh_page(), "page fault: a fresh bss page read zero, then kept what was written");
     check(port_80(), "ioperm(0x80, 1, 1): outb to port 0x80 survived");
     check(sleep_10ms(), "nanosleep: 10 ms passed on CLOCK_MONOTONIC");
+    check(tls(), "set_thread_area: GS reads the TLS word, rewritten, and after a sleep");
     say("done", (const char *)0);
     /* with acpi=off and no APM there is nothing to power off with: Linux
      * halts instead ("reboot: System halted") */

@@ -72,6 +72,7 @@ static bool return_to(struct vcpu *v, struct trapframe *tf, uint16_t cs, uint32_
 static bool return_outer(struct vcpu *v, struct trapframe *tf, uint16_t cs, uint32_t eip, uint16_t ss, uint32_t esp,
                          uint64_t rsp)
 {
+    vcpu_gdt_refresh(v);                               /* TLS entries rewritten in place */
     uint64_t d = vcpu_descriptor(v, cs), dss = vcpu_descriptor(v, ss);
     uint32_t f = seg_check(cs, d, SEG_USE_CS_RET, 1);
     if (!f)

@@ -260,6 +260,41 @@ static bool user_allowed(const struct insn *in)
     }
 }
 
+static inline uint32_t code_phys(struct vcpu *v, const struct trapframe *tf, uint64_t cs, int32_t delta);
+
+/* Is the instruction after this one a hlt of the guest's own (not a patch's
+ * trap byte)? */
+static bool hlt_follows(struct vcpu *v, const struct insn *in, const struct trapframe *tf)
+{
+    uint64_t cs = vcpu_seg_cache(v, SEG_CS);
+    uint8_t buf[1];
+    unsigned got;
+    struct gfault f;
+    const uint8_t *op = gmem_fetch(v, cs, (uint32_t)tf->rip + in->length, buf, 1, &got, &f);
+    return got == 1 && op[0] == 0xf4 &&
+           !sites_find(&v->guest->sites, code_phys(v, tf, cs, (int32_t)in->length), SITE_PATCH);
+}
+
+/* sti, and true if it carried out a hlt after it too.  An sti that sets
+ * IF holds interrupts back for one more instruction (the interrupt
+ * shadow), so an idle loop's `sti; hlt` (Linux's native_safe_halt)
+ * sleeps only if no interrupt came before the hlt.  The
+ * host delivers what is pending as it returns, which would be before the
+ * hlt, and the hlt would then sleep past the wakeup that interrupt was:
+ * so the two are carried out together, and a pending interrupt is
+ * delivered after the hlt, as the CPU does. */
+static bool sti_and_hlt(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+{
+    bool was = v->vif;
+    v->vif = true;
+    v->vif_writes++;
+    if (was || (tf->rflags & EFLAGS_TF) || !hlt_follows(v, in, tf))
+        return false;                             /* the sti alone: its caller steps over it */
+    tf->rip += in->length + 1;
+    vcpu_halt(v);
+    return true;
+}
+
 /* One privileged instruction.  From guest ring 3 only those above, and
  * port accesses its TSS's I/O bitmap allows (IOPL is 0): for the others
  * the CPU's #GP stands. */
@@ -269,7 +304,10 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
         return NOT_OURS;
     switch (in->cls) {
     case INSN_CLI: v->vif = false; v->vif_writes++; break;
-    case INSN_STI: v->vif = true; v->vif_writes++; break;
+    case INSN_STI:
+        if (sti_and_hlt(v, in, tf))
+            return EMULATED;
+        break;
     case INSN_HLT: tf->rip += in->length; vcpu_halt(v); return EMULATED;
     case INSN_IN: case INSN_OUT: emulate_io(v, in, tf); break;
     case INSN_INS: case INSN_OUTS:

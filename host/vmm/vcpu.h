@@ -141,6 +141,9 @@ void vcpu_stack_release(struct vcpu *v, struct trapframe *tf, uint32_t bytes);
 bool vcpu_stack_push(struct vcpu *v, uint64_t d, uint32_t *esp, uint32_t val, unsigned size, bool user,
                      struct gfault *f);
 void vcpu_mirror_gdt(struct vcpu *v);
+/* Returning to guest ring 3: GDT entries the guest rewrote in memory since
+ * the mirror was made (TLS) mirrored again (vcpu_seg.c). */
+void vcpu_gdt_refresh(struct vcpu *v);
 /* lldt: the LDT (ldtr, its descriptor's base and limit) becomes the
  * vCPU's, and goes into this CPU's real one (vcpu_seg.c). */
 void vcpu_mirror_ldt(struct vcpu *v, uint16_t ldtr, uint32_t base, uint32_t limit);

@@ -284,6 +284,65 @@ void vcpu_mirror_gdt(struct vcpu *v)
     blocks_tables_loaded(v);                         /* segments the patch blocks cannot run under */
 }
 
+/* Entries compared at each return to ring 3 (vcpu_gdt_refresh): Linux's
+ * GDT has 32; a larger table is refreshed only at lgdt. */
+#define REFRESH_MAX 256u
+
+/* Has the guest rewritten an entry of its GDT in memory since this CPU
+ * mirrored it?  Compared a chunk at a time through the containment rule. */
+static bool gdt_rewritten(struct vcpu *v, const struct cpu *c, unsigned n)
+{
+    uint64_t buf[TABLE_CHUNK];
+    for (unsigned i = 0; i < n; i += TABLE_CHUNK) {
+        unsigned k = n - i < TABLE_CHUNK ? n - i : TABLE_CHUNK;
+        if (!gmem_peek_lin(v, v->gdt_base + i * 8u, buf, k * 8u))
+            return false;                            /* mirrored empty, and still unreadable */
+        for (unsigned j = i ? 0 : 1; j < k; j++)
+            if (seg_mirror(buf[j]) != c->gdt[i + j])
+                return true;
+    }
+    return false;
+}
+
+/* A kernel rewrites GDT entries in place, with no lgdt: Linux its TLS
+ * entries at every context switch and at set_thread_area, then loads GS
+ * (or FS) from them and returns to user mode.  The mirror is a copy made
+ * at lgdt, so each emulated return to ring 3 compares the table in memory
+ * with this CPU's copy; if an entry changed, every CPU's copy is made
+ * again (gdt_gen) and a live data register naming a changed entry takes
+ * the new descriptor, as it would have if loaded after the write (Linux's
+ * order; a register loaded before a rewrite keeps its old descriptor on a
+ * CPU, and here until that return).  A new descriptor the register could
+ * not hold leaves it with the old one. */
+void vcpu_gdt_refresh(struct vcpu *v)
+{
+    struct cpu *c = this_cpu();
+    unsigned n = (v->gdt_limit + 1u) / 8;
+    if (n > VCPU_SHADOW_IDX)
+        n = VCPU_SHADOW_IDX;
+    if (n > REFRESH_MAX || vseg_mirror_stale(v, c) || !gdt_rewritten(v, c, n))
+        return;
+    __atomic_add_fetch(&v->guest->gdt_gen, 1, __ATOMIC_RELEASE);
+    pushcli();
+    struct trapframe *tf = v->tf;
+    uint16_t sel[VCPU_NSEGS];
+    live_selectors(tf, sel);
+    capture(v, c, sel);                              /* what each holds, from the old copy */
+    mirror(v, c);
+    for (unsigned r = 0; r < VCPU_NSEGS; r++) {
+        if (r == SEG_CS || r == SEG_SS || sel_null(sel[r]) || is_shadow(sel[r]) || sel_ldt(sel[r]))
+            continue;
+        uint64_t now = table_entry(v, c, sel[r]);
+        if (now != v->seg_desc[r] && !seg_check(sel[r], now, SEG_USE_DATA, tf->cs & 3))
+            v->seg_desc[r] = now;
+    }
+    repoint(v, c, sel);
+    load_data_segments(v, c, sel, rdmsr(MSR_KERNEL_GS));
+    tf->cs = sel[SEG_CS];
+    tf->ss = sel[SEG_SS];
+    popcli();
+}
+
 /* Inside a trap the registers are live: ES DS FS GS still hold the
  * guest's (the host never reloads them), CS and SS are in the frame; and
  * this CPU's tables agree with what each holds (repoint keeps them so). */
