@@ -7,6 +7,8 @@
 #
 #   make run GUEST=linux        boot it hosted
 #   make linux-bare             boot it alone in qemu-system-i386, print its transcript
+#   make linux-map              fetch its symbols (the -dbg package's System.map) for prof
+#   make bench-linux            its boot to /init hosted against bare, side by side (LINUX_REPEAT=3)
 
 LINUX_DIR     := guest-image/linux
 LINUX_BZIMAGE := $(BUILD)/guest/linux.bzImage
@@ -40,6 +42,22 @@ LARGE_GUESTS  += linux
 LARGE_TARGETS += $(LINUX_BZIMAGE) $(LINUX_INITRD)
 TEST_DEPS     += $(ISO_LARGE)
 
+# The symbols (System.map from the 765 MB -dbg package), only when asked
+# for: then linux.map rides on the large ISO too, and prof names functions.
+LINUX_MAP     := $(BUILD)/guest/linux.map
+LARGE_TARGETS += $(wildcard $(LINUX_MAP))
+
+.PHONY: linux-map
+linux-map: $(LINUX_BZIMAGE)
+	sh $(LINUX_DIR)/fetch-map.sh $(DOWNLOADS) $(BUILD)/guest/linux.version $(LINUX_MAP)
+	@$(MAKE) --no-print-directory $(ISO_LARGE)
+
 .PHONY: linux-bare
 linux-bare: $(LINUX_BZIMAGE) $(LINUX_INITRD)
 	@BUILD=$(BUILD) sh tests/linux/bare.sh $(LINUX_BZIMAGE) $(LINUX_INITRD)
+
+# Booting to /init, hosted against bare, side by side (tests/bench/linux.sh)
+LINUX_REPEAT ?= 3
+.PHONY: bench-linux
+bench-linux: deps $(ISO_LARGE)
+	@BUILD=$(BUILD) QEMU=$(QEMU) REPEAT=$(LINUX_REPEAT) sh tests/bench/linux.sh
