@@ -11,7 +11,7 @@
 
 /* i386 system call numbers (arch/x86/entry/syscalls/syscall_32.tbl) */
 enum {
-    SYS_exit = 1, SYS_write = 4, SYS_getpid = 20, SYS_reboot = 88, SYS_ioperm = 101,
+    SYS_exit = 1, SYS_fork = 2, SYS_write = 4, SYS_waitpid = 7, SYS_getpid = 20, SYS_reboot = 88, SYS_ioperm = 101,
     SYS_uname = 122, SYS_nanosleep = 162, SYS_set_thread_area = 243, SYS_clock_gettime = 265,
 };
 #define CLOCK_MONOTONIC 1
@@ -137,6 +137,20 @@ static int tls(void)
     asm volatile("movw %w0, %%gs" : : "r"(sel));
     ok &= gs_word() == second;
     ok &= sys(SYS_nanosleep, (long)&t, 0, 0) == 0 && gs_word() == second;
+    /* a child writes its own TLS into the same entry; back in the parent
+     * (the kernel wrote the parent's again, and reloaded GS from it at the
+     * switch) GS must read the parent's word without a reload */
+    long pid = sys(SYS_fork, 0, 0, 0);
+    if (pid == 0) {
+        static unsigned mine = 0x33333333;
+        d.base_addr = (unsigned)&mine;
+        int good = sys(SYS_set_thread_area, (long)&d, 0, 0) == 0;
+        asm volatile("movw %w0, %%gs" : : "r"(sel));
+        good &= gs_word() == mine && sys(SYS_nanosleep, (long)&t, 0, 0) == 0 && gs_word() == mine;
+        sys(SYS_exit, !good, 0, 0);
+    }
+    int status = -1;
+    ok &= pid > 0 && sys(SYS_waitpid, pid, (long)&status, 0) == pid && status == 0 && gs_word() == second;
     asm volatile("movw %w0, %%gs" : : "r"(0));
     return ok;
 }
@@ -153,7 +167,7 @@ __attribute__((noreturn)) void _start(void)
     check(fresh_page(), "page fault: a fresh bss page read zero, then kept what was written");
     check(port_80(), "ioperm(0x80, 1, 1): outb to port 0x80 survived");
     check(sleep_10ms(), "nanosleep: 10 ms passed on CLOCK_MONOTONIC");
-    check(tls(), "set_thread_area: GS reads the TLS word, rewritten, and after a sleep");
+    check(tls(), "set_thread_area: GS reads the TLS word, rewritten, after a sleep, and after a child's own");
     say("done", (const char *)0);
     /* with acpi=off and no APM there is nothing to power off with: Linux
      * halts instead ("reboot: System halted") */

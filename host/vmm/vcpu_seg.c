@@ -336,8 +336,14 @@ void vcpu_gdt_refresh(struct vcpu *v)
         if (now != v->seg_desc[r] && !seg_check(sel[r], now, SEG_USE_DATA, tf->cs & 3))
             v->seg_desc[r] = now;
     }
+    /* GS's base is the guest's in KERNEL_GS (swapped at the trap): the new
+     * descriptor's if GS took it, as its load would have set */
+    uint64_t gs_base = rdmsr(MSR_KERNEL_GS);
+    uint16_t gs_before = sel[SEG_GS];
     repoint(v, c, sel);
-    load_data_segments(v, c, sel, rdmsr(MSR_KERNEL_GS));
+    if (sel[SEG_GS] == gs_before && !sel_null(gs_before) && !is_shadow(gs_before))
+        gs_base = desc_base(v->seg_desc[SEG_GS]);
+    load_data_segments(v, c, sel, gs_base);
     tf->cs = sel[SEG_CS];
     tf->ss = sel[SEG_SS];
     popcli();
