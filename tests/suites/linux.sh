@@ -67,7 +67,7 @@ allow '^x#/fpu: x# FPU will use FSAVE$' \
     "the virtual CPU advertises no FXSR (the host runs with CR4.OSFXSR clear: docs/hosting.md); qemu32 has it"
 allow '^HugeTLB: (registered #\.# MiB page size, pre-allocated # pages|# KiB vmemmap can be freed for a #\.# MiB page)$' \
     "the virtual CPU advertises PSE (4 MiB pages, walked and shadowed); the bare reference runs -pse"
-allow '^tsc: (Unable to calibrate against PIT|No reference \(HPET/PMTIMER\) available|Marking TSC unstable due to could not calculate TSC khz)$' \
+allow '^tsc: (Fast TSC calibration failed|Unable to calibrate against PIT|No reference \(HPET/PMTIMER\) available|Marking TSC unstable due to could not calculate TSC khz)$' \
     "Linux's PIT calibration wants an in from port 0x61 or 0x42 every few microseconds; hosted each traps, too slowly under TCG (docs/hosting.md)"
 allow '^Calibrating delay loop\.\.\. #\.# BogoMIPS \(lpj=#\)$' \
     "without a calibrated TSC the delay loop is measured against jiffies"
