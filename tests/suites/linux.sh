@@ -75,6 +75,8 @@ allow '^clocksource: Switched to clocksource pit$' \
     "without a calibrated TSC the PIT is the clocksource"
 allow '^(Unstable clock detected, switching default tracing clock to "global"|If you want to keep using the local clock, then add:|  "trace_clock=local"|on the kernel command line)$' \
     "the trace clock's notice about the unstable TSC"
+allow '^hrtimer: interrupt took # ns$' \
+    "a timer interrupt that took long in wall time: hosted under TCG, on a shared machine, it can"
 allow '^Freeing SMP alternatives memory: #K$' \
     "bare, Linux finds QEMU's MP table broken and switches SMP off before this point; the virtual PC has no MP table"
 
