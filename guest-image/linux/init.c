@@ -137,9 +137,9 @@ static int tls(void)
     asm volatile("movw %w0, %%gs" : : "r"(sel));
     ok &= gs_word() == second;
     ok &= sys(SYS_nanosleep, (long)&t, 0, 0) == 0 && gs_word() == second;
-    /* a child writes its own TLS into the same entry; back in the parent
-     * (the kernel wrote the parent's again, and reloaded GS from it at the
-     * switch) GS must read the parent's word without a reload */
+    /* a child writes its own TLS into the same entry, then empties it;
+     * back in the parent (the kernel wrote the parent's entry again, and
+     * reloaded GS from it on the way out) GS must read the parent's word */
     long pid = sys(SYS_fork, 0, 0, 0);
     if (pid == 0) {
         static unsigned mine = 0x33333333;
@@ -147,6 +147,11 @@ static int tls(void)
         int good = sys(SYS_set_thread_area, (long)&d, 0, 0) == 0;
         asm volatile("movw %w0, %%gs" : : "r"(sel));
         good &= gs_word() == mine && sys(SYS_nanosleep, (long)&t, 0, 0) == 0 && gs_word() == mine;
+        /* and empties it: the parent's GS is reloaded (popl %gs) from the
+         * entry the switch back writes, never from the empty one */
+        struct user_desc empty = { d.entry_number, 0, 0, 0, 0, 1, 0, 1, 0 };
+        asm volatile("movw %w0, %%gs" : : "r"(0));
+        good &= sys(SYS_set_thread_area, (long)&empty, 0, 0) == 0;
         sys(SYS_exit, !good, 0, 0);
     }
     int status = -1;

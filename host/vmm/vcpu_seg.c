@@ -304,6 +304,16 @@ static bool gdt_rewritten(struct vcpu *v, const struct cpu *c, unsigned n)
     return false;
 }
 
+bool vcpu_gdt_entry_stale(struct vcpu *v, uint16_t sel)
+{
+    unsigned i = sel_index(sel);
+    uint64_t e;
+    if (sel_ldt(sel) || !i || i >= VCPU_SHADOW_IDX || i * 8u + 7 > v->gdt_limit ||
+        !gmem_peek_lin(v, v->gdt_base + i * 8u, &e, 8))
+        return false;
+    return seg_mirror(e) != this_cpu()->gdt[i];
+}
+
 /* A kernel rewrites GDT entries in place, with no lgdt: Linux its TLS
  * entries at every context switch and at set_thread_area, then loads GS
  * (or FS) from them and returns to user mode.  The mirror is a copy made

@@ -17,11 +17,12 @@
 # as "done" or a kernel panic is on the serial file, and a run that has
 # reached neither within BARE_TIMEOUT seconds is a failure.
 #
-# The transcript keeps the bytes Linux sent but for carriage returns and
-# printk's "[    0.123456] " timestamps.  bare.txt is the record of one
-# kernel, the one its first line names; lines such as the TSC's frequency,
-# BogoMIPS and the RTC time change from run to run, and a newer kernel
-# changes many more: what to compare is a test suite's business.
+# The transcript keeps the bytes Linux sent but for carriage returns,
+# printk's "[    0.123456] " timestamps and blanks at the ends of lines.
+# bare.txt is the record of one kernel, the one its first line names;
+# lines such as the TSC's frequency, BogoMIPS and the RTC time change from
+# run to run, and a newer kernel changes many more: what to compare is a
+# test suite's business.
 BUILD=${BUILD:-build}
 HERE=$(dirname "$0")
 BARE_TIMEOUT=${BARE_TIMEOUT:-60}
@@ -46,9 +47,11 @@ bare_run() {
     grep -aq "$DONE" "$3" && ! grep -aq '^peel-init: FAIL' "$3"
 }
 
-# transcript < serial: from the version line through "done", without CRs and timestamps
+# transcript < serial: from the version line through "done", without CRs,
+# timestamps and the blanks some lines end with (so the record passes the
+# style check)
 transcript() {
-    tr -d '\r' | sed 's/^\[ *[0-9]*\.[0-9]*\] //' |
+    tr -d '\r' | sed 's/^\[ *[0-9]*\.[0-9]*\] //; s/[ \t]*$//' |
         awk '/^Linux version / { on = 1 } on { print } on && /^peel-init: done/ { exit }'
 }
 

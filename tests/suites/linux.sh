@@ -117,7 +117,7 @@ for smp in $SMPS; do
     log=$LOGS/linux-smp$smp.log
     # a panic leaves Linux spinning: the monitor powers that run off (status 0, not 5)
     st=$(ISO=$ISO qemu_converse "$log" "$smp" "$HOSTED_TIMEOUT" "$WORDS" \
-        "until ---\[ end Kernel panic\|^peel: oneshot: " "type poweroff")
+        "until ---\[ end Kernel panic\|^peel: oneshot: " "type guests" "type poweroff")
     L='\[linux\] \(\[ *[0-9]*\.[0-9]*\] \)*'
     check "smp$smp/image" has "^guest linux: image linux.bzImage, [0-9]* bytes, sha256 $image_sum"
     check "smp$smp/version" has "^${L}Linux version [0-9]"
