@@ -37,9 +37,24 @@ $(LINUX_MKCPIO): $(LINUX_DIR)/mkcpio.c
 $(LINUX_INITRD): $(LINUX_INIT) $(LINUX_MKCPIO)
 	$(LINUX_MKCPIO) $(LINUX_INIT) $@
 
+# A second initramfs of userland nobody here wrote: Debian's busybox-static
+# (fetch-busybox.sh) with busybox-init.sh as /init, booted as guest
+# linux-busybox (the same kernel under that name: NAME.bzImage, NAME.initrd)
+LINUX_BUSYBOX := $(BUILD)/guest/linux/busybox
+$(LINUX_BUSYBOX): $(LINUX_DIR)/fetch-busybox.sh guest-image/apt-i386.sh
+	@mkdir -p $(dir $@)
+	sh $(LINUX_DIR)/fetch-busybox.sh $(DOWNLOADS) $@
+
+$(BUILD)/guest/linux-busybox.initrd: $(LINUX_DIR)/busybox-init.sh $(LINUX_BUSYBOX) $(LINUX_MKCPIO)
+	$(LINUX_MKCPIO) $(LINUX_DIR)/busybox-init.sh $@ bin/busybox=$(LINUX_BUSYBOX)
+
+$(BUILD)/guest/linux-busybox.bzImage: $(LINUX_BZIMAGE)
+	cp $< $@
+
 # on the second ISO only (the Makefile's ISO_LARGE: GRUB would load 5.7 MB at every test boot)
-LARGE_GUESTS  += linux
-LARGE_TARGETS += $(LINUX_BZIMAGE) $(LINUX_INITRD)
+LARGE_GUESTS  += linux linux-busybox
+LARGE_TARGETS += $(LINUX_BZIMAGE) $(LINUX_INITRD) $(BUILD)/guest/linux-busybox.bzImage \
+                 $(BUILD)/guest/linux-busybox.initrd
 TEST_DEPS     += $(ISO_LARGE)
 
 # The symbols (System.map from the 765 MB -dbg package), only when asked

@@ -1,10 +1,13 @@
-/* mkcpio INIT OUT: the linux guest's initramfs, an uncompressed "newc" cpio
- * archive (Linux's Documentation/driver-api/early-userspace/buffer-format.rst,
- * what usr/gen_init_cpio writes) holding
+/* mkcpio INIT OUT [DIR/NAME=FILE...]: the linux guest's initramfs, an
+ * uncompressed "newc" cpio archive (Linux's
+ * Documentation/driver-api/early-userspace/buffer-format.rst, what
+ * usr/gen_init_cpio writes) holding
  *
  *   dev           directory, 0755
  *   dev/console   character device 5:1, 0600 (the kernel opens it as init's stdio)
  *   init          regular file, 0755, the contents of INIT
+ *   DIR, DIR/NAME a directory (0755) and in it a regular file (0755), the
+ *                 contents of FILE, for each further argument (busybox)
  *
  * and the TRAILER!!! entry.  Owner 0:0, mtime 0 and fixed inode numbers
  * make the archive the same bytes on every build; no root, mknod or cpio
@@ -69,7 +72,7 @@ static void *slurp(const char *path, unsigned long *size)
 
     if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) ||
         !(buf = malloc(n)) || fread(buf, 1, n, f) != (size_t)n)
-        die("cannot read the init program");
+        die("cannot read a file to archive");
     fclose(f);
     *size = n;
     return buf;
@@ -80,8 +83,8 @@ int main(int argc, char **argv)
     unsigned long size;
     void *init;
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: mkcpio INIT OUT\n");
+    if (argc < 3) {
+        fprintf(stderr, "usage: mkcpio INIT OUT [DIR/NAME=FILE...]\n");
         return 2;
     }
     init = slurp(argv[1], &size);
@@ -91,6 +94,21 @@ int main(int argc, char **argv)
     entry("dev", S_IFDIR | 0755, 0, 0, NULL, 0);
     entry("dev/console", S_IFCHR | 0600, 5, 1, NULL, 0);
     entry("init", S_IFREG | 0755, 0, 0, init, size);
+    for (int i = 3; i < argc; i++) {
+        char name[256];
+        const char *eq = strchr(argv[i], '='), *slash = strchr(argv[i], '/');
+        const char *deeper = slash ? strchr(slash + 1, '/') : NULL;
+        if (!eq || !slash || slash > eq || eq - argv[i] >= (long)sizeof name || (deeper && deeper < eq))
+            die("an extra file is DIR/NAME=FILE, one directory deep");
+        memcpy(name, argv[i], slash - argv[i]);
+        name[slash - argv[i]] = 0;
+        entry(name, S_IFDIR | 0755, 0, 0, NULL, 0);
+        memcpy(name, argv[i], eq - argv[i]);
+        name[eq - argv[i]] = 0;
+        void *data = slurp(eq + 1, &size);
+        entry(name, S_IFREG | 0755, 0, 0, data, size);
+        free(data);
+    }
     entry("TRAILER!!!", 0, 0, 0, NULL, 0);
     if (fclose(out)) {
         out = NULL;

@@ -28,7 +28,7 @@ HERE=$(dirname "$0")
 BARE_TIMEOUT=${BARE_TIMEOUT:-60}
 QEMU_I386=${QEMU_I386:-qemu-system-i386}
 APPEND=$(cat "$HERE/../../guest-image/linux/guestargs")
-DONE='^peel-init: done'
+DONE=${DONE:-'^peel-init: done'}     # (the busybox initramfs's: '^bb-init: done')
 PANIC='Kernel panic'
 
 # bare_run BZIMAGE INITRD SERIAL: boot it, stop QEMU at "done" or a panic; 0 if "done" came, no FAIL

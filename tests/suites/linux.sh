@@ -38,7 +38,8 @@ CR=$(printf '\r')
 HOSTED_TIMEOUT=${HOSTED_TIMEOUT:-240}
 SMPS="1 4"
 CHECKS="image version run-init hello uname pagefault ioperm sleep tls done no-fail no-warning only-bare-lines stopped-at-halt exit"
-plan $((2 + $(echo $CHECKS | wc -w) * $(echo $SMPS | wc -w)))
+BB_CHECKS="done same-lines-as-bare no-segfault no-warning stopped-at-halt exit"
+plan $((2 + $(echo $CHECKS | wc -w) * $(echo $SMPS | wc -w) + 1 + $(echo $BB_CHECKS | wc -w)))
 
 # ---- Lines allowed to differ ------------------------------------------------
 # allow ERE REASON: a hosted line (normalized as below) matching ERE (whole
@@ -140,3 +141,29 @@ for smp in $SMPS; do
     check_exit "smp$smp/exit" "$st" 5
     grep -a "^guest linux: \(image\|ran\|traps by\|scan on\)" "$log" | sed 's/^/# /' >&2
 done
+
+# ---- userland nobody here wrote: Debian's busybox-static --------------------
+# The same kernel with the second initramfs (guest-image/linux/busybox-init.sh:
+# fork, exec, pipes, TLS, /proc, devtmpfs), as guest linux-busybox at -smp 2:
+# every "bb-init: " line, in order, as bare.
+bb_lines() { tr -d '\r' < "$1" | sed -n 's/^\(\[linux-busybox\] \)\{0,1\}\(bb-init: .*\)/\2/p'; }
+serial=$LOGS/linux-busybox-bare.serial
+DONE='^bb-init: done' BUILD=$BUILD QEMU_I386=$QEMU_I386 sh tests/linux/bare.sh --run \
+    "$BUILD/guest/linux-busybox.bzImage" "$BUILD/guest/linux-busybox.initrd" "$serial"
+log=$serial
+check busybox-bare/done has "^bb-init: done"
+bb_lines "$serial" > "$serial.lines"
+log=$LOGS/linux-busybox-smp2.log
+st=$(ISO=$ISO qemu_converse "$log" 2 "$HOSTED_TIMEOUT" "$(printf '%s' "$WORDS" | sed 's/^guest=linux /guest=linux-busybox /')" \
+    "until ---\[ end Kernel panic\|^peel: oneshot: " "type guests" "type poweroff")
+check busybox-smp2/done has "^\[linux-busybox\] bb-init: done"
+bb_lines "$log" > "$log.lines"
+if ! cmp -s "$serial.lines" "$log.lines"; then
+    diff "$serial.lines" "$log.lines" | sed 's/^/# /' >&2
+fi
+check busybox-smp2/same-lines-as-bare cmp -s "$serial.lines" "$log.lines"
+check busybox-smp2/no-segfault lacks "^\[linux-busybox\] .*segfault at"
+check busybox-smp2/no-warning lacks "^\[linux-busybox\] .*\(WARNING\|BUG\|Oops\)"
+check busybox-smp2/stopped-at-halt \
+    has "^guest linux-busybox: stopped (halted with interrupts disabled (cli; hlt) at eip 0x[0-9a-f]*: nothing can wake it"
+check_exit busybox-smp2/exit "$st" 5
