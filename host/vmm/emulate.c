@@ -478,22 +478,6 @@ static bool shadow_selector(struct vcpu *v, struct trapframe *tf)
     return true;
 }
 
-/* A segment load that faulted on a GDT entry the guest has rewritten in
- * memory since this CPU's mirror was made: Linux writes its TLS entries at
- * each context switch and loads GS from them (`popl %gs` on its way back
- * to user mode) with no lgdt between.  The CPU would have read the new
- * entry, so the mirror is made again and the instruction runs again: true
- * then.  A fault the entry in memory explains is the guest's. */
-static bool stale_gdt_entry(struct vcpu *v, const struct trapframe *tf)
-{
-    unsigned vec = (unsigned)tf->vector;
-    if ((vec != 10 && vec != 11 && vec != 12 && vec != 13) || !(tf->error & 0xfff8) || (tf->error & 7) ||
-        !vcpu_gdt_entry_stale(v, (uint16_t)tf->error))
-        return false;
-    vcpu_mirror_gdt(v);
-    return true;
-}
-
 /* ---- one trap path ----------------------------------------------------------
  * What a trap from the guest kernel is, decided once, from its vector, its
  * error code and the side table of trap sites at its address (sites.h). */
@@ -654,7 +638,7 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
             vcpu_soft_int(v, tf, t.op[0] == 0xcd ? t.op[1] : t.op[0] == 0xcc ? 3 : 4, t.op[0] == 0xcd ? 2 : 1);
             return;
         case TRAP_PRIV:
-            if (privileged(v, tf, step, t.cs) || shadow_selector(v, tf) || stale_gdt_entry(v, tf))
+            if (privileged(v, tf, step, t.cs) || shadow_selector(v, tf) || vcpu_gdt_stale_fault(v, tf))
                 return;
             break;                                     /* not one we emulate: the CPU's fault stands */
         case TRAP_PAGE_FAULT: {
@@ -684,7 +668,7 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
             fpu_error(v, tf);
             return;
         case TRAP_EXCEPTION:
-            if (stale_gdt_entry(v, tf))
+            if (vcpu_gdt_stale_fault(v, tf))
                 return;
             break;
         }

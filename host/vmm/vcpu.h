@@ -144,8 +144,9 @@ void vcpu_mirror_gdt(struct vcpu *v);
 /* Returning to guest ring 3: GDT entries the guest rewrote in memory since
  * the mirror was made (TLS) mirrored again (vcpu_seg.c). */
 void vcpu_gdt_refresh(struct vcpu *v);
-/* Does the guest's GDT entry sel names differ from this CPU's mirror of it? */
-bool vcpu_gdt_entry_stale(struct vcpu *v, uint16_t sel);
+/* A #GP/#NP/#SS/#TS on a GDT entry rewritten since this CPU's mirror was
+ * made: mirrored again, true (the instruction runs again). */
+bool vcpu_gdt_stale_fault(struct vcpu *v, const struct trapframe *tf);
 /* lldt: the LDT (ldtr, its descriptor's base and limit) becomes the
  * vCPU's, and goes into this CPU's real one (vcpu_seg.c). */
 void vcpu_mirror_ldt(struct vcpu *v, uint16_t ldtr, uint32_t base, uint32_t limit);

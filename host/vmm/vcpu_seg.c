@@ -242,20 +242,40 @@ void vseg_restore(struct vcpu *v, struct cpu *c, struct trapframe *tf)
     tf->ss = sel[SEG_SS];
 }
 
-/* Inside a trap, when this CPU's copy of the guest's GDT must change (lgdt
- * here, or another vCPU's lgdt): keep what the live registers hold. */
-void vseg_remirror(struct vcpu *v, struct cpu *c, struct trapframe *tf)
+/* Inside a trap, this CPU's copy of the guest's GDT made again, CS and SS
+ * (in tf) and the live data registers kept on what they hold, or, with
+ * rewritten, a data register naming an entry the guest rewrote in place
+ * taking the new descriptor and, for GS, its base (vcpu_gdt_refresh). */
+static void remirror(struct vcpu *v, struct cpu *c, struct trapframe *tf, bool rewritten)
 {
     uint16_t sel[VCPU_NSEGS], before[VCPU_NSEGS];
     live_selectors(tf, sel);
     memcpy(before, sel, sizeof sel);
-    capture(v, c, sel);
+    capture(v, c, sel);                              /* what each holds, from the old copy */
     mirror(v, c);
+    for (unsigned r = 0; rewritten && r < VCPU_NSEGS; r++) {
+        if (r == SEG_CS || r == SEG_SS || sel_null(sel[r]) || is_shadow(sel[r]) || sel_ldt(sel[r]))
+            continue;
+        uint64_t now = table_entry(v, c, sel[r]);
+        if (now != v->seg_desc[r] && !seg_check(sel[r], now, SEG_USE_DATA, tf->cs & 3))
+            v->seg_desc[r] = now;
+    }
     repoint(v, c, sel);
-    if (memcmp(&sel[SEG_DS], &before[SEG_DS], 3 * sizeof sel[0]) || sel[SEG_ES] != before[SEG_ES])
-        load_data_segments(v, c, sel, rdmsr(MSR_KERNEL_GS));
+    /* GS's base is the guest's in KERNEL_GS (swapped at the trap): the
+     * descriptor's it holds unless it was repointed to its shadow */
+    uint64_t gs_base = rdmsr(MSR_KERNEL_GS);
+    if (rewritten && sel[SEG_GS] == before[SEG_GS] && !sel_null(sel[SEG_GS]) && !is_shadow(sel[SEG_GS]))
+        gs_base = desc_base(v->seg_desc[SEG_GS]);
+    if (rewritten || memcmp(&sel[SEG_DS], &before[SEG_DS], 3 * sizeof sel[0]) || sel[SEG_ES] != before[SEG_ES])
+        load_data_segments(v, c, sel, gs_base);
     tf->cs = sel[SEG_CS];
     tf->ss = sel[SEG_SS];
+}
+
+/* lgdt here, or another vCPU's lgdt: keep what the live registers hold. */
+void vseg_remirror(struct vcpu *v, struct cpu *c, struct trapframe *tf)
+{
+    remirror(v, c, tf, false);
 }
 
 void vseg_clone(struct vcpu *v, const struct vcpu *from)
@@ -304,16 +324,6 @@ static bool gdt_rewritten(struct vcpu *v, const struct cpu *c, unsigned n)
     return false;
 }
 
-bool vcpu_gdt_entry_stale(struct vcpu *v, uint16_t sel)
-{
-    unsigned i = sel_index(sel);
-    uint64_t e;
-    if (sel_ldt(sel) || !i || i >= VCPU_SHADOW_IDX || i * 8u + 7 > v->gdt_limit ||
-        !gmem_peek_lin(v, v->gdt_base + i * 8u, &e, 8))
-        return false;
-    return seg_mirror(e) != this_cpu()->gdt[i];
-}
-
 /* A kernel rewrites GDT entries in place, with no lgdt: Linux its TLS
  * entries at every context switch and at set_thread_area, then loads GS
  * (or FS) from them and returns to user mode.  The mirror is a copy made
@@ -334,29 +344,27 @@ void vcpu_gdt_refresh(struct vcpu *v)
         return;
     __atomic_add_fetch(&v->guest->gdt_gen, 1, __ATOMIC_RELEASE);
     pushcli();
-    struct trapframe *tf = v->tf;
-    uint16_t sel[VCPU_NSEGS];
-    live_selectors(tf, sel);
-    capture(v, c, sel);                              /* what each holds, from the old copy */
-    mirror(v, c);
-    for (unsigned r = 0; r < VCPU_NSEGS; r++) {
-        if (r == SEG_CS || r == SEG_SS || sel_null(sel[r]) || is_shadow(sel[r]) || sel_ldt(sel[r]))
-            continue;
-        uint64_t now = table_entry(v, c, sel[r]);
-        if (now != v->seg_desc[r] && !seg_check(sel[r], now, SEG_USE_DATA, tf->cs & 3))
-            v->seg_desc[r] = now;
-    }
-    /* GS's base is the guest's in KERNEL_GS (swapped at the trap): the new
-     * descriptor's if GS took it, as its load would have set */
-    uint64_t gs_base = rdmsr(MSR_KERNEL_GS);
-    uint16_t gs_before = sel[SEG_GS];
-    repoint(v, c, sel);
-    if (sel[SEG_GS] == gs_before && !sel_null(gs_before) && !is_shadow(gs_before))
-        gs_base = desc_base(v->seg_desc[SEG_GS]);
-    load_data_segments(v, c, sel, gs_base);
-    tf->cs = sel[SEG_CS];
-    tf->ss = sel[SEG_SS];
+    remirror(v, c, v->tf, true);
     popcli();
+}
+
+/* Meanwhile a load in the guest kernel can meet a stale entry of the
+ * mirror: Linux's way out pops GS from the entry the context switch just
+ * wrote, and the mirror may still hold the previous task's empty one.  A
+ * #GP, #NP, #SS or #TS naming a GDT entry that differs in memory from the
+ * mirror makes the mirror again (true: the instruction runs again), as the
+ * CPU would have read the new entry; a fault the entry in memory explains
+ * is the guest's. */
+bool vcpu_gdt_stale_fault(struct vcpu *v, const struct trapframe *tf)
+{
+    unsigned vec = (unsigned)tf->vector, i = (unsigned)(tf->error >> 3);
+    uint64_t e;
+    if ((vec != 10 && vec != 11 && vec != 12 && vec != 13) || (tf->error & 7) || !i || i >= VCPU_SHADOW_IDX ||
+        i * 8u + 7 > v->gdt_limit || !gmem_peek_lin(v, v->gdt_base + i * 8u, &e, 8) ||
+        seg_mirror(e) == this_cpu()->gdt[i])
+        return false;
+    vcpu_mirror_gdt(v);
+    return true;
 }
 
 /* Inside a trap the registers are live: ES DS FS GS still hold the
