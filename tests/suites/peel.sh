@@ -117,12 +117,13 @@ for smp in 2 4; do
     log=$LOGS/peel-churn-smp$smp.log
     script="sleep,150;peel,checksum;sleep,250;unpeel,checksum;sleep,250;peel,checksum;sleep,150"
     script="$script;unpeel,checksum;sleep,150;peel,checksum;wait,300;peels;poweroff"
-    st=$(qemu_boot "$log" "$smp" 600 "guest=classic guestarg=workers=8 guestarg=requests=24 monitor=$script")
-    check "churn-smp$smp/digest" classic_digest_ok 8 24
+    st=$(qemu_boot "$log" "$smp" 600 "guest=classic guestarg=workers=8 guestarg=requests=48 monitor=$script")
+    check "churn-smp$smp/digest" classic_digest_ok 8 48
     check "churn-smp$smp/fsck" has "\[classic\] fsck: clean"
     check "churn-smp$smp/unpeel-restores-bytes" has "unpeel checksum: code bytes restored exactly"
     check "churn-smp$smp/no-byte-differs" lacks "code bytes DIFFER"
-    check "churn-smp$smp/native-calls" has "checksum   peeled   outside the GKL, 2 functions, [1-9][0-9]* native calls"
+    # the count is cumulative; the state may be either (a fast machine ends the workload before the last peel)
+    check "churn-smp$smp/native-calls" has "checksum   [a-z]* *outside the GKL, 2 functions, [1-9][0-9]* native calls"
     check_exit "churn-smp$smp/host-survives" "$st" 0
 done
 
