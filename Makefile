@@ -23,6 +23,7 @@ QEMU    ?= qemu-system-x86_64
 CC      ?= gcc
 NASM    ?= nasm
 LD      ?= ld
+OBJCOPY ?= objcopy
 HOSTCC  ?= gcc
 
 WARN    := -Wall -Wextra -Werror
@@ -159,7 +160,7 @@ $(BUILD)/core.elf: $(CORE_OBJS) boot/linker.ld kernel/ksyms.sh
 $(BUILD)/core.iso: $(BUILD)/core.elf boot/grub.cfg
 	@rm -rf $(BUILD)/core-iso && mkdir -p $(BUILD)/core-iso/boot/grub
 	sed -e '/@MODULES@/d' -e 's#/boot/peel.elf#/boot/core.elf#' boot/grub.cfg > $(BUILD)/core-iso/boot/grub/grub.cfg
-	cp $(BUILD)/core.elf $(BUILD)/core-iso/boot/core.elf
+	$(OBJCOPY) --strip-debug $(BUILD)/core.elf $(BUILD)/core-iso/boot/core.elf
 	grub-mkrescue -o $@ $(BUILD)/core-iso 2>$(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
@@ -169,7 +170,7 @@ define iso
 	for f in $(2); do printf '    module2 /boot/%s %s\n' $$(basename $$f) $$(basename $$f); done \
 		> $(1).modules.cfg
 	sed -e '/@MODULES@/{r $(1).modules.cfg' -e 'd}' boot/grub.cfg > $(1)/boot/grub/grub.cfg
-	cp $(KERNEL) $(1)/boot/peel.elf
+	$(OBJCOPY) --strip-debug $(KERNEL) $(1)/boot/peel.elf    # GRUB would read the DWARF too
 	for f in $(2); do cp $$f $(1)/boot/; done
 	grub-mkrescue -o $@ $(1) 2>$(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
@@ -212,8 +213,9 @@ BENCH_WORKERS  ?= 16
 BENCH_REQUESTS ?= 128
 BENCH_REPEAT   ?= 3
 BENCH_BASE_REQUESTS ?= 2
+WALL_REPEAT    ?= 3
 bench: deps iso $(GUEST_TARGETS) $(CLASSIC_REF)
-	@st=0; $(if $(filter chart,$(BENCH_ONLY)),,BUILD=$(BUILD) QEMU=$(QEMU) sh tests/bench/classic.sh || st=1;) \
+	@st=0; $(if $(filter chart,$(BENCH_ONLY)),,BUILD=$(BUILD) QEMU=$(QEMU) WALL_REPEAT=$(WALL_REPEAT) sh tests/bench/classic.sh || st=1;) \
 	BUILD=$(BUILD) QEMU=$(QEMU) BENCH_SETS="$(BENCH_SETS)" BENCH_SMP="$(BENCH_SMP)" \
 		BENCH_WORKERS=$(BENCH_WORKERS) BENCH_REQUESTS=$(BENCH_REQUESTS) BENCH_REPEAT=$(BENCH_REPEAT) \
 		BENCH_BASE_REQUESTS=$(BENCH_BASE_REQUESTS) \

@@ -114,8 +114,6 @@ $(CLASSIC_BADMAP).map: $(CLASSIC_STRIPPED).map
 	sed '5i @@@ garbage @@@' $< > $@
 $(CLASSIC_STRIPPED).manifest $(CLASSIC_BADMAP).manifest: $(CLASSIC_DIR)/peel.manifest
 	cp $< $@
-$(CLASSIC_STRIPPED)-disk.img $(CLASSIC_BADMAP)-disk.img: $(CLASSIC_DISK)
-	cp $< $@
 
 # The layouts classic's natives read (host/natives/classic/layout.want), from
 # classic.debug by host/natives/classic/layout.sh: generated, never committed.
@@ -128,7 +126,8 @@ $(CLASSIC_LAYOUT): $(CLASSIC_DEBUG) host/natives/classic/layout.sh host/natives/
 $(CLASSIC_NATIVE_OBJS): $(CLASSIC_LAYOUT)
 $(CLASSIC_NATIVE_OBJS): KCFLAGS += -I$(BUILD)/gen
 
-CLASSIC_STRIPPED_FILES := $(foreach n,$(CLASSIC_STRIPPED) $(CLASSIC_BADMAP),$(n).elf $(n).map $(n).manifest $(n)-disk.img)
+# (no disks of their own: they run on classic's, guestdisk=classic-disk.img)
+CLASSIC_STRIPPED_FILES := $(foreach n,$(CLASSIC_STRIPPED) $(CLASSIC_BADMAP),$(n).elf $(n).map $(n).manifest)
 GUEST_TARGETS += $(CLASSIC_STRIPPED_FILES)
 TEST_DEPS     += $(CLASSIC_STRIPPED_FILES) $(CLASSIC_DEBUG)
 
@@ -150,10 +149,7 @@ $(CLASSIC_O1).elf: $(CLASSIC_O1_OBJS) $(CLASSIC_DIR)/linker.ld
 	$(LD) $(CLASSIC_LDFLAGS) -o $@ $(CLASSIC_O1_OBJS)
 $(CLASSIC_O1).manifest: $(CLASSIC_DIR)/peel.manifest
 	cp $< $@
-$(CLASSIC_O1)-disk.img: $(CLASSIC_DISK)
-	cp $< $@
-
-CLASSIC_O1_FILES := $(CLASSIC_O1).elf $(CLASSIC_O1).manifest $(CLASSIC_O1)-disk.img
+CLASSIC_O1_FILES := $(CLASSIC_O1).elf $(CLASSIC_O1).manifest
 GUEST_TARGETS += $(CLASSIC_O1_FILES)
 TEST_DEPS     += $(CLASSIC_O1_FILES)
 -include $(CLASSIC_O1_OBJS:.o=.d)

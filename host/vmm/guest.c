@@ -261,7 +261,7 @@ void guest_set_hooks(const struct guest_hooks *hooks)
     guest_hooks = hooks;
 }
 
-struct guest *guest_start(const char *name, const char *guest_cmdline, uint64_t ram_bytes)
+struct guest *guest_start(const char *name, const char *disk_name, const char *guest_cmdline, uint64_t ram_bytes)
 {
     if (nguests == GUEST_MAX) { kprintf("guest %s: too many guests\n", name); return 0; }
     struct guest *g = kzalloc(sizeof *g);
@@ -286,8 +286,13 @@ struct guest *guest_start(const char *name, const char *guest_cmdline, uint64_t 
     sha256(g->image, g->image_size, digest);
     sha256_hex(digest, g->sha256);
     kprintf("guest %s: image %s, %zu bytes, sha256 %s\n", name, file, g->image_size, g->sha256);
-    snprintf(file, sizeof file, "%s-disk.img", name);
+    if (disk_name[0])
+        strncpy_safe(file, disk_name, sizeof file);
+    else
+        snprintf(file, sizeof file, "%s-disk.img", name);
     const struct mb2_module *disk = find_module(file);
+    if (!disk && disk_name[0])
+        return fail(g, "no such disk among the boot modules", file);
     if (disk) {
         g->disk_size = disk->end - disk->start;
         g->disk = page_alloc((g->disk_size + PAGE_SIZE - 1) / PAGE_SIZE);
@@ -364,10 +369,10 @@ void guest_end(struct guest *g, enum guest_state how, int status, const char *wh
             sum.irqs_delivered, sum.halts);
     const uint64_t *n = sum.insn_count;
     kprintf("guest %s: traps by instruction: interrupt flag %lu (cli %lu sti %lu pushf %lu popf %lu iret %lu), "
-            "port I/O %lu, near branches %lu; %lu patch blocks\n", g->name,
+            "port I/O %lu, near branches %lu; %lu patch blocks, which delivered %lu interrupts\n", g->name,
             n[INSN_CLI] + n[INSN_STI] + n[INSN_PUSHF] + n[INSN_POPF] + n[INSN_IRET], n[INSN_CLI], n[INSN_STI],
             n[INSN_PUSHF], n[INSN_POPF], n[INSN_IRET], n[INSN_IN] + n[INSN_OUT] + n[INSN_INS] + n[INSN_OUTS],
-            n[INSN_CALL] + n[INSN_JMP] + n[INSN_RET], g->blocks.made);
+            n[INSN_CALL] + n[INSN_JMP] + n[INSN_RET], g->blocks.made, g->blocks.taken);
     spin_unlock_irq(&sum_lock);
     uint64_t ran = (g->end_ns - g->start_ns) / 1000000, held = gkl_held_ns(&g->gkl) / 1000000;
     held = held > ran ? ran : held;                  /* the holder's last stretch ends with us */

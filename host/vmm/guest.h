@@ -108,10 +108,11 @@ struct guest {
     char why[128];                   /* how it ended */
 };
 
-/* Create guest `name` from the GRUB modules NAME.elf (and NAME-disk.img if
- * present) with ram_bytes of RAM (0: GUEST_RAM_DEFAULT), load it and start
- * it.  NULL, with a message, if it cannot. */
-struct guest *guest_start(const char *name, const char *guest_cmdline, uint64_t ram_bytes);
+/* Create guest `name` from the GRUB modules NAME.elf (or NAME.bzImage) and
+ * its disk, module `disk` (empty: NAME-disk.img, if present), with
+ * ram_bytes of RAM (0: GUEST_RAM_DEFAULT), load it and start it.  NULL,
+ * with a message, if it cannot. */
+struct guest *guest_start(const char *name, const char *disk, const char *guest_cmdline, uint64_t ram_bytes);
 void guest_end(struct guest *g, enum guest_state how, int status, const char *why);
 void guest_release(struct guest *g);
 /* Every vCPU's counters added up (exits, emulated instructions, port I/O). */

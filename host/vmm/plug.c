@@ -16,6 +16,7 @@
 
 static char guest_name[GUEST_NAME];   /* guest=NAME: run NAME.elf from the boot modules */
 static char guest_args[256];          /* guestarg=WORD, repeatable: the guest's command line */
+static char guest_disk[GUEST_NAME + 16]; /* guestdisk=FILE: its disk module; empty = NAME-disk.img */
 static uint64_t guest_mem;            /* guestmem=SIZE (128M, 1G): its RAM; 0 = GUEST_RAM_DEFAULT */
 static bool oneshot;                  /* power off with the guest's status when it ends */
 
@@ -30,6 +31,14 @@ static const char *add_guest_arg(const char *v, size_t n)
     return cmdline_append(guest_args, sizeof guest_args, v, n) ? 0 : "guest command line too long";
 }
 CMDLINE_OPTION("guestarg", true, add_guest_arg);
+
+/* Variants of one image (stripped, another build) share one disk module:
+ * GRUB reads every module at each boot, 4 MiB each. */
+static const char *set_guest_disk(const char *v, size_t n)
+{
+    return cmdline_copy(guest_disk, sizeof guest_disk, v, n) ? 0 : "wants a module name";
+}
+CMDLINE_OPTION("guestdisk", true, set_guest_disk);
 
 static const char *set_guest_mem(const char *v, size_t n)
 {
@@ -63,7 +72,7 @@ static struct guest *started;
 static void vmm_start(void)
 {
     if (guest_name[0])
-        started = guest_start(guest_name, guest_args, guest_mem);
+        started = guest_start(guest_name, guest_disk, guest_args, guest_mem);
 }
 INITCALL(INIT_START, vmm_start);
 

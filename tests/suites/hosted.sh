@@ -9,7 +9,7 @@ G=$BUILD/guest
 # two classic runs of 4, the image's hash, the monitor 8, UART and VGA 4,
 # six hostile guests of 3 and one more, the spinning guest, six refusals of 2,
 # the missing image 2
-plan $((2 * 4 + 1 + 8 + 4 + 6 * 3 + 1 + 1 + 6 * 2 + 2))
+plan $((2 * 4 + 1 + 8 + 4 + 6 * 3 + 1 + 1 + 6 * 2 + 2 + 2))
 
 # classic hosted at two sizes and CPU counts; the oneshot status is the guest's
 for run in "1 4 8" "4 8 16"; do
@@ -89,3 +89,7 @@ log=$LOGS/hosted-missing.log
 st=$(qemu_boot "$log" 2 120 "guest=nosuch monitor=poweroff")
 check missing-image/reported has "guest nosuch: no such image among the boot modules"
 check_exit missing-image/host-survives "$st" 0
+log=$LOGS/hosted-missing-disk.log
+st=$(qemu_boot "$log" 2 120 "guest=classic guestdisk=nosuch.img monitor=poweroff")
+check missing-disk/reported has "guest classic: no such disk among the boot modules: nosuch.img"
+check_exit missing-disk/host-survives "$st" 0

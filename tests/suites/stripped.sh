@@ -16,11 +16,11 @@ plan $((13 + 8 + 6))         # the stripped image's checks, the bad map's, the o
 
 # the three boots at once (-smp 2 each): none depends on timing
 good=$LOGS/stripped-peeled.log bad=$LOGS/stripped-badmap.log other=$LOGS/stripped-otherbuild.log
-qemu_boot "$good" 2 300 "guest=classic-stripped guestarg=workers=$W guestarg=requests=$R peel=sched,mm,checksum,cache,fs oneshot panic=exit" \
+qemu_boot "$good" 2 300 "guest=classic-stripped guestdisk=classic-disk.img guestarg=workers=$W guestarg=requests=$R peel=sched,mm,checksum,cache,fs oneshot panic=exit" \
     >"$good.status" &
-qemu_boot "$bad" 2 300 "guest=classic-badmap guestarg=workers=$W guestarg=requests=$R peel=checksum,mm monitor=wait,60;poweroff" \
+qemu_boot "$bad" 2 300 "guest=classic-badmap guestdisk=classic-disk.img guestarg=workers=$W guestarg=requests=$R peel=checksum,mm monitor=wait,60;poweroff" \
     >"$bad.status" &
-qemu_boot "$other" 2 300 "guest=classic-o1 guestarg=workers=$W guestarg=requests=$R peel=checksum,cache,fs oneshot panic=exit" \
+qemu_boot "$other" 2 300 "guest=classic-o1 guestdisk=classic-disk.img guestarg=workers=$W guestarg=requests=$R peel=checksum,cache,fs oneshot panic=exit" \
     >"$other.status" &
 wait
 
