@@ -51,6 +51,10 @@ bool ata_attach(struct ata *a, struct ports *ports, uint16_t base, uint16_t ctl)
 /* Fill id with the IDENTIFY DEVICE page for a's geometry (ata_identify.c). */
 void ata_identify_page(const struct ata *a, uint8_t *id);
 uint32_t ata_in(void *ata, uint16_t port, int size, uint64_t now);
+/* What a byte read of the status register (or the alternate status) returns
+ * now, when reading it changes nothing; -1 when it does (it acknowledges
+ * INTRQ) or the drive is busy. */
+int ata_quiet_status(const struct ata *a);
 void ata_out(void *ata, uint16_t port, int size, uint32_t val, uint64_t now);
 
 #endif

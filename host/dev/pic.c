@@ -248,6 +248,40 @@ int pic_ack(struct pic *p)
     return s->base | sirq;
 }
 
+int pic_peek(const struct pic *p)
+{
+    const struct pic_chip *m = &p->chip[0], *s = &p->chip[1];
+    int irq = chip_best(m, true);
+    if (irq < 0 || irq != 2 || m->single)
+        return irq;
+    int sirq = chip_best(s, false);
+    return sirq < 0 ? -1 : 8 + sirq;
+}
+
+bool pic_pending_after_eoi(const struct pic *p)
+{
+    struct pic q = *p;
+    pic_out(&q, 0x20, 1, 0x20, 0);
+    return pic_pending(&q);
+}
+
+int pic_vector(const struct pic *p, int irq)
+{
+    return irq < 8 ? p->chip[0].base | irq : p->chip[1].base | (irq - 8);
+}
+
+void pic_ack_irq(struct pic *p, int irq)
+{
+    struct pic_chip *m = &p->chip[0], *s = &p->chip[1];
+    if (irq < 8 || m->single) {
+        chip_intack(m, irq & 7);
+        return;
+    }
+    chip_intack(m, 2);
+    chip_intack(s, irq - 8);
+    pic_cascade(p);
+}
+
 /* The state a PC BIOS leaves: vectors 0x08/0x70, cascade, edge triggered,
  * timer, keyboard and cascade unmasked, everything else masked. */
 void pic_init(struct pic *p)

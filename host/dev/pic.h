@@ -35,6 +35,16 @@ bool pic_attach(struct pic *p, struct ports *ports);
 void pic_set_irq(void *pic, int irq, int level);        /* a vdev_irq_fn */
 bool pic_pending(const struct pic *p);
 int pic_ack(struct pic *p);
+/* The IRQ (0-15) pic_ack would take now, or -1 (nothing, or only a
+ * spurious answer), changing nothing; its vector; and its INTA done later,
+ * as pic_ack would have done it then (a patch block delivered it meanwhile:
+ * host/vmm/blocks.h). */
+int pic_peek(const struct pic *p);
+/* Would an interrupt be pending after a non-specific EOI to the master
+ * (out 0x20, 0x20)?  Nothing changes. */
+bool pic_pending_after_eoi(const struct pic *p);
+int pic_vector(const struct pic *p, int irq);
+void pic_ack_irq(struct pic *p, int irq);
 uint32_t pic_in(void *pic, uint16_t port, int size, uint64_t now);
 void pic_out(void *pic, uint16_t port, int size, uint32_t val, uint64_t now);
 

@@ -28,13 +28,16 @@ CMDLINE_OPTION("blocks", true, set_blocks);
 #define CODE_BASE(b) ((b)->base + 4096)
 #define CODE_ROOM    (BLOCKS_SIZE - 4096)
 
+static void emit_tail(struct guest *g);
+
 bool blocks_init(struct guest *g, uint32_t base, bool on)
 {
     struct blocks *b = &g->blocks;
-    *b = (struct blocks){ .on = on && !blocks_off, .base = base };
+    *b = (struct blocks){ .on = on && !blocks_off, .base = base, .armed = -1 };
     memset(g->ram + base, 0, 4096);
-    memset(g->ram + base + BLOCK_FLAG_RETURNS, 0xff, 4 * BLOCK_RETURNS);   /* no return seen yet */
+    memset(g->ram + base + BLOCK_FLAG_RETURNS, 0xff, 4 * (BLOCK_RETURNS + 1));   /* no return seen yet */
     memset(g->ram + CODE_BASE(b), 0xf4, CODE_ROOM);     /* hlt: a stray jump in emulates hlt */
+    emit_tail(g);
     for (uint32_t a = base; a < base + BLOCKS_SIZE; a += 4096) {
         uint64_t *pte = vm_space_pte(g->root, a);
         if (!pte)
@@ -67,6 +70,9 @@ struct emit {
     unsigned nstubs;
     uint32_t targets;                        /* a branch unit's first target imm32, or 0 */
     uint8_t stride;
+    uint32_t tail;                           /* the deliveries' tail */
+    uint32_t cont[2];                        /* imm32s that want the address after this unit */
+    unsigned ncont;
 };
 
 static void put(struct emit *e, const uint8_t *bytes, uint32_t n)
@@ -146,6 +152,47 @@ static void set_vif(struct emit *e, uint32_t value)
     put32(e, value);
 }
 
+/* cmp dword [ss:pending], ARMED; jne (the rel32 to land) */
+static uint32_t test_armed(struct emit *e)
+{
+    PUT(e, 0x36, 0x83, 0x3d);
+    put32(e, e->pending);
+    PUT(e, BLOCK_PENDING_ARMED);
+    return jump(e, 0x75);
+}
+
+/* An imm32 that wants the address of the code after this unit. */
+static void put_cont(struct emit *e)
+{
+    e->cont[e->ncont++] = e->n;
+    put32(e, 0);
+}
+
+/* The armed interrupt, taken after this unit (the guest's state is its
+ * instruction's outcome, IF set): the frame a CPU pushes (EFLAGS as pushf
+ * shows them, CS as the guest knows it, the address after the unit, kept
+ * in the block's return slot for the handler's iret), NT and TF cleared as
+ * a gate clears them, then the tail. */
+static void deliver_after(struct emit *e)
+{
+    uint32_t flags = e->vif - BLOCK_FLAG_VIF;
+    PUT(e, 0x9c,                             /* pushf */
+           0x81, 0x24, 0x24);                /* and dword [esp], the guest's flags */
+    put32(e, EFLAGS_GUEST_MASK | EFLAGS_RESERVED1 | EFLAGS_IF);
+    PUT(e, 0x36, 0xff, 0x35);                /* push dword [ss:cs_seen] */
+    put32(e, flags + BLOCK_FLAG_CS_SEEN);
+    PUT(e, 0x68);                            /* push the address after the unit */
+    put_cont(e);
+    PUT(e, 0x36, 0xc7, 0x05);                /* mov dword [ss:taken_return], it */
+    put32(e, flags + BLOCK_FLAG_TAKEN_RETURN);
+    put_cont(e);
+    PUT(e, 0xff, 0x74, 0x24, 0x08,           /* push dword [esp+8] */
+           0x81, 0x24, 0x24);                /* and dword [esp], ~(NT | TF) */
+    put32(e, ~(uint32_t)(EFLAGS_NT | EFLAGS_TF));
+    PUT(e, 0x9d, 0xe9);                      /* popf; jmp tail */
+    rel32(e, e->tail);
+}
+
 /* cli and sti: the flags saved round the ring test; sti leaves when an
  * interrupt may be waiting for it. */
 static void unit_cli_sti(struct emit *e, bool sti)
@@ -214,9 +261,13 @@ static void unit_popf(struct emit *e)
     uint32_t busy = store_vif(e);
     PUT(e, 0x58, 0x9d);                      /* pop eax; popf */
     uint32_t done = jump(e, 0xeb);
+    land(e, busy);
+    uint32_t unarmed = test_armed(e);
+    PUT(e, 0x58, 0x9d);                      /* pop eax; popf: the popf done, then the interrupt */
+    deliver_after(e);
     land(e, ring3);
     land(e, tf);
-    land(e, busy);
+    land(e, unarmed);
     PUT(e, 0x58);
     stub(e, 0x9d);
     land(e, done);
@@ -244,21 +295,33 @@ static void unit_iret(struct emit *e)
     put32(e, ~(uint32_t)(0x0dd5 | EFLAGS_IF | EFLAGS_RESERVED1));
     slow[3] = jump(e, 0x75);
     PUT(e, 0x8b, 0x44, 0x24, 0x04);          /* mov eax, [esp+4]: where it returns */
-    uint32_t seen[BLOCK_RETURNS];
-    for (unsigned i = 0; i < BLOCK_RETURNS; i++) {
+    uint32_t seen[BLOCK_RETURNS + 1];
+    for (unsigned i = 0; i <= BLOCK_RETURNS; i++) {
         PUT(e, 0x36, 0x3b, 0x05);            /* cmp eax, [ss:returns + 4i] */
         put32(e, e->vif - BLOCK_FLAG_VIF + BLOCK_FLAG_RETURNS + 4 * i);
         seen[i] = jump(e, 0x74);
     }
     slow[4] = jump(e, 0xeb);                /* not one the host delivered from */
-    for (unsigned i = 0; i < BLOCK_RETURNS; i++)
+    for (unsigned i = 0; i <= BLOCK_RETURNS; i++)
         land(e, seen[i]);
     PUT(e, 0x8b, 0x44, 0x24, 0x0c);          /* mov eax, [esp+12] */
-    slow[5] = store_vif(e);
+    uint32_t busy = store_vif(e);
     PUT(e, 0x58,                             /* pop eax */
            0xff, 0x74, 0x24, 0x08,           /* push dword [esp+8] */
            0x9d,                             /* popf */
            0xc2, 0x08, 0x00);                /* ret 8 */
+    /* the armed interrupt right after the iret: its frame is the iret's
+     * own (same CS, IF set, EFLAGS as the CPU would push them) */
+    land(e, busy);
+    slow[5] = test_armed(e);
+    PUT(e, 0x58,                             /* pop eax */
+           0x83, 0x4c, 0x24, 0x08, 0x02,     /* or dword [esp+8], bit 1 */
+           0xff, 0x74, 0x24, 0x08, 0x9d,     /* push dword [esp+8]; popf */
+           0xff, 0x34, 0x24,                 /* push dword [esp] */
+           0x36, 0x8f, 0x05);                /* pop dword [ss:taken_return] */
+    put32(e, e->vif - BLOCK_FLAG_VIF + BLOCK_FLAG_TAKEN_RETURN);
+    PUT(e, 0xe9);                            /* jmp tail */
+    rel32(e, e->tail);
     for (unsigned i = 0; i < 6; i++)
         land(e, slow[i]);
     PUT(e, 0x58);
@@ -348,6 +411,81 @@ static void unit_out_dx(struct emit *e, uint32_t log, uint32_t logged)
     land(e, done);
 }
 
+/* push ebx; the log's next entry in EBX, or jae to land when it is full */
+static uint32_t log_next(struct emit *e)
+{
+    PUT(e, 0x53, 0x36, 0x8b, 0x1d);          /* push ebx; mov ebx, [ss:logged] */
+    put32(e, e->vif - BLOCK_FLAG_VIF + BLOCK_FLAG_LOGGED);
+    PUT(e, 0x83, 0xfb, BLOCK_LOG_MAX);       /* cmp ebx, MAX */
+    return jump(e, 0x73);                    /* jae */
+}
+
+/* out 0x20, al: a non-specific EOI (AL 0x20) into the log, the pending
+ * word as the host foresaw it for after the EOI. */
+static void unit_eoi(struct emit *e)
+{
+    uint32_t flags = e->vif - BLOCK_FLAG_VIF, slow[2];
+    PUT(e, 0x9c, 0x50);                      /* pushf; push eax */
+    if_ring3(e);
+    PUT(e, 0x58);                            /* pop eax (the flags of the test stay) */
+    slow[0] = jump(e, 0x75);
+    PUT(e, 0x3c, 0x20);                      /* cmp al, 0x20 */
+    slow[1] = jump(e, 0x75);
+    uint32_t full = log_next(e);
+    PUT(e, 0x36, 0x66, 0xc7, 0x04, 0x9d);    /* mov word [ss:log + ebx*4], 0x20 */
+    put32(e, flags + BLOCK_FLAG_LOG);
+    PUT(e, 0x20, 0x00,
+           0x36, 0x88, 0x04, 0x9d);          /* mov [ss:log + 2 + ebx*4], al */
+    put32(e, flags + BLOCK_FLAG_LOG + 2);
+    PUT(e, 0x43, 0x36, 0x89, 0x1d);          /* inc ebx; mov [ss:logged], ebx */
+    put32(e, flags + BLOCK_FLAG_LOGGED);
+    PUT(e, 0x36, 0xff, 0x35);                /* push dword [ss:eoi_pending] */
+    put32(e, flags + BLOCK_FLAG_EOI_PENDING);
+    PUT(e, 0x36, 0x8f, 0x05);                /* pop dword [ss:pending] */
+    put32(e, e->pending);
+    PUT(e, 0x5b, 0x9d);                      /* pop ebx; popf */
+    uint32_t done = jump(e, 0xeb);
+    land(e, full);
+    PUT(e, 0x5b);
+    land(e, slow[0]);
+    land(e, slow[1]);
+    PUT(e, 0x9d);
+    stub_for(e, (const uint8_t[]){ 0xe6, 0x20 }, 2);
+    land(e, done);
+}
+
+/* in al, dx: from the ATA status register (0x1F7 or 0x3F6), the copy in
+ * the flags page while nothing is logged and the copy says the read
+ * changes nothing. */
+static void unit_in_dx(struct emit *e)
+{
+    uint32_t flags = e->vif - BLOCK_FLAG_VIF, slow[4];
+    PUT(e, 0x9c, 0x50);                      /* pushf; push eax */
+    if_ring3(e);
+    slow[0] = jump(e, 0x75);
+    PUT(e, 0x66, 0x81, 0xfa, 0xf7, 0x01);    /* cmp dx, 0x1f7 */
+    uint32_t status = jump(e, 0x74);
+    PUT(e, 0x66, 0x81, 0xfa, 0xf6, 0x03);    /* cmp dx, 0x3f6 */
+    slow[1] = jump(e, 0x75);
+    land(e, status);
+    PUT(e, 0x36, 0x83, 0x3d);                /* cmp dword [ss:logged], 0 */
+    put32(e, flags + BLOCK_FLAG_LOGGED);
+    PUT(e, 0x00);
+    slow[2] = jump(e, 0x75);
+    PUT(e, 0x36, 0xa1);                      /* mov eax, [ss:ata_status] */
+    put32(e, flags + BLOCK_FLAG_ATA_STATUS);
+    PUT(e, 0xf6, 0xc4, BLOCK_ATA_TRAP >> 8); /* test ah, TRAP */
+    slow[3] = jump(e, 0x75);
+    PUT(e, 0x88, 0x04, 0x24,                 /* mov [esp], al: into the saved EAX */
+           0x58, 0x9d);                      /* pop eax; popf */
+    uint32_t done = jump(e, 0xeb);
+    for (unsigned i = 0; i < 4; i++)
+        land(e, slow[i]);
+    PUT(e, 0x58, 0x9d);
+    stub(e, 0xec);
+    land(e, done);
+}
+
 static void unit_code(struct emit *e, const struct block_plan *p, unsigned k)
 {
     const uint8_t *insn = p->orig + p->unit[k].off;
@@ -376,6 +514,8 @@ static void unit_code(struct emit *e, const struct block_plan *p, unsigned k)
     case UNIT_IRET: unit_iret(e); break;
     case UNIT_RET_SEEN: unit_ret_seen(e, insn, p->unit[k].length); break;
     case UNIT_OUT_DX: unit_out_dx(e, e->vif - BLOCK_FLAG_VIF + BLOCK_FLAG_LOG, e->vif - BLOCK_FLAG_VIF + BLOCK_FLAG_LOGGED); break;
+    case UNIT_EOI: unit_eoi(e); break;
+    case UNIT_IN_DX: unit_in_dx(e); break;
     case UNIT_CALL_SEEN: case UNIT_JMP_SEEN:
         unit_branch_seen(e, insn, p->head + p->unit[k].off + p->unit[k].length, p->unit[k].kind == UNIT_CALL_SEEN);
         break;
@@ -387,12 +527,17 @@ uint32_t blocks_emit(struct guest *g, const struct block_plan *p, struct site *s
     struct blocks *b = &g->blocks;
     static struct emit e;                    /* (under the guest kernel lock, or before the guest runs) */
     e = (struct emit){ .at = CODE_BASE(b) + b->used, .vif = b->base + BLOCK_FLAG_VIF,
-                       .pending = b->base + BLOCK_FLAG_PENDING };
+                       .pending = b->base + BLOCK_FLAG_PENDING, .tail = b->tail };
     struct block rec = { .head = p->head, .at = e.at, .len = p->len, .nunits = p->nunits };
     for (unsigned k = 0; k < p->nunits; k++) {
         rec.unit[k].code = (uint16_t)e.n;
         rec.unit[k].orig = p->unit[k].off;
         unit_code(&e, p, k);
+        for (unsigned i = 0; i < e.ncont; i++) {    /* the unit's end: where its delivery returns */
+            uint32_t after = e.at + e.n;
+            memcpy(e.buf + e.cont[i], &after, 4);
+        }
+        e.ncont = 0;
     }
     rec.unit[p->nunits].code = (uint16_t)e.n;
     rec.unit[p->nunits].orig = p->len;
@@ -455,32 +600,98 @@ static __attribute__((noinline)) void replay(struct guest *g, uint32_t n)
     const uint8_t *log = g->ram + g->blocks.base + BLOCK_FLAG_LOG;
     for (uint32_t i = 0; i < n && i < BLOCK_LOG_MAX; i++) {
         uint16_t port = (uint16_t)(log[i * 4] | log[i * 4 + 1] << 8);
-        if (port >= BLOCK_LOG_LO && port <= BLOCK_LOG_HI)
-            vdevs_out(g, port, 1, log[i * 4 + 2]);
+        uint8_t val = log[i * 4 + 2];
+        if ((port >= BLOCK_LOG_LO && port <= BLOCK_LOG_HI) || (port == 0x20 && val == 0x20))
+            vdevs_out(g, port, 1, val);
     }
     *flag(g, BLOCK_FLAG_LOGGED) = 0;
 }
 
-void blocks_vif_in(struct vcpu *v)
+void blocks_replay(struct guest *g)
 {
-    struct guest *g = v->guest;
-    if (!g->blocks.n)
-        return;
-    v->vif = *flag(g, BLOCK_FLAG_VIF) & EFLAGS_IF;
-    uint32_t n = *flag(g, BLOCK_FLAG_LOGGED);
+    uint32_t n = g->blocks.n ? *flag(g, BLOCK_FLAG_LOGGED) : 0;
     if (n)
         replay(g, n);
 }
 
-void blocks_vif_out(struct vcpu *v)
+int blocks_vif_in(struct vcpu *v)
 {
     struct guest *g = v->guest;
-    if (!g->blocks.n)
+    struct blocks *b = &g->blocks;
+    if (!b->n)
+        return -1;
+    v->vif = *flag(g, BLOCK_FLAG_VIF) & EFLAGS_IF;
+    int taken = -1;
+    if (b->armed >= 0 && *flag(g, BLOCK_FLAG_TAKEN)) {
+        taken = b->armed;
+        b->taken++;
+        blocks_note_return(g, *flag(g, BLOCK_FLAG_TAKEN_RETURN));   /* (its handler may iret later) */
+    }
+    b->armed = -1;
+    *flag(g, BLOCK_FLAG_TAKEN) = 0;
+    return taken;
+}
+
+void blocks_vif_out(struct vcpu *v, uint16_t cs)
+{
+    struct guest *g = v->guest;
+    struct blocks *b = &g->blocks;
+    if (!b->n)
         return;
     *flag(g, BLOCK_FLAG_VIF) = v->vif ? EFLAGS_IF : 0;
     /* an interrupt that comes due later is seen at the next trap (a host
      * tick at the latest), as one that comes due while IF is set is */
-    *flag(g, BLOCK_FLAG_PENDING) = vdevs_may_have_work(&g->dev, vdevs_now(g));
+    bool armed = b->armed >= 0 && cs == b->armed_cs && !v->vif;
+    const struct vdevs *d = &g->dev;
+    uint64_t now = vdevs_now(g);
+    bool due = now >= d->hint_due;
+    *flag(g, BLOCK_FLAG_PENDING) = armed ? BLOCK_PENDING_ARMED : vdevs_may_have_work(d, now);
+    *flag(g, BLOCK_FLAG_EOI_PENDING) = (armed ? b->armed_eoi_more : d->hint_pending_after_eoi) || due;
+    *flag(g, BLOCK_FLAG_ATA_STATUS) = d->hint_ata_status;
+}
+
+/* Where the host writes an armed interrupt into the tail's code: */
+#define TAIL_VIF_AFTER 7                     /* mov dword [ss:vif], imm32 */
+#define TAIL_MORE      18                    /* mov dword [ss:pending], imm32 */
+#define TAIL_HANDLER   34                    /* jmp rel32 */
+#define TAIL_SIZE      38
+
+/* The tail of every delivery by a block: IF as the gate leaves it, the
+ * pending word as the host foresaw, the interrupt marked taken, then the
+ * handler.  Code, so that the guest cannot choose what it jumps to. */
+static void emit_tail(struct guest *g)
+{
+    struct blocks *b = &g->blocks;
+    static struct emit e;
+    e = (struct emit){ .at = CODE_BASE(b), .vif = b->base + BLOCK_FLAG_VIF };
+    set_vif(&e, 0);                                                  /* +0, imm32 at +7 */
+    PUT(&e, 0x36, 0xc7, 0x05);                                       /* +11, imm32 at +18 */
+    put32(&e, b->base + BLOCK_FLAG_PENDING);
+    put32(&e, 0);
+    PUT(&e, 0x36, 0xc7, 0x05);                                       /* +22 */
+    put32(&e, b->base + BLOCK_FLAG_TAKEN);
+    put32(&e, 1);
+    PUT(&e, 0xe9);                                                   /* +33, rel32 at +34 */
+    rel32(&e, e.at);
+    memcpy(g->ram + e.at, e.buf, e.n);
+    b->tail = e.at;
+    b->used = (e.n + 15) & ~15u;
+}
+
+void blocks_arm(struct guest *g, int irq, uint16_t cs, uint16_t cs_seen, uint32_t handler, uint32_t vif_after,
+                bool more, bool more_after_eoi)
+{
+    struct blocks *b = &g->blocks;
+    uint8_t *t = g->ram + b->tail;
+    uint32_t more32 = more, rel = handler - (b->tail + TAIL_SIZE);
+    memcpy(t + TAIL_VIF_AFTER, &vif_after, 4);
+    memcpy(t + TAIL_MORE, &more32, 4);
+    memcpy(t + TAIL_HANDLER, &rel, 4);
+    *flag(g, BLOCK_FLAG_CS_SEEN) = cs_seen;
+    *flag(g, BLOCK_FLAG_TAKEN) = 0;
+    b->armed = irq;
+    b->armed_cs = cs;
+    b->armed_eoi_more = more_after_eoi;
 }
 
 /* ---- back from a block -------------------------------------------------- */
@@ -558,7 +769,7 @@ void blocks_note_return(struct guest *g, uint32_t eip)
 void blocks_forget_targets(struct guest *g)
 {
     static const uint32_t none = ~0u;
-    for (unsigned i = 0; g->blocks.base && i < BLOCK_RETURNS; i++)
+    for (unsigned i = 0; g->blocks.base && i <= BLOCK_RETURNS; i++)
         *flag(g, BLOCK_FLAG_RETURNS + 4 * i) = none;
     for (size_t i = 0; i < g->blocks.n; i++) {
         struct block *k = &g->blocks.b[i];

@@ -13,9 +13,11 @@
  *   page 0      the flags page, writable, not executable:
  *                 +0  the virtual IF (0 or EFLAGS_IF) of the vCPU that holds
  *                     the guest kernel lock;
- *                 +4  nonzero while a virtual interrupt may be pending;
+ *                 +4  nonzero while a virtual interrupt may be pending
+ *                     (BLOCK_PENDING_ARMED: and a block may deliver it);
  *   pages 1..   block code, executable and read-only (a write is dropped,
- *               as one to the ROM is: host/vmm/rom.h).
+ *               as one to the ROM is: host/vmm/rom.h); first, the tail
+ *               every delivery by a block ends in.
  *
  * One flags word serves every vCPU because only the GKL holder runs guest
  * code: the host reads it into vcpu->vif when a trap begins and writes it
@@ -38,11 +40,43 @@
  * original instruction, so a fault there is reported as the original
  * instruction's.
  *
+ * Delivery without leaving the guest.  An interrupt that comes due while
+ * the virtual IF is clear would cost a trap at the popf or iret that sets
+ * it (classic holds IF clear round its whole disk I/O: one a request per
+ * disk interrupt).  So when the host returns to a guest whose IF is clear
+ * with an interrupt waiting, it may arm it (blocks_arm): the gate checked
+ * as a delivery checks it, the handler scanned, the handler in the CS the
+ * guest runs in now (no stack switch, no far jump), the pending word
+ * BLOCK_PENDING_ARMED.  A popf or iret block that sets IF then pushes the
+ * frame the CPU would (EFLAGS as pushf shows them, CS as the guest knows
+ * it, the return address: the code after the unit, or the iret's own
+ * frame as it stands) and jumps to the tail, whose immediates the host
+ * wrote when it armed (IF after the gate, whether anything else is
+ * pending, the handler): it marks the interrupt taken and jumps there.
+ * The INTA is the host's, at the next trap (blocks_vif_in says which IRQ):
+ * until the guest traps, no port access can tell.  An armed interrupt no
+ * block took is simply disarmed at the next trap: nothing changed.  sti
+ * never delivers in a block (a `sti; hlt` would sleep through its own
+ * interrupt); nor does anything in ring 3 or with paging on.  The return
+ * address goes into a ninth return slot, so the handler's iret comes back
+ * through its block.  The guest can write the pending word, and so make a
+ * block jump to the last handler the host armed, with its own frame: its
+ * own harm, as if it had called its handler; it cannot choose the target.
+ *
  * An `out dx, al` to a port whose writes may wait (BLOCK_LOG_LO..HI: the
  * ATA task file) is logged in the flags page instead of trapping; the host
  * replays the log, in order, first thing at the guest's next trap (the
- * command write that follows, a status read, anything): no device sees a
- * difference but the moment.  Other ports, ring 3, or a full log: the stub.
+ * command write that follows, anything): no device sees a difference but
+ * the moment.  Other ports, ring 3, or a full log: the stub.  So is
+ * `out 0x20, al` of 0x20, the master PIC's non-specific EOI, which also
+ * sets the pending word to what the host foresaw for after it (the flags
+ * page's EOI word: an interrupt the EOI lets through leaves the guest at
+ * the next sti, popf or iret that sets IF, as before).  And `in al, dx`
+ * from the ATA status register (0x1F7, or the alternate at 0x3F6) is
+ * answered from the flags page's copy, which the host keeps as the model
+ * would answer, while nothing is logged and the read changes nothing (no
+ * INTRQ to acknowledge, not busy): the drive completes every command at
+ * once, at the trap of its command write, so the copy is current.
  *
  * The branches the scanner patches because their target may be code no
  * scan has reached (a ret after a stack switch, call or jmp through a
@@ -87,7 +121,14 @@
 #define BLOCK_FLAG_LOG   12                  /* the log: { u16 port, u8 value, u8 0 } each */
 #define BLOCK_LOG_MAX    16
 #define BLOCK_FLAG_RETURNS 80                /* where the host delivered from: an iret may go back at once */
-#define BLOCK_RETURNS    8
+#define BLOCK_RETURNS    8                   /* the host's; then one a block's delivery writes */
+#define BLOCK_FLAG_TAKEN_RETURN (BLOCK_FLAG_RETURNS + 4 * BLOCK_RETURNS)
+#define BLOCK_FLAG_CS_SEEN 116               /* an armed interrupt: the CS its frame shows */
+#define BLOCK_FLAG_TAKEN 120                 /* nonzero once a block delivered it */
+#define BLOCK_FLAG_ATA_STATUS 124            /* what a status read returns, or BLOCK_ATA_TRAP */
+#define BLOCK_FLAG_EOI_PENDING 128           /* the pending word once the top interrupt in service ends */
+#define BLOCK_PENDING_ARMED 2
+#define BLOCK_ATA_TRAP   0x100               /* the read does something (acknowledges INTRQ): the host's */
 /* Ports whose writes may wait for the guest's next trap: the primary ATA
  * channel's task file (features, count, LBA, device), latches that do
  * nothing until the command register is written (host/dev/ata.c ata_out):
@@ -100,6 +141,8 @@ enum unit_kind {
     UNIT_CLI, UNIT_STI, UNIT_PUSHF, UNIT_POPF, UNIT_IRET,      /* emulated */
     UNIT_RET_SEEN, UNIT_CALL_SEEN, UNIT_JMP_SEEN,              /* a branch to a target already scanned */
     UNIT_OUT_DX,                                               /* out dx, al: logged when it may wait */
+    UNIT_EOI,                                                  /* out 0x20, al: logged when an EOI */
+    UNIT_IN_DX,                                                /* in al, dx: the ATA status from the copy */
 };
 #define BLOCK_TARGETS 4                      /* targets a branch unit remembers */
 /* A unit after which execution never falls to the next: the block's last. */
@@ -137,6 +180,11 @@ struct blocks {
     size_t n, cap;
     uint64_t made, broken, faults, reverted;
     unsigned next_return;            /* the return slot to write next */
+    uint32_t tail;                   /* the deliveries' tail, first in the arena */
+    int armed;                       /* the IRQ armed for a block to deliver, or -1 */
+    uint16_t armed_cs;               /* the CS it was armed in */
+    bool armed_eoi_more;             /* pending once its handler's EOI ends it */
+    uint64_t taken;                  /* interrupts blocks delivered */
 };
 
 struct guest;
@@ -165,10 +213,26 @@ void blocks_jump(uint8_t *code, uint32_t head, uint32_t len, uint32_t at);
 /* Forget the blocks emitted after the first `keep` (a scan that failed). */
 void blocks_truncate(struct guest *g, size_t keep);
 
-/* The guest's virtual IF from the flags page, at a trap's start; and back,
- * with whether an interrupt may be pending, before the guest runs again. */
-void blocks_vif_in(struct vcpu *v);          /* (and replays the port log) */
-void blocks_vif_out(struct vcpu *v);
+/* The guest's virtual IF from the flags page, at a trap's start (and the
+ * port log replayed, the armed interrupt disarmed): the IRQ a block
+ * delivered since the last return, whose INTA is the caller's to do, or -1;
+ * and back, with whether an interrupt may be pending, before the guest runs
+ * again (in CS cs). */
+int blocks_vif_in(struct vcpu *v);
+void blocks_vif_out(struct vcpu *v, uint16_t cs);
+/* Blocks may deliver: on, placed, and no interrupt armed yet this trap. */
+static inline bool blocks_may_arm(const struct blocks *b)
+{
+    return b->on && b->n && b->armed < 0;
+}
+/* Arm irq for the blocks to deliver in CS cs (real selector) to handler:
+ * frames show CS as cs_seen; IF after it vif_after; more: another
+ * interrupt may be pending once this one is in service. */
+void blocks_arm(struct guest *g, int irq, uint16_t cs, uint16_t cs_seen, uint32_t handler, uint32_t vif_after,
+                bool more, bool more_after_eoi);
+/* The port writes the blocks logged, in order: after blocks_vif_in and
+ * the INTA of what a block delivered (the log may hold its EOI). */
+void blocks_replay(struct guest *g);
 /* EIP in the arena: the original instruction's address instead (0 if not a
  * block's); for a fault, blocks_fault also makes that address runnable
  * (drops the page if the block was left after its first unit). */

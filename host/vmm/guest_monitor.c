@@ -88,9 +88,10 @@ static void guest_stats(struct guest *g)
         if (v->insn_count[c]) kprintf(" %s %lu", insn_class_name(c), v->insn_count[c]);
     kprintf("\n  interrupts delivered %lu, halts %lu, patches %zu (scan saw %lu instructions, %lu undecodable paths)\n",
             v->irqs_delivered, v->halts, g->patches.n, g->patches.insns_seen, g->patches.undecodable);
-    kprintf("  patch blocks %lu (%u KiB of %u), withdrawn %lu, faults in them %lu, given back %lu%s\n",
+    kprintf("  patch blocks %lu (%u KiB of %u), withdrawn %lu, faults in them %lu, given back %lu%s; "
+            "interrupts they delivered %lu\n",
             g->blocks.made, (g->blocks.used + 1023) / 1024, BLOCKS_SIZE / 1024 - 4, g->blocks.broken,
-            g->blocks.faults, g->blocks.reverted, g->blocks.on ? "" : " (off)");
+            g->blocks.faults, g->blocks.reverted, g->blocks.on ? "" : " (off)", g->blocks.taken);
     const struct codepages *cp = &g->codepages;
     kprintf("  scan on execute: %lu pages scanned, %lu fetch faults, %lu write faults, %lu drops "
             "(%lu by the host's writes), %lu writes stepped\n", cp->pages_scanned, cp->fetch_faults,

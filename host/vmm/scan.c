@@ -312,7 +312,9 @@ static int unit_kind(const struct insn *in, bool ret_jumps)
     case INSN_PUSHF: return bare ? UNIT_PUSHF : -1;
     case INSN_POPF:  return bare ? UNIT_POPF : -1;
     case INSN_IRET:  return bare ? UNIT_IRET : -1;
-    case INSN_OUT:   return bare && in->opcode == 0xee ? UNIT_OUT_DX : -1;
+    case INSN_OUT:   return bare && in->opcode == 0xee ? UNIT_OUT_DX :
+                            one && in->length == 2 && in->opcode == 0xe6 && in->imm == 0x20 ? UNIT_EOI : -1;
+    case INSN_IN:    return bare && in->opcode == 0xec ? UNIT_IN_DX : -1;
     case INSN_JCC:   return in->op_size == 32 && ((one && in->opcode >= 0x70 && in->opcode <= 0x7f) ||
                             (in->map == MAP_0F && in->opcode >= 0x80 && in->opcode <= 0x8f)) ? UNIT_JCC : -1;
     case INSN_JMP:   return one && in->op_size == 32 && (in->opcode == 0xe9 || in->opcode == 0xeb) ? UNIT_JMP : -1;
@@ -355,9 +357,12 @@ static void run_push(struct run *r, uint32_t gpa, uint8_t len, uint8_t kind, uin
 
 static bool head_candidate(const struct insn *in)
 {
+    if (in->map == MAP_ONE && in->length == 2 && in->opcode == 0xe6 && in->imm == 0x20)
+        return true;                                      /* out 0x20, al: an EOI */
     return in->length == 1 && (in->cls == INSN_CLI || in->cls == INSN_STI || in->cls == INSN_PUSHF ||
                                in->cls == INSN_POPF || in->cls == INSN_IRET ||
-                               (in->cls == INSN_OUT && in->opcode == 0xee));
+                               (in->cls == INSN_OUT && in->opcode == 0xee) ||
+                               (in->cls == INSN_IN && in->opcode == 0xec));
 }
 
 /* Plan a block for the sensitive instruction just decoded at gpa: it and

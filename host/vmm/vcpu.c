@@ -354,15 +354,18 @@ uint32_t vcpu_tss_stack(struct vcpu *v, uint16_t *ss, uint64_t *d, uint32_t *esp
     return DELIVER_OK;
 }
 
-/* Protected-mode delivery through a 32-bit interrupt or trap gate.  Every
- * field of the gate, and the descriptor its selector names, is the guest's:
- * checked as a CPU checks them, in the CPU's order.  From guest ring 3 to a
- * more privileged handler the stack switches to the TSS's ss0:esp0 and the
- * user SS:ESP is pushed first; otherwise the handler runs on the stack as
- * it is.  The answer is DELIVER_OK or the fault the delivery itself raised
- * (SEG_FAULT); on a fault the frame is as it was. */
-static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error,
-                        bool soft)
+/* Where an IDT gate leads, for a delivery from CPL cpl. */
+struct gate {
+    uint32_t offset;                 /* the handler, in its CS */
+    uint16_t sel;                    /* its CS, RPL the new CPL (real 1 or 3) */
+    uint64_t d;                      /* and that CS's descriptor */
+    unsigned type, new_cpl;          /* 0xe interrupt gate, 0xf trap gate */
+};
+
+/* Every field of the gate, and the descriptor its selector names, is the
+ * guest's: checked as a CPU checks them, in the CPU's order, and the
+ * handler scanned.  DELIVER_OK or the fault the delivery raises. */
+static uint32_t gate_lookup(struct vcpu *v, unsigned vector, unsigned cpl, bool soft, struct gate *t)
 {
     uint16_t idt_error = (uint16_t)(vector * 8 + 2 + !soft);     /* IDT bit, and EXT unless int n */
     struct gfault gf;
@@ -373,7 +376,6 @@ static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, b
         return delivery_fault(v, &gf);
     uint32_t lo = gate[0], hi = gate[1];
     unsigned type = hi >> 8 & 0x1f, gate_dpl = hi >> 13 & 3;  /* S=0 and type */
-    unsigned cpl = tf->cs & 3;
     if (type != 0xe && type != 0xf)                  /* 32-bit interrupt / trap gates only */
         return SEG_FAULT(13, idt_error);
     if (soft && cpl == 3 && gate_dpl < 3)
@@ -394,6 +396,28 @@ static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, b
         return SEG_FAULT(13, 0);
     if (!scan_entry_preemptible(v, desc_base(d) + offset))
         return SEG_FAULT(13, 0);
+    *t = (struct gate){ .offset = offset, .sel = sel, .d = d, .type = type, .new_cpl = new_cpl };
+    return DELIVER_OK;
+}
+
+/* Protected-mode delivery through a 32-bit interrupt or trap gate
+ * (gate_lookup).  From guest ring 3 to a more privileged handler the stack
+ * switches to the TSS's ss0:esp0 and the user SS:ESP is pushed first;
+ * otherwise the handler runs on the stack as it is.  The answer is
+ * DELIVER_OK or the fault the delivery itself raised (SEG_FAULT); on a
+ * fault the frame is as it was. */
+static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error,
+                        bool soft)
+{
+    struct gfault gf;
+    struct gate gt;
+    unsigned cpl = tf->cs & 3;
+    uint32_t f = gate_lookup(v, vector, cpl, soft, &gt);
+    if (f)
+        return f;
+    unsigned type = gt.type, new_cpl = gt.new_cpl;
+    uint16_t sel = gt.sel;
+    uint32_t offset = gt.offset;
     uint32_t eflags = vcpu_guest_eflags(v, tf);
     uint16_t cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs);
     if (cpl != 3)
@@ -553,7 +577,7 @@ bool vcpu_return_check(struct vcpu *v, struct trapframe *tf)
         tf->rflags = (tf->rflags & RETURN_FLAGS) | EFLAGS_IF | EFLAGS_RESERVED1;
         tf->rsp = (uint32_t)tf->rsp;
         espfix_prepare(this_cpu(), !(dss & DESC_DB), (uint32_t)tf->rsp);
-        blocks_vif_out(v);                           /* the virtual IF where the patch blocks find it */
+        blocks_vif_out(v, (uint16_t)tf->cs);         /* the virtual IF where the patch blocks find it */
         return true;
     }
     return false;
@@ -590,6 +614,48 @@ static void deliver_pending(struct vcpu *v, struct trapframe *tf)
     uint32_t f = deliver(v, tf, vector, false, 0, false);   /* (inside a patch block, the frame says so) */
     if (f != DELIVER_OK)
         escalate(v, tf, vector, f);
+}
+
+/* An interrupt the guest's clear IF holds back, armed for the next popf
+ * or iret block that sets IF to deliver without a trap (host/vmm/blocks.h):
+ * from the guest's ring 0 to a handler in the CS it runs in now, through a
+ * gate checked as a delivery checks it. */
+static void arm_pending(struct vcpu *v, struct trapframe *tf)
+{
+    struct guest *g = v->guest;
+    struct vdevs *d = &g->dev;
+    if (v->vif || !blocks_may_arm(&g->blocks) || (tf->cs & 3) != 1)
+        return;
+    uint64_t now = v->now_hint ? v->now_hint : vdevs_now(g);
+    if (!vdevs_may_have_work(d, now))
+        return;
+    spin_lock_irq(&d->lock);
+    vdevs_advance(d, now);
+    int irq = pic_peek(&d->pic), vector = irq >= 0 ? pic_vector(&d->pic, irq) : -1;
+    struct pic after = d->pic;
+    if (irq >= 0)
+        pic_ack_irq(&after, irq);
+    bool more = irq >= 0 && pic_pending(&after), more_after_eoi = irq >= 0 && pic_pending_after_eoi(&after);
+    vdevs_unlock(d, now);
+    struct gate gt;
+    if (irq < 0 || gate_lookup(v, (unsigned)vector, 1, false, &gt) != DELIVER_OK || gt.sel != (uint16_t)tf->cs ||
+        desc_base(gt.d))
+        return;                                      /* the emulator's, at the popf or iret, as before */
+    more = more || now >= d->hint_due;
+    uint16_t cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs) & ~3;
+    blocks_arm(g, irq, (uint16_t)tf->cs, cs_seen, gt.offset, gt.type == 0xf ? EFLAGS_IF : 0, more, more_after_eoi);
+}
+
+/* A block delivered the armed irq: its INTA, as the CPU would have made it. */
+static void armed_taken(struct vcpu *v, int irq)
+{
+    struct vdevs *d = &v->guest->dev;
+    uint64_t now = vdevs_now(v->guest);
+    spin_lock_irq(&d->lock);
+    pic_ack_irq(&d->pic, irq);
+    vdevs_unlock(d, now);
+    v->irqs_delivered++;
+    v->vif_writes++;
 }
 
 /* hlt with interrupts enabled: give the CPU away until the next virtual
@@ -647,8 +713,11 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     if (!gkl_held_by(&v->guest->gkl, v))
         panic("vCPU %u of guest %s ran guest code without the guest kernel lock", v->index, v->guest->name);
     v->tf = tf;
-    blocks_vif_in(v);                                /* the virtual IF the patch blocks kept */
     v->now_hint = 0;                                 /* only a lock taken in this trap gives one */
+    int taken = blocks_vif_in(v);                    /* the virtual IF the patch blocks kept */
+    if (taken >= 0)
+        armed_taken(v, taken);                       /* (and an interrupt one delivered) */
+    blocks_replay(v->guest);                         /* (then the port writes they logged: its EOI) */
     /* the host's step over a write to a code page ends at any trap; its own #DB is all the trap is */
     bool stepped = v->guest->codepages.stepping && codepage_step_trap(v, tf);
     /* and the host's step over a write to the ROM (host/vmm/rom.h), the same way */
@@ -671,6 +740,7 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
         if (__atomic_load_n(&v->guest->wants_safe_points, __ATOMIC_ACQUIRE))
             guest_hooks->safe_point(v->guest);       /* no guest instruction runs now */
         deliver_pending(v, tf);                      /* (not inside a single step) */
+        arm_pending(v, tf);                          /* (or for a block to deliver) */
     }
     if ((tf->rflags & EFLAGS_TF) && blocks_owns(&v->guest->blocks, tf->rip) && !v->guest->host_stepping &&
         !v->guest->codepages.stepping && !v->guest->rom.stepping)

@@ -94,6 +94,9 @@ void vdevs_unlock(struct vdevs *d, uint64_t now)
 {
     d->hint_pending = pic_pending(&d->pic);
     d->hint_due = vdevs_next_event(d, now);
+    d->hint_pending_after_eoi = pic_pending_after_eoi(&d->pic);
+    int status = ata_quiet_status(&d->ata);
+    d->hint_ata_status = status < 0 ? 0x100u : (uint32_t)status;   /* (BLOCK_ATA_TRAP) */
     spin_unlock_irq(&d->lock);
 }
 

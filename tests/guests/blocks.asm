@@ -13,7 +13,9 @@
 ;             value with CF ZF DF IF (and without IF); the irq-save pattern
 ;             pushf; pop esi; cli; ...; push esi; popf, 10000 times
 ;   timer     an interrupt left pending while IF is 0 arrives right after
-;             the popf (and the sti, and the iret) that sets it
+;             the popf (and the sti, and the iret) that sets it, its frame
+;             showing CS and the flags pushf shows then (hosted, a block
+;             delivers it at the popf and the iret, host/vmm/blocks.h)
 ;   iret      iret to the same CS with IF 0 and 1 in its frame, to a label
 ;             no scan has reached (push cs, and push KCODE as an interrupt
 ;             frame has it)
@@ -259,6 +261,15 @@ irqsave_loop:
     jmp fail_with
 
 ; ---- timer --------------------------------------------------------------------
+; the last interrupt's frame (the timer handler keeps it) showed CS KCODE
+; and the flags in %1
+%macro frame_shows 2
+    cmp %1, [last_flags]
+    ensure e, %2
+    cmp dword [last_cs], KCODE
+    ensure e, %2
+%endmacro
+
 ; An interrupt comes due (three timer periods) while IF is 0: it must arrive
 ; right after the instruction that sets IF, before the one after it (after
 ; the one after sti: sti holds interrupts off for one more instruction).
@@ -269,8 +280,11 @@ case_timer:
     call expect_if0                    ; (ticks still 0: checked there)
     popf
     mov eax, [ticks]                   ; the first instruction after popf
+    pushf
+    pop ebx
     test eax, eax
     ensure nz, "no interrupt right after popf set IF"
+    frame_shows ebx, "the interrupt after popf pushed another CS or other flags than pushf shows"
 
     cli
     mov dword [ticks], 0
@@ -278,8 +292,11 @@ case_timer:
     sti
     nop                                ; sti's one instruction
     mov eax, [ticks]
+    pushf
+    pop ebx
     test eax, eax
     ensure nz, "no interrupt right after sti; nop"
+    frame_shows ebx, "the interrupt after sti pushed another CS or other flags than pushf shows"
 
     cli
     mov dword [ticks], 0
@@ -291,8 +308,11 @@ case_timer:
     iret
 .after_iret:
     mov eax, [ticks]
+    pushf
+    pop ebx
     test eax, eax
     ensure nz, "no interrupt right after iret set IF"
+    frame_shows ebx, "the interrupt after iret pushed another CS or other flags than pushf shows"
     say "blocks: timer ok"
     ret
 
@@ -647,6 +667,8 @@ mbinfo:    dd 0
 failed:    dd 0
 case_esp:  dd 0
 ticks:     dd 0
+last_cs:   dd 0                        ; the timer's last frame: CS, EFLAGS
+last_flags: dd 0
 flagbytes: dd 0
 spin_x:    dd 0
 seen_if:   dd 0

@@ -20,7 +20,7 @@
 LOGS=$BUILD/test-logs
 G=$BUILD/guest
 mkdir -p "$LOGS"
-plan $((1 + 2 * 9 + 6 + 8))
+plan $((1 + 2 * 10 + 6 + 8))
 
 bare=$LOGS/blocks-bare.log
 st=$(sh tests/guests/bare-oracle.sh "$G/blocks.elf" "$bare" "" 120)
@@ -36,7 +36,7 @@ same_as_bare() {
     [ "$st" = 127 ] && return 0
     [ -n "$(lines "$log")" ] && [ "$(lines "$log")" = "$(tr -d '\r' < "$bare" | grep '^blocks: ')" ]
 }
-# the monitor's line: patch blocks N (K KiB of 508), withdrawn W, faults in them F, given back for paging R[ (off)]
+# the monitor's line: patch blocks N (K KiB of 508), withdrawn W, faults in them F, given back R[ (off)]; interrupts they delivered D
 blockstat() { tr -d '\r' < "$log" | grep -a '^ *patch blocks [0-9]' | tail -1; }
 made() { blockstat | sed -n 's/^ *patch blocks \([0-9]*\) .*/\1/p'; }
 kib() { blockstat | sed -n 's/^ *patch blocks [0-9]* (\([0-9]*\) KiB of.*/\1/p'; }
@@ -44,7 +44,10 @@ withdrawn() { blockstat | sed -n 's/.*, withdrawn \([0-9]*\),.*/\1/p'; }
 made_some() { n=$(made); echo "# blocks made: ${n:-none}" >&2; [ -n "$n" ] && [ "$n" -gt 0 ]; }
 arena_filled() { k=$(kib); [ -n "$k" ] && [ "$k" -ge 500 ]; }   # the 6000 functions ran it out
 some_withdrawn() { w=$(withdrawn); [ -n "$w" ] && [ "$w" -gt 0 ]; }
-off() { blockstat | grep -q '(off)$' && [ "$(made)" = 0 ]; }
+# the timer case's popf and iret each took an armed interrupt in their block
+delivered() { blockstat | sed -n 's/.*; interrupts they delivered \([0-9]*\)$/\1/p'; }
+blocks_delivered() { n=$(delivered); echo "# interrupts blocks delivered: ${n:-none}" >&2; [ -n "$n" ] && [ "$n" -ge 2 ]; }
+off() { blockstat | grep -q '(off);' && [ "$(made)" = 0 ]; }
 
 for smp in 1 2; do
     log=$LOGS/blocks-smp$smp.log
@@ -58,6 +61,7 @@ for smp in 1 2; do
     check "blocks/$run/blocks-made" made_some
     check "blocks/$run/arena-filled" arena_filled
     check "blocks/$run/withdrawn" some_withdrawn
+    check "blocks/$run/delivered-in-blocks" blocks_delivered
     check_exit "blocks/$run/qemu-exit" "$status" 0
 done
 
