@@ -305,13 +305,15 @@ static uint8_t ata_status(struct ata *a, bool clear)
     return a->status;
 }
 
-int ata_quiet_status(const struct ata *a)
+int ata_status_read(const struct ata *a, bool *acks)
 {
+    *acks = false;
     if (!ata_present(a))
         return 0xff;
     if (a->device & DEV_SLAVE)
         return 0;
-    return a->intrq || (a->status & ST_BSY) ? -1 : a->status;
+    *acks = a->intrq;
+    return a->status & ST_BSY ? -1 : a->status;
 }
 
 uint32_t ata_in(void *ata, uint16_t port, int size, uint64_t now)

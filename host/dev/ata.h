@@ -52,9 +52,9 @@ bool ata_attach(struct ata *a, struct ports *ports, uint16_t base, uint16_t ctl)
 void ata_identify_page(const struct ata *a, uint8_t *id);
 uint32_t ata_in(void *ata, uint16_t port, int size, uint64_t now);
 /* What a byte read of the status register (or the alternate status) returns
- * now, when reading it changes nothing; -1 when it does (it acknowledges
- * INTRQ) or the drive is busy. */
-int ata_quiet_status(const struct ata *a);
+ * now, and whether a read of the status register acknowledges INTRQ; -1
+ * while the drive is busy. */
+int ata_status_read(const struct ata *a, bool *acks);
 void ata_out(void *ata, uint16_t port, int size, uint32_t val, uint64_t now);
 
 #endif

@@ -476,9 +476,24 @@ static void unit_in_dx(struct emit *e)
     put32(e, flags + BLOCK_FLAG_ATA_STATUS);
     PUT(e, 0xf6, 0xc4, BLOCK_ATA_TRAP >> 8); /* test ah, TRAP */
     slow[3] = jump(e, 0x75);
+    PUT(e, 0xf6, 0xc4, BLOCK_ATA_ACK >> 8);  /* test ah, ACK */
+    uint32_t quiet = jump(e, 0x74);
+    PUT(e, 0x66, 0x81, 0xfa, 0xf7, 0x01);    /* cmp dx, 0x1f7 (the alternate status acknowledges nothing) */
+    uint32_t alt = jump(e, 0x75);
+    uint32_t full = log_next(e);             /* the read's acknowledgement, for the host to replay */
+    PUT(e, 0x36, 0xc7, 0x04, 0x9d);          /* mov dword [ss:log + ebx*4], { 0x1f7, 0, READ } */
+    put32(e, flags + BLOCK_FLAG_LOG);
+    put32(e, 0x1f7u | (uint32_t)BLOCK_LOG_READ << 24);
+    PUT(e, 0x43, 0x36, 0x89, 0x1d);          /* inc ebx; mov [ss:logged], ebx */
+    put32(e, flags + BLOCK_FLAG_LOGGED);
+    PUT(e, 0x5b);                            /* pop ebx */
+    land(e, quiet);
+    land(e, alt);
     PUT(e, 0x88, 0x04, 0x24,                 /* mov [esp], al: into the saved EAX */
            0x58, 0x9d);                      /* pop eax; popf */
     uint32_t done = jump(e, 0xeb);
+    land(e, full);
+    PUT(e, 0x5b);                            /* pop ebx */
     for (unsigned i = 0; i < 4; i++)
         land(e, slow[i]);
     PUT(e, 0x58, 0x9d);
@@ -601,7 +616,9 @@ static __attribute__((noinline)) void replay(struct guest *g, uint32_t n)
     for (uint32_t i = 0; i < n && i < BLOCK_LOG_MAX; i++) {
         uint16_t port = (uint16_t)(log[i * 4] | log[i * 4 + 1] << 8);
         uint8_t val = log[i * 4 + 2];
-        if ((port >= BLOCK_LOG_LO && port <= BLOCK_LOG_HI) || (port == 0x20 && val == 0x20))
+        if (log[i * 4 + 3] == BLOCK_LOG_READ && port == 0x1f7)
+            (void)vdevs_in(g, port, 1);          /* a status read's effect: INTRQ acknowledged */
+        else if ((port >= BLOCK_LOG_LO && port <= BLOCK_LOG_HI) || (port == 0x20 && val == 0x20))
             vdevs_out(g, port, 1, val);
     }
     *flag(g, BLOCK_FLAG_LOGGED) = 0;

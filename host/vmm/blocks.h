@@ -45,8 +45,9 @@
  * it (classic holds IF clear round its whole disk I/O: one a request per
  * disk interrupt).  So when the host returns to a guest whose IF is clear
  * with an interrupt waiting, it may arm it (blocks_arm): the gate checked
- * as a delivery checks it, the handler scanned, the handler in the CS the
- * guest runs in now (no stack switch, no far jump), the pending word
+ * as a delivery checks it, the handler already scanned (the first delivery
+ * through a gate is the emulator's), the handler in the CS the guest runs
+ * in now (no stack switch, no far jump), the pending word
  * BLOCK_PENDING_ARMED.  A popf or iret block that sets IF then pushes the
  * frame the CPU would (EFLAGS as pushf shows them, CS as the guest knows
  * it, the return address: the code after the unit, or the iret's own
@@ -74,9 +75,13 @@
  * the next sti, popf or iret that sets IF, as before).  And `in al, dx`
  * from the ATA status register (0x1F7, or the alternate at 0x3F6) is
  * answered from the flags page's copy, which the host keeps as the model
- * would answer, while nothing is logged and the read changes nothing (no
- * INTRQ to acknowledge, not busy): the drive completes every command at
- * once, at the trap of its command write, so the copy is current.
+ * would answer, while nothing is logged and the drive is not busy: it
+ * completes every command at once, at the trap of its command write, so
+ * the copy is current.  A read of 0x1F7 that acknowledges INTRQ is logged
+ * too (a read entry, replayed for its effect) when IRQ 14 is
+ * edge-triggered: the line stays high until the next trap, which replays
+ * the read before anything else, so no new edge is lost; level-triggered,
+ * the PIC would see it still asserted after the EOI, and the read traps.
  *
  * The branches the scanner patches because their target may be code no
  * scan has reached (a ret after a stack switch, call or jmp through a
@@ -128,7 +133,9 @@
 #define BLOCK_FLAG_ATA_STATUS 124            /* what a status read returns, or BLOCK_ATA_TRAP */
 #define BLOCK_FLAG_EOI_PENDING 128           /* the pending word once the top interrupt in service ends */
 #define BLOCK_PENDING_ARMED 2
-#define BLOCK_ATA_TRAP   0x100               /* the read does something (acknowledges INTRQ): the host's */
+#define BLOCK_ATA_TRAP   0x100               /* the drive is busy: a read is the host's */
+#define BLOCK_ATA_ACK    0x200               /* a read of 0x1F7 acknowledges INTRQ (edge-triggered): logged */
+#define BLOCK_LOG_READ   1                   /* a log entry's last byte: a read, replayed for its effect */
 /* Ports whose writes may wait for the guest's next trap: the primary ATA
  * channel's task file (features, count, LBA, device), latches that do
  * nothing until the command register is written (host/dev/ata.c ata_out):

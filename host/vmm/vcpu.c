@@ -26,6 +26,7 @@
 #include "host/decode/decode.h"
 #include "kernel/espfix.h"
 #include "host/vmm/codepage.h"
+#include "host/vmm/scan.h"
 
 void vcpu_enter(const struct trapframe *tf) __attribute__((noreturn));
 
@@ -363,8 +364,8 @@ struct gate {
 };
 
 /* Every field of the gate, and the descriptor its selector names, is the
- * guest's: checked as a CPU checks them, in the CPU's order, and the
- * handler scanned.  DELIVER_OK or the fault the delivery raises. */
+ * guest's: checked as a CPU checks them, in the CPU's order.  DELIVER_OK
+ * or the fault the delivery raises. */
 static uint32_t gate_lookup(struct vcpu *v, unsigned vector, unsigned cpl, bool soft, struct gate *t)
 {
     uint16_t idt_error = (uint16_t)(vector * 8 + 2 + !soft);     /* IDT bit, and EXT unless int n */
@@ -394,8 +395,6 @@ static uint32_t gate_lookup(struct vcpu *v, unsigned vector, unsigned cpl, bool 
     uint32_t offset = (hi & 0xffff0000) | (lo & 0xffff);
     if (offset > desc_limit(d))
         return SEG_FAULT(13, 0);
-    if (!scan_entry_preemptible(v, desc_base(d) + offset))
-        return SEG_FAULT(13, 0);
     *t = (struct gate){ .offset = offset, .sel = sel, .d = d, .type = type, .new_cpl = new_cpl };
     return DELIVER_OK;
 }
@@ -415,6 +414,8 @@ static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, b
     uint32_t f = gate_lookup(v, vector, cpl, soft, &gt);
     if (f)
         return f;
+    if (!scan_entry_preemptible(v, desc_base(gt.d) + gt.offset))
+        return SEG_FAULT(13, 0);
     unsigned type = gt.type, new_cpl = gt.new_cpl;
     uint16_t sel = gt.sel;
     uint32_t offset = gt.offset;
@@ -619,7 +620,9 @@ static void deliver_pending(struct vcpu *v, struct trapframe *tf)
 /* An interrupt the guest's clear IF holds back, armed for the next popf
  * or iret block that sets IF to deliver without a trap (host/vmm/blocks.h):
  * from the guest's ring 0 to a handler in the CS it runs in now, through a
- * gate checked as a delivery checks it. */
+ * gate checked as a delivery checks it, to a handler already scanned (the
+ * first delivery through a gate is the emulator's, which scans it: arming
+ * allocates nothing, and a guest that spins with IF clear costs no scan). */
 static void arm_pending(struct vcpu *v, struct trapframe *tf)
 {
     struct guest *g = v->guest;
@@ -639,7 +642,7 @@ static void arm_pending(struct vcpu *v, struct trapframe *tf)
     vdevs_unlock(d, now);
     struct gate gt;
     if (irq < 0 || gate_lookup(v, (unsigned)vector, 1, false, &gt) != DELIVER_OK || gt.sel != (uint16_t)tf->cs ||
-        desc_base(gt.d))
+        desc_base(gt.d) || !scan_seen(g, gt.offset))
         return;                                      /* the emulator's, at the popf or iret, as before */
     more = more || now >= d->hint_due;
     uint16_t cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs) & ~3;

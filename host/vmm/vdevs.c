@@ -95,8 +95,10 @@ void vdevs_unlock(struct vdevs *d, uint64_t now)
     d->hint_pending = pic_pending(&d->pic);
     d->hint_due = vdevs_next_event(d, now);
     d->hint_pending_after_eoi = pic_pending_after_eoi(&d->pic);
-    int status = ata_quiet_status(&d->ata);
-    d->hint_ata_status = status < 0 ? 0x100u : (uint32_t)status;   /* (BLOCK_ATA_TRAP) */
+    bool acks, edge = !d->pic.chip[1].ltim && !(d->pic.chip[1].elcr & 1u << (14 - 8));
+    int status = ata_status_read(&d->ata, &acks);
+    d->hint_ata_status = status < 0 || (acks && !edge) ? 0x100u :            /* BLOCK_ATA_TRAP */
+                         (uint32_t)status | (acks ? 0x200u : 0);             /* BLOCK_ATA_ACK */
     spin_unlock_irq(&d->lock);
 }
 

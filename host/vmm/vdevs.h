@@ -41,7 +41,7 @@ struct vdevs {
     volatile bool hint_pending;
     volatile uint64_t hint_due;
     volatile bool hint_pending_after_eoi;   /* and after the master's non-specific EOI */
-    volatile uint32_t hint_ata_status;      /* a quiet status read's answer, or BLOCK_ATA_TRAP */
+    volatile uint32_t hint_ata_status;      /* a status read's answer, BLOCK_ATA_ACK, or BLOCK_ATA_TRAP */
 };
 
 void vdevs_init(struct vdevs *d, struct guest *g);
