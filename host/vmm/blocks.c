@@ -130,13 +130,16 @@ static void test_pending(struct emit *e)
 }
 
 /* The stub: hlt, which the side table says stands for the instruction
- * at insn (len bytes). */
+ * at insn (len bytes).  The emulator resumes after an instruction len
+ * bytes long (one that does not branch: out 0x20, al), so the stub takes
+ * len bytes: hlt, then never-run hlt padding. */
 static void stub_for(struct emit *e, const uint8_t *insn, uint8_t len)
 {
     e->stub[e->nstubs] = e->n;
     memcpy(e->stub_insn[e->nstubs], insn, len);
     e->stub_len[e->nstubs++] = len;
-    PUT(e, 0xf4);
+    for (uint8_t i = 0; i < len; i++)
+        PUT(e, 0xf4);
 }
 
 static void stub(struct emit *e, uint8_t op)
@@ -663,36 +666,44 @@ void blocks_vif_out(struct vcpu *v, uint16_t cs)
     uint64_t now = vdevs_now(g);
     bool due = now >= d->hint_due;
     *flag(g, BLOCK_FLAG_PENDING) = armed ? BLOCK_PENDING_ARMED : vdevs_may_have_work(d, now);
-    *flag(g, BLOCK_FLAG_EOI_PENDING) = (armed ? b->armed_eoi_more : d->hint_pending_after_eoi) || due;
+    /* (armed and not yet delivered, an EOI may change what comes first:
+     * the next sti, popf or iret leaves, as when EOIs trapped; once a block
+     * delivers it, the tail writes what the host foresaw for its handler) */
+    *flag(g, BLOCK_FLAG_EOI_PENDING) = armed || d->hint_pending_after_eoi || due;
     *flag(g, BLOCK_FLAG_ATA_STATUS) = d->hint_ata_status;
 }
 
-/* Where the host writes an armed interrupt into the tail's code: */
-#define TAIL_VIF_AFTER 7                     /* mov dword [ss:vif], imm32 */
-#define TAIL_MORE      18                    /* mov dword [ss:pending], imm32 */
-#define TAIL_HANDLER   34                    /* jmp rel32 */
-#define TAIL_SIZE      38
+/* The tail of every delivery by a block: a store to each of these words
+ * of the flags page (mov dword [ss:word], imm32: 11 bytes, the imm32 at
+ * +7), whose values the host writes when it arms (IF as the gate leaves
+ * it, the pending word and the EOI words as it foresaw them for the
+ * handler, the interrupt taken), then jmp rel32 to the handler.  Code, so
+ * that the guest cannot choose what it jumps to. */
+static const uint16_t tail_words[] = {
+    BLOCK_FLAG_VIF, BLOCK_FLAG_PENDING, BLOCK_FLAG_EOI_PENDING, BLOCK_FLAG_TAKEN,
+};
+#define TAIL_STORES  (sizeof tail_words / sizeof *tail_words)
+#define TAIL_IMM(k)  (11 * (k) + 7)
+#define TAIL_HANDLER (11 * TAIL_STORES + 1)
+#define TAIL_SIZE    (11 * TAIL_STORES + 5)
 
-/* The tail of every delivery by a block: IF as the gate leaves it, the
- * pending word as the host foresaw, the interrupt marked taken, then the
- * handler.  Code, so that the guest cannot choose what it jumps to. */
 static void emit_tail(struct guest *g)
 {
     struct blocks *b = &g->blocks;
     static struct emit e;
-    e = (struct emit){ .at = CODE_BASE(b), .vif = b->base + BLOCK_FLAG_VIF };
-    set_vif(&e, 0);                                                  /* +0, imm32 at +7 */
-    PUT(&e, 0x36, 0xc7, 0x05);                                       /* +11, imm32 at +18 */
-    put32(&e, b->base + BLOCK_FLAG_PENDING);
-    put32(&e, 0);
-    PUT(&e, 0x36, 0xc7, 0x05);                                       /* +22 */
-    put32(&e, b->base + BLOCK_FLAG_TAKEN);
-    put32(&e, 1);
-    PUT(&e, 0xe9);                                                   /* +33, rel32 at +34 */
+    e = (struct emit){ .at = CODE_BASE(b) };
+    for (unsigned k = 0; k < TAIL_STORES; k++) {
+        PUT(&e, 0x36, 0xc7, 0x05);
+        put32(&e, b->base + tail_words[k]);
+        put32(&e, 0);
+    }
+    PUT(&e, 0xe9);
     rel32(&e, e.at);
     memcpy(g->ram + e.at, e.buf, e.n);
     b->tail = e.at;
-    b->used = (e.n + 15) & ~15u;
+    /* a page of its own: the host rewrites it at every arming, and a CPU
+     * (or QEMU's translator) drops what it knew of the code in that page */
+    b->used = 4096;
 }
 
 void blocks_arm(struct guest *g, int irq, uint16_t cs, uint16_t cs_seen, uint32_t handler, uint32_t vif_after,
@@ -700,15 +711,15 @@ void blocks_arm(struct guest *g, int irq, uint16_t cs, uint16_t cs_seen, uint32_
 {
     struct blocks *b = &g->blocks;
     uint8_t *t = g->ram + b->tail;
-    uint32_t more32 = more, rel = handler - (b->tail + TAIL_SIZE);
-    memcpy(t + TAIL_VIF_AFTER, &vif_after, 4);
-    memcpy(t + TAIL_MORE, &more32, 4);
+    const uint32_t value[TAIL_STORES] = { vif_after, more, more_after_eoi, 1 };
+    for (unsigned k = 0; k < TAIL_STORES; k++)
+        memcpy(t + TAIL_IMM(k), &value[k], 4);
+    uint32_t rel = handler - (b->tail + TAIL_SIZE);
     memcpy(t + TAIL_HANDLER, &rel, 4);
     *flag(g, BLOCK_FLAG_CS_SEEN) = cs_seen;
     *flag(g, BLOCK_FLAG_TAKEN) = 0;
     b->armed = irq;
     b->armed_cs = cs;
-    b->armed_eoi_more = more_after_eoi;
 }
 
 /* ---- back from a block -------------------------------------------------- */

@@ -190,7 +190,6 @@ struct blocks {
     uint32_t tail;                   /* the deliveries' tail, first in the arena */
     int armed;                       /* the IRQ armed for a block to deliver, or -1 */
     uint16_t armed_cs;               /* the CS it was armed in */
-    bool armed_eoi_more;             /* pending once its handler's EOI ends it */
     uint64_t taken;                  /* interrupts blocks delivered */
 };
 
@@ -234,7 +233,8 @@ static inline bool blocks_may_arm(const struct blocks *b)
 }
 /* Arm irq for the blocks to deliver in CS cs (real selector) to handler:
  * frames show CS as cs_seen; IF after it vif_after; more: another
- * interrupt may be pending once this one is in service. */
+ * interrupt may be pending once this one is in service; more_after_eoi:
+ * and once its handler's EOI ends it. */
 void blocks_arm(struct guest *g, int irq, uint16_t cs, uint16_t cs_seen, uint32_t handler, uint32_t vif_after,
                 bool more, bool more_after_eoi);
 /* The port writes the blocks logged, in order: after blocks_vif_in and

@@ -365,6 +365,17 @@ static bool head_candidate(const struct insn *in)
                                (in->cls == INSN_IN && in->opcode == 0xec));
 }
 
+/* A branch target this scan has found and not yet followed: a block must
+ * not displace it, or following it would withdraw the block at once.
+ * (Blocks are placed with paging off: linear is guest-physical.) */
+static bool queued(const struct scan *s, uint32_t gpa)
+{
+    for (size_t i = 0; i < s->nwork; i++)
+        if (s->work[i].lin == gpa)
+            return true;
+    return false;
+}
+
 /* Plan a block for the sensitive instruction just decoded at gpa: it and
  * what follows it (each not yet decoded by any path, in the same page),
  * and if that is under 5 bytes, the run before it.  False if no block fits. */
@@ -380,7 +391,7 @@ static bool plan(struct scan *s, uint32_t gpa, const struct run *run, bool switc
     struct insn ins[BLOCK_UNITS];
     while (n < BLOCK_UNITS && at - gpa < BLOCK_MIN) {
         struct insn *in = &ins[n];
-        if (n && (seen(map, at) || covered_at(map, at)))
+        if (n && (seen(map, at) || covered_at(map, at) || queued(s, at)))
             break;                                        /* another path's: not ours to move */
         if (decode(g->ram + at, end_page - at < 15 ? end_page - at : 15, 32, in) != DECODE_OK)
             break;
@@ -405,7 +416,7 @@ static bool plan(struct scan *s, uint32_t gpa, const struct run *run, bool switc
     uint32_t head = gpa, total = at - gpa;
     unsigned back = 0;
     for (unsigned r = run->n; total < BLOCK_MIN && r-- > 0 && n + back < BLOCK_UNITS;) {
-        if (run->gpa[r] + run->len[r] != head || run->gpa[r] >> 12 != gpa >> 12)
+        if (run->gpa[r] + run->len[r] != head || run->gpa[r] >> 12 != gpa >> 12 || queued(s, head))
             break;
         head = run->gpa[r];
         total += run->len[r];

@@ -644,7 +644,8 @@ static void arm_pending(struct vcpu *v, struct trapframe *tf)
     if (irq < 0 || gate_lookup(v, (unsigned)vector, 1, false, &gt) != DELIVER_OK || gt.sel != (uint16_t)tf->cs ||
         desc_base(gt.d) || !scan_seen(g, gt.offset))
         return;                                      /* the emulator's, at the popf or iret, as before */
-    more = more || now >= d->hint_due;
+    if (now >= d->hint_due)                          /* a timer comes due: whatever the EOI */
+        more = more_after_eoi = true;
     uint16_t cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs) & ~3;
     blocks_arm(g, irq, (uint16_t)tf->cs, cs_seen, gt.offset, gt.type == 0xf ? EFLAGS_IF : 0, more, more_after_eoi);
 }
