@@ -673,49 +673,61 @@ void blocks_vif_out(struct vcpu *v, uint16_t cs)
     *flag(g, BLOCK_FLAG_ATA_STATUS) = d->hint_ata_status;
 }
 
-/* The tail of every delivery by a block: a store to each of these words
- * of the flags page (mov dword [ss:word], imm32: 11 bytes, the imm32 at
- * +7), whose values the host writes when it arms (IF as the gate leaves
- * it, the pending word and the EOI words as it foresaw them for the
- * handler, the interrupt taken), then jmp rel32 to the handler.  Code, so
- * that the guest cannot choose what it jumps to. */
-static const uint16_t tail_words[] = {
-    BLOCK_FLAG_VIF, BLOCK_FLAG_PENDING, BLOCK_FLAG_EOI_PENDING, BLOCK_FLAG_TAKEN,
-};
-#define TAIL_STORES  (sizeof tail_words / sizeof *tail_words)
-#define TAIL_IMM(k)  (11 * (k) + 7)
-#define TAIL_HANDLER (11 * TAIL_STORES + 1)
-#define TAIL_SIZE    (11 * TAIL_STORES + 5)
+/* The tail of every delivery by a block: IF as the gate leaves it and the
+ * jump to the handler are code, written by the host when it arms (so the
+ * guest cannot choose where it jumps), and only when they change: a code
+ * write makes every CPU (and QEMU's translator, which stops all vCPUs for
+ * it) drop what it knew of that page, and arming comes with nearly every
+ * interrupt.  The pending and EOI words to leave, which change at every
+ * arming, are copied from words of the flags page (the guest's to forge,
+ * as it can set its own IF).  Then the interrupt is marked taken. */
+#define TAIL_VIF_AFTER 7                     /* mov dword [ss:vif], imm32 */
+#define TAIL_HANDLER   51                    /* jmp rel32 */
+#define TAIL_SIZE      55
+
+/* push dword [ss:from]; pop dword [ss:to] */
+static void copy_word(struct emit *e, uint32_t from, uint32_t to)
+{
+    PUT(e, 0x36, 0xff, 0x35);
+    put32(e, from);
+    PUT(e, 0x36, 0x8f, 0x05);
+    put32(e, to);
+}
 
 static void emit_tail(struct guest *g)
 {
     struct blocks *b = &g->blocks;
     static struct emit e;
-    e = (struct emit){ .at = CODE_BASE(b) };
-    for (unsigned k = 0; k < TAIL_STORES; k++) {
-        PUT(&e, 0x36, 0xc7, 0x05);
-        put32(&e, b->base + tail_words[k]);
-        put32(&e, 0);
-    }
-    PUT(&e, 0xe9);
+    e = (struct emit){ .at = CODE_BASE(b), .vif = b->base + BLOCK_FLAG_VIF };
+    set_vif(&e, 0);                                                           /* +0 */
+    copy_word(&e, b->base + BLOCK_FLAG_PENDING_AFTER, b->base + BLOCK_FLAG_PENDING);      /* +11 */
+    copy_word(&e, b->base + BLOCK_FLAG_EOI_AFTER, b->base + BLOCK_FLAG_EOI_PENDING);      /* +25 */
+    PUT(&e, 0x36, 0xc7, 0x05);                                                /* +39 */
+    put32(&e, b->base + BLOCK_FLAG_TAKEN);
+    put32(&e, 1);
+    PUT(&e, 0xe9);                                                            /* +50 */
     rel32(&e, e.at);
     memcpy(g->ram + e.at, e.buf, e.n);
     b->tail = e.at;
-    /* a page of its own: the host rewrites it at every arming, and a CPU
-     * (or QEMU's translator) drops what it knew of the code in that page */
-    b->used = 4096;
+    b->used = 4096;                          /* a page of its own: the host writes it */
+}
+
+/* A word of the tail's code, written only if it changes. */
+static void tail_word(struct guest *g, unsigned off, uint32_t value)
+{
+    uint8_t *t = g->ram + g->blocks.tail + off;
+    if (memcmp(t, &value, 4))
+        memcpy(t, &value, 4);
 }
 
 void blocks_arm(struct guest *g, int irq, uint16_t cs, uint16_t cs_seen, uint32_t handler, uint32_t vif_after,
                 bool more, bool more_after_eoi)
 {
     struct blocks *b = &g->blocks;
-    uint8_t *t = g->ram + b->tail;
-    const uint32_t value[TAIL_STORES] = { vif_after, more, more_after_eoi, 1 };
-    for (unsigned k = 0; k < TAIL_STORES; k++)
-        memcpy(t + TAIL_IMM(k), &value[k], 4);
-    uint32_t rel = handler - (b->tail + TAIL_SIZE);
-    memcpy(t + TAIL_HANDLER, &rel, 4);
+    tail_word(g, TAIL_VIF_AFTER, vif_after);
+    tail_word(g, TAIL_HANDLER, handler - (b->tail + TAIL_SIZE));
+    *flag(g, BLOCK_FLAG_PENDING_AFTER) = more;
+    *flag(g, BLOCK_FLAG_EOI_AFTER) = more_after_eoi;
     *flag(g, BLOCK_FLAG_CS_SEEN) = cs_seen;
     *flag(g, BLOCK_FLAG_TAKEN) = 0;
     b->armed = irq;

@@ -51,9 +51,11 @@
  * BLOCK_PENDING_ARMED.  A popf or iret block that sets IF then pushes the
  * frame the CPU would (EFLAGS as pushf shows them, CS as the guest knows
  * it, the return address: the code after the unit, or the iret's own
- * frame as it stands) and jumps to the tail, whose immediates the host
- * wrote when it armed (IF after the gate, whether anything else is
- * pending, the handler): it marks the interrupt taken and jumps there.
+ * frame as it stands) and jumps to the tail, code the host wrote (IF after
+ * the gate, the jump to the handler: rewritten only when they change, a
+ * code write being costly on every CPU), which copies the pending words
+ * the host foresaw from the flags page, marks the interrupt taken and
+ * jumps to the handler.
  * The INTA is the host's, at the next trap (blocks_vif_in says which IRQ):
  * until the guest traps, no port access can tell.  An armed interrupt no
  * block took is simply disarmed at the next trap: nothing changed.  sti
@@ -132,6 +134,8 @@
 #define BLOCK_FLAG_TAKEN 120                 /* nonzero once a block delivered it */
 #define BLOCK_FLAG_ATA_STATUS 124            /* what a status read returns, or BLOCK_ATA_TRAP */
 #define BLOCK_FLAG_EOI_PENDING 128           /* the pending word once the top interrupt in service ends */
+#define BLOCK_FLAG_PENDING_AFTER 132         /* an armed interrupt: the pending word, and the EOI word, */
+#define BLOCK_FLAG_EOI_AFTER 136             /* once a block has delivered it */
 #define BLOCK_PENDING_ARMED 2
 #define BLOCK_ATA_TRAP   0x100               /* the drive is busy: a read is the host's */
 #define BLOCK_ATA_ACK    0x200               /* a read of 0x1F7 acknowledges INTRQ (edge-triggered): logged */
