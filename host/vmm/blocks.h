@@ -202,6 +202,15 @@ struct vcpu;
 struct trapframe;
 struct site;
 
+/* The arena's code begins after its flags page. */
+#define BLOCKS_CODE_BASE(b) ((b)->base + 4096)
+#define BLOCKS_CODE_ROOM    (BLOCKS_SIZE - 4096)
+/* Where blocks_arm writes into the tail's code (blocks_code.c makes it):
+ * mov dword [ss:vif], imm32 at +0; jmp rel32 to the handler at +50. */
+#define TAIL_VIF_AFTER 7
+#define TAIL_HANDLER   51
+#define TAIL_SIZE      55
+
 /* At guest creation, after its memory: the arena mapped (make_memory). */
 bool blocks_init(struct guest *g, uint32_t base, bool on);
 void blocks_free(struct guest *g);
@@ -218,6 +227,8 @@ static inline bool blocks_code_overlaps(const struct blocks *b, uint64_t gpa, ui
  * BLOCK_UNITS), the side-table entries of its stubs.  The head's jmp is the
  * caller's to write (blocks_jump).  0 if the arena is full. */
 uint32_t blocks_emit(struct guest *g, const struct block_plan *p, struct site *stubs, size_t *nstubs);
+/* The tail (BLOCKS_CODE_BASE), on a page of its own: at blocks_init. */
+void blocks_emit_tail(struct guest *g);
 /* The 5 bytes of the jmp at head to at, and the hlt fill after them. */
 void blocks_jump(uint8_t *code, uint32_t head, uint32_t len, uint32_t at);
 /* Forget the blocks emitted after the first `keep` (a scan that failed). */
