@@ -30,7 +30,9 @@
 ; - Selector RPL is 0 or 3 (RPL 1 or 2 passes checks at CPL 1 that fail at
 ;   CPL 0); retf and iret frames use RPL 0 only (RPL 3 would go to ring 3,
 ;   which the host does not run).  CS and SS are never observed with their
-;   RPL (the guest in ring 1 reads 1): pushed CS values are masked.
+;   RPL (the guest in ring 1 reads 1): pushed CS values are masked.  A
+;   null selector read back from a data register is recorded without its
+;   RPL: any host trap nulls a DS or ES that holds one (null_rpl says why).
 ; - No call gates, task gates, TSS or 16-bit gates (system descriptors are
 ;   the invalid types 0, 2 (LDT), 8, 10, 13 only; IDT gates are 32-bit
 ;   interrupt/trap gates or the invalid types 0, 8, 10, 12, 13): the host
