@@ -175,8 +175,10 @@ uint32_t pic_in(void *pic, uint16_t port, int size, uint64_t now)
     (void)size, (void)now;
     if (port == 0x4D0 || port == 0x4D1)
         return p->chip[port & 1].elcr;
-    if (c->poll)
+    if (c->poll) {
         val = chip_poll(c);
+        p->gen++;
+    }
     else if (port & 1)
         val = c->imr;
     else
@@ -204,6 +206,7 @@ void pic_out(void *pic, uint16_t port, int size, uint32_t val, uint64_t now)
         chip_ocw2(c, (uint8_t)val);
     }
     pic_cascade(p);
+    p->gen++;
 }
 
 void pic_set_irq(void *pic, int irq, int level)
@@ -211,8 +214,11 @@ void pic_set_irq(void *pic, int irq, int level)
     struct pic *p = pic;
     if (irq < 0 || irq > 15)
         return;
-    chip_set_line(&p->chip[irq >> 3], irq & 7, level != 0);
+    struct pic_chip *c = &p->chip[irq >> 3];
+    uint8_t irr = c->irr, lines = c->lines;
+    chip_set_line(c, irq & 7, level != 0);
     pic_cascade(p);
+    p->gen += c->irr != irr || c->lines != lines;    /* (the cascade follows the slave's IRR) */
 }
 
 bool pic_pending(const struct pic *p)
@@ -230,6 +236,7 @@ int pic_ack(struct pic *p)
     struct pic_chip *m = &p->chip[0], *s = &p->chip[1];
     int irq = chip_best(m, true);
     int sirq;
+    p->gen++;
     if (irq < 0) {
         p->spurious++;
         return m->base | 7;
@@ -258,11 +265,20 @@ int pic_peek(const struct pic *p)
     return sirq < 0 ? -1 : 8 + sirq;
 }
 
-bool pic_pending_after_eoi(const struct pic *p)
+struct pic_forecast pic_forecast(const struct pic *p)
 {
-    struct pic q = *p;
-    pic_out(&q, 0x20, 1, 0x20, 0);
-    return pic_pending(&q);
+    /* An EOI changes no request and no mask: with nothing requested and
+     * unmasked on either chip, nothing can be let through (the usual case
+     * after an INTA; cheap, and the host asks at nearly every trap). */
+    if (!((p->chip[0].irr & ~p->chip[0].imr) | (p->chip[1].irr & ~p->chip[1].imr)))
+        return (struct pic_forecast){ false, false, false };
+    struct pic m = *p, s = *p;
+    pic_out(&m, 0x20, 1, 0x20, 0);
+    pic_out(&s, 0xa0, 1, 0x20, 0);
+    struct pic_forecast f = { .master = pic_pending(&m), .slave = pic_pending(&s) };
+    pic_out(&s, 0x20, 1, 0x20, 0);
+    f.both = pic_pending(&s);
+    return f;
 }
 
 int pic_vector(const struct pic *p, int irq)
@@ -273,6 +289,7 @@ int pic_vector(const struct pic *p, int irq)
 void pic_ack_irq(struct pic *p, int irq)
 {
     struct pic_chip *m = &p->chip[0], *s = &p->chip[1];
+    p->gen++;
     if (irq < 8 || m->single) {
         chip_intack(m, irq & 7);
         return;
@@ -286,7 +303,7 @@ void pic_ack_irq(struct pic *p, int irq)
  * timer, keyboard and cascade unmasked, everything else masked. */
 void pic_init(struct pic *p)
 {
-    *p = (struct pic){ 0 };
+    *p = (struct pic){ .gen = 1 };
     p->chip[0] = (struct pic_chip){ .base = 0x08, .icw3 = 0x04, .imr = 0xF8,
                     .elcr_mask = 0xF8 };
     /* PIIX: IRQ 0, 1, 2, 8 and 13 are always edge triggered. */

@@ -28,6 +28,7 @@ struct pic_chip {
 struct pic {
     struct pic_chip chip[2];        /* master (0x20), slave (0xA0) on master IR2 */
     uint64_t spurious;              /* INTA cycles that found nothing: IRQ7/IRQ15 */
+    uint32_t gen;                   /* changes with the state: what was foreseen at one gen holds */
 };
 
 void pic_init(struct pic *p);
@@ -40,9 +41,11 @@ int pic_ack(struct pic *p);
  * as pic_ack would have done it then (a patch block delivered it meanwhile:
  * host/vmm/blocks.h). */
 int pic_peek(const struct pic *p);
-/* Would an interrupt be pending after a non-specific EOI to the master
- * (out 0x20, 0x20)?  Nothing changes. */
-bool pic_pending_after_eoi(const struct pic *p);
+/* Would an interrupt be pending after a non-specific EOI (out 0x20 or
+ * 0xa0 of 0x20) to the master; to the slave; to the slave, then the
+ * master (an IRQ 8-15 handler's order)?  Nothing changes. */
+struct pic_forecast { bool master, slave, both; };
+struct pic_forecast pic_forecast(const struct pic *p);
 int pic_vector(const struct pic *p, int irq);
 void pic_ack_irq(struct pic *p, int irq);
 uint32_t pic_in(void *pic, uint16_t port, int size, uint64_t now);

@@ -70,7 +70,7 @@ static __attribute__((noinline)) void replay(struct guest *g, uint32_t n)
         uint8_t val = log[i * 4 + 2];
         if (log[i * 4 + 3] == BLOCK_LOG_READ && port == 0x1f7)
             (void)vdevs_in(g, port, 1);          /* a status read's effect: INTRQ acknowledged */
-        else if ((port >= BLOCK_LOG_LO && port <= BLOCK_LOG_HI) || (port == 0x20 && val == 0x20))
+        else if ((port >= BLOCK_LOG_LO && port <= BLOCK_LOG_HI) || ((port == 0x20 || port == 0xa0) && val == 0x20))
             vdevs_out(g, port, 1, val);
     }
     *flag(g, BLOCK_FLAG_LOGGED) = 0;
@@ -118,7 +118,9 @@ void blocks_vif_out(struct vcpu *v, uint16_t cs)
     /* (armed and not yet delivered, an EOI may change what comes first:
      * the next sti, popf or iret leaves, as when EOIs trapped; once a block
      * delivers it, the tail writes what the host foresaw for its handler) */
-    *flag(g, BLOCK_FLAG_EOI_PENDING) = armed || d->hint_pending_after_eoi || due;
+    *flag(g, BLOCK_FLAG_EOI_PENDING) = armed || d->hint_eoi.master || due;
+    *flag(g, BLOCK_FLAG_SLAVE_PENDING) = armed || d->hint_eoi.slave || due;
+    *flag(g, BLOCK_FLAG_SLAVE_EOI_PENDING) = armed || d->hint_eoi.both || due;
     *flag(g, BLOCK_FLAG_ATA_STATUS) = d->hint_ata_status;
 }
 
@@ -131,13 +133,15 @@ static void tail_word(struct guest *g, unsigned off, uint32_t value)
 }
 
 void blocks_arm(struct guest *g, int irq, uint16_t cs, uint16_t cs_seen, uint32_t handler, uint32_t vif_after,
-                bool more, bool more_after_eoi)
+                bool more, struct pic_forecast after)
 {
     struct blocks *b = &g->blocks;
     tail_word(g, TAIL_VIF_AFTER, vif_after);
     tail_word(g, TAIL_HANDLER, handler - (b->tail + TAIL_SIZE));
     *flag(g, BLOCK_FLAG_PENDING_AFTER) = more;
-    *flag(g, BLOCK_FLAG_EOI_AFTER) = more_after_eoi;
+    *flag(g, BLOCK_FLAG_EOI_AFTER) = after.master;
+    *flag(g, BLOCK_FLAG_SLAVE_AFTER) = after.slave;
+    *flag(g, BLOCK_FLAG_SLAVE_EOI_AFTER) = after.both;
     *flag(g, BLOCK_FLAG_CS_SEEN) = cs_seen;
     *flag(g, BLOCK_FLAG_TAKEN) = 0;
     b->armed = irq;

@@ -74,7 +74,12 @@
  * `out 0x20, al` of 0x20, the master PIC's non-specific EOI, which also
  * sets the pending word to what the host foresaw for after it (the flags
  * page's EOI word: an interrupt the EOI lets through leaves the guest at
- * the next sti, popf or iret that sets IF, as before).  And `in al, dx`
+ * the next sti, popf or iret that sets IF, as before); and `out 0xa0, al`
+ * of 0x20, the slave's, which sets the pending word to the host's forecast
+ * for after it and the EOI word to its forecast for after the slave's and
+ * then the master's (an IRQ 8-15 handler's order).  Each forecast holds
+ * for one EOI of each: an EOI unit leaves the words it did not use saying
+ * "may be pending", so a second EOI leaves at the next IF set.  And `in al, dx`
  * from the ATA status register (0x1F7, or the alternate at 0x3F6) is
  * answered from the flags page's copy, which the host keeps as the model
  * would answer, while nothing is logged and the drive is not busy: it
@@ -118,6 +123,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "host/dev/pic.h"
 
 #define BLOCKS_SIZE      (512u << 10)        /* the arena: the flags page, then code */
 #define BLOCK_UNITS      8
@@ -136,6 +142,10 @@
 #define BLOCK_FLAG_EOI_PENDING 128           /* the pending word once the top interrupt in service ends */
 #define BLOCK_FLAG_PENDING_AFTER 132         /* an armed interrupt: the pending word, and the EOI word, */
 #define BLOCK_FLAG_EOI_AFTER 136             /* once a block has delivered it */
+#define BLOCK_FLAG_SLAVE_PENDING 140         /* the pending word once the slave's EOI ends */
+#define BLOCK_FLAG_SLAVE_EOI_PENDING 144     /* the EOI word after the slave's: after both */
+#define BLOCK_FLAG_SLAVE_AFTER 148           /* the same two, once a block has delivered */
+#define BLOCK_FLAG_SLAVE_EOI_AFTER 152       /* the armed interrupt */
 #define BLOCK_PENDING_ARMED 2
 #define BLOCK_ATA_TRAP   0x100               /* the drive is busy: a read is the host's */
 #define BLOCK_ATA_ACK    0x200               /* a read of 0x1F7 acknowledges INTRQ (edge-triggered): logged */
@@ -153,6 +163,7 @@ enum unit_kind {
     UNIT_RET_SEEN, UNIT_CALL_SEEN, UNIT_JMP_SEEN,              /* a branch to a target already scanned */
     UNIT_OUT_DX,                                               /* out dx, al: logged when it may wait */
     UNIT_EOI,                                                  /* out 0x20, al: logged when an EOI */
+    UNIT_EOI_SLAVE,                                            /* out 0xa0, al: the same, the slave's */
     UNIT_IN_DX,                                                /* in al, dx: the ATA status from the copy */
 };
 #define BLOCK_TARGETS 4                      /* targets a branch unit remembers */
@@ -206,10 +217,10 @@ struct site;
 #define BLOCKS_CODE_BASE(b) ((b)->base + 4096)
 #define BLOCKS_CODE_ROOM    (BLOCKS_SIZE - 4096)
 /* Where blocks_arm writes into the tail's code (blocks_code.c makes it):
- * mov dword [ss:vif], imm32 at +0; jmp rel32 to the handler at +50. */
+ * mov dword [ss:vif], imm32 at +0; jmp rel32 to the handler at +78. */
 #define TAIL_VIF_AFTER 7
-#define TAIL_HANDLER   51
-#define TAIL_SIZE      55
+#define TAIL_HANDLER   79
+#define TAIL_SIZE      83
 
 /* At guest creation, after its memory: the arena mapped (make_memory). */
 bool blocks_init(struct guest *g, uint32_t base, bool on);
@@ -248,10 +259,10 @@ static inline bool blocks_may_arm(const struct blocks *b)
 }
 /* Arm irq for the blocks to deliver in CS cs (real selector) to handler:
  * frames show CS as cs_seen; IF after it vif_after; more: another
- * interrupt may be pending once this one is in service; more_after_eoi:
- * and once its handler's EOI ends it. */
+ * interrupt may be pending once this one is in service; after: and once
+ * its handler's EOIs end it. */
 void blocks_arm(struct guest *g, int irq, uint16_t cs, uint16_t cs_seen, uint32_t handler, uint32_t vif_after,
-                bool more, bool more_after_eoi);
+                bool more, struct pic_forecast after);
 /* The port writes the blocks logged, in order: after blocks_vif_in and
  * the INTA of what a block delivered (the log may hold its EOI). */
 void blocks_replay(struct guest *g);

@@ -380,9 +380,30 @@ static uint32_t log_next(struct emit *e)
     return jump(e, 0x73);                    /* jae */
 }
 
-/* out 0x20, al: a non-specific EOI (AL 0x20) into the log, the pending
- * word as the host foresaw it for after the EOI. */
-static void unit_eoi(struct emit *e)
+/* push dword [ss:from]; pop dword [ss:to] */
+static void copy_word(struct emit *e, uint32_t from, uint32_t to)
+{
+    PUT(e, 0x36, 0xff, 0x35);
+    put32(e, from);
+    PUT(e, 0x36, 0x8f, 0x05);
+    put32(e, to);
+}
+
+/* mov dword [ss:to], value */
+static void set_word(struct emit *e, uint32_t to, uint32_t value)
+{
+    PUT(e, 0x36, 0xc7, 0x05);
+    put32(e, to);
+    put32(e, value);
+}
+
+/* out 0x20, al or out 0xa0, al: a non-specific EOI (AL 0x20) to the master
+ * or the slave into the log, the pending word as the host foresaw it for
+ * after the EOI, and for the slave's, the EOI word as it foresaw it for
+ * after the slave's and then the master's.  Each forecast is for one EOI
+ * of each chip: the words this EOI did not use say "may be pending" after
+ * it (a second EOI leaves at the next IF set). */
+static void unit_eoi(struct emit *e, uint8_t port)
 {
     uint32_t flags = e->vif - BLOCK_FLAG_VIF, slow[2];
     PUT(e, 0x9c, 0x50);                      /* pushf; push eax */
@@ -392,17 +413,22 @@ static void unit_eoi(struct emit *e)
     PUT(e, 0x3c, 0x20);                      /* cmp al, 0x20 */
     slow[1] = jump(e, 0x75);
     uint32_t full = log_next(e);
-    PUT(e, 0x36, 0x66, 0xc7, 0x04, 0x9d);    /* mov word [ss:log + ebx*4], 0x20 */
+    PUT(e, 0x36, 0x66, 0xc7, 0x04, 0x9d);    /* mov word [ss:log + ebx*4], port */
     put32(e, flags + BLOCK_FLAG_LOG);
-    PUT(e, 0x20, 0x00,
+    PUT(e, port, 0x00,
            0x36, 0x88, 0x04, 0x9d);          /* mov [ss:log + 2 + ebx*4], al */
     put32(e, flags + BLOCK_FLAG_LOG + 2);
     PUT(e, 0x43, 0x36, 0x89, 0x1d);          /* inc ebx; mov [ss:logged], ebx */
     put32(e, flags + BLOCK_FLAG_LOGGED);
-    PUT(e, 0x36, 0xff, 0x35);                /* push dword [ss:eoi_pending] */
-    put32(e, flags + BLOCK_FLAG_EOI_PENDING);
-    PUT(e, 0x36, 0x8f, 0x05);                /* pop dword [ss:pending] */
-    put32(e, e->pending);
+    if (port == 0x20) {
+        copy_word(e, flags + BLOCK_FLAG_EOI_PENDING, e->pending);
+        set_word(e, flags + BLOCK_FLAG_EOI_PENDING, 1);
+    } else {
+        copy_word(e, flags + BLOCK_FLAG_SLAVE_PENDING, e->pending);
+        copy_word(e, flags + BLOCK_FLAG_SLAVE_EOI_PENDING, flags + BLOCK_FLAG_EOI_PENDING);
+    }
+    set_word(e, flags + BLOCK_FLAG_SLAVE_PENDING, 1);
+    set_word(e, flags + BLOCK_FLAG_SLAVE_EOI_PENDING, 1);
     PUT(e, 0x5b, 0x9d);                      /* pop ebx; popf */
     uint32_t done = jump(e, 0xeb);
     land(e, full);
@@ -410,7 +436,7 @@ static void unit_eoi(struct emit *e)
     land(e, slow[0]);
     land(e, slow[1]);
     PUT(e, 0x9d);
-    stub_for(e, (const uint8_t[]){ 0xe6, 0x20 }, 2);
+    stub_for(e, (const uint8_t[]){ 0xe6, port }, 2);
     land(e, done);
 }
 
@@ -489,7 +515,8 @@ static void unit_code(struct emit *e, const struct block_plan *p, unsigned k)
     case UNIT_IRET: unit_iret(e); break;
     case UNIT_RET_SEEN: unit_ret_seen(e, insn, p->unit[k].length); break;
     case UNIT_OUT_DX: unit_out_dx(e, e->vif - BLOCK_FLAG_VIF + BLOCK_FLAG_LOG, e->vif - BLOCK_FLAG_VIF + BLOCK_FLAG_LOGGED); break;
-    case UNIT_EOI: unit_eoi(e); break;
+    case UNIT_EOI: unit_eoi(e, 0x20); break;
+    case UNIT_EOI_SLAVE: unit_eoi(e, 0xa0); break;
     case UNIT_IN_DX: unit_in_dx(e); break;
     case UNIT_CALL_SEEN: case UNIT_JMP_SEEN:
         unit_branch_seen(e, insn, p->head + p->unit[k].off + p->unit[k].length, p->unit[k].kind == UNIT_CALL_SEEN);
@@ -570,15 +597,6 @@ void blocks_truncate(struct guest *g, size_t keep)
  * arming, are copied from words of the flags page (the guest's to forge,
  * as it can set its own IF).  Then the interrupt is marked taken. */
 
-/* push dword [ss:from]; pop dword [ss:to] */
-static void copy_word(struct emit *e, uint32_t from, uint32_t to)
-{
-    PUT(e, 0x36, 0xff, 0x35);
-    put32(e, from);
-    PUT(e, 0x36, 0x8f, 0x05);
-    put32(e, to);
-}
-
 void blocks_emit_tail(struct guest *g)
 {
     struct blocks *b = &g->blocks;
@@ -587,10 +605,10 @@ void blocks_emit_tail(struct guest *g)
     set_vif(&e, 0);                                                           /* +0 */
     copy_word(&e, b->base + BLOCK_FLAG_PENDING_AFTER, b->base + BLOCK_FLAG_PENDING);      /* +11 */
     copy_word(&e, b->base + BLOCK_FLAG_EOI_AFTER, b->base + BLOCK_FLAG_EOI_PENDING);      /* +25 */
-    PUT(&e, 0x36, 0xc7, 0x05);                                                /* +39 */
-    put32(&e, b->base + BLOCK_FLAG_TAKEN);
-    put32(&e, 1);
-    PUT(&e, 0xe9);                                                            /* +50 */
+    copy_word(&e, b->base + BLOCK_FLAG_SLAVE_AFTER, b->base + BLOCK_FLAG_SLAVE_PENDING);  /* +39 */
+    copy_word(&e, b->base + BLOCK_FLAG_SLAVE_EOI_AFTER, b->base + BLOCK_FLAG_SLAVE_EOI_PENDING);   /* +53 */
+    set_word(&e, b->base + BLOCK_FLAG_TAKEN, 1);                              /* +67 */
+    PUT(&e, 0xe9);                                                            /* +78 */
     rel32(&e, e.at);
     memcpy(g->ram + e.at, e.buf, e.n);
     b->tail = e.at;

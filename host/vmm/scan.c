@@ -313,7 +313,8 @@ static int unit_kind(const struct insn *in, bool ret_jumps)
     case INSN_POPF:  return bare ? UNIT_POPF : -1;
     case INSN_IRET:  return bare ? UNIT_IRET : -1;
     case INSN_OUT:   return bare && in->opcode == 0xee ? UNIT_OUT_DX :
-                            one && in->length == 2 && in->opcode == 0xe6 && in->imm == 0x20 ? UNIT_EOI : -1;
+                            one && in->length == 2 && in->opcode == 0xe6 && in->imm == 0x20 ? UNIT_EOI :
+                            one && in->length == 2 && in->opcode == 0xe6 && in->imm == 0xa0 ? UNIT_EOI_SLAVE : -1;
     case INSN_IN:    return bare && in->opcode == 0xec ? UNIT_IN_DX : -1;
     case INSN_JCC:   return in->op_size == 32 && ((one && in->opcode >= 0x70 && in->opcode <= 0x7f) ||
                             (in->map == MAP_0F && in->opcode >= 0x80 && in->opcode <= 0x8f)) ? UNIT_JCC : -1;
@@ -357,8 +358,8 @@ static void run_push(struct run *r, uint32_t gpa, uint8_t len, uint8_t kind, uin
 
 static bool head_candidate(const struct insn *in)
 {
-    if (in->map == MAP_ONE && in->length == 2 && in->opcode == 0xe6 && in->imm == 0x20)
-        return true;                                      /* out 0x20, al: an EOI */
+    if (in->map == MAP_ONE && in->length == 2 && in->opcode == 0xe6 && (in->imm == 0x20 || in->imm == 0xa0))
+        return true;                                      /* out 0x20 or 0xa0, al: an EOI */
     return in->length == 1 && (in->cls == INSN_CLI || in->cls == INSN_STI || in->cls == INSN_PUSHF ||
                                in->cls == INSN_POPF || in->cls == INSN_IRET ||
                                (in->cls == INSN_OUT && in->opcode == 0xee) ||

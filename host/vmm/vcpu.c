@@ -638,16 +638,17 @@ static void arm_pending(struct vcpu *v, struct trapframe *tf)
     struct pic after = d->pic;
     if (irq >= 0)
         pic_ack_irq(&after, irq);
-    bool more = irq >= 0 && pic_pending(&after), more_after_eoi = irq >= 0 && pic_pending_after_eoi(&after);
+    bool more = irq >= 0 && pic_pending(&after);
+    struct pic_forecast eoi = pic_forecast(&after);
     vdevs_unlock(d, now);
     struct gate gt;
     if (irq < 0 || gate_lookup(v, (unsigned)vector, 1, false, &gt) != DELIVER_OK || gt.sel != (uint16_t)tf->cs ||
         desc_base(gt.d) || !scan_seen(g, gt.offset))
         return;                                      /* the emulator's, at the popf or iret, as before */
     if (now >= d->hint_due)                          /* a timer comes due: whatever the EOI */
-        more = more_after_eoi = true;
+        more = eoi.master = eoi.slave = eoi.both = true;
     uint16_t cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs) & ~3;
-    blocks_arm(g, irq, (uint16_t)tf->cs, cs_seen, gt.offset, gt.type == 0xf ? EFLAGS_IF : 0, more, more_after_eoi);
+    blocks_arm(g, irq, (uint16_t)tf->cs, cs_seen, gt.offset, gt.type == 0xf ? EFLAGS_IF : 0, more, eoi);
 }
 
 /* A block delivered the armed irq: its INTA, as the CPU would have made it. */

@@ -94,7 +94,10 @@ void vdevs_unlock(struct vdevs *d, uint64_t now)
 {
     d->hint_pending = pic_pending(&d->pic);
     d->hint_due = vdevs_next_event(d, now);
-    d->hint_pending_after_eoi = pic_pending_after_eoi(&d->pic);
+    if (d->hint_eoi_gen != d->pic.gen) {
+        d->hint_eoi = pic_forecast(&d->pic);
+        d->hint_eoi_gen = d->pic.gen;
+    }
     bool acks, edge = !d->pic.chip[1].ltim && !(d->pic.chip[1].elcr & 1u << (14 - 8));
     int status = ata_status_read(&d->ata, &acks);
     d->hint_ata_status = status < 0 || (acks && !edge) ? 0x100u :            /* BLOCK_ATA_TRAP */

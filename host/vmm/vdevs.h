@@ -40,7 +40,8 @@ struct vdevs {
      * trap; it saves every other trap of every vCPU the lock. */
     volatile bool hint_pending;
     volatile uint64_t hint_due;
-    volatile bool hint_pending_after_eoi;   /* and after the master's non-specific EOI */
+    volatile struct pic_forecast hint_eoi;  /* and after non-specific EOIs, */
+    uint32_t hint_eoi_gen;                  /* foreseen at this pic.gen (costly: made only when it changes) */
     volatile uint32_t hint_ata_status;      /* a status read's answer, BLOCK_ATA_ACK, or BLOCK_ATA_TRAP */
 };
 

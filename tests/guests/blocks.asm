@@ -16,6 +16,10 @@
 ;             the popf (and the sti, and the iret) that sets it, its frame
 ;             showing CS and the flags pushf shows then (hosted, a block
 ;             delivers it at the popf and the iret, host/vmm/blocks.h)
+;   slave     the RTC's periodic interrupt (IRQ 8, on the slave PIC), held
+;             while IF is 0, arrives right after the popf that sets it, 50
+;             times: its handler's EOIs, the slave's then the master's, are
+;             logged by blocks hosted, and a lost or late one stops IRQ 8
 ;   iret      iret to the same CS with IF 0 and 1 in its frame, to a label
 ;             no scan has reached (push cs, and push KCODE as an interrupt
 ;             frame has it)
@@ -104,6 +108,7 @@ _start:
     jnz .attack
     run_case case_flags
     run_case case_timer
+    run_case case_slave
     run_case case_iret
     run_case case_branches
     run_case case_switch
@@ -315,6 +320,81 @@ case_timer:
     frame_shows ebx, "the interrupt after iret pushed another CS or other flags than pushf shows"
     say "blocks: timer ok"
     ret
+
+; ---- slave --------------------------------------------------------------------
+RTC_VEC   equ 0x28                     ; IRQ 8 (timer.inc: the slave at 0x28)
+SLAVE_N   equ 50
+
+; IRQ 8 comes due while IF is 0 (three timer periods, about three RTC
+; periods at 1024 Hz): it must arrive right after the popf that sets IF
+; (after IRQ 0's, which comes first).  Each one's EOIs must reach the PICs
+; before the next, or IRQ 8 stays in service and no more come.
+case_slave:
+    mov eax, rtc_irq
+    mov [idt + RTC_VEC * 8], ax
+    shr eax, 16
+    mov [idt + RTC_VEC * 8 + 6], ax
+    mov al, 0x0a                       ; RTC register A: 32.768 kHz, 1024 Hz
+    out 0x70, al
+    mov al, 0x26
+    out 0x71, al
+    mov al, 0x0b                       ; register B: the periodic interrupt on
+    out 0x70, al
+    in al, 0x71
+    or al, 0x40
+    mov ah, al
+    mov al, 0x0b
+    out 0x70, al
+    mov al, ah
+    out 0x71, al
+    mov al, 0x0c                       ; register C: nothing left over
+    out 0x70, al
+    in al, 0x71
+    mov al, 0xfe                       ; the slave: IRQ 8 only
+    out 0xa1, al
+    mov al, 0xfa                       ; the master: IRQ 0 and the cascade
+    out 0x21, al
+    mov dword [rtc_ticks], 0
+    mov edi, SLAVE_N
+.round:
+    pushf
+    cli
+    mov dword [ticks], 0
+    call expect_if0
+    mov ebx, [rtc_ticks]
+    popf
+    mov eax, [rtc_ticks]               ; the first instruction after popf
+    cmp eax, ebx
+    ensure a, "no IRQ 8 right after popf set IF (its last EOIs lost?)"
+    dec edi
+    jnz .round
+    mov al, 0xff                       ; IRQ 8 off again
+    out 0xa1, al
+    mov al, 0xfe
+    out 0x21, al
+    mov al, 0x0b
+    out 0x70, al
+    in al, 0x71
+    and al, ~0x40
+    mov ah, al
+    mov al, 0x0b
+    out 0x70, al
+    mov al, ah
+    out 0x71, al
+    say "blocks: slave ok"
+    ret
+
+rtc_irq:
+    push eax
+    inc dword [rtc_ticks]
+    mov al, 0x0c                       ; read register C: the RTC lowers IRQ 8
+    out 0x70, al
+    in al, 0x71
+    mov al, 0x20
+    out 0xa0, al                       ; the slave's EOI, then the master's
+    out 0x20, al
+    pop eax
+    iret
 
 ; ---- iret ---------------------------------------------------------------------
 ; iret to the same CS, to labels right after it (no scan goes there: the
@@ -667,6 +747,7 @@ mbinfo:    dd 0
 failed:    dd 0
 case_esp:  dd 0
 ticks:     dd 0
+rtc_ticks: dd 0
 last_cs:   dd 0                        ; the timer's last frame: CS, EFLAGS
 last_flags: dd 0
 flagbytes: dd 0

@@ -5,7 +5,8 @@
 # through a register) the host rewrites into jumps to code of its own in an
 # arena at the top of guest RAM (host/vmm/blocks.h).  Its cases: the flags
 # (IF and the arithmetic ones) across blocks, an interrupt held while IF is
-# 0 arriving right after the popf, sti or iret that sets it, iret to the
+# 0 arriving right after the popf, sti or iret that sets it, the RTC's
+# IRQ 8 (on the slave PIC, both EOIs logged by blocks) likewise, iret to the
 # same CS, jcc/jmp/call/ret inside blocks, a context switch and call eax
 # through 6 targets, 6000 functions written at run time (more blocks than
 # the arena holds), bytes a block displaced rewritten, and branches into the

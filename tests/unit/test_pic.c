@@ -264,58 +264,119 @@ static void test_wrong_width(void **state)
     assert_int_equal(inb(0x21), 0xA5);
 }
 
-/* pic_peek, pic_vector and a later pic_ack_irq (a patch block delivered
- * the interrupt meanwhile: host/vmm/blocks.h) do what one pic_ack does,
- * over random line changes, masks, EOIs and modes (AEOI, rotation, the
- * slave's IRQs through the cascade), from both init sequences. */
-static void test_peek_then_ack_is_ack(void **state)
+/* One random step of the walks below: a line change, a mask, an EOI
+ * (non-specific or specific), now and then a new init (AEOI with rotation,
+ * or plain); false for the step the walk checks instead. */
+static bool random_step(unsigned r)
 {
-    (void)state;
-    uint32_t seed = 12345;
-    unsigned compared = 0, slave = 0, none = 0;
+    switch (r % 8) {
+    case 0: case 1: case 2:
+        pic_set_irq(&pic, (int)(r >> 4) % 16, (r >> 9) & 1);
+        return true;
+    case 3:
+        outb((r >> 4) & 1 ? 0xA1 : 0x21, (uint8_t)((r >> 5) & (r >> 13)));    /* masks, mostly clear */
+        return true;
+    case 4:
+        outb((r >> 4) & 1 ? 0xA0 : 0x20, (r >> 5) & 1 ? 0x20 : (uint8_t)(0x60 | ((r >> 6) & 7)));
+        return true;
+    case 5:
+        if ((r >> 4) % 64 == 0) {    /* now and then: AEOI with rotation, or a plain init */
+            outb(0x20, 0x11); outb(0x21, 0x20); outb(0x21, 0x04);
+            outb(0x21, (r >> 10) & 1 ? 0x03 : 0x01);
+            outb(0x20, (r >> 11) & 1 ? 0x80 : 0x00);
+        }
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Two random walks of 20,000 steps, from the BIOS's init and from Linux's,
+ * calling check at each step random_step leaves to it; on the way, every
+ * step that changes the state must change gen (a forecast kept by gen is
+ * never stale). */
+static void walk(uint32_t seed, void (*check)(void *ctx, uint32_t r), void *ctx)
+{
     for (unsigned round = 0; round < 2; round++) {
         setup(0);
         if (round)
             linux_init();
         for (unsigned step = 0; step < 20000; step++) {
             seed = seed * 1103515245u + 12345u;
-            unsigned r = seed >> 8;
-            switch (r % 8) {
-            case 0: case 1: case 2:
-                pic_set_irq(&pic, (int)(r >> 4) % 16, (r >> 9) & 1);
-                break;
-            case 3:
-                outb((r >> 4) & 1 ? 0xA1 : 0x21, (uint8_t)((r >> 5) & (r >> 13)));    /* masks, mostly clear */
-                break;
-            case 4:
-                outb((r >> 4) & 1 ? 0xA0 : 0x20, (r >> 5) & 1 ? 0x20 : (uint8_t)(0x60 | ((r >> 6) & 7)));
-                break;
-            case 5:
-                if ((r >> 4) % 64 == 0) {    /* now and then: AEOI with rotation, or a plain init */
-                    outb(0x20, 0x11); outb(0x21, 0x20); outb(0x21, 0x04);
-                    outb(0x21, (r >> 10) & 1 ? 0x03 : 0x01);
-                    outb(0x20, (r >> 11) & 1 ? 0x80 : 0x00);
-                }
-                break;
-            default: {
-                struct pic copy = pic;
-                int irq = pic_peek(&pic);
-                if (irq < 0) {
-                    none++;
-                    break;
-                }
-                int vector = pic_vector(&pic, irq);
-                assert_memory_equal(&copy, &pic, sizeof pic);     /* peeking changed nothing */
-                assert_int_equal(pic_ack(&copy), vector);
-                pic_ack_irq(&pic, irq);
-                assert_memory_equal(&copy, &pic, sizeof pic);
-                compared++;
-                slave += irq >= 8;
+            struct pic before = pic;
+            if (!random_step(seed >> 8)) {
+                check(ctx, seed);
+                continue;
             }
-            }
+            if (memcmp(before.chip, pic.chip, sizeof pic.chip))
+                assert_int_not_equal(before.gen, pic.gen);
         }
     }
-    assert_true(compared > 1000 && slave > 100 && none > 100);
+}
+
+/* pic_peek, pic_vector and a later pic_ack_irq (a patch block delivered
+ * the interrupt meanwhile: host/vmm/blocks.h) do what one pic_ack does,
+ * over random line changes, masks, EOIs and modes (AEOI, rotation, the
+ * slave's IRQs through the cascade). */
+struct peek_counts { unsigned compared, slave, none; };
+
+static void peek_then_ack(void *ctx, uint32_t r)
+{
+    struct peek_counts *n = ctx;
+    (void)r;
+    struct pic copy = pic;
+    int irq = pic_peek(&pic);
+    if (irq < 0) {
+        n->none++;
+        return;
+    }
+    int vector = pic_vector(&pic, irq);
+    assert_memory_equal(&copy, &pic, sizeof pic);     /* peeking changed nothing */
+    assert_int_equal(pic_ack(&copy), vector);
+    pic_ack_irq(&pic, irq);
+    assert_memory_equal(&copy, &pic, sizeof pic);
+    n->compared++;
+    n->slave += irq >= 8;
+}
+
+static void test_peek_then_ack_is_ack(void **state)
+{
+    (void)state;
+    struct peek_counts n = { 0 };
+    walk(12345, peek_then_ack, &n);
+    assert_true(n.compared > 1000 && n.slave > 100 && n.none > 100);
+}
+
+/* pic_forecast says what the EOIs would do, each made on a copy (master,
+ * slave, slave then master), its shortcut (nothing requested and unmasked)
+ * included. */
+struct forecast_counts { unsigned checked, shortcut, let_through; };
+
+static void forecast_is_eois(void *ctx, uint32_t r)
+{
+    struct forecast_counts *n = ctx;
+    if ((r >> 20) & 1 && pic_pending(&pic))
+        pic_ack(&pic);                                /* put something in service */
+    struct pic m = pic, s = pic;
+    pic_out(&m, 0x20, 1, 0x20, 0);
+    pic_out(&s, 0xA0, 1, 0x20, 0);
+    bool want_slave = pic_pending(&s);
+    pic_out(&s, 0x20, 1, 0x20, 0);
+    struct pic_forecast f = pic_forecast(&pic);
+    assert_int_equal(f.master, pic_pending(&m));
+    assert_int_equal(f.slave, want_slave);
+    assert_int_equal(f.both, pic_pending(&s));
+    n->checked++;
+    n->shortcut += !((pic.chip[0].irr & ~pic.chip[0].imr) | (pic.chip[1].irr & ~pic.chip[1].imr));
+    n->let_through += f.master != pic_pending(&pic) || f.both != pic_pending(&pic);
+}
+
+static void test_forecast_is_eois_on_a_copy(void **state)
+{
+    (void)state;
+    struct forecast_counts n = { 0 };
+    walk(777, forecast_is_eois, &n);
+    assert_true(n.checked > 5000 && n.shortcut > 50 && n.let_through > 500);
 }
 
 int main(void)
@@ -337,6 +398,7 @@ int main(void)
         cmocka_unit_test_setup(test_special_mask_mode, setup),
         cmocka_unit_test_setup(test_wrong_width, setup),
         cmocka_unit_test_setup(test_peek_then_ack_is_ack, setup),
+        cmocka_unit_test_setup(test_forecast_is_eois_on_a_copy, setup),
     };
-    DEV_RUN_TESTS(tests, 16);
+    DEV_RUN_TESTS(tests, 17);
 }
