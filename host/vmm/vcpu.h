@@ -125,6 +125,16 @@ uint16_t vcpu_seg_sel(const struct vcpu *v, unsigned seg);
 uint64_t vcpu_seg_cache(const struct vcpu *v, unsigned seg);
 /* Deliver, or failing that #DF, or failing that stop the guest (triple fault). */
 void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error);
+/* Between a trap (vcpu.c) and delivery (vcpu_deliver.c): a virtual
+ * interrupt the PIC has pending, delivered if the guest's IF allows; else
+ * armed for a patch block to deliver; the INTA of one a block delivered;
+ * and the guest stopped for a vector that could not be delivered (f1: the
+ * fault delivering it raised, f2: the double fault's, 0 if none). */
+void vcpu_deliver_pending(struct vcpu *v, struct trapframe *tf);
+void vcpu_arm_pending(struct vcpu *v, struct trapframe *tf);
+void vcpu_armed_taken(struct vcpu *v, int irq);
+void vcpu_triple_fault(struct vcpu *v, struct trapframe *tf, unsigned vector, uint32_t f1, uint32_t f2,
+                       const char *how);
 void vcpu_halt(struct vcpu *v);             /* hlt with the virtual IF set: sleep till an IRQ is due */
 /* Without the lock until a virtual interrupt is pending (or the guest ends,
  * or a peel request can be carried out), back with it.  kick, if given, is
