@@ -132,11 +132,24 @@ static void device_requests(struct guest *g)
     guest_end(g, GUEST_DEAD, -1, why);
 }
 
+/* A port access sees the devices as they are now: a timer that came due
+ * since the last trap raises its line first (the PIC's IRR, the RTC's
+ * flags), as it would have on a PC, where lines rise with time and not
+ * when the CPU could take an interrupt.  (Otherwise the models move only
+ * when an interrupt may be delivered: a guest polling the PIC with IF
+ * clear would wait for ever.) */
+static void lock_now(struct vdevs *d, uint64_t now)
+{
+    spin_lock_irq(&d->lock);
+    if (now >= d->hint_due)
+        vdevs_advance(d, now);
+}
+
 uint32_t vdevs_in(struct guest *g, uint16_t port, unsigned size)
 {
     struct vdevs *d = &g->dev;
     uint64_t now = vdevs_now(g);
-    spin_lock_irq(&d->lock);
+    lock_now(d, now);
     uint32_t val = ports_in(&d->ports, port, size, now);
     vdevs_unlock(d, now);
     device_requests(g);
@@ -147,7 +160,7 @@ void vdevs_out(struct guest *g, uint16_t port, unsigned size, uint32_t val)
 {
     struct vdevs *d = &g->dev;
     uint64_t now = vdevs_now(g);
-    spin_lock_irq(&d->lock);
+    lock_now(d, now);
     ports_out(&d->ports, port, size, val, now);
     vdevs_unlock(d, now);
     device_requests(g);
