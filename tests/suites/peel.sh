@@ -54,13 +54,18 @@ check sched/report has "guest classic: sched peel: 5 threads made"
 
 # run-time requests the host must refuse, with the reason: sched is
 # boot-only; cache and fs change hands at run time only when the sched peel
-# lets the host see every guest thread's stack
+# lets the host see every guest thread's stack.  Asked once the workload
+# runs (its "classic: workers=" line), not after a fixed sleep: a guest
+# that has ended is refused for that instead, and a fast machine ends it
+# sooner.  The same below wherever a request must meet the guest running.
 log=$LOGS/peel-runtime-refusals.log
-st=$(qemu_boot "$log" 2 300 "guest=classic guestarg=workers=4 guestarg=requests=12 monitor=sleep,200;peel,sched;peel,fs;peel,cache;wait;poweroff")
+st=$(qemu_converse "$log" 2 300 "guest=classic guestarg=workers=4 guestarg=requests=48" \
+    "until Peel monitor ready" "until \[classic\] classic: workers=" "type peel sched" "type peel fs" \
+    "type peel cache" "type wait" "type poweroff")
 check runtime-refusals/sched has "peel sched: it is boot-only"
 check runtime-refusals/fs has "peel fs: at run time it needs the sched peel"
 check runtime-refusals/cache has "peel cache: at run time it needs the sched peel"
-check runtime-refusals/digest classic_digest_ok 4 12
+check runtime-refusals/digest classic_digest_ok 4 48
 check_exit runtime-refusals/host-survives "$st" 0
 
 # A run-time request is carried out, or given up after the host's timeout
@@ -102,7 +107,9 @@ check under-load/pending-line pending_said_right
 # the workload runs on every CPU: the digest and the file system stay intact
 for smp in 2 4; do
     log=$LOGS/peel-sched-churn-smp$smp.log
-    st=$(qemu_boot "$log" "$smp" 600 "guest=classic guestarg=workers=8 guestarg=requests=48 peel=sched monitor=sleep,300;unpeel,sched;churn,8,checksum,mm,cache,fs;wait,500;peels;poweroff")
+    st=$(qemu_converse "$log" "$smp" 600 "guest=classic guestarg=workers=8 guestarg=requests=48 peel=sched" \
+        "until Peel monitor ready" "until \[classic\] classic: workers=" "type unpeel sched" \
+        "type churn 8 checksum mm cache fs" "type wait 500" "type peels" "type poweroff")
     check "sched-churn-smp$smp/digest" classic_digest_ok 8 48
     check "sched-churn-smp$smp/fsck" has "\[classic\] fsck: clean"
     check "sched-churn-smp$smp/no-blocks-leaked" has "\[classic\] classic: cache .* 0 kmalloc blocks live"
@@ -157,9 +164,11 @@ check mm-late/fsck has "\[classic\] fsck: clean"
 # mm outside the GKL with the sched peel: several vCPUs allocate and free at
 # once (per-CPU caches, host/natives/classic/mm_pool.c), and an unpeel mid-run drains
 log=$LOGS/peel-mm-sched.log
-st=$(qemu_boot "$log" 4 600 "guest=classic guestarg=workers=4 guestarg=requests=12 peel=sched,mm monitor=sleep,500;unpeel,mm;wait;peels;poweroff")
+st=$(qemu_converse "$log" 4 600 "guest=classic guestarg=workers=4 guestarg=requests=48 peel=sched,mm" \
+    "until Peel monitor ready" "until \[classic\] classic: workers=" "type unpeel mm" "type wait" "type peels" \
+    "type poweroff")
 check_exit mm-sched/host-survives "$st" 0
-check mm-sched/digest classic_digest_ok 4 12
+check mm-sched/digest classic_digest_ok 4 48
 check mm-sched/unpeeled has "unpeel mm: code bytes restored (other peels remain in place)"
 check mm-sched/no-blocks-leaked has "\[classic\] classic: cache .* 0 kmalloc blocks live"
 check mm-sched/fsck has "\[classic\] fsck: clean"
