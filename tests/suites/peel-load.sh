@@ -23,7 +23,9 @@ for r in $REQUESTS; do
     script="$script;$r;settle"
     n=$((n + 1))
 done
-script="$script;peels;wait;poweroff"
+# the workload runs ~30 s here after the requests; wait's default of 60 s
+# was too short on a loaded machine (QEMU's own limit is 900)
+script="$script;peels;wait,600;poweroff"
 BOUND_MS=100
 
 # the largest "N ms after the last check that found it busy" of the log
