@@ -620,8 +620,8 @@ failed:    dd 0
 case_esp:  dd 0
 ticks:     dd 0
 rtc_ticks: dd 0
-last_cs:   dd 0                        ; the timer's last frame: CS, EFLAGS
-last_flags: dd 0
+first_cs:  dd 0                        ; the timer's first frame: CS, EFLAGS
+first_flags: dd 0
 flagbytes: dd 0
 spin_x:    dd 0
 seen_if:   dd 0
