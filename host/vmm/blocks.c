@@ -9,6 +9,8 @@
 #include "host/vmm/codepage.h"
 #include "host/vmm/sites.h"
 #include "host/vmm/scan.h"
+#include "host/vmm/gmem.h"
+#include "host/vmm/shadow.h"
 #include "kernel/cmdline.h"
 #include "kernel/heap.h"
 #include "kernel/string.h"
@@ -29,7 +31,7 @@ CMDLINE_OPTION("blocks", true, set_blocks);
 bool blocks_init(struct guest *g, uint32_t base, bool on)
 {
     struct blocks *b = &g->blocks;
-    *b = (struct blocks){ .on = on && !blocks_off, .base = base, .armed = -1 };
+    *b = (struct blocks){ .on = on && !blocks_off, .base = base, .lin = base, .armed = -1 };
     memset(g->ram + base, 0, 4096);
     memset(g->ram + base + BLOCK_FLAG_RETURNS, 0xff, 4 * (BLOCK_RETURNS + 1));   /* no return seen yet */
     memset(g->ram + BLOCKS_CODE_BASE(b), 0xf4, BLOCKS_CODE_ROOM);   /* hlt: a stray jump in emulates hlt */
@@ -137,7 +139,7 @@ void blocks_arm(struct guest *g, int irq, uint16_t cs, uint16_t cs_seen, uint32_
 {
     struct blocks *b = &g->blocks;
     tail_word(g, TAIL_VIF_AFTER, vif_after);
-    tail_word(g, TAIL_HANDLER, handler - (b->tail + TAIL_SIZE));
+    tail_word(g, TAIL_HANDLER, handler - (blocks_lin(b, b->tail) + TAIL_SIZE));
     *flag(g, BLOCK_FLAG_PENDING_AFTER) = more;
     *flag(g, BLOCK_FLAG_EOI_AFTER) = after.master;
     *flag(g, BLOCK_FLAG_SLAVE_AFTER) = after.slave;
@@ -177,32 +179,43 @@ static unsigned unit_of(const struct block *k, uint32_t eip)
     return u;
 }
 
+/* The block guest code runs at linear address eip (CS is flat where
+ * blocks run), and where in the arena that is. */
+static const struct block *block_run(const struct guest *g, uint64_t eip, uint32_t *at)
+{
+    *at = blocks_arena(&g->blocks, eip);
+    return *at ? block_at(g, *at) : 0;
+}
+
 uint32_t blocks_original(const struct guest *g, uint32_t eip)
 {
-    const struct block *k = blocks_owns(&g->blocks, eip) ? block_at(g, eip) : 0;
-    return k ? k->head + k->unit[unit_of(k, eip)].orig : 0;
+    uint32_t at;
+    const struct block *k = block_run(g, eip, &at);
+    return k ? k->head_lin + k->unit[unit_of(k, at)].orig : 0;
 }
 
 void blocks_fault(struct vcpu *v, struct trapframe *tf)
 {
     struct guest *g = v->guest;
-    uint32_t eip = (uint32_t)tf->rip;             /* (CS is flat where blocks run) */
-    const struct block *k = blocks_owns(&g->blocks, eip) ? block_at(g, eip) : 0;
+    uint32_t at;
+    const struct block *k = block_run(g, tf->rip, &at);
     if (!k)
         return;
-    unsigned u = unit_of(k, eip);
+    unsigned u = unit_of(k, at);
     g->blocks.faults++;
-    tf->rip = k->head + k->unit[u].orig;
+    tf->rip = k->head_lin + k->unit[u].orig;
     if (u > 0 && u < k->nunits)                   /* the original bytes back, to resume in */
         withdraw(g, k->head);
 }
 
-void blocks_learn(struct guest *g, uint32_t stub, uint32_t target)
+void blocks_learn(struct vcpu *v, uint32_t stub, uint32_t target)
 {
-    struct block *k = blocks_owns(&g->blocks, stub) ? (struct block *)block_at(g, stub) : 0;
-    if (!k || !scan_seen(g, target))
+    struct guest *g = v->guest;
+    uint32_t at, gpa;
+    struct block *k = (struct block *)block_run(g, stub, &at);
+    if (!k || !gmem_phys_peek(v, target, &gpa) || !scan_seen(g, gpa))
         return;                                   /* (only a target the scan has reached) */
-    const struct site *e = sites_find(&g->sites, stub, SITE_PATCH);
+    const struct site *e = sites_find(&g->sites, at, SITE_PATCH);
     if (e && e->orig[0] == 0xcf) {
         blocks_note_return(g, target);            /* an iret's stub: the emulator landed there */
         return;
@@ -232,9 +245,11 @@ void blocks_forget_targets(struct guest *g)
     }
 }
 
-void blocks_give_back(struct guest *g)
+void blocks_give_back(struct guest *g, const char *why)
 {
     struct blocks *b = &g->blocks;
+    if (b->on)
+        b->off = why;
     b->on = false;
     for (size_t i = 0; i < b->n; i++) {
         const struct site *e = sites_find(&g->sites, b->b[i].head, SITE_PATCH);
@@ -245,53 +260,206 @@ void blocks_give_back(struct guest *g)
     }
 }
 
-/* A descriptor a block could run under (CS) or reach its flags through
- * (SS): present code or writable data, base 0, 4 GiB, 32-bit. */
-static bool fits(uint64_t d)
+/* ---- paging on: the arena's window ---------------------------------------- */
+
+/* With paging on, guest code reaches the arena at linear addresses: a
+ * window of BLOCKS_SIZE that the shadow maps onto the arena's frames
+ * (code read-only and executable, the flags page writable and NX, both
+ * supervisor) and gmem answers for, where the guest's own tables map
+ * nothing.  It is chosen in a 4 MiB whose page-directory entry is not
+ * present, from the top of the upper half down (a kernel's half, shared by
+ * all its address spaces; its allocators work up from the bottom of theirs
+ * and Linux's fixmap down from the top), at BLOCK_WINDOW_AT within it: a
+ * guest filling that 4 MiB from either end touches a page outside the
+ * window first, which faults, and the window is found lost before the
+ * guest can use a page of it.  The window is given up as soon as the
+ * guest's page directory maps its 4 MiB (checked at every trap, CR3 load
+ * and fault there): every live block is made again, from its plan, in the
+ * next window, and its head's jmp aimed there; the old code stays, served
+ * where the guest maps nothing, for a frame that returns into it.  The
+ * pages stay scanned: a page dropped and scanned again from wherever it
+ * next runs would leave the code after a call on the stack unscanned, and
+ * the ret to it would run that code unpatched. */
+
+/* The head of every live block given back (its bytes, the hlt patches a
+ * scan without blocks would have made); the page stays scanned. */
+static void withdraw_all(struct guest *g)
 {
-    bool code = d & DESC_CODE, writable = d & DESC_WRITABLE;
-    if (!(d & DESC_PRESENT) || !(d & DESC_S) || !(code || writable))
-        return true;                              /* not one CS or SS can hold */
-    bool expand_down = !code && (d & DESC_CONFORM);
-    return desc_base(d) == 0 && desc_limit(d) == 0xffffffffu && (d & DESC_DB) && !expand_down;
+    struct blocks *b = &g->blocks;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct site *e = sites_find(&g->sites, b->b[i].head, SITE_PATCH);
+        if (e && e->block) {
+            withdraw(g, b->b[i].head);
+            b->reverted++;
+        }
+    }
 }
 
-void blocks_tables_loaded(struct vcpu *v)
+/* Guest code sees the arena at lin from now on (0: nowhere yet). */
+static void set_window(struct guest *g, uint32_t lin)
+{
+    struct blocks *b = &g->blocks;
+    b->lin = lin;
+    b->armed = -1;
+    blocks_forget_targets(g);                     /* (linear addresses of the old way of running) */
+    if (lin && !blocks_emit_tail(g)) {
+        b->on = false;                            /* no page left for a tail: no more blocks */
+        b->off = "no room in the arena for another window";
+    }
+}
+
+static void forget(const struct site *e, void *ctx) { (void)e; (void)ctx; }
+
+/* Paging on or off: every block's jumps are for the other way of running.
+ * They are given back (their pages stay scanned, so blocks are made only
+ * where code is first scanned from now on) and the arena starts again
+ * from nothing, its stubs' entries gone: no code runs inside a block as
+ * the guest writes CR0, and the heads no longer jump there.  (A frame on
+ * the guest's stack that returns into a block would find other code: a
+ * guest that switches paging inside an interrupt handler.) */
+void blocks_paging(struct guest *g, bool on)
+{
+    struct blocks *b = &g->blocks;
+    withdraw_all(g);
+    sites_take_range(&g->sites, b->base, b->base + BLOCKS_SIZE, SITE_PATCH, forget, 0);
+    memset(g->ram + BLOCKS_CODE_BASE(b), 0xf4, BLOCKS_CODE_ROOM);
+    b->n = 0;
+    b->used = 0;
+    b->nretired = 0;
+    memset(b->burned, 0, sizeof b->burned);
+    set_window(g, on ? 0 : b->base);
+}
+
+static bool burned(const struct blocks *b, unsigned pde) { return b->burned[pde / 8] >> (pde % 8) & 1; }
+
+/* The guest's page-directory entry for lin in v's address space (0 if
+ * its directory is not in RAM: nothing is mapped, as far as blocks care). */
+static uint32_t pde_of(struct vcpu *v, uint32_t lin)
+{
+    const uint32_t *pde = guest_ptr(v->guest, (v->cr3 & ~4095u) + (lin >> 22) * 4, 4);
+    return pde ? *pde : 0;
+}
+
+/* A window for the arena (set_window), or false: none is left. */
+static bool choose_window(struct vcpu *v)
+{
+    struct blocks *b = &v->guest->blocks;
+    if (b->nretired == BLOCK_WINDOWS) {
+        b->on = false;                            /* the guest took every window: traps, as before */
+        b->off = "the guest mapped every window chosen";
+        return false;
+    }
+    for (unsigned pde = 1022; pde >= 512; pde--)
+        if (!burned(b, pde) && !(pde_of(v, pde << 22) & PTE_P)) {
+            set_window(v->guest, (pde << 22) + BLOCK_WINDOW_AT);
+            return b->on;
+        }
+    return false;
+}
+
+bool blocks_paged_fit(struct vcpu *v)
+{
+    struct blocks *b = &v->guest->blocks;
+    if (!b->on || !(v->cr0 & CR0_PG) || !v->tf || (v->tf->cs & 3) == 3)
+        return false;                             /* (a scan from ring 3: its pages may be the user's) */
+    if (b->lin == b->base)
+        return false;                             /* another vCPU runs with paging off */
+    return b->lin || choose_window(v);
+}
+
+/* Every live block made again from its plan in the current window, its
+ * head's jmp aimed at the new code; given back where the arena is full. */
+static void replace_all(struct guest *g)
+{
+    struct blocks *b = &g->blocks;
+    struct site stubs[BLOCK_UNITS];
+    if (guest_hooks->code_changing)
+        guest_hooks->code_changing(g, false);     /* the layer above's trap bytes out while ours change */
+    for (size_t i = 0, n = b->n; i < n; i++) {
+        const struct site *e = sites_find(&g->sites, b->b[i].head, SITE_PATCH);
+        if (!e || !e->block)
+            continue;
+        struct block_plan p = b->b[i].plan;       /* (b->b grows: copied first) */
+        size_t nstubs;
+        uint32_t at = blocks_emit(g, &p, stubs, &nstubs);
+        if (at && sites_add_many(&g->sites, stubs, nstubs))
+            blocks_jump(g->ram + p.head, p.head_lin, p.len, at);
+        else
+            withdraw(g, p.head);                  /* (a stub without its entry is a hlt that emulates hlt) */
+    }
+    if (guest_hooks->code_changing)
+        guest_hooks->code_changing(g, true);
+}
+
+void blocks_window_check(struct vcpu *v)
 {
     struct guest *g = v->guest;
-    if (!g->blocks.on)
+    struct blocks *b = &g->blocks;
+    if (!b->lin || b->lin == b->base || !(v->cr0 & CR0_PG) || !(pde_of(v, b->lin) & PTE_P))
         return;
-    for (uint32_t i = 1; i * 8 + 7 <= v->gdt_limit; i++)
-        if (!fits(vcpu_descriptor(v, (uint16_t)(i << 3)))) {
-            blocks_give_back(g);
-            return;
-        }
-    for (uint32_t i = 0; v->ldtr && i * 8 + 7 <= v->ldt_limit; i++)
-        if (!fits(vcpu_descriptor(v, (uint16_t)(i << 3 | 4)))) {
-            blocks_give_back(g);
-            return;
-        }
+    b->burned[(b->lin >> 22) / 8] |= (uint8_t)(1u << ((b->lin >> 22) % 8));
+    b->retired[b->nretired++] = b->lin;           /* (nretired < BLOCK_WINDOWS: choose_window) */
+    b->windows_lost++;
+    b->lin = 0;
+    if (choose_window(v))
+        replace_all(g);
+    else
+        withdraw_all(g);
+    shadow_flush_guest(g);                        /* the guest's own pages there from now on */
+}
+
+bool blocks_alias(const struct guest *g, uint32_t lin, uint32_t gpa, bool user)
+{
+    uint32_t pfn = gpa >> 12, block_lin = pfn < g->codepages.npages ? g->codepages.page[pfn].block_lin : 0;
+    return block_lin && (block_lin != (lin >> 12) + 1 || user);
+}
+
+void blocks_exec_alias(struct guest *g, uint32_t gpa)
+{
+    struct codepage *p = &g->codepages.page[gpa >> 12];
+    p->block_lin = 0;
+    for (size_t i = 0; i < g->blocks.n; i++)
+        if (g->blocks.b[i].head >> 12 == gpa >> 12 && sites_find(&g->sites, g->blocks.b[i].head, SITE_PATCH))
+            withdraw(g, g->blocks.b[i].head);
+    g->blocks.aliased++;
+}
+
+/* Blocks reach their flags words through SS: a guest kernel running on a
+ * stack segment that is not flat (base 0, 4 GiB, 32-bit, expand-up) would
+ * have them write elsewhere.  Its kernel's SS loads are the host's to
+ * see: mov, pop and lss with the guest's RPL-0 selectors fault in ring 1
+ * (emulate.c), and a delivery's stack switch is the host's.  (Its CS
+ * matters as much, but a scan places blocks only under a flat CS, and
+ * code it scanned so is not run under another by a kernel that knows
+ * where its code is: Linux's 16-bit BIOS segments run the BIOS's code.) */
+void blocks_ss_loaded(struct vcpu *v, uint64_t d)
+{
+    bool expand_down = !(d & DESC_CODE) && (d & DESC_CONFORM);
+    if (v->guest->blocks.on && (desc_base(d) != 0 || desc_limit(d) != 0xffffffffu || !(d & DESC_DB) || expand_down))
+        blocks_give_back(v->guest, "its kernel loaded SS with a segment that is not flat");
 }
 
 void blocks_leave_stepping(struct vcpu *v, struct trapframe *tf)
 {
     struct guest *g = v->guest;
-    const struct block *k = blocks_owns(&g->blocks, tf->rip) ? block_at(g, (uint32_t)tf->rip) : 0;
+    uint32_t at;
+    const struct block *k = block_run(g, tf->rip, &at);
     if (!k)
         return;
-    uint32_t to = k->head + k->unit[unit_of(k, (uint32_t)tf->rip)].orig;
-    blocks_give_back(g);
+    uint32_t to = k->head_lin + k->unit[unit_of(k, at)].orig;
+    blocks_give_back(g, "the guest single-steps");
     tf->rip = to;
 }
 
 bool blocks_stepped_in(struct vcpu *v, struct trapframe *tf)
 {
     struct guest *g = v->guest;
-    const struct block *k = blocks_owns(&g->blocks, tf->rip) ? block_at(g, (uint32_t)tf->rip) : 0;
-    if (!k || tf->rip != k->at)
+    uint32_t at;
+    const struct block *k = block_run(g, tf->rip, &at);
+    if (!k || at != k->at)
         return false;
-    uint32_t head = k->head;
-    blocks_give_back(g);                          /* (k goes with the rest) */
+    uint32_t head = k->head_lin;
+    blocks_give_back(g, "the guest single-steps");   /* (k goes with the rest) */
     tf->rip = head;
     return true;
 }

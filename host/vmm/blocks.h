@@ -3,12 +3,14 @@
  *
  * A trap costs hundreds of host instructions; the instruction it stands
  * for costs one.  So where the scanner (host/vmm/scan.c) finds one of the
- * five in a guest running with paging off, it may rewrite, in the loaded
+ * five in a guest's kernel, it may rewrite, in the loaded
  * copy, the instructions from there on (at least the 5 bytes a jump needs,
  * at most 15, within one page) into `jmp` to a block of host-generated code
  * that does the same with the guest's virtual IF kept in memory — as
  * VirtualBox's PATM did.  The blocks live in an arena at the top of the
- * guest's reserved pool (its memory map says reserved):
+ * guest's reserved pool (its memory map says reserved), which code sees
+ * there with paging off and, with paging on, through a window of linear
+ * space its page tables leave empty (below):
  *
  *   page 0      the flags page, writable, not executable:
  *                 +0  the virtual IF (0 or EFLAGS_IF) of the vCPU that holds
@@ -60,7 +62,7 @@
  * until the guest traps, no port access can tell.  An armed interrupt no
  * block took is simply disarmed at the next trap: nothing changed.  sti
  * never delivers in a block (a `sti; hlt` would sleep through its own
- * interrupt); nor does anything in ring 3 or with paging on.  The return
+ * interrupt); nor does anything in ring 3.  The return
  * address goes into a ninth return slot, so the handler's iret comes back
  * through its block.  The guest can write the pending word, and so make a
  * block jump to the last handler the host armed, with its own frame: its
@@ -112,12 +114,22 @@
  * that reads its interrupted EIP sees the arena, as under PATM).
  *
  * Blocks need the guest's CS and SS flat (base 0, 4 GiB): the stubs and
- * jumps are linear addresses, the flags words are reached through SS.
- * With paging on they are not placed (the arena is not mapped where the
- * guest's tables say); turning paging on, a descriptor table with a code
- * or writable data segment that is not flat, or the guest's single step
- * into a block gives back every block (blocks_give_back).  blocks=off on
- * the host command line turns them off.
+ * jumps are linear addresses, the flags words are reached through SS.  A
+ * scan places them only under a flat CS and SS; the guest kernel loading
+ * SS with a segment that is not flat (the host sees it: blocks_ss_loaded)
+ * or single-stepping into a block gives back every block for good
+ * (blocks_give_back).  blocks=off on the host command line turns them off.
+ *
+ * Paging on.  Every address in a block's code is linear, the side table's
+ * keys and the arena's bytes physical (struct block: head and head_lin).
+ * The arena is seen through a window (host/vmm/blocks.c, "the arena's
+ * window"): the shadow maps it (fill_arena) and gmem answers for it where
+ * the guest's tables map nothing, to its kernel only.  Turning paging on
+ * or off gives every block back and starts the arena afresh.  A physical page's
+ * blocks are made for one linear page (codepage's block_lin): run through
+ * another mapping, or one ring 3 may run, their jumps would leave it, so
+ * such a mapping is NX and a fetch through it gives them back.  A scan
+ * from ring 3 places none.
  */
 #pragma once
 #include <stdint.h>
@@ -176,7 +188,7 @@ static inline bool unit_ends(int kind)
 
 /* What the scanner asks for: the instructions at head, in order. */
 struct block_plan {
-    uint32_t head;                   /* guest-physical (== linear: paging off) */
+    uint32_t head, head_lin;         /* guest-physical; the linear address the scan found it at */
     uint8_t len, nunits;
     uint8_t orig[15];                /* the displaced bytes */
     struct { uint8_t kind, off, length; uint32_t target; } unit[BLOCK_UNITS];
@@ -184,7 +196,8 @@ struct block_plan {
 
 /* One block, as the host remembers it (the arena holds its code). */
 struct block {
-    uint32_t head, at;               /* the patched address; its code in the arena */
+    uint32_t head, at;               /* the patched address; its code in the arena (guest-physical) */
+    uint32_t head_lin;               /* the patched address as the guest runs it */
     uint16_t size;
     uint8_t len, nunits;
     /* where unit k's code begins in the block, and its instruction's offset
@@ -192,15 +205,27 @@ struct block {
     struct { uint16_t code; uint8_t orig; } unit[BLOCK_UNITS + 1];
     uint16_t targets;                /* a branch unit's: where its first target's imm32 is, or 0 */
     uint8_t stride, next;            /* bytes from one target to the next; the one to replace */
+    struct block_plan plan;          /* what it was made from: made again in another window */
 };
+
+#define BLOCK_WINDOWS    8                   /* paging on: windows a guest may take from us */
+#define BLOCK_WINDOW_AT  0x180000            /* a window's place in its 4 MiB: the middle */
 
 struct blocks {
     bool on;                         /* new blocks may be placed */
+    const char *off;                 /* why not any more, or 0 */
     uint32_t base;                   /* the arena's guest-physical address */
-    uint32_t used;                   /* code bytes handed out, after the flags page */
+    /* where guest code sees the arena: base with paging off; with paging
+     * on, the current window (0: none chosen yet) */
+    uint32_t lin;
+    uint32_t retired[BLOCK_WINDOWS]; /* windows the guest took back: served while it maps nothing there */
+    unsigned nretired;
+    uint8_t burned[128];             /* a bit per 4 MiB a window was lost in */
+    uint32_t used, peak;             /* code bytes handed out, after the flags page; the most at once */
     struct block *b;                 /* by address in the arena */
     size_t n, cap;
     uint64_t made, broken, faults, reverted;
+    uint64_t windows_lost, aliased;  /* windows the guest took; pages whose blocks an alias gave back */
     unsigned next_return;            /* the return slot to write next */
     uint32_t tail;                   /* the deliveries' tail, first in the arena */
     int armed;                       /* the IRQ armed for a block to deliver, or -1 */
@@ -229,6 +254,23 @@ static inline bool blocks_owns(const struct blocks *b, uint64_t gpa)
 {
     return b->base && gpa >= b->base && gpa < (uint64_t)b->base + BLOCKS_SIZE;
 }
+/* The arena's guest-physical address for linear address lin if guest
+ * code runs the arena there (the current window, or paging on, a retired
+ * one), else 0. */
+static inline uint32_t blocks_arena(const struct blocks *b, uint64_t lin)
+{
+    if (b->lin && lin >= b->lin && lin < (uint64_t)b->lin + BLOCKS_SIZE)
+        return (uint32_t)(b->base + (lin - b->lin));
+    for (unsigned i = 0; i < b->nretired; i++)     /* code returning into a block of an old window */
+        if (lin >= b->retired[i] && lin < (uint64_t)b->retired[i] + BLOCKS_SIZE)
+            return (uint32_t)(b->base + (lin - b->retired[i]));
+    return 0;
+}
+/* The linear address guest code sees arena address gpa at (the current window). */
+static inline uint32_t blocks_lin(const struct blocks *b, uint32_t gpa)
+{
+    return gpa - b->base + b->lin;
+}
 /* [gpa, gpa + len) touches the arena's code (not its flags page). */
 static inline bool blocks_code_overlaps(const struct blocks *b, uint64_t gpa, uint64_t len)
 {
@@ -236,11 +278,13 @@ static inline bool blocks_code_overlaps(const struct blocks *b, uint64_t gpa, ui
 }
 /* Emit a block for plan: its code in the arena and, in stubs (room for
  * BLOCK_UNITS), the side-table entries of its stubs.  The head's jmp is the
- * caller's to write (blocks_jump).  0 if the arena is full. */
+ * caller's to write (blocks_jump).  Its linear address, 0 if the arena is full. */
 uint32_t blocks_emit(struct guest *g, const struct block_plan *p, struct site *stubs, size_t *nstubs);
-/* The tail (BLOCKS_CODE_BASE), on a page of its own: at blocks_init. */
-void blocks_emit_tail(struct guest *g);
-/* The 5 bytes of the jmp at head to at, and the hlt fill after them. */
+/* The tail, on a page of its own after the code so far, for the arena
+ * as guest code sees it now (b->lin): at blocks_init and for each new
+ * window.  False if the arena has no page left for it. */
+bool blocks_emit_tail(struct guest *g);
+/* The 5 bytes of the jmp at head to at (both linear), and the hlt fill after them. */
 void blocks_jump(uint8_t *code, uint32_t head, uint32_t len, uint32_t at);
 /* Forget the blocks emitted after the first `keep` (a scan that failed). */
 void blocks_truncate(struct guest *g, size_t keep);
@@ -273,19 +317,39 @@ uint32_t blocks_original(const struct guest *g, uint32_t eip);
 void blocks_fault(struct vcpu *v, struct trapframe *tf);
 /* A stub trapped at stub and the emulator carried out its branch to
  * target, now scanned: the block remembers it. */
-void blocks_learn(struct guest *g, uint32_t stub, uint32_t target);
+void blocks_learn(struct vcpu *v, uint32_t stub, uint32_t target);
 /* A page's scan was dropped: no block trusts a target any more. */
 void blocks_forget_targets(struct guest *g);
 /* The host delivers an interrupt or exception that returns to eip (it ran
  * there, so it is scanned): an iret block may return there without the
  * emulator. */
 void blocks_note_return(struct guest *g, uint32_t eip);
-/* No more blocks for this guest, and every block's head given back (its
- * page dropped: the original bytes, rescanned at the next fetch): when it
- * turns paging on, loads a GDT or LDT with a code or writable data
- * segment that is not flat, or single-steps into a block. */
-void blocks_give_back(struct guest *g);
-void blocks_tables_loaded(struct vcpu *v);
+/* Paging on: may a scan by v (now) place blocks, the window chosen if
+ * there is none (a 4 MiB the guest's page directory leaves empty)? */
+bool blocks_paged_fit(struct vcpu *v);
+/* The guest turned paging on or off: every block given back (its page
+ * stays scanned), the arena started afresh and seen where paging off sees
+ * it, or through a window chosen at the next scan. */
+void blocks_paging(struct guest *g, bool on);
+/* Paging on: is the current window still the guest's nothing?  If its
+ * page directory (CR3's) maps the window's 4 MiB, the window is given up
+ * (still served where the guest maps nothing, for code returning into a
+ * block), another chosen and every live block made again there. */
+void blocks_window_check(struct vcpu *v);
+/* Paging on: does guest-physical page gpa hold blocks made for another
+ * linear page than lin's (an alias: their jumps would leave it), or may
+ * ring 3 run it there (user)?  Such a leaf is mapped NX, and a fetch
+ * through it gives that page's blocks back (blocks_exec_alias). */
+bool blocks_alias(const struct guest *g, uint32_t lin, uint32_t gpa, bool user);
+void blocks_exec_alias(struct guest *g, uint32_t gpa);
+
+/* No more blocks for this guest (why: for `guest N stats`), and every
+ * block's head given back (its bytes as they were, the instructions in
+ * them patched as a scan without blocks would): when its kernel loads SS
+ * with a segment that is not flat, or it single-steps into a block. */
+void blocks_give_back(struct guest *g, const char *why);
+/* The guest's kernel (ring 0) runs on the stack segment d from now on. */
+void blocks_ss_loaded(struct vcpu *v, uint64_t d);
 /* A #DB of the guest's own TF at a block's first byte: it stepped the jmp,
  * which is not its instruction.  Blocks are given back, EIP is the head
  * again, and the #DB is not the guest's: true. */

@@ -19,7 +19,7 @@
 struct emit {
     uint8_t buf[2048];
     bool overflow;                           /* more than buf: no block */
-    uint32_t n, at;                          /* bytes so far; the arena address of buf[0] */
+    uint32_t n, at;                          /* bytes so far; the linear address of buf[0] */
     uint32_t vif, pending;                   /* the flags words' addresses */
     uint32_t stub[BLOCK_UNITS];              /* offsets of the stubs, for the side table */
     uint8_t stub_insn[BLOCK_UNITS][SITE_ORIG_MAX];   /* and the instruction each stands for */
@@ -504,7 +504,7 @@ static void unit_code(struct emit *e, const struct block_plan *p, unsigned k)
         break;
     case UNIT_CALL:                          /* the return address is the original one */
         PUT(e, 0x68);
-        put32(e, p->head + p->unit[k].off + p->unit[k].length);
+        put32(e, p->head_lin + p->unit[k].off + p->unit[k].length);
         PUT(e, 0xe9);
         rel32(e, p->unit[k].target);
         break;
@@ -519,7 +519,7 @@ static void unit_code(struct emit *e, const struct block_plan *p, unsigned k)
     case UNIT_EOI_SLAVE: unit_eoi(e, 0xa0); break;
     case UNIT_IN_DX: unit_in_dx(e); break;
     case UNIT_CALL_SEEN: case UNIT_JMP_SEEN:
-        unit_branch_seen(e, insn, p->head + p->unit[k].off + p->unit[k].length, p->unit[k].kind == UNIT_CALL_SEEN);
+        unit_branch_seen(e, insn, p->head_lin + p->unit[k].off + p->unit[k].length, p->unit[k].kind == UNIT_CALL_SEEN);
         break;
     }
 }
@@ -528,9 +528,11 @@ uint32_t blocks_emit(struct guest *g, const struct block_plan *p, struct site *s
 {
     struct blocks *b = &g->blocks;
     static struct emit e;                    /* (under the guest kernel lock, or before the guest runs) */
-    e = (struct emit){ .at = CODE_BASE(b) + b->used, .vif = b->base + BLOCK_FLAG_VIF,
-                       .pending = b->base + BLOCK_FLAG_PENDING, .tail = b->tail };
-    struct block rec = { .head = p->head, .at = e.at, .len = p->len, .nunits = p->nunits };
+    uint32_t at = CODE_BASE(b) + b->used;   /* (guest-physical; the code's addresses are linear) */
+    e = (struct emit){ .at = blocks_lin(b, at), .vif = b->lin + BLOCK_FLAG_VIF,
+                       .pending = b->lin + BLOCK_FLAG_PENDING, .tail = blocks_lin(b, b->tail) };
+    struct block rec = { .head = p->head, .head_lin = p->head_lin, .at = at, .len = p->len, .nunits = p->nunits,
+                         .plan = *p };
     for (unsigned k = 0; k < p->nunits; k++) {
         rec.unit[k].code = (uint16_t)e.n;
         rec.unit[k].orig = p->unit[k].off;
@@ -545,7 +547,7 @@ uint32_t blocks_emit(struct guest *g, const struct block_plan *p, struct site *s
     rec.unit[p->nunits].orig = p->len;
     if (!unit_ends(p->unit[p->nunits - 1].kind)) {
         PUT(&e, 0xe9);                       /* back to the guest's code after the patch */
-        rel32(&e, p->head + p->len);
+        rel32(&e, p->head_lin + p->len);
     }
     if (e.overflow)
         return 0;
@@ -558,11 +560,12 @@ uint32_t blocks_emit(struct guest *g, const struct block_plan *p, struct site *s
         return 0;
     b->b[b->n++] = rec;
     b->made++;
-    memcpy(g->ram + e.at, e.buf, e.n);
+    memcpy(g->ram + at, e.buf, e.n);
     b->used += (e.n + 15) & ~15u;
+    b->peak = b->used > b->peak ? b->used : b->peak;
     for (unsigned i = 0; i < e.nstubs; i++) {
         struct site *s = &stubs[i];
-        *s = (struct site){ .addr = e.at + e.stub[i], .kind = SITE_PATCH, .len = e.stub_len[i] };
+        *s = (struct site){ .addr = at + e.stub[i], .kind = SITE_PATCH, .len = e.stub_len[i] };
         memcpy(s->orig, e.stub_insn[i], e.stub_len[i]);
     }
     *nstubs = e.nstubs;
@@ -597,20 +600,24 @@ void blocks_truncate(struct guest *g, size_t keep)
  * arming, are copied from words of the flags page (the guest's to forge,
  * as it can set its own IF).  Then the interrupt is marked taken. */
 
-void blocks_emit_tail(struct guest *g)
+bool blocks_emit_tail(struct guest *g)
 {
     struct blocks *b = &g->blocks;
     static struct emit e;
-    e = (struct emit){ .at = CODE_BASE(b), .vif = b->base + BLOCK_FLAG_VIF };
+    uint32_t used = (b->used + 4095) & ~4095u, at = CODE_BASE(b) + used, f = b->lin;
+    if (used + 4096 > CODE_ROOM)
+        return false;
+    e = (struct emit){ .at = blocks_lin(b, at), .vif = f + BLOCK_FLAG_VIF };
     set_vif(&e, 0);                                                           /* +0 */
-    copy_word(&e, b->base + BLOCK_FLAG_PENDING_AFTER, b->base + BLOCK_FLAG_PENDING);      /* +11 */
-    copy_word(&e, b->base + BLOCK_FLAG_EOI_AFTER, b->base + BLOCK_FLAG_EOI_PENDING);      /* +25 */
-    copy_word(&e, b->base + BLOCK_FLAG_SLAVE_AFTER, b->base + BLOCK_FLAG_SLAVE_PENDING);  /* +39 */
-    copy_word(&e, b->base + BLOCK_FLAG_SLAVE_EOI_AFTER, b->base + BLOCK_FLAG_SLAVE_EOI_PENDING);   /* +53 */
-    set_word(&e, b->base + BLOCK_FLAG_TAKEN, 1);                              /* +67 */
+    copy_word(&e, f + BLOCK_FLAG_PENDING_AFTER, f + BLOCK_FLAG_PENDING);      /* +11 */
+    copy_word(&e, f + BLOCK_FLAG_EOI_AFTER, f + BLOCK_FLAG_EOI_PENDING);      /* +25 */
+    copy_word(&e, f + BLOCK_FLAG_SLAVE_AFTER, f + BLOCK_FLAG_SLAVE_PENDING);  /* +39 */
+    copy_word(&e, f + BLOCK_FLAG_SLAVE_EOI_AFTER, f + BLOCK_FLAG_SLAVE_EOI_PENDING);   /* +53 */
+    set_word(&e, f + BLOCK_FLAG_TAKEN, 1);                                    /* +67 */
     PUT(&e, 0xe9);                                                            /* +78 */
     rel32(&e, e.at);
-    memcpy(g->ram + e.at, e.buf, e.n);
-    b->tail = e.at;
-    b->used = 4096;                          /* a page of its own: the host writes it */
+    memcpy(g->ram + at, e.buf, e.n);
+    b->tail = at;
+    b->used = used + 4096;                   /* a page of its own: the host writes it */
+    return true;
 }

@@ -246,6 +246,7 @@ static void drop_one(struct guest *g, uint32_t pfn)
     kfree(p->seen);
     p->seen = 0;
     p->written = false;
+    p->block_lin = 0;
     p->gen++;
     c->drops++;
     protect(g, pfn, false, true);

@@ -134,6 +134,7 @@ struct codepage {
     bool prev_many;          /* more than one (paging: other mappings): look them all up */
     uint32_t gen;            /* bumped at every drop: entries recorded from it before are stale */
     bool written;            /* scanned, but written beside its code since: NX until a fetch scans */
+    uint32_t block_lin;      /* 1 + the linear page its patch blocks were made for (paging on), or 0 */
     struct codepage_entry *in;
     uint32_t nin, capin;
 };

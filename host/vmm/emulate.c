@@ -128,8 +128,8 @@ static bool control_register(struct vcpu *v, const struct insn *in, struct trapf
         return false;
     }
     *cr[in->reg] = val;
-    if (in->reg == 0 && (val & ~old & CR0_PG))
-        blocks_give_back(v->guest);            /* their jumps are to physical addresses */
+    if (in->reg == 0 && ((val ^ old) & CR0_PG))
+        blocks_paging(v->guest, val & CR0_PG);    /* their jumps are to the other way's addresses */
     if (in->reg == 0)
         fpu_cr0_written(v);                    /* its TS and EM decide the next #NM */
     shadow_cr_written(v, in->reg, old);                /* the TLB, as the CPU would drop it */
@@ -182,6 +182,7 @@ static bool load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf)
         return false;
     }
     tf->ss = s;
+    blocks_ss_loaded(v, vcpu_descriptor(v, s));      /* (its flags words are reached through SS) */
     if (lss)
         emulate_set_reg(tf, in->reg, in->op_size / 8, offset);
     return true;
@@ -614,8 +615,8 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
             uint32_t at = (uint32_t)tf->rip;
             if ((done = emulate_patch(v, tf, t.site, t.cs))) {
                 v->exits[VEXIT_PATCH]++;
-                if (done == EMULATED && blocks_owns(&v->guest->blocks, at))
-                    blocks_learn(v->guest, at, (uint32_t)tf->rip);   /* a branch block's new target */
+                if (done == EMULATED && blocks_arena(&v->guest->blocks, at))
+                    blocks_learn(v, at, (uint32_t)tf->rip);   /* a branch block's new target */
                 if (done == EMULATED)
                     single_step(v, tf, step);
                 return;

@@ -80,6 +80,18 @@ static uint32_t *table_word(void *ctx, uint32_t gpa)
     return guest_ptr(ctx, gpa, 4);
 }
 
+/* Where the guest's tables map nothing, its kernel may see the patch
+ * blocks' arena (host/vmm/blocks.c, "the arena's window"; the shadow
+ * maps it alike): code to read, the flags page to write too. */
+static bool arena(struct vcpu *v, uint32_t lin, uint32_t access, uint32_t *gpa)
+{
+    uint32_t at = blocks_arena(&v->guest->blocks, lin);
+    if (!at || (access & PF_U) || ((access & PF_W) && (at & ~4095u) != v->guest->blocks.base))
+        return false;
+    *gpa = at;
+    return true;
+}
+
 /* quiet: a table outside guest RAM is a failure, not the guest's end */
 static bool phys(struct vcpu *v, uint32_t lin, uint32_t access, uint32_t *gpa, struct gfault *f, bool quiet)
 {
@@ -96,6 +108,8 @@ static bool phys(struct vcpu *v, uint32_t lin, uint32_t access, uint32_t *gpa, s
         *gpa = m.gpa;
         return true;
     case GPT_FAULT:
+        if (arena(v, lin, access, gpa))
+            return true;
         f->vector = 14;
         f->has_error = true;
         f->error = pfec;
@@ -126,7 +140,7 @@ bool gmem_phys_peek(struct vcpu *v, uint32_t lin, uint32_t *gpa)
     uint32_t pfec;
     const char *why;
     if (gpt_walk(&e, lin, 0, &m, &pfec, &why) != GPT_OK || m.gpa >= v->guest->ram_size)
-        return false;
+        return arena(v, lin, 0, gpa);
     *gpa = m.gpa;
     return true;
 }

@@ -3,6 +3,7 @@
 #include "host/decode/decode.h"
 #include "kernel/console.h"
 #include "kernel/monitor.h"
+#include "kernel/printf.h"
 #include "kernel/string.h"
 #include "sched/sched.h"
 
@@ -88,10 +89,16 @@ static void guest_stats(struct guest *g)
         if (v->insn_count[c]) kprintf(" %s %lu", insn_class_name(c), v->insn_count[c]);
     kprintf("\n  interrupts delivered %lu, halts %lu, patches %zu (scan saw %lu instructions, %lu undecodable paths)\n",
             v->irqs_delivered, v->halts, g->patches.n, g->patches.insns_seen, g->patches.undecodable);
+    char off[96] = "";
+    if (!g->blocks.on)
+        snprintf(off, sizeof off, " (off%s%s)", g->blocks.off ? ": " : "", g->blocks.off ? g->blocks.off : "");
     kprintf("  patch blocks %lu (%u KiB of %u), withdrawn %lu, faults in them %lu, given back %lu%s; "
             "interrupts they delivered %lu\n",
-            g->blocks.made, (g->blocks.used + 1023) / 1024, BLOCKS_SIZE / 1024 - 4, g->blocks.broken,
-            g->blocks.faults, g->blocks.reverted, g->blocks.on ? "" : " (off)", g->blocks.taken);
+            g->blocks.made, (g->blocks.peak + 1023) / 1024, BLOCKS_SIZE / 1024 - 4, g->blocks.broken,
+            g->blocks.faults, g->blocks.reverted, off, g->blocks.taken);
+    if (g->blocks.windows_lost || g->blocks.aliased || (g->blocks.lin && g->blocks.lin != g->blocks.base))
+        kprintf("  patch blocks with paging on: window 0x%x, %lu windows the guest mapped, %lu pages run at another address\n",
+                g->blocks.lin, g->blocks.windows_lost, g->blocks.aliased);
     const struct codepages *cp = &g->codepages;
     kprintf("  scan on execute: %lu pages scanned, %lu fetch faults, %lu write faults, %lu drops "
             "(%lu by the host's writes), %lu writes stepped\n", cp->pages_scanned, cp->fetch_faults,

@@ -77,8 +77,8 @@ bool rom_write_fault(struct vcpu *v, struct trapframe *tf, uint32_t cr2)
 
 bool rom_writable(const struct guest *g, uint32_t gpa)
 {
-    if (!rom_overlaps(gpa, 1))
-        return true;
+    if (!rom_overlaps(gpa, 1) && !blocks_code_overlaps(&g->blocks, gpa, 1))
+        return true;                          /* (the blocks' code: a guest that maps it writes nothing) */
     for (unsigned i = 0; g->rom.stepping && i < ROM_STEP_PAGES; i++)
         if (g->rom.gpa[i] == (gpa >> 12) + 1)
             return true;

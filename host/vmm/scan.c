@@ -31,7 +31,7 @@ struct scan {
     uint32_t last_lin, last_gpa;     /* 1 + the last page sp translated, and where to: a path stays in a page */
     /* patch blocks placed by this scan (host/vmm/blocks.h): their jmps are
      * written when it ends; their heads' and stubs' entries are in made */
-    struct planned { uint32_t head, at; uint8_t len; bool dead; } *planned;
+    struct planned { uint32_t head, head_lin, at; uint8_t len; bool dead; } *planned;
     size_t nplanned, capplanned;
     size_t blocks_before;            /* g->blocks.n when the scan began */
     bool blocks;                     /* may place them (blocks_fit) */
@@ -254,16 +254,20 @@ static bool flat(uint64_t d)
     return d && desc_base(d) == 0 && desc_limit(d) == 0xffffffffu && (d & DESC_DB);
 }
 
-/* Blocks are for paging off, and CS and SS flat (their jumps are linear
- * addresses, the flags words reached through SS): as the trap that scans
- * finds them, or Multiboot's before the guest runs. */
+/* Blocks need CS and SS flat (their jumps are linear addresses, the flags
+ * words reached through SS): as the trap that scans finds them, or
+ * Multiboot's before the guest runs.  With paging on, a window for the
+ * arena in the guest's linear space, and a scan from its kernel
+ * (host/vmm/blocks.c). */
 static bool blocks_fit(struct guest *g, const struct codepage_space *sp)
 {
-    if (!g->blocks.on || sp)
+    if (!g->blocks.on)
         return false;
     struct vcpu *v = vcpu_current();
     if (!v || v->guest != g || !v->entered || !v->tf)
-        return true;
+        return !sp && g->blocks.lin == g->blocks.base;
+    if (sp ? !blocks_paged_fit(v) : g->blocks.lin != g->blocks.base)
+        return false;
     return flat(vcpu_descriptor(v, (uint16_t)v->tf->cs)) && flat(vcpu_descriptor(v, (uint16_t)v->tf->ss));
 }
 
@@ -366,25 +370,30 @@ static bool head_candidate(const struct insn *in)
                                (in->cls == INSN_IN && in->opcode == 0xec));
 }
 
-/* A branch target this scan has found and not yet followed: a block must
- * not displace it, or following it would withdraw the block at once.
- * (Blocks are placed with paging off: linear is guest-physical.) */
-static bool queued(const struct scan *s, uint32_t gpa)
+/* A branch target this scan has found and not yet followed (at linear
+ * address lin): a block must not displace it, or following it would
+ * withdraw the block at once. */
+static bool queued(const struct scan *s, uint32_t lin)
 {
     for (size_t i = 0; i < s->nwork; i++)
-        if (s->work[i].lin == gpa)
+        if (s->work[i].lin == lin)
             return true;
     return false;
 }
 
-/* Plan a block for the sensitive instruction just decoded at gpa: it and
- * what follows it (each not yet decoded by any path, in the same page),
- * and if that is under 5 bytes, the run before it.  False if no block fits. */
-static bool plan(struct scan *s, uint32_t gpa, const struct run *run, bool switched, bool set, int first,
-                 struct block_plan *p)
+/* Plan a block for the sensitive instruction just decoded at gpa (linear
+ * gpa + delta): it and what follows it (each not yet decoded by any path,
+ * in the same page), and if that is under 5 bytes, the run before it.
+ * False if no block fits, or the page has blocks made for another linear
+ * page (an alias). */
+static bool plan(struct scan *s, uint32_t gpa, uint32_t delta, const struct run *run, bool switched, bool set,
+                 int first, struct block_plan *p)
 {
     struct guest *g = s->g;
     const uint8_t *map = codepage_seen(&g->codepages, gpa);
+    uint32_t block_lin = g->codepages.page[gpa >> 12].block_lin;
+    if (s->sp && block_lin && block_lin != ((gpa + delta) >> 12) + 1)
+        return false;
     uint32_t at = gpa, end_page = (gpa | 4095) + 1;
     unsigned n = 0;
     int kinds[BLOCK_UNITS];
@@ -392,7 +401,7 @@ static bool plan(struct scan *s, uint32_t gpa, const struct run *run, bool switc
     struct insn ins[BLOCK_UNITS];
     while (n < BLOCK_UNITS && at - gpa < BLOCK_MIN) {
         struct insn *in = &ins[n];
-        if (n && (seen(map, at) || covered_at(map, at) || queued(s, at)))
+        if (n && (seen(map, at) || covered_at(map, at) || queued(s, at + delta)))
             break;                                        /* another path's: not ours to move */
         if (decode(g->ram + at, end_page - at < 15 ? end_page - at : 15, 32, in) != DECODE_OK)
             break;
@@ -417,7 +426,7 @@ static bool plan(struct scan *s, uint32_t gpa, const struct run *run, bool switc
     uint32_t head = gpa, total = at - gpa;
     unsigned back = 0;
     for (unsigned r = run->n; total < BLOCK_MIN && r-- > 0 && n + back < BLOCK_UNITS;) {
-        if (run->gpa[r] + run->len[r] != head || run->gpa[r] >> 12 != gpa >> 12 || queued(s, head))
+        if (run->gpa[r] + run->len[r] != head || run->gpa[r] >> 12 != gpa >> 12 || queued(s, head + delta))
             break;
         head = run->gpa[r];
         total += run->len[r];
@@ -425,7 +434,7 @@ static bool plan(struct scan *s, uint32_t gpa, const struct run *run, bool switc
     }
     if (total < BLOCK_MIN || total > SITE_ORIG_MAX)
         return false;
-    *p = (struct block_plan){ .head = head, .len = (uint8_t)total, .nunits = (uint8_t)(back + n) };
+    *p = (struct block_plan){ .head = head, .head_lin = head + delta, .len = (uint8_t)total, .nunits = (uint8_t)(back + n) };
     memcpy(p->orig, g->ram + head, total);
     for (unsigned k = 0; k < back; k++) {
         unsigned r = run->n - back + k;
@@ -433,7 +442,7 @@ static bool plan(struct scan *s, uint32_t gpa, const struct run *run, bool switc
     }
     for (unsigned k = 0; k < n; k++) {
         struct flow f;
-        insn_flow(&ins[k], where[k], &f);
+        insn_flow(&ins[k], where[k] + delta, &f);
         p->unit[back + k] = (typeof(p->unit[0])){ (uint8_t)kinds[k], (uint8_t)(where[k] - head), ins[k].length,
                                                   f.target };
     }
@@ -457,7 +466,9 @@ static bool place(struct scan *s, const struct block_plan *p)
     *h = (struct site){ .addr = p->head, .kind = SITE_PATCH, .len = p->len };
     memcpy(h->orig, p->orig, p->len);
     h->block = true;
-    s->planned[s->nplanned++] = (struct planned){ p->head, at, p->len, false };
+    s->planned[s->nplanned++] = (struct planned){ p->head, p->head_lin, at, p->len, false };
+    if (s->sp)                                    /* its jumps are for this linear page (blocks_exec_alias) */
+        g->codepages.page[p->head >> 12].block_lin = (p->head_lin >> 12) + 1;
     uint8_t *map = codepage_seen(&g->codepages, p->head);
     for (uint32_t a = p->head + 1; a < p->head + p->len; a++)
         set_inside(map, a, true);
@@ -618,7 +629,7 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched)
         struct block_plan bp;
         int branch = s->blocks && (sensitive(&in) || ret_jumps) ? branch_kind(&in, ret_jumps, entries) : -1;
         if (!in_block && s->blocks && (head_candidate(&in) || branch >= 0) &&
-            plan(s, gpa, &run, switched, set, branch, &bp) && place(s, &bp)) {   /* (else a trap, as without blocks) */
+            plan(s, gpa, lin - gpa, &run, switched, set, branch, &bp) && place(s, &bp)) {   /* (else a trap, as without blocks) */
             in_block = true;
             block_end = bp.head + bp.len;
         }
@@ -672,7 +683,7 @@ bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struc
     if (ok) {
         for (size_t i = 0; i < s.nplanned; i++)
             if (!s.planned[i].dead)
-                blocks_jump(g->ram + s.planned[i].head, s.planned[i].head, s.planned[i].len, s.planned[i].at);
+                blocks_jump(g->ram + s.planned[i].head, s.planned[i].head_lin, s.planned[i].len, s.planned[i].at);
         for (size_t i = 0; i < s.nmade; i++)
             g->patches.n += !blocks_owns(&g->blocks, s.made[i].addr);   /* (a stub is not a patch of the guest's) */
     } else {                                 /* no hlt without its entry: the originals back */

@@ -49,6 +49,7 @@
 #include "host/vmm/codepage.h"
 #include "host/vmm/rom.h"
 #include "host/vmm/scan.h"
+#include "host/vmm/blocks.h"
 #include "kernel/heap.h"
 #include "kernel/pmm.h"
 #include "kernel/printf.h"
@@ -238,16 +239,25 @@ static uint64_t leaf_perms(const struct vcpu *v, uint32_t access, const struct g
     return (w ? PTE_W : 0) | (m->user ? PTE_U : 0);
 }
 
-/* The leaf for guest-physical page gpa, or 0 (not present) outside RAM. */
-static uint64_t leaf(struct guest *g, uint32_t gpa, uint64_t perms)
+/* The leaf for guest-physical page gpa at linear lin (user: the guest's
+ * entries allow ring 3), or 0 (not present) outside RAM. */
+static uint64_t leaf(struct guest *g, uint32_t lin, uint32_t gpa, uint64_t perms)
 {
     uint8_t *p = guest_ptr(g, gpa & ~0xfffu, PAGE_SIZE);
     if (!p)
         return 0;
-    if (!exec_allowed(g, gpa))
+    if (blocks_owns(&g->blocks, gpa)) {     /* the guest's own mapping of the blocks' arena: as paging off has it */
+        bool flags = (gpa & ~0xfffu) == g->blocks.base;
+        return virt_to_phys(p) | PTE_P | (flags ? perms | PTE_NX : rom_writable(g, gpa) ? perms : perms & ~PTE_W);
+    }
+    if (!exec_allowed(g, gpa)) {
         perms |= PTE_NX;
-    else if (scanned_code(g, gpa))
-        perms &= ~PTE_W;
+    } else {
+        if (blocks_alias(g, lin, gpa, perms & PTE_U))
+            perms |= PTE_NX;                /* its patch blocks jump to another page: a fetch faults */
+        if (scanned_code(g, gpa))
+            perms &= ~PTE_W;
+    }
     if (!rom_writable(g, gpa))
         perms &= ~PTE_W;                    /* the BIOS area: a write faults, to be dropped (rom.h) */
     return virt_to_phys(p) | PTE_P | perms;
@@ -267,14 +277,37 @@ static bool fill(struct vcpu *v, struct shadow *s, uint32_t lin, uint32_t access
     uint64_t perms = leaf_perms(v, access, m);
     s->fills++;
     if (!m->big) {
-        t[lin >> 12 & 511] = leaf(v->guest, m->gpa, perms);
+        t[lin >> 12 & 511] = leaf(v->guest, lin, m->gpa, perms);
     } else {
         uint32_t base = m->gpa & ~(SLOT_SIZE - 1);
         for (unsigned i = 0; i < 512; i++)
-            t[i] = leaf(v->guest, base + i * PAGE_SIZE, perms);
+            t[i] = leaf(v->guest, (lin & ~(SLOT_SIZE - 1)) + i * PAGE_SIZE, base + i * PAGE_SIZE, perms);
         s->big[slot / 8] |= (uint8_t)(1u << (slot % 8));
     }
     invlpg(lin);                            /* the rest of a 4 MiB page faults once more if stale */
+    return true;
+}
+
+/* The patch blocks' arena where the guest's tables map nothing at lin
+ * (host/vmm/blocks.c, "the arena's window"), for its kernel: code to run,
+ * never to write; the flags page to write, never to run.  False if lin is
+ * not the arena's, or the access is one the arena does not allow (the
+ * guest's #PF, as where nothing is mapped). */
+static bool fill_arena(struct vcpu *v, struct shadow *s, uint32_t lin, uint32_t error)
+{
+    struct guest *g = v->guest;
+    uint32_t at = blocks_arena(&g->blocks, lin);
+    if (!at || (error & PF_U))
+        return false;
+    bool flags = (at & ~4095u) == g->blocks.base;
+    if (flags ? (error & PF_I) : (error & PF_W))
+        return false;
+    uint64_t *t = table(s, lin >> 21);
+    if (!t)
+        return false;
+    t[lin >> 12 & 511] = virt_to_phys(g->ram + (at & ~4095u)) | PTE_P | (flags ? PTE_W | PTE_NX : 0);
+    s->fills++;
+    invlpg(lin);
     return true;
 }
 
@@ -283,6 +316,8 @@ bool shadow_page_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin)
     struct shadow *s = v->shadow;
     if (!(v->cr0 & CR0_PG) || !s)
         return false;
+    if (lin >> 22 == v->guest->blocks.lin >> 22)
+        blocks_window_check(v);             /* the guest may be mapping the window's 4 MiB */
     uint32_t access = (uint32_t)tf->error & (PF_W | PF_U);
     struct gpt_env e = { .cr0 = v->cr0, .cr3 = v->cr3, .cr4 = v->cr4, .ctx = v->guest, .word = guest_word };
     struct gpt_map m;
@@ -290,7 +325,10 @@ bool shadow_page_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin)
     const char *why;
     switch (gpt_walk(&e, lin, access, &m, &pfec, &why)) {
     case GPT_OK:
-        if ((tf->error & PF_I) && !exec_allowed(v->guest, m.gpa)) {
+        if ((tf->error & PF_I) && blocks_owns(&v->guest->blocks, m.gpa)) {
+            stop(v, "it jumped into the patch blocks' flags page, which its memory map reserves", &lin);
+            return true;
+        } else if ((tf->error & PF_I) && !exec_allowed(v->guest, m.gpa)) {
             if (!codepage_paged_fault(v, tf, lin, m.gpa, false))
                 return true;                /* stopped: no memory to scan it */
         } else if ((access & PF_W) && !rom_writable(v->guest, m.gpa)) {
@@ -302,6 +340,8 @@ bool shadow_page_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin)
                 return true;                /* stopped: a write of more pages than a step keeps */
         } else if ((access & PF_W) && scanned_code(v->guest, m.gpa)) {
             codepage_paged_fault(v, tf, lin, m.gpa, true);
+        } else if ((tf->error & PF_I) && blocks_alias(v->guest, lin, m.gpa, m.user)) {
+            blocks_exec_alias(v->guest, m.gpa);   /* run here, its patch blocks would jump to the other page */
         } else if ((tf->error & PF_I) && !v->guest->codepages.stepping && lin == vcpu_linear_ip(v, tf) &&
                    !scan_seen(v->guest, m.gpa)) {
             /* a scanned page entered where no scan has been (a pointer, a
@@ -313,6 +353,8 @@ bool shadow_page_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin)
         fill(v, s, lin, access, &m);
         return true;
     case GPT_FAULT:
+        if (fill_arena(v, s, lin, (uint32_t)tf->error))
+            return true;
         codepage_step_abort(v, tf);         /* (a write over code being stepped faults in the guest's tables) */
         drop(s, lin);                       /* a #PF takes the address from the TLB */
         s->faults++;
@@ -370,6 +412,8 @@ bool shadow_cr_written(struct vcpu *v, unsigned cr, uint32_t old)
         drop_all(v->shadow);
     if (cr == 0 && ((old ^ now) & CR0_PG))
         load(v);
+    if (cr == 3)
+        blocks_window_check(v);             /* another address space: the window may be mapped there */
     return true;
 }
 

@@ -356,6 +356,7 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     if (taken >= 0)
         vcpu_armed_taken(v, taken);                  /* (and an interrupt one delivered) */
     blocks_replay(v->guest);                         /* (then the port writes they logged: its EOI) */
+    blocks_window_check(v);                          /* (paging on: the guest may have mapped their window) */
     /* the host's step over a write to a code page ends at any trap; its own #DB is all the trap is */
     bool stepped = v->guest->codepages.stepping && codepage_step_trap(v, tf);
     /* and the host's step over a write to the ROM (host/vmm/rom.h), the same way */
@@ -380,7 +381,7 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
         vcpu_deliver_pending(v, tf);                 /* (not inside a single step) */
         vcpu_arm_pending(v, tf);                     /* (or for a block to deliver) */
     }
-    if ((tf->rflags & EFLAGS_TF) && blocks_owns(&v->guest->blocks, tf->rip) && !v->guest->host_stepping &&
+    if ((tf->rflags & EFLAGS_TF) && blocks_arena(&v->guest->blocks, tf->rip) && !v->guest->host_stepping &&
         !v->guest->codepages.stepping && !v->guest->rom.stepping)
         blocks_leave_stepping(v, tf);                /* its own step would stop inside a patch block */
     pushcli();

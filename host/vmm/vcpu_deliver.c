@@ -229,6 +229,8 @@ static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, b
         (has_error && !stack_push(v, dss, &esp, error, 4, user, &gf)))
         return delivery_fault(v, &gf);
     tf->ss = ss;
+    if (outer && new_cpl != 3)
+        blocks_ss_loaded(v, dss);                    /* (the TSS's ss0: its flags words are reached through SS) */
     tf->rsp = esp;
     tf->rip = offset;
     tf->cs = sel;
@@ -294,7 +296,7 @@ static void escalate(struct vcpu *v, struct trapframe *tf, unsigned first, uint3
 
 void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error)
 {
-    if (blocks_owns(&v->guest->blocks, tf->rip))
+    if (blocks_arena(&v->guest->blocks, tf->rip))
         blocks_fault(v, tf);                         /* a fault in a patch block is its instruction's */
     uint32_t f = deliver(v, tf, vector, has_error, error, false);
     if (f != DELIVER_OK)
@@ -366,8 +368,9 @@ void vcpu_arm_pending(struct vcpu *v, struct trapframe *tf)
     struct pic_forecast eoi = pic_forecast(&after);
     vdevs_unlock(d, now);
     struct gate gt;
+    uint32_t handler;
     if (irq < 0 || gate_lookup(v, (unsigned)vector, 1, false, &gt) != DELIVER_OK || gt.sel != (uint16_t)tf->cs ||
-        desc_base(gt.d) || !scan_seen(g, gt.offset))
+        desc_base(gt.d) || !gmem_phys_peek(v, gt.offset, &handler) || !scan_seen(g, handler))
         return;                                      /* the emulator's, at the popf or iret, as before */
     if (now >= d->hint_due)                          /* a timer comes due: whatever the EOI */
         more = eoi.master = eoi.slave = eoi.both = true;

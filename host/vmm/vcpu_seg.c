@@ -301,7 +301,6 @@ void vcpu_mirror_gdt(struct vcpu *v)
     pushcli();
     vseg_remirror(v, this_cpu(), v->tf);
     popcli();
-    blocks_tables_loaded(v);                         /* segments the patch blocks cannot run under */
 }
 
 /* Entries compared at each return to ring 3 (vcpu_gdt_refresh): Linux's
@@ -412,7 +411,6 @@ void vcpu_mirror_ldt(struct vcpu *v, uint16_t ldtr, uint32_t base, uint32_t limi
     tf->cs = sel[SEG_CS];
     tf->ss = sel[SEG_SS];
     popcli();
-    blocks_tables_loaded(v);
 }
 
 /* The selector the guest believes a register holds. */

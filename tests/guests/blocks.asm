@@ -1,4 +1,4 @@
-; Patch blocks (issue 14): with paging off, the host rewrites cli, sti,
+; Patch blocks (issue 14): with paging off and on, the host rewrites cli, sti,
 ; pushf, popf and iret (with the instructions beside them, 5 to 15 bytes in
 ; one page) into a jmp to code of its own in an arena at the top of guest
 ; RAM, which keeps the virtual IF in a flags page there (host/vmm/blocks.h).
@@ -34,8 +34,16 @@
 ;   middle    a direct jmp (found by a later scan), jmp reg and call reg
 ;             into the middle of bytes a block displaced, at an
 ;             instruction's start: the block withdrawn, the original code
-;             run.  Last, since a host that runs the jmp's displacement as
-;             code does not come back.
+;             run.  Last with paging off, since a host that runs the jmp's
+;             displacement as code does not come back.
+;   paging    paging on (low memory identity-mapped), IF kept across it;
+;             then flags, timer, slave, iret, branches, switch and many
+;             again (hosted, the blocks given back at paging on, and new
+;             code's placed with the arena seen through a window of linear
+;             space: tests/guests/blocks-paging.inc)
+;   window    the guest maps the whole upper half (where the host put that
+;             window) and finds its own pages there, code too; then flags
+;             once more
 ; Bare (tests/guests/bare-oracle.sh) and hosted print the same lines; the
 ; exit status is 0 if every check held, 1 if one did not (a failing check
 ; prints its line and ends its case, and the next case runs), 3 on an
@@ -115,6 +123,16 @@ _start:
     run_case case_many
     run_case case_smc
     run_case case_middle
+    run_case case_paging               ; then paging on, and the cases again
+    run_case case_flags
+    run_case case_timer
+    run_case case_slave
+    run_case case_iret
+    run_case case_branches
+    run_case case_switch
+    run_case case_many                 ; (new code: blocks through the window, the arena full)
+    run_case case_window
+    run_case case_flags
     cmp dword [failed], 0
     jne .fail
     say "blocks: PASS"
@@ -266,6 +284,7 @@ irqsave_loop:
     jmp fail_with
 
 %include "tests/guests/blocks-irq.inc"
+%include "tests/guests/blocks-paging.inc"
 
 ; ---- iret ---------------------------------------------------------------------
 ; iret to the same CS, to labels right after it (no scan goes there: the

@@ -10,7 +10,10 @@
 # same CS, jcc/jmp/call/ret inside blocks, a context switch and call eax
 # through 6 targets, 6000 functions written at run time (more blocks than
 # the arena holds), bytes a block displaced rewritten, and branches into the
-# middle of those bytes.  Hosted (-smp 1 and -smp 2) its console lines must
+# middle of those bytes; then paging on and the cases again (the arena seen
+# through a window of linear space the guest leaves empty), and the guest
+# mapping the whole upper half, window and all: the host must give the
+# window up (`window-given-up`) and the guest find its own pages.  Hosted (-smp 1 and -smp 2) its console lines must
 # equal the same image's on a bare 32-bit PC (tests/guests/bare-oracle.sh),
 # and the monitor's `guest 0 stats` must show blocks made, the arena filled
 # and a block withdrawn; with blocks=off the lines must be the same and the
@@ -21,7 +24,7 @@
 LOGS=$BUILD/test-logs
 G=$BUILD/guest
 mkdir -p "$LOGS"
-plan $((1 + 2 * 10 + 6 + 8))
+plan $((1 + 2 * 11 + 6 + 8))
 
 bare=$LOGS/blocks-bare.log
 st=$(sh tests/guests/bare-oracle.sh "$G/blocks.elf" "$bare" "" 120)
@@ -37,7 +40,8 @@ same_as_bare() {
     [ "$st" = 127 ] && return 0
     [ -n "$(lines "$log")" ] && [ "$(lines "$log")" = "$(tr -d '\r' < "$bare" | grep '^blocks: ')" ]
 }
-# the monitor's line: patch blocks N (K KiB of 508), withdrawn W, faults in them F, given back R[ (off)]; interrupts they delivered D
+# the monitor's line: patch blocks N (K KiB of 508: the most in use at once), withdrawn W, faults in them F, given back R[ (off[: why])]; interrupts they delivered D
+# and with paging on: patch blocks with paging on: window 0xW, L windows the guest mapped, A pages run at another address
 blockstat() { tr -d '\r' < "$log" | grep -a '^ *patch blocks [0-9]' | tail -1; }
 made() { blockstat | sed -n 's/^ *patch blocks \([0-9]*\) .*/\1/p'; }
 kib() { blockstat | sed -n 's/^ *patch blocks [0-9]* (\([0-9]*\) KiB of.*/\1/p'; }
@@ -49,6 +53,12 @@ some_withdrawn() { w=$(withdrawn); [ -n "$w" ] && [ "$w" -gt 0 ]; }
 delivered() { blockstat | sed -n 's/.*; interrupts they delivered \([0-9]*\)$/\1/p'; }
 blocks_delivered() { n=$(delivered); echo "# interrupts blocks delivered: ${n:-none}" >&2; [ -n "$n" ] && [ "$n" -ge 2 ]; }
 off() { blockstat | grep -q '(off);' && [ "$(made)" = 0 ]; }
+# the window case mapped the upper half, where the arena's window was
+window_lost() {
+    w=$(tr -d '\r' < "$log" | grep -a '^ *patch blocks with paging on:' | tail -1 | sed -n 's/.*, \([0-9]*\) windows the guest mapped,.*/\1/p')
+    echo "# windows the guest mapped: ${w:-none}" >&2
+    [ -n "$w" ] && [ "$w" -ge 1 ]
+}
 
 for smp in 1 2; do
     log=$LOGS/blocks-smp$smp.log
@@ -63,6 +73,7 @@ for smp in 1 2; do
     check "blocks/$run/arena-filled" arena_filled
     check "blocks/$run/withdrawn" some_withdrawn
     check "blocks/$run/delivered-in-blocks" blocks_delivered
+    check "blocks/$run/window-given-up" window_lost
     check_exit "blocks/$run/qemu-exit" "$status" 0
 done
 
