@@ -311,8 +311,9 @@ static void set_window(struct guest *g, uint32_t lin)
 static void forget(const struct site *e, void *ctx) { (void)e; (void)ctx; }
 
 /* Paging on or off: every block's jumps are for the other way of running.
- * They are given back (their pages stay scanned, so blocks are made only
- * where code is first scanned from now on) and the arena starts again
+ * Their pages are dropped, to be scanned again (with blocks) where they
+ * next run, from every instruction they had (codepage_drop_remember: a
+ * frame on the stack may return into one), and the arena starts again
  * from nothing, its stubs' entries gone: no code runs inside a block as
  * the guest writes CR0, and the heads no longer jump there.  (A frame on
  * the guest's stack that returns into a block would find other code: a
@@ -320,7 +321,13 @@ static void forget(const struct site *e, void *ctx) { (void)e; (void)ctx; }
 void blocks_paging(struct guest *g, bool on)
 {
     struct blocks *b = &g->blocks;
-    withdraw_all(g);
+    for (size_t i = 0; i < b->n; i++) {
+        const struct site *e = sites_find(&g->sites, b->b[i].head, SITE_PATCH);
+        if (e && e->block) {
+            codepage_drop_remember(g, b->b[i].head);
+            b->reverted++;
+        }
+    }
     sites_take_range(&g->sites, b->base, b->base + BLOCKS_SIZE, SITE_PATCH, forget, 0);
     memset(g->ram + BLOCKS_CODE_BASE(b), 0xf4, BLOCKS_CODE_ROOM);
     b->n = 0;

@@ -125,7 +125,8 @@
  * The arena is seen through a window (host/vmm/blocks.c, "the arena's
  * window"): the shadow maps it (fill_arena) and gmem answers for it where
  * the guest's tables map nothing, to its kernel only.  Turning paging on
- * or off gives every block back and starts the arena afresh.  A physical page's
+ * or off drops the pages with blocks (scanned again, from every
+ * instruction they had, where they next run) and starts the arena afresh.  A physical page's
  * blocks are made for one linear page (codepage's block_lin): run through
  * another mapping, or one ring 3 may run, their jumps would leave it, so
  * such a mapping is NX and a fetch through it gives them back.  A scan
@@ -327,9 +328,10 @@ void blocks_note_return(struct guest *g, uint32_t eip);
 /* Paging on: may a scan by v (now) place blocks, the window chosen if
  * there is none (a 4 MiB the guest's page directory leaves empty)? */
 bool blocks_paged_fit(struct vcpu *v);
-/* The guest turned paging on or off: every block given back (its page
- * stays scanned), the arena started afresh and seen where paging off sees
- * it, or through a window chosen at the next scan. */
+/* The guest turned paging on or off: every page with blocks dropped, to
+ * be scanned again where it next runs from every instruction it had
+ * (codepage_drop_remember), the arena started afresh and seen where
+ * paging off sees it, or through a window chosen at the next scan. */
 void blocks_paging(struct guest *g, bool on);
 /* Paging on: is the current window still the guest's nothing?  If its
  * page directory (CR3's) maps the window's 4 MiB, the window is given up

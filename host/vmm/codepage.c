@@ -34,6 +34,7 @@ void codepage_free(struct guest *g)
     for (uint32_t i = 0; c->page && i < c->npages; i++) {
         kfree(c->page[i].seen);
         kfree(c->page[i].in);
+        kfree(c->page[i].ghost);
     }
     kfree(c->page);
     kfree(c->far);
@@ -280,6 +281,34 @@ void codepage_drop(struct guest *g, uint32_t gpa)
         guest_hooks->code_changing(g, true);
     c->drop_gen++;
     codepage_publish(g);
+}
+
+void codepage_drop_remember(struct guest *g, uint32_t gpa)
+{
+    struct codepages *c = &g->codepages;
+    uint32_t pfn = gpa >> 12;
+    if (pfn >= c->npages || !c->page[pfn].seen)
+        return;
+    struct codepage *p = &c->page[pfn];
+    if (!p->ghost)
+        p->ghost = kmalloc(sizeof *p->ghost);
+    if (p->ghost)
+        memcpy(p->ghost->seen, p->seen, CODEPAGE_MAP);   /* (no ghost: scanned again from where it next runs) */
+    codepage_drop(g, gpa);
+    if (p->ghost)
+        memcpy(p->ghost->bytes, g->ram + ((uint64_t)pfn << 12), 4096);
+}
+
+struct codepage_ghost *codepage_take_ghost(struct guest *g, uint32_t pfn)
+{
+    struct codepage *p = &g->codepages.page[pfn];
+    struct codepage_ghost *gh = p->ghost;
+    p->ghost = 0;
+    if (gh && memcmp(gh->bytes, g->ram + ((uint64_t)pfn << 12), 4096)) {
+        kfree(gh);                            /* written since: its old instructions mean nothing */
+        return 0;
+    }
+    return gh;
 }
 
 /* Does a scanned instruction cover a byte of [gpa, gpa + len) (within one page)? */

@@ -135,8 +135,16 @@ struct codepage {
     uint32_t gen;            /* bumped at every drop: entries recorded from it before are stale */
     bool written;            /* scanned, but written beside its code since: NX until a fetch scans */
     uint32_t block_lin;      /* 1 + the linear page its patch blocks were made for (paging on), or 0 */
+    struct codepage_ghost *ghost;   /* dropped by codepage_drop_remember, not scanned since */
     struct codepage_entry *in;
     uint32_t nin, capin;
+};
+
+/* What a page dropped by codepage_drop_remember held: where its scanned
+ * instructions started, and its bytes (its own, patches undone). */
+struct codepage_ghost {
+    uint8_t seen[CODEPAGE_MAP];
+    uint8_t bytes[4096];
 };
 
 struct codepages {
@@ -222,6 +230,14 @@ bool codepage_fetch(struct guest *g, uint32_t lin, uint32_t gpa, const struct co
 /* A write to a scanned page: drop its scan (and its straddle partners'),
  * restore their bytes, (paging off) map them writable and NX. */
 void codepage_drop(struct guest *g, uint32_t gpa);
+/* The same, its bytes unchanged (patch blocks made for another way of
+ * running: host/vmm/blocks.c): the next scan that reaches the page, if
+ * its bytes are still these, starts again from every instruction the page
+ * had (a ret into it from a frame still on a stack finds its code scanned). */
+void codepage_drop_remember(struct guest *g, uint32_t gpa);
+/* The ghost of page pfn if its bytes are still those, else NULL; given
+ * to the caller (kfree), the page's forgotten either way. */
+struct codepage_ghost *codepage_take_ghost(struct guest *g, uint32_t pfn);
 /* The host wrote [gpa, gpa + len) for the guest: drop the scanned pages
  * whose scanned instructions it wrote over. */
 void codepage_written(struct guest *g, uint64_t gpa, uint64_t len);

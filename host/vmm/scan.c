@@ -16,6 +16,7 @@
 struct work {
     uint32_t lin, from;
     bool switched;
+    bool again;                      /* a dropped page's old instruction, not a branch target */
 };
 
 /* One scan's work list and the patches it made, which go into the side
@@ -88,7 +89,7 @@ static bool push_work(struct scan *s, uint32_t lin, uint32_t from, bool switched
 {
     if (!kgrow((void **)&s->work, &s->capwork, s->nwork, s->nwork + 1, sizeof *s->work, 1024))
         return false;
-    s->work[s->nwork++] = (struct work){ lin, from, switched };
+    s->work[s->nwork++] = (struct work){ lin, from, switched, false };
     return true;
 }
 
@@ -107,7 +108,15 @@ static bool push_entry(void *ctx, uint16_t offset)
 static bool begin_page(struct scan *s, uint32_t pfn, uint32_t lin)
 {
     struct page_entries pe = { s, lin & ~4095u };
-    return codepage_begin(s->g, pfn) && codepage_each_entry(s->g, pfn, push_entry, &pe);
+    struct codepage_ghost *gh = codepage_take_ghost(s->g, pfn);
+    bool ok = codepage_begin(s->g, pfn) && codepage_each_entry(s->g, pfn, push_entry, &pe);
+    for (uint32_t off = 4096; gh && ok && off-- > 0;)   /* (pushed last first: followed in address order) */
+        if (gh->seen[off / 8] >> (off % 8) & 1) {
+            ok = push_work(s, pe.lin_page + off, 0, false);
+            s->work[s->nwork - 1].again = ok;
+        }
+    kfree(gh);
+    return ok;
 }
 
 /* Room for n more patches, before their bytes are written. */
@@ -376,7 +385,7 @@ static bool head_candidate(const struct insn *in)
 static bool queued(const struct scan *s, uint32_t lin)
 {
     for (size_t i = 0; i < s->nwork; i++)
-        if (s->work[i].lin == lin)
+        if (s->work[i].lin == lin && !s->work[i].again)
             return true;
     return false;
 }
@@ -579,7 +588,7 @@ bool scan_withdraw(struct guest *g, uint32_t head)
  * is zeros: two `add [eax], al` in a row, which no compiler emits, are where
  * a path has run off the code), marking every page it decodes an
  * instruction on. */
-static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched)
+static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched, bool again)
 {
     struct guest *g = s->g;
     unsigned zeros = 0;
@@ -600,6 +609,9 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched)
         if (!codepage_seen(&g->codepages, gpa) && !begin_page(s, pfn, lin))
             return false;
         uint8_t *map = codepage_seen(&g->codepages, gpa);
+        if (again && (inside(map, gpa) || seen(map, gpa)))
+            return true;                          /* (not a branch target: a block's bytes are no one's) */
+        again = false;
         if (gpa >= block_end && inside(map, gpa) && !unblock(s, gpa))
             return false;                         /* a branch into the bytes a block displaced */
         if (seen(map, gpa))
@@ -673,7 +685,7 @@ bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struc
         ok = push_work(&s, roots[i], 0, false);
     while (ok && s.nwork) {
         struct work w = s.work[--s.nwork];
-        ok = follow(&s, w.lin, w.from, w.switched);
+        ok = follow(&s, w.lin, w.from, w.switched, w.again);
     }
     size_t live = 0;
     for (size_t i = 0; i < s.nmade; i++)     /* blocks withdrawn by a later path of this scan go */
