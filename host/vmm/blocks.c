@@ -245,19 +245,27 @@ void blocks_forget_targets(struct guest *g)
     }
 }
 
+/* fn(g, head) for every live block (its head still jumps to it): each
+ * one given back. */
+static void each_live(struct guest *g, void (*fn)(struct guest *g, uint32_t head))
+{
+    struct blocks *b = &g->blocks;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct site *e = sites_find(&g->sites, b->b[i].head, SITE_PATCH);
+        if (e && e->block) {
+            fn(g, b->b[i].head);
+            b->reverted++;
+        }
+    }
+}
+
 void blocks_give_back(struct guest *g, const char *why)
 {
     struct blocks *b = &g->blocks;
     if (b->on)
         b->off = why;
     b->on = false;
-    for (size_t i = 0; i < b->n; i++) {
-        const struct site *e = sites_find(&g->sites, b->b[i].head, SITE_PATCH);
-        if (e && e->block) {
-            withdraw(g, b->b[i].head);
-            b->reverted++;
-        }
-    }
+    each_live(g, withdraw);                       /* (the page stays scanned, hlt where blocks were) */
 }
 
 /* ---- paging on: the arena's window ---------------------------------------- */
@@ -281,19 +289,6 @@ void blocks_give_back(struct guest *g, const char *why)
  * next runs would leave the code after a call on the stack unscanned, and
  * the ret to it would run that code unpatched. */
 
-/* The head of every live block given back (its bytes, the hlt patches a
- * scan without blocks would have made); the page stays scanned. */
-static void withdraw_all(struct guest *g)
-{
-    struct blocks *b = &g->blocks;
-    for (size_t i = 0; i < b->n; i++) {
-        const struct site *e = sites_find(&g->sites, b->b[i].head, SITE_PATCH);
-        if (e && e->block) {
-            withdraw(g, b->b[i].head);
-            b->reverted++;
-        }
-    }
-}
 
 /* Guest code sees the arena at lin from now on (0: nowhere yet). */
 static void set_window(struct guest *g, uint32_t lin)
@@ -321,13 +316,7 @@ static void forget(const struct site *e, void *ctx) { (void)e; (void)ctx; }
 void blocks_paging(struct guest *g, bool on)
 {
     struct blocks *b = &g->blocks;
-    for (size_t i = 0; i < b->n; i++) {
-        const struct site *e = sites_find(&g->sites, b->b[i].head, SITE_PATCH);
-        if (e && e->block) {
-            codepage_drop_remember(g, b->b[i].head);
-            b->reverted++;
-        }
-    }
+    each_live(g, codepage_drop_remember);
     sites_take_range(&g->sites, b->base, b->base + BLOCKS_SIZE, SITE_PATCH, forget, 0);
     memset(g->ram + BLOCKS_CODE_BASE(b), 0xf4, BLOCKS_CODE_ROOM);
     b->n = 0;
@@ -411,7 +400,7 @@ void blocks_window_check(struct vcpu *v)
     if (choose_window(v))
         replace_all(g);
     else
-        withdraw_all(g);
+        each_live(g, withdraw);
     shadow_flush_guest(g);                        /* the guest's own pages there from now on */
 }
 

@@ -73,6 +73,17 @@ ARENA equ 512 * 1024                   ; host/vmm/blocks.h: BLOCKS_SIZE, at the 
     call %1
 %endmacro
 
+; the cases run with paging off and again with it on
+%macro common_cases 0
+    run_case case_flags
+    run_case case_timer
+    run_case case_slave
+    run_case case_iret
+    run_case case_branches
+    run_case case_switch
+    run_case case_many
+%endmacro
+
 ; fail unless condition %1 holds, saying %2
 %macro ensure 2
     j%+1 %%ok
@@ -114,23 +125,11 @@ _start:
     sti
     call has_attack
     jnz .attack
-    run_case case_flags
-    run_case case_timer
-    run_case case_slave
-    run_case case_iret
-    run_case case_branches
-    run_case case_switch
-    run_case case_many
+    common_cases
     run_case case_smc
     run_case case_middle
     run_case case_paging               ; then paging on, and the cases again
-    run_case case_flags
-    run_case case_timer
-    run_case case_slave
-    run_case case_iret
-    run_case case_branches
-    run_case case_switch
-    run_case case_many                 ; (new code: blocks through the window, the arena full)
+    common_cases                       ; (many: new code, blocks through the window)
     run_case case_window
     run_case case_flags
     cmp dword [failed], 0
