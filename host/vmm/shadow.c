@@ -288,6 +288,14 @@ static bool fill(struct vcpu *v, struct shadow *s, uint32_t lin, uint32_t access
     return true;
 }
 
+/* The leaf of the arena's page at guest-physical at, as its window shows
+ * it: the flags page writable and NX, code read-only; supervisor. */
+static uint64_t arena_leaf(const struct guest *g, uint32_t at)
+{
+    bool flags = (at & ~4095u) == g->blocks.base;
+    return virt_to_phys(g->ram + (at & ~4095u)) | PTE_P | (flags ? PTE_W | PTE_NX : 0);
+}
+
 /* The patch blocks' arena where the guest's tables map nothing at lin
  * (host/vmm/blocks.c, "the arena's window"), for its kernel: code to run,
  * never to write; the flags page to write, never to run.  False if lin is
@@ -305,7 +313,7 @@ static bool fill_arena(struct vcpu *v, struct shadow *s, uint32_t lin, uint32_t 
     uint64_t *t = table(s, lin >> 21);
     if (!t)
         return false;
-    t[lin >> 12 & 511] = virt_to_phys(g->ram + (at & ~4095u)) | PTE_P | (flags ? PTE_W | PTE_NX : 0);
+    t[lin >> 12 & 511] = arena_leaf(g, at);
     s->fills++;
     invlpg(lin);
     return true;
@@ -326,7 +334,7 @@ static void prefill_arena(struct vcpu *v, struct shadow *s)
         if (!t)
             return;
         uint32_t at = blocks_arena(b, lin);
-        t[lin >> 12 & 511] = virt_to_phys(v->guest->ram + at) | PTE_P | (at == b->base ? PTE_W | PTE_NX : 0);
+        t[lin >> 12 & 511] = arena_leaf(v->guest, at);
     }
 }
 
