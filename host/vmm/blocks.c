@@ -224,6 +224,7 @@ void blocks_learn(struct vcpu *v, uint32_t stub, uint32_t target)
         return;
     uint32_t slot = k->at + k->targets + (k->next++ % BLOCK_TARGETS) * k->stride;
     memcpy(g->ram + slot, &target, 4);
+    g->blocks.learnt++;
 }
 
 void blocks_note_return(struct guest *g, uint32_t eip)
@@ -246,8 +247,10 @@ void blocks_forget_targets(struct guest *g)
         struct block *k = &g->blocks.b[i];
         for (unsigned t = 0; k->targets && t < BLOCK_TARGETS; t++) {
             uint8_t *slot = g->ram + k->at + k->targets + t * k->stride;
-            if (memcmp(slot, &none, 4))
+            if (memcmp(slot, &none, 4)) {
                 memcpy(slot, &none, 4);
+                g->blocks.forgotten++;
+            }
         }
     }
 }

@@ -232,6 +232,7 @@ struct blocks {
     int armed;                       /* the IRQ armed for a block to deliver, or -1 */
     uint16_t armed_cs;               /* the CS it was armed in */
     uint64_t taken;                  /* interrupts blocks delivered */
+    uint64_t learnt, forgotten;      /* branch targets written into blocks; taken out again */
 };
 
 struct guest;

@@ -40,7 +40,7 @@ same_as_bare() {
     [ "$st" = 127 ] && return 0
     [ -n "$(lines "$log")" ] && [ "$(lines "$log")" = "$(tr -d '\r' < "$bare" | grep '^blocks: ')" ]
 }
-# the monitor's line: patch blocks N (K KiB of 508: the most in use at once), withdrawn W, faults in them F, given back R[ (off[: why])]; interrupts they delivered D
+# the monitor's line: patch blocks N (K KiB of 508: the most in use at once), withdrawn W, faults in them F, given back R[ (off[: why])]; interrupts they delivered D; branch targets learnt T, forgotten F
 # and with paging on: patch blocks with paging on: window 0xW, L windows the guest mapped, A pages run at another address
 blockstat() { tr -d '\r' < "$log" | grep -a '^ *patch blocks [0-9]' | tail -1; }
 made() { blockstat | sed -n 's/^ *patch blocks \([0-9]*\) .*/\1/p'; }
@@ -50,7 +50,7 @@ made_some() { n=$(made); echo "# blocks made: ${n:-none}" >&2; [ -n "$n" ] && [ 
 arena_filled() { k=$(kib); [ -n "$k" ] && [ "$k" -ge 500 ]; }   # the 6000 functions ran it out
 some_withdrawn() { w=$(withdrawn); [ -n "$w" ] && [ "$w" -gt 0 ]; }
 # the timer case's popf and iret each took an armed interrupt in their block
-delivered() { blockstat | sed -n 's/.*; interrupts they delivered \([0-9]*\)$/\1/p'; }
+delivered() { blockstat | sed -n 's/.*; interrupts they delivered \([0-9]*\);.*/\1/p'; }
 blocks_delivered() { n=$(delivered); echo "# interrupts blocks delivered: ${n:-none}" >&2; [ -n "$n" ] && [ "$n" -ge 2 ]; }
 off() { blockstat | grep -q '(off);' && [ "$(made)" = 0 ]; }
 # the window case mapped the upper half, where the arena's window was
