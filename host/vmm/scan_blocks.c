@@ -226,8 +226,11 @@ static bool place(struct scan *s, const struct block_plan *p)
     memcpy(h->orig, p->orig, p->len);
     h->block = true;
     s->planned[s->nplanned++] = (struct planned){ p->head, p->head_lin, at, p->len, false };
-    if (s->sp)                                    /* its jumps are for this linear page (blocks_exec_alias) */
-        g->codepages.page[p->head >> 12].block_lin = (p->head_lin >> 12) + 1;
+    struct codepage *cp = &g->codepages.page[p->head >> 12];
+    if (s->sp && !cp->block_lin)                  /* its jumps are for this linear page (blocks_exec_alias): */
+        g->codepages.shrunk = true;               /* a shadow leaf made before for another one goes */
+    if (s->sp)
+        cp->block_lin = (p->head_lin >> 12) + 1;
     uint8_t *map = codepage_seen(&g->codepages, p->head);
     for (uint32_t a = p->head + 1; a < p->head + p->len; a++)
         set_inside(map, a, true);

@@ -15,10 +15,14 @@
  * and one is made only from a walk of the guest's tables that set Accessed
  * (host/vmm/gpt.c) as the CPU's walk would.  A leaf is writable only once
  * the guest's Dirty is set, by this write or an earlier one: a first write
- * faults here, and the walk sets Dirty; so A and D are exact.  mov to CR3,
- * a change of CR0.PG/WP/PE or CR4.PSE/PGE/PAE drop everything (global
- * pages are dropped too, which is allowed); invlpg drops one entry, or,
- * where the guest mapped a 4 MiB page, all of that page's.
+ * faults here, and the walk sets Dirty; so A and D are exact.  A change of
+ * CR0.PG/WP/PE or CR4.PSE/PGE/PAE drops everything; invlpg drops one
+ * entry, or, where the guest mapped a 4 MiB page, all of that page's.  mov
+ * to CR3 drops what the guest's non-global entries made and keeps what its
+ * global ones made (G with CR4.PGE), as the CPU's TLB does: a kernel that
+ * marks its own mappings global (Linux does) then pays for them once, not
+ * after every address-space switch (Linux: 23,000 a boot).  The guest
+ * changes a global mapping with invlpg or a CR4.PGE toggle, as on the CPU.
  *
  * Privilege.  The guest's ring 0 is real ring 1, and ring 1 is supervisor
  * for paging, like ring 0: a guest-supervisor page is a shadow page
@@ -67,6 +71,7 @@
 #define SHADOW_SLOTS 2048                   /* 2 MiB slots in the low 4 GiB */
 #define SLOT_SIZE    (1u << 21)
 #define TABLE_FLAGS  (PTE_P | PTE_W | PTE_U)
+#define LEAF_GLOBAL  (1ul << 9)             /* (ignored by the CPU) made from a guest global entry */
 
 struct shadow {
     uint64_t root;                          /* the PML4 (physical) */
@@ -75,8 +80,14 @@ struct shadow {
     unsigned allocated, used;
     unsigned pd_used;                       /* a bit per page directory with entries */
     uint8_t big[SHADOW_SLOTS / 8];          /* slots filled from a guest 4 MiB page */
+    /* slots with a leaf a CR3 load drops (not LEAF_GLOBAL), and a list of
+     * them: a slot with leaves has a table from the pool, so at most
+     * SHADOW_POOL */
+    uint8_t local[SHADOW_SLOTS / 8];
+    uint16_t local_slot[SHADOW_POOL];
+    unsigned nlocal;
     uint64_t gen;                           /* the guest's shadow_gen at the last drop */
-    uint64_t fills, faults, drops;
+    uint64_t fills, faults, drops, switches;
 };
 
 /* Scan-on-execute (host/vmm/codepage.h, "paging on"): a leaf may be
@@ -165,6 +176,8 @@ static void drop_all(struct shadow *s)
     s->pd_used = 0;
     s->used = 0;
     memset(s->big, 0, sizeof s->big);
+    memset(s->local, 0, sizeof s->local);
+    s->nlocal = 0;
     s->drops++;
     tlb_flush(s);
 }
@@ -200,6 +213,32 @@ static uint64_t *table(struct shadow *s, unsigned slot)
 }
 
 static bool is_big(const struct shadow *s, unsigned slot) { return s->big[slot / 8] >> (slot % 8) & 1; }
+
+/* A leaf that a CR3 load drops goes into slot. */
+static void mark_local(struct shadow *s, unsigned slot)
+{
+    if (s->local[slot / 8] >> (slot % 8) & 1)
+        return;
+    s->local[slot / 8] |= (uint8_t)(1u << (slot % 8));
+    s->local_slot[s->nlocal++] = (uint16_t)slot;
+}
+
+/* mov to CR3: every leaf but the global ones dropped (see Exactness). */
+static void drop_local(struct shadow *s)
+{
+    for (unsigned i = 0; i < s->nlocal; i++) {
+        unsigned slot = s->local_slot[i];
+        uint64_t *pde = slot_entry(s, slot);
+        uint64_t *t = *pde & PTE_P ? phys_to_virt(*pde & PTE_ADDR) : 0;
+        for (unsigned j = 0; t && j < 512; j++)
+            if (!(t[j] & LEAF_GLOBAL))
+                t[j] = 0;
+        s->local[slot / 8] &= (uint8_t)~(1u << (slot % 8));
+    }
+    s->nlocal = 0;
+    s->switches++;
+    tlb_flush(s);
+}
 
 /* Drop what the shadow holds for linear address lin: its entry, or all of
  * a guest 4 MiB page's (both slots) if it came from one. */
@@ -274,7 +313,9 @@ static bool fill(struct vcpu *v, struct shadow *s, uint32_t lin, uint32_t access
         stop(v, "out of memory for its shadow page tables", &lin);
         return false;
     }
-    uint64_t perms = leaf_perms(v, access, m);
+    uint64_t perms = leaf_perms(v, access, m) | (m->global ? LEAF_GLOBAL : 0);
+    if (!m->global)
+        mark_local(s, slot);
     s->fills++;
     if (!m->big) {
         t[lin >> 12 & 511] = leaf(v->guest, lin, m->gpa, perms);
@@ -314,6 +355,7 @@ static bool fill_arena(struct vcpu *v, struct shadow *s, uint32_t lin, uint32_t 
     if (!t)
         return false;
     t[lin >> 12 & 511] = arena_leaf(g, at);
+    mark_local(s, lin >> 21);               /* (the next address space may map the window) */
     s->fills++;
     invlpg(lin);
     return true;
@@ -335,6 +377,7 @@ static void prefill_arena(struct vcpu *v, struct shadow *s)
             return;
         uint32_t at = blocks_arena(b, lin);
         t[lin >> 12 & 511] = arena_leaf(v->guest, at);
+        mark_local(s, lin >> 21);
     }
 }
 
@@ -435,7 +478,9 @@ bool shadow_cr_written(struct vcpu *v, unsigned cr, uint32_t old)
         return true;
     if ((v->cr0 & CR0_PG) && !paging_ready(v))
         return false;
-    if (v->shadow)
+    if (v->shadow && cr == 3)
+        drop_local(v->shadow);
+    else if (v->shadow)
         drop_all(v->shadow);
     if (cr == 0 && ((old ^ now) & CR0_PG))
         load(v);
@@ -496,8 +541,9 @@ void shadow_release(struct vcpu *v)
         write_cr3(vm_kernel_root());        /* never free the tables we run on */
     }
     popcli();
-    kprintf("guest %s: vCPU %u shadow paging: %lu fills, %lu guest page faults, %lu drops, %u page tables\n",
-            v->guest->name, v->index, s->fills, s->faults, s->drops, s->allocated);
+    kprintf("guest %s: vCPU %u shadow paging: %lu fills, %lu guest page faults, %lu drops, %lu address-space "
+            "switches, %u page tables\n", v->guest->name, v->index, s->fills, s->faults, s->drops, s->switches,
+            s->allocated);
     v->shadow = 0;
     destroy(s);
 }
