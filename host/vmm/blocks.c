@@ -34,6 +34,10 @@ bool blocks_init(struct guest *g, uint32_t base, bool on)
     *b = (struct blocks){ .on = on && !blocks_off, .base = base, .lin = base, .armed = -1 };
     memset(g->ram + base, 0, 4096);
     memset(g->ram + base + BLOCK_FLAG_RETURNS, 0xff, 4 * (BLOCK_RETURNS + 1));   /* no return seen yet */
+    for (unsigned i = 0; i < BLOCK_TARGETS; i++) {                                /* no target either */
+        uint32_t empty = block_target_none(i);
+        memcpy(g->ram + BLOCKS_TARGETS(b) + 4 * i, &empty, 4);
+    }
     memset(g->ram + BLOCKS_CODE_BASE(b), 0xf4, BLOCKS_CODE_ROOM);   /* hlt: a stray jump in emulates hlt */
     blocks_emit_tail(g);
     for (uint32_t a = base; a < base + BLOCKS_SIZE; a += 4096) {
@@ -220,10 +224,11 @@ void blocks_learn(struct vcpu *v, uint32_t stub, uint32_t target)
         blocks_note_return(g, target);            /* an iret's stub: the emulator landed there */
         return;
     }
-    if (!k->targets)
+    if (!k->branch)
         return;
-    uint32_t slot = k->at + k->targets + (k->next++ % BLOCK_TARGETS) * k->stride;
-    memcpy(g->ram + slot, &target, 4);
+    unsigned slot = block_target_slot(target);
+    memcpy(g->ram + BLOCKS_TARGETS(&g->blocks) + 4 * slot, &target, 4);
+    g->blocks.target_page[slot] = (gpa >> 12) + 1;
     g->blocks.learnt++;
 }
 
@@ -234,23 +239,18 @@ void blocks_note_return(struct guest *g, uint32_t eip)
         *flag(g, BLOCK_FLAG_RETURNS + 4 * (b->next_return++ % BLOCK_RETURNS)) = eip;
 }
 
-void blocks_forget_targets(struct guest *g)
+void blocks_forget_targets(struct guest *g, uint32_t pfn)
 {
     static const uint32_t none = ~0u;
-    for (unsigned i = 0; g->blocks.base && i <= BLOCK_RETURNS; i++)
+    struct blocks *b = &g->blocks;
+    for (unsigned i = 0; b->base && i <= BLOCK_RETURNS; i++)
         *flag(g, BLOCK_FLAG_RETURNS + 4 * i) = none;
-    /* Only the slots that hold a target: a write to a page of code makes
-     * QEMU drop the translations there, and a scan is dropped often
-     * (Linux's boot: 2,000 times; rewriting every block's slots each time
-     * made it 4 s slower). */
-    for (size_t i = 0; i < g->blocks.n; i++) {
-        struct block *k = &g->blocks.b[i];
-        for (unsigned t = 0; k->targets && t < BLOCK_TARGETS; t++) {
-            uint8_t *slot = g->ram + k->at + k->targets + t * k->stride;
-            if (memcmp(slot, &none, 4)) {
-                memcpy(slot, &none, 4);
-                g->blocks.forgotten++;
-            }
+    for (unsigned i = 0; b->base && i < BLOCK_TARGETS; i++) {
+        if (b->target_page[i] && (pfn == ~0u || b->target_page[i] == pfn + 1)) {
+            uint32_t empty = block_target_none(i);
+            memcpy(g->ram + BLOCKS_TARGETS(b) + 4 * i, &empty, 4);
+            b->target_page[i] = 0;
+            b->forgotten++;
         }
     }
 }
@@ -306,7 +306,7 @@ static void set_window(struct guest *g, uint32_t lin)
     struct blocks *b = &g->blocks;
     b->lin = lin;
     b->armed = -1;
-    blocks_forget_targets(g);                     /* (linear addresses of the old way of running) */
+    blocks_forget_targets(g, ~0u);                /* (linear addresses of the old way of running) */
     if (lin && !blocks_emit_tail(g)) {
         b->on = false;                            /* no page left for a tail: no more blocks */
         b->off = "no room in the arena for another window";

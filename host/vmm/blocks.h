@@ -95,11 +95,21 @@
  * The branches the scanner patches because their target may be code no
  * scan has reached (a ret after a stack switch, call or jmp through a
  * register: host/vmm/scan.h) get blocks too, placed over the instructions
- * before them: the block compares the target with the last BLOCK_TARGETS
- * the host has scanned for it (written into the block's code when its stub
- * trapped and the emulator landed there) and branches at once on a match.
- * Any drop of a page's scan forgets them all (blocks_forget_targets): the
- * target may be unscanned again.
+ * before them: the block looks the target up in the targets page, a table
+ * of targets the host has scanned (written by the host when a block's stub
+ * trapped and the emulator landed there; read-only to the guest), hashed
+ * by address, and branches at once on a match.  A drop of a page's scan
+ * forgets the targets in that page (blocks_forget_targets): they may be
+ * unscanned again.  One table serves every block, because a retpoline's
+ * one ret goes to every function called through a register.
+ *
+ * A call to a return trampoline (a callee in the same page that writes
+ * the return address and returns: `mov [esp], reg; ret`, a retpoline's
+ * body) is too short for a block of its own, 4 bytes; the call's 5 bytes
+ * carry it instead: the block pushes the call's return address, runs a
+ * copy of the callee's instruction, and makes its ret as above.  The
+ * callee's own bytes stay, scanned and patched as before (its bytes count
+ * as covered, so a write to them drops the page and with it the block).
  *
  * Where a patch cannot be placed safely the trap stays: a displaced byte
  * another path reaches (a branch target found now or later: the scan
@@ -138,7 +148,7 @@
 #include <stddef.h>
 #include "host/dev/pic.h"
 
-#define BLOCKS_SIZE      (512u << 10)        /* the arena: the flags page, then code */
+#define BLOCKS_SIZE      (512u << 10)        /* the arena: the flags page, the targets page, then code */
 #define BLOCK_UNITS      8
 #define BLOCK_MIN        5                   /* the jmp rel32 at the head */
 #define BLOCK_FLAG_VIF   0                   /* offsets in the flags page */
@@ -178,8 +188,19 @@ enum unit_kind {
     UNIT_EOI,                                                  /* out 0x20, al: logged when an EOI */
     UNIT_EOI_SLAVE,                                            /* out 0xa0, al: the same, the slave's */
     UNIT_IN_DX,                                                /* in al, dx: the ATA status from the copy */
+    UNIT_CALL_INLINE,                                          /* call rel32 to a return trampoline: its push */
 };
-#define BLOCK_TARGETS 4                      /* targets a branch unit remembers */
+#define BLOCK_TARGETS 1024                   /* entries of the targets page: one linear address each */
+/* A target's entry in the targets page (the block code computes the same). */
+static inline unsigned block_target_slot(uint32_t lin)
+{
+    return ((lin >> 4) ^ (lin >> 14)) & (BLOCK_TARGETS - 1);
+}
+/* An empty entry: an address that does not hash to it, so no target matches. */
+static inline uint32_t block_target_none(unsigned slot)
+{
+    return slot ? 0 : 0x10;
+}
 /* A unit after which execution never falls to the next: the block's last. */
 static inline bool unit_ends(int kind)
 {
@@ -191,7 +212,9 @@ static inline bool unit_ends(int kind)
 struct block_plan {
     uint32_t head, head_lin;         /* guest-physical; the linear address the scan found it at */
     uint8_t len, nunits;
-    uint8_t orig[15];                /* the displaced bytes */
+    /* the displaced bytes (len), and on to the end of a return trampoline
+     * the block copies (UNIT_CALL_INLINE: its units' off are past len) */
+    uint8_t orig[32];
     struct { uint8_t kind, off, length; uint32_t target; } unit[BLOCK_UNITS];
 };
 
@@ -204,8 +227,7 @@ struct block {
     /* where unit k's code begins in the block, and its instruction's offset
      * from head; [nunits] is the jump back (orig == len) */
     struct { uint16_t code; uint8_t orig; } unit[BLOCK_UNITS + 1];
-    uint16_t targets;                /* a branch unit's: where its first target's imm32 is, or 0 */
-    uint8_t stride, next;            /* bytes from one target to the next; the one to replace */
+    bool branch;                     /* it ends in a branch checked in the targets page */
     struct block_plan plan;          /* what it was made from: made again in another window */
 };
 
@@ -232,7 +254,9 @@ struct blocks {
     int armed;                       /* the IRQ armed for a block to deliver, or -1 */
     uint16_t armed_cs;               /* the CS it was armed in */
     uint64_t taken;                  /* interrupts blocks delivered */
-    uint64_t learnt, forgotten;      /* branch targets written into blocks; taken out again */
+    uint64_t learnt, forgotten;      /* entries written into the targets page; taken out again */
+    uint64_t trampolines;            /* blocks made over a call to a return trampoline */
+    uint32_t target_page[BLOCK_TARGETS];   /* 1 + the guest-physical page of each entry's target, or 0 */
 };
 
 struct guest;
@@ -240,9 +264,10 @@ struct vcpu;
 struct trapframe;
 struct site;
 
-/* The arena's code begins after its flags page. */
-#define BLOCKS_CODE_BASE(b) ((b)->base + 4096)
-#define BLOCKS_CODE_ROOM    (BLOCKS_SIZE - 4096)
+/* The arena: its flags page, the targets page, then code. */
+#define BLOCKS_TARGETS(b)   ((b)->base + 4096)
+#define BLOCKS_CODE_BASE(b) ((b)->base + 8192)
+#define BLOCKS_CODE_ROOM    (BLOCKS_SIZE - 8192)
 /* Where blocks_arm writes into the tail's code (blocks_code.c makes it):
  * mov dword [ss:vif], imm32 at +0; jmp rel32 to the handler at +78. */
 #define TAIL_VIF_AFTER 7
@@ -273,7 +298,7 @@ static inline uint32_t blocks_lin(const struct blocks *b, uint32_t gpa)
 {
     return gpa - b->base + b->lin;
 }
-/* [gpa, gpa + len) touches the arena's code (not its flags page). */
+/* [gpa, gpa + len) touches the arena's code or targets (not its flags page). */
 static inline bool blocks_code_overlaps(const struct blocks *b, uint64_t gpa, uint64_t len)
 {
     return b->base && gpa < (uint64_t)b->base + BLOCKS_SIZE && gpa + len > (uint64_t)b->base + 4096;
@@ -320,8 +345,10 @@ void blocks_fault(struct vcpu *v, struct trapframe *tf);
 /* A stub trapped at stub and the emulator carried out its branch to
  * target, now scanned: the block remembers it. */
 void blocks_learn(struct vcpu *v, uint32_t stub, uint32_t target);
-/* A page's scan was dropped: no block trusts a target any more. */
-void blocks_forget_targets(struct guest *g);
+/* The scan of page pfn (guest-physical; ~0u: every page) was dropped: no
+ * block trusts a target there any more, nor an iret a return address
+ * anywhere. */
+void blocks_forget_targets(struct guest *g, uint32_t pfn);
 /* The host delivers an interrupt or exception that returns to eip (it ran
  * there, so it is scanned): an iret block may return there without the
  * emulator. */

@@ -25,8 +25,7 @@ struct emit {
     uint8_t stub_insn[BLOCK_UNITS][SITE_ORIG_MAX];   /* and the instruction each stands for */
     uint8_t stub_len[BLOCK_UNITS];
     unsigned nstubs;
-    uint32_t targets;                        /* a branch unit's first target imm32, or 0 */
-    uint8_t stride;
+    uint32_t table;                          /* the targets page's linear address */
     uint32_t tail;                           /* the deliveries' tail */
     uint32_t cont[2];                        /* imm32s that want the address after this unit */
     unsigned ncont;
@@ -288,51 +287,52 @@ static void unit_iret(struct emit *e)
     stub(e, 0xcf);
 }
 
-/* The BLOCK_TARGETS compares of a branch unit, each a jz to the branch:
- * cmp eax, imm32 (reg 0) or cmp r32, imm32; no target matches at first. */
-static void compare_targets(struct emit *e, unsigned reg, uint32_t hit[BLOCK_TARGETS])
+/* Is EAX a target the host has scanned?  Its entry in the targets page
+ * (block_target_slot), compared; EDX, the flags and EAX, the caller's
+ * pushes, popped again (first EDX, then EAX); ZF set on a match, for the
+ * jz returned to land where the branch is made. */
+static uint32_t lookup_target(struct emit *e)
 {
-    for (unsigned i = 0; i < BLOCK_TARGETS; i++) {
-        if (reg == 0) PUT(e, 0x3d); else PUT(e, 0x81, (uint8_t)(0xf8 | reg));
-        if (!i) {
-            e->targets = e->n;
-            e->stride = reg == 0 ? 11 : 12;     /* cmp (5 or 6 bytes), jz rel32 (6) */
-        }
-        put32(e, ~0u);
-        hit[i] = jump(e, 0x74);
-    }
+    PUT(e, 0x89, 0xc2,                       /* mov edx, eax */
+           0xc1, 0xea, 0x0a,                 /* shr edx, 10 */
+           0x31, 0xc2,                       /* xor edx, eax */
+           0xc1, 0xea, 0x04,                 /* shr edx, 4 */
+           0x81, 0xe2);                      /* and edx, BLOCK_TARGETS - 1 */
+    put32(e, BLOCK_TARGETS - 1);
+    PUT(e, 0x36, 0x3b, 0x04, 0x95);          /* cmp eax, [ss:table + edx*4] */
+    put32(e, e->table);
+    PUT(e, 0x5a, 0x58);                      /* pop edx; pop eax */
+    return jump(e, 0x74);
 }
 
 /* ret (or ret imm16) to an address from data: at once if it is one the
  * host has scanned, else the emulator's (which scans it). */
 static void unit_ret_seen(struct emit *e, const uint8_t *insn, uint8_t len)
 {
-    uint32_t hit[BLOCK_TARGETS];
-    PUT(e, 0x9c, 0x50,                       /* pushf; push eax */
-           0x8b, 0x44, 0x24, 0x08);          /* mov eax, [esp+8]: the return address */
-    compare_targets(e, 0, hit);
-    PUT(e, 0x58, 0x9d);                      /* pop eax; popf */
+    PUT(e, 0x9c, 0x50, 0x52,                 /* pushf; push eax; push edx */
+           0x8b, 0x44, 0x24, 0x0c);          /* mov eax, [esp+12]: the return address */
+    uint32_t hit = lookup_target(e);
+    PUT(e, 0x9d);                            /* popf */
     stub_for(e, insn, len);
-    for (unsigned i = 0; i < BLOCK_TARGETS; i++)
-        land(e, hit[i]);
-    PUT(e, 0x58, 0x9d);
+    land(e, hit);
+    PUT(e, 0x9d);
     put(e, insn, len);
 }
 
-/* call or jmp through a register, the same way; the call's return address
- * is the original one (a call is the last unit). */
+/* call or jmp through a register (not ESP), the same way; the call's
+ * return address is the original one (a call is the last unit). */
 static void unit_branch_seen(struct emit *e, const uint8_t *insn, uint32_t ret, bool call)
 {
     unsigned reg = insn[1] & 7;
     const uint8_t jmp_reg[2] = { 0xff, (uint8_t)(0xe0 | reg) };   /* jmp reg */
-    uint32_t hit[BLOCK_TARGETS];
-    PUT(e, 0x9c);                            /* pushf */
-    compare_targets(e, reg, hit);
+    PUT(e, 0x9c, 0x50, 0x52);                /* pushf; push eax; push edx */
+    if (reg != 0)
+        PUT(e, 0x89, (uint8_t)(0xc0 | reg << 3));   /* mov eax, reg (EDX not yet changed) */
+    uint32_t hit = lookup_target(e);
     PUT(e, 0x9d);                            /* popf */
     if (call) { PUT(e, 0x68); put32(e, ret); }
     stub_for(e, jmp_reg, 2);                 /* the emulator's jmp reg (the return address pushed) */
-    for (unsigned i = 0; i < BLOCK_TARGETS; i++)
-        land(e, hit[i]);
+    land(e, hit);
     PUT(e, 0x9d);
     if (call) { PUT(e, 0x68); put32(e, ret); }
     put(e, jmp_reg, 2);
@@ -508,6 +508,10 @@ static void unit_code(struct emit *e, const struct block_plan *p, unsigned k)
         PUT(e, 0xe9);
         rel32(e, p->unit[k].target);
         break;
+    case UNIT_CALL_INLINE:                   /* the same push; the callee's units follow */
+        PUT(e, 0x68);
+        put32(e, p->head_lin + p->unit[k].off + p->unit[k].length);
+        break;
     case UNIT_CLI: unit_cli_sti(e, false); break;
     case UNIT_STI: unit_cli_sti(e, true); break;
     case UNIT_PUSHF: unit_pushf(e); break;
@@ -530,7 +534,8 @@ uint32_t blocks_emit(struct guest *g, const struct block_plan *p, struct site *s
     static struct emit e;                    /* (under the guest kernel lock, or before the guest runs) */
     uint32_t at = CODE_BASE(b) + b->used;   /* (guest-physical; the code's addresses are linear) */
     e = (struct emit){ .at = blocks_lin(b, at), .vif = b->lin + BLOCK_FLAG_VIF,
-                       .pending = b->lin + BLOCK_FLAG_PENDING, .tail = blocks_lin(b, b->tail) };
+                       .pending = b->lin + BLOCK_FLAG_PENDING, .tail = blocks_lin(b, b->tail),
+                       .table = blocks_lin(b, BLOCKS_TARGETS(b)) };
     struct block rec = { .head = p->head, .head_lin = p->head_lin, .at = at, .len = p->len, .nunits = p->nunits,
                          .plan = *p };
     for (unsigned k = 0; k < p->nunits; k++) {
@@ -552,8 +557,8 @@ uint32_t blocks_emit(struct guest *g, const struct block_plan *p, struct site *s
     if (e.overflow)
         return 0;
     rec.size = (uint16_t)e.n;
-    rec.targets = (uint16_t)e.targets;
-    rec.stride = e.stride;
+    unsigned last = p->unit[p->nunits - 1].kind;
+    rec.branch = last == UNIT_RET_SEEN || last == UNIT_CALL_SEEN || last == UNIT_JMP_SEEN;
     if (b->used + e.n > CODE_ROOM)
         return 0;
     if (!kgrow((void **)&b->b, &b->cap, b->n, b->n + 1, sizeof *b->b, 256))

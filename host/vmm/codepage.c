@@ -243,7 +243,7 @@ static void drop_one(struct guest *g, uint32_t pfn)
     if (pfn >= c->npages || !p->seen)
         return;
     sites_take_range(&g->sites, pfn << 12, (pfn << 12) + 4096, SITE_PATCH, restore_patch, g);
-    blocks_forget_targets(g);                 /* a branch block's target may have been here */
+    blocks_forget_targets(g, pfn);            /* a branch block's target may have been here */
     kfree(p->seen);
     p->seen = 0;
     p->written = false;

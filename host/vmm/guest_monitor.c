@@ -93,9 +93,10 @@ static void guest_stats(struct guest *g)
     if (!g->blocks.on)
         snprintf(off, sizeof off, " (off%s%s)", g->blocks.off ? ": " : "", g->blocks.off ? g->blocks.off : "");
     kprintf("  patch blocks %lu (%u KiB of %u), withdrawn %lu, faults in them %lu, given back %lu%s; "
-            "interrupts they delivered %lu; branch targets learnt %lu, forgotten %lu\n",
-            g->blocks.made, (g->blocks.peak + 1023) / 1024, BLOCKS_SIZE / 1024 - 4, g->blocks.broken,
-            g->blocks.faults, g->blocks.reverted, off, g->blocks.taken, g->blocks.learnt, g->blocks.forgotten);
+            "interrupts they delivered %lu; branch targets learnt %lu, forgotten %lu; return trampolines %lu\n",
+            g->blocks.made, (g->blocks.peak + 1023) / 1024, BLOCKS_CODE_ROOM / 1024, g->blocks.broken,
+            g->blocks.faults, g->blocks.reverted, off, g->blocks.taken, g->blocks.learnt, g->blocks.forgotten,
+            g->blocks.trampolines);
     if (g->blocks.windows_lost || g->blocks.aliased || (g->blocks.lin && g->blocks.lin != g->blocks.base))
         kprintf("  patch blocks with paging on: window 0x%x, %lu windows the guest mapped, %lu pages run at another address\n",
                 g->blocks.lin, g->blocks.windows_lost, g->blocks.aliased);

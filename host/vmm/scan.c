@@ -8,14 +8,6 @@
 #include "kernel/string.h"
 #include "kernel/cpufeat.h"
 
-/* The bytes of a decoded instruction, in the page's second map (after the
- * instruction starts): a write elsewhere in the page leaves its scan good. */
-static void cover(uint8_t *map, uint32_t gpa, uint32_t len)
-{
-    for (uint32_t a = gpa & 4095; a < (gpa & 4095) + len; a++)
-        map[CODEPAGE_MAP + a / 8] |= 1 << (a % 8);
-}
-
 /* Guest-linear to guest-physical: identity with paging off.  (The
  * guest's tables do not change while a scan runs: it holds the guest
  * kernel lock, and no guest code runs.) */

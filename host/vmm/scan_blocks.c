@@ -96,7 +96,8 @@ static int branch_kind(const struct insn *in, bool ret_jumps, uint32_t entries)
 {
     if (ret_jumps)
         return in->map == MAP_ONE && in->op_size == 32 && (in->opcode == 0xc3 || in->opcode == 0xc2) ? UNIT_RET_SEEN : -1;
-    bool reg_form = in->map == MAP_ONE && in->opcode == 0xff && in->mod == 3 && in->length == 2 && !entries;
+    bool reg_form = in->map == MAP_ONE && in->opcode == 0xff && in->mod == 3 && in->length == 2 && !entries &&
+                    in->rm != REG_SP;
     if (reg_form && in->cls == INSN_CALL)
         return UNIT_CALL_SEEN;
     return reg_form && in->cls == INSN_JMP ? UNIT_JMP_SEEN : -1;
@@ -226,6 +227,7 @@ static bool place(struct scan *s, const struct block_plan *p)
     memcpy(h->orig, p->orig, p->len);
     h->block = true;
     s->planned[s->nplanned++] = (struct planned){ p->head, p->head_lin, at, p->len, false };
+    g->blocks.trampolines += p->unit[0].kind == UNIT_CALL_INLINE;
     struct codepage *cp = &g->codepages.page[p->head >> 12];
     if (s->sp && !cp->block_lin)                  /* its jumps are for this linear page (blocks_exec_alias): */
         g->codepages.shrunk = true;               /* a shadow leaf made before for another one goes */
@@ -243,11 +245,12 @@ static bool place(struct scan *s, const struct block_plan *p)
  * (room for e->len); how many. */
 static size_t hlt_patches(struct guest *g, const struct site *e, struct site *into)
 {
-    bool branch = false;                          /* it ends in a branch the scanner patches */
+    bool branch = false;                          /* it ends in a branch the scanner patches, among its bytes */
     for (size_t i = g->blocks.n; i-- > 0;)
         if (g->blocks.b[i].head == e->addr) {
-            branch = g->blocks.b[i].targets != 0;
-            break;
+            const struct block_plan *p = &g->blocks.b[i].plan;
+            branch = g->blocks.b[i].branch && p->unit[p->nunits - 1].off < e->len;
+            break;                                /* (a return trampoline's ret is the callee's own) */
         }
     size_t n = 0;
     for (uint32_t off = 0; off < e->len;) {
@@ -336,14 +339,65 @@ bool scan_withdraw(struct guest *g, uint32_t head)
     return ok;
 }
 
+/* The byte at gpa as the guest wrote it: under a hlt the scanner put
+ * there (this scan's or an earlier one's), the original. */
+static uint8_t guest_byte(const struct scan *s, uint32_t gpa)
+{
+    uint8_t b = s->g->ram[gpa];
+    if (b != 0xf4)
+        return b;
+    for (size_t i = s->nmade; i-- > 0;)
+        if (s->made[i].addr == gpa && s->made[i].kind == SITE_PATCH && !s->made[i].block)
+            return s->made[i].orig[0];
+    const struct site *e = sites_find(&s->g->sites, gpa, SITE_PATCH);
+    return e && !e->block ? e->orig[0] : b;
+}
+
+/* A call rel32 (in, at gpa) to a return trampoline: a callee a little
+ * further on in the same page that is one plain instruction writing the
+ * return address and a ret (a retpoline: mov [esp], reg; ret).  Its plan:
+ * the call's push, a copy of the instruction, the ret checked against the
+ * targets page.  False if in is not such a call. */
+static bool trampoline(struct scan *s, const struct insn *in, uint32_t gpa, uint32_t lin, struct block_plan *p)
+{
+    if (in->map != MAP_ONE || in->opcode != 0xe8 || in->op_size != 32 || in->length != BLOCK_MIN)
+        return false;
+    struct flow f;
+    insn_flow(in, lin, &f);
+    uint32_t callee = gpa + (f.target - lin), end_page = (gpa | 4095) + 1;
+    if (f.target <= lin + BLOCK_MIN || callee >= end_page || callee - gpa > sizeof p->orig - 2)
+        return false;
+    uint8_t code[sizeof p->orig];
+    uint32_t n = end_page - gpa < sizeof code ? end_page - gpa : sizeof code;
+    for (uint32_t i = 0; i < n; i++)
+        code[i] = guest_byte(s, gpa + i);
+    struct insn mov;
+    uint32_t at = callee - gpa;
+    if (decode(code + at, n - at, 32, &mov) != DECODE_OK || unit_kind(&mov, false) != UNIT_COPY ||
+        !scan_return_set(&mov) || at + mov.length >= n || code[at + mov.length] != 0xc3)
+        return false;
+    uint8_t *map = codepage_seen(&s->g->codepages, gpa);
+    for (uint32_t a = callee; a <= callee + mov.length; a++)
+        if (inside(map, a))
+            return false;                         /* (another block's bytes) */
+    *p = (struct block_plan){ .head = gpa, .head_lin = lin, .len = BLOCK_MIN, .nunits = 3 };
+    memcpy(p->orig, code, at + mov.length + 1);
+    p->unit[0] = (typeof(p->unit[0])){ UNIT_CALL_INLINE, 0, BLOCK_MIN, 0 };
+    p->unit[1] = (typeof(p->unit[0])){ UNIT_COPY, (uint8_t)at, mov.length, 0 };
+    p->unit[2] = (typeof(p->unit[0])){ UNIT_RET_SEEN, (uint8_t)(at + mov.length), 1, 0 };
+    cover(map, callee, mov.length + 1);           /* a write there drops the page, and the block */
+    return true;
+}
+
 bool scan_block(struct scan *s, struct path *p, const struct insn *in, uint32_t gpa, uint32_t lin, bool patched,
                 uint32_t entries)
 {
     bool ret_jumps = in->cls == INSN_RET && (p->switched || p->set);
     int branch = patched ? branch_kind(in, ret_jumps, entries) : -1;
     struct block_plan bp;
-    if (!(head_candidate(in) || branch >= 0) || !plan(s, gpa, lin - gpa, &p->run, p->switched, p->set, branch, &bp) ||
-        !place(s, &bp))
+    bool planned = (head_candidate(in) || branch >= 0) ? plan(s, gpa, lin - gpa, &p->run, p->switched, p->set, branch, &bp)
+                                                        : trampoline(s, in, gpa, lin, &bp);
+    if (!planned || !place(s, &bp))
         return false;
     p->block_end = bp.head + bp.len;
     return true;

@@ -69,6 +69,13 @@ static inline bool covered_at(const uint8_t *map, uint32_t gpa)
 {
     return map[CODEPAGE_MAP + (gpa & 4095) / 8] >> (gpa % 8) & 1;
 }
+/* The bytes of a decoded instruction, in the page's second map (after the
+ * instruction starts): a write elsewhere in the page leaves its scan good. */
+static inline void cover(uint8_t *map, uint32_t gpa, uint32_t len)
+{
+    for (uint32_t a = gpa & 4095; a < (gpa & 4095) + len; a++)
+        map[CODEPAGE_MAP + a / 8] |= 1 << (a % 8);
+}
 static inline bool inside(const uint8_t *map, uint32_t gpa)
 {
     return map[2 * CODEPAGE_MAP + (gpa & 4095) / 8] >> (gpa % 8) & 1;

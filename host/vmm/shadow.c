@@ -370,7 +370,7 @@ static void prefill_arena(struct vcpu *v, struct shadow *s)
     const struct blocks *b = &v->guest->blocks;
     if (!b->lin || b->lin == b->base || !(v->cr0 & CR0_PG))
         return;
-    uint32_t end = b->lin + 4096 + ((b->used + 4095) & ~4095u);
+    uint32_t end = blocks_lin(b, BLOCKS_CODE_BASE(b)) + ((b->used + 4095) & ~4095u);   /* (flags, targets, code) */
     for (uint32_t lin = b->lin; lin < end; lin += PAGE_SIZE) {
         uint64_t *t = table(s, lin >> 21);
         if (!t)

@@ -27,7 +27,9 @@
 ;             the popf; pop ebx; pop esi; pop ebp; ret epilogue
 ;   switch    a context switch (mov esp, [..]; ... ret) between two threads
 ;             1000 times, and call eax through a table of 6 functions (more
-;             targets than a block remembers)
+;             targets than a block remembers); then the same through a
+;             retpoline thunk (call; pause; lfence; jmp; mov [esp], eax;
+;             ret), and again after its mov was rewritten to take EDX
 ;   many      6000 functions written at run time, each with pushf; cli; ...
 ;             popf: more blocks than the arena holds, then traps
 ;   smc       the bytes a block displaced overwritten after it ran
@@ -506,18 +508,58 @@ case_switch:
     call expect_if1
 
     ; call eax through 6 functions in turn, 600 times: edi = a hash of the
-    ; order they ran in, ecx = the same hash computed here
+    ; order they ran in, against the same hash computed here
+    mov eax, call_eax
+    call through_thunk
+    ensure e, "call eax through the table: wrong order or result"
+    call expect_if1
+    mov eax, thunk_eax
+    call through_thunk
+    ensure e, "call through the retpoline thunk: wrong order or result"
+    mov byte [thunk_mov + 1], 0x14     ; mov [esp], eax -> mov [esp], edx
+    mov dword [thunk_spoil], 1
+    mov eax, thunk_eax
+    call through_thunk
+    mov dword [thunk_spoil], 0
+    mov byte [thunk_mov + 1], 0x04     ; (as it was, for the next phase)
+    ensure e, "call through the rewritten retpoline thunk: wrong order or result"
+    call expect_if1
+    say "blocks: switch ok"
+    ret
+
+.lost:
+    mov esi, msg_switch_reg
+    jmp fail_with
+
+; the 6 functions in turn, 600 times, through the function at eax
+; (call_eax, or a thunk; the target in EDX, and in EAX too unless
+; [thunk_spoil]: then EAX holds the next function, and only a thunk that
+; takes EDX calls the right one); ZF set if they ran in the right order
+through_thunk:
     push ebx
     push esi
     push edi
+    push ebp
+    mov ebp, eax
     xor edi, edi
     xor ecx, ecx
     xor esi, esi
-    xor ebx, ebx                       ; esi = round, ebx = round % 6
+    xor ebx, ebx
 .call:
     mov eax, [calltab + ebx * 4]
     sub eax, [key]
-    call eax                           ; edi = edi * 31 + ebx + 1
+    mov edx, eax
+    cmp dword [thunk_spoil], 0
+    je .go
+    lea eax, [ebx + 1]
+    cmp eax, 6
+    jb .next
+    xor eax, eax
+.next:
+    mov eax, [calltab + eax * 4]
+    sub eax, [key]
+.go:
+    call ebp                           ; (a call through a register: the thunk's entry)
     imul ecx, ecx, 31
     lea ecx, [ecx + ebx + 1]
     inc ebx
@@ -529,16 +571,11 @@ case_switch:
     cmp esi, 600
     jb .call
     cmp edi, ecx
+    pop ebp
     pop edi
     pop esi
     pop ebx
-    ensure e, "call eax through the table: wrong order or result"
-    call expect_if1
-    say "blocks: switch ok"
     ret
-.lost:
-    mov esi, msg_switch_reg
-    jmp fail_with
 
 ; save ebx esi edi ebp and the flags on this stack, return on the other's
 yield:
@@ -558,6 +595,11 @@ yield:
     pop esi
     pop ebx
     popf
+    ret
+
+; a call through a register with 6 targets (more than a block used to keep)
+call_eax:
+    call eax                           ; edi = edi * 31 + N
     ret
 
 thread_b:
@@ -604,6 +646,19 @@ smc_fn:
     popf
     ret
 
+; ---- a retpoline thunk, as GCC makes one, on a page of its own (rewritten) --------
+align 4096
+thunk_eax:
+    call .do                           ; (the block goes here: 4 bytes from .do on are too few)
+.spin:
+    pause
+    lfence
+    jmp .spin
+.do:
+thunk_mov:
+    mov [esp], eax
+    ret
+
 ; ---- a page first run by case_middle: nothing else on it -------------------------
 align 4096
 jumper:
@@ -636,6 +691,7 @@ section .data
 mbinfo:    dd 0
 failed:    dd 0
 case_esp:  dd 0
+thunk_spoil: dd 0
 ticks:     dd 0
 rtc_ticks: dd 0
 first_cs:  dd 0                        ; the timer's first frame: CS, EFLAGS

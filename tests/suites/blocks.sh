@@ -24,7 +24,7 @@
 LOGS=$BUILD/test-logs
 G=$BUILD/guest
 mkdir -p "$LOGS"
-plan $((1 + 2 * 11 + 6 + 8))
+plan $((1 + 2 * 12 + 6 + 8))
 
 bare=$LOGS/blocks-bare.log
 st=$(sh tests/guests/bare-oracle.sh "$G/blocks.elf" "$bare" "" 120)
@@ -40,7 +40,7 @@ same_as_bare() {
     [ "$st" = 127 ] && return 0
     [ -n "$(lines "$log")" ] && [ "$(lines "$log")" = "$(tr -d '\r' < "$bare" | grep '^blocks: ')" ]
 }
-# the monitor's line: patch blocks N (K KiB of 508: the most in use at once), withdrawn W, faults in them F, given back R[ (off[: why])]; interrupts they delivered D; branch targets learnt T, forgotten F
+# the monitor's line: patch blocks N (K KiB of 504: the most in use at once), withdrawn W, faults in them F, given back R[ (off[: why])]; interrupts they delivered D; branch targets learnt T, forgotten F; return trampolines R
 # and with paging on: patch blocks with paging on: window 0xW, L windows the guest mapped, A pages run at another address
 blockstat() { tr -d '\r' < "$log" | grep -a '^ *patch blocks [0-9]' | tail -1; }
 made() { blockstat | sed -n 's/^ *patch blocks \([0-9]*\) .*/\1/p'; }
@@ -49,6 +49,9 @@ withdrawn() { blockstat | sed -n 's/.*, withdrawn \([0-9]*\),.*/\1/p'; }
 made_some() { n=$(made); echo "# blocks made: ${n:-none}" >&2; [ -n "$n" ] && [ "$n" -gt 0 ]; }
 arena_filled() { k=$(kib); [ -n "$k" ] && [ "$k" -ge 500 ]; }   # the 6000 functions ran it out
 some_withdrawn() { w=$(withdrawn); [ -n "$w" ] && [ "$w" -gt 0 ]; }
+# the switch case's retpoline thunk: its call carries the block
+trampolines() { blockstat | sed -n 's/.*; return trampolines \([0-9]*\)$/\1/p'; }
+trampolines_made() { n=$(trampolines); echo "# return trampolines: ${n:-none}" >&2; [ -n "$n" ] && [ "$n" -ge 1 ]; }
 # the timer case's popf and iret each took an armed interrupt in their block
 delivered() { blockstat | sed -n 's/.*; interrupts they delivered \([0-9]*\);.*/\1/p'; }
 blocks_delivered() { n=$(delivered); echo "# interrupts blocks delivered: ${n:-none}" >&2; [ -n "$n" ] && [ "$n" -ge 2 ]; }
@@ -73,6 +76,7 @@ for smp in 1 2; do
     check "blocks/$run/arena-filled" arena_filled
     check "blocks/$run/withdrawn" some_withdrawn
     check "blocks/$run/delivered-in-blocks" blocks_delivered
+    check "blocks/$run/trampolines" trampolines_made
     check "blocks/$run/window-given-up" window_lost
     check_exit "blocks/$run/qemu-exit" "$status" 0
 done
