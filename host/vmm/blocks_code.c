@@ -319,23 +319,33 @@ static void unit_ret_seen(struct emit *e, const uint8_t *insn, uint8_t len)
     put(e, insn, len);
 }
 
-/* call or jmp through a register (not ESP), the same way; the call's
- * return address is the original one (a call is the last unit). */
+/* call or jmp through a register (not ESP) or through [disp32], the same
+ * way; the call's return address is the original one (a call is the last
+ * unit).  (Through memory, the jmp reads the pointer again: only the
+ * guest's own code could change it in between, while it holds the guest
+ * kernel lock.) */
 static void unit_branch_seen(struct emit *e, const uint8_t *insn, uint32_t ret, bool call)
 {
+    bool mem = (insn[1] & 0xc7) == 0x05;
     unsigned reg = insn[1] & 7;
-    const uint8_t jmp_reg[2] = { 0xff, (uint8_t)(0xe0 | reg) };   /* jmp reg */
+    uint8_t jmp_to[6] = { 0xff, (uint8_t)(mem ? 0x25 : 0xe0 | reg) };   /* jmp [disp32] or jmp reg */
+    if (mem)
+        memcpy(jmp_to + 2, insn + 2, 4);
     PUT(e, 0x9c, 0x50, 0x52);                /* pushf; push eax; push edx */
-    if (reg != 0)
+    if (mem) {
+        PUT(e, 0xa1);                        /* mov eax, [disp32] */
+        put(e, insn + 2, 4);
+    } else if (reg != 0) {
         PUT(e, 0x89, (uint8_t)(0xc0 | reg << 3));   /* mov eax, reg (EDX not yet changed) */
+    }
     uint32_t hit = lookup_target(e);
     PUT(e, 0x9d);                            /* popf */
     if (call) { PUT(e, 0x68); put32(e, ret); }
-    stub_for(e, jmp_reg, 2);                 /* the emulator's jmp reg (the return address pushed) */
+    stub_for(e, jmp_to, mem ? 6 : 2);        /* the emulator's jmp (the return address pushed) */
     land(e, hit);
     PUT(e, 0x9d);
     if (call) { PUT(e, 0x68); put32(e, ret); }
-    put(e, jmp_reg, 2);
+    put(e, jmp_to, mem ? 6 : 2);
 }
 
 /* out dx, al: to a port whose writes may wait, into the log. */

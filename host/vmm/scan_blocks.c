@@ -98,9 +98,12 @@ static int branch_kind(const struct insn *in, bool ret_jumps, uint32_t entries)
         return in->map == MAP_ONE && in->op_size == 32 && (in->opcode == 0xc3 || in->opcode == 0xc2) ? UNIT_RET_SEEN : -1;
     bool reg_form = in->map == MAP_ONE && in->opcode == 0xff && in->mod == 3 && in->length == 2 && !entries &&
                     in->rm != REG_SP;
-    if (reg_form && in->cls == INSN_CALL)
+    /* or through [disp32], no prefix (a table of operations: Linux's paravirt calls before it patches them) */
+    bool mem_form = in->map == MAP_ONE && in->opcode == 0xff && in->mod == 0 && in->rm == 5 && in->length == 6 &&
+                    in->addr_size == 32 && in->op_size == 32;
+    if ((reg_form || mem_form) && in->cls == INSN_CALL)
         return UNIT_CALL_SEEN;
-    return reg_form && in->cls == INSN_JMP ? UNIT_JMP_SEEN : -1;
+    return (reg_form || mem_form) && in->cls == INSN_JMP ? UNIT_JMP_SEEN : -1;
 }
 
 static void run_push(struct run *r, uint32_t gpa, uint8_t len, uint8_t kind, uint32_t target)

@@ -27,7 +27,8 @@
 ;             the popf; pop ebx; pop esi; pop ebp; ret epilogue
 ;   switch    a context switch (mov esp, [..]; ... ret) between two threads
 ;             1000 times, and call eax through a table of 6 functions (more
-;             targets than a block remembers); then the same through a
+;             targets than a block remembers), call [fnptr] the same way;
+;             then the same through a
 ;             retpoline thunk (call; pause; lfence; jmp; mov [esp], eax;
 ;             ret), and again after its mov was rewritten to take EDX
 ;   many      6000 functions written at run time, each with pushf; cli; ...
@@ -513,6 +514,10 @@ case_switch:
     call through_thunk
     ensure e, "call eax through the table: wrong order or result"
     call expect_if1
+    mov eax, call_mem
+    call through_thunk
+    ensure e, "call [fnptr] through the table: wrong order or result"
+    call expect_if1
     mov eax, thunk_eax
     call through_thunk
     ensure e, "call through the retpoline thunk: wrong order or result"
@@ -600,6 +605,12 @@ yield:
 ; a call through a register with 6 targets (more than a block used to keep)
 call_eax:
     call eax                           ; edi = edi * 31 + N
+    ret
+
+; the same through a pointer in memory (call [disp32])
+call_mem:
+    mov [fnptr], eax
+    call [fnptr]
     ret
 
 thread_b:
@@ -692,6 +703,7 @@ mbinfo:    dd 0
 failed:    dd 0
 case_esp:  dd 0
 thunk_spoil: dd 0
+fnptr:     dd 0
 ticks:     dd 0
 rtc_ticks: dd 0
 first_cs:  dd 0                        ; the timer's first frame: CS, EFLAGS
