@@ -71,16 +71,21 @@ static bool early_done(struct cpu *c)
 
 void lapic_timer_early(uint64_t at)
 {
+    pushcli();                               /* (this CPU's timer and its state, together: callers may migrate) */
     struct cpu *c = this_cpu();
-    if (c->tick_stopped || !c->tick_at || at >= c->tick_at || (c->early_at && at >= c->early_at))
-        return;                              /* (the usual case: one compare, no LAPIC access) */
-    pushcli();
+    if (c->tick_stopped || !c->tick_at || at >= c->tick_at || (c->early_at && at >= c->early_at)) {
+        popcli();                            /* (the usual case: no LAPIC access) */
+        return;
+    }
     uint64_t now = time_ns();
     uint32_t left = rd(LAPIC_TIMER_CUR) + (c->early_at ? c->timer_rest : 0);   /* counts to the tick */
     uint64_t want = at > now ? (at - now) * ticks_per_hz / PERIOD_NS : 0;
     if (!want)
         want = 1;
-    if (want < left) {
+    /* Only a time still to come: one already past is the caller's to see
+     * at once, and one it cannot act on (a guest with IF clear) would
+     * bring an interrupt after every trap for nothing. */
+    if (at > now && want < left) {
         wr(LAPIC_LVT_TIMER, VEC_TIMER);      /* one-shot */
         wr(LAPIC_TIMER_INIT, (uint32_t)want);
         c->timer_rest = left - (uint32_t)want;
