@@ -21,7 +21,6 @@ enum {
 
 static volatile uint32_t *lapic;
 static uint32_t ticks_per_hz;           /* timer count for one 1/HZ period, divide by 16 */
-#define PERIOD_NS (1000000000ull / HZ)
 
 static uint32_t rd(unsigned reg) { return lapic[reg / 4]; }
 static void wr(unsigned reg, uint32_t v) { lapic[reg / 4] = v; (void)lapic[LAPIC_ID / 4]; }
@@ -48,59 +47,10 @@ void lapic_on_tick(void (*fn)(void))
     tick_fn = fn;
 }
 
-/* The early interrupt (lapic_timer_early): the timer, one-shot for it,
- * counts the rest of the tick's period one-shot again, and at the tick
- * goes back to periodic.  Between ticks the period may be cut like this
- * more than once; a tick comes when it would have. */
-static bool early_done(struct cpu *c)
-{
-    if (c->early_at) {
-        c->early_at = 0;
-        wr(LAPIC_TIMER_INIT, c->timer_rest ? c->timer_rest : 1);   /* (one-shot: LVT still says so) */
-        c->timer_rest = 0;
-        c->timer_finishing = true;
-        return true;
-    }
-    if (c->timer_finishing) {
-        c->timer_finishing = false;
-        wr(LAPIC_LVT_TIMER, TIMER_PERIODIC | VEC_TIMER);
-        wr(LAPIC_TIMER_INIT, ticks_per_hz);
-    }
-    return false;
-}
-
-void lapic_timer_early(uint64_t at)
-{
-    pushcli();                               /* (this CPU's timer and its state, together: callers may migrate) */
-    struct cpu *c = this_cpu();
-    if (c->tick_stopped || !c->tick_at || at >= c->tick_at || (c->early_at && at >= c->early_at)) {
-        popcli();                            /* (the usual case: no LAPIC access) */
-        return;
-    }
-    uint64_t now = time_ns();
-    uint32_t left = rd(LAPIC_TIMER_CUR) + (c->early_at ? c->timer_rest : 0);   /* counts to the tick */
-    uint64_t want = at > now ? (at - now) * ticks_per_hz / PERIOD_NS : 0;
-    if (!want)
-        want = 1;
-    /* Only a time still to come: one already past is the caller's to see
-     * at once, and one it cannot act on (a guest with IF clear) would
-     * bring an interrupt after every trap for nothing. */
-    if (at > now && want < left) {
-        wr(LAPIC_LVT_TIMER, VEC_TIMER);      /* one-shot */
-        wr(LAPIC_TIMER_INIT, (uint32_t)want);
-        c->timer_rest = left - (uint32_t)want;
-        c->early_at = at;
-    }
-    popcli();
-}
-
 static void timer_handler(struct trapframe *tf)
 {
-    struct cpu *c = this_cpu();
-    if (early_done(c))
-        return;                              /* not a tick: the interrupt was all it was for */
-    c->tick_at = time_ns() + PERIOD_NS;
     hprof_tick(tf);
+    struct cpu *c = this_cpu();
     c->ticks++;
     c->heartbeat++;
     if (tick_fn)
@@ -142,29 +92,13 @@ void lapic_init_cpu(void)
     wr(LAPIC_ESR, 0);
     wr(LAPIC_ESR, 0);
     wr(LAPIC_TIMER_DIV, 3);
-    lapic_timer_start();
+    wr(LAPIC_LVT_TIMER, TIMER_PERIODIC | VEC_TIMER);
+    wr(LAPIC_TIMER_INIT, ticks_per_hz);
     lapic_eoi();
 }
 
-void lapic_timer_stop(void)
-{
-    struct cpu *c = this_cpu();
-    wr(LAPIC_TIMER_INIT, 0);
-    c->early_at = c->tick_at = 0;
-    c->timer_rest = 0;
-    c->timer_finishing = false;
-}
-
-void lapic_timer_start(void)
-{
-    struct cpu *c = this_cpu();
-    c->early_at = 0;
-    c->timer_rest = 0;
-    c->timer_finishing = false;
-    wr(LAPIC_LVT_TIMER, TIMER_PERIODIC | VEC_TIMER);
-    wr(LAPIC_TIMER_INIT, ticks_per_hz);
-    c->tick_at = time_ns() + PERIOD_NS;
-}
+void lapic_timer_stop(void) { wr(LAPIC_TIMER_INIT, 0); }
+void lapic_timer_start(void) { wr(LAPIC_TIMER_INIT, ticks_per_hz); }
 
 bool lapic_send(uint32_t apic_id, uint32_t icr_low)
 {

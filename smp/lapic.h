@@ -10,10 +10,6 @@ void lapic_init_cpu(void);              /* enable, mask LINT, start the periodic
 void lapic_on_tick(void (*fn)(void));
 void lapic_timer_stop(void);            /* this CPU's tick: off while it idles (sched/tick.c) */
 void lapic_timer_start(void);           /* and on again */
-/* An interrupt on this CPU at time_ns `at`, if that is still to come and
- * before its next tick (a guest's device timer due while its code runs
- * without trapping: host/vmm/vcpu.c); the tick keeps its own time. */
-void lapic_timer_early(uint64_t at);
 uint32_t lapic_id(void);
 void lapic_eoi(void);
 /* Delivery modes for lapic_send */

@@ -56,11 +56,6 @@ struct cpu {
     uint64_t espfix_top;            /* nonzero: trap_return leaves from this ministack */
     volatile uint64_t heartbeat;    /* bumped by the timer; watched by stress tests */
     volatile bool tick_stopped;     /* idle with nothing to time: no tick until it runs a thread */
-    /* an early timer interrupt within the tick's period (smp/lapic.c) */
-    uint64_t tick_at;               /* time_ns of the next tick */
-    uint64_t early_at;              /* time_ns an early interrupt is set for, or 0 */
-    uint32_t timer_rest;            /* the period's counts left after it */
-    bool timer_finishing;           /* one-shot to the end of the period: periodic again at the tick */
 } __attribute__((aligned(CACHELINE)));
 
 _Static_assert(sizeof(struct cpu) % CACHELINE == 0, "struct cpu must fill whole cache lines");

@@ -16,7 +16,6 @@
 #include "kernel/string.h"
 #include "kernel/printf.h"
 #include "smp/percpu.h"
-#include "smp/lapic.h"
 #include "sched/sched.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
@@ -280,9 +279,6 @@ bool vcpu_return_check(struct vcpu *v, struct trapframe *tf)
         tf->rsp = (uint32_t)tf->rsp;
         espfix_prepare(this_cpu(), !(dss & DESC_DB), (uint32_t)tf->rsp);
         blocks_vif_out(v, (uint16_t)tf->cs);         /* the virtual IF where the patch blocks find it */
-        uint64_t due = v->guest->dev.hint_due;       /* its next device timer, in its time */
-        if (due != VDEV_NEVER)
-            lapic_timer_early(v->guest->start_ns + due);   /* on time, though the guest may not trap till then */
         return true;
     }
     return false;

@@ -15,9 +15,7 @@
 ;   timer     an interrupt left pending while IF is 0 arrives right after
 ;             the popf (and the sti, and the iret) that sets it, its frame
 ;             showing CS and the flags pushf shows then (hosted, a block
-;             delivers it at the popf and the iret, host/vmm/blocks.h);
-;             then 20 million loops with IF clear and no port access
-;             while it waits, and it arrives at the sti
+;             delivers it at the popf and the iret, host/vmm/blocks.h)
 ;   slave     the RTC's periodic interrupt (IRQ 8, on the slave PIC), held
 ;             while IF is 0, arrives right after the popf that sets it, 50
 ;             times: its handler's EOIs, the slave's then the master's, are

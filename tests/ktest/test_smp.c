@@ -7,9 +7,6 @@
 #include "kernel/vm.h"
 #include "kernel/pmm.h"
 #include "kernel/x86.h"
-#include "kernel/clock.h"
-#include "smp/percpu.h"
-#include "smp/spinlock.h"
 
 KTEST(cpus_all_online)
 {
@@ -151,42 +148,4 @@ KTEST(spinlock_records_owner)
     spin_unlock(&test_lock);
     KT_ASSERT(!spin_held(&test_lock));
     KT_EQ(test_lock.owner, -1);
-}
-
-/* lapic_timer_early: the interrupt comes before the tick (QEMU fires its
- * timers in deadline order, so this does not depend on the machine's
- * speed), is not counted as one, and the ticks go on after it. */
-static uint64_t ticks_now(const struct cpu *c) { return __atomic_load_n(&c->ticks, __ATOMIC_RELAXED); }
-
-KTEST(timer_early_before_tick)
-{
-    preempt_disable();                       /* (this CPU's timer throughout) */
-    struct cpu *c = this_cpu();
-    unsigned armed = 0, first = 0;
-    for (int i = 0; i < 20; i++) {
-        uint64_t t0 = ticks_now(c);
-        for (uint64_t until = time_ns() + 2000000000ull; ticks_now(c) == t0 && time_ns() < until;)
-            __builtin_ia32_pause();          /* just after a tick: the next is a period away */
-        pushcli();
-        uint64_t ticks = ticks_now(c), at = time_ns() + 1000000;
-        lapic_timer_early(at);
-        bool set = c->early_at == at;
-        popcli();
-        if (!set)
-            continue;
-        armed++;
-        for (uint64_t until = at + 2000000000ull;
-             __atomic_load_n(&c->early_at, __ATOMIC_RELAXED) && time_ns() < until;)
-            __builtin_ia32_pause();
-        first += !__atomic_load_n(&c->early_at, __ATOMIC_RELAXED) && ticks_now(c) == ticks;
-    }
-    uint64_t ticks = ticks_now(c);
-    for (uint64_t until = time_ns() + 2000000000ull; ticks_now(c) < ticks + 3 && time_ns() < until;)
-        __builtin_ia32_pause();
-    bool going = ticks_now(c) >= ticks + 3, periodic = !c->timer_finishing;
-    preempt_enable();
-    KT_ASSERT(armed >= 10);
-    KT_EQ(first, armed);                     /* each came first, and was not a tick */
-    KT_ASSERT(going);                        /* the tick keeps going */
-    KT_ASSERT(periodic);
 }
