@@ -512,15 +512,13 @@ static void unit_code(struct emit *e, const struct block_plan *p, unsigned k)
         PUT(e, 0xe9);
         rel32(e, p->unit[k].target);
         break;
-    case UNIT_CALL:                          /* the return address is the original one */
+    case UNIT_CALL: case UNIT_CALL_INLINE:   /* the return address is the original one */
         PUT(e, 0x68);
         put32(e, p->head_lin + p->unit[k].off + p->unit[k].length);
-        PUT(e, 0xe9);
-        rel32(e, p->unit[k].target);
-        break;
-    case UNIT_CALL_INLINE:                   /* the same push; the callee's units follow */
-        PUT(e, 0x68);
-        put32(e, p->head_lin + p->unit[k].off + p->unit[k].length);
+        if (p->unit[k].kind == UNIT_CALL) {  /* (inline: the callee's units follow) */
+            PUT(e, 0xe9);
+            rel32(e, p->unit[k].target);
+        }
         break;
     case UNIT_CLI: unit_cli_sti(e, false); break;
     case UNIT_STI: unit_cli_sti(e, true); break;
