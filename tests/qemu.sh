@@ -89,14 +89,24 @@ describe_status() {
 plan() { echo "1..$1"; }
 check() {
     name=$1; shift
-    if "$@"; then echo "ok - $name"; else echo "not ok - $name (log: $log)"; fi
+    if "$@"; then echo "ok - $name"; else echo "not ok - $name (log: $log)"; tell_log; fi
+}
+# tell_log: the first failure against a log quotes, as TAP comments, what
+# in it says why (a guest's FAIL line, a panic, a stop) and its last lines:
+# a CI run keeps only this output, not the logs.
+told=
+tell_log() {
+    [ -f "$log" ] && [ "$told" != "$log" ] || return 0
+    told=$log
+    { tr -d '\r' < "$log" | grep -a -m 8 -e 'FAIL' -e 'PANIC' -e '[Pp]anic' -e 'stopped (' -e 'unexpected'
+      echo "(last lines)"; tr -d '\r' < "$log" | tail -n 4; } | cut -c1-200 | sed 's/^/#   | /' >&2
 }
 has() { grep -aq -- "$1" "$log"; }
 lacks() { grep -aq -e "^peel: powering off" -e "^peel: oneshot: " "$log" 2>/dev/null && ! grep -aq -- "$1" "$log"; }
 check_exit() {
     if [ ! -s "$log" ]; then echo "not ok - $1: $(describe_status "$2") with nothing on the serial line (did QEMU start? $log.qemu)"
     elif [ "$2" = "$3" ] && [ "$2" != 124 ] && [ "$2" != 137 ]; then echo "ok - $1"
-    else echo "not ok - $1: $(describe_status "$2"), expected $(describe_status "$3") (log: $log)"
+    else echo "not ok - $1: $(describe_status "$2"), expected $(describe_status "$3") (log: $log)"; tell_log
     fi
 }
 
