@@ -303,6 +303,9 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
 {
     if ((tf->cs & 3) == 3 && !user_allowed(in) && !emulate_io_permitted(v, in, tf))
         return NOT_OURS;
+    bool io = in->cls == INSN_IN || in->cls == INSN_OUT || in->cls == INSN_INS || in->cls == INSN_OUTS;
+    if (io && vcpu_deliver_due(v, tf))
+        return INTERRUPTED;
     switch (in->cls) {
     case INSN_CLI: v->vif = false; v->vif_writes++; break;
     case INSN_STI:
@@ -458,6 +461,8 @@ static bool privileged(struct vcpu *v, struct trapframe *tf, bool step, uint64_t
     }
     if (status != DECODE_OK || !(done = emulate(v, &in, tf)))
         return false;
+    if (done == INTERRUPTED)
+        return true;                               /* (counted when it runs) */
     v->exits[VEXIT_PRIV]++;
     v->insn_count[in.cls & 63]++;
     bool loads_ss = in.cls == INSN_MOV_TO_SREG || in.cls == INSN_POP;
@@ -613,7 +618,9 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
             return;
         case TRAP_PATCH: {
             uint32_t at = (uint32_t)tf->rip;
-            if ((done = emulate_patch(v, tf, t.site, t.cs))) {
+            if ((done = emulate_patch(v, tf, t.site, t.cs)) == INTERRUPTED)
+                return;                                /* (counted when it runs) */
+            if (done) {
                 v->exits[VEXIT_PATCH]++;
                 if (done == EMULATED && blocks_arena(&v->guest->blocks, at))
                     blocks_learn(v, at, (uint32_t)tf->rip);   /* a branch block's new target */

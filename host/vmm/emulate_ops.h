@@ -14,7 +14,9 @@ struct insn;
 /* How an emulation ended.  A single-step trap follows an instruction (or
  * one iteration of a rep) that was carried out, never one that raised a
  * fault of its own.  EMULATED is true: a bool return means it too. */
-enum emulated { NOT_OURS, EMULATED, FAULTED };
+/* FAULTED: the guest's handler for a fault runs; INTERRUPTED: an interrupt
+ * came before the instruction (vcpu_deliver_due), which runs after it */
+enum emulated { NOT_OURS, EMULATED, FAULTED, INTERRUPTED };
 
 /* The guest stopped with a sentence naming what it did at its EIP. */
 void emulate_fail(struct vcpu *v, struct trapframe *tf, const char *what);

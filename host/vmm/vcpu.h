@@ -130,7 +130,10 @@ void vcpu_reflect(struct vcpu *v, struct trapframe *tf, unsigned vector, bool ha
  * armed for a patch block to deliver; the INTA of one a block delivered;
  * and the guest stopped for a vector that could not be delivered (f1: the
  * fault delivering it raised, f2: the double fault's, 0 if none). */
-void vcpu_deliver_pending(struct vcpu *v, struct trapframe *tf);
+bool vcpu_deliver_pending(struct vcpu *v, struct trapframe *tf);
+/* Before a port access: an interrupt that came due while IF was set (true:
+ * delivered, the access not carried out, it runs after the handler). */
+bool vcpu_deliver_due(struct vcpu *v, struct trapframe *tf);
 void vcpu_arm_pending(struct vcpu *v, struct trapframe *tf);
 void vcpu_armed_taken(struct vcpu *v, int irq);
 void vcpu_triple_fault(struct vcpu *v, struct trapframe *tf, unsigned vector, uint32_t f1, uint32_t f2,

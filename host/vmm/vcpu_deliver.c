@@ -322,25 +322,43 @@ void vcpu_soft_int(struct vcpu *v, struct trapframe *tf, unsigned vector, unsign
     escalate(v, tf, vector, f);
 }
 
-void vcpu_deliver_pending(struct vcpu *v, struct trapframe *tf)
+bool vcpu_deliver_pending(struct vcpu *v, struct trapframe *tf)
 {
     struct vdevs *d = &v->guest->dev;
     if (!v->vif)
-        return;
+        return false;
     uint64_t now = v->now_hint ? v->now_hint : vdevs_now(v->guest);
     if (!vdevs_may_have_work(d, now))
-        return;                                      /* most traps: nothing to do, no lock */
+        return false;                                /* most traps: nothing to do, no lock */
     spin_lock_irq(&d->lock);
     vdevs_advance(d, now);
     int vector = pic_pending(&d->pic) ? pic_ack(&d->pic) : -1;
     vdevs_unlock(d, now);
     if (vector < 0)
-        return;
+        return false;
     v->irqs_delivered++;
     blocks_note_return(v->guest, (uint32_t)tf->rip);   /* (it ran there: an iret block may go back at once) */
     uint32_t f = deliver(v, tf, vector, false, 0, false);   /* (inside a patch block, the frame says so) */
     if (f != DELIVER_OK)
         escalate(v, tf, vector, f);
+    return true;
+}
+
+/* The host sees the devices' time only at traps and its own ticks, so an
+ * interrupt that came due while the guest ran with IF set and no trap is
+ * found at the next one.  If that is a port access, the interrupt comes
+ * first, as on a PC, where it would have arrived before the access: the
+ * access may be the IMR write that masks it (the PIC would then hand out
+ * a spurious IRQ 7 or 15, the cascade left in service on the master) or
+ * the read that ends a wait for it.  The access runs again after the
+ * handler's iret.  Not while the guest or the host single-steps: a step's
+ * #DB comes after an instruction, not before it. */
+bool vcpu_deliver_due(struct vcpu *v, struct trapframe *tf)
+{
+    struct guest *g = v->guest;
+    if (!v->vif || (tf->rflags & EFLAGS_TF) || g->host_stepping || g->codepages.stepping || g->rom.stepping)
+        return false;
+    return vcpu_deliver_pending(v, tf);
 }
 
 /* An interrupt the guest's clear IF holds back, armed for the next popf

@@ -72,3 +72,29 @@ stress_hang_control() {
         echo "not ok - $3/hang-control watchdog did not catch the hang: $(describe_status "$status") (log: $1)"
     fi
 }
+
+# stalled_boot LOG SMP LIMIT WORDS: qemu_boot while QEMU is frozen
+# (SIGSTOP) for 5-150 ms every 50-300 ms, as a loaded machine deschedules
+# it: the guest's virtual time jumps, timers come due between two of its
+# traps, several at once.  Prints QEMU's exit status.
+stalled_boot() {
+    st=$(mktemp)
+    qemu_boot "$@" > "$st" &
+    boot=$!
+    pid=
+    while [ -z "$pid" ] && kill -0 "$boot" 2>/dev/null; do
+        for p in $(pgrep -f -- "-serial file:$1 "); do     # QEMU, not its timeout
+            case $(cat "/proc/$p/comm" 2>/dev/null) in qemu*) pid=$p ;; esac
+        done
+        [ -n "$pid" ] || sleep 0.1
+    done
+    while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do
+        sleep "0.$(printf %02d $(( $(od -An -N1 -tu1 /dev/urandom) % 25 + 5 )))"
+        kill -STOP "$pid" 2>/dev/null
+        sleep "0.$(printf %03d $(( $(od -An -N1 -tu1 /dev/urandom) % 145 + 5 )))"
+        kill -CONT "$pid" 2>/dev/null
+    done
+    wait "$boot"
+    cat "$st"
+    rm -f "$st"
+}

@@ -5,7 +5,8 @@
 # seconds, then the controls that end a run on purpose: the hang control
 # (the watchdog must fire) at the smallest count >= 2, peel churn on the
 # hosted classic image at -smp 2 and 4, and a fault-injection run
-# (failalloc=) at the largest count.  Writes $BUILD/stress/results.csv,
+# (failalloc=) at the largest count, and the patch blocks guest while
+# QEMU stalls (stalled_boot).  Writes $BUILD/stress/results.csv,
 # results.json and scaling.png; prints TAP; exits non-zero on any failure.
 . tests/stress/lib.sh
 SMP=${SMP:-1 2 4 8}
@@ -99,6 +100,9 @@ for smp in 2 4; do
     else say "not ok - peel-subsets-smp$smp # $bad of $total subsets wrong"; r=fail; fi
     echo "peel,$smp,peel-subsets,,,,,,$r,$bad of $total wrong" >> "$CSV"
 done
+
+# Stalls: the hosted test guests while QEMU is frozen now and then.
+sh tests/stress/stalls.sh "$CSV" | while IFS= read -r l; do say "$l"; done
 
 max_smp=$(for s in $SMP; do echo "$s"; done | sort -n | tail -1)
 run_all failalloc "$max_smp" "$FAIL_SECS" "failalloc=$FAILALLOC"
