@@ -230,7 +230,7 @@ bench-entry: deps iso $(GUEST_TARGETS) $(CLASSIC_REF)
 # The SMP stress suite (tests/stress): every case at each CPU count.
 stress: deps iso $(TEST_DEPS)
 	@BUILD=$(BUILD) QEMU=$(QEMU) SMP="$(STRESS_SMP)" DURATION=$(DURATION) \
-		$(if $(FAILALLOC),FAILALLOC=$(FAILALLOC)) sh tests/stress/run.sh
+		$(if $(FAILALLOC),FAILALLOC=$(FAILALLOC)) $(if $(STALL_RUNS),STALL_RUNS=$(STALL_RUNS)) sh tests/stress/run.sh
 
 clean:
 	rm -rf $(BUILD)

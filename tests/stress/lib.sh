@@ -74,7 +74,7 @@ stress_hang_control() {
 }
 
 # stalled_boot LOG SMP LIMIT WORDS: qemu_boot while QEMU is frozen
-# (SIGSTOP) for 5-150 ms every 50-300 ms, as a loaded machine deschedules
+# (SIGSTOP) for 10-90 ms every 100-900 ms, as a loaded machine deschedules
 # it: the guest's virtual time jumps, timers come due between two of its
 # traps, several at once.  Prints QEMU's exit status.
 stalled_boot() {
@@ -89,9 +89,9 @@ stalled_boot() {
         [ -n "$pid" ] || sleep 0.1
     done
     while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do
-        sleep "0.$(printf %02d $(( $(od -An -N1 -tu1 /dev/urandom) % 25 + 5 )))"
+        sleep "0.$(( $(od -An -N1 -tu1 /dev/urandom) % 9 + 1 ))"
         kill -STOP "$pid" 2>/dev/null
-        sleep "0.$(printf %03d $(( $(od -An -N1 -tu1 /dev/urandom) % 145 + 5 )))"
+        sleep "0.0$(( $(od -An -N1 -tu1 /dev/urandom) % 9 + 1 ))"
         kill -CONT "$pid" 2>/dev/null
     done
     wait "$boot"

@@ -10,7 +10,7 @@
 . tests/stress/lib.sh
 LOGS=$BUILD/test-logs/stress
 mkdir -p "$LOGS"
-for smp in 1 2; do
+for smp in ${STALL_SMP:-1 2}; do
     bad=0 i=0
     while [ $i -lt "${STALL_RUNS:-10}" ]; do
         i=$((i + 1))
