@@ -10,8 +10,9 @@
  * a claimed address.  int n reaches a DPL-0 host gate and faults with
  * #GP(IDT); it is reflected through the guest's own IDT.  Each trap is
  * classified once (classify) and served by its class (the switch in
- * emulate_trap); port accesses go through host/vmm/emulate_io.c to
- * host/vmm/vdevs.c, control transfers
+ * emulate_trap); the system state instructions (lgdt, mov CRn, ltr, SS
+ * loads...) are host/vmm/emulate_sys.c's, port accesses go through
+ * host/vmm/emulate_io.c to host/vmm/vdevs.c, control transfers
  * (iret, retf, call gates, patched branches) to host/vmm/branch.c.
  */
 #include "host/vmm/emulate.h"
@@ -59,7 +60,7 @@ bool emulate_operand_read(struct vcpu *v, const struct insn *in, struct trapfram
     return false;
 }
 
-static bool operand_write(struct vcpu *v, const struct insn *in, struct trapframe *tf, const void *buf, uint32_t len)
+bool emulate_operand_write(struct vcpu *v, const struct insn *in, struct trapframe *tf, const void *buf, uint32_t len)
 {
     struct gfault f;
     if (gmem_write(v, in->mem.seg, effective_address(in, tf), buf, len, &f))
@@ -88,162 +89,6 @@ uint32_t emulate_user_if(const struct vcpu *v, const struct trapframe *tf, uint3
     if ((tf->cs & 3) != 3)
         return eflags;
     return (eflags & ~EFLAGS_IF) | (v->vif ? EFLAGS_IF : 0);
-}
-
-/* false if the operand faulted */
-static bool descriptor_table(struct vcpu *v, const struct insn *in, struct trapframe *tf)
-{
-    uint8_t m[6];
-    uint16_t *limit = in->cls == INSN_LGDT || in->cls == INSN_SGDT ? &v->gdt_limit : &v->idt_limit;
-    uint32_t *base = in->cls == INSN_LGDT || in->cls == INSN_SGDT ? &v->gdt_base : &v->idt_base;
-    if (in->cls == INSN_LGDT || in->cls == INSN_LIDT) {
-        if (!emulate_operand_read(v, in, tf, m, 6))
-            return false;
-        *limit = m[0] | m[1] << 8;
-        *base = m[2] | m[3] << 8 | m[4] << 16 | (in->op_size == 32 ? (uint32_t)m[5] << 24 : 0);
-        if (in->cls == INSN_LGDT) {
-            vcpu_mirror_gdt(v);
-            codepage_gdt_loaded(v);     /* the far jump after it, say */
-        }
-    } else {
-        m[0] = *limit; m[1] = *limit >> 8;
-        m[2] = *base; m[3] = *base >> 8; m[4] = *base >> 16; m[5] = *base >> 24;
-        return operand_write(v, in, tf, m, 6);
-    }
-    return true;
-}
-
-/* false if it raised #UD (CR1, CR5 and up): EIP is the handler's then */
-static bool control_register(struct vcpu *v, const struct insn *in, struct trapframe *tf)
-{
-    uint32_t *cr[] = { &v->cr0, 0, &v->cr2, &v->cr3, &v->cr4 };
-    if (in->reg > 4 || !cr[in->reg]) { vcpu_reflect(v, tf, 6, false, 0); return false; }
-    if (in->cls == INSN_MOV_FROM_CR) {
-        *vcpu_gpr(tf, in->rm) = *cr[in->reg];
-        return true;
-    }
-    uint32_t val = (uint32_t)*vcpu_gpr(tf, in->rm), old = *cr[in->reg];
-    if (in->reg == 0 && (val & CR0_PG) && !(val & CR0_PE)) {
-        vcpu_reflect(v, tf, VEC_GP, true, 0);          /* paging without protection */
-        return false;
-    }
-    *cr[in->reg] = val;
-    if (in->reg == 0 && ((val ^ old) & CR0_PG))
-        blocks_paging(v->guest, val & CR0_PG);    /* their jumps are to the other way's addresses */
-    if (in->reg == 0)
-        fpu_cr0_written(v);                    /* its TS and EM decide the next #NM */
-    shadow_cr_written(v, in->reg, old);                /* the TLB, as the CPU would drop it */
-    return true;
-}
-
-static bool lmsw(struct vcpu *v, const struct insn *in, struct trapframe *tf)
-{
-    uint16_t w;
-    if (!in->has_mem)
-        w = (uint16_t)*vcpu_gpr(tf, in->rm);
-    else if (!emulate_operand_read(v, in, tf, &w, 2))
-        return false;
-    model_lmsw(v, w);
-    return true;
-}
-
-/* A selector the guest loads into SS (mov, pop): checked as a CPU checks
- * it; a refusal is the CPU's fault, raised at the instruction with the
- * stack as it was.  False if it faulted. */
-static bool load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf)
-{
-    uint32_t sel;
-    uint64_t rsp = tf->rsp;
-    uint32_t offset = 0;
-    bool lss = in->map == MAP_0F && in->opcode == 0xb2;    /* lss r, m16:16/32 */
-    if (in->cls == INSN_POP) {
-        struct gfault gf;
-        if (!vcpu_pop(v, tf, &sel, in->op_size / 8, &gf)) { gmem_reflect(v, tf, &gf); return false; }
-    } else if (lss) {
-        unsigned size = in->op_size / 8;
-        uint8_t m[6];
-        if (!emulate_operand_read(v, in, tf, m, size + 2))
-            return false;
-        offset = size == 4 ? (uint32_t)(m[0] | m[1] << 8 | m[2] << 16 | (uint32_t)m[3] << 24) : (uint32_t)(m[0] | m[1] << 8);
-        sel = m[size] | m[size + 1] << 8;
-    } else if (in->has_mem) {
-        uint16_t m;
-        if (!emulate_operand_read(v, in, tf, &m, 2))
-            return false;
-        sel = m;
-    } else {
-        sel = (uint16_t)*vcpu_gpr(tf, in->rm);
-    }
-    uint16_t s = seg_compress((uint16_t)sel);
-    uint32_t f = seg_check(s, vcpu_descriptor(v, s), SEG_USE_SS, 1);
-    if (f) {
-        tf->rsp = rsp;
-        vcpu_reflect(v, tf, seg_fault_vector(f), true, seg_fault_error(f));
-        return false;
-    }
-    tf->ss = s;
-    blocks_ss_loaded(v, vcpu_descriptor(v, s));      /* (its flags words are reached through SS) */
-    if (lss)
-        emulate_set_reg(tf, in->reg, in->op_size / 8, offset);
-    return true;
-}
-
-/* false if the operand faulted */
-static bool store_system(struct vcpu *v, const struct insn *in, struct trapframe *tf)
-{
-    uint32_t val = in->cls == INSN_SMSW ? v->cr0 : in->cls == INSN_STR ? v->tr : v->ldtr;
-    if (!in->has_mem) {
-        emulate_set_reg(tf, in->rm, in->op_size / 8, val);
-        return true;
-    }
-    uint16_t m = (uint16_t)val;
-    return operand_write(v, in, tf, &m, 2);
-}
-
-/* ltr, lldt: the descriptor read from the guest's GDT as the CPU reads it
- * (its linear base, through gmem), checked in the CPU's order; the TSS
- * marked busy in the guest's table as the CPU marks it.  The base and limit
- * are cached, as the CPU caches them until the next ltr/lldt.  lldt 0
- * leaves the vCPU without an LDT.  False if it faulted. */
-static bool load_system(struct vcpu *v, const struct insn *in, struct trapframe *tf)
-{
-    bool is_tr = in->cls == INSN_LTR;
-    uint16_t sel = (uint16_t)*vcpu_gpr(tf, in->rm);
-    uint64_t d;
-    struct gfault f;
-    if (in->has_mem && !emulate_operand_read(v, in, tf, &sel, 2))
-        return false;
-    if (!is_tr && sel_null(sel)) {
-        vcpu_mirror_ldt(v, sel, 0, 0);
-        return true;
-    }
-    uint32_t fault = sel_null(sel) ? SEG_FAULT(13, 0)
-                   : sel_ldt(sel) || (sel | 7u) > v->gdt_limit ? SEG_FAULT(13, sel & 0xfffc) : 0;
-    if (!fault && !gmem_read_lin(v, v->gdt_base + (sel & ~7u), &d, 8, GMEM_READ, false, &f)) {
-        gmem_reflect(v, tf, &f);
-        return false;
-    }
-    if (!fault && (d >> 40 & 0x1f) != (is_tr ? 0x09u : 0x02u))   /* S=0: an available 32-bit TSS, an LDT */
-        fault = SEG_FAULT(13, sel & 0xfffc);
-    if (!fault && !(d & DESC_PRESENT))
-        fault = SEG_FAULT(11, sel & 0xfffc);
-    if (fault) {
-        vcpu_reflect(v, tf, seg_fault_vector(fault), true, seg_fault_error(fault));
-        return false;
-    }
-    if (!is_tr) {
-        vcpu_mirror_ldt(v, sel, desc_base(d), desc_limit(d));
-        return true;
-    }
-    d |= 2ull << 40;                                 /* busy */
-    if (!gmem_write_lin(v, v->gdt_base + (sel & ~7u), &d, 8, false, &f)) {
-        gmem_reflect(v, tf, &f);
-        return false;
-    }
-    v->tr = sel;
-    v->tr_base = desc_base(d);
-    v->tr_limit = desc_limit(d);
-    return true;
 }
 
 /* May guest ring 3 run it?  A far call or jmp (through a call gate), and
@@ -322,23 +167,23 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
         }
         break;
     case INSN_LGDT: case INSN_LIDT: case INSN_SGDT: case INSN_SIDT:
-        if (!descriptor_table(v, in, tf)) return FAULTED;
+        if (!emulate_descriptor_table(v, in, tf)) return FAULTED;
         break;
     case INSN_LTR: case INSN_LLDT:
-        if (!load_system(v, in, tf)) return FAULTED;
+        if (!emulate_load_system(v, in, tf)) return FAULTED;
         break;
     case INSN_CALL_FAR: case INSN_JMP_FAR:
         return branch_call_gate(v, in, tf);
     case INSN_STR: case INSN_SLDT: case INSN_SMSW:
-        if (!store_system(v, in, tf)) return FAULTED;
+        if (!emulate_store_system(v, in, tf)) return FAULTED;
         break;
     case INSN_MOV_TO_CR: case INSN_MOV_FROM_CR:
-        if (!control_register(v, in, tf))
+        if (!emulate_control_register(v, in, tf))
             return FAULTED;
         break;
     case INSN_CLTS: model_clts(v); break;
     case INSN_LMSW:
-        if (!lmsw(v, in, tf))
+        if (!emulate_lmsw(v, in, tf))
             return FAULTED;
         break;
     case INSN_MOV_TO_DR: case INSN_MOV_FROM_DR:
@@ -357,12 +202,12 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
         break;
     case INSN_MOV_TO_SREG: case INSN_POP:
         if (in->cls == INSN_MOV_TO_SREG ? in->reg != SEG_SS : in->opcode != 0x17) return NOT_OURS;
-        if (!load_ss(v, in, tf)) return FAULTED;       /* the guest's handler runs */
+        if (!emulate_load_ss(v, in, tf)) return FAULTED;       /* the guest's handler runs */
         break;
     case INSN_RET_FAR: return branch_far_return(v, in, tf);
     case INSN_OTHER:
         if (in->map != MAP_0F || in->opcode != 0xb2 || !in->has_mem) return NOT_OURS;
-        if (!load_ss(v, in, tf)) return FAULTED;       /* lss: its selector's RPL 0 traps too */
+        if (!emulate_load_ss(v, in, tf)) return FAULTED;       /* lss: its selector's RPL 0 traps too */
         break;
     default: return NOT_OURS;
     }

@@ -1,7 +1,7 @@
 /*
  * What the emulator's files share: emulate.c (the trap path, privileged
- * instructions), emulate_io.c (port I/O) and branch.c (the control
- * transfers the host makes for the guest).  Private to host/vmm.
+ * instructions), emulate_sys.c (the system state ones), emulate_io.c (port
+ * I/O) and branch.c (the control transfers the host makes for the guest).  Private to host/vmm.
  */
 #pragma once
 #include <stdint.h>
@@ -23,12 +23,23 @@ void emulate_fail(struct vcpu *v, struct trapframe *tf, const char *what);
 /* in's memory operand read through its segment; false if that faulted
  * (reflected to the guest, or the guest stopped). */
 bool emulate_operand_read(struct vcpu *v, const struct insn *in, struct trapframe *tf, void *buf, uint32_t len);
+bool emulate_operand_write(struct vcpu *v, const struct insn *in, struct trapframe *tf, const void *buf, uint32_t len);
 /* The guest's flags under mask from eflags, its IF virtual. */
 void emulate_set_flags(struct vcpu *v, struct trapframe *tf, uint32_t eflags, uint32_t mask);
 /* popf and iret in guest ring 3 (IOPL 0) leave IF as it was. */
 uint32_t emulate_user_if(const struct vcpu *v, const struct trapframe *tf, uint32_t eflags);
 /* A general register's low size bytes (4, 2 or 1) set to val. */
 void emulate_set_reg(struct trapframe *tf, unsigned reg, unsigned size, uint32_t val);
+
+/* ---- emulate_sys.c ---- */
+/* The system state instructions; each false if it faulted (the guest's
+ * handler runs: EIP is its). */
+bool emulate_descriptor_table(struct vcpu *v, const struct insn *in, struct trapframe *tf);   /* lgdt lidt sgdt sidt */
+bool emulate_control_register(struct vcpu *v, const struct insn *in, struct trapframe *tf);   /* mov to/from CRn */
+bool emulate_lmsw(struct vcpu *v, const struct insn *in, struct trapframe *tf);
+bool emulate_load_ss(struct vcpu *v, const struct insn *in, struct trapframe *tf);            /* mov, pop, lss */
+bool emulate_store_system(struct vcpu *v, const struct insn *in, struct trapframe *tf);       /* str sldt smsw */
+bool emulate_load_system(struct vcpu *v, const struct insn *in, struct trapframe *tf);        /* ltr lldt */
 
 /* ---- emulate_io.c ---- */
 /* in or out: one device access. */
