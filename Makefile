@@ -165,13 +165,18 @@ $(BUILD)/core.iso: $(BUILD)/core.elf boot/grub.cfg
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
 # $(call iso,DIR,MODULES): the ISO $@ with the kernel and one module2 line per image.
+# A disk image (*.img: classic's is 4 MiB, nearly all zeros) rides gzipped and
+# GRUB inflates it as it loads it (module2 does unless told --nounzip): the
+# host gets the same bytes under the same name, and every boot reads 100 KiB
+# from the CD instead of 4 MiB (about a quarter of a second under TCG).
 define iso
 	@rm -rf $(1) && mkdir -p $(1)/boot/grub
-	for f in $(2); do printf '    module2 /boot/%s %s\n' $$(basename $$f) $$(basename $$f); done \
-		> $(1).modules.cfg
+	for f in $(2); do b=$$(basename $$f); case $$b in *.img) z=.gz ;; *) z= ;; esac; \
+		printf '    module2 /boot/%s%s %s\n' $$b "$$z" $$b; done > $(1).modules.cfg
 	sed -e '/@MODULES@/{r $(1).modules.cfg' -e 'd}' boot/grub.cfg > $(1)/boot/grub/grub.cfg
 	$(OBJCOPY) --strip-debug $(KERNEL) $(1)/boot/peel.elf    # GRUB would read the DWARF too
-	for f in $(2); do cp $$f $(1)/boot/; done
+	for f in $(2); do case $$f in *.img) gzip -9cn $$f > $(1)/boot/$$(basename $$f).gz ;; \
+		*) cp $$f $(1)/boot/ ;; esac; done
 	grub-mkrescue -o $@ $(1) 2>$(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 endef
