@@ -370,6 +370,50 @@ void ata_out(void *ata, uint16_t port, int size, uint32_t val, uint64_t now)
     ata_update(a);
 }
 
+/* rep insw/insd and outsw/outsd on the data port (ports_register_runs):
+ * the elements that lie wholly inside the DRQ block, copied at once, and
+ * the block ended as the last single access would end it.  An element
+ * that would straddle the block's end (insw and insd mixed), a byte access
+ * and any other phase go the single way (ata_in, ata_out).  (BSY, a soft
+ * reset, leaves no data phase; within a block nothing moves the INTRQ
+ * line, so a run needs no ata_update of its own.) */
+static size_t ata_run(const struct ata *a, uint16_t port, int size, enum ata_phase phase)
+{
+    if (!ata_present(a) || port != a->base || size == VDEV_W8 || a->phase != phase)
+        return 0;
+    return (a->len - a->pos) / (uint32_t)size;
+}
+
+static size_t ata_ins(void *ata, uint16_t port, int size, void *buf, size_t n, uint64_t now)
+{
+    struct ata *a = ata;
+    (void)now;
+    size_t run = ata_run(a, port, size, ATA_PIO_IN);
+    run = run < n ? run : n;
+    if (!run)
+        return 0;
+    __builtin_memcpy(buf, a->xfer + a->pos, run * (size_t)size);
+    a->pos += (uint32_t)(run * (size_t)size);
+    if (a->pos >= a->len)
+        ata_block_done(a);
+    return run;
+}
+
+static size_t ata_outs(void *ata, uint16_t port, int size, const void *buf, size_t n, uint64_t now)
+{
+    struct ata *a = ata;
+    (void)now;
+    size_t run = ata_run(a, port, size, ATA_PIO_OUT);
+    run = run < n ? run : n;
+    if (!run)
+        return 0;
+    __builtin_memcpy(a->xfer + a->pos, buf, run * (size_t)size);
+    a->pos += (uint32_t)(run * (size_t)size);
+    if (a->pos >= a->len)
+        ata_block_done(a);
+    return run;
+}
+
 void ata_init(struct ata *a, struct vdev_irq irq, int irq_num, uint8_t *disk, uint64_t bytes)
 {
     uint64_t sectors = bytes / ATA_SECTOR;
@@ -389,6 +433,7 @@ bool ata_attach(struct ata *a, struct ports *ports, uint16_t base, uint16_t ctl)
     a->base = base;
     a->ctl = ctl;
     return ports_register(ports, base, base, VDEV_W8 | VDEV_W16 | VDEV_W32, a, ata_in, ata_out) &&
+           ports_register_runs(ports, base, ata_ins, ata_outs) &&
            ports_register(ports, base + 1, base + 7, VDEV_W8, a, ata_in, ata_out) &&
            ports_register(ports, ctl, ctl, VDEV_W8, a, ata_in, ata_out);
 }

@@ -101,6 +101,24 @@ bool ports_register(struct ports *p, uint16_t first, uint16_t last, unsigned wid
     return true;
 }
 
+bool ports_register_runs(struct ports *p, uint16_t port, vdev_ins_fn *ins, vdev_outs_fn *outs)
+{
+    for (int i = 0; i < p->nrange; i++)
+        if (port >= p->range[i].first && port <= p->range[i].last) {
+            p->range[i].ins = ins;
+            p->range[i].outs = outs;
+            return true;
+        }
+    return false;
+}
+
+bool ports_runs(const struct ports *p, uint16_t port, int size, bool in)
+{
+    const struct ports_range *r = ports_find(p, port);
+    size = ports_width(size);
+    return r && (r->widths & size) && (in ? r->ins && r->in : r->outs && r->out);
+}
+
 uint32_t ports_in(struct ports *p, uint16_t port, int size, uint64_t now)
 {
     const struct ports_range *r = ports_find(p, port);
@@ -143,14 +161,25 @@ void ports_out(struct ports *p, uint16_t port, int size, uint32_t val, uint64_t 
     }
 }
 
+/* A device that moves runs takes as many elements as it can at once; the
+ * element it declines goes the single way, and the run is asked again. */
 void ports_ins(struct ports *p, uint16_t port, int size, void *buf, size_t count, uint64_t now)
 {
     uint8_t *b = buf;
     size = ports_width(size);
-    for (size_t i = 0; i < count; i++) {
+    const struct ports_range *r = ports_runs(p, port, size, true) ? ports_find(p, port) : NULL;
+    for (size_t i = 0; i < count;) {
+        size_t run = r ? r->ins(r->dev, port, size, b, count - i, now) : 0;
+        if (run) {
+            run = run < count - i ? run : count - i;
+            i += run;
+            b += run * (size_t)size;
+            continue;
+        }
         uint32_t v = ports_in(p, port, size, now);
         for (int k = 0; k < size; k++)
             *b++ = (uint8_t)(v >> (8 * k));
+        i++;
     }
 }
 
@@ -159,10 +188,19 @@ void ports_outs(struct ports *p, uint16_t port, int size, const void *buf, size_
 {
     const uint8_t *b = buf;
     size = ports_width(size);
-    for (size_t i = 0; i < count; i++) {
+    const struct ports_range *r = ports_runs(p, port, size, false) ? ports_find(p, port) : NULL;
+    for (size_t i = 0; i < count;) {
+        size_t run = r ? r->outs(r->dev, port, size, b, count - i, now) : 0;
+        if (run) {
+            run = run < count - i ? run : count - i;
+            i += run;
+            b += run * (size_t)size;
+            continue;
+        }
         uint32_t v = 0;
         for (int k = 0; k < size; k++)
             v |= (uint32_t)*b++ << (8 * k);
         ports_out(p, port, size, v, now);
+        i++;
     }
 }

@@ -27,6 +27,8 @@ struct ports_range {
     void *dev;
     vdev_in_fn *in;         /* NULL: reads take the default */
     vdev_out_fn *out;       /* NULL: writes take the default */
+    vdev_ins_fn *ins;       /* NULL: a string access goes element by element */
+    vdev_outs_fn *outs;
 };
 
 struct ports_stat {
@@ -49,6 +51,12 @@ struct ports {
 void ports_init(struct ports *p);
 bool ports_register(struct ports *p, uint16_t first, uint16_t last, unsigned widths,
             void *dev, vdev_in_fn *in, vdev_out_fn *out);
+/* The range holding port moves string accesses in runs (ports_ins and
+ * ports_outs then hand them over whole): for a data port whose elements
+ * cost a call each otherwise.  false if no range holds port. */
+bool ports_register_runs(struct ports *p, uint16_t port, vdev_ins_fn *ins, vdev_outs_fn *outs);
+/* Does a string access to port go to a device in runs? */
+bool ports_runs(const struct ports *p, uint16_t port, int size, bool in);
 uint32_t ports_in(struct ports *p, uint16_t port, int size, uint64_t now);
 void ports_out(struct ports *p, uint16_t port, int size, uint32_t val, uint64_t now);
 /* rep ins/outs: count elements of size bytes, little-endian in buf. */

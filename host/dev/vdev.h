@@ -40,6 +40,13 @@ static inline void vdev_irq_drive(const struct vdev_irq *line, int irq, int leve
 /* Port handlers.  size is 1, 2 or 4; values are zero-extended. */
 typedef uint32_t vdev_in_fn(void *dev, uint16_t port, int size, uint64_t now);
 typedef void vdev_out_fn(void *dev, uint16_t port, int size, uint32_t val, uint64_t now);
+/* rep ins/outs as a run: move up to n elements of size bytes between buf
+ * (little-endian, ascending) and the device, exactly as n single accesses
+ * would, and say how many moved; 0 when the next element is not one the
+ * device moves as part of a run (it then goes through the single-access
+ * handler, and the run is asked again after it). */
+typedef size_t vdev_ins_fn(void *dev, uint16_t port, int size, void *buf, size_t n, uint64_t now);
+typedef size_t vdev_outs_fn(void *dev, uint16_t port, int size, const void *buf, size_t n, uint64_t now);
 
 /*
  * Whole ticks of an hz clock in ns nanoseconds.  Split in seconds and rest so

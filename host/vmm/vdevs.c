@@ -173,7 +173,11 @@ static bool chunk_over(const struct vdevs *d, unsigned lines)
 }
 
 /* Element i of a string access lies at buf + i * size, or, running down,
- * at the top of buf less (i + 1) * size. */
+ * at the top of buf less (i + 1) * size.  Element by element, stopping
+ * after one that printed a line or asked for the guest's end; a device
+ * that moves runs (the ATA data port: ports_register_runs) does neither,
+ * and takes an ascending access whole (a sector is then one copy, not 256
+ * calls of ~250 instructions each). */
 static uint32_t string_io(struct guest *g, uint16_t port, unsigned size, uint8_t *buf, uint32_t n, bool down,
                           bool is_in)
 {
@@ -181,6 +185,11 @@ static uint32_t string_io(struct guest *g, uint16_t port, unsigned size, uint8_t
     uint64_t now = vdevs_now(g);
     uint32_t done = 0;
     spin_lock_irq(&d->lock);
+    if (!down && ports_runs(&d->ports, port, (int)size, is_in)) {
+        if (is_in) ports_ins(&d->ports, port, (int)size, buf, n, now);
+        else ports_outs(&d->ports, port, (int)size, buf, n, now);
+        done = n;
+    }
     for (unsigned lines = d->lines; done < n && !chunk_over(d, lines); done++) {
         uint8_t *at = down ? buf + (uint64_t)n * size - (done + 1) * size : buf + done * size;
         if (is_in) ports_ins(&d->ports, port, size, at, 1, now);

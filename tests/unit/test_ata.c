@@ -316,6 +316,109 @@ static void test_hostile_writes(void **state)
     }
 }
 
+/* rep ins/outs on the data port in runs (ata_ins, ata_outs) against the
+ * same accesses one at a time: twin models, the second with its runs
+ * taken away, driven by the same random commands, string accesses of
+ * every width and count (odd ones, insw and insd mixed so an element
+ * straddles a block's end, data phases cut short by new commands and
+ * soft resets), compared after every step: data, disk, interrupt line,
+ * task file and data phase. */
+struct twin { struct ata a; struct ports io; struct irq_log irqs; uint8_t *disk; };
+
+static void twin_init(struct twin *t, bool runs)
+{
+    memset(&t->irqs, 0, sizeof t->irqs);
+    t->disk = malloc(SECTORS * ATA_SECTOR);
+    for (uint32_t i = 0; i < SECTORS * ATA_SECTOR; i++)
+        t->disk[i] = pattern(i / ATA_SECTOR, i % ATA_SECTOR);
+    ports_init(&t->io);
+    ata_init(&t->a, (struct vdev_irq){ irq_log_set, &t->irqs }, 14, t->disk, SECTORS * ATA_SECTOR);
+    assert_true(ata_attach(&t->a, &t->io, 0x1F0, 0x3F6));
+    if (!runs)
+        assert_true(ports_register_runs(&t->io, 0x1F0, NULL, NULL));
+    assert_int_equal(ports_runs(&t->io, 0x1F0, 2, true), runs);
+}
+
+static void twins_same(const struct twin *r, const struct twin *s)
+{
+    const struct ata *a = &r->a, *b = &s->a;
+    assert_memory_equal(r->disk, s->disk, SECTORS * ATA_SECTOR);
+    assert_memory_equal(&r->irqs, &s->irqs, sizeof r->irqs);
+    assert_int_equal(a->status, b->status);
+    assert_int_equal(a->error, b->error);
+    assert_int_equal(a->count, b->count);
+    assert_int_equal(a->lba_lo | a->lba_mid << 8 | a->lba_hi << 16 | (uint32_t)a->device << 24,
+                     b->lba_lo | b->lba_mid << 8 | b->lba_hi << 16 | (uint32_t)b->device << 24);
+    assert_int_equal(a->phase, b->phase);
+    assert_int_equal(a->pos, b->pos);
+    assert_int_equal(a->len, b->len);
+    assert_int_equal(a->lba, b->lba);
+    assert_int_equal(a->remaining, b->remaining);
+    assert_int_equal(a->intrq, b->intrq);
+    assert_int_equal(a->sectors_read, b->sectors_read);
+    assert_int_equal(a->sectors_written, b->sectors_written);
+}
+
+static void test_runs_equal_single_accesses(void **state)
+{
+    static const uint8_t cmds[] = { 0x20, 0x30, 0xC4, 0xC5, 0xC6, 0xEC, 0x20, 0x30 };
+    static uint8_t got[2][4 * 1024], data[4 * 1024];
+    struct twin t[2];
+    uint32_t x = 1, runs_moved = 0;
+    (void)state;
+    twin_init(&t[0], true);
+    twin_init(&t[1], false);
+    for (int step = 0; step < 20000; step++) {
+        x = x * 1103515245 + 12345;
+        uint32_t what = (x >> 8) % 16, r = x >> 12;
+        int size = 1 << (r % 3);
+        size_t n = (r >> 2) % 16 == 0 ? 0 : (r >> 6) % (sizeof data / 4 + 1);
+        for (int k = 0; k < 2; k++) {
+            struct ports *io = &t[k].io;
+            if (what < 3) {                              /* a command, its task file first */
+                uint32_t lba = (r >> 3) % (SECTORS + 2);
+                ports_out(io, 0x1F6, 1, 0xE0 | (lba >> 24), 0);
+                ports_out(io, 0x1F2, 1, cmds[r % NELEM(cmds)] == 0xC6 ? 1u << (r >> 20) % 6 : (r >> 9) % 6, 0);
+                ports_out(io, 0x1F3, 1, lba, 0);
+                ports_out(io, 0x1F4, 1, lba >> 8, 0);
+                ports_out(io, 0x1F5, 1, 0, 0);
+                ports_out(io, 0x1F7, 1, cmds[r % NELEM(cmds)], 0);
+            } else if (what < 9) {                       /* rep ins */
+                memset(got[k], 0xEE, sizeof got[k]);
+                if (k == 0) {
+                    runs_moved += t[0].a.phase == ATA_PIO_IN && size > 1 && n;
+                    ports_ins(io, 0x1F0, size, got[k], n, 0);
+                } else
+                    for (size_t i = 0; i < n; i++) {
+                        uint32_t v = ports_in(io, 0x1F0, size, 0);
+                        memcpy(got[k] + i * size, &v, (size_t)size);
+                    }
+            } else if (what < 14) {                      /* rep outs */
+                for (size_t i = 0; i < n * size; i++)
+                    data[i] = (uint8_t)(x >> (i % 24) ^ i);
+                if (k == 0)
+                    ports_outs(io, 0x1F0, size, data, n, 0);
+                else
+                    for (size_t i = 0; i < n; i++) {
+                        uint32_t v = 0;
+                        memcpy(&v, data + i * size, (size_t)size);
+                        ports_out(io, 0x1F0, size, v, 0);
+                    }
+            } else if (what == 14) {
+                ports_in(io, (r & 1) ? 0x1F7 : 0x3F6, 1, 0);   /* status: clears INTRQ; alternate status */
+            } else {
+                ports_out(io, 0x3F6, 1, (r >> 4) % 8 == 0 ? 0x04 : (r & 2), 0);   /* SRST now and then, nIEN */
+            }
+        }
+        if (what >= 3 && what < 9)
+            assert_memory_equal(got[0], got[1], sizeof got[0]);
+        twins_same(&t[0], &t[1]);
+    }
+    assert_true(runs_moved > 1000);                      /* the runs were exercised, not just declined */
+    free(t[0].disk);
+    free(t[1].disk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +436,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_diagnostic_and_features, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_disk_floats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_writes, setup, teardown),
+        cmocka_unit_test(test_runs_equal_single_accesses),
     };
-    DEV_RUN_TESTS(tests, 14);
+    DEV_RUN_TESTS(tests, 15);
 }
