@@ -66,19 +66,24 @@ static volatile uint32_t *flag(struct guest *g, unsigned off)
     return (volatile uint32_t *)(g->ram + g->blocks.base + off);
 }
 
-/* The port writes the blocks logged, in order (the count and the ports are
- * the guest's to write: only ports that may wait are written). */
+/* The port writes the blocks logged, in order, under one lock (the count
+ * and the ports are the guest's to write: only ports that may wait are
+ * written, and none of them prints or ends the guest: vdevs_batch). */
 static __attribute__((noinline)) void replay(struct guest *g, uint32_t n)
 {
-    const uint8_t *log = g->ram + g->blocks.base + BLOCK_FLAG_LOG;
+    const volatile uint8_t *log = g->ram + g->blocks.base + BLOCK_FLAG_LOG;
+    struct vdevs_access a[BLOCK_LOG_MAX];
+    unsigned k = 0;
     for (uint32_t i = 0; i < n && i < BLOCK_LOG_MAX; i++) {
         uint16_t port = (uint16_t)(log[i * 4] | log[i * 4 + 1] << 8);
         uint8_t val = log[i * 4 + 2];
-        if (log[i * 4 + 3] == BLOCK_LOG_READ && port == 0x1f7)
-            (void)vdevs_in(g, port, 1);          /* a status read's effect: INTRQ acknowledged */
+        if (log[i * 4 + 3] == BLOCK_LOG_READ && port == 0x1f7)   /* (an out's entry leaves that byte as it was) */
+            a[k++] = (struct vdevs_access){ port, 0, true };   /* a status read's effect: INTRQ acknowledged */
         else if ((port >= BLOCK_LOG_LO && port <= BLOCK_LOG_HI) || ((port == 0x20 || port == 0xa0) && val == 0x20))
-            vdevs_out(g, port, 1, val);
+            a[k++] = (struct vdevs_access){ port, val, false };
     }
+    if (k)
+        vdevs_batch(g, a, k);
     *flag(g, BLOCK_FLAG_LOGGED) = 0;
 }
 

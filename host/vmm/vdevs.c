@@ -166,6 +166,20 @@ void vdevs_out(struct guest *g, uint16_t port, unsigned size, uint32_t val)
     device_requests(g);
 }
 
+void vdevs_batch(struct guest *g, const struct vdevs_access *a, unsigned n)
+{
+    struct vdevs *d = &g->dev;
+    uint64_t now = vdevs_now(g);
+    lock_now(d, now);
+    for (unsigned i = 0; i < n; i++) {
+        if (a[i].read)
+            (void)ports_in(&d->ports, a[i].port, 1, now);
+        else
+            ports_out(&d->ports, a[i].port, 1, a[i].val, now);
+    }
+    vdevs_unlock(d, now);
+}
+
 /* A console line was printed, or a device asked for the guest's end. */
 static bool chunk_over(const struct vdevs *d, unsigned lines)
 {

@@ -61,6 +61,16 @@ uint32_t vdevs_in(struct guest *g, uint16_t port, unsigned size);
 void vdevs_out(struct guest *g, uint16_t port, unsigned size, uint32_t val);
 uint32_t vdevs_ins(struct guest *g, uint16_t port, unsigned size, uint8_t *buf, uint32_t n, bool down);
 uint32_t vdevs_outs(struct guest *g, uint16_t port, unsigned size, uint8_t *buf, uint32_t n, bool down);
+/* Byte accesses made as one, under one lock: the patch blocks' log of
+ * port writes (and status reads, for their effect), replayed at the next
+ * trap (host/vmm/blocks.c).  Only for ports that can neither print a
+ * console line nor end the guest: the hints are left once, at the end. */
+struct vdevs_access {
+    uint16_t port;
+    uint8_t val;
+    bool read;
+};
+void vdevs_batch(struct guest *g, const struct vdevs_access *a, unsigned n);
 /* Release d->lock, leaving the hints for vdevs_may_have_work. */
 void vdevs_unlock(struct vdevs *d, uint64_t now);
 static inline bool vdevs_may_have_work(const struct vdevs *d, uint64_t now)
