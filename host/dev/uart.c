@@ -186,6 +186,11 @@ static uint8_t uart_iir(struct uart *u)
     return (uint8_t)(id | (uart_fifo_on(u) ? 0xC0 : 0));
 }
 
+int uart_lsr_peek(const struct uart *u)
+{
+    return u->lsr_err ? -1 : (u->rx_len ? LSR_DR : 0) | LSR_THRE | LSR_TEMT;
+}
+
 static uint8_t uart_lsr(struct uart *u)
 {
     uint8_t v = (uint8_t)((u->rx_len ? LSR_DR : 0) | u->lsr_err | LSR_THRE | LSR_TEMT);

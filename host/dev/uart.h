@@ -50,6 +50,9 @@ bool uart_push(struct uart *u, uint8_t byte);   /* false: FIFO full, byte lost (
 unsigned uart_rx_room(const struct uart *u);
 void uart_set_modem(struct uart *u, uint8_t msr_lines);  /* CTS DSR RI DCD, bits 4..7 */
 uint32_t uart_in(void *uart, uint16_t port, int size, uint64_t now);
+/* What a read of LSR returns now, or -1 if that read would change
+ * something (it clears a line status error, and its interrupt). */
+int uart_lsr_peek(const struct uart *u);
 void uart_out(void *uart, uint16_t port, int size, uint32_t val, uint64_t now);
 bool uart_line_put(struct uart_line *l, uint8_t byte);
 

@@ -133,6 +133,7 @@ void blocks_vif_out(struct vcpu *v, uint16_t cs)
     *flag(g, BLOCK_FLAG_SLAVE_PENDING) = armed || d->hint_eoi.slave || due;
     *flag(g, BLOCK_FLAG_SLAVE_EOI_PENDING) = armed || d->hint_eoi.both || due;
     *flag(g, BLOCK_FLAG_ATA_STATUS) = d->hint_ata_status;
+    *flag(g, BLOCK_FLAG_UART_LSR) = d->hint_uart_lsr;
 }
 
 /* A word of the tail's code, written only if it changes. */

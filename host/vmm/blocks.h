@@ -169,9 +169,11 @@
 #define BLOCK_FLAG_SLAVE_EOI_PENDING 144     /* the EOI word after the slave's: after both */
 #define BLOCK_FLAG_SLAVE_AFTER 148           /* the same two, once a block has delivered */
 #define BLOCK_FLAG_SLAVE_EOI_AFTER 152       /* the armed interrupt */
+#define BLOCK_FLAG_UART_LSR 156             /* what a read of COM1's LSR returns, or BLOCK_UART_TRAP */
 #define BLOCK_PENDING_ARMED 2
 #define BLOCK_ATA_TRAP   0x100               /* the drive is busy: a read is the host's */
 #define BLOCK_ATA_ACK    0x200               /* a read of 0x1F7 acknowledges INTRQ (edge-triggered): logged */
+#define BLOCK_UART_TRAP  0x100               /* the read would clear a line status error: the host's */
 #define BLOCK_LOG_READ   1                   /* a log entry's last byte: a read, replayed for its effect */
 /* Ports whose writes may wait for the guest's next trap: the primary ATA
  * channel's task file (features, count, LBA, device), latches that do
@@ -187,7 +189,7 @@ enum unit_kind {
     UNIT_OUT_DX,                                               /* out dx, al: logged when it may wait */
     UNIT_EOI,                                                  /* out 0x20, al: logged when an EOI */
     UNIT_EOI_SLAVE,                                            /* out 0xa0, al: the same, the slave's */
-    UNIT_IN_DX,                                                /* in al, dx: the ATA status from the copy */
+    UNIT_IN_DX,                                                /* in al, dx: the ATA status or COM1's LSR from the copy */
     UNIT_CALL_INLINE,                                          /* call rel32 to a return trampoline: its push */
 };
 #define BLOCK_TARGETS 1024                   /* entries of the targets page: one linear address each */

@@ -452,13 +452,22 @@ static void unit_eoi(struct emit *e, uint8_t port)
 
 /* in al, dx: from the ATA status register (0x1F7 or 0x3F6), the copy in
  * the flags page while nothing is logged and the copy says the read
- * changes nothing. */
+ * changes nothing; from COM1's line status register (0x3FD) likewise,
+ * whatever is logged (no logged write moves it). */
 static void unit_in_dx(struct emit *e)
 {
-    uint32_t flags = e->vif - BLOCK_FLAG_VIF, slow[4];
+    uint32_t flags = e->vif - BLOCK_FLAG_VIF, slow[5];
     PUT(e, 0x9c, 0x50);                      /* pushf; push eax */
     if_ring3(e);
     slow[0] = jump(e, 0x75);
+    PUT(e, 0x66, 0x81, 0xfa, 0xfd, 0x03);    /* cmp dx, 0x3fd */
+    uint32_t not_lsr = jump(e, 0x75);
+    PUT(e, 0x36, 0xa1);                      /* mov eax, [ss:uart_lsr] */
+    put32(e, flags + BLOCK_FLAG_UART_LSR);
+    PUT(e, 0xf6, 0xc4, BLOCK_UART_TRAP >> 8);   /* test ah, TRAP */
+    slow[4] = jump(e, 0x75);
+    uint32_t lsr = jump(e, 0xeb);
+    land(e, not_lsr);
     PUT(e, 0x66, 0x81, 0xfa, 0xf7, 0x01);    /* cmp dx, 0x1f7 */
     uint32_t status = jump(e, 0x74);
     PUT(e, 0x66, 0x81, 0xfa, 0xf6, 0x03);    /* cmp dx, 0x3f6 */
@@ -485,12 +494,13 @@ static void unit_in_dx(struct emit *e)
     PUT(e, 0x5b);                            /* pop ebx */
     land(e, quiet);
     land(e, alt);
+    land(e, lsr);
     PUT(e, 0x88, 0x04, 0x24,                 /* mov [esp], al: into the saved EAX */
            0x58, 0x9d);                      /* pop eax; popf */
     uint32_t done = jump(e, 0xeb);
     land(e, full);
     PUT(e, 0x5b);                            /* pop ebx */
-    for (unsigned i = 0; i < 4; i++)
+    for (unsigned i = 0; i < 5; i++)
         land(e, slow[i]);
     PUT(e, 0x58, 0x9d);
     stub(e, 0xec);

@@ -102,6 +102,8 @@ void vdevs_unlock(struct vdevs *d, uint64_t now)
     int status = ata_status_read(&d->ata, &acks);
     d->hint_ata_status = status < 0 || (acks && !edge) ? 0x100u :            /* BLOCK_ATA_TRAP */
                          (uint32_t)status | (acks ? 0x200u : 0);             /* BLOCK_ATA_ACK */
+    int lsr = uart_lsr_peek(&d->com1);
+    d->hint_uart_lsr = lsr < 0 ? 0x100u : (uint32_t)lsr;                   /* BLOCK_UART_TRAP */
     spin_unlock_irq(&d->lock);
 }
 

@@ -43,6 +43,7 @@ struct vdevs {
     volatile struct pic_forecast hint_eoi;  /* and after non-specific EOIs, */
     uint32_t hint_eoi_gen;                  /* foreseen at this pic.gen (costly: made only when it changes) */
     volatile uint32_t hint_ata_status;      /* a status read's answer, BLOCK_ATA_ACK, or BLOCK_ATA_TRAP */
+    volatile uint32_t hint_uart_lsr;        /* COM1's LSR as a read would return it, or BLOCK_UART_TRAP */
 };
 
 void vdevs_init(struct vdevs *d, struct guest *g);
