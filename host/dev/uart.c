@@ -191,6 +191,11 @@ int uart_lsr_peek(const struct uart *u)
     return u->lsr_err ? -1 : (u->rx_len ? LSR_DR : 0) | LSR_THRE | LSR_TEMT;
 }
 
+bool uart_thr_may_wait(const struct uart *u)
+{
+    return !(u->lcr & LCR_DLAB) && !(u->mcr & MCR_LOOP) && !(u->ier & IER_THRE);
+}
+
 static uint8_t uart_lsr(struct uart *u)
 {
     uint8_t v = (uint8_t)((u->rx_len ? LSR_DR : 0) | u->lsr_err | LSR_THRE | LSR_TEMT);

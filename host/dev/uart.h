@@ -53,6 +53,10 @@ uint32_t uart_in(void *uart, uint16_t port, int size, uint64_t now);
 /* What a read of LSR returns now, or -1 if that read would change
  * something (it clears a line status error, and its interrupt). */
 int uart_lsr_peek(const struct uart *u);
+/* Would a write to port 0 now only send the byte (THR, not the divisor
+ * latch; no loopback; no THR-empty interrupt to clear and raise again)?
+ * Then it may wait for the host's next look (the patch blocks' log). */
+bool uart_thr_may_wait(const struct uart *u);
 void uart_out(void *uart, uint16_t port, int size, uint32_t val, uint64_t now);
 bool uart_line_put(struct uart_line *l, uint8_t byte);
 

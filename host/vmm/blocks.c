@@ -79,7 +79,8 @@ static __attribute__((noinline)) void replay(struct guest *g, uint32_t n)
         uint8_t val = log[i * 4 + 2];
         if (log[i * 4 + 3] == BLOCK_LOG_READ && port == 0x1f7)   /* (an out's entry leaves that byte as it was) */
             a[k++] = (struct vdevs_access){ port, 0, true };   /* a status read's effect: INTRQ acknowledged */
-        else if ((port >= BLOCK_LOG_LO && port <= BLOCK_LOG_HI) || ((port == 0x20 || port == 0xa0) && val == 0x20))
+        else if ((port >= BLOCK_LOG_LO && port <= BLOCK_LOG_HI) || port == BLOCK_UART_THR ||
+                 ((port == 0x20 || port == 0xa0) && val == 0x20))
             a[k++] = (struct vdevs_access){ port, val, false };
     }
     if (k)

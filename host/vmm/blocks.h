@@ -174,6 +174,8 @@
 #define BLOCK_ATA_TRAP   0x100               /* the drive is busy: a read is the host's */
 #define BLOCK_ATA_ACK    0x200               /* a read of 0x1F7 acknowledges INTRQ (edge-triggered): logged */
 #define BLOCK_UART_TRAP  0x100               /* the read would clear a line status error: the host's */
+#define BLOCK_UART_THR_LOG 0x200             /* a write to 0x3F8 only sends its byte: logged */
+#define BLOCK_UART_THR   0x3f8
 #define BLOCK_LOG_READ   1                   /* a log entry's last byte: a read, replayed for its effect */
 /* Ports whose writes may wait for the guest's next trap: the primary ATA
  * channel's task file (features, count, LBA, device), latches that do
@@ -186,7 +188,7 @@ enum unit_kind {
     UNIT_COPY, UNIT_JCC, UNIT_JMP, UNIT_CALL, UNIT_RET,        /* the guest's own, copied or re-aimed */
     UNIT_CLI, UNIT_STI, UNIT_PUSHF, UNIT_POPF, UNIT_IRET,      /* emulated */
     UNIT_RET_SEEN, UNIT_CALL_SEEN, UNIT_JMP_SEEN,              /* a branch to a target already scanned */
-    UNIT_OUT_DX,                                               /* out dx, al: logged when it may wait */
+    UNIT_OUT_DX,                                               /* out dx, al: logged when it may wait (task file, COM1's THR) */
     UNIT_EOI,                                                  /* out 0x20, al: logged when an EOI */
     UNIT_EOI_SLAVE,                                            /* out 0xa0, al: the same, the slave's */
     UNIT_IN_DX,                                                /* in al, dx: the ATA status or COM1's LSR from the copy */

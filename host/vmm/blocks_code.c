@@ -348,18 +348,29 @@ static void unit_branch_seen(struct emit *e, const uint8_t *insn, uint32_t ret, 
     put(e, jmp_to, mem ? 6 : 2);
 }
 
-/* out dx, al: to a port whose writes may wait, into the log. */
+/* out dx, al: to a port whose writes may wait, into the log: the task
+ * file's, and COM1's THR while the copy says a write only sends. */
 static void unit_out_dx(struct emit *e, uint32_t log, uint32_t logged)
 {
+    uint32_t uart = e->vif - BLOCK_FLAG_VIF + BLOCK_FLAG_UART_LSR;
     PUT(e, 0x9c, 0x50);                      /* pushf; push eax */
     if_ring3(e);
     PUT(e, 0x58);                            /* pop eax (the flags of the test stay) */
     uint32_t slow[4];
     slow[0] = jump(e, 0x75);
+    PUT(e, 0x66, 0x81, 0xfa, BLOCK_UART_THR & 0xff, BLOCK_UART_THR >> 8);   /* cmp dx, THR */
+    uint32_t not_thr = jump(e, 0x75);
+    PUT(e, 0x36, 0xf6, 0x05);                /* test byte [ss:uart + 1], THR_LOG >> 8 */
+    put32(e, uart + 1);
+    PUT(e, BLOCK_UART_THR_LOG >> 8);
+    slow[3] = jump(e, 0x74);                                           /* jz */
+    uint32_t thr = jump(e, 0xeb);
+    land(e, not_thr);
     PUT(e, 0x66, 0x81, 0xfa, BLOCK_LOG_LO & 0xff, BLOCK_LOG_LO >> 8);   /* cmp dx, LO */
     slow[1] = jump(e, 0x72);                                           /* jb */
     PUT(e, 0x66, 0x81, 0xfa, BLOCK_LOG_HI & 0xff, BLOCK_LOG_HI >> 8);   /* cmp dx, HI */
     slow[2] = jump(e, 0x77);                                           /* ja */
+    land(e, thr);
     PUT(e, 0x53, 0x36, 0x8b, 0x1d);          /* push ebx; mov ebx, [ss:logged] */
     put32(e, logged);
     PUT(e, 0x83, 0xfb, BLOCK_LOG_MAX);       /* cmp ebx, MAX */
@@ -374,7 +385,7 @@ static void unit_out_dx(struct emit *e, uint32_t log, uint32_t logged)
     uint32_t done = jump(e, 0xeb);
     land(e, full);
     PUT(e, 0x5b);
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < 4; i++)
         land(e, slow[i]);
     PUT(e, 0x9d);
     stub(e, 0xee);

@@ -103,7 +103,8 @@ void vdevs_unlock(struct vdevs *d, uint64_t now)
     d->hint_ata_status = status < 0 || (acks && !edge) ? 0x100u :            /* BLOCK_ATA_TRAP */
                          (uint32_t)status | (acks ? 0x200u : 0);             /* BLOCK_ATA_ACK */
     int lsr = uart_lsr_peek(&d->com1);
-    d->hint_uart_lsr = lsr < 0 ? 0x100u : (uint32_t)lsr;                   /* BLOCK_UART_TRAP */
+    d->hint_uart_lsr = (lsr < 0 ? 0x100u : (uint32_t)lsr) |                /* BLOCK_UART_TRAP */
+                       (uart_thr_may_wait(&d->com1) ? 0x200u : 0);          /* BLOCK_UART_THR_LOG */
     spin_unlock_irq(&d->lock);
 }
 

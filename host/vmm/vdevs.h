@@ -64,8 +64,9 @@ uint32_t vdevs_ins(struct guest *g, uint16_t port, unsigned size, uint8_t *buf, 
 uint32_t vdevs_outs(struct guest *g, uint16_t port, unsigned size, uint8_t *buf, uint32_t n, bool down);
 /* Byte accesses made as one, under one lock: the patch blocks' log of
  * port writes (and status reads, for their effect), replayed at the next
- * trap (host/vmm/blocks.c).  Only for ports that can neither print a
- * console line nor end the guest: the hints are left once, at the end. */
+ * trap (host/vmm/blocks.c).  Only for ports that cannot end the guest:
+ * the hints are left once, at the end.  (COM1's THR prints a console line
+ * at a newline: at most one line for each of the log's 16 entries.) */
 struct vdevs_access {
     uint16_t port;
     uint8_t val;

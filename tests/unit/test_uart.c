@@ -240,6 +240,52 @@ static void test_lsr_peek(void **state)
     assert_true(answered > 1000 && declined > 10);
 }
 
+/* uart_thr_may_wait, which lets patch blocks log THR writes for later:
+ * whenever it says so, a write to port 0 sends the byte and changes
+ * nothing else (the interrupt line included); DLAB, loopback and the
+ * THR-empty interrupt each make it say no. */
+static void test_thr_may_wait(void **state)
+{
+    uint32_t x = 11, waited = 0;
+    (void)state;
+    for (int i = 0; i < 100000; i++) {
+        x = x * 1103515245 + 12345;
+        uint16_t port = COM1 + ((x >> 8) & 7);
+        if (port != COM1) {
+            if (x & 0x80000000)
+                outb(port, (uint8_t)(x >> 16) & ((x & 0x3000) ? 0x7d : 0xff));   /* often no DLAB, no THRE interrupt */
+            else
+                inb(port);
+        }
+        if ((x & 0x700) == 0)
+            uart_push(&com, (uint8_t)x);
+        if (!uart_thr_may_wait(&com))
+            continue;
+        waited++;
+        struct uart before = com;
+        struct irq_log irq_before = irqs;
+        size_t sent_before = nsent;
+        outb(COM1, (uint8_t)(x >> 4));
+        assert_int_equal(com.tx_bytes, before.tx_bytes + 1);
+        assert_true(nsent == sent_before + 1 || nsent == sizeof sent - 1);
+        before.tx_bytes = com.tx_bytes;
+        before.thre_pending = com.thre_pending;      /* unseen while its interrupt is off: enabling it sets it */
+        assert_memory_equal(&com, &before, sizeof com);
+        assert_memory_equal(&irqs, &irq_before, sizeof irqs);
+    }
+    assert_true(waited > 1000);
+    outb(COM1 + 3, 0x80);
+    assert_false(uart_thr_may_wait(&com));                 /* DLAB: port 0 is the divisor latch */
+    outb(COM1 + 3, 0x03);
+    outb(COM1 + 4, 0x10);
+    assert_false(uart_thr_may_wait(&com));                 /* loopback: the byte comes back as input */
+    outb(COM1 + 4, 0x0b);
+    outb(COM1 + 1, 0x02);
+    assert_false(uart_thr_may_wait(&com));                 /* a THR-empty interrupt to clear and raise */
+    outb(COM1 + 1, 0x00);
+    assert_true(uart_thr_may_wait(&com));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +300,7 @@ int main(void)
         cmocka_unit_test_setup(test_line_helper, setup),
         cmocka_unit_test_setup(test_hostile_writes, setup),
         cmocka_unit_test_setup(test_lsr_peek, setup),
+        cmocka_unit_test_setup(test_thr_may_wait, setup),
     };
-    DEV_RUN_TESTS(tests, 11);
+    DEV_RUN_TESTS(tests, 12);
 }
