@@ -68,7 +68,8 @@ static volatile uint32_t *flag(struct guest *g, unsigned off)
 
 /* The port writes the blocks logged, in order, under one lock (the count
  * and the ports are the guest's to write: only ports that may wait are
- * written, and none of them prints or ends the guest: vdevs_batch). */
+ * written, and none of them ends the guest; COM1's THR may end a console
+ * line, one a character at most: vdevs_batch). */
 static __attribute__((noinline)) void replay(struct guest *g, uint32_t n)
 {
     const volatile uint8_t *log = g->ram + g->blocks.base + BLOCK_FLAG_LOG;
