@@ -377,25 +377,31 @@ void ata_out(void *ata, uint16_t port, int size, uint32_t val, uint64_t now)
  * and any other phase go the single way (ata_in, ata_out).  (BSY, a soft
  * reset, leaves no data phase; within a block nothing moves the INTRQ
  * line, so a run needs no ata_update of its own.) */
-static size_t ata_run(const struct ata *a, uint16_t port, int size, enum ata_phase phase)
+static size_t ata_run(const struct ata *a, uint16_t port, int size, size_t n, enum ata_phase phase)
 {
     if (!ata_present(a) || port != a->base || size == VDEV_W8 || a->phase != phase)
         return 0;
-    return (a->len - a->pos) / (uint32_t)size;
+    size_t fit = (a->len - a->pos) / (uint32_t)size;
+    return fit < n ? fit : n;
+}
+
+/* run elements of size bytes moved: the block ends as the last single access would end it */
+static void ata_run_moved(struct ata *a, size_t run, int size)
+{
+    a->pos += (uint32_t)(run * (size_t)size);
+    if (a->pos >= a->len)
+        ata_block_done(a);
 }
 
 static size_t ata_ins(void *ata, uint16_t port, int size, void *buf, size_t n, uint64_t now)
 {
     struct ata *a = ata;
     (void)now;
-    size_t run = ata_run(a, port, size, ATA_PIO_IN);
-    run = run < n ? run : n;
-    if (!run)
-        return 0;
-    __builtin_memcpy(buf, a->xfer + a->pos, run * (size_t)size);
-    a->pos += (uint32_t)(run * (size_t)size);
-    if (a->pos >= a->len)
-        ata_block_done(a);
+    size_t run = ata_run(a, port, size, n, ATA_PIO_IN);
+    if (run) {
+        __builtin_memcpy(buf, a->xfer + a->pos, run * (size_t)size);
+        ata_run_moved(a, run, size);
+    }
     return run;
 }
 
@@ -403,14 +409,11 @@ static size_t ata_outs(void *ata, uint16_t port, int size, const void *buf, size
 {
     struct ata *a = ata;
     (void)now;
-    size_t run = ata_run(a, port, size, ATA_PIO_OUT);
-    run = run < n ? run : n;
-    if (!run)
-        return 0;
-    __builtin_memcpy(a->xfer + a->pos, buf, run * (size_t)size);
-    a->pos += (uint32_t)(run * (size_t)size);
-    if (a->pos >= a->len)
-        ata_block_done(a);
+    size_t run = ata_run(a, port, size, n, ATA_PIO_OUT);
+    if (run) {
+        __builtin_memcpy(a->xfer + a->pos, buf, run * (size_t)size);
+        ata_run_moved(a, run, size);
+    }
     return run;
 }
 

@@ -112,11 +112,17 @@ bool ports_register_runs(struct ports *p, uint16_t port, vdev_ins_fn *ins, vdev_
     return false;
 }
 
-bool ports_runs(const struct ports *p, uint16_t port, int size, bool in)
+/* The range that moves a string access to port in runs, or NULL. */
+static const struct ports_range *runs_range(const struct ports *p, uint16_t port, int size, bool in)
 {
     const struct ports_range *r = ports_find(p, port);
     size = ports_width(size);
-    return r && (r->widths & size) && (in ? r->ins && r->in : r->outs && r->out);
+    return r && (r->widths & size) && (in ? r->ins && r->in : r->outs && r->out) ? r : NULL;
+}
+
+bool ports_runs(const struct ports *p, uint16_t port, int size, bool in)
+{
+    return runs_range(p, port, size, in);
 }
 
 uint32_t ports_in(struct ports *p, uint16_t port, int size, uint64_t now)
@@ -167,7 +173,7 @@ void ports_ins(struct ports *p, uint16_t port, int size, void *buf, size_t count
 {
     uint8_t *b = buf;
     size = ports_width(size);
-    const struct ports_range *r = ports_runs(p, port, size, true) ? ports_find(p, port) : NULL;
+    const struct ports_range *r = runs_range(p, port, size, true);
     for (size_t i = 0; i < count;) {
         size_t run = r ? r->ins(r->dev, port, size, b, count - i, now) : 0;
         if (run) {
@@ -188,7 +194,7 @@ void ports_outs(struct ports *p, uint16_t port, int size, const void *buf, size_
 {
     const uint8_t *b = buf;
     size = ports_width(size);
-    const struct ports_range *r = ports_runs(p, port, size, false) ? ports_find(p, port) : NULL;
+    const struct ports_range *r = runs_range(p, port, size, false);
     for (size_t i = 0; i < count;) {
         size_t run = r ? r->outs(r->dev, port, size, b, count - i, now) : 0;
         if (run) {

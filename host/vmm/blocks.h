@@ -175,7 +175,8 @@
 #define BLOCK_ATA_ACK    0x200               /* a read of 0x1F7 acknowledges INTRQ (edge-triggered): logged */
 #define BLOCK_UART_TRAP  0x100               /* the read would clear a line status error: the host's */
 #define BLOCK_UART_THR_LOG 0x200             /* a write to 0x3F8 only sends its byte: logged */
-#define BLOCK_UART_THR   0x3f8
+#define BLOCK_UART_THR   0x3f8               /* COM1's THR */
+#define BLOCK_UART_LSR   (BLOCK_UART_THR + 5) /* and its LSR */
 #define BLOCK_LOG_READ   1                   /* a log entry's last byte: a read, replayed for its effect */
 /* Ports whose writes may wait for the guest's next trap: the primary ATA
  * channel's task file (features, count, LBA, device), latches that do

@@ -471,7 +471,7 @@ static void unit_in_dx(struct emit *e)
     PUT(e, 0x9c, 0x50);                      /* pushf; push eax */
     if_ring3(e);
     slow[0] = jump(e, 0x75);
-    PUT(e, 0x66, 0x81, 0xfa, 0xfd, 0x03);    /* cmp dx, 0x3fd */
+    PUT(e, 0x66, 0x81, 0xfa, BLOCK_UART_LSR & 0xff, BLOCK_UART_LSR >> 8);   /* cmp dx, LSR */
     uint32_t not_lsr = jump(e, 0x75);
     PUT(e, 0x36, 0xa1);                      /* mov eax, [ss:uart_lsr] */
     put32(e, flags + BLOCK_FLAG_UART_LSR);
