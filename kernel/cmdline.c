@@ -1,5 +1,6 @@
 #include "kernel/cmdline.h"
 #include <stddef.h>
+#include "sched/capacity.h"
 
 struct cmdline cmdline;
 
@@ -84,6 +85,11 @@ static const char *apply(struct cmdline *c, const char *k, size_t kn, const char
         return "unknown option";
     if (word_eq(k, kn, "smp"))
         return parse_uint(v, vn, &u) && u > 0 ? (c->max_cpus = u, (const char *)0) : "wants a CPU count > 0";
+    if (word_eq(k, kn, "capacity")) {
+        if (word_eq(v, vn, "all")) { c->capacity = CAPACITY_ALL; return 0; }
+        return parse_uint(v, vn, &u) && u > 0 && u != CAPACITY_ALL ? (c->capacity = u, (const char *)0)
+                                                                  : "wants all or a CPU count > 0";
+    }
     if (word_eq(k, kn, "apsilent"))
         return parse_uint(v, vn, &u) && u < 0xffffffffu ? (c->ap_silent = u + 1, (const char *)0) : "wants an APIC id";
     if (word_eq(k, kn, "panic")) {

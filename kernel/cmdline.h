@@ -9,6 +9,7 @@
 struct cmdline {
     bool nosmp;
     unsigned max_cpus;               /* smp=N; 0 = all */
+    unsigned capacity;               /* capacity=N|all: CPUs guest threads keep to; 0 = measure (sched/capacity.h) */
     unsigned ap_silent;              /* apsilent=ID: that AP gets no startup IPIs (tests the timeout); ID + 1, 0 none */
     bool panic_exit;                 /* panic=exit: leave QEMU on panic */
     bool noacpi;                     /* pretend firmware gave no ACPI */

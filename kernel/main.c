@@ -24,6 +24,7 @@
 #include "smp/smp.h"
 #include "smp/topology.h"
 #include "sched/sched.h"
+#include "sched/capacity.h"
 #include "kernel/initcall.h"
 
 struct bootinfo boot_info;
@@ -80,6 +81,7 @@ static void init_memory(uint32_t info_phys)
 static void init_thread(void *arg)
 {
     (void)arg;
+    sched_probe_capacity();              /* how many CPUs the machine beneath runs at once */
     initcalls_run(INIT_PLUG);            /* hooks, trap clients, monitor commands */
     initcalls_run(INIT_START);           /* the guest, if the command line names one */
     initcalls_run(INIT_TEST);            /* ktest=, stress=: run, then leave QEMU */

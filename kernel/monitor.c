@@ -17,6 +17,7 @@
 #include "smp/percpu.h"
 #include "smp/ipi.h"
 #include "sched/sched.h"
+#include "sched/capacity.h"
 
 #define MAX_COMMANDS 32
 #define MAX_ARGS 8
@@ -85,6 +86,8 @@ static void cmd_cpus(int argc, char **argv)
                 c->online ? "yes" : "no", answered[i] ? "yes" : "NO", c->ticks, idle, c->switches, c->irqs,
                 ipi_count(i), sched_queued(i), c->current ? c->current->name : "-");
     }
+    kprintf("  capacity: %u of %u CPUs, mask %lx (where guest threads go)\n", sched_capacity(), ncpus,
+            sched_capacity_mask());
 }
 
 static void show_thread(struct thread *t, void *arg)

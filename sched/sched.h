@@ -2,8 +2,8 @@
  * The scheduler: per-CPU run queues, preemption, idle and work stealing.
  * Its files: migrate.c (moving threads between CPUs), schedule.c
  * (switching), sleep.c (timed sleeps), tick.c (the tick, tickless idle),
- * idle.c (a CPU joins: idle thread, idle loop); their shared state is in
- * sched/priv.h.
+ * idle.c (a CPU joins: idle thread, idle loop), capacity.c (how many CPUs
+ * the machine beneath runs at once); their shared state is in sched/priv.h.
  */
 #pragma once
 #include <stdint.h>

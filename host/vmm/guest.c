@@ -22,6 +22,7 @@
 #include "kernel/x86.h"
 #include "smp/percpu.h"
 #include "sched/sched.h"
+#include "sched/capacity.h"
 
 #define INFO_AREA 0x10000
 
@@ -341,10 +342,11 @@ struct guest *guest_start(const char *name, const char *disk_name, const char *g
     vdevs_init(&g->dev, g);
     g->state = GUEST_RUNNING;
     /* One vCPU stays on one CPU, leaving CPU 0 to the monitor; when every
-     * guest thread is a vCPU (the sched peel) they are host threads and go
-     * anywhere. */
+     * guest thread is a vCPU (the sched peel) they are host threads, kept
+     * to as many CPUs as the machine beneath runs at once: they meet at the
+     * GKL, and a holder the host deschedules stalls them all. */
     unsigned cpu = ncpus > 1 ? 1 + g->id % (ncpus - 1) : 0;
-    cpumask_t where = g->threads_are_vcpus ? cpus_online() : (cpumask_t)1 << cpu;
+    cpumask_t where = g->threads_are_vcpus ? sched_capacity_mask() : (cpumask_t)1 << cpu;
     g->thread = thread_create_on(name, guest_thread, g, where);
     if (!g->thread)
         return fail(g, "cannot create its thread", 0);
@@ -373,6 +375,8 @@ void guest_end(struct guest *g, enum guest_state how, int status, const char *wh
             n[INSN_CLI] + n[INSN_STI] + n[INSN_PUSHF] + n[INSN_POPF] + n[INSN_IRET], n[INSN_CLI], n[INSN_STI],
             n[INSN_PUSHF], n[INSN_POPF], n[INSN_IRET], n[INSN_IN] + n[INSN_OUT] + n[INSN_INS] + n[INSN_OUTS],
             n[INSN_CALL] + n[INSN_JMP] + n[INSN_RET], g->blocks.made, g->blocks.taken);
+    kprintf("guest %s: its vCPUs ran on %u of %u CPUs (mask %lx; capacity %u)\n", g->name,
+            cpumask_count(sum.ran_on), ncpus, sum.ran_on, sched_capacity());
     spin_unlock_irq(&sum_lock);
     uint64_t ran = (g->end_ns - g->start_ns) / 1000000, held = gkl_held_ns(&g->gkl) / 1000000;
     held = held > ran ? ran : held;                  /* the holder's last stretch ends with us */

@@ -79,6 +79,7 @@ void vcpu_add_counts(struct vcpu *into, const struct vcpu *v)
     for (unsigned k = 0; k < 64; k++) into->insn_count[k] += v->insn_count[k];
     into->irqs_delivered += v->irqs_delivered;
     into->halts += v->halts;
+    into->ran_on |= v->ran_on;
     into->io_other += v->io_other;
     for (unsigned k = 0; k < v->nio; k++) {
         unsigned j = 0;
@@ -112,6 +113,7 @@ void vcpu_switch_out(struct vcpu *v)
 
 void vcpu_switch_in(struct vcpu *v)
 {
+    v->ran_on |= (uint64_t)1 << this_cpu()->id;
     gkl_resume(&v->guest->gkl, v);
     if (gkl_held_by(&v->guest->gkl, v))
         codepage_tlb_check(v->guest);               /* on another CPU than before, maybe */
@@ -145,6 +147,7 @@ void vcpu_run(struct vcpu *v)
 {
     thread_set_hooks(&vcpu_hooks, v);
     v->thread = current_thread();
+    v->ran_on |= (uint64_t)1 << this_cpu()->id;     /* thread_set_hooks may have moved it: here is where it runs */
     vcpu_lock(v);
     if (!shadow_enter(v))                            /* paging on (a clone of a paging vCPU): its own shadow */
         vcpu_exit(v);

@@ -29,9 +29,10 @@ struct guest;
 struct vcpu {
     struct guest *guest;
     unsigned index;                  /* 0: the boot vCPU; others are made by the sched peel */
-    unsigned sched_slot;
+    unsigned sched_slot;             /* its thread's slot in the sched peel (host/natives/classic/sched.c) */
     struct thread *thread;           /* the host thread running it */
-    unsigned preempt_deferred;       /* host ticks that wanted it off its CPU while it held the lock */             /* its thread's slot in the sched peel (host/natives/classic/sched.c) */
+    uint64_t ran_on;                 /* cpumask: the CPUs its thread has run on */
+    unsigned preempt_deferred;       /* host ticks that wanted it off its CPU while it held the lock */
     struct trapframe *tf;            /* the trap being handled, for natives that need the frame */
     bool frame_set;                  /* a native set tf itself: no `ret` after it */
     bool vif;                        /* the guest's IF */

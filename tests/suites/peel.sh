@@ -11,8 +11,8 @@ mkdir -p "$LOGS"
 # 3 about single subsets, the run-time refusals 5, sched churn 2 x 7, churn
 # 2 x 6, mm 3 x 5, calls 13 and a posted fall-through 2, the entry (classic
 # by syscall 4 + 5, the default 1, the guest's own entries 2 x 4, an Intel
-# vendor 3), refusals 8, cache and fs 2 x (5 + 5 + 6 + 6), release 2 x 5.
-plan $((32 * 3 + 31 + 3 + 5 + 2 * 7 + 2 * 6 + 3 * 5 + 13 + 2 + 4 + 5 + 1 + 2 * 4 + 3 + 8 + 2 * (5 + 5 + 6 + 6) + 2 * 5 + 5 + 5))
+# vendor 3), refusals 8, cache and fs 2 x (5 + 5 + 6 + 6), release 2 x 5, capacity 2 x 3.
+plan $((32 * 3 + 31 + 3 + 5 + 2 * 7 + 2 * 6 + 3 * 5 + 13 + 2 + 4 + 5 + 1 + 2 * 4 + 3 + 8 + 2 * (5 + 5 + 6 + 6) + 2 * 5 + 5 + 5 + 2 * 3))
 
 # every subset of the peelable subsystems, peeled at boot (-smp 2, two boots
 # at a time: the digest does not depend on timing): the digest equals the
@@ -164,7 +164,7 @@ check mm-late/fsck has "\[classic\] fsck: clean"
 # mm outside the GKL with the sched peel: several vCPUs allocate and free at
 # once (per-CPU caches, host/natives/classic/mm_pool.c), and an unpeel mid-run drains
 log=$LOGS/peel-mm-sched.log
-st=$(qemu_converse "$log" 4 600 "guest=classic guestarg=workers=4 guestarg=requests=48 peel=sched,mm" \
+st=$(qemu_converse "$log" 4 600 "guest=classic guestarg=workers=4 guestarg=requests=48 peel=sched,mm capacity=all" \
     "until Peel monitor ready" "until \[classic\] classic: workers=" "type unpeel mm" "type wait" "type peels" \
     "type poweroff")
 check_exit mm-sched/host-survives "$st" 0
@@ -172,6 +172,26 @@ check mm-sched/digest classic_digest_ok 4 48
 check mm-sched/unpeeled has "unpeel mm: code bytes restored (other peels remain in place)"
 check mm-sched/no-blocks-leaked has "\[classic\] classic: cache .* 0 kmalloc blocks live"
 check mm-sched/fsck has "\[classic\] fsck: clean"
+
+# the sched peel's threads keep to the CPUs the machine beneath runs at once
+# (sched/capacity.c): capacity=2 given at -smp 4, then what the probe found
+vcpus_within_capacity() {
+    ran=$(tr -d '\r' < "$log" |
+        sed -n 's/^guest classic: its vCPUs ran on [0-9]* of 4 CPUs (mask \([0-9a-f]*\); capacity \([0-9]*\))$/\1 \2/p')
+    echo "# vCPUs ran on CPU mask, capacity: ${ran:-none}" >&2
+    [ -n "$ran" ] || return 1
+    set -- $ran
+    [ $((0x$1)) -ne 0 ] && [ $((0x$1 >> $2)) -eq 0 ]
+}
+for c in 2 measured; do
+    words="guest=classic guestarg=workers=4 guestarg=requests=8 peel=sched,mm oneshot panic=exit"
+    [ $c = measured ] || words="$words capacity=$c"
+    log=$LOGS/peel-capacity-$c.log
+    st=$(qemu_boot "$log" 4 300 "$words")
+    check "capacity-$c/digest" classic_digest_ok 4 8
+    check "capacity-$c/vcpus-within" vcpus_within_capacity
+    check_exit "capacity-$c/exit-status" "$st" 1
+done
 
 # the framework on a small subject: a native that serves every call, one
 # that always falls through to the guest's code (single steps over the

@@ -12,3 +12,7 @@ manifest_SRCS   := tests/unit/test_manifest.c host/peel/manifest.c kernel/fmt.c
 # The containment rule for guest segments.
 UNIT_TESTS += segment
 segment_SRCS    := tests/unit/test_segment.c host/vmm/segment.c
+
+# The capacity probe's estimate: how many CPUs ran at once.
+UNIT_TESTS += capacity
+capacity_SRCS   := tests/unit/test_capacity.c

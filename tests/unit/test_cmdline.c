@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 #include "kernel/cmdline.h"
+#include "sched/capacity.h"
 
 static char warned[512];
 static void warn(const char *word, const char *why)
@@ -55,6 +56,17 @@ static void unknown_reported_not_fatal(void **s)
     assert_non_null(strstr(warned, "bogus:unknown option"));
     assert_non_null(strstr(warned, "frob=1:unknown option"));
     assert_non_null(strstr(warned, "nosmp=yes:"));
+}
+
+/* capacity=: a count, or all; the probe's 0 is not one a user can give. */
+static void capacity_values(void **s)
+{
+    (void)s;
+    assert_int_equal(parse("capacity=3", 0).capacity, 3);
+    assert_int_equal(parse("capacity=all", 0).capacity, CAPACITY_ALL);
+    struct cmdline c = parse("capacity=0 capacity=x capacity= capacity capacity=4294967295 capacity=-1", 6);
+    assert_int_equal(c.capacity, 0);                 /* still measured */
+    assert_non_null(strstr(warned, "capacity=0:wants all or a CPU count > 0"));
 }
 
 static void bad_values(void **s)
@@ -157,6 +169,7 @@ int main(void)
         cmocka_unit_test(known_options),
         cmocka_unit_test(unknown_reported_not_fatal),
         cmocka_unit_test(bad_values),
+        cmocka_unit_test(capacity_values),
         cmocka_unit_test(registered_words),
         cmocka_unit_test(append_words),
         cmocka_unit_test(overlong_value_refused),

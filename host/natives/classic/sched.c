@@ -32,6 +32,7 @@
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 #include "sched/sched.h"
+#include "sched/capacity.h"
 #include "smp/percpu.h"
 
 #define SLOT_SIZE  16384u
@@ -198,7 +199,7 @@ static bool spawn(struct guest *g, const uint32_t *a, uint32_t *ret)
     }
     g->vcpus[g->nvcpus++] = v;
     __atomic_add_fetch(&g->live_vcpus, 1, __ATOMIC_ACQ_REL);
-    struct thread *t = thread_create(name, vcpu_thread, v);
+    struct thread *t = thread_create_on(name, vcpu_thread, v, sched_capacity_mask());
     if (!t) {
         __atomic_sub_fetch(&g->live_vcpus, 1, __ATOMIC_ACQ_REL);
         guest_end(g, GUEST_DEAD, -1, "sched peel: out of memory for a host thread");
