@@ -65,6 +65,7 @@ _start:
     or eax, EFER_LME | EFER_NXE
     wrmsr
     mov eax, cr0
+    and eax, ~(CR0_CD | CR0_NW)     ; the firmware's choice, not Multiboot2's promise
     or eax, CR0_PG | CR0_WP | CR0_PE
     mov cr0, eax
 

@@ -38,6 +38,8 @@ __attribute__((used)) static void asm_offsets(void)
     DEFINE(CR0_PE, CR0_PE);
     DEFINE(CR0_WP, CR0_WP);
     DEFINE(CR0_PG, CR0_PG);
+    DEFINE(CR0_CD, CR0_CD);
+    DEFINE(CR0_NW, CR0_NW);
     DEFINE(CR4_PAE, CR4_PAE);
     DEFINE(MSR_EFER, MSR_EFER);
     DEFINE(EFER_LME, EFER_LME);

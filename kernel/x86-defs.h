@@ -47,6 +47,8 @@ _Static_assert(EFLAGS_GUEST_MASK == 0x00244dd5u, "the guest-writable flags");
 #define CR0_NE   (1ul << 5)
 #define CR0_WP   (1ul << 16)
 #define CR0_AM   (1ul << 18)
+#define CR0_NW   (1ul << 29)
+#define CR0_CD   (1ul << 30)    /* with NW: what INIT leaves an AP, caches off */
 #define CR0_PG   (1ul << 31)
 
 #define CR4_TSD  (1ul << 2)

@@ -39,6 +39,7 @@ pmode:
     or eax, EFER_LME | EFER_NXE
     wrmsr
     mov eax, cr0
+    and eax, ~(CR0_CD | CR0_NW)     ; INIT left the caches off (CR0 = 0x60000010)
     or eax, CR0_PG | CR0_WP
     mov cr0, eax
     jmp 0x18:T(lmode)

@@ -15,6 +15,32 @@ KTEST(cpus_all_online)
         KT_ASSERT(cpu_of(i)->online);
 }
 
+/* Every CPU runs with the control registers the BSP has: an AP comes out of
+ * INIT with caches off (CR0.CD and NW) and needs the trampoline's and
+ * cpu_setup's every step.  TS is left out: it follows the FPU's owner. */
+static uint64_t cr0_of[MAX_CPUS], cr4_of[MAX_CPUS], efer_of[MAX_CPUS];
+
+static void read_controls(void *arg)
+{
+    (void)arg;
+    unsigned me = this_cpu()->id;
+    cr0_of[me] = read_cr0() & ~CR0_TS;
+    cr4_of[me] = read_cr4();
+    efer_of[me] = rdmsr(MSR_EFER);
+}
+
+KTEST(cpus_same_control_registers)
+{
+    for (unsigned i = 0; i < ncpus; i++)
+        ipi_call(i, read_controls, 0);
+    KT_EQ(cr0_of[0] & (CR0_CD | CR0_NW), 0);
+    for (unsigned i = 1; i < ncpus; i++) {
+        KT_EQ(cr0_of[i], cr0_of[0]);
+        KT_EQ(cr4_of[i], cr4_of[0]);
+        KT_EQ(efer_of[i], efer_of[0]);
+    }
+}
+
 static volatile unsigned hits[MAX_CPUS];
 static volatile unsigned bad_percpu;
 
