@@ -341,11 +341,12 @@ struct guest *guest_start(const char *name, const char *disk_name, const char *g
         return fail(g, "could not start", err);
     vdevs_init(&g->dev, g);
     g->state = GUEST_RUNNING;
-    /* One vCPU stays on one CPU: guest 0 on CPU 0, whose vCPU thread QEMU
-     * runs faster than an AP's (docs/bench.md, session 18: unpeeled classic
-     * 0.96x of -smp 1 there, 0.84x on CPU 1; the cause is QEMU's, not
-     * found), sharing it with the monitor, which a single vCPU's slice
-     * always lets in.  When every guest thread is a vCPU (the sched peel)
+    /* One vCPU stays on one CPU: guest 0 on CPU 0, sharing it with the
+     * monitor, which a single vCPU's slice always lets in.  Under TCG the
+     * BSP is the fast place (docs/bench.md, session 18: unpeeled classic
+     * 0.96x of -smp 1 there, 0.84x on CPU 1): QEMU sizes a vCPU's TLB only
+     * when it is flushed, and an AP that idled since bring-up keeps the
+     * smallest, which a guest that never reloads CR3 then runs with.  When every guest thread is a vCPU (the sched peel)
      * they are host threads, kept to as many CPUs as the machine beneath
      * runs at once: they meet at the GKL, and a holder the host deschedules
      * stalls them all. */
