@@ -3,8 +3,9 @@
  * fixed loop at once, and the time that takes against one CPU alone says
  * how many of them the machine beneath really ran in parallel.  Under QEMU
  * with four vCPUs on a two-core host it reads 2; on a host with cores to
- * spare it reads every CPU.  Three rounds, the best one kept: other work on
- * the host can only make a round look worse than the machine is.
+ * spare it reads every CPU.  Five rounds 10 ms apart, the fastest of each
+ * measurement kept: other work on the host can only make one look worse
+ * than the machine is.
  *
  * One measurement, at boot: the host's load may change later, and a
  * capacity= on the command line overrides what was measured.
@@ -18,7 +19,8 @@
 #include "kernel/console.h"
 #include "kernel/x86.h"
 
-#define ROUNDS       3
+#define ROUNDS       5
+#define ROUND_GAP_NS 10000000ull              /* between rounds: a passing load may pass */
 #define LOOP_MIN_NS  3000000ull              /* the loop alone: long against a tick, short at boot */
 #define LOOP_MAX     (1ull << 30)
 
@@ -113,23 +115,23 @@ void sched_probe_capacity(void)
         r.iterations *= 2;
         alone = loop_ns(r.iterations);
     }
-    unsigned best = 0;
-    uint64_t best_alone = 0, best_span = 0;
+    /* Other work on the host only ever slows a measurement down: the
+     * fastest loop alone and the shortest span together, each from
+     * whichever round was least disturbed, spread over ~50 ms. */
+    uint64_t best_alone = alone, best_span = UINT64_MAX;
     for (int round = 0; round < ROUNDS; round++) {
+        if (round)
+            thread_sleep_ns(ROUND_GAP_NS);
         uint64_t a = loop_ns(r.iterations), span = run_together(&r);
         if (!span) {
             kprintf("capacity: no memory for the probe's threads; using all %u CPUs\n", n);
             capacity = n;
             return;
         }
-        unsigned c = capacity_estimate(n, a, span);
-        if (c > best || (c == best && a * best_span > best_alone * span)) {
-            best = c;
-            best_alone = a;
-            best_span = span;
-        }
+        best_alone = a < best_alone ? a : best_alone;
+        best_span = span < best_span ? span : best_span;
     }
-    capacity = best;
+    capacity = capacity_estimate(n, best_alone, best_span);
     kprintf("capacity: %u of %u CPUs run at once (", capacity, n);
     print_ms("a loop of ", best_alone);
     print_ms(" took ", best_span);
