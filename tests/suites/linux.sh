@@ -81,12 +81,15 @@ allow '^hrtimer: interrupt took # ns$' \
 allow '^Freeing SMP alternatives memory: #K$' \
     "bare, Linux finds QEMU's MP table broken and switches SMP off before this point; the virtual PC has no MP table"
 
-# normalize < serial: Linux's lines from the version line on, without the
+# normalize < serial: Linux's lines from the version line through
+# "peel-init: done" (the bare run is stopped there, sometimes before the
+# "reboot: System halted" that follows, sometimes after), without the
 # host's "[linux] " (after the monitor's prompt, if that was printed last),
 # CRs and printk timestamps, digits masked
 normalize() {
     tr -d '\r' | sed -n "s/^\(peel> \)*$1//p" | sed 's/^\[ *[0-9]*\.[0-9]*\] //' |
-        awk '/^Linux version / { on = 1 } on' | sed 's/[0-9][0-9]*/#/g'
+        awk '/^Linux version / { on = 1 } on { print } on && /^peel-init: done/ { exit }' |
+        sed 's/[0-9][0-9]*/#/g'
 }
 
 # only_bare_lines HOSTED BARE: every line of HOSTED is in BARE or allowed; the others as TAP comments
