@@ -15,7 +15,6 @@
 #include "smp/percpu.h"
 #include "kernel/clock.h"
 #include "kernel/cmdline.h"
-#include "kernel/panic.h"
 #include "kernel/console.h"
 #include "kernel/x86.h"
 
