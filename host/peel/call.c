@@ -56,31 +56,35 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
      * be read falls through: the guest's code then takes the fault itself */
     uint32_t words[1 + 8] = { 0 }, args[8], ret = 0;
     struct gfault f;
-    bool stack = gmem_read(v, SEG_SS, (uint32_t)tf->rsp, words, 4 * (nargs + 1u), GMEM_READ, &f);
+    uint32_t bytes = 4 * (nargs + 1u);
+    const void *flat = gmem_fast(v, vcpu_seg_cache(v, SEG_SS), (uint32_t)tf->rsp, bytes, GMEM_READ);
+    bool stack = flat ? (__builtin_memcpy(words, flat, bytes), true)
+                      : gmem_read(v, SEG_SS, (uint32_t)tf->rsp, words, bytes, GMEM_READ, &f);
     uint32_t ret_addr = words[0];
     for (unsigned i = 0; i < nargs; i++)
         args[i] = words[1 + i];
+    struct peel_vcpu *pv = &p->vcpu[v->index];
     bool outside = p->manifest.subsystems[sub].outside_gkl && v->vif;
-    bool quick = outside && (native->flags & NATIVE_QUICK) && v->index < PEEL_MAX_PARKED;
+    bool quick = outside && (native->flags & NATIVE_QUICK);
     bool served = false;
     uint32_t gen = g->sites.gen;
     bool let_go = outside && !quick;                 /* the lock goes around the call */
     if (stack) {
         if (let_go) {
-            __atomic_add_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
+            __atomic_store_n(&pv->outside, (uint8_t)(sub + 1), __ATOMIC_RELEASE);
             vcpu_unlock(v);
         }
         if (quick)
-            p->quick[v->index] = (uint8_t)(sub + 1);
+            pv->quick = (uint8_t)(sub + 1);
         sti();
         served = native->fn(g, args, &ret);
         cli();
         if (quick) {
-            let_go = !p->quick[v->index];            /* it had to wait after all (native_may_wait) */
-            p->quick[v->index] = 0;
+            let_go = !pv->quick;                     /* it had to wait after all (native_may_wait) */
+            pv->quick = 0;
         }
         if (let_go) {
-            __atomic_sub_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
+            __atomic_store_n(&pv->outside, 0, __ATOMIC_RELEASE);
             vcpu_lock(v);
         }
     }
@@ -93,9 +97,7 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
             fall_through(g, tf, s);                  /* (unpeeled meanwhile: the guest's code is back) */
         return;
     }
-    if (s)
-        s->calls++;
-    p->calls[sub]++;
+    pv->calls[sub]++;
     if (v->frame_set) {
         v->frame_set = false;                        /* the native placed the guest itself */
         return;
@@ -105,10 +107,26 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
     tf->rsp = (uint32_t)(tf->rsp + 4);
 }
 
+uint64_t peel_calls(const struct peels *p, unsigned sub)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < PEEL_MAX_PARKED; i++)
+        n += p->vcpu[i].calls[sub];
+    return n;
+}
+
+unsigned peel_calls_outside(const struct peels *p, unsigned sub)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < PEEL_MAX_PARKED; i++)
+        n += __atomic_load_n(&p->vcpu[i].outside, __ATOMIC_ACQUIRE) == sub + 1;
+    return n;
+}
+
 bool native_holds_lock(struct guest *g)
 {
     struct vcpu *v = vcpu_current();
-    return v && v->guest == g && v->index < PEEL_MAX_PARKED && g->peels->quick[v->index];
+    return v && v->guest == g && g->peels->vcpu[v->index].quick;
 }
 
 void native_may_wait(struct guest *g)
@@ -117,9 +135,9 @@ void native_may_wait(struct guest *g)
     if (!native_holds_lock(g))
         return;
     struct peels *p = g->peels;
-    unsigned sub = p->quick[v->index] - 1u;
-    p->quick[v->index] = 0;
-    __atomic_add_fetch(&p->inflight[sub], 1, __ATOMIC_ACQ_REL);
+    struct peel_vcpu *pv = &p->vcpu[v->index];
+    __atomic_store_n(&pv->outside, pv->quick, __ATOMIC_RELEASE);
+    pv->quick = 0;
     cli();                                           /* as peel_call lets it go */
     vcpu_unlock(v);
     sti();

@@ -51,7 +51,7 @@ static void cmd_peels(int argc, char **argv)
                 if (p->sites[k].subsystem == i) fell += p->sites[k].fell_through;
             kprintf("  guest %u %-10s %-8s %s, %u functions, %lu native calls, %lu fell through\n", gi,
                     s->name, p->peeled[i] ? "peeled" : p->draining[i] ? "draining" : "guest",
-                    s->outside_gkl ? "outside the GKL" : "under the GKL", s->nfns, p->calls[i], fell);
+                    s->outside_gkl ? "outside the GKL" : "under the GKL", s->nfns, peel_calls(p, i), fell);
         }
         char pending[224];
         peel_pending(g, pending, sizeof pending);

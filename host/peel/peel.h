@@ -41,8 +41,18 @@ struct peel_site {
     bool gate;                       /* no native: a gate at an unpeeled entry (gate.c); passing it falls through */
     const struct native *native;
     const struct native_subsystem *owner;   /* the native's registration */
-    uint64_t calls, fell_through;
+    uint64_t fell_through;
 };
+
+/* What one vCPU's native calls change, on a cache line of its own: it is
+ * written at every call, and a line the guest kernel lock's last holder
+ * wrote on another CPU costs the next holder a miss (docs/bench.md,
+ * session 19). */
+struct peel_vcpu {
+    uint64_t calls[MANIFEST_MAX_SUBSYSTEMS];   /* native calls served, by subsystem */
+    uint8_t outside;                 /* subsystem + 1 of the native it runs without the lock now */
+    uint8_t quick;                   /* subsystem + 1 of the quick native it runs holding the lock */
+} __attribute__((aligned(64)));
 
 struct peel_kept { char symbol[MANIFEST_NAME]; uint32_t addr; };
 
@@ -53,8 +63,6 @@ struct peels {
     bool draining[MANIFEST_MAX_SUBSYSTEMS];   /* unpeeled, its drain sites still armed */
     struct peel_kept kept[MANIFEST_MAX_SUBSYSTEMS * MANIFEST_MAX_KEEPS];
     unsigned nkept;
-    uint64_t calls[MANIFEST_MAX_SUBSYSTEMS];
-    unsigned inflight[MANIFEST_MAX_SUBSYSTEMS];   /* native calls running without the lock now */
     uint64_t waited[MANIFEST_MAX_SUBSYSTEMS];     /* safe points a change had to let pass */
     uint32_t idle_at[MANIFEST_MAX_SUBSYSTEMS][MANIFEST_MAX_IDLE];   /* the idle words' addresses */
     struct { uint32_t lo, hi; } code[MANIFEST_MAX_SUBSYSTEMS][MANIFEST_MAX_FNS];   /* its functions' bytes */
@@ -69,7 +77,7 @@ struct peels {
     uint64_t request_ns;             /* when it was posted (time_ns) */
     uint64_t request_tries;          /* safe points that found it not quiet */
     volatile bool landing;
-    uint8_t quick[PEEL_MAX_PARKED];  /* per vCPU: subsystem + 1 of the quick native it runs holding the lock */           /* taken off request, being carried out now */
+    struct peel_vcpu vcpu[PEEL_MAX_PARKED];
     char waiting[128];               /* what the last of them waited for (quiesce.c) */
     unsigned stepping;               /* site index + 1 while its displaced bytes are single-stepped */
     bool stepping_guest_tf;          /* the guest had TF set itself: its #DB follows the step */
@@ -115,6 +123,10 @@ bool peel_request_ready(struct guest *g);
 /* A trap at armed site s (tf->rip at it; host/vmm/emulate.c found it in the
  * side table): served natively, or by falling through to the guest's code. */
 void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s);
+/* Native calls of subsystem sub served so far, on every vCPU; and how many
+ * of them run without the guest kernel lock now. */
+uint64_t peel_calls(const struct peels *p, unsigned sub);
+unsigned peel_calls_outside(const struct peels *p, unsigned sub);
 /* The debug trap after a fall-through's single step (or an emulated
  * instruction during one): true if it was the host's alone; false if the
  * host was not stepping, or the guest had TF set itself and gets its #DB. */

@@ -17,15 +17,21 @@ void prof_init(struct guest *g)
     struct prof *p = g->prof;
     size_t n = guest_symbol_count(g), k = 0;
     p->fns = kzalloc((n ? n : 1) * sizeof *p->fns);
-    if (!p->fns)
+    p->fn_traps = kzalloc((n ? n : 1) * sizeof *p->fn_traps);
+    if (!p->fns || !p->fn_traps) {
+        kfree(p->fns);
+        kfree(p->fn_traps);
+        p->fns = 0;
+        p->fn_traps = 0;
         return;
+    }
     for (size_t i = 0; i < n; i++) {
         struct elf32_symbol s;
         if (!guest_symbol_at(g, i, &s) || s.type != ELF32_STT_FUNC || !s.size)
             continue;
         size_t j = k++;                           /* insertion sort: images have few thousand */
         while (j > 0 && p->fns[j - 1].addr > s.value) { p->fns[j] = p->fns[j - 1]; j--; }
-        p->fns[j] = (struct prof_fn){ s.value, s.size, s.name, 0, 0 };
+        p->fns[j] = (struct prof_fn){ s.value, s.size, s.name, 0 };
     }
     p->nfns = k;
 }
@@ -40,6 +46,43 @@ static struct prof_fn *lookup(struct prof *p, uint32_t eip)
     if (!lo) return 0;
     struct prof_fn *f = &p->fns[lo - 1];
     return eip - f->addr < f->size ? f : 0;
+}
+
+static bool inside(const struct prof_fn *f, uint32_t eip)
+{
+    return eip - f->addr < f->size;
+}
+
+/* A trap of vCPU pv at eip (under the guest kernel lock, as fn_traps is
+ * written): one more in its run, or the run ends and a new one starts. */
+static void count_trap(struct prof *p, struct prof_vcpu *pv, uint32_t eip)
+{
+    pv->traps++;
+    if (pv->last && inside(&p->fns[pv->last - 1], eip)) {
+        pv->run++;
+        return;
+    }
+    if (pv->last)
+        p->fn_traps[pv->last - 1] += pv->run;
+    struct prof_fn *f = lookup(p, eip);
+    pv->last = f ? (size_t)(f - p->fns) + 1 : 0;
+    pv->run = f ? 1 : 0;
+}
+
+static uint64_t traps_total(const struct prof *p)
+{
+    uint64_t n = 0;
+    for (unsigned k = 0; k < GUEST_MAX_VCPUS; k++)
+        n += p->vcpu[k].traps;
+    return n;
+}
+
+static uint64_t fn_traps(const struct prof *p, size_t i)
+{
+    uint64_t n = p->fn_traps[i];
+    for (unsigned k = 0; k < GUEST_MAX_VCPUS; k++)
+        n += p->vcpu[k].last == i + 1 ? p->vcpu[k].run : 0;
+    return n;
 }
 
 /* Which subsystem is the guest in: the innermost of its functions on the
@@ -65,15 +108,15 @@ static unsigned subsystem_now(struct guest *g, uint32_t eip, uint32_t esp)
 void prof_sample(struct guest *g, uint32_t eip, uint32_t esp, bool trap)
 {
     struct prof *p = g->prof;
-    struct prof_fn *f = lookup(p, eip);
     if (trap) {
-        p->traps++;
-        if (f) f->traps++;
-    } else {
-        p->samples++;
-        if (f) f->samples++; else p->unknown_samples++;
-        p->by_subsystem[subsystem_now(g, eip, esp)]++;
+        struct vcpu *v = vcpu_current();
+        count_trap(p, &p->vcpu[v && v->index < GUEST_MAX_VCPUS ? v->index : 0], eip);
+        return;
     }
+    struct prof_fn *f = lookup(p, eip);
+    p->samples++;
+    if (f) f->samples++; else p->unknown_samples++;
+    p->by_subsystem[subsystem_now(g, eip, esp)]++;
 }
 
 static const char *subsystem_of(struct guest *g, const char *fn)
@@ -94,8 +137,9 @@ void prof_report(struct guest *g, unsigned top)
         kprintf("  guest %s: never started, no profile\n", g->name);
         return;
     }
+    uint64_t traps = traps_total(p);
     kprintf("  guest %s: %lu samples of guest time (the GKL), %lu traps; %lu samples outside named functions\n",
-            g->name, p->samples, p->traps, p->unknown_samples);
+            g->name, p->samples, traps, p->unknown_samples);
     /* a sample is a host timer tick (1/HZ s) that found the lock held in guest code */
     kprintf("  GKL time by subsystem (the one the guest was inside):");
     for (unsigned i = 0; i <= MANIFEST_MAX_SUBSYSTEMS; i++) {
@@ -107,20 +151,25 @@ void prof_report(struct guest *g, unsigned top)
     }
     kprintf("\n  rank  time%%  traps%%  function                 subsystem\n");
     bool *shown = kzalloc(p->nfns + 1);
-    for (unsigned r = 1; shown && r <= top; r++) {
-        struct prof_fn *best = 0;
+    uint64_t *ft = kzalloc((p->nfns + 1) * sizeof *ft);   /* each function's traps, all vCPUs' */
+    for (size_t i = 0; ft && i < p->nfns; i++)
+        ft[i] = fn_traps(p, i);
+#define PROF_SCORE(i) (p->fns[i].samples * 4 + ft[i] * (p->samples * 4 + 1) / (traps + 1))
+    for (unsigned r = 1; shown && ft && r <= top; r++) {
+        size_t best = p->nfns;
         for (size_t i = 0; i < p->nfns; i++)
-            if (!shown[i] && (p->fns[i].samples || p->fns[i].traps) &&
-                (!best || p->fns[i].samples * 4 + p->fns[i].traps * (p->samples * 4 + 1) / (p->traps + 1) >
-                          best->samples * 4 + best->traps * (p->samples * 4 + 1) / (p->traps + 1)))
-                best = &p->fns[i];
-        if (!best) break;
-        shown[best - p->fns] = true;
+            if (!shown[i] && (p->fns[i].samples || ft[i]) && (best == p->nfns || PROF_SCORE(i) > PROF_SCORE(best)))
+                best = i;
+        if (best == p->nfns) break;
+        shown[best] = true;
+        const struct prof_fn *f = &p->fns[best];
         kprintf("  %4u %5lu.%lu %6lu.%lu  %-24s %s\n", r,
-                best->samples * 100 / (p->samples + !p->samples), best->samples * 1000 / (p->samples + !p->samples) % 10,
-                best->traps * 100 / (p->traps + !p->traps), best->traps * 1000 / (p->traps + !p->traps) % 10,
-                best->name, subsystem_of(g, best->name));
+                f->samples * 100 / (p->samples + !p->samples), f->samples * 1000 / (p->samples + !p->samples) % 10,
+                ft[best] * 100 / (traps + !traps), ft[best] * 1000 / (traps + !traps) % 10,
+                f->name, subsystem_of(g, f->name));
     }
+#undef PROF_SCORE
+    kfree(ft);
     kfree(shown);
 }
 

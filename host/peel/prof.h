@@ -10,19 +10,35 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "host/peel/manifest.h"
+#include "host/vmm/guest.h"
 
 struct guest;
 
 struct prof_fn {
     uint32_t addr, size;
     const char *name;                /* inside the image module */
-    uint64_t samples, traps;
+    uint64_t samples;
 };
 
+/* One vCPU's trap counts, on a cache line of its own.  Every trap counts
+ * one, under the guest kernel lock, and a counter the lock's last holder
+ * wrote on another CPU costs the next holder a miss (a shared count and a
+ * search through a table of counters made each hand-off of the lock
+ * ~0.75 us dearer: docs/bench.md, session 19).  So a vCPU counts the traps
+ * in one function (most come in runs: a loop calling one peeled function)
+ * here, and adds the run to the shared fn_traps when it traps elsewhere. */
+struct prof_vcpu {
+    uint64_t traps;
+    size_t last;                     /* index + 1 of the function its last trap was in */
+    uint64_t run;                    /* its traps there not yet in fn_traps */
+} __attribute__((aligned(64)));
+
 struct prof {
-    struct prof_fn *fns;             /* sorted by addr */
+    struct prof_fn *fns;             /* sorted by addr; after prof_init only samples change */
+    uint64_t *fn_traps;              /* [nfns]: traps in each, but the runs the vCPUs still hold */
     size_t nfns;
-    uint64_t samples, traps, unknown_samples;
+    struct prof_vcpu vcpu[GUEST_MAX_VCPUS];
+    uint64_t samples, unknown_samples;
     /* samples by the manifest subsystem the guest was inside (its innermost
      * function on the stack); [MANIFEST_MAX_SUBSYSTEMS]: none */
     uint64_t by_subsystem[MANIFEST_MAX_SUBSYSTEMS + 1];

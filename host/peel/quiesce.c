@@ -77,7 +77,7 @@ static bool thread_inside(struct guest *g, unsigned idx)
 bool peel_quiet(struct guest *g, unsigned idx)
 {
     const struct manifest_subsystem *s = &g->peels->manifest.subsystems[idx];
-    unsigned n = __atomic_load_n(&g->peels->inflight[idx], __ATOMIC_ACQUIRE);
+    unsigned n = peel_calls_outside(g->peels, idx);
     if (n) {
         waiting(g, "%u native call%s of it running outside the guest kernel lock", n, n == 1 ? "" : "s");
         return false;

@@ -66,6 +66,16 @@ static volatile uint32_t *flag(struct guest *g, unsigned off)
     return (volatile uint32_t *)(g->ram + g->blocks.base + off);
 }
 
+/* Every trap in and out sets the flags: a word written only when it
+ * changes keeps the page's lines shared between the CPUs that take the
+ * guest kernel lock in turn, rather than one CPU's miss at each hand-off. */
+static void set_flag(struct guest *g, unsigned off, uint32_t val)
+{
+    volatile uint32_t *w = flag(g, off);
+    if (*w != val)
+        *w = val;
+}
+
 /* The port writes the blocks logged, in order, under one lock (the count
  * and the ports are the guest's to write: only ports that may wait are
  * written, and none of them ends the guest; COM1's THR may end a console
@@ -109,8 +119,9 @@ int blocks_vif_in(struct vcpu *v)
         b->taken++;
         blocks_note_return(g, *flag(g, BLOCK_FLAG_TAKEN_RETURN));   /* (its handler may iret later) */
     }
-    b->armed = -1;
-    *flag(g, BLOCK_FLAG_TAKEN) = 0;
+    if (b->armed >= 0)
+        b->armed = -1;
+    set_flag(g, BLOCK_FLAG_TAKEN, 0);
     return taken;
 }
 
@@ -120,22 +131,22 @@ void blocks_vif_out(struct vcpu *v, uint16_t cs)
     struct blocks *b = &g->blocks;
     if (!b->n)
         return;
-    *flag(g, BLOCK_FLAG_VIF) = v->vif ? EFLAGS_IF : 0;
+    set_flag(g, BLOCK_FLAG_VIF, v->vif ? EFLAGS_IF : 0);
     /* an interrupt that comes due later is seen at the next trap (a host
      * tick at the latest), as one that comes due while IF is set is */
     bool armed = b->armed >= 0 && cs == b->armed_cs && !v->vif;
     const struct vdevs *d = &g->dev;
-    uint64_t now = vdevs_now(g);
+    uint64_t now = v->now_hint ? v->now_hint : vdevs_now(g);   /* (as the interrupt check just read it) */
     bool due = now >= d->hint_due;
-    *flag(g, BLOCK_FLAG_PENDING) = armed ? BLOCK_PENDING_ARMED : vdevs_may_have_work(d, now);
+    set_flag(g, BLOCK_FLAG_PENDING, armed ? BLOCK_PENDING_ARMED : vdevs_may_have_work(d, now));
     /* (armed and not yet delivered, an EOI may change what comes first:
      * the next sti, popf or iret leaves, as when EOIs trapped; once a block
      * delivers it, the tail writes what the host foresaw for its handler) */
-    *flag(g, BLOCK_FLAG_EOI_PENDING) = armed || d->hint_eoi.master || due;
-    *flag(g, BLOCK_FLAG_SLAVE_PENDING) = armed || d->hint_eoi.slave || due;
-    *flag(g, BLOCK_FLAG_SLAVE_EOI_PENDING) = armed || d->hint_eoi.both || due;
-    *flag(g, BLOCK_FLAG_ATA_STATUS) = d->hint_ata_status;
-    *flag(g, BLOCK_FLAG_UART_LSR) = d->hint_uart_lsr;
+    set_flag(g, BLOCK_FLAG_EOI_PENDING, armed || d->hint_eoi.master || due);
+    set_flag(g, BLOCK_FLAG_SLAVE_PENDING, armed || d->hint_eoi.slave || due);
+    set_flag(g, BLOCK_FLAG_SLAVE_EOI_PENDING, armed || d->hint_eoi.both || due);
+    set_flag(g, BLOCK_FLAG_ATA_STATUS, d->hint_ata_status);
+    set_flag(g, BLOCK_FLAG_UART_LSR, d->hint_uart_lsr);
 }
 
 /* A word of the tail's code, written only if it changes. */
