@@ -10,12 +10,23 @@
  * model also reads): the disk is always current.
  *
  * Locking: a hash bucket's lock (its wait queue's) guards the blockno,
- * valid and busy of the buffers hashed there; the LRU lock guards the list
- * of idle buffers.  Order: bucket, then LRU; never two buckets.  A thread
- * wanting a busy buffer sleeps on its bucket's queue; one wanting a buffer
- * while none is idle sleeps on `starved`.  No critical section does more
- * than walk one hash chain.  A buffer is busy only while a native copies
- * it, so a thread wanting one spins first while its holder runs.
+ * valid and busy of the buffers hashed there; the LRU lock guards the
+ * replacement list and who is on it.  Order: bucket, then LRU; never two
+ * buckets.  A thread wanting a busy buffer sleeps on its bucket's queue;
+ * one wanting a buffer while none is idle sleeps on `starved`.  No critical
+ * section does more than walk one hash chain.  A buffer is busy only while
+ * a native copies it, so a thread wanting one spins first while its holder
+ * runs.
+ *
+ * Replacement is a clock, not a strict LRU: a hit leaves its buffer where
+ * it is on the list and its release only marks it referenced, so the
+ * common path (a cached block, got and put) takes its bucket's lock and no
+ * lock every CPU shares; only a miss takes the LRU lock, to choose a
+ * victim from the cold end, passing over buffers busy or referenced since
+ * the hand last went by (which go back to the hot end, unreferenced).  At
+ * -smp 2 the shared lock and list head, taken twice per block, cost each
+ * native fs call about a microsecond more than at -smp 1 (docs/bench.md,
+ * session 19).
  *
  * Coherence with classic's own cache (cache_bufs, used by the guest's fs
  * code when only `fs` is peeled, and by its fsck): every native write
@@ -47,7 +58,9 @@ struct ncbuf {
     bool valid, busy;
     struct thread *holder;                   /* while busy: whom a waiter spins for */
     struct ncbuf *hnext;
-    struct list lru;                         /* on ncache.lru while idle */
+    struct list lru;                         /* on ncache.lru unless a victim being filled */
+    bool listed;                             /* on it (the LRU lock; or its own busy holder) */
+    volatile bool referenced;                /* released since the hand went by: a second chance */
     uint32_t gpa;                            /* its struct buf in guest memory */
 };
 
@@ -60,8 +73,9 @@ struct ncache {
     struct guest *g;
     struct bucket bucket[1u << HASH_BITS];
     struct spinlock lru_lock;
-    struct list lru;                         /* idle buffers, most recent first */
+    struct list lru;                         /* the clock: hot end first, the hand at the back */
     struct waitq starved;                    /* for an idle buffer */
+    volatile unsigned starving;              /* victim searches about to sleep on it */
     uint64_t guest_held;                     /* handed out by cache_read, not released */
     uint32_t gbufs;                          /* classic's cache_bufs */
     struct ncbuf buf[NBUF];
@@ -99,6 +113,7 @@ static struct ncache *make(struct guest *g)
         b->blockno = NONE;                   /* holding no block: in no hash chain */
         b->gpa = GUEST_POOL_CACHE_BASE(g) + i * SLOT;
         list_push_back(&c->lru, &b->lru);
+        b->listed = true;
     }
     return c;
 }
@@ -139,26 +154,52 @@ static void unhash(struct bucket *bk, struct ncbuf *b)
     *p = b->hnext;
 }
 
-/* The least recently used idle buffer, made busy and taken out of its
- * chain; NULL if another thread took it first (try again). */
+/* One turn of the hand, under the LRU lock: the first buffer from the cold
+ * end neither busy nor referenced (those it passes go to the hot end,
+ * unreferenced); NULL if a whole turn found none idle. */
+static struct ncbuf *hand(struct ncache *c)
+{
+    for (unsigned n = 0; n < 2 * NBUF && !list_empty(&c->lru); n++) {
+        struct ncbuf *v = container_of(c->lru.prev, struct ncbuf, lru);
+        if (!__atomic_load_n(&v->busy, __ATOMIC_ACQUIRE) && !v->referenced)
+            return v;
+        v->referenced = false;
+        list_remove(&v->lru);
+        list_push_front(&c->lru, &v->lru);
+    }
+    return 0;
+}
+
+/* The coldest idle buffer, made busy and taken off the list and out of
+ * its chain; NULL if another thread took it first (try again). */
 static struct ncbuf *victim(struct ncache *c)
 {
     spin_lock_irq(&c->lru_lock);
-    while (list_empty(&c->lru)) {
+    struct ncbuf *v;
+    while (!(v = hand(c))) {
+        /* none idle: say so before a last look, as put clears busy before
+         * it looks at starving, so one of the two sees the other */
+        __atomic_add_fetch(&c->starving, 1, __ATOMIC_SEQ_CST);
+        if ((v = hand(c))) {
+            __atomic_sub_fetch(&c->starving, 1, __ATOMIC_SEQ_CST);
+            break;
+        }
         if (native_holds_lock(c->g)) {               /* a wait: never with the guest kernel lock */
+            __atomic_sub_fetch(&c->starving, 1, __ATOMIC_SEQ_CST);
             spin_unlock_irq(&c->lru_lock);
             native_may_wait(c->g);
             spin_lock_irq(&c->lru_lock);
             continue;
         }
         waitq_sleep(&c->starved, &c->lru_lock);
+        __atomic_sub_fetch(&c->starving, 1, __ATOMIC_SEQ_CST);
     }
-    struct ncbuf *v = container_of(c->lru.prev, struct ncbuf, lru);
     uint32_t old = __atomic_load_n(&v->blockno, __ATOMIC_RELAXED);
     if (old == NONE && !v->busy) {           /* an empty buffer: the LRU lock is all it needs */
         v->busy = true;
         v->holder = current_thread();
         list_remove(&v->lru);
+        v->listed = false;
         spin_unlock_irq(&c->lru_lock);
         return v;
     }
@@ -171,8 +212,9 @@ static struct ncbuf *victim(struct ncache *c)
     if (ours) {
         v->busy = true;
         v->holder = current_thread();
-        spin_lock(&c->lru_lock);
+        spin_lock(&c->lru_lock);                 /* (idle and hashed: on the clock) */
         list_remove(&v->lru);
+        v->listed = false;
         spin_unlock(&c->lru_lock);
         unhash(ob, v);
     }
@@ -180,26 +222,40 @@ static struct ncbuf *victim(struct ncache *c)
     return ours ? v : 0;
 }
 
-/* After a buffer went back on the LRU list (under its lock): a thread that
- * found the list empty sleeps on `starved`, queued before it let the LRU
- * lock go, so looking without the lock is enough — and spares every
- * release a trip through one global lock. */
+/* After a buffer became idle: a victim search that found none counts
+ * itself in `starving` before its last look and sleeps on `starved` (queued
+ * before it lets the LRU lock go), so one look at the count is enough — and
+ * spares every release a trip through the one lock all CPUs share. */
 static void wake_starved(struct ncache *c)
 {
-    if (!list_empty(&c->starved.waiters))
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);         /* busy = false before the look */
+    if (__atomic_load_n(&c->starving, __ATOMIC_SEQ_CST)) {
+        spin_lock_irq(&c->lru_lock);                 /* the sleeper queued itself under it */
+        spin_unlock_irq(&c->lru_lock);
         waitq_wake_all(&c->starved);
+    }
 }
 
-/* Make b idle in bucket bk (whose lock is held). */
+/* Make b idle in bucket bk (whose lock is held): referenced where it is on
+ * the clock (a hit's buffer never left it: no LRU lock), or back on it,
+ * at the hot end (recent) or the cold one. */
 static void idle_locked(struct ncache *c, struct bucket *bk, struct ncbuf *b, bool recent)
 {
-    b->busy = false;
-    spin_lock(&c->lru_lock);
-    if (recent)
-        list_push_front(&c->lru, &b->lru);
-    else
-        list_push_back(&c->lru, &b->lru);
-    spin_unlock(&c->lru_lock);
+    if (b->listed && recent) {
+        b->referenced = true;
+    } else {
+        spin_lock(&c->lru_lock);
+        if (b->listed)
+            list_remove(&b->lru);
+        if (recent)
+            list_push_front(&c->lru, &b->lru);
+        else
+            list_push_back(&c->lru, &b->lru);
+        b->listed = true;
+        b->referenced = false;
+        spin_unlock(&c->lru_lock);
+    }
+    __atomic_store_n(&b->busy, false, __ATOMIC_RELEASE);
     waitq_wake_all_locked(&bk->wq);
 }
 
@@ -228,11 +284,8 @@ static struct ncbuf *get(struct ncache *c, uint32_t blockno, bool *hit)
             waitq_sleep_adaptive(&bk->wq, &bk->wq.lock, &spun, idle_now, b, b->holder);
         }
         if (b) {
-            b->busy = true;
+            b->busy = true;                          /* (it stays on the clock: no LRU lock) */
             b->holder = current_thread();
-            spin_lock(&c->lru_lock);
-            list_remove(&b->lru);
-            spin_unlock(&c->lru_lock);
             spin_unlock_irq(&bk->wq.lock);
             *hit = b->valid;
             return b;
@@ -248,8 +301,10 @@ static struct ncbuf *get(struct ncache *c, uint32_t blockno, bool *hit)
             v->blockno = NONE;                 /* back, empty, to the cold end */
             v->valid = false;
             spin_lock_irq(&c->lru_lock);
-            v->busy = false;
             list_push_back(&c->lru, &v->lru);
+            v->listed = true;
+            v->referenced = false;
+            v->busy = false;
             spin_unlock_irq(&c->lru_lock);
             wake_starved(c);
             continue;
