@@ -62,12 +62,12 @@ struct ncbuf {
     bool listed;                             /* on it (the LRU lock; or its own busy holder) */
     volatile bool referenced;                /* released since the hand went by: a second chance */
     uint32_t gpa;                            /* its struct buf in guest memory */
-};
+} __attribute__((aligned(CACHELINE)));       /* two CPUs' buffers never share a line */
 
 struct bucket {
     struct waitq wq;                         /* its lock is the bucket's */
     struct ncbuf *chain;
-};
+} __attribute__((aligned(CACHELINE)));
 
 struct ncache {
     struct guest *g;

@@ -26,14 +26,16 @@
 #include "smp/percpu.h"
 #include "sched/waitq.h"
 
-/* A sleeping reader/writer lock; writers waiting keep new readers out. */
+/* A sleeping reader/writer lock; writers waiting keep new readers out.
+ * Lines of its own: inodes made one after another (two workers' files)
+ * would otherwise share one, and every fs call writes its inode's lock. */
 struct ilock {
     struct waitq wq;                         /* its lock guards the counts */
     int readers;
     bool writer;
     unsigned writers_waiting;
     struct thread *holder;                   /* the writer, whom a waiter spins for */
-};
+} __attribute__((aligned(CACHELINE)));
 
 struct nfs {
     struct guest *g;
