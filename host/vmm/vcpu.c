@@ -256,12 +256,18 @@ bool vcpu_return_check(struct vcpu *v, struct trapframe *tf)
         uint64_t dcs = vcpu_descriptor(v, cs), dss = vcpu_descriptor(v, ss);
         const char *bad = 0;
         uint16_t sel = 0;
-        if (seg_check(cs, dcs, SEG_USE_CS_RET, cpl)) {
+        bool known = dcs && cs == v->ok_cs && ss == v->ok_ss && dcs == v->ok_dcs && dss == v->ok_dss;
+        if (!known && seg_check(cs, dcs, SEG_USE_CS_RET, cpl)) {
             bad = seg_why(cs, dcs, SEG_USE_CS_RET, cpl);
             sel = cs;
-        } else if (seg_check(ss, dss, SEG_USE_SS, cpl)) {
+        } else if (!known && seg_check(ss, dss, SEG_USE_SS, cpl)) {
             bad = seg_why(ss, dss, SEG_USE_SS, cpl);
             sel = ss;
+        } else if (!known) {
+            v->ok_cs = cs;                           /* (a valid CS descriptor is never 0) */
+            v->ok_ss = ss;
+            v->ok_dcs = dcs;
+            v->ok_dss = dss;
         }
         if (bad) {
             char why[128];

@@ -59,6 +59,11 @@ struct vcpu {
     uint64_t seg_desc[VCPU_NSEGS];
     uint16_t seg_shown[VCPU_NSEGS];
     bool reload_failed;              /* a switch-in could not load one: stop it */
+    /* The CS and SS (selectors and descriptors) the last return checked and
+     * found fine: the checks are a function of these four, and nearly every
+     * return is to the same pair (vcpu_return_check). */
+    uint16_t ok_cs, ok_ss;
+    uint64_t ok_dcs, ok_dss;
     uint64_t gs_base;
     uint64_t exits[VEXIT_KINDS];
     uint64_t insn_count[64];         /* emulated, by decoder class */

@@ -101,8 +101,8 @@ static void running(struct guest *g, struct vcpu *v)
     struct native_sched *ns = state(g);
     uint32_t *cur = ns->current_at ? guest_ptr(g, ns->current_at, 4) : 0;
     uint32_t h = self(ns, v)->handle;
-    if (cur && h)
-        *cur = h;
+    if (cur && h && *cur != h)
+        *cur = h;                                    /* (unchanged: its line stays shared) */
 }
 
 /* Wake every thread asleep on chan.  ns->lock held. */
