@@ -28,6 +28,14 @@
  * native fs call about a microsecond more than at -smp 1 (docs/bench.md,
  * session 19).
  *
+ * A read that only copies bytes out (ncache_peek: every directory scan,
+ * inode load and file read of the native fs) takes no lock at all: it
+ * walks the chain unlocked, copies from an idle valid buffer, and keeps
+ * the copy only if the buffer's seq — bumped whenever the buffer is made
+ * busy, before anyone may change its bytes or its block — and its state
+ * are the same afterwards.  Buffers live as long as the cache, so a walk
+ * that races a move only ends early (then ncache_get).
+ *
  * Coherence with classic's own cache (cache_bufs, used by the guest's fs
  * code when only `fs` is peeled, and by its fsck): every native write
  * marks the guest's idle copy of that block invalid, and a peel or unpeel
@@ -61,6 +69,7 @@ struct ncbuf {
     struct list lru;                         /* on ncache.lru unless a victim being filled */
     bool listed;                             /* on it (the LRU lock; or its own busy holder) */
     volatile bool referenced;                /* released since the hand went by: a second chance */
+    volatile uint32_t seq;                   /* bumped each time it is made busy (ncache_peek) */
     uint32_t gpa;                            /* its struct buf in guest memory */
 } __attribute__((aligned(CACHELINE)));       /* two CPUs' buffers never share a line */
 
@@ -154,6 +163,14 @@ static void unhash(struct bucket *bk, struct ncbuf *b)
     *p = b->hnext;
 }
 
+/* b was just made busy (under the lock that guards its busy): a peek
+ * under way sees the change, and every change of its bytes comes after. */
+static void taken(struct ncbuf *b)
+{
+    __atomic_store_n(&b->seq, b->seq + 1, __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 /* One turn of the hand, under the LRU lock: the first buffer from the cold
  * end neither busy nor referenced (those it passes go to the hot end,
  * unreferenced); NULL if a whole turn found none idle. */
@@ -197,6 +214,7 @@ static struct ncbuf *victim(struct ncache *c)
     uint32_t old = __atomic_load_n(&v->blockno, __ATOMIC_RELAXED);
     if (old == NONE && !v->busy) {           /* an empty buffer: the LRU lock is all it needs */
         v->busy = true;
+        taken(v);
         v->holder = current_thread();
         list_remove(&v->lru);
         v->listed = false;
@@ -211,6 +229,7 @@ static struct ncbuf *victim(struct ncache *c)
     bool ours = v->blockno == old && !v->busy;
     if (ours) {
         v->busy = true;
+        taken(v);
         v->holder = current_thread();
         spin_lock(&c->lru_lock);                 /* (idle and hashed: on the clock) */
         list_remove(&v->lru);
@@ -285,6 +304,7 @@ static struct ncbuf *get(struct ncache *c, uint32_t blockno, bool *hit)
         }
         if (b) {
             b->busy = true;                          /* (it stays on the clock: no LRU lock) */
+            taken(b);
             b->holder = current_thread();
             spin_unlock_irq(&bk->wq.lock);
             *hit = b->valid;
@@ -328,7 +348,7 @@ static void put(struct ncache *c, struct ncbuf *b)
     wake_starved(c);
 }
 
-static uint8_t *data(struct ncache *c, struct ncbuf *b)
+static uint8_t *data(struct ncache *c, const struct ncbuf *b)
 {
     return (uint8_t *)guest_ptr(c->g, b->gpa, L_buf_SIZE) + L_buf_data_OFF;
 }
@@ -377,6 +397,32 @@ struct ncbuf *ncache_get(struct guest *g, uint32_t blockno)
     }
     bump(g, hit ? L_KEPT_U32(g, cache_hits) : L_KEPT_U32(g, cache_misses), 1);
     return b;
+}
+
+#define PEEK_STEPS 16                        /* a chain longer than this: take the buffer instead */
+
+bool ncache_peek(struct guest *g, uint32_t blockno, uint32_t off, void *dst, uint32_t n)
+{
+    struct ncache *c = state(g);
+    if (!c || !on_disk(g, blockno) || off > SECTOR || n > SECTOR - off)
+        return false;
+    const struct ncbuf *b = __atomic_load_n(&c->bucket[hash(blockno)].chain, __ATOMIC_ACQUIRE);
+    for (unsigned steps = 0; b && steps < PEEK_STEPS; steps++, b = __atomic_load_n(&b->hnext, __ATOMIC_ACQUIRE)) {
+        if (__atomic_load_n(&b->blockno, __ATOMIC_ACQUIRE) != blockno)
+            continue;
+        uint32_t seq = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&b->busy, __ATOMIC_ACQUIRE) || !__atomic_load_n(&b->valid, __ATOMIC_ACQUIRE) ||
+            __atomic_load_n(&b->blockno, __ATOMIC_ACQUIRE) != blockno)
+            return false;
+        memcpy(dst, data(c, b) + off, n);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);     /* the copy before the second look */
+        if (__atomic_load_n(&b->seq, __ATOMIC_ACQUIRE) != seq || __atomic_load_n(&b->busy, __ATOMIC_ACQUIRE) ||
+            !__atomic_load_n(&b->valid, __ATOMIC_ACQUIRE) || __atomic_load_n(&b->blockno, __ATOMIC_ACQUIRE) != blockno)
+            return false;
+        bump(g, L_KEPT_U32(g, cache_hits), 1);
+        return true;
+    }
+    return false;
 }
 
 uint8_t *ncache_data(struct guest *g, struct ncbuf *b) { return data(state(g), b); }

@@ -108,6 +108,9 @@ struct cfs_ops {
     void (*count)(void *dev, int blocks, int inodes);
     /* Guest memory [addr, addr + len) as a host pointer, or NULL. */
     void *(*mem)(void *dev, uint32_t addr, uint32_t len);
+    /* Optional: n bytes of block blk from off, copied without holding it,
+     * if that can be done now; false to have cfs get and put it. */
+    bool (*peek)(void *dev, uint32_t blk, uint32_t off, void *dst, uint32_t n);
 };
 
 struct cfs {

@@ -18,6 +18,8 @@ static bool data_block(const struct cfs *fs, uint32_t b)
 /* Copy n bytes at off of block blk out; false if it cannot be read. */
 bool cfs_bcopy_out(struct cfs *fs, uint32_t blk, uint32_t off, void *dst, uint32_t n)
 {
+    if (fs->ops->peek && fs->ops->peek(fs->dev, blk, off, dst, n))
+        return true;
     void *h;
     uint8_t *d = fs->ops->get(fs->dev, blk, &h);
     if (!d)

@@ -135,6 +135,11 @@ static uint8_t *bget(void *dev, uint32_t blk, void **hold)
     return b ? ncache_data(n->g, b) : 0;
 }
 
+static bool bpeek(void *dev, uint32_t blk, uint32_t off, void *dst, uint32_t n)
+{
+    return ncache_peek(((struct nfs *)dev)->g, blk, off, dst, n);
+}
+
 static void bwrite(void *dev, void *hold) { ncache_write(((struct nfs *)dev)->g, hold); }
 static void bput(void *dev, void *hold) { ncache_put(((struct nfs *)dev)->g, hold); }
 
@@ -158,7 +163,7 @@ static void *mem(void *dev, uint32_t addr, uint32_t len)
     return guest_ptr(((struct nfs *)dev)->g, addr, len);
 }
 
-static const struct cfs_ops ops = { bget, bwrite, bput, ilock, itrylock, iunlock, count, mem };
+static const struct cfs_ops ops = { bget, bwrite, bput, ilock, itrylock, iunlock, count, mem, bpeek };
 
 static struct nfs *state(struct guest *g)
 {
