@@ -129,6 +129,13 @@ static const char *subsystem_of(struct guest *g, const char *fn)
     return "-";
 }
 
+/* A function's rank: its samples, and its traps weighted so that all the
+ * traps weigh as much as all the samples. */
+static uint64_t score(const struct prof *p, const uint64_t *ft, uint64_t traps, size_t i)
+{
+    return p->fns[i].samples * 4 + ft[i] * (p->samples * 4 + 1) / (traps + 1);
+}
+
 /* The top functions by time, then by traps: candidates for the next peel. */
 void prof_report(struct guest *g, unsigned top)
 {
@@ -154,11 +161,11 @@ void prof_report(struct guest *g, unsigned top)
     uint64_t *ft = kzalloc((p->nfns + 1) * sizeof *ft);   /* each function's traps, all vCPUs' */
     for (size_t i = 0; ft && i < p->nfns; i++)
         ft[i] = fn_traps(p, i);
-#define PROF_SCORE(i) (p->fns[i].samples * 4 + ft[i] * (p->samples * 4 + 1) / (traps + 1))
     for (unsigned r = 1; shown && ft && r <= top; r++) {
         size_t best = p->nfns;
         for (size_t i = 0; i < p->nfns; i++)
-            if (!shown[i] && (p->fns[i].samples || ft[i]) && (best == p->nfns || PROF_SCORE(i) > PROF_SCORE(best)))
+            if (!shown[i] && (p->fns[i].samples || ft[i]) &&
+                (best == p->nfns || score(p, ft, traps, i) > score(p, ft, traps, best)))
                 best = i;
         if (best == p->nfns) break;
         shown[best] = true;
@@ -168,7 +175,6 @@ void prof_report(struct guest *g, unsigned top)
                 ft[best] * 100 / (traps + !traps), ft[best] * 1000 / (traps + !traps) % 10,
                 f->name, subsystem_of(g, f->name));
     }
-#undef PROF_SCORE
     kfree(ft);
     kfree(shown);
 }
