@@ -15,6 +15,7 @@
 #include "host/peel/natives.h"
 #include "kernel/trap.h"
 #include "smp/spinlock.h"
+#include "smp/percpu.h"
 
 /* Every function of every subsystem: peel sites and gates (gate.c) at once. */
 #define PEEL_MAX_SITES (MANIFEST_MAX_SUBSYSTEMS * MANIFEST_MAX_FNS)
@@ -52,7 +53,7 @@ struct peel_vcpu {
     uint64_t calls[MANIFEST_MAX_SUBSYSTEMS];   /* native calls served, by subsystem */
     uint8_t outside;                 /* subsystem + 1 of the native it runs without the lock now */
     uint8_t quick;                   /* subsystem + 1 of the quick native it runs holding the lock */
-} __attribute__((aligned(64)));
+} __attribute__((aligned(CACHELINE)));
 
 struct peel_kept { char symbol[MANIFEST_NAME]; uint32_t addr; };
 

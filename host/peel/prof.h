@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include "host/peel/manifest.h"
 #include "host/vmm/guest.h"
+#include "smp/percpu.h"
 
 struct guest;
 
@@ -31,7 +32,7 @@ struct prof_vcpu {
     uint64_t traps;
     size_t last;                     /* index + 1 of the function its last trap was in */
     uint64_t run;                    /* its traps there not yet in fn_traps */
-} __attribute__((aligned(64)));
+} __attribute__((aligned(CACHELINE)));
 
 struct prof {
     struct prof_fn *fns;             /* sorted by addr; after prof_init only samples change */

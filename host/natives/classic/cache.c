@@ -411,9 +411,8 @@ bool ncache_peek(struct guest *g, uint32_t blockno, uint32_t off, void *dst, uin
         if (__atomic_load_n(&b->blockno, __ATOMIC_ACQUIRE) != blockno)
             continue;
         uint32_t seq = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&b->busy, __ATOMIC_ACQUIRE) || !__atomic_load_n(&b->valid, __ATOMIC_ACQUIRE) ||
-            __atomic_load_n(&b->blockno, __ATOMIC_ACQUIRE) != blockno)
-            return false;
+        if (__atomic_load_n(&b->busy, __ATOMIC_ACQUIRE) || !__atomic_load_n(&b->valid, __ATOMIC_ACQUIRE))
+            return false;                            /* (its block is looked at again after the copy) */
         memcpy(dst, data(c, b) + off, n);
         __atomic_thread_fence(__ATOMIC_SEQ_CST);     /* the copy before the second look */
         if (__atomic_load_n(&b->seq, __ATOMIC_ACQUIRE) != seq || __atomic_load_n(&b->busy, __ATOMIC_ACQUIRE) ||
