@@ -2,6 +2,7 @@
 #include "host/peel/prof.h"
 #include "host/vmm/guest.h"
 #include "host/peel/peel.h"
+#include "host/peel/peel_priv.h"
 #include "host/vmm/vcpu.h"
 #include "host/vmm/gmem.h"
 #include "host/decode/decode.h"
@@ -88,19 +89,53 @@ static uint64_t fn_traps(const struct prof *p, size_t i)
 /* Which subsystem is the guest in: the innermost of its functions on the
  * stack (a conservative look at the top of the stack for return addresses;
  * the helpers a subsystem calls are not in the manifest, its entry points
- * are). */
+ * are).  A host interrupt's sample pays for this under the guest kernel
+ * lock, and at -smp 2 the lock's holder takes hundreds of them a run (the
+ * other CPU's wakeups): read word by word through SS and paging, with every
+ * subsystem's code tested at each, the look cost ~76 us a sample, 7% of the
+ * lock's time (docs/bench.md, session 20).  So the window is read a page
+ * at a time, and a word outside every subsystem's span costs one compare. */
 #define STACK_LOOK 256
+
+/* Up to max words from SS:esp upwards, as many as read without a fault
+ * (through SS and paging, setting nothing): a page per read. */
+static unsigned stack_words(struct vcpu *v, uint32_t esp, uint32_t *w, unsigned max)
+{
+    unsigned n = 0;
+    while (n < max) {
+        uint32_t lin, whole;
+        struct gfault f;
+        if (!gmem_linear(v, SEG_SS, esp + 4 * n, 4, GMEM_READ, &lin, &f))
+            break;
+        unsigned k = (4096 - (lin & 4095)) / 4;      /* the words left on this page */
+        k = k < 1 ? 1 : k > max - n ? max - n : k;
+        if (k > 1 && !gmem_linear(v, SEG_SS, esp + 4 * n, 4 * k, GMEM_READ, &whole, &f))
+            k = 1;                                   /* SS's limit falls inside: a word at a time */
+        if (!gmem_peek_lin(v, lin, w + n, 4 * k))
+            break;
+        n += k;
+    }
+    return n;
+}
 
 static unsigned subsystem_now(struct guest *g, uint32_t eip, uint32_t esp)
 {
     int s = peel_subsystem_at(g, eip);
     struct vcpu *v = vcpu_current();                 /* (the sampled one: this is its trap) */
-    for (uint32_t i = 0; v && s < 0 && i < STACK_LOOK; i++) {
-        uint32_t lin, w;
-        struct gfault f;                             /* through SS and paging, setting nothing */
-        if (!gmem_linear(v, SEG_SS, esp + 4 * i, 4, GMEM_READ, &lin, &f) || !gmem_peek_lin(v, lin, &w, 4))
-            break;
-        s = peel_subsystem_at(g, w);
+    if (v && s < 0) {
+        uint32_t lo = UINT32_MAX, hi = 0, w[STACK_LOOK];
+        const struct peels *p = g->peels;
+        for (unsigned i = 0; p->have_manifest && i < p->manifest.nsubsystems; i++) {
+            peel_learn_subsystem(g, i);
+            if (p->span[i].hi) {
+                lo = p->span[i].lo < lo ? p->span[i].lo : lo;
+                hi = p->span[i].hi > hi ? p->span[i].hi : hi;
+            }
+        }
+        unsigned n = lo < hi ? stack_words(v, esp, w, STACK_LOOK) : 0;
+        for (unsigned i = 0; s < 0 && i < n; i++)
+            if (w[i] - lo < hi - lo)
+                s = peel_subsystem_at(g, w[i]);
     }
     return s < 0 ? MANIFEST_MAX_SUBSYSTEMS : (unsigned)s;
 }
