@@ -7,6 +7,7 @@
 #include "host/peel/peel_priv.h"
 #include "host/vmm/guest.h"
 #include "host/peel/natives.h"
+#include "host/peel/prof.h"
 #include "host/vmm/vcpu.h"
 #include "host/vmm/gmem.h"
 #include "host/decode/decode.h"
@@ -38,6 +39,20 @@ static void fall_through(struct guest *g, struct trapframe *tf, struct peel_site
     g->host_stepping = (unsigned)(s - g->peels->sites) + 1;
 }
 
+/* The lock around a native of an outside-gkl subsystem: let go, and taken
+ * back (pv->outside says which subsystem's native runs without it). */
+static void go_outside(struct vcpu *v, struct peel_vcpu *pv, unsigned sub)
+{
+    __atomic_store_n(&pv->outside, (uint8_t)(sub + 1), __ATOMIC_RELEASE);
+    vcpu_unlock(v);
+}
+
+static void come_back(struct vcpu *v, struct peel_vcpu *pv)
+{
+    __atomic_store_n(&pv->outside, 0, __ATOMIC_RELEASE);
+    vcpu_lock(v);
+}
+
 void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
 {
     struct peels *p = g->peels;
@@ -51,6 +66,20 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
     struct vcpu *v = vcpu_current();
     const struct native *native = s->native;
     unsigned sub = s->subsystem, nargs = s->nargs;
+    struct peel_vcpu *pv = &p->vcpu[v->index];
+    bool outside = p->manifest.subsystems[sub].outside_gkl && v->vif;
+    bool quick = outside && (native->flags & NATIVE_QUICK);
+    bool served = false, counted = tf->vector != VEC_GUEST_ENTRY;   /* (a hlt site's #GP was sampled) */
+    uint32_t gen = g->sites.gen;
+    bool let_go = outside && !quick;                 /* the lock goes around the call */
+    /* Under the lock the guest is stopped, and every instruction of the
+     * host's there makes the other vCPUs wait: so a call that goes out
+     * goes before its stack is read, where that read needs nothing the
+     * lock guards (paging off: the stack is guest RAM, as the buffers the
+     * natives read without it are), and counts its trap out there too. */
+    bool out = let_go && !(v->cr0 & CR0_PG);
+    if (out)
+        go_outside(v, pv, sub);
     /* the return address and the arguments, read through SS and the
      * guest's paging as its own code would read them; a stack that cannot
      * be read falls through: the guest's code then takes the fault itself */
@@ -58,36 +87,33 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
     struct gfault f;
     uint32_t bytes = 4 * (nargs + 1u);
     const void *flat = gmem_fast(v, vcpu_seg_cache(v, SEG_SS), (uint32_t)tf->rsp, bytes, GMEM_READ);
+    if (!flat && out) {
+        come_back(v, pv);                            /* the general read: the lock's */
+        out = false;
+    }
     bool stack = flat ? (__builtin_memcpy(words, flat, bytes), true)
                       : gmem_read(v, SEG_SS, (uint32_t)tf->rsp, words, bytes, GMEM_READ, &f);
+    if (!counted)
+        prof_count_trap(g, v, eip);
     uint32_t ret_addr = words[0];
     for (unsigned i = 0; i < nargs; i++)
         args[i] = words[1 + i];
-    struct peel_vcpu *pv = &p->vcpu[v->index];
-    bool outside = p->manifest.subsystems[sub].outside_gkl && v->vif;
-    bool quick = outside && (native->flags & NATIVE_QUICK);
-    bool served = false;
-    uint32_t gen = g->sites.gen;
-    bool let_go = outside && !quick;                 /* the lock goes around the call */
     if (stack) {
-        if (let_go) {
-            __atomic_store_n(&pv->outside, (uint8_t)(sub + 1), __ATOMIC_RELEASE);
-            vcpu_unlock(v);
+        if (let_go && !out) {
+            go_outside(v, pv, sub);
+            out = true;
         }
         if (quick)
             pv->quick = (uint8_t)(sub + 1);
         sti();
         served = native->fn(g, args, &ret);
         cli();
-        if (quick) {
-            let_go = !pv->quick;                     /* it had to wait after all (native_may_wait) */
-            pv->quick = 0;
-        }
-        if (let_go) {
-            __atomic_store_n(&pv->outside, 0, __ATOMIC_RELEASE);
-            vcpu_lock(v);
-        }
+        if (quick && !pv->quick)
+            out = true;                              /* it had to wait after all (native_may_wait) */
+        pv->quick = 0;
     }
+    if (out)
+        come_back(v, pv);
     if (g->state != GUEST_RUNNING)
         return;                                      /* vcpu_trap ends this vCPU */
     if (g->sites.gen != gen)

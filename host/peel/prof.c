@@ -54,8 +54,10 @@ static bool inside(const struct prof_fn *f, uint32_t eip)
     return eip - f->addr < f->size;
 }
 
-/* A trap of vCPU pv at eip (under the guest kernel lock, as fn_traps is
- * written): one more in its run, or the run ends and a new one starts. */
+/* A trap of vCPU pv at eip: one more in its run, or the run ends and a
+ * new one starts.  Only pv's own vCPU writes pv, and a run ends into
+ * fn_traps atomically: a peel call counts its trap outside the guest kernel
+ * lock (prof_count_trap). */
 static void count_trap(struct prof *p, struct prof_vcpu *pv, uint32_t eip)
 {
     pv->traps++;
@@ -64,7 +66,7 @@ static void count_trap(struct prof *p, struct prof_vcpu *pv, uint32_t eip)
         return;
     }
     if (pv->last)
-        p->fn_traps[pv->last - 1] += pv->run;
+        __atomic_add_fetch(&p->fn_traps[pv->last - 1], pv->run, __ATOMIC_RELAXED);
     struct prof_fn *f = lookup(p, eip);
     pv->last = f ? (size_t)(f - p->fns) + 1 : 0;
     pv->run = f ? 1 : 0;
@@ -140,12 +142,17 @@ static unsigned subsystem_now(struct guest *g, uint32_t eip, uint32_t esp)
     return s < 0 ? MANIFEST_MAX_SUBSYSTEMS : (unsigned)s;
 }
 
+void prof_count_trap(struct guest *g, const struct vcpu *v, uint32_t eip)
+{
+    struct prof *p = g->prof;
+    count_trap(p, &p->vcpu[v && v->index < GUEST_MAX_VCPUS ? v->index : 0], eip);
+}
+
 void prof_sample(struct guest *g, uint32_t eip, uint32_t esp, bool trap)
 {
     struct prof *p = g->prof;
     if (trap) {
-        struct vcpu *v = vcpu_current();
-        count_trap(p, &p->vcpu[v && v->index < GUEST_MAX_VCPUS ? v->index : 0], eip);
+        prof_count_trap(g, vcpu_current(), eip);
         return;
     }
     struct prof_fn *f = lookup(p, eip);

@@ -22,12 +22,13 @@ struct prof_fn {
 };
 
 /* One vCPU's trap counts, on a cache line of its own.  Every trap counts
- * one, under the guest kernel lock, and a counter the lock's last holder
- * wrote on another CPU costs the next holder a miss (a shared count and a
- * search through a table of counters made each hand-off of the lock
- * ~0.75 us dearer: docs/bench.md, session 19).  So a vCPU counts the traps
- * in one function (most come in runs: a loop calling one peeled function)
- * here, and adds the run to the shared fn_traps when it traps elsewhere. */
+ * one (a peel call's outside the guest kernel lock, when the call goes out),
+ * and a counter the lock's last holder wrote on another CPU costs the next
+ * holder a miss (a shared count and a search through a table of counters
+ * made each hand-off of the lock ~0.75 us dearer: docs/bench.md, session
+ * 19).  So a vCPU counts the traps in one function (most come in runs: a
+ * loop calling one peeled function) here, and adds the run to the shared
+ * fn_traps, atomically, when it traps elsewhere. */
 struct prof_vcpu {
     uint64_t traps;
     size_t last;                     /* index + 1 of the function its last trap was in */
@@ -49,5 +50,7 @@ void prof_init(struct guest *g);     /* from the image's symbol table */
 /* At a trap (trap) or a host timer interrupt that found the guest running,
  * with the lock: eip and esp are the guest's. */
 void prof_sample(struct guest *g, uint32_t eip, uint32_t esp, bool trap);
+/* A trap of vCPU v at eip, with the lock or without (a peel call's). */
+void prof_count_trap(struct guest *g, const struct vcpu *v, uint32_t eip);
 void prof_report(struct guest *g, unsigned top);
 void prof_monitor_init(void);

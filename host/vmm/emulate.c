@@ -478,10 +478,12 @@ void emulate_trap(struct vcpu *v, struct trapframe *tf)
             break;
         }
         case TRAP_GUEST_INT15:                         /* prefixes and all: EIP stays past it */
+            vcpu_sample(v, tf, true);                  /* (vcpu_trap leaves the peel entry's vector to us) */
             v->exits[VEXIT_INT]++;
             vcpu_reflect(v, tf, VEC_GUEST_ENTRY, false, 0);
             return;
         case TRAP_GUEST_SYSCALL:                       /* none in compatibility mode */
+            vcpu_sample(v, tf, true);
             tf->rip = (uint32_t)(tf->rip - 2);
             v->exits[VEXIT_EXCEPTION]++;
             vcpu_reflect(v, tf, 6, false, 0);          /* #UD, as an Intel CPU would */

@@ -141,6 +141,9 @@ struct guest_hooks {
      * reason if the guest cannot start, else NULL. */
     const char *(*start)(struct guest *g, const void *manifest, size_t len);
     bool (*site_armed)(struct guest *g, void *site);             /* not being stepped over */
+    /* A peel site's trap, EIP at the site.  One entered by the peel entry's
+     * vector (int 15 or syscall) has had no sample: the layer counts it in
+     * its profile itself (outside the GKL, where the call goes out). */
     void (*site_trap)(struct guest *g, struct trapframe *tf, void *site);
     bool (*step_done)(struct guest *g, struct trapframe *tf);     /* the host's own #DB */
     void (*lock_taken)(struct guest *g, struct vcpu *v);          /* if g->lock_hooks */

@@ -352,6 +352,16 @@ void vcpu_halt(struct vcpu *v)
     vcpu_wait_interrupt(v, 0);
 }
 
+/* The profiler's sample of where the guest was, at a trap (trapped) or a
+ * host interrupt. */
+void vcpu_sample(struct vcpu *v, const struct trapframe *tf, bool trapped)
+{
+    if (!guest_hooks->sample)
+        return;
+    uint32_t in_block = blocks_original(v->guest, (uint32_t)tf->rip);   /* the guest's own code it stands for */
+    guest_hooks->sample(v->guest, in_block ? in_block : (uint32_t)tf->rip, (uint32_t)tf->rsp, trapped);
+}
+
 void vcpu_trap(struct trapframe *tf, bool host_irq)
 {
     struct vcpu *v = vcpu_current();
@@ -375,10 +385,8 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
         vseg_remirror(v, c, tf);                          /* another vCPU loaded a new GDT */
     if (v->reload_failed)
         guest_end(v->guest, GUEST_DEAD, -1, "a segment register of its could not be reloaded when it was switched in");
-    if (guest_hooks->sample) {
-        uint32_t in_block = blocks_original(v->guest, (uint32_t)tf->rip);   /* the guest's own code it stands for */
-        guest_hooks->sample(v->guest, in_block ? in_block : (uint32_t)tf->rip, (uint32_t)tf->rsp, !host_irq);
-    }
+    if (host_irq || tf->vector != VEC_GUEST_ENTRY)
+        vcpu_sample(v, tf, !host_irq);               /* (a peel entry's: site_trap's to count, emulate_trap's if none) */
     if (host_irq) {
         v->exits[VEXIT_HOST_IRQ]++;             /* a guest with IF clear runs on: only cli; hlt stops it */
     } else if (v->guest->state == GUEST_RUNNING && !stepped)

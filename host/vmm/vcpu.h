@@ -111,6 +111,9 @@ void vcpu_switch_out(struct vcpu *v);
 void vcpu_switch_in(struct vcpu *v);
 /* From trap(): a trap or interrupt that came from the guest. */
 void vcpu_trap(struct trapframe *tf, bool host_irq);
+/* The layer above's profile sample (guest_hooks->sample) for this trap
+ * (trapped) or host interrupt. */
+void vcpu_sample(struct vcpu *v, const struct trapframe *tf, bool trapped);
 /* Deliver vector through the guest's IDT; false if that is impossible. */
 bool vcpu_deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, bool has_error, uint32_t error);
 /* int n, int3, into (length bytes at EIP): as a software interrupt (the
