@@ -29,6 +29,10 @@ struct guest;
 /* The guest address of a variable the subsystem `keeps` current (resolved
  * at peel time from the image's symbols), or 0. */
 uint32_t peel_kept(struct guest *g, const char *symbol);
+/* The same, remembered in *slot once the peel that keeps it has been
+ * applied (the address never changes after): for a native that counts in
+ * a kept word at every call, peel_kept being a search by name. */
+uint32_t peel_kept_once(struct guest *g, uint32_t *slot, const char *symbol);
 
 #define PEEL_PATCH_MAX 2
 

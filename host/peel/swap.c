@@ -105,6 +105,14 @@ uint32_t peel_kept(struct guest *g, const char *symbol)
     return 0;
 }
 
+uint32_t peel_kept_once(struct guest *g, uint32_t *slot, const char *symbol)
+{
+    uint32_t at = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    if (!at && (at = peel_kept(g, symbol)))
+        __atomic_store_n(slot, at, __ATOMIC_RELAXED);
+    return at;
+}
+
 /* The changed() hook of each native subsystem whose natives the manifest
  * subsystem uses, once. */
 static void tell_natives(struct guest *g, unsigned idx, bool peeled)

@@ -81,7 +81,7 @@ struct bucket {
 /* The guest's words the manifest keeps that the cache uses.  peel_kept is a
  * search by name, and with a counter bumped at every block it took more
  * instructions than the blocks' copies (docs/bench.md, session 20): each
- * is looked up until the peel that keeps it has been applied, then kept. */
+ * address is remembered here (peel_kept_once). */
 enum { KEPT_cache_hits, KEPT_cache_misses, KEPT_blk_reads, KEPT_blk_writes, KEPT_cache_bufs, KEPT_WORDS };
 
 struct ncache {
@@ -104,14 +104,6 @@ _Static_assert(L_cache_bufs_WIDTH == L_cache_bufs_COUNT * L_buf_SIZE, "cache_buf
 
 static unsigned hash(uint32_t blockno) { return (blockno * 2654435761u) >> (32 - HASH_BITS); }
 
-static uint32_t kept_at(struct ncache *c, unsigned k, const char *name)
-{
-    uint32_t at = __atomic_load_n(&c->kept[k], __ATOMIC_RELAXED);
-    if (!at && (at = peel_kept(c->g, name)))
-        __atomic_store_n(&c->kept[k], at, __ATOMIC_RELAXED);
-    return at;
-}
-
 /* One more in the guest's counter at `at`, if it has one. */
 static void add_one(struct guest *g, uint32_t at)
 {
@@ -124,7 +116,7 @@ static void add_one(struct guest *g, uint32_t at)
  * it has one; a layout where V is not 4 bytes wide does not compile. */
 #define BUMP(c, V) ({ \
     _Static_assert(L_##V##_WIDTH == 4, "the natives count in " #V " as 4 bytes: not its width in this guest"); \
-    add_one((c)->g, kept_at((c), KEPT_##V, #V)); })
+    add_one((c)->g, peel_kept_once((c)->g, &(c)->kept[KEPT_##V], #V)); })
 
 static struct ncache *make(struct guest *g)
 {
@@ -382,7 +374,7 @@ static bool on_disk(struct guest *g, uint32_t blockno)
  * valid to 0 is always safe in a write-through cache: it costs a read.) */
 static void forget_guest_copy(struct ncache *c, uint32_t blockno)
 {
-    uint32_t at = kept_at(c, KEPT_cache_bufs, "cache_bufs");
+    uint32_t at = peel_kept_once(c->g, &c->kept[KEPT_cache_bufs], "cache_bufs");
     uint8_t *gb = at ? guest_ptr(c->g, at, L_cache_bufs_WIDTH) : 0;
     for (uint32_t i = 0; gb && i < L_cache_bufs_COUNT; i++, gb += L_buf_SIZE)
         if (L_U32(gb, L_buf_blockno) == blockno && (blockno != NONE || !L_U32(gb, L_buf_busy)))
@@ -458,7 +450,7 @@ void ncache_forget(struct guest *g)
                 b->valid = false;
         spin_unlock_irq(&bk->wq.lock);
     }
-    uint32_t at = kept_at(c, KEPT_cache_bufs, "cache_bufs");
+    uint32_t at = peel_kept_once(c->g, &c->kept[KEPT_cache_bufs], "cache_bufs");
     uint8_t *gb = at ? guest_ptr(g, at, L_cache_bufs_WIDTH) : 0;
     for (uint32_t i = 0; gb && i < L_cache_bufs_COUNT; i++, gb += L_buf_SIZE)
         if (!L_U32(gb, L_buf_busy))

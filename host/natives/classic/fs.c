@@ -44,6 +44,7 @@ struct nfs {
     struct cfs fs;
     struct ilock *locks;                     /* one per inode */
     uint32_t nlocks;
+    uint32_t free_blocks_at, free_inodes_at; /* the guest's free counts (peel_kept_once) */
 };
 
 NATIVE_SUBSYSTEM_DECLARE(fs);
@@ -153,9 +154,12 @@ static void add(struct guest *g, uint32_t at, int delta)
 
 static void count(void *dev, int blocks, int inodes)
 {
+    _Static_assert(L_fs_free_blocks_WIDTH == 4 && L_fs_free_inodes_WIDTH == 4, "the natives count in the free counts as 4 bytes");
     struct nfs *n = dev;
-    add(n->g, L_KEPT_U32(n->g, fs_free_blocks), blocks);
-    add(n->g, L_KEPT_U32(n->g, fs_free_inodes), inodes);
+    if (blocks)
+        add(n->g, peel_kept_once(n->g, &n->free_blocks_at, "fs_free_blocks"), blocks);
+    if (inodes)
+        add(n->g, peel_kept_once(n->g, &n->free_inodes_at, "fs_free_inodes"), inodes);
 }
 
 static void *mem(void *dev, uint32_t addr, uint32_t len)
