@@ -283,8 +283,8 @@ static void peel_call_stepped(struct vcpu *v, struct trapframe *tf, void *s, boo
 {
     uint64_t site = tf->rip;
     guest_hooks->site_trap(v->guest, tf, s);
-    if (!v->guest->host_stepping && tf->rip != site)
-        single_step(v, tf, step);
+    if (step && !v->guest->host_stepping && tf->rip != site)
+        single_step(v, tf, step);                    /* (not stepping: nothing to raise) */
 }
 
 /* A privileged instruction at EIP, decoded in the mode of the guest's CS:

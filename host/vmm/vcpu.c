@@ -167,6 +167,7 @@ void vcpu_lock(struct vcpu *v)
     /* the clock as the lock was taken: time away does not count as
      * spinning, and this trap's interrupt check needs no clock read of its own */
     v->now_hint = g->gkl.since - g->start_ns;
+    v->relocked = true;
     if (v->shadow)
         shadow_sync(v);                              /* shadow_flush_guest asked while we were out */
     if (g->lock_hooks)
@@ -371,6 +372,7 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
         panic("vCPU %u of guest %s ran guest code without the guest kernel lock", v->index, v->guest->name);
     v->tf = tf;
     v->now_hint = 0;                                 /* only a lock taken in this trap gives one */
+    v->relocked = false;
     int taken = blocks_vif_in(v);                    /* the virtual IF the patch blocks kept */
     if (taken >= 0)
         vcpu_armed_taken(v, taken);                  /* (and an interrupt one delivered) */
@@ -401,11 +403,13 @@ void vcpu_trap(struct trapframe *tf, bool host_irq)
     if ((tf->rflags & EFLAGS_TF) && blocks_arena(&v->guest->blocks, tf->rip) && !v->guest->host_stepping &&
         !v->guest->codepages.stepping && !v->guest->rom.stepping)
         blocks_leave_stepping(v, tf);                /* its own step would stop inside a patch block */
-    pushcli();
-    c = this_cpu();
-    if (v->guest->state == GUEST_RUNNING && vseg_mirror_stale(v, c))
-        vseg_remirror(v, c, tf);                          /* another vCPU loaded a new GDT meanwhile */
-    popcli();
+    if (v->relocked) {                               /* (holding it throughout, no other vCPU ran: no lgdt) */
+        pushcli();
+        c = this_cpu();
+        if (v->guest->state == GUEST_RUNNING && vseg_mirror_stale(v, c))
+            vseg_remirror(v, c, tf);                      /* another vCPU loaded a new GDT meanwhile */
+        popcli();
+    }
     if (!vcpu_return_check(v, tf))
         vcpu_exit(v);                                /* the guest thread ends here */
 }

@@ -38,6 +38,7 @@ struct vcpu {
     bool vif;                        /* the guest's IF */
     uint64_t vif_writes;             /* cli, sti, popf, iret, delivery: any change of mind */
     uint64_t now_hint;                    /* guest time when this trap took the GKL, or 0 */
+    bool relocked;                        /* this trap let the GKL go and took it again */
     uint32_t cr0, cr2, cr3, cr4;
     struct shadow *shadow;           /* its virtual TLB once its guest turned paging on (host/vmm/shadow.c) */
     uint32_t dr[8];                  /* debug registers as the guest reads them (host/vmm/dreg.c) */
