@@ -83,7 +83,7 @@ ifneq ($(strip $(HOSTARGS)),)
 QEMUFLAGS += -fw_cfg name=opt/peel/cmdline,string="$(subst $(comma),$(comma)$(comma),$(strip $(HOSTARGS)))"
 endif
 
-.PHONY: all run gdb iso core test unit deps clean stress bench bench-entry
+.PHONY: all run gdb iso core test unit deps clean stress bench bench-entry bench-tbprof
 all: iso
 
 # Fragments: guest images and unit tests register themselves.
@@ -231,6 +231,12 @@ bench: deps iso $(GUEST_TARGETS) $(CLASSIC_REF)
 ENTRY_REPEAT ?= 6
 bench-entry: deps iso $(GUEST_TARGETS) $(CLASSIC_REF)
 	@BUILD=$(BUILD) QEMU=$(QEMU) REPEAT=$(ENTRY_REPEAT) sh tests/bench/entry.sh
+
+# Where the instructions go, host and guest, per function: classic with
+# every peel under -icount, a TCG plugin counting translation blocks
+# (deterministic: two builds compare exactly; docs/bench.md).
+bench-tbprof: deps iso $(GUEST_TARGETS) $(CLASSIC_REF)
+	@BUILD=$(BUILD) QEMU=$(QEMU) BENCH_WORKERS=$(BENCH_WORKERS) BENCH_REQUESTS=$(BENCH_REQUESTS) sh tests/bench/tbprof.sh
 
 # The SMP stress suite (tests/stress): every case at each CPU count.
 stress: deps iso $(TEST_DEPS)
