@@ -55,9 +55,11 @@ bool trap_syscall_on;
  * than int 15: it comes to syscall_entry from compatibility mode (CSTAR),
  * and from 64-bit code too (LSTAR), where no guest runs, so that one is
  * refused the same way.  SFMASK clears IF, TF, DF, AC and NT on the way in,
- * as an interrupt gate would.  Without it EFER.SCE stays off, so a guest's
- * syscall is #UD on any CPU.  SYSENTER_CS 0 makes a guest's sysenter #GP(0)
- * (or #UD, on AMD). */
+ * as an interrupt gate would.  The MSRs are loaded on every CPU; EFER.SCE,
+ * which opens the entry, stays off but while a guest that uses it runs
+ * (trap_syscall_open), so that any other guest's own syscall is #UD on any
+ * CPU, as on the CPU it was written for.  SYSENTER_CS 0 makes a guest's
+ * sysenter #GP(0) (or #UD, on AMD). */
 static void load_syscall(void)
 {
     wrmsr(MSR_STAR, (uint64_t)SEL_KCODE << 32);     /* SS = SEL_KCODE + 8 = SEL_KDATA */
@@ -65,8 +67,19 @@ static void load_syscall(void)
     wrmsr(MSR_CSTAR, (uint64_t)syscall_entry);
     wrmsr(MSR_SFMASK, EFLAGS_IF | EFLAGS_TF | EFLAGS_DF | EFLAGS_AC | EFLAGS_NT);
     wrmsr(MSR_SYSENTER_CS, 0);
-    uint64_t efer = rdmsr(MSR_EFER) & ~EFER_SCE;
-    wrmsr(MSR_EFER, efer | (trap_syscall_on ? EFER_SCE : 0));
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_SCE);
+    this_cpu()->syscall_open = false;
+}
+
+void trap_syscall_open(bool open)
+{
+    struct cpu *c = this_cpu();
+    open = open && trap_syscall_on;
+    if (c->syscall_open == open)
+        return;
+    uint64_t efer = rdmsr(MSR_EFER);
+    wrmsr(MSR_EFER, open ? efer | EFER_SCE : efer & ~EFER_SCE);
+    c->syscall_open = open;
 }
 
 void trap_load(void)

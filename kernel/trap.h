@@ -24,11 +24,16 @@ typedef void (*irq_handler_t)(struct trapframe *tf);
 
 void trap_init(void);                   /* build the IDT once */
 void trap_load(void);                   /* lidt and the syscall MSRs on this CPU */
-/* syscall from compatibility mode enters the host too (as VEC_GUEST_ENTRY),
- * if this CPU's vendor takes it: on this CPU now, the others at trap_load,
- * so before they start (INIT_EARLY).  Whether it is on. */
+/* syscall from compatibility mode may enter the host too (as
+ * VEC_GUEST_ENTRY), if this CPU's vendor takes it: decided before the APs
+ * start (INIT_EARLY).  Whether it may. */
 bool trap_enable_syscall(void);
 extern bool trap_syscall_on;
+/* Open the entry on this CPU (EFER.SCE) or close it, before returning to
+ * a guest: open only for one whose code enters by it, while it runs ring
+ * 1 code (a guest without such code sees syscall #UD, as a CPU with SCE
+ * off gives it).  A no-op where it may not be opened.  Interrupts off. */
+void trap_syscall_open(bool open);
 void trap_register(unsigned vector, irq_handler_t h);
 void trap_dump(const struct trapframe *tf);
 void trap(struct trapframe *tf);        /* called by the stubs */

@@ -51,6 +51,7 @@ struct cpu {
     struct tss tss;
     uint8_t *ist_stacks;            /* #DF and NMI run on their own stacks */
     uint64_t upper_cs, upper_ss;    /* what trap_return last gave ring 1-3 here (syscall_entry) */
+    bool syscall_open;              /* EFER.SCE set here (kernel/trap.c trap_syscall_open) */
     uint64_t entry_scratch;         /* syscall_entry's scratch: the caller's RSP */
     uint64_t espfix_base;           /* this CPU's 4 GiB window of one page (kernel/espfix.h) */
     uint64_t espfix_top;            /* nonzero: trap_return leaves from this ministack */

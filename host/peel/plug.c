@@ -27,9 +27,10 @@ CMDLINE_OPTION("peel", true, set_boot_peels);
 
 /* peelentry=int|syscall: how a peel site enters the host.  int 15 unless
  * syscall is asked for and the vendor takes it from compatibility mode:
- * with syscall enabled, a guest's own syscall reaches the host with ECX and
- * R11 already overwritten and its CS unknown, so the #UD it gets is not
- * quite a CPU's (docs/peel.md). */
+ * the entry is open only in the ring 1 of a guest with a manifest, where
+ * the scanner sends the guest's own syscall through the host, but code no
+ * scan reached and far transfers the host does not see keep it from being
+ * exact there (docs/peel.md). */
 static enum { ENTRY_DEFAULT, ENTRY_INT, ENTRY_SYSCALL } entry_word;
 bool peel_by_syscall;
 

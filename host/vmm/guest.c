@@ -13,6 +13,7 @@
 #include "loader/bzimage.h"
 #include "host/vmm/vcpu_seg.h"
 #include "loader/sha256.h"
+#include "kernel/trap.h"
 #include "kernel/console.h"
 #include "kernel/heap.h"
 #include "kernel/pmm.h"
@@ -317,14 +318,17 @@ struct guest *guest_start(const char *name, const char *disk_name, const char *g
     char cmd[256];
     bool bz = bz_probe(g->image, g->image_size);  /* its command line is the guestarg words alone */
     snprintf(cmd, sizeof cmd, bz ? "%.0s%s" : "/boot/%s %s", file, guest_cmdline ? guest_cmdline : "");
+    snprintf(file, sizeof file, "%s.manifest", name);
+    const struct mb2_module *manifest = find_module(file);
+    /* where the layer above may write syscall entries (a manifest, the entry
+     * allowed), the scan that load begins must know it (scan.c own_syscall) */
+    g->syscall_entry = trap_syscall_on && manifest;
     const char *err = load(g, cmd, &regs);
     if (err)
         return fail(g, "image refused", err);
     kprintf("guest %s: loaded, entry 0x%x, %zu patches over %lu instructions scanned (%lu pages); "
             "the rest is scanned as it runs\n", name, regs.eip, g->patches.n, g->patches.insns_seen,
             g->codepages.pages_scanned);
-    snprintf(file, sizeof file, "%s.manifest", name);
-    const struct mb2_module *manifest = find_module(file);
     gkl_init(&g->gkl);
     if (bz) {
         vcpu_init(&g->vcpu, g, regs.eip, 0, regs.ebx);

@@ -103,6 +103,12 @@ struct guest {
     struct prof *prof;
     struct natives *natives;
     bool threads_are_vcpus;          /* set by a native subsystem: every guest thread is a vCPU of its own */
+    /* The layer above may write syscall entries into this guest (it has a
+     * manifest, and the entry is allowed: kernel/trap.h), decided before
+     * the first scan: the entry is open (trap_syscall_open) while it runs
+     * ring 1 code, closed for every other guest and in ring 3, and its own
+     * syscall is patched to raise the #UD a CPU would (scan.c). */
+    bool syscall_entry;
     struct thread *thread;
     int exit_status;                 /* the guest's isa-debug-exit value, or -1 */
     char why[128];                   /* how it ended */

@@ -200,6 +200,27 @@ static bool far_target(struct scan *s, uint16_t sel, uint32_t offset, uint32_t p
 }
 
 
+/* The guest's own syscall (0f 05: Intel's and our decoder's #UD in 32-bit
+ * code, AMD's entry from compatibility mode) where the host's entry is open
+ * for this guest's peel sites (guest.h syscall_entry): run, it would reach
+ * the host with ECX overwritten and its CS unknown, so it is patched, and
+ * the emulator raises the #UD a CPU without SCE gives (emulate.c).  A pair
+ * of bytes across a page boundary is left alone.  False if out of memory. */
+static bool own_syscall(struct scan *s, uint8_t *map, uint32_t gpa, const uint8_t *buf, unsigned got)
+{
+    if (!s->g->syscall_entry || got < 2 || buf[0] != 0x0f || buf[1] != 0x05 || (gpa & 4095) == 4095)
+        return true;
+    if (!scan_room(s, 1))
+        return false;
+    struct site *p = &s->made[s->nmade++];
+    *p = (struct site){ .addr = gpa, .kind = SITE_PATCH, .len = 2 };
+    memcpy(p->orig, buf, 2);
+    mark(map, gpa);
+    cover(map, gpa, 2);
+    s->g->ram[gpa] = 0xf4;
+    return true;
+}
+
 /* Follow one path until it ends (ret, jmp, undecodable, not mapped, seen
  * before, an address the host claims for a trap of its own, or memory that
  * is zeros: two `add [eax], al` in a row, which no compiler emits, are where
@@ -233,8 +254,11 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched, b
             return true;
         uint8_t buf[15];
         struct insn in;
-        if (decode(buf, code_bytes(s, lin, gpa, buf, &next), 32, &in) != DECODE_OK) {
+        unsigned got = code_bytes(s, lin, gpa, buf, &next);
+        if (decode(buf, got, 32, &in) != DECODE_OK) {
             g->patches.undecodable++;
+            if (gpa >= p.block_end && !own_syscall(s, map, gpa, buf, got))
+                return false;
             return true;
         }
         zeros = buf[0] == 0 && buf[1] == 0 && in.length == 2 ? zeros + 1 : 0;

@@ -25,6 +25,7 @@
 #include "host/vmm/shadow.h"
 #include "host/decode/decode.h"
 #include "kernel/espfix.h"
+#include "kernel/trap.h"
 #include "host/vmm/codepage.h"
 #include "host/vmm/scan.h"
 
@@ -288,6 +289,7 @@ bool vcpu_return_check(struct vcpu *v, struct trapframe *tf)
         tf->rflags = (tf->rflags & RETURN_FLAGS) | EFLAGS_IF | EFLAGS_RESERVED1;
         tf->rsp = (uint32_t)tf->rsp;
         espfix_prepare(this_cpu(), !(dss & DESC_DB), (uint32_t)tf->rsp);
+        trap_syscall_open(v->guest->syscall_entry && cpl != 3);
         blocks_vif_out(v, (uint16_t)tf->cs);         /* the virtual IF where the patch blocks find it */
         return true;
     }

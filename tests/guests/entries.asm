@@ -3,7 +3,9 @@
 ; must tell its own entries from the guest's.  Expected, as on a CPU:
 ; int 15 arrives through this guest's IDT with EIP past the instruction
 ; (with a prefix too); syscall is #UD and sysenter #GP(0) (or #UD, as AMD
-; gives in long mode), both with EIP at the instruction.
+; gives in long mode), both with EIP at the instruction, and syscall leaves
+; ECX alone (with the host's syscall entry open for the peel site, the
+; scanner must have sent it through the host: scan.c).
 %include "tests/guests/guest.inc"
 global _start, twice:function (twice.end - twice)
 
@@ -47,9 +49,12 @@ _start:
 
     call check_twice
     mov dword [expect], .sc            ; syscall: #UD at the instruction
+    mov ecx, 0xc0ffee11
 .sc:
     syscall
     cmp dword [seen_ud], 1
+    jne bad
+    cmp ecx, 0xc0ffee11                ; a CPU's #UD changes no register
     jne bad
     say "entries: syscall raised #UD"
 
