@@ -386,6 +386,9 @@ bool codepage_fetch(struct guest *g, uint32_t lin, uint32_t gpa, const struct co
 bool codepage_far_pending(struct guest *g, uint16_t sel, uint32_t offset)
 {
     struct codepages *c = &g->codepages;
+    for (uint32_t i = 0; i < c->nfar; i++)
+        if (c->far[i].sel == sel && c->far[i].offset == offset)
+            return true;                      /* (a page scanned again) */
     if (c->nfar == c->capfar) {
         uint32_t cap = c->capfar ? c->capfar * 2 : 4;
         void *far = kmalloc(cap * sizeof *c->far);
@@ -452,19 +455,25 @@ bool codepage_entry_scanned(struct vcpu *v, uint32_t lin)
 }
 
 /* The lgdt's emulation has mirrored the new GDT on this CPU: the far
- * targets waiting for it are scanned now (those it does not make code are
- * forgotten: a jump there faults). */
+ * targets waiting for it are scanned now; those it does not make code wait
+ * for the next (a jump there faults meanwhile).  The scans may add targets
+ * of their own, so the list is taken first. */
 void codepage_gdt_loaded(struct vcpu *v)
 {
     struct codepages *c = &v->guest->codepages;
+    struct codepage_far *far = c->far;
     uint32_t n = c->nfar;
-    c->nfar = 0;
+    c->far = 0;
+    c->nfar = c->capfar = 0;
     for (uint32_t i = 0; i < n; i++) {
-        uint64_t d = vcpu_descriptor(v, c->far[i].sel);
-        uint32_t lin = (uint32_t)(desc_base(d) + c->far[i].offset);
+        uint64_t d = vcpu_descriptor(v, far[i].sel);
+        uint32_t lin = (uint32_t)(desc_base(d) + far[i].offset);
         if ((d & DESC_PRESENT) && (d & DESC_S) && (d & DESC_CODE))
             codepage_entry_point(v, lin);
+        else if (!codepage_far_pending(v->guest, far[i].sel, far[i].offset))
+            break;                            /* out of memory: the rest are forgotten */
     }
+    kfree(far);
 }
 
 /* ---- faults ------------------------------------------------------------------

@@ -161,7 +161,7 @@ struct codepages {
     uint32_t step[4];
     bool stepping, step_guest_tf;
     uint32_t step_eip;               /* where the step began */
-    struct { uint16_t sel; uint32_t offset; } *far;   /* codepage_far_pending's */
+    struct codepage_far { uint16_t sel; uint32_t offset; } *far;   /* codepage_far_pending's */
     uint32_t nfar, capfar;
     uint64_t fetch_faults, write_faults, pages_scanned, drops, host_writes, steps;
 };
@@ -175,9 +175,10 @@ struct codepage_space {
 };
 
 /* ---- for the scanner (host/vmm/scan.c) ---- */
-/* A direct far transfer met before the guest had a GDT: scanned when it
- * loads one (codepage_gdt_loaded, from the lgdt's emulation).  False if
- * out of memory. */
+/* A direct far transfer met before the guest had a GDT, or to a selector
+ * its GDT does not make code yet: scanned when an lgdt makes it code
+ * (codepage_gdt_loaded, from the lgdt's emulation).  False if out of
+ * memory. */
 bool codepage_far_pending(struct guest *g, uint16_t sel, uint32_t offset);
 void codepage_gdt_loaded(struct vcpu *v);
 /* The scan decodes an instruction on page pfn: it is scanned from now on

@@ -186,8 +186,11 @@ static uint32_t code_bytes(struct scan *s, uint32_t lin, uint32_t gpa, uint8_t *
 /* A direct far jump or call (the one after a kernel's first lgdt, say):
  * its target's linear address needs the segment's base, from the guest's
  * GDT as this CPU mirrors it while the guest traps.  Before the guest has
- * loaded a GDT (the warm start at load), the target waits for its lgdt
- * (codepage_far_pending, scanned by codepage_gdt_loaded). */
+ * loaded a GDT (the warm start at load), or while its GDT has no code
+ * segment there yet (one it will make before it jumps: the jump is scanned
+ * long before it runs), the target waits for an lgdt that makes it code
+ * (codepage_far_pending, scanned by codepage_gdt_loaded): scanned no
+ * other way, the code there would run unpatched. */
 static bool far_target(struct scan *s, uint16_t sel, uint32_t offset, uint32_t pfn)
 {
     struct guest *g = s->g;
@@ -195,7 +198,7 @@ static bool far_target(struct scan *s, uint16_t sel, uint32_t offset, uint32_t p
         return codepage_far_pending(g, sel, offset);
     uint64_t d = vcpu_descriptor(&g->vcpu, sel);
     if (!(d & DESC_PRESENT) || !(d & DESC_S) || !(d & DESC_CODE))
-        return true;                          /* it faults: nothing to scan there */
+        return codepage_far_pending(g, sel, offset);   /* (a jump there now faults) */
     return push_work(s, (uint32_t)(desc_base(d) + offset), pfn + 1, false);
 }
 

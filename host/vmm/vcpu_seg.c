@@ -10,6 +10,7 @@
 #include "host/vmm/guest.h"
 #include "host/vmm/segment.h"
 #include "host/vmm/gmem.h"
+#include "host/vmm/codepage.h"
 #include "host/decode/decode.h"
 #include "kernel/string.h"
 #include "kernel/pmm.h"
@@ -363,6 +364,7 @@ bool vcpu_gdt_stale_fault(struct vcpu *v, const struct trapframe *tf)
         seg_mirror(e) == this_cpu()->gdt[i])
         return false;
     vcpu_mirror_gdt(v);
+    codepage_gdt_loaded(v);                          /* a far jump's target it makes code, say */
     return true;
 }
 

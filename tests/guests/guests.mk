@@ -24,6 +24,7 @@ $(TGUEST_OUT)/blocks.elf: $(wildcard $(TGUEST_DIR)/blocks-*.inc)     # its cases
 # The containment attacks and the fuzzer (issue 11) share a GDT, an IDT and
 # exception stubs; every image depends on it, so an edit rebuilds them all.
 $(TGUEST_ELFS): $(TGUEST_DIR)/hostile.inc
+$(TGUEST_OUT)/hostile-syscall-plain.elf: $(TGUEST_DIR)/hostile-syscall.asm
 $(TGUEST_OUT)/fuzz-desc.elf: $(TGUEST_DIR)/fuzz-desc-tables.inc $(TGUEST_DIR)/fuzz-desc-ops.inc
 
 $(TGUEST_BAD) &: $(TGUEST_OUT)/hostile-ports.elf $(TGUEST_DIR)/mkbad.sh

@@ -72,7 +72,8 @@ reset-kbd%hostile-reset%guestarg=case=kbd%QUICK%120%guest hostile-reset: [a-z]* 
 reset-p92%hostile-reset%guestarg=case=p92%QUICK%120%guest hostile-reset: [a-z]* (.*reset.*0x92%still running after
 reset-triple%hostile-reset%guestarg=case=triple%QUICK%120%guest hostile-reset: stopped (triple fault%still running after
 syscall%hostile-syscall%guestarg=case=syscall%QUICK%120%syscall: PASS;guest hostile-syscall: exited (wrote 0 %WRONG
-syscall-entry-on%hostile-syscall%guestarg=case=syscall peelentry=syscall%QUICK%120%trap: peel sites enter by syscall;syscall: PASS;guest hostile-syscall: exited (wrote 0 %WRONG
+syscall-entry-open%hostile-syscall%guestarg=case=syscall peelentry=syscall%QUICK%120%trap: peel sites enter by syscall;manifest names 1 peelable;syscall: PASS;guest hostile-syscall: exited (wrote 0 %WRONG
+syscall-entry-closed%hostile-syscall-plain%guestarg=case=syscall peelentry=syscall%QUICK%120%trap: peel sites enter by syscall;syscall: PASS;guest hostile-syscall-plain: exited (wrote 0 %WRONG
 sysenter%hostile-syscall%guestarg=case=sysenter%QUICK%120%syscall: PASS;guest hostile-syscall: exited (wrote 0 %WRONG
 lar-probe%hostile-lar%guestarg=case=probe%QUICK%120%lar: PASS;guest hostile-lar: exited (wrote 0 %lar: FAIL
 lar-load%hostile-lar%guestarg=case=load%QUICK%120%lar: PASS;guest hostile-lar: exited (wrote 0 %lar: FAIL
