@@ -457,12 +457,14 @@ bool codepage_entry_scanned(struct vcpu *v, uint32_t lin)
 /* The lgdt's emulation has mirrored the new GDT on this CPU: the far
  * targets waiting for it are scanned now; those it does not make code wait
  * for the next (a jump there faults meanwhile).  The scans may add targets
- * of their own, so the list is taken first. */
+ * of their own, so the list is taken first; when none waits after, its
+ * memory goes back in place rather than to the heap (a guest's lgdt makes
+ * no heap traffic, which the ktests' leak checks beside a guest count). */
 void codepage_gdt_loaded(struct vcpu *v)
 {
     struct codepages *c = &v->guest->codepages;
     struct codepage_far *far = c->far;
-    uint32_t n = c->nfar;
+    uint32_t n = c->nfar, cap = c->capfar;
     c->far = 0;
     c->nfar = c->capfar = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -473,7 +475,12 @@ void codepage_gdt_loaded(struct vcpu *v)
         else if (!codepage_far_pending(v->guest, far[i].sel, far[i].offset))
             break;                            /* out of memory: the rest are forgotten */
     }
-    kfree(far);
+    if (!c->far) {
+        c->far = far;
+        c->capfar = cap;
+    } else {
+        kfree(far);
+    }
 }
 
 /* ---- faults ------------------------------------------------------------------
