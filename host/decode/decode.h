@@ -122,6 +122,12 @@ struct insn {
  * whatever was decoded so far (out->length is then meaningless).
  */
 int decode(const uint8_t *bytes, size_t avail, int mode, struct insn *out);
+/* `syscall` (0f 05), unprefixed: AMD's entry from compatibility mode, which
+ * decode() calls invalid in 32-bit code as Intel does (docs/decoder.md). */
+static inline bool decode_is_syscall(const uint8_t *bytes, size_t avail)
+{
+    return avail >= 2 && bytes[0] == 0x0f && bytes[1] == 0x05;
+}
 /* The same without the copy kept of every one-byte instruction (decode.c):
  * what decode's answers are checked against. */
 int decode_uncached(const uint8_t *bytes, size_t avail, int mode, struct insn *out);

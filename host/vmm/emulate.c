@@ -222,7 +222,7 @@ static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const s
     /* in the mode CS gives it now: the same bytes run as 16-bit code push
      * and pop 2 bytes, whatever mode the scan that patched them saw */
     unsigned mode = cs & DESC_DB ? 32 : 16;
-    if (p->len == 2 && p->orig[0] == 0x0f && p->orig[1] == 0x05) {
+    if (p->len == 2 && decode_is_syscall(p->orig, p->len)) {
         vcpu_reflect(v, tf, VEC_UD, false, 0);   /* the guest's own syscall (scan.c own_syscall): #UD, as with SCE off */
         return FAULTED;
     }

@@ -211,7 +211,7 @@ static bool far_target(struct scan *s, uint16_t sel, uint32_t offset, uint32_t p
  * of bytes across a page boundary is left alone.  False if out of memory. */
 static bool own_syscall(struct scan *s, uint8_t *map, uint32_t gpa, const uint8_t *buf, unsigned got)
 {
-    if (!s->g->syscall_entry || got < 2 || buf[0] != 0x0f || buf[1] != 0x05 || (gpa & 4095) == 4095)
+    if (!s->g->syscall_entry || !decode_is_syscall(buf, got) || (gpa & 4095) == 4095)
         return true;
     if (!scan_room(s, 1))
         return false;
