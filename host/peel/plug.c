@@ -25,12 +25,12 @@ static const char *set_boot_peels(const char *v, size_t n)
 }
 CMDLINE_OPTION("peel", true, set_boot_peels);
 
-/* peelentry=int|syscall: how a peel site enters the host.  int 15 unless
- * syscall is asked for and the vendor takes it from compatibility mode:
- * the entry is open only in the ring 1 of a guest with a manifest, where
- * the scanner sends the guest's own syscall through the host, but code no
- * scan reached and far transfers the host does not see keep it from being
- * exact there (docs/peel.md). */
+/* peelentry=int|syscall: how a peel site enters the host.  syscall where
+ * the vendor takes it from compatibility mode (the cheaper trap under TCG),
+ * unless int 15 is asked for; int 15 elsewhere.  The entry is open only in
+ * the ring 1 of a guest with a manifest, where the scanner sends the
+ * guest's own syscall and every far transfer through the host, so that the
+ * CS the entry assumes is the guest's (docs/peel.md, "How a site enters"). */
 static enum { ENTRY_DEFAULT, ENTRY_INT, ENTRY_SYSCALL } entry_word;
 bool peel_by_syscall;
 
@@ -47,11 +47,12 @@ static void choose_entry(void)
 {
     char vendor[13];
     cpu_vendor(vendor);
-    peel_by_syscall = entry_word == ENTRY_SYSCALL && trap_enable_syscall();
+    peel_by_syscall = entry_word != ENTRY_INT && trap_enable_syscall();
     kprintf("trap: peel sites enter by %s (%s; CPU vendor %s: syscall from compatibility mode %s)\n",
             peel_by_syscall ? "syscall" : "int 15",
             entry_word == ENTRY_SYSCALL ? (peel_by_syscall ? "peelentry=syscall" : "peelentry=syscall refused")
-            : entry_word == ENTRY_INT ? "peelentry=int" : "the default", vendor,
+            : entry_word == ENTRY_DEFAULT ? "the default"
+            : "peelentry=int", vendor,
             cpu_vendor_syscall_compat(vendor) ? "works" : "is #UD or not known to work");
 }
 INITCALL(INIT_EARLY, choose_entry);

@@ -1,12 +1,14 @@
 /*
  * Control transfers the host makes for the guest: iret (patched: it would
  * return to the wrong ring from ring 1), retf to the guest's ring 0 and far
- * calls through call gates (they fault), and the near branches the scanner
- * patched because it cannot know where they go (host/vmm/scan.c): through
- * a register or memory, and a ret to an address from data.  Each is made
- * with the CPU's checks and faults, and lands through landed(): the target
- * is scanned there if no scan has decoded an instruction at it yet, so
- * that code reached only this way is patched before it runs.
+ * calls through call gates (they fault), every far jmp, call and retf in a
+ * guest whose peel sites enter by syscall (patched: scan.c far_seen), and
+ * the near branches the scanner patched because it cannot know where they
+ * go (host/vmm/scan.c): through a register or memory, and a ret to an
+ * address from data.  Each is made with the CPU's checks and faults, and
+ * lands through landed(): the target is scanned there if no scan has
+ * decoded an instruction at it yet, so that code reached only this way is
+ * patched before it runs.
  */
 #include "host/vmm/emulate_ops.h"
 #include "host/vmm/vcpu.h"
@@ -90,10 +92,14 @@ static bool return_outer(struct vcpu *v, struct trapframe *tf, uint16_t cs, uint
 }
 
 /* retf to the guest's own ring-0 code faults (its RPL 0 is more
- * privileged than ring 1): the same return, made by the host. */
-enum emulated branch_far_return(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+ * privileged than ring 1): the same return, made by the host.  Patched
+ * (scan.c far_seen), every retf comes here, the one from the guest kernel
+ * to its ring 3 too: SS:ESP popped after the imm16 bytes are released, and
+ * released again from the new stack (SDM Vol. 2, RET's pseudocode).
+ * Unpatched, a return to ring 3 faulted by itself: the CPU's fault stands. */
+enum emulated branch_far_return(struct vcpu *v, const struct insn *in, struct trapframe *tf, bool patched)
 {
-    uint32_t eip, cs, size = in->op_size / 8;
+    uint32_t eip, cs, esp, ss, size = in->op_size / 8, release = in->imm_size ? in->imm & 0xffff : 0;
     uint64_t rsp = tf->rsp;
     struct gfault f;
     if (!vcpu_pop(v, tf, &eip, size, &f) || !vcpu_pop(v, tf, &cs, size, &f)) {
@@ -101,15 +107,30 @@ enum emulated branch_far_return(struct vcpu *v, const struct insn *in, struct tr
         gmem_reflect(v, tf, &f);
         return FAULTED;
     }
-    if ((cs & 3) == 3) {
+    bool outer = (cs & 3) == 3 && (tf->cs & 3) != 3;
+    if (outer && !patched) {
         tf->rsp = rsp;
         return NOT_OURS;                               /* to ring 3: the CPU's own #GP stands */
     }
     if ((cs & 3) == 2) { emulate_fail(v, tf, "retf to ring 2: guest rings 1 and 2 are not supported"); return FAULTED; }
-    if (!return_to(v, tf, (uint16_t)cs, eip, rsp))
+    if (patched)
+        vcpu_gdt_reread(v, (uint16_t)cs);              /* (unpatched, the CPU's fault did that) */
+    if (outer) {
+        if (release)
+            vcpu_stack_release(v, tf, release);        /* the parameters, from the guest kernel's stack */
+        if (!vcpu_pop(v, tf, &esp, size, &f) || !vcpu_pop(v, tf, &ss, size, &f)) {
+            tf->rsp = rsp;
+            gmem_reflect(v, tf, &f);
+            return FAULTED;
+        }
+        vcpu_gdt_reread(v, (uint16_t)ss);
+        if (!return_outer(v, tf, (uint16_t)cs, eip, (uint16_t)ss, size == 4 ? esp : esp & 0xffff, rsp))
+            return FAULTED;
+    } else if (!return_to(v, tf, (uint16_t)cs, eip, rsp)) {
         return FAULTED;
-    if (in->imm_size)
-        vcpu_stack_release(v, tf, in->imm & 0xffff);   /* SP alone with a 16-bit stack, as the CPU does */
+    }
+    if (release)
+        vcpu_stack_release(v, tf, release);            /* SP alone with a 16-bit stack, as the CPU does */
     return EMULATED;
 }
 
@@ -131,6 +152,28 @@ static bool read_params(struct vcpu *v, struct trapframe *tf, uint32_t *p, unsig
                   gmem_read_lin(v, lin, p, n * 4, GMEM_READ, (tf->cs & 3) == 3, f));
 }
 
+/* A far jmp's or call's pointer: the instruction's own (ptr16:32) or from
+ * memory (m16:32, offset first).  NOT_OURS for FF /3 or /5 with a register
+ * operand, which has none (#UD, raised by the CPU or, patched, here). */
+static enum emulated far_pointer(struct vcpu *v, const struct insn *in, struct trapframe *tf, uint16_t *sel,
+                                 uint32_t *off)
+{
+    unsigned size = in->op_size / 8;
+    if (in->has_mem) {
+        uint8_t m[6];
+        if (!emulate_operand_read(v, in, tf, m, size + 2))
+            return FAULTED;
+        *off = size == 4 ? (uint32_t)(m[0] | m[1] << 8 | m[2] << 16 | (uint32_t)m[3] << 24) : (uint32_t)(m[0] | m[1] << 8);
+        *sel = (uint16_t)(m[size] | m[size + 1] << 8);
+        return EMULATED;
+    }
+    if (!in->imm2_size)
+        return NOT_OURS;
+    *off = size == 4 ? (uint32_t)in->imm : (uint32_t)in->imm & 0xffff;
+    *sel = (uint16_t)in->imm2;
+    return EMULATED;
+}
+
 /* A far call or jmp through a 32-bit call gate in the GDT or LDT (GNU
  * Mach's system call is lcall through LDT entry 0, DPL 3).  Gates are
  * never mirrored as such, so the CPU raised #GP(selector) and the transfer
@@ -139,21 +182,12 @@ static bool read_params(struct vcpu *v, struct trapframe *tf, uint32_t *p, unsig
  * call to a more privileged ring the guest TSS's stack, onto which the
  * caller's SS:ESP and the gate's parameter dwords are copied.  NOT_OURS if
  * the selector names no call gate (the CPU's fault stands). */
-enum emulated branch_call_gate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+static enum emulated through_gate(struct vcpu *v, const struct insn *in, struct trapframe *tf, uint16_t sel)
 {
     bool call = in->cls == INSN_CALL_FAR;
-    unsigned size = in->op_size / 8, cpl = tf->cs & 3;
-    uint16_t sel = (uint16_t)in->imm2;
+    unsigned cpl = tf->cs & 3;
     struct gfault f;
     uint64_t g;
-    if (in->has_mem) {
-        uint8_t m[6];
-        if (!emulate_operand_read(v, in, tf, m, size + 2))
-            return FAULTED;
-        sel = (uint16_t)(m[size] | m[size + 1] << 8);
-    } else if (!in->imm2_size) {
-        return NOT_OURS;                             /* a near form */
-    }
     uint32_t base = sel_ldt(sel) ? v->ldt_base : v->gdt_base;
     uint32_t limit = sel_ldt(sel) ? (sel_null(v->ldtr) ? 0 : v->ldt_limit) : v->gdt_limit;
     if ((!sel_ldt(sel) && sel_null(sel)) || (sel_ldt(sel) && sel_null(v->ldtr)) || (sel | 7u) > limit)
@@ -212,6 +246,72 @@ enum emulated branch_call_gate(struct vcpu *v, const struct insn *in, struct tra
     }
     tf->cs = (uint16_t)((cs & ~3u) | (new_cpl == 3 ? 3 : 1));
     return branch_to(v, tf, off);
+}
+
+enum emulated branch_call_gate(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+{
+    uint16_t sel;
+    uint32_t off;
+    enum emulated got = far_pointer(v, in, tf, &sel, &off);
+    return got == EMULATED ? through_gate(v, in, tf, sel) : got;
+}
+
+/* A far jmp or call straight to a code segment, at the caller's
+ * privilege: the CPU's checks (SDM Vol. 2, JMP's and CALL's pseudocode:
+ * a conforming segment's DPL at most CPL, a non-conforming one's equal to
+ * it with RPL no greater, present), for a call CS (as the guest sees it)
+ * and the return EIP pushed, the offset within the limit, then CS with
+ * RPL = CPL.  A call's offset beyond the limit is #GP(selector), checked
+ * after its pushes: what QEMU's 32-bit CPU does, the bare machine every
+ * hosted transcript is held to (the SDM says #GP(0), as QEMU gives for a
+ * jmp); the fuzzer compares both (tests/guests/fuzz-far.asm).  Only
+ * patched ones come here (scan.c far_seen); the CPU makes the others
+ * itself. */
+static enum emulated to_code(struct vcpu *v, const struct insn *in, struct trapframe *tf, uint16_t sel, uint32_t off)
+{
+    unsigned size = in->op_size / 8, cpl = tf->cs & 3;
+    uint16_t s = seg_compress(sel), err = sel & 0xfffc;
+    if (sel_null(sel))
+        return refuse(v, tf, SEG_FAULT(13, 0));
+    vcpu_gdt_reread(v, s);
+    uint64_t d = vcpu_descriptor(v, s);              /* 0 beyond the table or not mirrored: not code */
+    if (!desc_is_code(d) || (d & DESC_CONFORM ? desc_dpl(d) > cpl : desc_dpl(d) != cpl || (s & 3u) > cpl))
+        return refuse(v, tf, SEG_FAULT(13, err));
+    if (!(d & DESC_PRESENT))
+        return refuse(v, tf, SEG_FAULT(11, err));
+    uint64_t rsp = tf->rsp;
+    if (in->cls == INSN_CALL_FAR) {
+        uint16_t cs_seen = vcpu_guest_sel(v, (uint16_t)tf->cs);
+        struct gfault f;
+        if (!vcpu_push(v, tf, cpl == 3 ? cs_seen : cs_seen & ~3u, size, &f) ||
+            !vcpu_push(v, tf, (uint32_t)tf->rip + in->length, size, &f)) {
+            tf->rsp = rsp;
+            gmem_reflect(v, tf, &f);
+            return FAULTED;
+        }
+    }
+    if (off > desc_limit(d)) {
+        tf->rsp = rsp;
+        return refuse(v, tf, SEG_FAULT(13, in->cls == INSN_CALL_FAR ? err : 0));
+    }
+    tf->cs = (uint16_t)((s & ~3u) | cpl);
+    return branch_to(v, tf, off);
+}
+
+/* A patched far jmp or call: through a call gate, or straight to code. */
+enum emulated branch_far(struct vcpu *v, const struct insn *in, struct trapframe *tf)
+{
+    uint16_t sel;
+    uint32_t off;
+    enum emulated got = far_pointer(v, in, tf, &sel, &off);
+    if (got == NOT_OURS) {
+        vcpu_reflect(v, tf, VEC_UD, false, 0);
+        return FAULTED;
+    }
+    if (got != EMULATED)
+        return got;
+    got = through_gate(v, in, tf, sel);
+    return got == NOT_OURS ? to_code(v, in, tf, sel, off) : got;
 }
 
 /* A patched near call or jmp through a register or memory, made as the

@@ -204,7 +204,7 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
         if (in->cls == INSN_MOV_TO_SREG ? in->reg != SEG_SS : in->opcode != 0x17) return NOT_OURS;
         if (!emulate_load_ss(v, in, tf)) return FAULTED;       /* the guest's handler runs */
         break;
-    case INSN_RET_FAR: return branch_far_return(v, in, tf);
+    case INSN_RET_FAR: return branch_far_return(v, in, tf, false);
     case INSN_OTHER:
         if (in->map != MAP_0F || in->opcode != 0xb2 || !in->has_mem) return NOT_OURS;
         if (!emulate_load_ss(v, in, tf)) return FAULTED;       /* lss: its selector's RPL 0 traps too */
@@ -253,6 +253,10 @@ static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const s
     }
     case INSN_RET:
         return branch_near_return(v, &in, tf);
+    case INSN_JMP_FAR: case INSN_CALL_FAR:
+        return branch_far(v, &in, tf);
+    case INSN_RET_FAR:
+        return branch_far_return(v, &in, tf, true);
     default:
         return emulate(v, &in, tf);        /* sgdt & co., patched where UMIP is missing */
     }

@@ -51,13 +51,16 @@ enum string_end { STRING_DONE, STRING_MORE, STRING_FAULTED };
 enum string_end emulate_string_io(struct vcpu *v, const struct insn *in, struct trapframe *tf);
 
 /* ---- branch.c ---- */
-/* iret, retf to the guest's own ring 0, a far call or jmp through a call
- * gate (NOT_OURS if the selector names none), and the near branches the
- * scanner patched: through a register or memory, and a ret to an address
- * from data.  Each lands where the CPU would, its target scanned if new. */
+/* iret, retf to the guest's own ring 0 (any retf, patched), a far call or
+ * jmp through a call gate (NOT_OURS if the selector names none), a patched
+ * far call or jmp (branch_far: a gate's or straight to code), and the near
+ * branches the scanner patched: through a register or memory, and a ret to
+ * an address from data.  Each lands where the CPU would, its target
+ * scanned if new. */
 enum emulated branch_iret(struct vcpu *v, const struct insn *in, struct trapframe *tf);
-enum emulated branch_far_return(struct vcpu *v, const struct insn *in, struct trapframe *tf);
+enum emulated branch_far_return(struct vcpu *v, const struct insn *in, struct trapframe *tf, bool patched);
 enum emulated branch_call_gate(struct vcpu *v, const struct insn *in, struct trapframe *tf);
+enum emulated branch_far(struct vcpu *v, const struct insn *in, struct trapframe *tf);
 enum emulated branch_indirect(struct vcpu *v, const struct insn *in, struct trapframe *tf);
 enum emulated branch_near_return(struct vcpu *v, const struct insn *in, struct trapframe *tf);
 struct site;

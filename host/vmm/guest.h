@@ -106,8 +106,10 @@ struct guest {
     /* The layer above may write syscall entries into this guest (it has a
      * manifest, and the entry is allowed: kernel/trap.h), decided before
      * the first scan: the entry is open (trap_syscall_open) while it runs
-     * ring 1 code, closed for every other guest and in ring 3, and its own
-     * syscall is patched to raise the #UD a CPU would (scan.c). */
+     * ring 1 code, closed for every other guest and in ring 3, its own
+     * syscall is patched to raise the #UD a CPU would, and its far jmp,
+     * call and retf are patched for the host to make, so that the CS the
+     * entry assumes is always the one the guest runs in (scan.c far_seen). */
     bool syscall_entry;
     struct thread *thread;
     int exit_status;                 /* the guest's isa-debug-exit value, or -1 */

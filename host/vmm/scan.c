@@ -87,6 +87,18 @@ static bool sensitive(const struct insn *in)
     }
 }
 
+/* A far jmp, call or retf where the host's syscall entry is open for this
+ * guest's peel sites (guest.h syscall_entry): syscall keeps no CS, so the
+ * entry takes the one the host last returned to the guest with, and a far
+ * transfer the host does not see would leave it stale (a peel call would
+ * come back to the old CS) or, a retf from the guest kernel to its ring 3,
+ * leave the entry open there.  Patched, each is made by the host
+ * (branch.c), which then returns with the CS it loaded. */
+static bool far_seen(const struct scan *s, const struct insn *in)
+{
+    return s->g->syscall_entry && (in->cls == INSN_JMP_FAR || in->cls == INSN_CALL_FAR || in->cls == INSN_RET_FAR);
+}
+
 /* A ret is a jump to an address from data (a context switch to a new
  * thread's first frame, a retpoline, push x; ret), which may be code no
  * scan has reached, when the path to it loaded ESP with another stack
@@ -285,7 +297,7 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched, b
         scan_run_note(&p, &in, gpa, lin, in_block || here < in.length);
         p.switched = p.switched || scan_stack_switch(&in);
         p.set = scan_return_set(&in);
-        if (!in_block && (sensitive(&in) || ret_jumps)) {
+        if (!in_block && (sensitive(&in) || ret_jumps || far_seen(s, &in))) {
             if (!scan_room(s, 1))
                 return false;
             struct site *p = &s->made[s->nmade++];

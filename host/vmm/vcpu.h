@@ -170,6 +170,9 @@ void vcpu_gdt_refresh(struct vcpu *v);
 /* A #GP/#NP/#SS/#TS on a GDT entry rewritten since this CPU's mirror was
  * made: mirrored again, true (the instruction runs again). */
 bool vcpu_gdt_stale_fault(struct vcpu *v, const struct trapframe *tf);
+/* Before the host loads sel for the guest: its GDT entry mirrored again
+ * if it was rewritten since (what vcpu_gdt_stale_fault would have done). */
+void vcpu_gdt_reread(struct vcpu *v, uint16_t sel);
 /* lldt: the LDT (ldtr, its descriptor's base and limit) becomes the
  * vCPU's, and goes into this CPU's real one (vcpu_seg.c). */
 void vcpu_mirror_ldt(struct vcpu *v, uint16_t ldtr, uint32_t base, uint32_t limit);

@@ -355,17 +355,30 @@ void vcpu_gdt_refresh(struct vcpu *v)
  * mirror makes the mirror again (true: the instruction runs again), as the
  * CPU would have read the new entry; a fault the entry in memory explains
  * is the guest's. */
-bool vcpu_gdt_stale_fault(struct vcpu *v, const struct trapframe *tf)
+static bool reread(struct vcpu *v, unsigned i)
 {
-    unsigned vec = (unsigned)tf->vector, i = (unsigned)(tf->error >> 3);
     uint64_t e;
-    if ((vec != 10 && vec != 11 && vec != 12 && vec != 13) || (tf->error & 7) || !i || i >= VCPU_SHADOW_IDX ||
-        i * 8u + 7 > v->gdt_limit || !gmem_peek_lin(v, v->gdt_base + i * 8u, &e, 8) ||
+    if (!i || i >= VCPU_SHADOW_IDX || i * 8u + 7 > v->gdt_limit || !gmem_peek_lin(v, v->gdt_base + i * 8u, &e, 8) ||
         seg_mirror(e) == this_cpu()->gdt[i])
         return false;
     vcpu_mirror_gdt(v);
     codepage_gdt_loaded(v);                          /* a far jump's target it makes code, say */
     return true;
+}
+
+bool vcpu_gdt_stale_fault(struct vcpu *v, const struct trapframe *tf)
+{
+    unsigned vec = (unsigned)tf->vector;
+    return (vec == 10 || vec == 11 || vec == 12 || vec == 13) && !(tf->error & 7) &&
+           reread(v, (unsigned)(tf->error >> 3));
+}
+
+/* The same for a load the host makes for the guest (a far transfer it
+ * carries out, host/vmm/branch.c): the entry as the CPU would read it. */
+void vcpu_gdt_reread(struct vcpu *v, uint16_t sel)
+{
+    if (!sel_ldt(sel))
+        reread(v, sel_index(sel));
 }
 
 /* Inside a trap the registers are live: ES DS FS GS still hold the

@@ -5,12 +5,23 @@
 ; (with a prefix too); syscall is #UD and sysenter #GP(0) (or #UD, as AMD
 ; gives in long mode), both with EIP at the instruction, and syscall leaves
 ; ECX alone (with the host's syscall entry open for the peel site, the
-; scanner must have sent it through the host: scan.c).
+; scanner must have sent it through the host: scan.c).  Then far
+; transfers the CPU makes without a trap (jmp, call and retf between two
+; flat code segments, from memory and immediate, in ring 0 and ring 3):
+; after each the peeled function must come back to the CS the guest is
+; in (the syscall entry keeps no CS of its own), and a syscall in ring 3,
+; reached by a retf, must be the CPU's #UD with ECX intact and the frame
+; saying ring 3 (the entry must not be open there: scan.c far_seen).
 %include "tests/guests/guest.inc"
 global _start, twice:function (twice.end - twice)
 
-KCODE equ 0x08
-KDATA equ 0x10
+KCODE  equ 0x08
+KDATA  equ 0x10
+KCODE2 equ 0x18                        ; a second flat code segment
+UCODE  equ 0x23                        ; GDT 4, RPL 3
+UDATA  equ 0x2b                        ; GDT 5, RPL 3
+TSS_SEL equ 0x30
+USTACK equ 0x80000
 
 _start:
     mov esp, 0x90000
@@ -68,6 +79,54 @@ _start:
     say "entries: sysenter raised #GP(0) or #UD"
 
     call check_twice
+    jmp KCODE2:.on_cs2                 ; far jmp, immediate
+.on_cs2:
+    call check_twice
+    mov bx, KCODE2
+    call check_cs
+    call KCODE:far_sub                 ; far call, immediate; a retf back
+    call check_twice
+    mov bx, KCODE2
+    call check_cs
+    call far [far_sub_ptr]             ; far call through memory (m16:32)
+    call check_twice
+    mov bx, KCODE2
+    call check_cs
+    jmp far [back_ptr]                 ; far jmp through memory, to KCODE
+.back:
+    call check_twice
+    mov bx, KCODE
+    call check_cs
+    say "entries: far jmp, call and retf: the peeled call came back to the CS of each"
+
+    mov eax, tss                       ; ring 3, entered by a retf
+    mov [gdt + 6 * 8 + 2], ax
+    shr eax, 16
+    mov [gdt + 6 * 8 + 4], al
+    mov [gdt + 6 * 8 + 7], ah
+    mov dword [tss + 4], 0x90000       ; esp0
+    mov dword [tss + 8], KDATA         ; ss0
+    mov ax, TSS_SEL
+    ltr ax
+    mov eax, on_ud_user
+    mov edi, idt + 6 * 8
+    call gate
+    mov [kernel_esp], esp
+    push dword UDATA
+    push dword USTACK
+    push dword UCODE
+    push dword user
+    retf
+.from_user:
+    mov ax, KDATA
+    mov ds, ax
+    mov es, ax
+    cmp dword [user_ud], 1
+    jne bad
+    call check_twice
+    mov bx, KCODE
+    call check_cs
+    say "entries: ring 3 by retf: its syscall raised the CPU's #UD, ECX intact"
     say "entries: ok"
     mov al, 0
     jmp exit
@@ -76,6 +135,54 @@ bad:
     say "entries: WRONG"
     mov al, 1
     jmp exit
+
+; CS is bx (RPL aside: ring 1 shows 1 where the guest's ring 0 is)
+check_cs:
+    mov ax, cs
+    and ax, 0xfffc
+    cmp ax, bx
+    jne bad
+    ret
+
+; reached by a far call from KCODE2: the peeled function answers, and CS
+; is KCODE before and after it
+far_sub:
+    mov bx, KCODE
+    call check_cs
+    call check_twice
+    mov bx, KCODE
+    call check_cs
+    retf
+
+; ring 3: a far jmp within it, a far call and retf within it, then the
+; guest's own syscall, #UD at the instruction
+user:
+    mov ax, UDATA
+    mov ds, ax
+    mov es, ax
+    jmp UCODE:.u2
+.u2:
+    call UCODE:user_sub
+    mov ecx, 0xc0ffee11
+.sc:
+    syscall
+    jmp $                              ; (on_ud_user does not come back)
+user_sub:
+    retf
+
+; #UD from ring 3: [esp] EIP, [esp + 4] CS; back to the kernel's flow
+on_ud_user:
+    cmp dword [esp], user.sc
+    jne bad
+    mov eax, [esp + 4]
+    and eax, 3
+    cmp eax, 3
+    jne bad
+    cmp ecx, 0xc0ffee11
+    jne bad
+    mov dword [user_ud], 1
+    mov esp, [kernel_esp]
+    jmp _start.from_user
 
 ; the peeled function still answers, natively or not
 check_twice:
@@ -138,8 +245,18 @@ align 8
 gdt:   dq 0
        dq 0x00cf9a000000ffff           ; code, execute/read, flat
        dq 0x00cf92000000ffff           ; data, read/write, flat
-gdtr:  dw 3 * 8 - 1
+       dq 0x00cf9a000000ffff           ; KCODE2: the same again
+       dq 0x00cffa000000ffff           ; UCODE: code, DPL 3, flat
+       dq 0x00cff2000000ffff           ; UDATA: data, DPL 3, flat
+       dq 0x0000890000000067           ; TSS_SEL: 32-bit TSS, base filled in
+gdtr:  dw 7 * 8 - 1
        dd gdt
+far_sub_ptr: dd far_sub
+             dw KCODE
+back_ptr:    dd _start.back
+             dw KCODE
+kernel_esp:  dd 0
+user_ud:     dd 0
 idtr:  dw 16 * 8 - 1
        dd idt
 expect:  dd 0
@@ -149,3 +266,4 @@ seen_gp: dd 0
 section .bss
 alignb 8
 idt:   resq 16
+tss:   resb 0x68

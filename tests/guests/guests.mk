@@ -25,7 +25,8 @@ $(TGUEST_OUT)/blocks.elf: $(wildcard $(TGUEST_DIR)/blocks-*.inc)     # its cases
 # exception stubs; every image depends on it, so an edit rebuilds them all.
 $(TGUEST_ELFS): $(TGUEST_DIR)/hostile.inc
 $(TGUEST_OUT)/hostile-syscall-plain.elf: $(TGUEST_DIR)/hostile-syscall.asm
-$(TGUEST_OUT)/fuzz-desc.elf: $(TGUEST_DIR)/fuzz-desc-tables.inc $(TGUEST_DIR)/fuzz-desc-ops.inc
+$(TGUEST_OUT)/fuzz-desc.elf $(TGUEST_OUT)/fuzz-far.elf: $(TGUEST_DIR)/fuzz-desc-tables.inc $(TGUEST_DIR)/fuzz-desc-ops.inc
+$(TGUEST_OUT)/fuzz-far.elf: $(TGUEST_DIR)/fuzz-desc.asm
 
 $(TGUEST_BAD) &: $(TGUEST_OUT)/hostile-ports.elf $(TGUEST_DIR)/mkbad.sh
 	sh $(TGUEST_DIR)/mkbad.sh $(TGUEST_OUT)/hostile-ports.elf $(TGUEST_OUT)

@@ -87,6 +87,7 @@ usermode%usermode%%QUICK%120%usermode: done;guest usermode: exited (wrote 0 %WRO
 fuzz%fuzz-desc%guestarg=seed=1 guestarg=ops=0x1ff%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
 fuzz-loads-transfers%fuzz-desc%guestarg=seed=2 guestarg=ops=0xff%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
 fuzz-sleep%fuzz-desc%guestarg=seed=3 guestarg=ops=0x200 guestarg=rounds=500%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
+fuzz-far%fuzz-far%guestarg=seed=4 guestarg=ops=0x1ff%FUZZ%600%trap: peel sites enter by syscall;manifest names 1 peelable;fuzz: done;guest fuzz-far: exited (wrote 0 %fuzz: ESCAPED
 EOF
 )
 # HOSTILE_RUNS=REGEX runs only the boots whose names match (the plan says
@@ -102,7 +103,7 @@ if [ -n "$HOSTILE_RUNS" ]; then
     RUNS=$(printf '%s\n' "$RUNS" | grep -E "^($HOSTILE_RUNS)%")
 fi
 nruns=$(printf '%s\n' "$RUNS" | grep -c .)
-with_fuzz=$(printf '%s\n' "$RUNS" | grep '^[^%]*%fuzz-desc%' | grep -vc '^fuzz-sleep%')
+with_fuzz=$(printf '%s\n' "$RUNS" | grep '^[^%]*%fuzz-' | grep -vc '^fuzz-sleep%')
 with_bare=$(printf '%s\n' "$RUNS" | grep -Ec '^[^%]*%(segbase|usermode)%')
 plan $((nruns * 5 + with_fuzz + with_bare))
 
@@ -177,28 +178,28 @@ done
 
 # the fuzzer saw what a CPU shows: its digest equals a bare 32-bit PC's
 # with the same words (guestarg=a=b on the host, a=b on QEMU's -append)
-fuzz_vs_bare() {   # run words
-    run=$1
+fuzz_vs_bare() {   # run guest words
+    run=$1 guest=$2
     log=$LOGS/hostile-$run.log
     bare=$LOGS/hostile-$run-bare.log
-    words=$(printf '%s' "$2" | sed 's/guestarg=//g')
-    st=$(sh tests/guests/bare-oracle.sh "$G/fuzz-desc.elf" "$bare" "$words" 300)
+    words=$(printf '%s' "$3" | sed 's/guestarg=//g')
+    st=$(sh tests/guests/bare-oracle.sh "$G/$guest.elf" "$bare" "$words" 300)
     if [ "$st" = 127 ]; then
         echo "ok - $run/digest-equals-bare # SKIP no qemu-system-i386 for the oracle"
         return
     fi
     want=$(tr -d '\r' < "$bare" | sed -n 's/^fuzz: DIGEST //p')
-    got=$(tr -d '\r' < "$log" | sed -n 's/^\[fuzz-desc\] fuzz: DIGEST //p')
+    got=$(tr -d '\r' < "$log" | sed -n "s/^\\[$guest\\] fuzz: DIGEST //p")
     echo "# $run digest: hosted ${got:-none}, bare ${want:-none} (bare QEMU status $st)" >&2
     for k in movseg movss popss lxs jmp call retf iret int hlt; do
         b=$(tr -d '\r' < "$bare" | grep -a "^fuzz: $k n " | sed 's/.* digest //')
-        h=$(tr -d '\r' < "$log" | grep -a "^\[fuzz-desc\] fuzz: $k n " | sed 's/.* digest //')
+        h=$(tr -d '\r' < "$log" | grep -a "^\[$guest\] fuzz: $k n " | sed 's/.* digest //')
         [ "$b" = "$h" ] || echo "# $run: kind $k differs: hosted ${h:-none}, bare ${b:-none}" >&2
     done
     check "$run/digest-equals-bare" test -n "$want" -a "$got" = "$want"
 }
 printf '%s\n' "$RUNS" | while IFS='%' read -r run guest words rest; do
-    [ "$guest" = fuzz-desc ] && [ "$run" != fuzz-sleep ] && fuzz_vs_bare "$run" "$words"
+    case $guest in fuzz-*) [ "$run" != fuzz-sleep ] && fuzz_vs_bare "$run" "$guest" "$words" ;; esac
 done
 
 # a guest's whole transcript equals a bare 32-bit PC's, but for the lines

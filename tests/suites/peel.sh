@@ -10,9 +10,9 @@ mkdir -p "$LOGS"
 # The plan, section by section: 32 subsets of 3 checks and 31 no-refusals,
 # 3 about single subsets, the run-time refusals 5, sched churn 2 x 7, churn
 # 2 x 6, mm 3 x 5, calls 13 and a posted fall-through 2, the entry (classic
-# by syscall 4 + 5, the default 1, the guest's own entries 2 x 4, an Intel
+# by int 4 + 5, the default 1, the guest's own entries 2 x 6, an Intel
 # vendor 3), refusals 8, cache and fs 2 x (5 + 5 + 6 + 6), release 2 x 5, capacity 2 x 3.
-plan $((32 * 3 + 31 + 3 + 5 + 2 * 7 + 2 * 6 + 3 * 5 + 13 + 2 + 4 + 5 + 1 + 2 * 4 + 3 + 8 + 2 * (5 + 5 + 6 + 6) + 2 * 5 + 5 + 5 + 2 * 3))
+plan $((32 * 3 + 31 + 3 + 5 + 2 * 7 + 2 * 6 + 3 * 5 + 13 + 2 + 4 + 5 + 1 + 2 * 6 + 3 + 8 + 2 * (5 + 5 + 6 + 6) + 2 * 5 + 5 + 5 + 2 * 3))
 
 # every subset of the peelable subsystems, peeled at boot (-smp 2, two boots
 # at a time: the digest does not depend on timing): the digest equals the
@@ -196,7 +196,7 @@ done
 # the framework on a small subject: a native that serves every call, one
 # that always falls through to the guest's code (single steps over the
 # displaced bytes), and two subsystems that claim the same function; each
-# for a function entered by int 15 (double_it) and one entered by hlt
+# for a function entered by syscall (double_it) and one entered by hlt
 # (double_again, whose first instruction is one byte: host/peel/arm.c)
 for p in native,again decline,again_decline; do
     log=$LOGS/peel-calls-$p.log
@@ -206,9 +206,9 @@ for p in native,again decline,again_decline; do
 done
 log=$LOGS/peel-calls-native,again.log
 check calls-native/served has "guest 0 native     peeled   under the GKL, 1 functions, 1000 native calls, 0 fell through"
-check calls-native/by-int has "peel native done (entered by int 1, by hlt 0)"
+check calls-native/by-syscall has "peel native done (entered by syscall 1, by hlt 0)"
 check calls-again/served has "guest 0 again      peeled   under the GKL, 1 functions, 1000 native calls, 0 fell through"
-check calls-again/by-hlt has "peel again done (entered by int 0, by hlt 1)"
+check calls-again/by-hlt has "peel again done (entered by syscall 0, by hlt 1)"
 log=$LOGS/peel-calls-decline,again_decline.log
 check calls-decline/fell-through has "guest 0 decline    peeled   under the GKL, 1 functions, 0 native calls, 1000 fell through"
 check calls-again_decline/fell-through has "guest 0 again_decline peeled   under the GKL, 1 functions, 0 native calls, 1000 fell through"
@@ -226,30 +226,33 @@ qemu_boot "$log" 2 120 "guest=calls peel=posted_decline monitor=wait,60;peels;po
 check calls-posted/emulated has "\[calls\] calls: privileged first instruction ok"
 check calls-posted/fell-through-once has "guest 0 posted_decline peeled   under the GKL, 1 functions, 0 native calls, 1 fell through"
 
-# ---- the peel entry: `int 15` through the host's DPL-1 gate on any CPU by
-# default; `syscall` when asked (peelentry=syscall) and the vendor takes it
-# from compatibility mode (AMD and Hygon; QEMU's TCG -cpu max says
-# AuthenticAMD).  Both ways classic with every peel gives the reference
+# ---- the peel entry: `syscall` by default where the vendor takes it from
+# compatibility mode (AMD and Hygon; QEMU's TCG -cpu max says AuthenticAMD),
+# `int 15` through the host's DPL-1 gate when asked (peelentry=int) or on
+# any other CPU.  Both ways classic with every peel gives the reference
 # digest; the guest's own int 15, syscall and sysenter beside a peeled
-# function get what a CPU gives them, in either mode
+# function get what a CPU gives them, and the peeled function comes back
+# to the CS of each far jmp, call and retf made before it, in either mode
 # (tests/guests/entries.asm); a CPU that says GenuineIntel refuses syscall.
-log=$LOGS/peel-entry-syscall-classic.log
-st=$(qemu_boot "$log" 2 300 "guest=classic guestarg=workers=4 guestarg=requests=8 oneshot panic=exit peel=checksum,mm,sched,cache,fs peelentry=syscall")
-check entry-syscall-classic/forced has "trap: peel sites enter by syscall (peelentry=syscall; CPU vendor AuthenticAMD"
-check entry-syscall-classic/digest classic_digest_ok 4 8
-check entry-syscall-classic/fsck has "\[classic\] fsck: clean"
-check entry-syscall-classic/exit-status test "$st" = 1
+log=$LOGS/peel-entry-int-classic.log
+st=$(qemu_boot "$log" 2 300 "guest=classic guestarg=workers=4 guestarg=requests=8 oneshot panic=exit peel=checksum,mm,sched,cache,fs peelentry=int")
+check entry-int-classic/forced has "trap: peel sites enter by int 15 (peelentry=int; CPU vendor AuthenticAMD"
+check entry-int-classic/digest classic_digest_ok 4 8
+check entry-int-classic/fsck has "\[classic\] fsck: clean"
+check entry-int-classic/exit-status test "$st" = 1
 for s in checksum mm sched cache fs; do
-    check "entry-syscall-classic/$s-by-syscall" has "peel $s done (entered by syscall [1-9][0-9]*, by hlt [0-9]*)"
+    check "entry-int-classic/$s-by-int" has "peel $s done (entered by int [1-9][0-9]*, by hlt [0-9]*)"
 done
 log=$LOGS/peel-calls-native,again.log
-check entry-default/int has "trap: peel sites enter by int 15 (the default; CPU vendor AuthenticAMD"
+check entry-default/syscall has "trap: peel sites enter by syscall (the default; CPU vendor AuthenticAMD"
 for entry in int syscall; do
     log=$LOGS/peel-entry-own-$entry.log
     st=$(qemu_boot "$log" 2 120 "guest=entries peel=twice peelentry=$entry monitor=wait,60;peels;poweroff")
     check "entry-own-$entry/site" has "peel twice done (entered by $entry 1, by hlt 0)"
+    check "entry-own-$entry/far-transfers" has "\[entries\] entries: far jmp, call and retf: the peeled call came back to the CS of each"
+    check "entry-own-$entry/ring3-syscall" has "\[entries\] entries: ring 3 by retf: its syscall raised the CPU's #UD, ECX intact"
     check "entry-own-$entry/int15-syscall-sysenter" has "\[entries\] entries: ok"
-    check "entry-own-$entry/served" has "guest 0 twice      peeled   under the GKL, 1 functions, 3 native calls, 0 fell through"
+    check "entry-own-$entry/served" has "guest 0 twice      peeled   under the GKL, 1 functions, 10 native calls, 0 fell through"
     check "entry-own-$entry/host-survives" test "$st" = 0
 done
 log=$LOGS/peel-entry-intel.log
