@@ -317,7 +317,8 @@ struct guest *guest_start(const char *name, const char *disk_name, const char *g
     struct bz_regs regs;
     char cmd[256];
     bool bz = bz_probe(g->image, g->image_size);  /* its command line is the guestarg words alone */
-    snprintf(cmd, sizeof cmd, bz ? "%.0s%s" : "/boot/%s %s", file, guest_cmdline ? guest_cmdline : "");
+    /* a Multiboot kernel's, as GRUB gives it: the image's path, then the words */
+    snprintf(cmd, sizeof cmd, bz ? "%.0s%s" : "/boot/%s %s", elf, guest_cmdline ? guest_cmdline : "");
     snprintf(file, sizeof file, "%s.manifest", name);
     const struct mb2_module *manifest = find_module(file);
     /* where the layer above may write syscall entries (a manifest, the entry

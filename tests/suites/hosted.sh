@@ -6,10 +6,10 @@
 . tests/qemu.sh
 LOGS=$BUILD/test-logs
 G=$BUILD/guest
-# two classic runs of 4, the image's hash, the monitor 8, UART and VGA 4,
+# two classic runs of 4, its command line, the image's hash, the monitor 8, UART and VGA 4,
 # six hostile guests of 3 and one more, the spinning guest, six refusals of 2,
 # the missing image 2
-plan $((2 * 4 + 1 + 8 + 4 + 6 * 3 + 1 + 1 + 6 * 2 + 2 + 2))
+plan $((2 * 4 + 1 + 1 + 8 + 4 + 6 * 3 + 1 + 1 + 6 * 2 + 2 + 2))
 
 # classic hosted at two sizes and CPU counts; the oneshot status is the guest's
 for run in "1 4 8" "4 8 16"; do
@@ -22,6 +22,8 @@ for run in "1 4 8" "4 8 16"; do
     check_exit "classic-smp$smp-w$w-r$r/exit-status" "$st" 1
     check "classic-smp$smp-w$w-r$r/module-unchanged" has "guest classic: image module unchanged"
 done
+# the command line a Multiboot kernel gets is GRUB's: its image's path, then its words
+check classic/cmdline-as-grub-gives-it has "\[classic\] classic: command line '/boot/classic.elf workers=8 requests=16'"
 sum=$(sha256sum "$G/classic.elf" | cut -d' ' -f1)
 sum=${sum:-"(no $G/classic.elf)"}      # an empty pattern would match any hash
 check classic/sha256-matches-file has "guest classic: image classic.elf, [0-9]* bytes, sha256 $sum"
