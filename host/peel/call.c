@@ -11,7 +11,9 @@
 #include "host/vmm/vcpu.h"
 #include "host/vmm/gmem.h"
 #include "host/decode/decode.h"
+#include "kernel/clock.h"
 #include "kernel/x86.h"
+#include "sched/thread.h"
 
 static struct peel_site *site_at(struct guest *g, uint32_t addr)
 {
@@ -105,9 +107,14 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
         }
         if (quick)
             pv->quick = (uint8_t)(sub + 1);
+        uint64_t t0 = time_ns(), switches = current_thread()->switches;
         sti();
         served = native->fn(g, args, &ret);
         cli();
+        if (served && current_thread()->switches == switches) {
+            pv->native_ns[sub] += time_ns() - t0;    /* (a sleep or a preemption is not its cost) */
+            pv->timed[sub]++;
+        }
         if (quick && !pv->quick)
             out = true;                              /* it had to wait after all (native_may_wait) */
         pv->quick = 0;
@@ -139,6 +146,17 @@ uint64_t peel_calls(const struct peels *p, unsigned sub)
     for (unsigned i = 0; i < PEEL_MAX_PARKED; i++)
         n += p->vcpu[i].calls[sub];
     return n;
+}
+
+uint64_t peel_native_ns(const struct peels *p, unsigned sub, uint64_t *timed)
+{
+    uint64_t ns = 0, n = 0;
+    for (unsigned i = 0; i < PEEL_MAX_PARKED; i++) {
+        ns += p->vcpu[i].native_ns[sub];
+        n += p->vcpu[i].timed[sub];
+    }
+    *timed = n;
+    return ns;
 }
 
 unsigned peel_calls_outside(const struct peels *p, unsigned sub)

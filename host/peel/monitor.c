@@ -49,15 +49,34 @@ static void cmd_peels(int argc, char **argv)
             uint64_t fell = 0;
             for (unsigned k = 0; k < p->nsites; k++)
                 if (p->sites[k].subsystem == i) fell += p->sites[k].fell_through;
-            kprintf("  guest %u %-10s %-8s %s, %u functions, %lu native calls, %lu fell through\n", gi,
+            uint64_t timed, ns = peel_native_ns(p, i, &timed);
+            kprintf("  guest %u %-10s %-8s %s, %u functions, %lu native calls, %lu fell through", gi,
                     s->name, p->peeled[i] ? "peeled" : p->draining[i] ? "draining" : "guest",
                     s->outside_gkl ? "outside the GKL" : "under the GKL", s->nfns, peel_calls(p, i), fell);
+            if (timed)
+                kprintf("; native time %lu ms, %lu ns a call", ns / 1000000, ns / timed);
+            kprintf("\n");
         }
         char pending[224];
         peel_pending(g, pending, sizeof pending);
         if (pending[0])
             kprintf("  guest %u: %s\n", gi, pending);
     }
+}
+
+void peel_print_native_time(struct guest *g)
+{
+    struct peels *p = g->peels;
+    char line[512];
+    size_t n = 0;
+    for (unsigned i = 0; p && p->have_manifest && i < p->manifest.nsubsystems && n < sizeof line; i++) {
+        uint64_t timed, ns = peel_native_ns(p, i, &timed);
+        if (timed)
+            n += (size_t)snprintf(line + n, sizeof line - n, "%s %s %lu ms in %lu calls (%lu ns a call)",
+                                  n ? "," : "", p->manifest.subsystems[i].name, ns / 1000000, timed, ns / timed);
+    }
+    if (n)
+        kprintf("guest %s: native time:%s\n", g->name, line);
 }
 
 /* settle [S]: wait until guest 0 has no request pending (carried out,

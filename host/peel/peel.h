@@ -55,6 +55,9 @@ struct peel_site {
  * session 19). */
 struct peel_vcpu {
     uint64_t calls[MANIFEST_MAX_SUBSYSTEMS];   /* native calls served, by subsystem */
+    /* the time those natives took, counted for the calls that ran through
+     * on their thread (not asleep, not preempted): what the code costs */
+    uint64_t native_ns[MANIFEST_MAX_SUBSYSTEMS], timed[MANIFEST_MAX_SUBSYSTEMS];
     uint8_t outside;                 /* subsystem + 1 of the native it runs without the lock now */
     uint8_t quick;                   /* subsystem + 1 of the quick native it runs holding the lock */
 } __attribute__((aligned(CACHELINE)));
@@ -132,6 +135,13 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s);
  * of them run without the guest kernel lock now. */
 uint64_t peel_calls(const struct peels *p, unsigned sub);
 unsigned peel_calls_outside(const struct peels *p, unsigned sub);
+/* The time subsystem sub's natives took, in ns, over *timed calls (those
+ * that ran through on their thread), on every vCPU. */
+uint64_t peel_native_ns(const struct peels *p, unsigned sub, uint64_t *timed);
+/* "guest NAME: native time: ..." for every subsystem that served a timed
+ * call: the natives' own cost, and a measure of the machine's speed in
+ * this run (docs/bench.md). */
+void peel_print_native_time(struct guest *g);
 /* The debug trap after a fall-through's single step (or an emulated
  * instruction during one): true if it was the host's alone; false if the
  * host was not stepping, or the guest had TF set itself and gets its #DB. */

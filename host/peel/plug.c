@@ -117,6 +117,7 @@ static bool request_ready(struct guest *g)
 
 static void ended(struct guest *g)
 {
+    peel_print_native_time(g);
     peel_gates_kick(g);                      /* callers held at gates: they see the end and exit */
     if (g->natives)
         natives_guest_ended(g);

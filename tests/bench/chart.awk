@@ -23,6 +23,14 @@
 # A set's Amdahl projection uses its steady GKL share s at -smp 1 (its
 # whole-run share where that is n/a, marked '~'):
 # speedup(N) = 1 / (s + (1 - s) / N).
+#
+# This machine's speed changes by half from one run to the next (shared
+# cores), so the targets' ratios, read from wall clocks, land on either side
+# of a line they are near.  Where the checksum natives ran (column 15: their
+# own time a call, pure loops whose cost only the machine sets), each run's
+# time is also taken in those units, and the every-peel steady ratio is
+# printed from them too, beside the target's: the same measurement with the
+# machine's speed taken out run by run (docs/bench.md, "Reading the chart").
 
 function median(list,    v, n, i, j, t) {
     n = split(list, v, " ")
@@ -113,6 +121,7 @@ NR == 1 { next }
         if (bref != "" && $10 != "" && $10 != bref) bwrong[k, smp]++
         if ($4 != 1 || $5 == "") { bfailed[k, smp]++; next }
         if ($6 > 0) { bran[k, smp] = bran[k, smp] " " $6; bgkl[k, smp] = bgkl[k, smp] " " $8 }
+        if ($6 > 0 && $15 > 0) bnorm[k, smp] = bnorm[k, smp] " " $6 * 1000000 / $15
         next
     }
     if (ref != "" && $10 != "" && $10 != ref) wrong[k, smp]++
@@ -122,11 +131,14 @@ NR == 1 { next }
     if ($6 > 0) {
         gkl[k, smp] = gkl[k, smp] " " $8 / $6
         mran[k, smp] = mran[k, smp] " " $6; mgkl[k, smp] = mgkl[k, smp] " " $8
+        if ($15 > 0) mnorm[k, smp] = mnorm[k, smp] " " $6 * 1000000 / $15
     } else wallonly[k, smp] = 1
     if ($7 > vcpus[k, smp]) vcpus[k, smp] = $7
 }
 END {
     for (c in list) thr[c] = median(list[c])
+    for (c in mnorm)                             # steady time in checksum-call units
+        if (c in bnorm && median(mnorm[c]) > median(bnorm[c])) nstdy[c] = median(mnorm[c]) - median(bnorm[c])
     for (c in gkl) s[c] = median(gkl[c])
     # steady state: the difference of the main and short runs' medians
     for (c in mran) {
@@ -231,6 +243,9 @@ END {
     for (i = 1; i <= nsets; i++) if (full == "" || npeels[sets[i]] > npeels[full]) full = sets[i]
     print ""
     check("with every peel", npeels[full] > 0 ? full : "", 1.8, stdy, "steady state")
+    if (npeels[full] > 0 && (full, 1) in nstdy && (full, 2) in nstdy)
+        printf "  (the same, each run timed in its own checksum native's time a call, the machine's speed taken out: %.2fx)\n",
+            nstdy[full, 1] / nstdy[full, 2]
     check("with every peel", npeels[full] > 0 ? full : "", 1.8, thr, "whole run")
     check("with no peel", "none" in seenset ? "none" : "", 0.95, stdy, "steady state")
     check("with no peel", "none" in seenset ? "none" : "", 0.95, thr, "whole run")

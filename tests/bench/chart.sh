@@ -69,9 +69,13 @@ run_one() {   # set-key smp rep requests
     ran=$(sed -n 's/^guest classic: ran \([0-9]*\) ms on \([0-9]*\) vCPUs\{0,1\}; GKL held \([0-9]*\) ms.*/\1,\2,\3/p' \
         "$log.txt" | tail -1)
     refused=$(peels_refused "$1" "$log.txt")
+    # the checksum natives' own time a call (pure loops over guest memory):
+    # how fast this machine ran this run, for the phase-free ratio (chart.awk)
+    refns=$(sed -n 's/^guest classic: native time:.* checksum [0-9]* ms in [0-9]* calls (\([0-9]*\) ns a call).*/\1/p' \
+        "$log.txt" | tail -1)
     rm -f "$log.txt"
     load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null)
-    echo "$1,$2,$3,$status,$requests,${ran:-,,},$wall,$digest,$refused,$load,$log,$4" >> "$CSV"
+    echo "$1,$2,$3,$status,$requests,${ran:-,,},$wall,$digest,$refused,$load,$log,$4,$refns" >> "$CSV"
     if [ "$status" != 1 ] || [ -z "$digest" ] || [ -z "$requests" ]; then
         fail "$(set_label "$1") at -smp $2 ($what): $(describe_status "$status"), digest '${digest}' (log: $log)"
     fi
@@ -92,7 +96,7 @@ peels_refused() {   # set-key log
 }
 set_label() { [ "$1" = none ] && echo "{}" || echo "{$(echo "$1" | tr + ,)}"; }
 
-echo "set,smp,rep,status,requests,ran_ms,vcpus,gkl_ms,wall_ms,digest,refused,load1,log,r" > "$CSV"
+echo "set,smp,rep,status,requests,ran_ms,vcpus,gkl_ms,wall_ms,digest,refused,load1,log,r,checksum_ns" > "$CSV"
 keys=$(for s in $SETS; do set_key "$s"; done)
 echo "# bench: banana-peel chart, classic W=$W R=$R, sets: $(for k in $keys; do set_label "$k"; done | paste -sd' ' -)," \
      "-smp $(echo $SMPS | tr ' ' /), $REPEAT run(s) each, $LIMIT s limit a run," \

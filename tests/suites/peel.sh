@@ -10,9 +10,9 @@ mkdir -p "$LOGS"
 # The plan, section by section: 32 subsets of 3 checks and 31 no-refusals,
 # 3 about single subsets, the run-time refusals 5, sched churn 2 x 7, churn
 # 2 x 6, mm 3 x 5, calls 13 and a posted fall-through 2, the entry (classic
-# by int 4 + 5, the default 1, the guest's own entries 2 x 6, an Intel
+# by int 5 + 5, the default 1, the guest's own entries 2 x 6, an Intel
 # vendor 3), refusals 8, cache and fs 2 x (5 + 5 + 6 + 6), release 2 x 5, capacity 2 x 3.
-plan $((32 * 3 + 31 + 3 + 5 + 2 * 7 + 2 * 6 + 3 * 5 + 13 + 2 + 4 + 5 + 1 + 2 * 6 + 3 + 8 + 2 * (5 + 5 + 6 + 6) + 2 * 5 + 5 + 5 + 2 * 3))
+plan $((32 * 3 + 31 + 3 + 5 + 2 * 7 + 2 * 6 + 3 * 5 + 13 + 2 + 5 + 5 + 1 + 2 * 6 + 3 + 8 + 2 * (5 + 5 + 6 + 6) + 2 * 5 + 5 + 5 + 2 * 3))
 
 # every subset of the peelable subsystems, peeled at boot (-smp 2, two boots
 # at a time: the digest does not depend on timing): the digest equals the
@@ -205,7 +205,7 @@ for p in native,again decline,again_decline; do
     check_exit "calls-$p/host-survives" "$st" 0
 done
 log=$LOGS/peel-calls-native,again.log
-check calls-native/served has "guest 0 native     peeled   under the GKL, 1 functions, 1000 native calls, 0 fell through"
+check calls-native/served has "guest 0 native     peeled   under the GKL, 1 functions, 1000 native calls, 0 fell through; native time [0-9]* ms, [1-9][0-9]* ns a call"
 check calls-native/by-syscall has "peel native done (entered by syscall 1, by hlt 0)"
 check calls-again/served has "guest 0 again      peeled   under the GKL, 1 functions, 1000 native calls, 0 fell through"
 check calls-again/by-hlt has "peel again done (entered by syscall 0, by hlt 1)"
@@ -240,6 +240,7 @@ check entry-int-classic/forced has "trap: peel sites enter by int 15 (peelentry=
 check entry-int-classic/digest classic_digest_ok 4 8
 check entry-int-classic/fsck has "\[classic\] fsck: clean"
 check entry-int-classic/exit-status test "$st" = 1
+check entry-int-classic/native-time has "^guest classic: native time: checksum [0-9]* ms in [1-9][0-9]* calls ([1-9][0-9]* ns a call), mm "
 for s in checksum mm sched cache fs; do
     check "entry-int-classic/$s-by-int" has "peel $s done (entered by int [1-9][0-9]*, by hlt [0-9]*)"
 done
