@@ -439,14 +439,30 @@ bool blocks_alias(const struct guest *g, uint32_t lin, uint32_t gpa, bool user)
     return block_lin && (block_lin != (lin >> 12) + 1 || user);
 }
 
-void blocks_exec_alias(struct guest *g, uint32_t gpa)
+/* Every live block headed on page gpa withdrawn. */
+static void withdraw_page(struct guest *g, uint32_t gpa)
 {
-    struct codepage *p = &g->codepages.page[gpa >> 12];
-    p->block_lin = 0;
     for (size_t i = 0; i < g->blocks.n; i++)
         if (g->blocks.b[i].head >> 12 == gpa >> 12 && sites_find(&g->sites, g->blocks.b[i].head, SITE_PATCH))
             withdraw(g, g->blocks.b[i].head);
+}
+
+void blocks_exec_alias(struct guest *g, uint32_t gpa)
+{
+    g->codepages.page[gpa >> 12].block_lin = 0;
+    withdraw_page(g, gpa);
     g->blocks.aliased++;
+}
+
+void blocks_cs_landed(struct vcpu *v, uint64_t d, uint32_t lin)
+{
+    struct guest *g = v->guest;
+    uint32_t gpa;
+    bool flat = desc_base(d) == 0 && desc_limit(d) == 0xffffffffu && (d & DESC_DB);
+    if (flat || !g->blocks.n || !gmem_phys_peek(v, lin, &gpa) || (gpa >> 12) >= g->codepages.npages)
+        return;
+    g->codepages.page[gpa >> 12].block_lin = 0;
+    withdraw_page(g, gpa);
 }
 
 /* Blocks reach their flags words through SS: a guest kernel running on a
@@ -456,7 +472,11 @@ void blocks_exec_alias(struct guest *g, uint32_t gpa)
  * (emulate.c), and a delivery's stack switch is the host's.  (Its CS
  * matters as much, but a scan places blocks only under a flat CS, and
  * code it scanned so is not run under another by a kernel that knows
- * where its code is: Linux's 16-bit BIOS segments run the BIOS's code.) */
+ * where its code is: Linux's 16-bit BIOS segments run the BIOS's code.
+ * One that is not, a guest jumping to code it ran flat under another CS
+ * (the descriptor fuzzer's probe runs as 16-bit and 32-bit code), has the
+ * blocks where it lands withdrawn when the host made the jump:
+ * blocks_cs_landed.) */
 void blocks_ss_loaded(struct vcpu *v, uint64_t d)
 {
     bool expand_down = !(d & DESC_CODE) && (d & DESC_CONFORM);

@@ -377,6 +377,14 @@ void blocks_window_check(struct vcpu *v);
  * through it gives that page's blocks back (blocks_exec_alias). */
 bool blocks_alias(const struct guest *g, uint32_t lin, uint32_t gpa, bool user);
 void blocks_exec_alias(struct guest *g, uint32_t gpa);
+/* A transfer the host made (an iret, a far return or jump, a delivery)
+ * lands at linear address lin under code segment d: if d is not flat
+ * 32-bit code, the blocks of the page there (their jumps 32-bit and
+ * linear) would run wrong, and are withdrawn, their instructions patched
+ * as a scan without blocks leaves them.  (A transfer the host does not
+ * see, or a near jump on from there, is not covered: a kernel runs its
+ * flat code flat.) */
+void blocks_cs_landed(struct vcpu *v, uint64_t d, uint32_t lin);
 
 /* No more blocks for this guest (why: for `guest N stats`), and every
  * block's head given back (its bytes as they were, the instructions in

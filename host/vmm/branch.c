@@ -16,6 +16,7 @@
 #include "host/vmm/segment.h"
 #include "host/vmm/gmem.h"
 #include "host/vmm/codepage.h"
+#include "host/vmm/blocks.h"
 #include "host/decode/decode.h"
 #include "smp/spinlock.h"
 
@@ -24,8 +25,10 @@
  * where an indirect branch, a ret from data or an iret goes: scan.c). */
 static void landed(struct vcpu *v, struct trapframe *tf)
 {
+    uint32_t lin = vcpu_linear_ip(v, tf);
+    blocks_cs_landed(v, vcpu_descriptor(v, (uint16_t)tf->cs), lin);   /* (a page run flat, entered otherwise) */
     bool irqs = irq_window_open();                    /* a first scan may follow much of a kernel */
-    bool ok = codepage_entry_point(v, vcpu_linear_ip(v, tf));
+    bool ok = codepage_entry_point(v, lin);
     irq_window_close(irqs);
     if (!ok)
         guest_end(v->guest, GUEST_DEAD, -1, "out of host memory for scanning its code");
