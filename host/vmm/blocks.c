@@ -458,8 +458,7 @@ void blocks_cs_landed(struct vcpu *v, uint64_t d, uint32_t lin)
 {
     struct guest *g = v->guest;
     uint32_t gpa;
-    bool flat = desc_base(d) == 0 && desc_limit(d) == 0xffffffffu && (d & DESC_DB);
-    if (flat || !g->blocks.n || !gmem_phys_peek(v, lin, &gpa) || (gpa >> 12) >= g->codepages.npages)
+    if (blocks_flat(d) || !g->blocks.n || !gmem_phys_peek(v, lin, &gpa) || (gpa >> 12) >= g->codepages.npages)
         return;
     g->codepages.page[gpa >> 12].block_lin = 0;
     withdraw_page(g, gpa);
@@ -480,7 +479,7 @@ void blocks_cs_landed(struct vcpu *v, uint64_t d, uint32_t lin)
 void blocks_ss_loaded(struct vcpu *v, uint64_t d)
 {
     bool expand_down = !(d & DESC_CODE) && (d & DESC_CONFORM);
-    if (v->guest->blocks.on && (desc_base(d) != 0 || desc_limit(d) != 0xffffffffu || !(d & DESC_DB) || expand_down))
+    if (v->guest->blocks.on && (!blocks_flat(d) || expand_down))
         blocks_give_back(v->guest, "its kernel loaded SS with a segment that is not flat");
 }
 

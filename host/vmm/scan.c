@@ -215,6 +215,20 @@ static bool far_target(struct scan *s, uint16_t sel, uint32_t offset, uint32_t p
 }
 
 
+/* A hlt over the len-byte instruction at gpa (bytes buf), the instruction
+ * kept in the side table: #GP(0) in ring 1, and the emulator carries it out
+ * (entries: a jump table's, scan.c jump_table).  False if out of memory. */
+static bool patch(struct scan *s, uint32_t gpa, const uint8_t *buf, unsigned len, uint32_t entries)
+{
+    if (!scan_room(s, 1))
+        return false;
+    struct site *p = &s->made[s->nmade++];
+    *p = (struct site){ .addr = gpa, .kind = SITE_PATCH, .len = (uint8_t)len, .table = (uint16_t)entries };
+    memcpy(p->orig, buf, len);
+    s->g->ram[gpa] = 0xf4;
+    return true;
+}
+
 /* The guest's own syscall (0f 05: Intel's and our decoder's #UD in 32-bit
  * code, AMD's entry from compatibility mode) where the host's entry is open
  * for this guest's peel sites (guest.h syscall_entry): run, it would reach
@@ -225,15 +239,9 @@ static bool own_syscall(struct scan *s, uint8_t *map, uint32_t gpa, const uint8_
 {
     if (!s->g->syscall_entry || !decode_is_syscall(buf, got) || (gpa & 4095) == 4095)
         return true;
-    if (!scan_room(s, 1))
-        return false;
-    struct site *p = &s->made[s->nmade++];
-    *p = (struct site){ .addr = gpa, .kind = SITE_PATCH, .len = 2 };
-    memcpy(p->orig, buf, 2);
     mark(map, gpa);
     cover(map, gpa, 2);
-    s->g->ram[gpa] = 0xf4;
-    return true;
+    return patch(s, gpa, buf, 2, 0);
 }
 
 /* Follow one path until it ends (ret, jmp, undecodable, not mapped, seen
@@ -297,14 +305,8 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched, b
         scan_run_note(&p, &in, gpa, lin, in_block || here < in.length);
         p.switched = p.switched || scan_stack_switch(&in);
         p.set = scan_return_set(&in);
-        if (!in_block && (sensitive(&in) || ret_jumps || far_seen(s, &in))) {
-            if (!scan_room(s, 1))
-                return false;
-            struct site *p = &s->made[s->nmade++];
-            *p = (struct site){ .addr = gpa, .kind = SITE_PATCH, .len = in.length, .table = (uint16_t)entries };
-            memcpy(p->orig, buf, in.length);
-            g->ram[gpa] = 0xf4;                  /* hlt: #GP(0) in ring 1; the side table tells */
-        }
+        if (!in_block && (sensitive(&in) || ret_jumps || far_seen(s, &in)) && !patch(s, gpa, buf, in.length, entries))
+            return false;
         struct flow f;
         insn_flow(&in, lin, &f);
         if (f.has_target && !push_work(s, f.target, pfn + 1, p.switched && f.kind != FLOW_CALL))

@@ -18,11 +18,6 @@
 #include "kernel/heap.h"
 #include "kernel/string.h"
 
-static bool flat(uint64_t d)
-{
-    return d && desc_base(d) == 0 && desc_limit(d) == 0xffffffffu && (d & DESC_DB);
-}
-
 /* Blocks need CS and SS flat (their jumps are linear addresses, the flags
  * words reached through SS): as the trap that scans finds them, or
  * Multiboot's before the guest runs.  With paging on, a window for the
@@ -37,7 +32,7 @@ bool scan_blocks_fit(struct guest *g, const struct codepage_space *sp)
         return !sp && g->blocks.lin == g->blocks.base;
     if (sp ? !blocks_paged_fit(v) : g->blocks.lin != g->blocks.base)
         return false;
-    return flat(vcpu_descriptor(v, (uint16_t)v->tf->cs)) && flat(vcpu_descriptor(v, (uint16_t)v->tf->ss));
+    return blocks_flat(vcpu_descriptor(v, (uint16_t)v->tf->cs)) && blocks_flat(vcpu_descriptor(v, (uint16_t)v->tf->ss));
 }
 
 /* An instruction a block may copy as it is: no control flow, nothing the
