@@ -17,6 +17,15 @@ static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
 /* sti's one-instruction shadow makes "sti; hlt" atomic: no wakeup is lost. */
 static inline void sti_hlt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+/* One turn of a spin-wait loop, turns counted from 1.  On hardware a pause
+ * belongs in every turn; under QEMU's TCG each one leaves translated code
+ * for the vCPU thread's outer loop, which takes QEMU's global lock on its
+ * way back in, and a waiter doing that every turn slowed the very holder
+ * it waited for (every peel at -smp 2 ran 5% longer: docs/bench.md).  So
+ * a pause every SPIN_PAUSE_EVERY turns, which costs hardware next to
+ * nothing (the turns between are loads of one cached line). */
+#define SPIN_PAUSE_EVERY 32
+static inline void spin_turn(unsigned turn) { if (turn % SPIN_PAUSE_EVERY == 0) cpu_relax(); }
 
 static inline uint64_t read_flags(void) { uint64_t f; __asm__ volatile("pushfq; popq %0" : "=r"(f) :: "memory"); return f; }
 

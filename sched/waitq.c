@@ -2,6 +2,7 @@
 #include "sched/sched.h"
 #include "smp/percpu.h"
 #include "kernel/panic.h"
+#include "kernel/x86.h"
 
 void waitq_init(struct waitq *wq, const char *name)
 {
@@ -35,7 +36,7 @@ void waitq_sleep_adaptive(struct waitq *wq, struct spinlock *held, bool *spun,
     spin_unlock_irq(held);
     uint64_t until = time_ns() + WAITQ_SPIN_NS;
     for (unsigned spins = 1; !ready(arg) && (!holder || thread_on_cpu(holder)); spins++) {
-        __builtin_ia32_pause();
+        spin_turn(spins);
         if (spins % SPIN_CLOCK_EVERY == 0 && time_ns() >= until)
             break;
     }

@@ -170,8 +170,8 @@ void tlb_shootdown(uint64_t va, unsigned pages)
     for (unsigned i = 0; i < ncpus; i++)
         if (i != self && cpu_of(i)->online)
             send(i, VEC_TLB);
-    while (__atomic_load_n(&shootdown.pending, __ATOMIC_ACQUIRE))
-        cpu_relax();
+    for (unsigned turn = 1; __atomic_load_n(&shootdown.pending, __ATOMIC_ACQUIRE); turn++)
+        spin_turn(turn);
     spin_unlock(&shootdown.lock);
 }
 

@@ -33,8 +33,8 @@ static void take(struct spinlock *l, void *caller)
     if (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE)) {
         l->contended++;
         do {
-            while (__atomic_load_n(&l->held, __ATOMIC_RELAXED))
-                cpu_relax();
+            for (unsigned turn = 1; __atomic_load_n(&l->held, __ATOMIC_RELAXED); turn++)
+                spin_turn(turn);
         } while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE));
     }
     l->owner = this_cpu()->id;

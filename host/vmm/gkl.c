@@ -1,6 +1,7 @@
 #include "host/vmm/gkl.h"
 #include "host/vmm/vcpu.h"
 #include "kernel/panic.h"
+#include "kernel/x86.h"
 #include "sched/sched.h"
 #include "sched/thread.h"
 
@@ -38,7 +39,7 @@ void gkl_acquire(struct gkl *l, struct vcpu *v)
         waited = true;
         uint64_t until = time_ns() + SPIN_NS;
         for (unsigned spins = 1; !try_take(l, v); spins++) {
-            __builtin_ia32_pause();
+            spin_turn(spins);
             if (l->holder && (!holder_running(l) || (spins % SPIN_CLOCK_EVERY == 0 && time_ns() > until))) {
                 spin_lock_irq(&l->wq.lock);
                 __atomic_add_fetch(&l->sleepers, 1, __ATOMIC_SEQ_CST);
