@@ -229,19 +229,38 @@ static bool patch(struct scan *s, uint32_t gpa, const uint8_t *buf, unsigned len
     return true;
 }
 
+/* The bytes of an instruction of len bytes at gpa (linear lin) in the
+ * page's map, and where it runs on into the next page (physical next),
+ * that page's: the two pages are one unit, rescanned together.  False if
+ * out of memory. */
+static bool cover_insn(struct scan *s, uint8_t *map, uint32_t lin, uint32_t gpa, uint32_t next, unsigned len)
+{
+    struct guest *g = s->g;
+    uint32_t here = 4096 - (gpa & 4095) < len ? 4096 - (gpa & 4095) : len;
+    cover(map, gpa, here);
+    if (here == len)
+        return true;
+    if (!codepage_seen(&g->codepages, next) && !begin_page(s, next >> 12, lin + here))
+        return false;
+    codepage_link(g, gpa >> 12, next >> 12);
+    cover(codepage_seen(&g->codepages, next), next, len - here);
+    return true;
+}
+
 /* The guest's own syscall (0f 05: Intel's and our decoder's #UD in 32-bit
  * code, AMD's entry from compatibility mode) where the host's entry is open
  * for this guest's peel sites (guest.h syscall_entry): run, it would reach
  * the host with ECX overwritten and its CS unknown, so it is patched, and
- * the emulator raises the #UD a CPU without SCE gives (emulate.c).  A pair
- * of bytes across a page boundary is left alone.  False if out of memory. */
-static bool own_syscall(struct scan *s, uint8_t *map, uint32_t gpa, const uint8_t *buf, unsigned got)
+ * the emulator raises the #UD a CPU without SCE gives (emulate.c) — across
+ * a page boundary too (the hlt on the 0f; restoring it writes that byte
+ * alone).  False if out of memory. */
+static bool own_syscall(struct scan *s, uint8_t *map, uint32_t lin, uint32_t gpa, uint32_t next,
+                        const uint8_t *buf, unsigned got)
 {
-    if (!s->g->syscall_entry || !decode_is_syscall(buf, got) || (gpa & 4095) == 4095)
+    if (!s->g->syscall_entry || !decode_is_syscall(buf, got))
         return true;
     mark(map, gpa);
-    cover(map, gpa, 2);
-    return patch(s, gpa, buf, 2, 0);
+    return cover_insn(s, map, lin, gpa, next, 2) && patch(s, gpa, buf, 2, 0);
 }
 
 /* Follow one path until it ends (ret, jmp, undecodable, not mapped, seen
@@ -280,7 +299,7 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched, b
         unsigned got = code_bytes(s, lin, gpa, buf, &next);
         if (decode(buf, got, 32, &in) != DECODE_OK) {
             g->patches.undecodable++;
-            if (gpa >= p.block_end && !own_syscall(s, map, gpa, buf, got))
+            if (gpa >= p.block_end && !own_syscall(s, map, lin, gpa, next, buf, got))
                 return false;
             return true;
         }
@@ -289,20 +308,14 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched, b
             return true;
         mark(map, gpa);
         g->patches.insns_seen++;
-        uint32_t here = 4096 - (gpa & 4095) < in.length ? 4096 - (gpa & 4095) : in.length;
-        cover(map, gpa, here);
-        if (here < in.length) {                   /* it runs on into the next page: one unit */
-            if (!codepage_seen(&g->codepages, next) && !begin_page(s, next >> 12, lin + here))
-                return false;
-            codepage_link(g, pfn, next >> 12);
-            cover(codepage_seen(&g->codepages, next), next, in.length - here);
-        }
+        if (!cover_insn(s, map, lin, gpa, next, in.length))
+            return false;
         bool ret_jumps = in.cls == INSN_RET && (p.switched || p.set);
         uint32_t entries = jump_table(&table, &in);
         bool in_block = gpa < p.block_end;
         if (!in_block && s->blocks && scan_block(s, &p, &in, gpa, lin, sensitive(&in) || ret_jumps, entries))
             in_block = true;                      /* (else a trap, as without blocks) */
-        scan_run_note(&p, &in, gpa, lin, in_block || here < in.length);
+        scan_run_note(&p, &in, gpa, lin, in_block || (gpa & 4095) + in.length > 4096);
         p.switched = p.switched || scan_stack_switch(&in);
         p.set = scan_return_set(&in);
         if (!in_block && (sensitive(&in) || ret_jumps || far_seen(s, &in)) && !patch(s, gpa, buf, in.length, entries))

@@ -6,7 +6,8 @@
 ; come back as #UD with nothing changed: ECX (syscall writes the return
 ; EIP there), EFLAGS.DF (the host's SFMASK clears it), and the CS the
 ; guest is on (the guest far-jumped to 0x18 without a trap, so the host's
-; idea of its CS is stale).
+; idea of its CS is stale).  case=syscall-page: the same syscall with its
+; two bytes on either side of a page boundary.
 %include "tests/guests/hostile.inc"
 
 CS2 equ 0x18                           ; a second flat code segment
@@ -20,6 +21,7 @@ main:
     call make_desc
     lgdt [gdtr]
     run_case "syscall", t_syscall
+    run_case "syscall-page", t_syscall_page
     run_case "sysenter", t_sysenter
     cmp dword [failures], 0
     jne .bad
@@ -42,6 +44,17 @@ t_syscall:
     cld
 .after:
     mov dword [want_eip], .insn
+    jmp judge
+
+t_syscall_page:
+    put "syscall syscall across a page boundary: "
+    mov dword [want_vec], 6
+    mov dword [want_err], 0
+    mov dword [alt_vec], 6
+    try .after
+    jmp CS2:straddle
+.after:
+    mov dword [want_eip], straddle.insn
     jmp judge
 
 t_sysenter:
@@ -112,6 +125,16 @@ judge:
     hex ebx
     put 10
     ret
+
+; the syscall's 0f the last byte of a page, its 05 the next page's first
+align 4096, int3
+    times 4096 - 7 int3
+straddle:
+    std
+    mov ecx, 0xc0ffee11
+.insn:
+    syscall
+    ud2
 
 section .data
 align 4

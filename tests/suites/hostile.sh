@@ -74,6 +74,7 @@ reset-triple%hostile-reset%guestarg=case=triple%QUICK%120%guest hostile-reset: s
 syscall%hostile-syscall%guestarg=case=syscall%QUICK%120%syscall: PASS;guest hostile-syscall: exited (wrote 0 %WRONG
 syscall-entry-open%hostile-syscall%guestarg=case=syscall peelentry=syscall%QUICK%120%trap: peel sites enter by syscall;manifest names 1 peelable;syscall: PASS;guest hostile-syscall: exited (wrote 0 %WRONG
 syscall-entry-closed%hostile-syscall-plain%guestarg=case=syscall peelentry=syscall%QUICK%120%trap: peel sites enter by syscall;syscall: PASS;guest hostile-syscall-plain: exited (wrote 0 %WRONG
+syscall-page%hostile-syscall%guestarg=case=syscall-page%QUICK%120%syscall: PASS;guest hostile-syscall: exited (wrote 0 %WRONG
 sysenter%hostile-syscall%guestarg=case=sysenter%QUICK%120%syscall: PASS;guest hostile-syscall: exited (wrote 0 %WRONG
 lar-probe%hostile-lar%guestarg=case=probe%QUICK%120%lar: PASS;guest hostile-lar: exited (wrote 0 %lar: FAIL
 lar-load%hostile-lar%guestarg=case=load%QUICK%120%lar: PASS;guest hostile-lar: exited (wrote 0 %lar: FAIL
