@@ -21,7 +21,7 @@ static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
  * belongs in every turn; under QEMU's TCG each one leaves translated code
  * for the vCPU thread's outer loop, which takes QEMU's global lock on its
  * way back in, and a waiter doing that every turn slowed the very holder
- * it waited for (every peel at -smp 2 ran 5% longer: docs/bench.md).  So
+ * it waited for (every peel at -smp 2 ran 4-5% longer: docs/bench.md).  So
  * a pause every SPIN_PAUSE_EVERY turns, which costs hardware next to
  * nothing (the turns between are loads of one cached line). */
 #define SPIN_PAUSE_EVERY 32
