@@ -43,16 +43,16 @@ static void fall_through(struct guest *g, struct trapframe *tf, struct peel_site
 
 /* The lock around a native of an outside-gkl subsystem: let go, and taken
  * back (pv->outside says which subsystem's native runs without it). */
-static void go_outside(struct vcpu *v, struct peel_vcpu *pv, unsigned sub, uint64_t now)
+static void go_outside(struct vcpu *v, struct peel_vcpu *pv, unsigned sub)
 {
     __atomic_store_n(&pv->outside, (uint8_t)(sub + 1), __ATOMIC_RELEASE);
-    vcpu_unlock_at(v, now);
+    vcpu_unlock(v);
 }
 
-static void come_back(struct vcpu *v, struct peel_vcpu *pv, uint64_t now)
+static void come_back(struct vcpu *v, struct peel_vcpu *pv)
 {
     __atomic_store_n(&pv->outside, 0, __ATOMIC_RELEASE);
-    vcpu_lock_at(v, now);
+    vcpu_lock(v);
 }
 
 void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
@@ -80,12 +80,8 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
      * lock guards (paging off: the stack is guest RAM, as the buffers the
      * natives read without it are), and counts its trap out there too. */
     bool out = let_go && !(v->cr0 & CR0_PG);
-    /* one clock read for the release and the native's start, one for its
-     * end and the lock taken back (gkl.h: under TCG each costs as much as
-     * the rest of a release) */
-    uint64_t t0 = time_ns(), t1 = 0, switches = current_thread()->switches;
     if (out)
-        go_outside(v, pv, sub, t0);
+        go_outside(v, pv, sub);
     /* the return address and the arguments, read through SS and the
      * guest's paging as its own code would read them; a stack that cannot
      * be read falls through: the guest's code then takes the fault itself */
@@ -94,9 +90,8 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
     uint32_t bytes = 4 * (nargs + 1u);
     const void *flat = gmem_fast(v, vcpu_seg_cache(v, SEG_SS), (uint32_t)tf->rsp, bytes, GMEM_READ);
     if (!flat && out) {
-        come_back(v, pv, 0);                         /* the general read: the lock's */
+        come_back(v, pv);                            /* the general read: the lock's */
         out = false;
-        t0 = 0;
     }
     bool stack = flat ? (__builtin_memcpy(words, flat, bytes), true)
                       : gmem_read(v, SEG_SS, (uint32_t)tf->rsp, words, bytes, GMEM_READ, &f);
@@ -106,34 +101,26 @@ void peel_call(struct guest *g, struct trapframe *tf, struct peel_site *s)
     for (unsigned i = 0; i < nargs; i++)
         args[i] = words[1 + i];
     if (stack) {
-        if (!t0)
-            t0 = time_ns();
         if (let_go && !out) {
-            go_outside(v, pv, sub, t0);
+            go_outside(v, pv, sub);
             out = true;
-        }
-        if (current_thread()->switches != switches) {
-            t0 = time_ns();                          /* preempted as it let go (vcpu_unlock): from here */
-            switches = current_thread()->switches;
         }
         if (quick)
             pv->quick = (uint8_t)(sub + 1);
+        uint64_t t0 = time_ns(), switches = current_thread()->switches;
         sti();
         served = native->fn(g, args, &ret);
         cli();
-        t1 = time_ns();
         if (served && current_thread()->switches == switches) {
-            pv->native_ns[sub] += t1 - t0;           /* (a sleep or a preemption is not its cost) */
+            pv->native_ns[sub] += time_ns() - t0;    /* (a sleep or a preemption is not its cost) */
             pv->timed[sub]++;
         }
         if (quick && !pv->quick)
             out = true;                              /* it had to wait after all (native_may_wait) */
         pv->quick = 0;
-        if (!out)
-            v->now_hint = t1 - g->start_ns;          /* held throughout: the interrupt check's clock */
     }
     if (out)
-        come_back(v, pv, t1);
+        come_back(v, pv);
     if (g->state != GUEST_RUNNING)
         return;                                      /* vcpu_trap ends this vCPU */
     if (g->sites.gen != gen)

@@ -30,7 +30,7 @@ static bool holder_running(const struct gkl *l)
     return t && thread_on_cpu(t);
 }
 
-void gkl_acquire(struct gkl *l, struct vcpu *v, uint64_t now)
+void gkl_acquire(struct gkl *l, struct vcpu *v)
 {
     if (l->holder == v)
         panic("gkl: vCPU %u takes the guest kernel lock twice", v->index);
@@ -53,7 +53,7 @@ void gkl_acquire(struct gkl *l, struct vcpu *v, uint64_t now)
             }
         }
     }
-    l->since = now && !waited ? now : time_ns();
+    l->since = time_ns();
     l->paused = false;
     l->acquisitions++;
     l->spun += waited && !slept;
@@ -63,12 +63,12 @@ void gkl_acquire(struct gkl *l, struct vcpu *v, uint64_t now)
     l->last = v;
 }
 
-void gkl_release(struct gkl *l, struct vcpu *v, uint64_t now)
+void gkl_release(struct gkl *l, struct vcpu *v)
 {
     if (l->holder != v)
         panic("gkl: vCPU %u releases a guest kernel lock it does not hold", v->index);
     if (!l->paused)
-        l->held_ns += (now ? now : time_ns()) - l->since;
+        l->held_ns += time_ns() - l->since;
     l->paused = false;
     __atomic_store_n(&l->holder, 0, __ATOMIC_SEQ_CST);
     /* A taker counts itself among the sleepers before its last try: either

@@ -35,14 +35,8 @@ struct gkl {
 };
 
 void gkl_init(struct gkl *l);
-/* `now`: the clock (time_ns) as the caller read it just before, or 0 to
- * read it here.  Under TCG a clock read costs about as much as the rest of
- * a release and goes through a lock QEMU shares between its CPUs, so a
- * peel call reads it once for the release and the native's start, and
- * once for the native's end and the lock taken back at once (a taker
- * that had to wait reads its own). */
-void gkl_acquire(struct gkl *l, struct vcpu *v, uint64_t now);
-void gkl_release(struct gkl *l, struct vcpu *v, uint64_t now);
+void gkl_acquire(struct gkl *l, struct vcpu *v);
+void gkl_release(struct gkl *l, struct vcpu *v);
 bool gkl_held_by(const struct gkl *l, const struct vcpu *v);
 /* The scheduler takes the holder off its CPU / gives it one back: held
  * time counts only while the holder runs, so that at -smp 1 it measures

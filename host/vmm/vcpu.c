@@ -160,10 +160,10 @@ void vcpu_run(struct vcpu *v)
     vcpu_enter(&v->boot);
 }
 
-void vcpu_lock_at(struct vcpu *v, uint64_t now)
+void vcpu_lock(struct vcpu *v)
 {
     struct guest *g = v->guest;
-    gkl_acquire(&g->gkl, v, now);
+    gkl_acquire(&g->gkl, v);
     codepage_tlb_check(g);                           /* another vCPU may have changed a code page's mapping */
     /* the clock as the lock was taken: time away does not count as
      * spinning, and this trap's interrupt check needs no clock read of its own */
@@ -173,11 +173,6 @@ void vcpu_lock_at(struct vcpu *v, uint64_t now)
         shadow_sync(v);                              /* shadow_flush_guest asked while we were out */
     if (g->lock_hooks)
         guest_hooks->lock_taken(g, v);                    /* the guest's current thread is the holder's, say */
-}
-
-void vcpu_lock(struct vcpu *v)
-{
-    vcpu_lock_at(v, 0);
 }
 
 #define PREEMPT_DEFER_TICKS 2
@@ -193,10 +188,10 @@ bool vcpu_preemptible(void)
     return true;
 }
 
-void vcpu_unlock_at(struct vcpu *v, uint64_t now)
+void vcpu_unlock(struct vcpu *v)
 {
     struct guest *g = v->guest;
-    gkl_release(&g->gkl, v, now);
+    gkl_release(&g->gkl, v);
     if (g->lock_hooks)
         guest_hooks->lock_released(g);                    /* someone must take a pending interrupt, say */
     if (v->preempt_deferred) {                       /* the preemption it was spared, now */
@@ -204,11 +199,6 @@ void vcpu_unlock_at(struct vcpu *v, uint64_t now)
         if ((this_cpu()->hazard & HAZARD_RESCHED) && !this_cpu()->preempt)
             sched_preempt();
     }
-}
-
-void vcpu_unlock(struct vcpu *v)
-{
-    vcpu_unlock_at(v, 0);
 }
 
 void vcpu_exit(struct vcpu *v)

@@ -94,15 +94,12 @@ void vcpu_run(struct vcpu *v) __attribute__((noreturn));
  * and come back to it.  vcpu_unlock also wakes whoever should take a
  * virtual interrupt that is pending. */
 void vcpu_unlock(struct vcpu *v);
-/* The same, with the clock the caller just read (gkl.h): a peel call's. */
-void vcpu_unlock_at(struct vcpu *v, uint64_t now);
 /* May the host preempt the current thread, interrupted in guest code?  Not
  * while it holds the guest kernel lock that other vCPUs of its guest wait
  * for — a holder switched out stalls them all for whole time slices — but
  * at its next vcpu_unlock, or after a couple of ticks at most. */
 bool vcpu_preemptible(void);
 void vcpu_lock(struct vcpu *v);
-void vcpu_lock_at(struct vcpu *v, uint64_t now);
 /* The calling vCPU's thread ends here (its guest thread exited, or the
  * guest ended); the last vCPU of a guest gives back the guest's memory. */
 void vcpu_exit(struct vcpu *v) __attribute__((noreturn));
