@@ -439,9 +439,11 @@ bool blocks_alias(const struct guest *g, uint32_t lin, uint32_t gpa, bool user)
     return block_lin && (block_lin != (lin >> 12) + 1 || user);
 }
 
-/* Every live block headed on page gpa withdrawn. */
+/* Page gpa no longer takes blocks where it is mapped now, and every live
+ * block headed on it is withdrawn. */
 static void withdraw_page(struct guest *g, uint32_t gpa)
 {
+    g->codepages.page[gpa >> 12].block_lin = 0;
     for (size_t i = 0; i < g->blocks.n; i++)
         if (g->blocks.b[i].head >> 12 == gpa >> 12 && sites_find(&g->sites, g->blocks.b[i].head, SITE_PATCH))
             withdraw(g, g->blocks.b[i].head);
@@ -449,7 +451,6 @@ static void withdraw_page(struct guest *g, uint32_t gpa)
 
 void blocks_exec_alias(struct guest *g, uint32_t gpa)
 {
-    g->codepages.page[gpa >> 12].block_lin = 0;
     withdraw_page(g, gpa);
     g->blocks.aliased++;
 }
@@ -460,7 +461,6 @@ void blocks_cs_landed(struct vcpu *v, uint64_t d, uint32_t lin)
     uint32_t gpa;
     if (blocks_flat(d) || !g->blocks.n || !gmem_phys_peek(v, lin, &gpa) || (gpa >> 12) >= g->codepages.npages)
         return;
-    g->codepages.page[gpa >> 12].block_lin = 0;
     withdraw_page(g, gpa);
 }
 

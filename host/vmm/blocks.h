@@ -280,13 +280,13 @@ struct site;
 #define TAIL_HANDLER   79
 #define TAIL_SIZE      83
 
-/* At guest creation, after its memory: the arena mapped (make_memory). */
 /* A segment blocks can run under: base 0, 4 GiB, 32-bit (a null one is not). */
 static inline bool blocks_flat(uint64_t d)
 {
     return d && desc_base(d) == 0 && desc_limit(d) == 0xffffffffu && (d & DESC_DB);
 }
 
+/* At guest creation, after its memory: the arena mapped (make_memory). */
 bool blocks_init(struct guest *g, uint32_t base, bool on);
 void blocks_free(struct guest *g);
 static inline bool blocks_owns(const struct blocks *b, uint64_t gpa)

@@ -25,8 +25,9 @@
  * where an indirect branch, a ret from data or an iret goes: scan.c). */
 static void landed(struct vcpu *v, struct trapframe *tf)
 {
-    uint32_t lin = vcpu_linear_ip(v, tf);
-    blocks_cs_landed(v, vcpu_descriptor(v, (uint16_t)tf->cs), lin);   /* (a page run flat, entered otherwise) */
+    uint64_t cs = vcpu_descriptor(v, (uint16_t)tf->cs);
+    uint32_t lin = desc_base(cs) + (uint32_t)tf->rip;  /* (vcpu_linear_ip, the descriptor read once) */
+    blocks_cs_landed(v, cs, lin);                      /* (a page run flat, entered otherwise) */
     bool irqs = irq_window_open();                    /* a first scan may follow much of a kernel */
     bool ok = codepage_entry_point(v, lin);
     irq_window_close(irqs);

@@ -30,7 +30,8 @@
 # own time a call, pure loops whose cost only the machine sets), each run's
 # time is also taken in those units, and the every-peel steady ratio is
 # printed from them too, beside the target's: the same measurement with the
-# machine's speed taken out run by run (docs/bench.md, "Reading the chart").
+# machine's speed taken out run by run (docs/bench.md, "Reading it on a
+# small, shared machine").
 
 function median(list,    v, n, i, j, t) {
     n = split(list, v, " ")
