@@ -455,13 +455,20 @@ void blocks_exec_alias(struct guest *g, uint32_t gpa)
     g->blocks.aliased++;
 }
 
-void blocks_cs_landed(struct vcpu *v, uint64_t d, uint32_t lin)
+void blocks_cs_landed(struct vcpu *v, uint64_t d)
 {
     struct guest *g = v->guest;
-    uint32_t gpa;
-    if (blocks_flat(d) || !g->blocks.n || !gmem_phys_peek(v, lin, &gpa) || (gpa >> 12) >= g->codepages.npages)
+    if (blocks_flat(d) || !g->blocks.n)
         return;
-    withdraw_page(g, gpa);
+    uint32_t base = desc_base(d), limit = desc_limit(d);
+    for (size_t i = 0; i < g->blocks.n; i++) {
+        const struct block *k = &g->blocks.b[i];
+        /* linear addresses wrap at 4 GiB, as the CPU's do: the offset of
+         * the head under d, or the segment's start inside the patch */
+        bool reached = k->head_lin - base <= limit || base - k->head_lin < k->len;
+        if (reached && g->ram[k->head] == 0xe9 && sites_find(&g->sites, k->head, SITE_PATCH))
+            withdraw(g, k->head);                    /* (its jmp still there: not withdrawn yet) */
+    }
 }
 
 /* Blocks reach their flags words through SS: a guest kernel running on a
@@ -469,13 +476,9 @@ void blocks_cs_landed(struct vcpu *v, uint64_t d, uint32_t lin)
  * have them write elsewhere.  Its kernel's SS loads are the host's to
  * see: mov, pop and lss with the guest's RPL-0 selectors fault in ring 1
  * (emulate.c), and a delivery's stack switch is the host's.  (Its CS
- * matters as much, but a scan places blocks only under a flat CS, and
- * code it scanned so is not run under another by a kernel that knows
- * where its code is: Linux's 16-bit BIOS segments run the BIOS's code.
- * One that is not, a guest jumping to code it ran flat under another CS
- * (the descriptor fuzzer's probe runs as 16-bit and 32-bit code), has the
- * blocks where it lands withdrawn when the host made the jump:
- * blocks_cs_landed.) */
+ * matters as much: a scan places blocks only under a flat CS, and every
+ * transfer to another CS is the host's, which withdraws the blocks that
+ * CS reaches: blocks_cs_landed.) */
 void blocks_ss_loaded(struct vcpu *v, uint64_t d)
 {
     bool expand_down = !(d & DESC_CODE) && (d & DESC_CONFORM);

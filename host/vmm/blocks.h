@@ -384,14 +384,16 @@ void blocks_window_check(struct vcpu *v);
  * through it gives that page's blocks back (blocks_exec_alias). */
 bool blocks_alias(const struct guest *g, uint32_t lin, uint32_t gpa, bool user);
 void blocks_exec_alias(struct guest *g, uint32_t gpa);
-/* A transfer the host made (an iret, a far return or jump, a delivery)
- * lands at linear address lin under code segment d: if d is not flat
- * 32-bit code, the blocks of the page there (their jumps 32-bit and
- * linear) would run wrong, and are withdrawn, their instructions patched
- * as a scan without blocks leaves them.  (A transfer the host does not
- * see, or a near jump on from there, is not covered: a kernel runs its
- * flat code flat.) */
-void blocks_cs_landed(struct vcpu *v, uint64_t d, uint32_t lin);
+/* A transfer the host made (an iret, a far return, jump or call, a
+ * delivery) has the guest run on under code segment d: if d is not flat
+ * 32-bit code, every block whose bytes d reaches would run wrong (its
+ * jmp rel32 is a jmp rel16 and two stray bytes as 16-bit code, and its
+ * jumps are linear), and is withdrawn, its instructions patched as a scan
+ * without blocks leaves them.  All of them, not only the landing page's:
+ * the near jumps on from there are the guest's own.  The host makes every
+ * far transfer of a guest with blocks (scan.c far_seen), so no CS gets
+ * there without passing here. */
+void blocks_cs_landed(struct vcpu *v, uint64_t d);
 
 /* No more blocks for this guest (why: for `guest N stats`), and every
  * block's head given back (its bytes as they were, the instructions in

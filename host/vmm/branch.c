@@ -2,7 +2,8 @@
  * Control transfers the host makes for the guest: iret (patched: it would
  * return to the wrong ring from ring 1), retf to the guest's ring 0 and far
  * calls through call gates (they fault), every far jmp, call and retf in a
- * guest whose peel sites enter by syscall (patched: scan.c far_seen), and
+ * guest whose peel sites enter by syscall or that has patch blocks
+ * (patched: scan.c far_seen), and
  * the near branches the scanner patched because it cannot know where they
  * go (host/vmm/scan.c): through a register or memory, and a ret to an
  * address from data.  Each is made with the CPU's checks and faults, and
@@ -27,7 +28,7 @@ static void landed(struct vcpu *v, struct trapframe *tf)
 {
     uint64_t cs = vcpu_descriptor(v, (uint16_t)tf->cs);
     uint32_t lin = desc_base(cs) + (uint32_t)tf->rip;  /* (vcpu_linear_ip, the descriptor read once) */
-    blocks_cs_landed(v, cs, lin);                      /* (a page run flat, entered otherwise) */
+    blocks_cs_landed(v, cs);                           /* (code run flat, entered otherwise) */
     bool irqs = irq_window_open();                    /* a first scan may follow much of a kernel */
     bool ok = codepage_entry_point(v, lin);
     irq_window_close(irqs);

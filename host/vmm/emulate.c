@@ -28,6 +28,7 @@
 #include "host/vmm/vcpu_model.h"
 #include "host/vmm/dreg.h"
 #include "kernel/printf.h"
+#include "kernel/string.h"
 #include "kernel/x86.h"
 #include "smp/percpu.h"
 
@@ -215,6 +216,27 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
     return EMULATED;
 }
 
+/* The bytes of patched instruction p as 16-bit code fetches them: the
+ * scan decoded it as 32-bit code, and 16-bit code may read on past what it
+ * kept (66 ea ptr16:32 is 8 bytes, not 6; a ModRM's displacement is
+ * another size): its kept bytes, then the guest's own after them, up to
+ * the CS limit, the hlts of other patches there undone. */
+static unsigned patch_bytes16(struct vcpu *v, const struct trapframe *tf, const struct site *p, uint64_t cs,
+                              uint8_t *buf)
+{
+    struct guest *g = v->guest;
+    unsigned n = p->len;
+    memcpy(buf, p->orig, n);
+    for (uint32_t ip = (uint32_t)tf->rip + n; n < DECODE_MAX_LENGTH && ip <= desc_limit(cs); n++, ip++) {
+        uint32_t gpa;
+        if (!gmem_phys_peek(v, desc_base(cs) + ip, &gpa) || gpa >= g->ram_size)
+            break;
+        const struct site *e = g->ram[gpa] == 0xf4 ? sites_find(&g->sites, gpa, SITE_PATCH) : 0;
+        buf[n] = e && !e->block ? e->orig[0] : g->ram[gpa];
+    }
+    return n;
+}
+
 /* A patched instruction: the original bytes are in the side table. */
 static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const struct site *p, uint64_t cs)
 {
@@ -226,7 +248,9 @@ static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const s
         vcpu_reflect(v, tf, VEC_UD, false, 0);   /* the guest's own syscall (scan.c own_syscall): #UD, as with SCE off */
         return FAULTED;
     }
-    if (decode(p->orig, p->len, mode, &in) != DECODE_OK)
+    uint8_t code16[DECODE_MAX_LENGTH];
+    if (mode == 16 ? decode(code16, patch_bytes16(v, tf, p, cs, code16), 16, &in) != DECODE_OK
+                   : decode(p->orig, p->len, 32, &in) != DECODE_OK)
         return NOT_OURS;
     uint32_t val, size = in.op_size / 8;
     struct gfault f;

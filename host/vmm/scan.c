@@ -92,11 +92,14 @@ static bool sensitive(const struct insn *in)
  * entry takes the one the host last returned to the guest with, and a far
  * transfer the host does not see would leave it stale (a peel call would
  * come back to the old CS) or, a retf from the guest kernel to its ring 3,
- * leave the entry open there.  Patched, each is made by the host
+ * leave the entry open there.  And where the guest has patch blocks: a far
+ * transfer to code that is not flat must withdraw the blocks it reaches
+ * (blocks_cs_landed) before it runs.  Patched, each is made by the host
  * (branch.c), which then returns with the CS it loaded. */
 static bool far_seen(const struct scan *s, const struct insn *in)
 {
-    return s->g->syscall_entry && (in->cls == INSN_JMP_FAR || in->cls == INSN_CALL_FAR || in->cls == INSN_RET_FAR);
+    return (s->g->syscall_entry || s->g->blocks.on) &&
+           (in->cls == INSN_JMP_FAR || in->cls == INSN_CALL_FAR || in->cls == INSN_RET_FAR);
 }
 
 /* A ret is a jump to an address from data (a context switch to a new

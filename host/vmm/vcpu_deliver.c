@@ -234,6 +234,7 @@ static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, b
     tf->rsp = esp;
     tf->rip = offset;
     tf->cs = sel;
+    blocks_cs_landed(v, gt.d);                       /* (a handler in code run flat, entered otherwise) */
     tf->rflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF);
     if (type == 0xe) {
         v->vif = false;

@@ -34,6 +34,10 @@
 ;   many      6000 functions written at run time, each with pushf; cli; ...
 ;             popf: more blocks than the arena holds, then traps
 ;   smc       the bytes a block displaced overwritten after it ran
+;   code16    code run flat (its blocks placed), then as 16-bit code: entered
+;             by the guest's own far jump and by an int through a gate,
+;             each on the page before it and walking on into it with a jmp
+;             short (tests/guests/blocks-code16.inc)
 ;   middle    a direct jmp (found by a later scan), jmp reg and call reg
 ;             into the middle of bytes a block displaced, at an
 ;             instruction's start: the block withdrawn, the original code
@@ -128,6 +132,7 @@ _start:
     sti
     call has_attack
     jnz .attack
+    run_case case_code16               ; (first: the arena has room)
     common_cases
     run_case case_smc
     run_case case_middle
@@ -472,6 +477,7 @@ shape_e:
 %include "tests/guests/blocks-switch.inc"
 
 %include "tests/guests/blocks-code.inc"
+%include "tests/guests/blocks-code16.inc"
 %include "tests/guests/blocks-attack.inc"
 %include "tests/guests/blocks-support.inc"
 %include "tests/guests/timer.inc"
@@ -566,14 +572,15 @@ exc_table:
 gdt:       dq 0
            dq 0x00cf9a000000ffff       ; code, execute/read, flat
            dq 0x00cf92000000ffff       ; data, read/write, flat
-gdtr:      dw 3 * 8 - 1
+           dq 0, 0                     ; case_code16's 16-bit code (CODE16F, CODE16I)
+gdtr:      dw 5 * 8 - 1
            dd gdt
-idtr:      dw 0x30 * 8 - 1
+idtr:      dw 0x31 * 8 - 1
            dd idt
 hexbuf:    times 12 db 0
 
 section .bss
-idt:       resq 0x30
+idt:       resq 0x31                   ; (0x30: case_code16's gate)
 gen_fns:   resd GEN_N
 stack_b:   resb 4096
 stack_b_top:

@@ -89,6 +89,8 @@ fuzz%fuzz-desc%guestarg=seed=1 guestarg=ops=0x1ff%FUZZ%600%fuzz: done;guest fuzz
 fuzz-loads-transfers%fuzz-desc%guestarg=seed=2 guestarg=ops=0xff%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
 fuzz-sleep%fuzz-desc%guestarg=seed=3 guestarg=ops=0x200 guestarg=rounds=500%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
 fuzz-landing%fuzz-desc%guestarg=seed=11 guestarg=ops=0x1ff%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
+fuzz-farjump%fuzz-desc%guestarg=seed=102 guestarg=ops=0x1ff%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
+fuzz-gate16%fuzz-desc%guestarg=seed=123 guestarg=ops=0x1ff%FUZZ%600%fuzz: done;guest fuzz-desc: exited (wrote 0 %fuzz: ESCAPED
 fuzz-far%fuzz-far%guestarg=seed=4 guestarg=ops=0x1ff%FUZZ%600%trap: peel sites enter by syscall;manifest names 1 peelable;fuzz: done;guest fuzz-far: exited (wrote 0 %fuzz: ESCAPED
 EOF
 )
@@ -102,8 +104,13 @@ EOF
 # shadow selector there until reloaded (docs/hosting.md), which a bare PC
 # does not show.  Seed 11 (fuzz-landing) irets to its probe page as 16-bit
 # code after running it as flat 32-bit code: the page's patch blocks must
-# go (blocks_cs_landed; it looped for ever before).  fuzz-far is the fuzzer
-# with a manifest: its far transfers made by the host (scan.c far_seen)
+# go (blocks_cs_landed; it looped for ever before).  Seed 102
+# (fuzz-farjump) makes its own far jump to its probe as 16-bit code, which
+# the host now makes for it (scan.c far_seen: every far transfer of a guest
+# with blocks); seed 123 (fuzz-gate16) gets there by an int through a gate
+# to a 16-bit segment, a delivery.  Both looped for ever before.
+# fuzz-far is the fuzzer with a manifest: its far transfers made by the
+# host (scan.c far_seen)
 if [ -n "$HOSTILE_RUNS" ]; then
     RUNS=$(printf '%s\n' "$RUNS" | grep -E "^($HOSTILE_RUNS)%")
 fi
