@@ -96,19 +96,19 @@ EOF
 )
 # HOSTILE_RUNS=REGEX runs only the boots whose names match (the plan says
 # how many); each fuzzer boot but fuzz-sleep brings its comparison with the
-# oracle.  The fuzzer runs three times: every kind of operation but the
+# oracle.  The fuzzer's three main runs: every kind of operation but the
 # sleep across an lgdt (seed 1, ops=0x1ff), the loads and far transfers
 # alone with another seed (ops=0xff), so a regression there shows apart
 # from the rest, and the sleep across an lgdt alone (ops=0x200), checked
 # for the host only: a register whose descriptor lgdt changed reads a host
 # shadow selector there until reloaded (docs/hosting.md), which a bare PC
-# does not show.  Seed 11 (fuzz-landing) irets to its probe page as 16-bit
-# code after running it as flat 32-bit code: the page's patch blocks must
-# go (blocks_cs_landed; it looped for ever before).  Seed 102
-# (fuzz-farjump) makes its own far jump to its probe as 16-bit code, which
-# the host now makes for it (scan.c far_seen: every far transfer of a guest
-# with blocks); seed 123 (fuzz-gate16) gets there by an int through a gate
-# to a 16-bit segment, a delivery.  Both looped for ever before.
+# does not show.  Three seeds more, each once a hang, each running its
+# probe as flat 32-bit code and then as 16-bit code, whose patch blocks
+# must go first (blocks_cs_landed): seed 11 (fuzz-landing) gets there by
+# an iret; seed 102 (fuzz-farjump) by its own far jump, which the host
+# makes for it (scan.c far_seen: every far transfer of a guest with
+# blocks); seed 123 (fuzz-gate16) by an int through a gate to a 16-bit
+# segment, a delivery.
 # fuzz-far is the fuzzer with a manifest: its far transfers made by the
 # host (scan.c far_seen)
 if [ -n "$HOSTILE_RUNS" ]; then
