@@ -158,6 +158,9 @@ static inline uint32_t desc_base(uint64_t d)
     return (uint32_t)((d >> 16 & 0xffffff) | (d >> 56 & 0xff) << 24);
 }
 
+/* The bits a code segment's instructions default to: 32 (D set) or 16. */
+static inline unsigned desc_code_bits(uint64_t d) { return d & DESC_DB ? 32 : 16; }
+
 /* The last valid offset (for an expand-up segment). */
 static inline uint32_t desc_limit(uint64_t d)
 {

@@ -30,7 +30,7 @@ static void landed(struct vcpu *v, struct trapframe *tf)
     uint32_t lin = desc_base(cs) + (uint32_t)tf->rip;  /* (vcpu_linear_ip, the descriptor read once) */
     blocks_cs_landed(v, cs);                           /* (code run flat, entered otherwise) */
     bool irqs = irq_window_open();                    /* a first scan may follow much of a kernel */
-    bool ok = codepage_entry_point(v, lin);
+    bool ok = codepage_entry_point(v, lin, desc_code_bits(cs));
     irq_window_close(irqs);
     if (!ok)
         guest_end(v->guest, GUEST_DEAD, -1, "out of host memory for scanning its code");
@@ -404,7 +404,7 @@ void branch_table_done(struct vcpu *v, const struct insn *in, const struct site 
         uint32_t e;
         ok = gmem_linear(v, in->mem.seg, (uint32_t)in->mem.disp + i * 4, 4, GMEM_READ, &lin, &f) &&
              gmem_peek_lin(v, lin, &e, 4) && e <= desc_limit(cs) &&
-             codepage_entry_scanned(v, (uint32_t)desc_base(cs) + e);
+             codepage_entry_scanned(v, (uint32_t)desc_base(cs) + e, desc_code_bits(cs));
     }
     irq_window_close(irqs);
     if (ok)

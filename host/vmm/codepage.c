@@ -361,7 +361,7 @@ bool codepage_each_entry(struct guest *g, uint32_t pfn, bool (*fn)(void *ctx, ui
 
 /* Scan from lin, and from every entry other pages make into its page that
  * is still valid: the page may have been dropped while they kept calling it. */
-bool codepage_fetch(struct guest *g, uint32_t lin, uint32_t gpa, const struct codepage_space *sp)
+bool codepage_fetch(struct guest *g, uint32_t lin, uint32_t gpa, const struct codepage_space *sp, unsigned bits)
 {
     struct codepages *c = &g->codepages;
     uint32_t pfn = gpa >> 12;
@@ -377,7 +377,7 @@ bool codepage_fetch(struct guest *g, uint32_t lin, uint32_t gpa, const struct co
     for (uint32_t i = 0; !p->seen && i < p->nin; i++)
         if (entry_valid(c, &p->in[i]))
             roots[n++] = (lin & ~4095u) + p->in[i].offset;
-    bool ok = scan_run(g, roots, n, sp);
+    bool ok = scan_run(g, roots, n, sp, bits);
     if (roots != few)
         kfree(roots);
     return ok;
@@ -430,7 +430,7 @@ static bool translate(struct guest *g, const struct codepage_space *sp, uint32_t
 
 /* lazy: a page not scanned yet is left to its first fetch's fault, and
  * the answer is only whether there was memory to scan. */
-static bool entry(struct vcpu *v, uint32_t lin, bool lazy)
+static bool entry(struct vcpu *v, uint32_t lin, bool lazy, unsigned bits)
 {
     struct guest *g = v->guest;
     struct codepage_space buf;
@@ -440,18 +440,18 @@ static bool entry(struct vcpu *v, uint32_t lin, bool lazy)
         return lazy;                         /* not mapped: a fetch there faults first */
     if ((lazy && !codepage_seen(&g->codepages, gpa)) || scan_seen(g, gpa))
         return true;                         /* not scanned yet: its first fetch will fault */
-    bool ok = scan_run(g, &lin, 1, sp);     /* false only out of memory */
+    bool ok = scan_run(g, &lin, 1, sp, bits);   /* false only out of memory */
     return lazy ? ok : ok && scan_seen(g, gpa);
 }
 
-bool codepage_entry_point(struct vcpu *v, uint32_t lin)
+bool codepage_entry_point(struct vcpu *v, uint32_t lin, unsigned bits)
 {
-    return entry(v, lin, true);
+    return entry(v, lin, true, bits);
 }
 
-bool codepage_entry_scanned(struct vcpu *v, uint32_t lin)
+bool codepage_entry_scanned(struct vcpu *v, uint32_t lin, unsigned bits)
 {
-    return entry(v, lin, false);
+    return entry(v, lin, false, bits);
 }
 
 /* The lgdt's emulation has mirrored the new GDT on this CPU: the far
@@ -471,7 +471,7 @@ void codepage_gdt_loaded(struct vcpu *v)
         uint64_t d = vcpu_descriptor(v, far[i].sel);
         uint32_t lin = (uint32_t)(desc_base(d) + far[i].offset);
         if ((d & DESC_PRESENT) && (d & DESC_S) && (d & DESC_CODE))
-            codepage_entry_point(v, lin);
+            codepage_entry_point(v, lin, desc_code_bits(d));
         else if (!codepage_far_pending(v->guest, far[i].sel, far[i].offset))
             break;                            /* out of memory: the rest are forgotten */
     }
@@ -581,7 +581,7 @@ static uint32_t insn_length(struct vcpu *v, const struct codepage_space *sp, uin
         n += chunk;
     }
     struct insn in;
-    unsigned mode = vcpu_seg_cache(v, SEG_CS) & DESC_DB ? 32 : 16;
+    unsigned mode = desc_code_bits(vcpu_seg_cache(v, SEG_CS));
     return n && decode(buf, n, mode, &in) == DECODE_OK ? in.length : 15;
 }
 
@@ -628,7 +628,7 @@ static bool fetch_fault(struct vcpu *v, struct trapframe *tf, uint32_t lin, uint
     else
         ip = lin, ipa = gpa;                  /* (its page unmapped meanwhile by another vCPU) */
     bool irqs = irq_window_open();            /* a first scan may follow much of a kernel */
-    bool ok = codepage_fetch(g, ip, ipa, sp);
+    bool ok = codepage_fetch(g, ip, ipa, sp, desc_code_bits(vcpu_seg_cache(v, SEG_CS)));
     irq_window_close(irqs);
     if (ok && !codepage_scanned(g, gpa))
         ok = codepage_begin(g, gpa >> 12);    /* (undecodable there: it runs as the CPU sees it) */

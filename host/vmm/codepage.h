@@ -216,18 +216,20 @@ void codepage_publish(struct guest *g);
 /* An entry point the host learns of at run time at guest-linear lin,
  * through v's tables (an IDT gate at delivery, a far jump's target after
  * lgdt): scanned now if its page is scanned already, since no fetch fault
- * would come.  False if out of memory. */
-bool codepage_entry_point(struct vcpu *v, uint32_t lin);
+ * would come, as code of `bits` (desc_code_bits of the CS it runs under).
+ * False if out of memory. */
+bool codepage_entry_point(struct vcpu *v, uint32_t lin, unsigned bits);
 /* The same, scanning now even where the page was not scanned yet: true
  * only if an instruction is known to start at lin afterwards (a jump
  * table's entry, before its jmp stops trapping: branch.c). */
-bool codepage_entry_scanned(struct vcpu *v, uint32_t lin);
+bool codepage_entry_scanned(struct vcpu *v, uint32_t lin, unsigned bits);
 
 /* A fetch fault at guest-linear lin (physical gpa) in an unscanned page, or
- * at an address of a scanned page no scan has reached: scan from it, patch,
+ * at an address of a scanned page no scan has reached: scan from it (as
+ * code of `bits`, its CS's desc_code_bits), patch,
  * and (paging off) map the pages it covered executable and read-only.
  * False if out of memory (the guest must be stopped). */
-bool codepage_fetch(struct guest *g, uint32_t lin, uint32_t gpa, const struct codepage_space *sp);
+bool codepage_fetch(struct guest *g, uint32_t lin, uint32_t gpa, const struct codepage_space *sp, unsigned bits);
 /* A write to a scanned page: drop its scan (and its straddle partners'),
  * restore their bytes, (paging off) map them writable and NX. */
 void codepage_drop(struct guest *g, uint32_t gpa);

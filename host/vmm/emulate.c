@@ -216,13 +216,14 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
     return EMULATED;
 }
 
-/* The bytes of patched instruction p as 16-bit code fetches them: the
- * scan decoded it as 32-bit code, and 16-bit code may read on past what it
- * kept (66 ea ptr16:32 is 8 bytes, not 6; a ModRM's displacement is
- * another size): its kept bytes, then the guest's own after them, up to
- * the CS limit, the hlts of other patches there undone. */
-static unsigned patch_bytes16(struct vcpu *v, const struct trapframe *tf, const struct site *p, uint64_t cs,
-                              uint8_t *buf)
+/* The bytes of patched instruction p as code of another mode than its
+ * scan's fetches them (code run both as 16-bit and 32-bit code: the scan
+ * decoded it one way, and the other may read on past what it kept: 66 ea
+ * ptr16:32 is 8 bytes as 16-bit code, 6 as 32-bit code): its kept bytes,
+ * then the guest's own after them, up to the CS limit, the hlts of other
+ * patches there undone. */
+static unsigned patch_bytes_on(struct vcpu *v, const struct trapframe *tf, const struct site *p, uint64_t cs,
+                               uint8_t *buf)
 {
     struct guest *g = v->guest;
     unsigned n = p->len;
@@ -243,14 +244,16 @@ static enum emulated emulate_patch(struct vcpu *v, struct trapframe *tf, const s
     struct insn in;
     /* in the mode CS gives it now: the same bytes run as 16-bit code push
      * and pop 2 bytes, whatever mode the scan that patched them saw */
-    unsigned mode = cs & DESC_DB ? 32 : 16;
+    unsigned mode = desc_code_bits(cs);
     if (p->len == 2 && decode_is_syscall(p->orig, p->len)) {
         vcpu_reflect(v, tf, VEC_UD, false, 0);   /* the guest's own syscall (scan.c own_syscall): #UD, as with SCE off */
         return FAULTED;
     }
-    uint8_t code16[DECODE_MAX_LENGTH];
-    if (mode == 16 ? decode(code16, patch_bytes16(v, tf, p, cs, code16), 16, &in) != DECODE_OK
-                   : decode(p->orig, p->len, 32, &in) != DECODE_OK)
+    uint8_t code[DECODE_MAX_LENGTH];
+    int status = decode(p->orig, p->len, mode, &in);
+    if (status == DECODE_TRUNCATED)
+        status = decode(code, patch_bytes_on(v, tf, p, cs, code), mode, &in);
+    if (status != DECODE_OK)
         return NOT_OURS;
     uint32_t val, size = in.op_size / 8;
     struct gfault f;
@@ -327,7 +330,7 @@ static bool privileged(struct vcpu *v, struct trapframe *tf, bool step, uint64_t
     struct gfault f;
     struct insn in;
     enum emulated done;
-    unsigned mode = cs & DESC_DB ? 32 : 16, got;
+    unsigned mode = desc_code_bits(cs), got;
     const uint8_t *code = gmem_fetch(v, cs, (uint32_t)tf->rip, buf, sizeof buf, &got, &f);
     int status = got ? decode(code, got, mode, &in) : DECODE_TRUNCATED;
     if (status == DECODE_TRUNCATED && got < sizeof buf) {

@@ -84,7 +84,7 @@ static unsigned wait_at(struct vcpu *v, struct trapframe *tf)
     uint64_t cs = vcpu_seg_cache(v, SEG_CS);
     const uint8_t *code = gmem_fetch(v, cs, (uint32_t)tf->rip, buf, sizeof buf, &got, &f);
     struct insn in;
-    if (!got || decode(code, got, cs & DESC_DB ? 32 : 16, &in) != DECODE_OK)
+    if (!got || decode(code, got, desc_code_bits(cs), &in) != DECODE_OK)
         return 0;                                  /* not a wait: the #NM is the guest's */
     return in.map == MAP_ONE && in.opcode == 0x9b ? in.length : 0;
 }

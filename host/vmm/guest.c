@@ -133,7 +133,7 @@ static const char *symbols_and_scan(struct guest *g, uint32_t entry, uint64_t lo
         if (guest_symbol_at(g, i, &s) && s.type == ELF32_STT_FUNC && s.value >= lo && s.value < hi)
             starts[nstarts++] = s.value;
     }
-    bool ok = scan_run(g, starts, nstarts, 0);
+    bool ok = scan_run(g, starts, nstarts, 0, 32);    /* (Multiboot: flat 32-bit code) */
     kfree(starts);
     return ok ? 0 : "out of memory while scanning";
 }

@@ -28,11 +28,12 @@ static bool phys(struct scan *s, uint32_t lin, uint32_t *gpa)
     return true;
 }
 
+/* Work at lin, in the mode of the path that found it (s->bits). */
 static bool push_work(struct scan *s, uint32_t lin, uint32_t from, bool switched)
 {
     if (!kgrow((void **)&s->work, &s->capwork, s->nwork, s->nwork + 1, sizeof *s->work, 1024))
         return false;
-    s->work[s->nwork++] = (struct work){ lin, from, switched, false };
+    s->work[s->nwork++] = (struct work){ lin, from, switched, false, s->bits };
     return true;
 }
 
@@ -214,7 +215,11 @@ static bool far_target(struct scan *s, uint16_t sel, uint32_t offset, uint32_t p
     uint64_t d = vcpu_descriptor(&g->vcpu, sel);
     if (!(d & DESC_PRESENT) || !(d & DESC_S) || !(d & DESC_CODE))
         return codepage_far_pending(g, sel, offset);   /* (a jump there now faults) */
-    return push_work(s, (uint32_t)(desc_base(d) + offset), pfn + 1, false);
+    uint8_t bits = s->bits;
+    s->bits = (uint8_t)desc_code_bits(d);            /* the target's code is its segment's kind */
+    bool ok = push_work(s, (uint32_t)(desc_base(d) + offset), pfn + 1, false);
+    s->bits = bits;
+    return ok;
 }
 
 
@@ -300,7 +305,7 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched, b
         uint8_t buf[15];
         struct insn in;
         unsigned got = code_bytes(s, lin, gpa, buf, &next);
-        if (decode(buf, got, 32, &in) != DECODE_OK) {
+        if (decode(buf, got, s->bits, &in) != DECODE_OK) {
             g->patches.undecodable++;
             if (gpa >= p.block_end && !own_syscall(s, map, lin, gpa, next, buf, got))
                 return false;
@@ -316,7 +321,8 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched, b
         bool ret_jumps = in.cls == INSN_RET && (p.switched || p.set);
         uint32_t entries = jump_table(&table, &in);
         bool in_block = gpa < p.block_end;
-        if (!in_block && s->blocks && scan_block(s, &p, &in, gpa, lin, sensitive(&in) || ret_jumps, entries))
+        bool may_block = s->blocks && s->bits == 32;
+        if (!in_block && may_block && scan_block(s, &p, &in, gpa, lin, sensitive(&in) || ret_jumps, entries))
             in_block = true;                      /* (else a trap, as without blocks) */
         scan_run_note(&p, &in, gpa, lin, in_block || (gpa & 4095) + in.length > 4096);
         p.switched = p.switched || scan_stack_switch(&in);
@@ -335,9 +341,11 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched, b
     }
 }
 
-bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struct codepage_space *sp)
+bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struct codepage_space *sp,
+              unsigned bits)
 {
-    struct scan s = { .g = g, .sp = sp, .blocks = scan_blocks_fit(g, sp), .blocks_before = g->blocks.n };
+    struct scan s = { .g = g, .sp = sp, .blocks = scan_blocks_fit(g, sp), .bits = (uint8_t)bits,
+                      .blocks_before = g->blocks.n };
     bool ok = true;
     if (guest_hooks->code_changing)
         guest_hooks->code_changing(g, false);     /* the code as the scanner must see it */
@@ -345,6 +353,7 @@ bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struc
         ok = push_work(&s, roots[i], 0, false);
     while (ok && s.nwork) {
         struct work w = s.work[--s.nwork];
+        s.bits = w.bits;
         ok = follow(&s, w.lin, w.from, w.switched, w.again);
     }
     size_t live = 0;

@@ -36,8 +36,12 @@ struct patches {
 struct guest;
 struct codepage_space;
 /* Scan from each root (guest-linear; sp translates, NULL with paging off)
- * and patch.  False if out of memory (then this scan patched nothing). */
-bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struct codepage_space *sp);
+ * and patch, decoding as code of `bits` (32, or 16: the CS it runs under
+ * is 16-bit; then no patch blocks).  False if out of memory (then this
+ * scan patched nothing).  A page's scan is one mode's: code a guest runs
+ * both as 16-bit and 32-bit code keeps the first scan's patches. */
+bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struct codepage_space *sp,
+              unsigned bits);
 /* Does a scanned instruction start at gpa?  Forget that it does (so that
  * the next scan from there decodes it again). */
 bool scan_seen(struct guest *g, uint32_t gpa);

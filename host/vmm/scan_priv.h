@@ -19,6 +19,7 @@ struct work {
     uint32_t lin, from;
     bool switched;
     bool again;                      /* a dropped page's old instruction, not a branch target */
+    uint8_t bits;                    /* 32, or 16: how the code there decodes (a far target's CS) */
 };
 
 /* One scan's work list and the patches it made, which go into the side
@@ -37,7 +38,8 @@ struct scan {
     struct planned { uint32_t head, head_lin, at; uint8_t len; bool dead; } *planned;
     size_t nplanned, capplanned;
     size_t blocks_before;            /* g->blocks.n when the scan began */
-    bool blocks;                     /* may place them (scan_blocks_fit) */
+    bool blocks;                     /* may place them (scan_blocks_fit; in 32-bit code only) */
+    uint8_t bits;                    /* the work being followed: 32, or 16 (struct work) */
 };
 
 #define DEAD_KIND SITE_KINDS         /* a made entry withdrawn before the scan ended */

@@ -92,10 +92,10 @@ bool vcpu_pop(struct vcpu *v, struct trapframe *tf, uint32_t *val, unsigned size
 
 /* The first arrival at a handler scans it, which may take long: with
  * host interrupts on where the trap allows (no spinlock held here). */
-static bool scan_entry_preemptible(struct vcpu *v, uint32_t offset)
+static bool scan_entry_preemptible(struct vcpu *v, uint32_t offset, uint64_t cs)
 {
     bool irqs = irq_window_open();
-    bool ok = codepage_entry_point(v, offset);
+    bool ok = codepage_entry_point(v, offset, desc_code_bits(cs));
     irq_window_close(irqs);
     return ok;
 }
@@ -203,7 +203,7 @@ static uint32_t deliver(struct vcpu *v, struct trapframe *tf, unsigned vector, b
     uint32_t f = gate_lookup(v, vector, cpl, soft, &gt);
     if (f)
         return f;
-    if (!scan_entry_preemptible(v, desc_base(gt.d) + gt.offset))
+    if (!scan_entry_preemptible(v, desc_base(gt.d) + gt.offset, gt.d))
         return SEG_FAULT(13, 0);
     unsigned type = gt.type, new_cpl = gt.new_cpl;
     uint16_t sel = gt.sel;

@@ -37,7 +37,8 @@
 ;   code16    code run flat (its blocks placed), then as 16-bit code: entered
 ;             by the guest's own far jump and by an int through a gate,
 ;             each on the page before it and walking on into it with a jmp
-;             short (tests/guests/blocks-code16.inc)
+;             short; and a page run only as 16-bit code, scanned as such
+;             (tests/guests/blocks-code16.inc)
 ;   middle    a direct jmp (found by a later scan), jmp reg and call reg
 ;             into the middle of bytes a block displaced, at an
 ;             instruction's start: the block withdrawn, the original code
@@ -572,8 +573,8 @@ exc_table:
 gdt:       dq 0
            dq 0x00cf9a000000ffff       ; code, execute/read, flat
            dq 0x00cf92000000ffff       ; data, read/write, flat
-           dq 0, 0                     ; case_code16's 16-bit code (CODE16F, CODE16I)
-gdtr:      dw 5 * 8 - 1
+           dq 0, 0, 0                  ; case_code16's 16-bit code (CODE16F, CODE16I, CODE16O)
+gdtr:      dw 6 * 8 - 1
            dd gdt
 idtr:      dw 0x31 * 8 - 1
            dd idt
