@@ -220,22 +220,23 @@ static enum emulated emulate(struct vcpu *v, const struct insn *in, struct trapf
  * scan's fetches them (code run both as 16-bit and 32-bit code: the scan
  * decoded it one way, and the other may read on past what it kept: 66 ea
  * ptr16:32 is 8 bytes as 16-bit code, 6 as 32-bit code): its kept bytes,
- * then the guest's own after them, up to the CS limit, the hlts of other
- * patches there undone. */
+ * then what a fetch reaches after them, the hlts of other patches there
+ * undone. */
 static unsigned patch_bytes_on(struct vcpu *v, const struct trapframe *tf, const struct site *p, uint64_t cs,
                                uint8_t *buf)
 {
-    struct guest *g = v->guest;
-    unsigned n = p->len;
-    memcpy(buf, p->orig, n);
-    for (uint32_t ip = (uint32_t)tf->rip + n; n < DECODE_MAX_LENGTH && ip <= desc_limit(cs); n++, ip++) {
+    uint8_t raw[DECODE_MAX_LENGTH];
+    struct gfault f;
+    unsigned got;
+    const uint8_t *code = gmem_fetch(v, cs, (uint32_t)tf->rip, raw, sizeof raw, &got, &f);
+    memcpy(buf, p->orig, p->len);
+    for (unsigned i = p->len; i < got; i++) {
         uint32_t gpa;
-        if (!gmem_phys_peek(v, desc_base(cs) + ip, &gpa) || gpa >= g->ram_size)
-            break;
-        const struct site *e = g->ram[gpa] == 0xf4 ? sites_find(&g->sites, gpa, SITE_PATCH) : 0;
-        buf[n] = e && !e->block ? e->orig[0] : g->ram[gpa];
+        const struct site *e = code[i] == 0xf4 && gmem_phys_peek(v, desc_base(cs) + (uint32_t)tf->rip + i, &gpa)
+                               ? sites_find(&v->guest->sites, gpa, SITE_PATCH) : 0;
+        buf[i] = e && !e->block ? e->orig[0] : code[i];
     }
-    return n;
+    return got > p->len ? got : p->len;
 }
 
 /* A patched instruction: the original bytes are in the side table. */

@@ -28,12 +28,13 @@ static bool phys(struct scan *s, uint32_t lin, uint32_t *gpa)
     return true;
 }
 
-/* Work at lin, in the mode of the path that found it (s->bits). */
-static bool push_work(struct scan *s, uint32_t lin, uint32_t from, bool switched)
+/* Work at lin, code of `bits` (the path that found it's, s->bits, but for
+ * a far jump's target). */
+static bool push_work(struct scan *s, uint32_t lin, uint32_t from, bool switched, unsigned bits)
 {
     if (!kgrow((void **)&s->work, &s->capwork, s->nwork, s->nwork + 1, sizeof *s->work, 1024))
         return false;
-    s->work[s->nwork++] = (struct work){ lin, from, switched, false, s->bits };
+    s->work[s->nwork++] = (struct work){ lin, from, switched, false, (uint8_t)bits };
     return true;
 }
 
@@ -46,7 +47,7 @@ struct page_entries { struct scan *s; uint32_t lin_page; };
 static bool push_entry(void *ctx, uint16_t offset)
 {
     struct page_entries *pe = ctx;
-    return push_work(pe->s, pe->lin_page + offset, 0, false);
+    return push_work(pe->s, pe->lin_page + offset, 0, false, pe->s->bits);
 }
 
 static bool begin_page(struct scan *s, uint32_t pfn, uint32_t lin)
@@ -56,7 +57,7 @@ static bool begin_page(struct scan *s, uint32_t pfn, uint32_t lin)
     bool ok = codepage_begin(s->g, pfn) && codepage_each_entry(s->g, pfn, push_entry, &pe);
     for (uint32_t off = 4096; gh && ok && off-- > 0;)   /* (pushed last first: followed in address order) */
         if (gh->seen[off / 8] >> (off % 8) & 1) {
-            ok = push_work(s, pe.lin_page + off, 0, false);
+            ok = push_work(s, pe.lin_page + off, 0, false, s->bits);
             s->work[s->nwork - 1].again = ok;
         }
     kfree(gh);
@@ -215,11 +216,7 @@ static bool far_target(struct scan *s, uint16_t sel, uint32_t offset, uint32_t p
     uint64_t d = vcpu_descriptor(&g->vcpu, sel);
     if (!(d & DESC_PRESENT) || !(d & DESC_S) || !(d & DESC_CODE))
         return codepage_far_pending(g, sel, offset);   /* (a jump there now faults) */
-    uint8_t bits = s->bits;
-    s->bits = (uint8_t)desc_code_bits(d);            /* the target's code is its segment's kind */
-    bool ok = push_work(s, (uint32_t)(desc_base(d) + offset), pfn + 1, false);
-    s->bits = bits;
-    return ok;
+    return push_work(s, (uint32_t)(desc_base(d) + offset), pfn + 1, false, desc_code_bits(d));
 }
 
 
@@ -331,7 +328,7 @@ static bool follow(struct scan *s, uint32_t lin, uint32_t from, bool switched, b
             return false;
         struct flow f;
         insn_flow(&in, lin, &f);
-        if (f.has_target && !push_work(s, f.target, pfn + 1, p.switched && f.kind != FLOW_CALL))
+        if (f.has_target && !push_work(s, f.target, pfn + 1, p.switched && f.kind != FLOW_CALL, s->bits))
             return false;
         if (f.has_far_target && !far_target(s, f.far_sel, f.target, pfn))
             return false;
@@ -350,7 +347,7 @@ bool scan_run(struct guest *g, const uint32_t *roots, size_t nroots, const struc
     if (guest_hooks->code_changing)
         guest_hooks->code_changing(g, false);     /* the code as the scanner must see it */
     for (size_t i = 0; ok && i < nroots; i++)
-        ok = push_work(&s, roots[i], 0, false);
+        ok = push_work(&s, roots[i], 0, false, bits);
     while (ok && s.nwork) {
         struct work w = s.work[--s.nwork];
         s.bits = w.bits;
